@@ -1,0 +1,28 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#ifndef EBPFMON_LOG_H
+#define EBPFMON_LOG_H
+
+#include <stdbool.h>
+
+enum log_level {
+	LOG_LEVEL_ERROR,
+	LOG_LEVEL_WARN,
+	LOG_LEVEL_INFO,
+	LOG_LEVEL_DEBUG,
+};
+
+void log_set_level(enum log_level level);
+enum log_level log_get_level(void);
+/* Parse "error", "warn", "info", "debug"; returns 0 or -EINVAL. */
+int log_level_parse(const char *name, enum log_level *level);
+void log_use_syslog(bool on);
+void log_print(enum log_level level, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* Messages are lowercase, one line, with a context prefix ("exec: ..."). */
+#define pr_err(...)   log_print(LOG_LEVEL_ERROR, __VA_ARGS__)
+#define pr_warn(...)  log_print(LOG_LEVEL_WARN, __VA_ARGS__)
+#define pr_info(...)  log_print(LOG_LEVEL_INFO, __VA_ARGS__)
+#define pr_debug(...) log_print(LOG_LEVEL_DEBUG, __VA_ARGS__)
+
+#endif
