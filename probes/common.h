@@ -1,0 +1,113 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Shared by every probe and by the host: the header each event starts with.
+ * The host includes it after <linux/types.h>; the probe gets it through the
+ * prologue, which defines EBPFMON_BPF.
+ */
+#ifndef EBPFMON_PROBE_COMMON_H
+#define EBPFMON_PROBE_COMMON_H
+
+#define EBPFMON_COMM_LEN 16
+#define EBPFMON_MAX_MONITORS 16
+
+/* ebpfmon_hdr.flags */
+#define EBPFMON_HDR_PPID_VALID 0x1
+
+struct ebpfmon_hdr {
+	__u64 ts_ns;		/* bpf_ktime_get_ns(): CLOCK_MONOTONIC */
+	__u32 pid;		/* tgid */
+	__u32 tid;
+	__u32 ppid;		/* real parent's tgid, when EBPFMON_HDR_PPID_VALID */
+	__u32 uid;
+	__u32 cpu;
+	__u32 flags;
+	char comm[EBPFMON_COMM_LEN];
+};
+
+#ifdef EBPFMON_BPF
+/* Filters, filled by the host before any probe is attached. */
+struct ebpfmon_comm_key {
+	char comm[EBPFMON_COMM_LEN];
+};
+BPF_HASH(ebpfmon_filter_pid, u32, u8, EBPFMON_FILTER_MAX);
+BPF_HASH(ebpfmon_filter_uid, u32, u8, EBPFMON_FILTER_MAX);
+BPF_HASH(ebpfmon_filter_comm, struct ebpfmon_comm_key, u8, EBPFMON_FILTER_MAX);
+/* Events dropped by the filters, per monitor. */
+BPF_PERCPU_ARRAY(ebpfmon_filtered, u64, EBPFMON_MAX_MONITORS);
+
+static __always_inline void ebpfmon_count_filtered(u32 mon_id)
+{
+	u64 *n = ebpfmon_filtered.lookup(&mon_id);
+
+	if (n)
+		(*n)++;
+}
+
+/*
+ * The pid and uid filters; they do not change across an exec (comm does), so
+ * a probe may check them early, before it keeps any state.
+ */
+static __always_inline int ebpfmon_ids_match(void)
+{
+#if EBPFMON_FILTER_PID
+	u32 tgid = bpf_get_current_pid_tgid() >> 32;
+
+	if (!ebpfmon_filter_pid.lookup(&tgid))
+		return 0;
+#endif
+#if EBPFMON_FILTER_UID
+	u32 uid = (u32)bpf_get_current_uid_gid();
+
+	if (!ebpfmon_filter_uid.lookup(&uid))
+		return 0;
+#endif
+	return 1;
+}
+
+static __always_inline u32 ebpfmon_current_ppid(void)
+{
+	u32 ppid = 0;
+#if EBPFMON_OFFSETS_TRUSTED
+	char *task = (char *)bpf_get_current_task();
+	char *parent = NULL;
+
+	bpf_probe_read_kernel(&parent, sizeof(parent),
+			      task + EBPFMON_OFF_TASK_REAL_PARENT);
+	if (parent)
+		bpf_probe_read_kernel(&ppid, sizeof(ppid),
+				      parent + EBPFMON_OFF_TASK_TGID);
+#endif
+	return ppid;
+}
+
+/*
+ * Fill the common header from the current task. Returns 0 when the event
+ * passes the filters, -1 (counted as filtered) when it does not.
+ */
+static __always_inline int ebpfmon_hdr_fill(struct ebpfmon_hdr *h, u32 mon_id)
+{
+	u64 id = bpf_get_current_pid_tgid();
+
+	if (!ebpfmon_ids_match()) {
+		ebpfmon_count_filtered(mon_id);
+		return -1;
+	}
+	bpf_get_current_comm(h->comm, sizeof(h->comm));
+#if EBPFMON_FILTER_COMM
+	if (!ebpfmon_filter_comm.lookup((struct ebpfmon_comm_key *)h->comm)) {
+		ebpfmon_count_filtered(mon_id);
+		return -1;
+	}
+#endif
+	h->ts_ns = bpf_ktime_get_ns();
+	h->pid = id >> 32;
+	h->tid = (u32)id;
+	h->uid = (u32)bpf_get_current_uid_gid();
+	h->cpu = bpf_get_smp_processor_id();
+	h->ppid = ebpfmon_current_ppid();
+	h->flags = EBPFMON_OFFSETS_TRUSTED ? EBPFMON_HDR_PPID_VALID : 0;
+	return 0;
+}
+#endif /* EBPFMON_BPF */
+
+#endif

@@ -1,0 +1,174 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * exec: successful execs are reported at sched:sched_process_exec, where the
+ * new image's argv sits at mm->arg_start..arg_end, written by the kernel a
+ * moment ago and so always present. At sys_enter_execve the caller's strings
+ * may not be faulted in yet (a freshly forked child reads them empty), so that
+ * point only records where they are; failed execs are reported at
+ * sys_exit_execve, when the kernel has touched the filename.
+ */
+#include "exec.h"
+
+#define EXEC_MON_ID @MON_ID@
+#define EXEC_MAX_ARGS @MAX_ARGS@
+#define EXEC_ARG_SIZE @ARG_SIZE@
+#define EXEC_ARGS_BUF @ARGS_BUF@	/* a power of two, >= EXEC_ARG_SIZE */
+#define EXEC_SHOW_FAILED @SHOW_FAILED@
+#define EXEC_HAVE_EXECVEAT @HAVE_EXECVEAT@
+#define EXEC_OFF_TASK_MM @OFFSETOF(task_struct,mm)@
+#define EXEC_OFF_MM_ARG_START @OFFSETOF(mm_struct,arg_start)@
+#define EXEC_OFF_MM_ARG_END @OFFSETOF(mm_struct,arg_end)@
+
+struct exec_start {
+	const char *filename;
+	const char *const *argv;
+};
+
+struct exec_buf {
+	struct exec_event ev;
+	char data[EXEC_ARGS_BUF];
+};
+
+BPF_TABLE("lru_hash", u32, struct exec_start, exec_starts, @MAX_INFLIGHT@);
+BPF_PERCPU_ARRAY(exec_scratch, struct exec_buf, 1);
+BPF_PERF_OUTPUT(exec_events);
+
+static __always_inline void exec_enter(const char *filename, const char *const *argv)
+{
+	struct exec_start st = { .filename = filename, .argv = argv };
+	u32 tid = (u32)bpf_get_current_pid_tgid();
+
+	if (!ebpfmon_ids_match())
+		return;
+	exec_starts.update(&tid, &st);
+}
+
+/* Keeps clang from dropping a mask the verifier needs to see. */
+#define exec_bound(v) ({ asm volatile("" : "+r"(v)); (v) & (EXEC_ARGS_BUF - 1); })
+
+static __always_inline void exec_submit(void *ctx, struct exec_buf *b, u64 len)
+{
+	len = exec_bound(len);
+	b->ev.args_len = len;
+	exec_events.perf_submit(ctx, b, sizeof(b->ev) + len);
+}
+
+/* A failed exec: the old image is still there, read what the caller passed. */
+static __always_inline void exec_exit(void *ctx, long ret)
+{
+	u32 tid = (u32)bpf_get_current_pid_tgid();
+	struct exec_start *st = exec_starts.lookup(&tid);
+	struct exec_buf *b;
+	u32 zero = 0, off = 0;
+	int i;
+
+	if (!st)
+		return;
+	if (ret >= 0 || !EXEC_SHOW_FAILED)
+		goto out;
+	b = exec_scratch.lookup(&zero);
+	if (!b || ebpfmon_hdr_fill(&b->ev.hdr, EXEC_MON_ID))
+		goto out;
+	b->ev.ret = ret;
+	b->ev.flags = EXEC_F_FROM_SYSCALL;
+	if (bpf_probe_read_user_str(b->ev.filename, sizeof(b->ev.filename), st->filename) < 0)
+		b->ev.filename[0] = 0;
+	for (i = 0; i < EXEC_MAX_ARGS; i++) {
+		const char *arg = NULL;
+		long n;
+
+		if (bpf_probe_read_user(&arg, sizeof(arg), &st->argv[i]) || !arg)
+			break;
+		if (off > EXEC_ARGS_BUF - EXEC_ARG_SIZE) {
+			b->ev.flags |= EXEC_F_ARGS_TRUNCATED;
+			break;
+		}
+		n = bpf_probe_read_user_str(&b->data[off], EXEC_ARG_SIZE, arg);
+		if (n <= 0) {
+			if (!i)
+				b->ev.flags |= EXEC_F_ARGS_UNAVAILABLE;
+			break;
+		}
+		if (n == EXEC_ARG_SIZE)
+			b->ev.flags |= EXEC_F_ARGS_TRUNCATED;
+		off += n;
+	}
+	if (i == EXEC_MAX_ARGS) {
+		const char *more = NULL;
+
+		bpf_probe_read_user(&more, sizeof(more), &st->argv[i]);
+		if (more)
+			b->ev.flags |= EXEC_F_ARGS_TRUNCATED;
+	}
+	exec_submit(ctx, b, off);
+out:
+	exec_starts.delete(&tid);
+}
+
+TRACEPOINT_PROBE(syscalls, sys_enter_execve)
+{
+	exec_enter((const char *)args->filename, (const char *const *)args->argv);
+	return 0;
+}
+
+TRACEPOINT_PROBE(syscalls, sys_exit_execve)
+{
+	exec_exit(args, args->ret);
+	return 0;
+}
+
+#if EXEC_HAVE_EXECVEAT
+TRACEPOINT_PROBE(syscalls, sys_enter_execveat)
+{
+	exec_enter((const char *)args->filename, (const char *const *)args->argv);
+	return 0;
+}
+
+TRACEPOINT_PROBE(syscalls, sys_exit_execveat)
+{
+	exec_exit(args, args->ret);
+	return 0;
+}
+#endif
+
+TRACEPOINT_PROBE(sched, sched_process_exec)
+{
+	struct exec_buf *b;
+	u32 zero = 0, len = 0;
+
+	b = exec_scratch.lookup(&zero);
+	if (!b || ebpfmon_hdr_fill(&b->ev.hdr, EXEC_MON_ID))
+		return 0;
+	b->ev.ret = 0;
+	b->ev.flags = 0;
+	TP_DATA_LOC_READ_STR(b->ev.filename, filename, sizeof(b->ev.filename));
+#if EBPFMON_OFFSETS_TRUSTED
+	{
+		char *task = (char *)bpf_get_current_task();
+		char *mm = NULL;
+		unsigned long start = 0, end = 0;
+		u64 n;
+
+		bpf_probe_read_kernel(&mm, sizeof(mm), task + EXEC_OFF_TASK_MM);
+		if (mm) {
+			bpf_probe_read_kernel(&start, sizeof(start), mm + EXEC_OFF_MM_ARG_START);
+			bpf_probe_read_kernel(&end, sizeof(end), mm + EXEC_OFF_MM_ARG_END);
+		}
+		if (end > start) {
+			n = end - start;
+			if (n > EXEC_ARGS_BUF - 1) {
+				n = EXEC_ARGS_BUF - 1;
+				b->ev.flags |= EXEC_F_ARGS_TRUNCATED;
+			}
+			n = exec_bound(n);
+			len = bpf_probe_read_user(b->data, n, (void *)start) ? 0 : n;
+		}
+		if (!len)
+			b->ev.flags |= EXEC_F_ARGS_UNAVAILABLE;
+	}
+#else
+	b->ev.flags |= EXEC_F_ARGS_UNAVAILABLE;
+#endif
+	exec_submit(args, b, len);
+	return 0;
+}

@@ -1,0 +1,25 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* The exec monitor's event, shared by probes/exec.bpf.c and src/mon_exec.c. */
+#ifndef EBPFMON_PROBE_EXEC_H
+#define EBPFMON_PROBE_EXEC_H
+
+#include "common.h"
+
+#define EXEC_FILENAME_SIZE 256
+
+/* exec_event.flags */
+#define EXEC_F_ARGS_TRUNCATED	0x1	/* the kernel side cut argv */
+#define EXEC_F_ARGS_UNAVAILABLE	0x2	/* argv could not be read at all */
+#define EXEC_F_FROM_SYSCALL	0x4	/* built at sys_exit (a failed exec) */
+
+struct exec_event {
+	struct ebpfmon_hdr hdr;
+	__s32 ret;		/* 0, or -errno of a failed exec */
+	__u32 flags;
+	__u32 args_len;		/* bytes of args[] sent: NUL-separated strings */
+	__u32 pad;
+	char filename[EXEC_FILENAME_SIZE];
+	char args[];
+};
+
+#endif

@@ -1,0 +1,127 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "event_loop.h"
+#include "log.h"
+#include "probe_set.h"
+#include "session.h"
+#include "sink.h"
+
+#define POLL_MAX_MS 250
+
+static volatile sig_atomic_t stop_signal;
+static volatile sig_atomic_t hangup;
+
+static void on_signal(int sig)
+{
+	if (sig == SIGHUP)
+		hangup = 1;
+	else
+		stop_signal = sig;
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static void signals_install(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;	/* no SA_RESTART: poll() returns on a signal */
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	sa.sa_handler = SIG_IGN;
+	sigaction(SIGPIPE, &sa, NULL);
+}
+
+void event_loop__print_stats(struct session *s, const char *prefix)
+{
+	char line[2048];
+	size_t len = 0;
+
+	session__read_filtered(s);
+	for (size_t i = 0; i < s->n_insts; i++) {
+		const struct monitor_inst *inst = &s->insts[i];
+
+		if (!inst->attached)
+			continue;
+		len += snprintf(line + len, len < sizeof(line) ? sizeof(line) - len : 0,
+				"%s%s: %llu events, %llu lost, %llu filtered", len ? "; " : "",
+				inst->mon->name, (unsigned long long)inst->events,
+				(unsigned long long)inst->lost,
+				(unsigned long long)inst->filtered);
+		if (inst->malformed && len < sizeof(line))
+			len += snprintf(line + len, sizeof(line) - len, ", %llu malformed",
+					(unsigned long long)inst->malformed);
+	}
+	log_print(LOG_LEVEL_INFO, "%s: %s", prefix, len ? line : "no monitor attached");
+}
+
+int event_loop__run(struct session *s)
+{
+	const struct config *cfg = &s->cfg;
+	double start = now_s(), next_flush, next_stats, t;
+	int err = 0;
+
+	signals_install();
+	next_flush = start + cfg->flush_interval;
+	next_stats = cfg->stats_interval > 0 ? start + cfg->stats_interval : 0;
+	while (!stop_signal && !s->write_error) {
+		double wake = next_flush;
+		int timeout_ms, n;
+
+		if (next_stats && next_stats < wake)
+			wake = next_stats;
+		if (cfg->duration > 0 && start + cfg->duration < wake)
+			wake = start + cfg->duration;
+		timeout_ms = (wake - now_s()) * 1000;
+		if (timeout_ms < 0)
+			timeout_ms = 0;
+		if (timeout_ms > POLL_MAX_MS)
+			timeout_ms = POLL_MAX_MS;
+		n = probe_set__poll(s->ps, timeout_ms);
+		if (n < 0 && n != -EINTR) {
+			pr_err("poll: %s", strerror(-n));
+			err = n;
+			break;
+		}
+		t = now_s();
+		if (hangup) {
+			hangup = 0;
+			pr_info("signal: SIGHUP, reopening the output");
+			sink__reopen(s->sink);
+		}
+		if (t >= next_flush) {
+			/* With wakeup_events > 1 a quiet buffer would hold events back. */
+			probe_set__consume(s->ps);
+			sink__flush(s->sink);
+			session__update_clock(s);
+			next_flush = t + cfg->flush_interval;
+		}
+		if (next_stats && t >= next_stats) {
+			event_loop__print_stats(s, "stats");
+			next_stats = t + cfg->stats_interval;
+		}
+		if (cfg->duration > 0 && t >= start + cfg->duration)
+			break;
+	}
+	if (stop_signal)
+		pr_info("signal: %s, stopping", strsignal(stop_signal));
+	/* What the kernel already handed over still gets written. */
+	probe_set__consume(s->ps);
+	if (sink__flush(s->sink) && !err)
+		err = s->write_error;
+	return err ? err : s->write_error;
+}

@@ -1,0 +1,435 @@
+// SPDX-License-Identifier: GPL-2.0
+/* ebpfmon-bcc: parse the command line, load the config, run the session. */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "event_loop.h"
+#include "log.h"
+#include "render.h"
+#include "session.h"
+#include "sink.h"
+#include "users.h"
+
+#define EXIT_USAGE 1		/* bad flag, bad config */
+#define EXIT_CANNOT_RUN 2	/* no monitor can run here */
+
+enum {
+	OPT_PID = 0x100,
+	OPT_LIST_MONITORS,
+	OPT_CHECK,
+	OPT_DUMP_PROBE,
+	OPT_PROBE_DIR,
+	OPT_READY_FD,
+	OPT_STATS_INTERVAL,
+};
+
+struct cli {
+	const char *config;
+	const char *monitors;
+	const char *comms;
+	const char *users;
+	const char *pids;
+	const char *output;
+	const char *dump_probe;
+	const char *probe_dir;
+	double duration;	/* < 0: from the config */
+	double stats_interval;	/* < 0: from the config */
+	int ready_fd;
+	bool verbose;
+	bool list_monitors;
+	bool check;
+};
+
+static const struct option long_options[] = {
+	{ "config", required_argument, NULL, 'c' },
+	{ "monitors", required_argument, NULL, 'm' },
+	{ "comm", required_argument, NULL, 'p' },
+	{ "user", required_argument, NULL, 'u' },
+	{ "pid", required_argument, NULL, OPT_PID },
+	{ "output", required_argument, NULL, 'o' },
+	{ "duration", required_argument, NULL, 'd' },
+	{ "verbose", no_argument, NULL, 'v' },
+	{ "list-monitors", no_argument, NULL, OPT_LIST_MONITORS },
+	{ "check", no_argument, NULL, OPT_CHECK },
+	{ "dump-probe", required_argument, NULL, OPT_DUMP_PROBE },
+	{ "probe-dir", required_argument, NULL, OPT_PROBE_DIR },
+	{ "ready-fd", required_argument, NULL, OPT_READY_FD },
+	{ "stats-interval", required_argument, NULL, OPT_STATS_INTERVAL },
+	{ "version", no_argument, NULL, 'V' },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+"Usage: ebpfmon-bcc [OPTION]...\n"
+"Trace exec and other kernel events with eBPF programs compiled for this kernel\n"
+"by libbcc, and write one JSON object per event.\n"
+"\n"
+"  -c, --config FILE         configuration file (default %s/ebpfmon.yaml,\n"
+"                            then etc/ebpfmon.yaml beside an uninstalled build)\n"
+"  -m, --monitors LIST       run these monitors (comma-separated), whatever the\n"
+"                            config enables\n"
+"  -p, --comm LIST           only processes with these names (comm, 15 chars)\n"
+"  -u, --user LIST           only these users (names or uids)\n"
+"      --pid LIST            only these process ids\n"
+"  -o, --output FILE         append JSON lines to FILE (default: stdout)\n"
+"  -d, --duration SECONDS    stop after SECONDS (default: until SIGINT/SIGTERM)\n"
+"  -v, --verbose             debug messages, with the verifier's log\n"
+"      --stats-interval SECS print event, loss and filter counts every SECS\n"
+"      --ready-fd FD         write one byte to FD once every probe is attached\n"
+"      --list-monitors       list the monitors and exit\n"
+"      --check               print what this kernel supports, as JSON, and exit\n"
+"      --dump-probe MONITOR  print the eBPF C rendered for MONITOR and exit\n"
+"      --probe-dir DIR       read probes/ and templates/ from DIR instead of the\n"
+"                            copies built into the program\n"
+"  -V, --version             print the version and exit\n"
+"  -h, --help                print this help and exit\n"
+"\n"
+"Command-line values override the configuration file. Diagnostics go to\n"
+"stderr; stdout carries only data.\n"
+"\n"
+"Exit status: 0 success, 1 bad option or configuration, 2 no monitor can run\n"
+"(not privileged, no kernel support).\n"
+"\n"
+"EXAMPLES\n"
+"  ebpfmon-bcc -c /etc/ebpfmon.yaml\n"
+"  ebpfmon-bcc -m exec -d 10 | jq -r '[.comm, (.argv | join(\" \"))] | @tsv'\n"
+"  ebpfmon-bcc -m exec -u www-data -o /var/log/execs.json\n"
+"  ebpfmon-bcc -m exec | jq 'select(.ret < 0) | {filename, error}'\n"
+"  ebpfmon-bcc --check | jq .monitors\n"
+"  ebpfmon-bcc --dump-probe exec > exec.c\n",
+		SYSCONFDIR);
+}
+
+static int parse_seconds(const char *flag, const char *arg, double *out)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(arg, &end);
+	if (errno || end == arg || *end || v < 0 || v > 31536000) {
+		pr_err("%s: expected a number of seconds from 0 to 31536000, got '%s'", flag,
+		       arg);
+		return -EINVAL;
+	}
+	*out = v;
+	return 0;
+}
+
+static int parse_fd(const char *arg, int *out)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(arg, &end, 10);
+	if (errno || end == arg || *end || v < 0 || v > INT_MAX) {
+		pr_err("--ready-fd: expected a file descriptor number, got '%s'", arg);
+		return -EINVAL;
+	}
+	*out = v;
+	return 0;
+}
+
+static int parse_args(int argc, char **argv, struct cli *cli)
+{
+	int c;
+
+	cli->duration = -1;
+	cli->stats_interval = -1;
+	cli->ready_fd = -1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":c:m:p:u:o:d:vVh", long_options, NULL)) != -1) {
+		switch (c) {
+		case 'c': cli->config = optarg; break;
+		case 'm': cli->monitors = optarg; break;
+		case 'p': cli->comms = optarg; break;
+		case 'u': cli->users = optarg; break;
+		case OPT_PID: cli->pids = optarg; break;
+		case 'o': cli->output = optarg; break;
+		case 'd':
+			if (parse_seconds("--duration", optarg, &cli->duration))
+				return -EINVAL;
+			break;
+		case 'v': cli->verbose = true; break;
+		case OPT_LIST_MONITORS: cli->list_monitors = true; break;
+		case OPT_CHECK: cli->check = true; break;
+		case OPT_DUMP_PROBE: cli->dump_probe = optarg; break;
+		case OPT_PROBE_DIR: cli->probe_dir = optarg; break;
+		case OPT_READY_FD:
+			if (parse_fd(optarg, &cli->ready_fd))
+				return -EINVAL;
+			break;
+		case OPT_STATS_INTERVAL:
+			if (parse_seconds("--stats-interval", optarg, &cli->stats_interval))
+				return -EINVAL;
+			break;
+		case 'V':
+			printf("ebpfmon-bcc %s\n", PACKAGE_VERSION);
+			exit(0);
+		case 'h':
+			usage(stdout);
+			exit(0);
+		case ':':
+			pr_err("%s: missing argument (--help lists the options)", argv[optind - 1]);
+			return -EINVAL;
+		default:
+			if (optopt)
+				pr_err("-%c: unknown option (--help lists the options)", optopt);
+			else
+				pr_err("%s: unknown option (--help lists the options)",
+				       argv[optind - 1]);
+			return -EINVAL;
+		}
+	}
+	if (optind < argc) {
+		pr_err("%s: unexpected argument (--help lists the options)", argv[optind]);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* The installed config, else the one beside an uninstalled build. */
+static char *config_default(void)
+{
+	char exe[PATH_MAX], *dir, *path = NULL;
+	const char *rel[] = { "../etc/ebpfmon.yaml", "etc/ebpfmon.yaml" };
+	ssize_t n;
+
+	if (!access(SYSCONFDIR "/ebpfmon.yaml", F_OK))
+		return strdup(SYSCONFDIR "/ebpfmon.yaml");
+	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	if (n > 0) {
+		exe[n] = 0;
+		dir = strrchr(exe, '/');
+		if (dir)
+			*dir = 0;
+		for (size_t i = 0; i < 2; i++) {
+			if (asprintf(&path, "%s/%s", exe, rel[i]) < 0)
+				return NULL;
+			if (!access(path, F_OK))
+				return path;
+			free(path);
+			path = NULL;
+		}
+	}
+	if (!access(ABS_TOP_SRCDIR "/etc/ebpfmon.yaml", F_OK))
+		return strdup(ABS_TOP_SRCDIR "/etc/ebpfmon.yaml");
+	pr_err("config: no configuration file at %s/ebpfmon.yaml or beside the program; "
+	       "use -c FILE", SYSCONFDIR);
+	errno = ENOENT;
+	return NULL;
+}
+
+static struct cfg_node *config_filter_node(struct config *cfg, const char *key)
+{
+	return cfg_node__get(cfg_node__get(cfg->doc ? cfg->doc->root : NULL, "filters"), key);
+}
+
+/* Report a bad filter item at its place in the config, or on its flag. */
+static void filter_error(struct config *cfg, const char *flag, const char *key,
+			 size_t index, const char *msg, const char *item)
+{
+	struct cfg_node *node = flag ? NULL : config_filter_node(cfg, key);
+
+	if (node && node->kind == CFG_SEQ && index < node->n_kids)
+		node = node->kids[index];
+	if (node)
+		cfg_node__error(node, "%s '%s'", msg, item);
+	else
+		pr_err("%s: %s '%s'", flag ? flag : key, msg, item);
+}
+
+static char **split_list(const char *flag, const char *arg)
+{
+	char **v = NULL, *copy = strdup(arg), *p, *tok, *save = NULL;
+	size_t n = 0;
+
+	if (!copy)
+		return NULL;
+	for (p = copy; (tok = strtok_r(p, ",", &save)); p = NULL) {
+		char **grown = realloc(v, (n + 2) * sizeof(*v));
+
+		if (!grown)
+			break;
+		v = grown;
+		v[n++] = strdup(tok);
+		v[n] = NULL;
+	}
+	free(copy);
+	if (!n)
+		pr_err("%s: expected a comma-separated list, got '%s'", flag, arg);
+	return v;
+}
+
+static int filters_resolve(struct session *s, const struct cli *cli)
+{
+	struct filters *f = &s->filters;
+	char **comms = NULL, **users = NULL, **pids = NULL;
+	char *const *cv, *const *uv, *const *pv;
+	int err = 0;
+
+	if (cli->comms && !(comms = split_list("--comm", cli->comms)))
+		return -EINVAL;
+	if (cli->users && !(users = split_list("--user", cli->users))) {
+		err = -EINVAL;
+		goto cleanup;
+	}
+	if (cli->pids && !(pids = split_list("--pid", cli->pids))) {
+		err = -EINVAL;
+		goto cleanup;
+	}
+	cv = comms ? comms : s->cfg.comms;
+	uv = users ? users : s->cfg.users;
+	pv = pids ? pids : s->cfg.pids;
+	f->comms = calloc(strv_len(cv) + 1, sizeof(*f->comms));
+	f->uids = calloc(strv_len(uv) + 1, sizeof(*f->uids));
+	f->pids = calloc(strv_len(pv) + 1, sizeof(*f->pids));
+	if (!f->comms || !f->uids || !f->pids) {
+		err = -ENOMEM;
+		goto cleanup;
+	}
+	for (size_t i = 0; cv && cv[i]; i++) {
+		if (strlen(cv[i]) > 15) {
+			filter_error(&s->cfg, comms ? "--comm" : NULL, "comm", i,
+				     "process names are at most 15 characters, got", cv[i]);
+			err = -EINVAL;
+			continue;
+		}
+		strncpy(f->comms[f->n_comms++], cv[i], 16);
+	}
+	for (size_t i = 0; uv && uv[i]; i++) {
+		uid_t uid;
+
+		if (user_parse(uv[i], &uid)) {
+			filter_error(&s->cfg, users ? "--user" : NULL, "user", i, "unknown user",
+				     uv[i]);
+			err = -EINVAL;
+			continue;
+		}
+		f->uids[f->n_uids++] = uid;
+	}
+	for (size_t i = 0; pv && pv[i]; i++) {
+		char *end;
+		long v;
+
+		errno = 0;
+		v = strtol(pv[i], &end, 10);
+		if (errno || *end || end == pv[i] || v <= 0 || v > INT_MAX) {
+			filter_error(&s->cfg, pids ? "--pid" : NULL, "pid", i,
+				     "expected a process id, got", pv[i]);
+			err = -EINVAL;
+			continue;
+		}
+		f->pids[f->n_pids++] = v;
+	}
+cleanup:
+	strv_free(comms);
+	strv_free(users);
+	strv_free(pids);
+	return err;
+}
+
+static int list_monitors(void)
+{
+	for (const struct monitor *const *m = monitors; *m; m++)
+		printf("%-12s %s\n", (*m)->name, (*m)->desc);
+	return 0;
+}
+
+static int run(struct session *s, const struct cli *cli)
+{
+	char *text;
+	int err;
+
+	if (cli->check) {
+		json_t *report = session__check_report(s);
+
+		json_dumpf(report, stdout, JSON_INDENT(2));
+		putchar('\n');
+		json_decref(report);
+		return session__usable(s) ? 0 : EXIT_CANNOT_RUN;
+	}
+	if (cli->dump_probe) {
+		if (!monitor_find(cli->dump_probe)) {
+			pr_err("--dump-probe: unknown monitor '%s' (--list-monitors lists them)",
+			       cli->dump_probe);
+			return EXIT_USAGE;
+		}
+		text = session__render(s, cli->dump_probe);
+		if (!text)
+			return EXIT_USAGE;
+		fputs(text, stdout);
+		free(text);
+		return 0;
+	}
+	if (!s->ki.privileged) {
+		pr_err("permission denied: %s", s->ki.privileged_why);
+		return EXIT_CANNOT_RUN;
+	}
+	s->sink = sink__open(&s->cfg);
+	if (!s->sink)
+		return EXIT_USAGE;
+	err = session__start(s);
+	if (err)
+		return EXIT_CANNOT_RUN;
+	err = event_loop__run(s);
+	event_loop__print_stats(s, "exit");
+	for (size_t i = 0; i < s->n_insts; i++)
+		if (s->insts[i].lost)
+			pr_warn("%s: %llu events lost in all (raise output.perf_pages)",
+				s->insts[i].mon->name, (unsigned long long)s->insts[i].lost);
+	return err ? EXIT_USAGE : 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct session s = { .ready_fd = -1 };
+	struct cli cli = { 0 };
+	char *config_path = NULL;
+	enum log_level level;
+	int ret = EXIT_USAGE;
+
+	if (parse_args(argc, argv, &cli))
+		return EXIT_USAGE;
+	if (cli.list_monitors)
+		return list_monitors();
+	if (cli.probe_dir)
+		resource_set_dir(cli.probe_dir);
+	config_path = cli.config ? strdup(cli.config) : config_default();
+	if (!config_path || config__load(&s.cfg, config_path))
+		goto cleanup;
+	level = s.cfg.log_level;
+	log_set_level(cli.verbose ? LOG_LEVEL_DEBUG : level);
+	if (cli.output) {
+		free(s.cfg.output_file);
+		s.cfg.output_file = strcmp(cli.output, "-") ? strdup(cli.output) : NULL;
+	}
+	if (cli.duration >= 0)
+		s.cfg.duration = cli.duration;
+	if (cli.stats_interval >= 0)
+		s.cfg.stats_interval = cli.stats_interval;
+	s.ready_fd = cli.ready_fd;
+	if (filters_resolve(&s, &cli))
+		goto cleanup;
+	if (kernel_info__probe(&s.ki, &s.cfg))
+		goto cleanup;
+	if (session__select(&s, cli.monitors, cli.check || cli.dump_probe) ||
+	    session__configure(&s))
+		goto cleanup;
+	ret = run(&s, &cli);
+cleanup:
+	session__stop(&s);
+	resource_set_dir(NULL);
+	free(config_path);
+	return ret;
+}

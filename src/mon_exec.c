@@ -1,0 +1,147 @@
+// SPDX-License-Identifier: GPL-2.0
+/* exec: every execve/execveat, successful or failed, with its argv. */
+#include <errno.h>
+#include <linux/types.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../probes/exec.h"
+#include "config.h"
+#include "json_util.h"
+#include "kernel.h"
+#include "monitor.h"
+
+#define EXEC_ARGS_BUF_MAX 32768
+
+struct exec_opts {
+	long long max_args;
+	long long arg_size;
+	long long max_inflight;
+	bool show_failed;
+};
+
+static const struct monitor_tp exec_tracepoints[] = {
+	{ "syscalls", "sys_enter_execve", false },
+	{ "syscalls", "sys_exit_execve", false },
+	{ "sched", "sched_process_exec", false },
+	{ "syscalls", "sys_enter_execveat", true },
+	{ "syscalls", "sys_exit_execveat", true },
+	{ NULL },
+};
+
+static unsigned long roundup_pow2(unsigned long v)
+{
+	unsigned long p = 1;
+
+	while (p < v)
+		p <<= 1;
+	return p;
+}
+
+static int exec_configure(struct monitor_inst *inst, struct cfg_node *node)
+{
+	struct exec_opts *o = calloc(1, sizeof(*o));
+	unsigned long args_buf;
+	bool execveat;
+	int err = 0;
+
+	if (!o)
+		return -ENOMEM;
+	o->max_args = 20;
+	o->arg_size = 128;
+	o->max_inflight = 10240;
+	o->show_failed = true;
+	inst->priv = o;
+	if (node) {
+		err |= cfg_get_int(node, "max_args", 1, 1024, &o->max_args);
+		err |= cfg_get_int(node, "arg_size", 16, 4096, &o->arg_size);
+		err |= cfg_get_int(node, "max_inflight", 64, 1048576, &o->max_inflight);
+		err |= cfg_get_bool(node, "show_failed", &o->show_failed);
+		if (err)
+			return -EINVAL;
+	}
+	args_buf = roundup_pow2(o->max_args * o->arg_size);
+	if (args_buf > EXEC_ARGS_BUF_MAX)
+		args_buf = EXEC_ARGS_BUF_MAX;
+	if (args_buf < (unsigned long)o->arg_size)
+		args_buf = roundup_pow2(o->arg_size);
+	execveat = kernel_info__has_tracepoint(inst->ki, "syscalls", "sys_enter_execveat") &&
+		   kernel_info__has_tracepoint(inst->ki, "syscalls", "sys_exit_execveat");
+	err |= render_vars__set(&inst->vars, "MAX_ARGS", "%lld", o->max_args);
+	err |= render_vars__set(&inst->vars, "ARG_SIZE", "%lld", o->arg_size);
+	err |= render_vars__set(&inst->vars, "ARGS_BUF", "%lu", args_buf);
+	err |= render_vars__set(&inst->vars, "MAX_INFLIGHT", "%lld", o->max_inflight);
+	err |= render_vars__set(&inst->vars, "SHOW_FAILED", "%d", o->show_failed);
+	err |= render_vars__set(&inst->vars, "HAVE_EXECVEAT", "%d", execveat);
+	if (err)
+		return -ENOMEM;
+	if (!kernel_info__offsets_trusted(inst->ki))
+		monitor_inst__verdict(inst, VERDICT_DEGRADED,
+				      "argv of successful execs unavailable without BTF or "
+				      "headers of this kernel");
+	return 0;
+}
+
+/* args: NUL-separated strings; cut to max_args of at most arg_size bytes. */
+static json_t *exec_argv(const struct exec_opts *o, const char *args, size_t len,
+			 bool *truncated)
+{
+	json_t *argv = json_array();
+	size_t off = 0;
+
+	while (off < len) {
+		const char *arg = args + off;
+		size_t alen = strnlen(arg, len - off);
+
+		if ((long long)json_array_size(argv) >= o->max_args) {
+			*truncated = true;
+			break;
+		}
+		if (alen > (size_t)o->arg_size) {
+			*truncated = true;
+			json_array_append_new(argv, json_string_lossy(arg, o->arg_size));
+		} else {
+			json_array_append_new(argv, json_string_lossy(arg, alen));
+		}
+		off += alen + 1;
+	}
+	return argv;
+}
+
+static int exec_on_event(struct monitor_inst *inst, const void *data, size_t size,
+			 json_t *rec)
+{
+	const struct exec_opts *o = inst->priv;
+	const struct exec_event *e = data;
+	bool truncated;
+
+	if (size < sizeof(*e) || sizeof(*e) + e->args_len > size)
+		return -EINVAL;
+	truncated = e->flags & EXEC_F_ARGS_TRUNCATED;
+	json_set(rec, "filename", json_string_lossy(e->filename, sizeof(e->filename)));
+	json_set(rec, "argv", e->flags & EXEC_F_ARGS_UNAVAILABLE && !e->args_len ?
+		 json_null() : exec_argv(o, e->args, e->args_len, &truncated));
+	json_set(rec, "argv_truncated", json_boolean(truncated));
+	json_set(rec, "ret", json_integer(e->ret));
+	json_set(rec, "error", e->ret < 0 && errno_name(-e->ret) ?
+		 json_string(errno_name(-e->ret)) : json_null());
+	return 0;
+}
+
+static void exec_detach(struct monitor_inst *inst)
+{
+	free(inst->priv);
+	inst->priv = NULL;
+}
+
+const struct monitor mon_exec = {
+	.name = "exec",
+	.desc = "process executions (execve, execveat): filename, argv, result",
+	.probe = "exec.bpf.c",
+	.tracepoints = exec_tracepoints,
+	.events_table = "exec_events",
+	.configure = exec_configure,
+	.attach = monitor_attach_tracepoints,
+	.on_event = exec_on_event,
+	.detach = exec_detach,
+};

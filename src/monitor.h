@@ -1,0 +1,89 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#ifndef EBPFMON_MONITOR_H
+#define EBPFMON_MONITOR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "render.h"
+
+struct cfg_node;
+struct kernel_info;
+struct probe_set;
+struct monitor_inst;
+
+/* A tracepoint a monitor attaches to; optional ones only degrade it. */
+struct monitor_tp {
+	const char *category;
+	const char *event;
+	bool optional;
+};
+
+/*
+ * One monitor, one descriptor (sysstat's act[]). The core never names a
+ * monitor: it walks monitors[] and calls these.
+ */
+struct monitor {
+	const char *name;
+	const char *desc;
+	const char *probe;			/* probes/<name>.bpf.c */
+	const struct monitor_tp *tracepoints;	/* ends with { NULL } */
+	/* Perf buffer table the probe writes events to; NULL for none. */
+	const char *events_table;
+	/*
+	 * Parse monitors.<name> (NULL when absent: defaults) into inst->priv and
+	 * set the probe's template variables in inst->vars.
+	 */
+	int (*configure)(struct monitor_inst *inst, struct cfg_node *node);
+	/* Attach the compiled programs; 0 or -errno, reasons printed. */
+	int (*attach)(struct monitor_inst *inst, struct probe_set *ps);
+	/* Decode one event past the common header into rec. */
+	int (*on_event)(struct monitor_inst *inst, const void *data, size_t size,
+			json_t *rec);
+	/* Summary mode: read and clear kernel maps, emit records. */
+	int (*collect)(struct monitor_inst *inst, struct probe_set *ps);
+	void (*detach)(struct monitor_inst *inst);
+};
+
+extern const struct monitor *const monitors[];	/* NULL-terminated */
+
+const struct monitor *monitor_find(const char *name);
+
+enum monitor_verdict {
+	VERDICT_OK,
+	VERDICT_DEGRADED,
+	VERDICT_UNAVAILABLE,
+};
+
+/* A monitor enabled for this run, and its counters. */
+struct monitor_inst {
+	const struct monitor *mon;
+	unsigned id;			/* index into the kernel's per-monitor arrays */
+	struct render_vars vars;
+	void *priv;
+	enum monitor_verdict verdict;
+	char why[512];
+	const struct kernel_info *ki;
+	bool enabled;			/* selected for this run */
+	bool attached;
+	uint64_t events;		/* records written */
+	uint64_t lost;			/* perf buffer losses */
+	uint64_t filtered;		/* dropped by the kernel-side filters */
+	uint64_t malformed;		/* short or inconsistent samples */
+	/* Emit a record built outside on_event (summary rows, lost notices). */
+	int (*emit)(struct monitor_inst *inst, json_t *rec);
+	void *emit_ctx;
+};
+
+/* Set a verdict, keeping the worst one and joining the reasons with "; ". */
+void monitor_inst__verdict(struct monitor_inst *inst, enum monitor_verdict v,
+			   const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+const char *monitor_verdict_name(enum monitor_verdict v);
+
+/* Attach every tracepoint in mon->tracepoints the kernel has: an .attach. */
+int monitor_attach_tracepoints(struct monitor_inst *inst, struct probe_set *ps);
+
+#endif

@@ -1,0 +1,375 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <bcc/bcc_common.h>
+#include <bcc/libbpf.h>
+#include <bcc/perf_reader.h>
+
+#include "kernel.h"
+#include "log.h"
+#include "probe_set.h"
+#include "strbuf.h"
+
+#define VERIFIER_LOG_SIZE (16u << 20)
+
+struct attachment {
+	int fd;			/* perf event or raw tracepoint fd; closing detaches */
+	char *what;
+};
+
+struct probe_set {
+	const struct kernel_info *ki;
+	struct strbuf src;
+	void *mod;		/* libbcc's BPF module */
+	int *prog_fds;
+	size_t n_progs;
+	struct attachment *att;
+	size_t n_att;
+	struct perf_reader **readers;
+	int n_readers;
+	int n_possible_cpus;
+};
+
+/* libbcc reports -1 (or NULL) and errno; turn that into -errno once, here. */
+static int bcc_err(int ret)
+{
+	if (ret >= 0)
+		return ret;
+	return errno ? -errno : -EINVAL;
+}
+
+/* "0-3,5" -> list; returns count or -errno. */
+static int cpu_list_read(const char *path, int **cpus)
+{
+	char buf[1024], *p, *tok, *save = NULL;
+	int n = 0, *v = NULL;
+	FILE *f = fopen(path, "re");
+
+	if (!f)
+		return -errno;
+	if (!fgets(buf, sizeof(buf), f)) {
+		fclose(f);
+		return -EIO;
+	}
+	fclose(f);
+	for (p = buf; (tok = strtok_r(p, ",\n", &save)); p = NULL) {
+		int a, b;
+
+		if (sscanf(tok, "%d-%d", &a, &b) != 2) {
+			if (sscanf(tok, "%d", &a) != 1)
+				continue;
+			b = a;
+		}
+		for (int c = a; c <= b; c++) {
+			int *grown = realloc(v, (n + 1) * sizeof(*v));
+
+			if (!grown) {
+				free(v);
+				return -ENOMEM;
+			}
+			v = grown;
+			v[n++] = c;
+		}
+	}
+	*cpus = v;
+	return n;
+}
+
+struct probe_set *probe_set__new(const struct kernel_info *ki)
+{
+	struct probe_set *ps = calloc(1, sizeof(*ps));
+	int *cpus = NULL, n;
+
+	if (!ps)
+		return NULL;
+	ps->ki = ki;
+	n = cpu_list_read("/sys/devices/system/cpu/possible", &cpus);
+	free(cpus);
+	ps->n_possible_cpus = n > 0 ? n : 1;
+	return ps;
+}
+
+void probe_set__free(struct probe_set *ps)
+{
+	if (!ps)
+		return;
+	for (int i = 0; i < ps->n_readers; i++)
+		perf_reader_free(ps->readers[i]);
+	free(ps->readers);
+	for (size_t i = ps->n_att; i-- > 0;) {
+		bpf_close_perf_event_fd(ps->att[i].fd);
+		free(ps->att[i].what);
+	}
+	free(ps->att);
+	for (size_t i = 0; i < ps->n_progs; i++)
+		close(ps->prog_fds[i]);
+	free(ps->prog_fds);
+	if (ps->mod)
+		bpf_module_destroy(ps->mod);
+	strbuf_release(&ps->src);
+	free(ps);
+}
+
+int probe_set__add_source(struct probe_set *ps, const char *text)
+{
+	int err = strbuf_adds(&ps->src, text);
+
+	if (!err && ps->src.len && ps->src.buf[ps->src.len - 1] != '\n')
+		err = strbuf_addc(&ps->src, '\n');
+	return err;
+}
+
+const char *probe_set__source(const struct probe_set *ps)
+{
+	return ps->src.buf ? ps->src.buf : "";
+}
+
+int probe_set__compile(struct probe_set *ps)
+{
+	char **cflags = NULL;
+	int ncflags = 0, saved_stdout = -1, err;
+
+	err = kernel_info__apply_headers(ps->ki, &cflags, &ncflags);
+	if (err)
+		goto cleanup;
+	for (int i = 0; i < ncflags; i++)
+		pr_debug("probe: clang flag %s", cflags[i]);
+	/* libbcc prints some diagnostics on stdout, which carries only data. */
+	fflush(stdout);
+	saved_stdout = dup(STDOUT_FILENO);
+	if (saved_stdout >= 0)
+		dup2(STDERR_FILENO, STDOUT_FILENO);
+	errno = 0;
+	ps->mod = bpf_module_create_c_from_string(probe_set__source(ps), 0,
+						  (const char **)cflags, ncflags, true, NULL);
+	err = ps->mod ? 0 : (errno ? -errno : -EINVAL);
+	fflush(stdout);
+	if (saved_stdout >= 0) {
+		dup2(saved_stdout, STDOUT_FILENO);
+		close(saved_stdout);
+	}
+	if (err)
+		pr_err("probe: compiling the probes failed (clang's messages above; "
+		       "--dump-probe MONITOR shows the source)");
+cleanup:
+	for (int i = 0; i < ncflags; i++)
+		free(cflags[i]);
+	free(cflags);
+	return err;
+}
+
+static int prog_load(struct probe_set *ps, const char *fn, int prog_type)
+{
+	void *start;
+	size_t size;
+	char *log = NULL;
+	int debug = log_get_level() >= LOG_LEVEL_DEBUG;
+	int fd, *grown;
+
+	if (!ps->mod)
+		return -EINVAL;
+	start = bpf_function_start(ps->mod, fn);
+	size = bpf_function_size(ps->mod, fn);
+	if (!start) {
+		pr_err("probe: no program %s in the compiled probes", fn);
+		return -ENOENT;
+	}
+	if (debug)
+		log = malloc(VERIFIER_LOG_SIZE);
+	errno = 0;
+	fd = bcc_func_load(ps->mod, prog_type, fn, start, size, bpf_module_license(ps->mod),
+			   bpf_module_kern_version(ps->mod), log ? 1 : 0, log,
+			   log ? VERIFIER_LOG_SIZE : 0, NULL, -1);
+	fd = bcc_err(fd);
+	/* On a failed load libbcc prints the verifier's log in full itself. */
+	if (fd >= 0 && log && log[0])
+		pr_debug("probe: verifier log for %s:\n%s", fn, log);
+	free(log);
+	if (fd < 0) {
+		pr_err("probe: failed to load %s: %s", fn, strerror(-fd));
+		return fd;
+	}
+	grown = realloc(ps->prog_fds, (ps->n_progs + 1) * sizeof(*grown));
+	if (!grown) {
+		close(fd);
+		return -ENOMEM;
+	}
+	ps->prog_fds = grown;
+	ps->prog_fds[ps->n_progs++] = fd;
+	return fd;
+}
+
+static int attachment_add(struct probe_set *ps, int fd, const char *what)
+{
+	struct attachment *grown = realloc(ps->att, (ps->n_att + 1) * sizeof(*grown));
+
+	if (!grown)
+		return -ENOMEM;
+	ps->att = grown;
+	ps->att[ps->n_att].fd = fd;
+	ps->att[ps->n_att].what = strdup(what);
+	ps->n_att++;
+	return 0;
+}
+
+int probe_set__attach_tracepoint(struct probe_set *ps, const char *category,
+				 const char *event)
+{
+	char fn[256], what[256];
+	int prog, fd;
+
+	snprintf(fn, sizeof(fn), "tracepoint__%s__%s", category, event);
+	snprintf(what, sizeof(what), "tracepoint %s:%s", category, event);
+	prog = prog_load(ps, fn, BPF_PROG_TYPE_TRACEPOINT);
+	if (prog < 0)
+		return prog;
+	errno = 0;
+	fd = bcc_err(bpf_attach_tracepoint(prog, category, event));
+	if (fd < 0)
+		return fd;
+	pr_debug("probe: attached %s", what);
+	return attachment_add(ps, fd, what);
+}
+
+int probe_set__attach_raw_tracepoint(struct probe_set *ps, const char *event)
+{
+	char fn[256], what[256];
+	int prog, fd;
+
+	snprintf(fn, sizeof(fn), "raw_tracepoint__%s", event);
+	snprintf(what, sizeof(what), "raw tracepoint %s", event);
+	prog = prog_load(ps, fn, BPF_PROG_TYPE_RAW_TRACEPOINT);
+	if (prog < 0)
+		return prog;
+	errno = 0;
+	fd = bcc_err(bpf_attach_raw_tracepoint(prog, event));
+	if (fd < 0)
+		return fd;
+	pr_debug("probe: attached %s", what);
+	return attachment_add(ps, fd, what);
+}
+
+int probe_set__table_fd(struct probe_set *ps, const char *table)
+{
+	int fd;
+
+	if (!ps->mod)
+		return -EINVAL;
+	fd = bpf_table_fd(ps->mod, table);
+	return fd < 0 ? -ENOENT : fd;
+}
+
+int probe_set__update(struct probe_set *ps, const char *table, const void *key,
+		      const void *value)
+{
+	int fd = probe_set__table_fd(ps, table);
+
+	if (fd < 0)
+		return fd;
+	errno = 0;
+	if (bpf_update_elem(fd, (void *)key, (void *)value, 0) < 0)
+		return errno ? -errno : -EINVAL;
+	return 0;
+}
+
+int probe_set__percpu_sum(struct probe_set *ps, const char *table, uint32_t key,
+			  uint64_t *sum)
+{
+	int fd = probe_set__table_fd(ps, table);
+	uint64_t *values;
+	int err = 0;
+
+	if (fd < 0)
+		return fd;
+	values = calloc(ps->n_possible_cpus, sizeof(*values));
+	if (!values)
+		return -ENOMEM;
+	errno = 0;
+	if (bpf_lookup_elem(fd, &key, values) < 0) {
+		err = errno ? -errno : -EINVAL;
+		goto cleanup;
+	}
+	*sum = 0;
+	for (int i = 0; i < ps->n_possible_cpus; i++)
+		*sum += values[i];
+cleanup:
+	free(values);
+	return err;
+}
+
+int probe_set__open_perf_buffer(struct probe_set *ps, const char *table,
+				probe_sample_fn sample, probe_lost_fn lost, void *ctx,
+				int pages, int wakeup_events)
+{
+	int map_fd = probe_set__table_fd(ps, table);
+	int *cpus = NULL, n, err = 0;
+
+	if (map_fd < 0) {
+		pr_err("probe: no perf output table %s", table);
+		return map_fd;
+	}
+	n = cpu_list_read("/sys/devices/system/cpu/online", &cpus);
+	if (n < 0)
+		return n;
+	for (int i = 0; i < n; i++) {
+		struct bcc_perf_buffer_opts opts = {
+			.pid = -1,
+			.cpu = cpus[i],
+			.wakeup_events = wakeup_events,
+		};
+		struct perf_reader **grown;
+		struct perf_reader *r;
+		int rfd;
+
+		errno = 0;
+		r = bpf_open_perf_buffer_opts(sample, lost, ctx, pages, &opts);
+		if (!r) {
+			err = errno ? -errno : -EINVAL;
+			pr_err("probe: cannot open a perf buffer of %d pages on cpu %d: %s",
+			       pages, cpus[i], strerror(-err));
+			break;
+		}
+		grown = realloc(ps->readers, (ps->n_readers + 1) * sizeof(*grown));
+		if (!grown) {
+			perf_reader_free(r);
+			err = -ENOMEM;
+			break;
+		}
+		ps->readers = grown;
+		ps->readers[ps->n_readers++] = r;
+		rfd = perf_reader_fd(r);
+		errno = 0;
+		if (bpf_update_elem(map_fd, &cpus[i], &rfd, 0) < 0) {
+			err = errno ? -errno : -EINVAL;
+			pr_err("probe: cannot connect the perf buffer of cpu %d: %s", cpus[i],
+			       strerror(-err));
+			break;
+		}
+	}
+	free(cpus);
+	return err;
+}
+
+int probe_set__poll(struct probe_set *ps, int timeout_ms)
+{
+	int n;
+
+	if (!ps->n_readers) {
+		usleep(timeout_ms * 1000);
+		return 0;
+	}
+	errno = 0;
+	n = perf_reader_poll(ps->n_readers, ps->readers, timeout_ms);
+	return n < 0 ? (errno ? -errno : -EINTR) : n;
+}
+
+int probe_set__consume(struct probe_set *ps)
+{
+	if (!ps->n_readers)
+		return 0;
+	return perf_reader_consume(ps->n_readers, ps->readers) < 0 ? -EIO : 0;
+}

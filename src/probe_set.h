@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#ifndef EBPFMON_PROBE_SET_H
+#define EBPFMON_PROBE_SET_H
+
+#include <stdint.h>
+
+struct kernel_info;
+struct probe_set;
+
+/* The same shapes as libbcc's perf reader callbacks. */
+typedef void (*probe_sample_fn)(void *ctx, void *data, int size);
+typedef void (*probe_lost_fn)(void *ctx, uint64_t lost);
+
+/*
+ * Every enabled monitor's rendered source in one C text, compiled once by
+ * libbcc, and everything attached from it. The only file that calls libbcc.
+ */
+struct probe_set *probe_set__new(const struct kernel_info *ki);
+void probe_set__free(struct probe_set *ps);	/* detaches everything */
+
+int probe_set__add_source(struct probe_set *ps, const char *text);
+const char *probe_set__source(const struct probe_set *ps);
+int probe_set__compile(struct probe_set *ps);
+
+/* TRACEPOINT_PROBE(category, event) and RAW_TRACEPOINT_PROBE(event) programs. */
+int probe_set__attach_tracepoint(struct probe_set *ps, const char *category,
+				 const char *event);
+int probe_set__attach_raw_tracepoint(struct probe_set *ps, const char *event);
+
+int probe_set__table_fd(struct probe_set *ps, const char *table);
+int probe_set__update(struct probe_set *ps, const char *table, const void *key,
+		      const void *value);
+/* Sum of a per-CPU u64 array slot over all possible CPUs. */
+int probe_set__percpu_sum(struct probe_set *ps, const char *table, uint32_t key,
+			  uint64_t *sum);
+
+/* One perf buffer per online CPU for a BPF_PERF_OUTPUT table. */
+int probe_set__open_perf_buffer(struct probe_set *ps, const char *table,
+				probe_sample_fn sample, probe_lost_fn lost, void *ctx,
+				int pages, int wakeup_events);
+/* Wait up to timeout_ms and deliver what arrived: >= 0, or -errno (-EINTR). */
+int probe_set__poll(struct probe_set *ps, int timeout_ms);
+/* Deliver whatever is in the buffers now, without waiting. */
+int probe_set__consume(struct probe_set *ps);
+
+#endif

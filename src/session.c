@@ -1,0 +1,595 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <errno.h>
+#include <linux/types.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../probes/common.h"
+#include "json_util.h"
+#include "log.h"
+#include "probe_set.h"
+#include "session.h"
+#include "sink.h"
+#include "users.h"
+
+static struct monitor_inst *session_add(struct session *s, const struct monitor *mon)
+{
+	struct monitor_inst *grown;
+
+	for (size_t i = 0; i < s->n_insts; i++)
+		if (s->insts[i].mon == mon)
+			return &s->insts[i];
+	grown = realloc(s->insts, (s->n_insts + 1) * sizeof(*grown));
+	if (!grown)
+		return NULL;
+	s->insts = grown;
+	memset(&s->insts[s->n_insts], 0, sizeof(*grown));
+	s->insts[s->n_insts].mon = mon;
+	s->insts[s->n_insts].id = s->n_insts;
+	s->insts[s->n_insts].ki = &s->ki;
+	return &s->insts[s->n_insts++];
+}
+
+static struct cfg_node *monitor_node(struct session *s, const char *name)
+{
+	struct cfg_node *m = s->cfg.monitors;
+
+	for (size_t i = 0; m && i < m->n_kids; i++)
+		if (!strcmp(m->kids[i]->key, name))
+			return m->kids[i];
+	return NULL;
+}
+
+int session__select(struct session *s, const char *cli_monitors, bool all)
+{
+	struct cfg_node *m = s->cfg.monitors;
+	struct monitor_inst *inst;
+	int err = 0;
+
+	/* Every monitor named in the config is configured (and so validated). */
+	for (size_t i = 0; m && i < m->n_kids; i++) {
+		const struct monitor *mon = monitor_find(m->kids[i]->key);
+		struct cfg_node *node = m->kids[i];
+		bool enabled = true;
+
+		node->used = true;
+		if (!mon) {
+			cfg_node__error(node, "unknown monitor (--list-monitors lists them)");
+			err = -EINVAL;
+			continue;
+		}
+		if (node->kind != CFG_MAP && !node->null) {
+			cfg_node__error(node, "expected a mapping");
+			err = -EINVAL;
+			continue;
+		}
+		if (node->kind == CFG_MAP && cfg_get_bool(node, "enabled", &enabled)) {
+			err = -EINVAL;
+			continue;
+		}
+		inst = session_add(s, mon);
+		if (!inst)
+			return -ENOMEM;
+		inst->enabled = enabled && !cli_monitors;
+	}
+	if (err)
+		return err;
+	/* No monitors section: every monitor, with its defaults. */
+	if (!m || all) {
+		for (const struct monitor *const *mon = monitors; *mon; mon++) {
+			inst = session_add(s, *mon);
+			if (!inst)
+				return -ENOMEM;
+			if (!m)
+				inst->enabled = !cli_monitors;
+		}
+	}
+	if (cli_monitors) {
+		char *list = strdup(cli_monitors), *save = NULL, *tok, *p;
+
+		if (!list)
+			return -ENOMEM;
+		for (p = list; (tok = strtok_r(p, ",", &save)); p = NULL) {
+			const struct monitor *mon = monitor_find(tok);
+
+			if (!mon) {
+				pr_err("--monitors: unknown monitor '%s' (--list-monitors lists them)",
+				       tok);
+				err = -EINVAL;
+				break;
+			}
+			inst = session_add(s, mon);
+			if (!inst) {
+				err = -ENOMEM;
+				break;
+			}
+			inst->enabled = true;
+		}
+		free(list);
+	}
+	return err;
+}
+
+static void verdict_from_kernel(struct session *s, struct monitor_inst *inst)
+{
+	const struct kernel_info *ki = &s->ki;
+
+	if (!ki->privileged)
+		monitor_inst__verdict(inst, VERDICT_UNAVAILABLE, "%s", ki->privileged_why);
+	else if (!ki->bpf_ok)
+		monitor_inst__verdict(inst, VERDICT_UNAVAILABLE, "%s", ki->bpf_why);
+	if (!ki->tracefs_ok) {
+		monitor_inst__verdict(inst, VERDICT_UNAVAILABLE, "%s", ki->tracefs_why);
+		return;
+	}
+	if (!ki->headers_ok)
+		monitor_inst__verdict(inst, VERDICT_UNAVAILABLE, "%s", ki->headers_why);
+	for (const struct monitor_tp *tp = inst->mon->tracepoints; tp && tp->category; tp++) {
+		if (kernel_info__has_tracepoint(ki, tp->category, tp->event))
+			continue;
+		monitor_inst__verdict(inst, tp->optional ? VERDICT_DEGRADED : VERDICT_UNAVAILABLE,
+				      "tracepoint %s:%s not found%s", tp->category, tp->event,
+				      tp->optional ? " (optional)" : "");
+	}
+	if (!kernel_info__offsets_trusted(ki))
+		monitor_inst__verdict(inst, VERDICT_DEGRADED,
+				      "ppid unavailable: no BTF (%s) and the headers are %u.%u, "
+				      "not %u.%u", ki->btf_why, ki->headers_major,
+				      ki->headers_minor, ki->major, ki->minor);
+}
+
+int session__configure(struct session *s)
+{
+	int err = 0;
+
+	for (size_t i = 0; i < s->n_insts; i++) {
+		struct monitor_inst *inst = &s->insts[i];
+		struct cfg_node *node = monitor_node(s, inst->mon->name);
+
+		if (node && node->kind != CFG_MAP)
+			node = NULL;
+		verdict_from_kernel(s, inst);
+		if (inst->mon->configure(inst, node)) {
+			err = -EINVAL;
+			continue;
+		}
+		if (node && cfg_node__check_unused(node))
+			err = -EINVAL;
+		if (render_vars__set(&inst->vars, "MON_ID", "%u", inst->id))
+			return -ENOMEM;
+	}
+	return err;
+}
+
+size_t session__usable(const struct session *s)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < s->n_insts; i++)
+		n += s->insts[i].enabled && s->insts[i].verdict != VERDICT_UNAVAILABLE;
+	return n;
+}
+
+static int offset_of(void *ctx, const char *type, const char *member, char **out)
+{
+	struct session *s = ctx;
+	long off;
+	int err;
+
+	if (s->ki.btf) {
+		err = kernel_info__btf_offset(&s->ki, type, member, &off);
+		if (err)
+			return err;
+		return asprintf(out, "%ld", off) < 0 ? -ENOMEM : 0;
+	}
+	if (kernel_info__offsets_trusted(&s->ki))
+		return asprintf(out, "offsetof(struct %s, %s)", type, member) < 0 ? -ENOMEM : 0;
+	/* Never used: probes read offsets only when EBPFMON_OFFSETS_TRUSTED. */
+	return (*out = strdup("0")) ? 0 : -ENOMEM;
+}
+
+static int globals_set(struct session *s, struct render_vars *g)
+{
+	const struct filters *f = &s->filters;
+	size_t max = f->n_pids;
+	bool headers_offsets = !s->ki.btf && kernel_info__offsets_trusted(&s->ki);
+	int err = 0;
+
+	if (f->n_uids > max)
+		max = f->n_uids;
+	if (f->n_comms > max)
+		max = f->n_comms;
+	err |= render_vars__set(g, "VERSION", "%s", PACKAGE_VERSION);
+	err |= render_vars__set(g, "KERNEL_RELEASE", "%s", s->ki.release);
+	err |= render_vars__set(g, "OFFSETS_SOURCE", "%s", kernel_info__offsets_source(&s->ki));
+	err |= render_vars__set(g, "OFFSETS_TRUSTED", "%d", kernel_info__offsets_trusted(&s->ki));
+	err |= render_vars__set(g, "KERNEL_INCLUDES", "%s", headers_offsets ?
+				"#include <linux/sched.h>\n#include <linux/mm_types.h>" : "");
+	err |= render_vars__set(g, "FILTER_MAX", "%zu", max ? max : 1);
+	err |= render_vars__set(g, "FILTER_PID", "%d", f->n_pids > 0);
+	err |= render_vars__set(g, "FILTER_UID", "%d", f->n_uids > 0);
+	err |= render_vars__set(g, "FILTER_COMM", "%d", f->n_comms > 0);
+	return err ? -ENOMEM : 0;
+}
+
+char *session__render(struct session *s, const char *only)
+{
+	struct render_vars globals = { 0 };
+	struct render_ctx ctx = { .globals = &globals, .offset = offset_of, .offset_ctx = s };
+	char *prologue = NULL, *text = NULL, *out = NULL;
+	size_t len;
+	int err;
+
+	err = globals_set(s, &globals);
+	if (err)
+		goto cleanup;
+	text = resource_load("prologue.bpf.c");
+	if (!text) {
+		err = -errno;
+		pr_err("probe: cannot load prologue.bpf.c: %s", strerror(errno));
+		goto cleanup;
+	}
+	prologue = render("prologue.bpf.c", text, &ctx);
+	free(text);
+	text = NULL;
+	if (!prologue) {
+		err = -errno;
+		goto cleanup;
+	}
+	out = prologue;
+	prologue = NULL;
+	for (size_t i = 0; i < s->n_insts; i++) {
+		struct monitor_inst *inst = &s->insts[i];
+		char *src, *rendered, *grown;
+
+		if (only ? strcmp(only, inst->mon->name) :
+			   !inst->enabled || inst->verdict == VERDICT_UNAVAILABLE)
+			continue;
+		ctx.vars = &inst->vars;
+		src = resource_load(inst->mon->probe);
+		rendered = src ? render(inst->mon->probe, src, &ctx) : NULL;
+		if (!src)
+			pr_err("%s: cannot load %s: %s", inst->mon->name, inst->mon->probe,
+			       strerror(errno));
+		free(src);
+		if (!rendered) {
+			monitor_inst__verdict(inst, VERDICT_UNAVAILABLE, "its probe did not render");
+			if (only) {
+				err = -EINVAL;
+				goto cleanup;
+			}
+			continue;
+		}
+		len = strlen(out);
+		grown = realloc(out, len + strlen(rendered) + 64);
+		if (!grown) {
+			free(rendered);
+			err = -ENOMEM;
+			goto cleanup;
+		}
+		out = grown;
+		sprintf(out + len, "\n/* ==== monitor %s ==== */\n%s", inst->mon->name, rendered);
+		free(rendered);
+	}
+cleanup:
+	render_vars__free(&globals);
+	if (err) {
+		free(out);
+		errno = -err;
+		return NULL;
+	}
+	return out;
+}
+
+static int filters_load(struct session *s)
+{
+	const struct filters *f = &s->filters;
+	uint8_t one = 1;
+	int err = 0;
+
+	for (size_t i = 0; i < f->n_pids && !err; i++)
+		err = probe_set__update(s->ps, "ebpfmon_filter_pid", &f->pids[i], &one);
+	for (size_t i = 0; i < f->n_uids && !err; i++)
+		err = probe_set__update(s->ps, "ebpfmon_filter_uid", &f->uids[i], &one);
+	for (size_t i = 0; i < f->n_comms && !err; i++)
+		err = probe_set__update(s->ps, "ebpfmon_filter_comm", f->comms[i], &one);
+	if (err)
+		pr_err("filters: cannot fill the kernel filter maps: %s", strerror(-err));
+	return err;
+}
+
+void session__update_clock(struct session *s)
+{
+	struct timespec rt, mono;
+
+	clock_gettime(CLOCK_REALTIME, &rt);
+	clock_gettime(CLOCK_MONOTONIC, &mono);
+	s->mono_to_real_ns = (int64_t)(rt.tv_sec - mono.tv_sec) * 1000000000 +
+			     (rt.tv_nsec - mono.tv_nsec);
+}
+
+json_t *session__record_new(struct session *s, struct monitor_inst *inst,
+			    const char *type, uint64_t ts_mono_ns)
+{
+	json_t *rec = json_object();
+	char ts[48];
+
+	if (!rec)
+		return NULL;
+	format_rfc3339_ns(ts_mono_ns + s->mono_to_real_ns, ts, sizeof(ts));
+	json_set(rec, "type", json_string(type));
+	json_set(rec, "ts", json_string(ts));
+	json_set(rec, "ts_ns", json_integer(ts_mono_ns));
+	json_set(rec, "monitor", json_string(inst->mon->name));
+	return rec;
+}
+
+int session__emit(struct session *s, json_t *rec)
+{
+	int err = sink__write(s->sink, rec);
+
+	if (err && !s->write_error)
+		s->write_error = err;
+	return err;
+}
+
+static void on_sample(void *ctx, void *data, int size)
+{
+	struct monitor_inst *inst = ctx;
+	struct session *s = inst->emit_ctx;
+	const struct ebpfmon_hdr *h = data;
+	const char *user;
+	json_t *rec;
+
+	if (size < (int)sizeof(*h)) {
+		inst->malformed++;
+		return;
+	}
+	rec = session__record_new(s, inst, "event", h->ts_ns);
+	if (!rec)
+		return;
+	json_set(rec, "pid", json_integer(h->pid));
+	json_set(rec, "tid", json_integer(h->tid));
+	json_set(rec, "ppid", h->flags & EBPFMON_HDR_PPID_VALID ?
+		 json_integer(h->ppid) : json_null());
+	json_set(rec, "uid", json_integer(h->uid));
+	user = user_name(h->uid);
+	json_set(rec, "user", user ? json_string(user) : json_null());
+	json_set(rec, "comm", json_string_lossy(h->comm, sizeof(h->comm)));
+	json_set(rec, "cpu", json_integer(h->cpu));
+	if (inst->mon->on_event(inst, data, size, rec)) {
+		inst->malformed++;
+	} else if (!session__emit(s, rec)) {
+		inst->events++;
+	}
+	json_decref(rec);
+}
+
+static void on_lost(void *ctx, uint64_t lost)
+{
+	struct monitor_inst *inst = ctx;
+	struct session *s = inst->emit_ctx;
+	struct timespec now;
+	json_t *rec;
+
+	inst->lost += lost;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	rec = session__record_new(s, inst, "lost",
+				  (uint64_t)now.tv_sec * 1000000000ull + now.tv_nsec);
+	if (!rec)
+		return;
+	json_set(rec, "count", json_integer(lost));
+	json_set(rec, "total", json_integer(inst->lost));
+	session__emit(s, rec);
+	json_decref(rec);
+	pr_warn("%s: lost %llu events (%llu in all): the perf buffer was full",
+		inst->mon->name, (unsigned long long)lost, (unsigned long long)inst->lost);
+}
+
+static int inst_emit(struct monitor_inst *inst, json_t *rec)
+{
+	return session__emit(inst->emit_ctx, rec);
+}
+
+static void skip(struct monitor_inst *inst)
+{
+	pr_warn("%s: skipped: %s: %s", inst->mon->name, monitor_verdict_name(inst->verdict),
+		inst->why);
+}
+
+int session__start(struct session *s)
+{
+	char names[512] = "";
+	size_t attached = 0;
+	char *src;
+	int err;
+
+	for (size_t i = 0; i < s->n_insts; i++) {
+		struct monitor_inst *inst = &s->insts[i];
+
+		if (!inst->enabled)
+			continue;
+		if (inst->verdict == VERDICT_UNAVAILABLE)
+			skip(inst);
+		else if (inst->verdict == VERDICT_DEGRADED)
+			pr_warn("%s: degraded: %s", inst->mon->name, inst->why);
+	}
+	if (!session__usable(s)) {
+		pr_err("no monitor can run");
+		return -ENODEV;
+	}
+	src = session__render(s, NULL);
+	if (!src)
+		return -errno;
+	s->ps = probe_set__new(&s->ki);
+	if (!s->ps) {
+		free(src);
+		return -ENOMEM;
+	}
+	err = probe_set__add_source(s->ps, src);
+	free(src);
+	if (err)
+		return err;
+	if (s->ki.headers_ok)
+		pr_info("kernel: headers %s; struct offsets from %s", s->ki.headers_how,
+			kernel_info__offsets_source(&s->ki));
+	err = probe_set__compile(s->ps);
+	if (err)
+		return err;
+	err = filters_load(s);
+	if (err)
+		return err;
+	session__update_clock(s);
+	for (size_t i = 0; i < s->n_insts; i++) {
+		struct monitor_inst *inst = &s->insts[i];
+
+		if (!inst->enabled || inst->verdict == VERDICT_UNAVAILABLE)
+			continue;
+		inst->emit = inst_emit;
+		inst->emit_ctx = s;
+		if (inst->mon->events_table) {
+			err = probe_set__open_perf_buffer(s->ps, inst->mon->events_table, on_sample,
+							  on_lost, inst, s->cfg.perf_pages,
+							  s->cfg.wakeup_events);
+			if (err) {
+				monitor_inst__verdict(inst, VERDICT_UNAVAILABLE,
+						      "cannot open its perf buffer: %s",
+						      strerror(-err));
+				skip(inst);
+				continue;
+			}
+		}
+		err = inst->mon->attach ? inst->mon->attach(inst, s->ps) : 0;
+		if (err) {
+			monitor_inst__verdict(inst, VERDICT_UNAVAILABLE, "attach failed: %s",
+					      strerror(-err));
+			skip(inst);
+			continue;
+		}
+		inst->attached = true;
+		attached++;
+		snprintf(names + strlen(names), sizeof(names) - strlen(names), "%s%s",
+			 names[0] ? ", " : "", inst->mon->name);
+	}
+	if (!attached) {
+		pr_err("no monitor could be attached");
+		return -ENODEV;
+	}
+	log_print(LOG_LEVEL_INFO, "ready: %zu monitor%s attached (%s)", attached,
+		  attached == 1 ? "" : "s", names);
+	if (s->ready_fd >= 0) {
+		if (write(s->ready_fd, "1", 1) != 1)
+			pr_warn("--ready-fd: write failed: %s", strerror(errno));
+		close(s->ready_fd);
+		s->ready_fd = -1;
+	}
+	return 0;
+}
+
+void session__read_filtered(struct session *s)
+{
+	for (size_t i = 0; s->ps && i < s->n_insts; i++) {
+		uint64_t n;
+
+		if (s->insts[i].attached &&
+		    !probe_set__percpu_sum(s->ps, "ebpfmon_filtered", s->insts[i].id, &n))
+			s->insts[i].filtered = n;
+	}
+}
+
+void session__stop(struct session *s)
+{
+	for (size_t i = 0; i < s->n_insts; i++) {
+		struct monitor_inst *inst = &s->insts[i];
+
+		if (inst->mon->detach)
+			inst->mon->detach(inst);
+		render_vars__free(&inst->vars);
+	}
+	probe_set__free(s->ps);
+	s->ps = NULL;
+	sink__close(s->sink);
+	s->sink = NULL;
+	free(s->insts);
+	s->insts = NULL;
+	s->n_insts = 0;
+	free(s->filters.pids);
+	free(s->filters.uids);
+	free(s->filters.comms);
+	memset(&s->filters, 0, sizeof(s->filters));
+	kernel_info__free(&s->ki);
+	config__free(&s->cfg);
+	users_cache_free();
+}
+
+static json_t *ok_why(bool ok, const char *why)
+{
+	return json_pack("{s:b,s:s?}", "ok", ok, "why", ok || !why || !*why ? NULL : why);
+}
+
+json_t *session__check_report(struct session *s)
+{
+	const struct kernel_info *ki = &s->ki;
+	json_t *r = json_object(), *mons = json_object(), *h;
+	char ver[32];
+
+	json_set(r, "version", json_string(PACKAGE_VERSION));
+	json_set(r, "kernel", json_pack("{s:s,s:s}", "release", ki->release,
+					"machine", ki->machine));
+	json_set(r, "privileged", ok_why(ki->privileged, ki->privileged_why));
+	json_set(r, "bpf", ok_why(ki->bpf_ok, ki->bpf_why));
+	h = ok_why(ki->tracefs_ok, ki->tracefs_why);
+	if (ki->tracefs_ok) {
+		json_set(h, "path", json_string(ki->tracefs));
+		json_set(h, "mounted_by_us", json_boolean(ki->tracefs_mounted_by_us));
+	}
+	json_set(r, "tracefs", h);
+	h = ok_why(ki->btf != NULL, ki->btf_why);
+	if (ki->btf)
+		json_set(h, "path", json_string("/sys/kernel/btf/vmlinux"));
+	json_set(r, "btf", h);
+	h = ok_why(ki->headers_ok, ki->headers_why);
+	if (ki->headers_ok) {
+		snprintf(ver, sizeof(ver), "%u.%u", ki->headers_major, ki->headers_minor);
+		json_set(h, "build", ki->headers_build ? json_string(ki->headers_build) : NULL);
+		json_set(h, "source", ki->headers_source ? json_string(ki->headers_source) : NULL);
+		json_set(h, "version", json_string(ver));
+		json_set(h, "matches_kernel", json_boolean(ki->headers_match));
+		json_set(h, "how", json_string(ki->headers_how));
+	}
+	json_set(r, "headers", h);
+	json_set(r, "struct_offsets", json_pack("{s:b,s:s}", "trusted",
+						kernel_info__offsets_trusted(ki), "source",
+						kernel_info__offsets_source(ki)));
+	json_set(r, "kprobes", ok_why(ki->kprobes, ki->tracefs_ok ?
+				      "no kprobe_events in tracefs (kernel built without "
+				      "CONFIG_KPROBES)" : "tracefs unavailable"));
+	for (size_t i = 0; i < s->n_insts; i++) {
+		struct monitor_inst *inst = &s->insts[i];
+		json_t *m = json_object(), *tps = json_object();
+		char verdict[600];
+
+		if (inst->verdict == VERDICT_OK)
+			snprintf(verdict, sizeof(verdict), "ok");
+		else
+			snprintf(verdict, sizeof(verdict), "%s: %s",
+				 monitor_verdict_name(inst->verdict), inst->why);
+		json_set(m, "verdict", json_string(verdict));
+		json_set(m, "enabled", json_boolean(inst->enabled));
+		for (const struct monitor_tp *tp = inst->mon->tracepoints; tp && tp->category;
+		     tp++) {
+			char name[128];
+
+			snprintf(name, sizeof(name), "%s:%s", tp->category, tp->event);
+			json_set(tps, name, json_boolean(kernel_info__has_tracepoint(ki,
+							tp->category, tp->event)));
+		}
+		json_set(m, "tracepoints", tps);
+		json_set(mons, inst->mon->name, m);
+	}
+	json_set(r, "monitors", mons);
+	return r;
+}

@@ -1,0 +1,63 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#ifndef EBPFMON_SESSION_H
+#define EBPFMON_SESSION_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include <jansson.h>
+
+#include "config.h"
+#include "kernel.h"
+#include "monitor.h"
+
+struct probe_set;
+struct sink;
+
+/* Filters from the CLI or the config, resolved to what the kernel compares. */
+struct filters {
+	uint32_t *pids;
+	size_t n_pids;
+	uint32_t *uids;
+	size_t n_uids;
+	char (*comms)[16];
+	size_t n_comms;
+};
+
+/* Everything one run owns, from the parsed config to the open sink. */
+struct session {
+	struct config cfg;
+	struct kernel_info ki;
+	struct filters filters;
+	struct monitor_inst *insts;
+	size_t n_insts;
+	struct probe_set *ps;
+	struct sink *sink;
+	int64_t mono_to_real_ns;	/* CLOCK_REALTIME - CLOCK_MONOTONIC */
+	int ready_fd;			/* -1: none */
+	int write_error;		/* first sink error: stops the loop */
+};
+
+/* Monitors to run: the -m list, or those enabled in the config. */
+int session__select(struct session *s, const char *cli_monitors, bool all);
+/* Parse each monitor's config node and decide its verdict from the kernel facts. */
+int session__configure(struct session *s);
+/* The whole C text for the usable monitors (or just ONLY); malloc'd. */
+char *session__render(struct session *s, const char *only);
+/* Compile, fill the filters, attach, open the perf buffers. */
+int session__start(struct session *s);
+void session__stop(struct session *s);
+
+/* The --check report. */
+json_t *session__check_report(struct session *s);
+
+/* Records. */
+json_t *session__record_new(struct session *s, struct monitor_inst *inst,
+			    const char *type, uint64_t ts_mono_ns);
+int session__emit(struct session *s, json_t *rec);
+void session__update_clock(struct session *s);
+void session__read_filtered(struct session *s);
+size_t session__usable(const struct session *s);
+
+#endif

@@ -1,0 +1,2 @@
+/* included by the render test */
+#define FROM_INCLUDE @GREETING@
