@@ -87,6 +87,16 @@ void cfg_node__error(const struct cfg_node *node, const char *fmt, ...)
 	va_end(ap);
 }
 
+void cfg_node__key_error(const struct cfg_node *node, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	report_v(node->file, node->key ? node->key_line : node->line,
+		 node->key ? node->key_col : node->col, node->path, fmt, ap);
+	va_end(ap);
+}
+
 /*
  * A scalar's value for "got \"%s\"": backslashes and quotes escaped, cut
  * (on a UTF-8 character boundary) after CFG_SHOW_MAX bytes.

@@ -49,6 +49,10 @@ void cfg_doc__free(struct cfg_doc *doc);
 void cfg_node__error(const struct cfg_node *node, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
+/* The same, at the position of the node's key (for "unknown ..." errors). */
+void cfg_node__key_error(const struct cfg_node *node, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
 /* Child of a mapping by key (marks it used); NULL when absent. */
 struct cfg_node *cfg_node__get(struct cfg_node *map, const char *key);
 

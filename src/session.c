@@ -57,7 +57,7 @@ int session__select(struct session *s, const char *cli_monitors, bool all)
 
 		node->used = true;
 		if (!mon) {
-			cfg_node__error(node, "unknown monitor (--list-monitors lists them)");
+			cfg_node__key_error(node, "unknown monitor (--list-monitors lists them)");
 			err = -EINVAL;
 			continue;
 		}

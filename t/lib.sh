@@ -1,0 +1,135 @@
+# Shared by the shell tests: TAP output, temp dirs, and starting ebpfmon-bcc
+# until it says it is ready. Sourced by bash.
+set -u
+
+: "${EBPFMON:=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/src/ebpfmon-bcc}"
+: "${SPAWN:=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/t/spawn}"
+: "${SRCDIR:=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}"
+
+T_N=0
+T_FAILED=0
+T=$(mktemp -d "${TMPDIR:-/tmp}/ebpfmon-test.XXXXXX")
+chmod 755 "$T"
+MON_PID=
+trap 't_cleanup' EXIT
+
+t_cleanup() {
+	if [ -n "$MON_PID" ] && kill -0 "$MON_PID" 2>/dev/null; then
+		kill -KILL "$MON_PID" 2>/dev/null
+	fi
+	rm -rf "$T"
+}
+
+plan() { echo "1..$1"; }
+
+# ok CONDITION-EXIT-STATUS NAME
+ok() {
+	T_N=$((T_N + 1))
+	if [ "$1" -eq 0 ]; then
+		echo "ok $T_N - $2"
+	else
+		echo "not ok $T_N - $2"
+		T_FAILED=$((T_FAILED + 1))
+	fi
+}
+
+# is GOT WANT NAME
+is() {
+	if [ "$1" = "$2" ]; then
+		ok 0 "$3"
+	else
+		ok 1 "$3"
+		printf '#   got:  %s\n#   want: %s\n' "$1" "$2"
+	fi
+}
+
+# like GOT REGEX NAME
+like() {
+	if [[ $1 =~ $2 ]]; then
+		ok 0 "$3"
+	else
+		ok 1 "$3"
+		printf '#   got:  %s\n#   want: /%s/\n' "$1" "$2"
+	fi
+}
+
+diag() { printf '# %s\n' "$*"; }
+
+done_testing() {
+	echo "1..$T_N"
+	[ "$T_FAILED" -eq 0 ]
+	exit $?
+}
+
+bail() {
+	echo "Bail out! $*"
+	exit 1
+}
+
+# BPF tests need root and a working bpf(). In CI a skip is a failure.
+need_bpf() {
+	local why=
+	if [ "$(id -u)" -ne 0 ]; then
+		why="not root"
+	elif ! command -v jq >/dev/null; then
+		why="jq not installed"
+	fi
+	if [ -n "$why" ]; then
+		if [ "${CI:-}" = true ]; then
+			echo "not ok 1 - BPF tests cannot run in CI: $why"
+			echo "1..1"
+			exit 1
+		fi
+		echo "1..0 # SKIP $why"
+		exit 0
+	fi
+}
+
+# A config for tests: quick flushes, the given monitors section appended.
+write_config() {
+	local file=$1
+	shift
+	{
+		echo "logging:"
+		echo "  level: info"
+		echo "output:"
+		echo "  flush_interval: 0.1"
+		echo "  perf_pages: 256"
+		printf '%s\n' "$@"
+	} > "$file"
+}
+
+# mon_start OUTFILE ERRFILE ARGS...: run ebpfmon-bcc in the background and
+# wait until every probe is attached (--ready-fd).
+mon_start() {
+	local out=$1 err=$2 byte=
+	shift 2
+	rm -f "$T/ready"
+	mkfifo "$T/ready"
+	"$EBPFMON" --ready-fd 3 -o "$out" "$@" 2> "$err" 3> "$T/ready" &
+	MON_PID=$!
+	if ! read -r -t 120 -n 1 byte < "$T/ready" || [ "$byte" != 1 ]; then
+		diag "ebpfmon-bcc did not get ready; its stderr:"
+		sed 's/^/#   /' "$err"
+		return 1
+	fi
+	return 0
+}
+
+# mon_stop: SIGTERM, then the exit status in MON_RC.
+mon_stop() {
+	MON_RC=
+	kill -TERM "$MON_PID"
+	wait "$MON_PID"
+	MON_RC=$?
+	MON_PID=
+}
+
+# Every line of FILE is one complete JSON object.
+all_lines_json() {
+	local file=$1
+	[ ! -s "$file" ] && return 0
+	[ "$(tail -c 1 "$file" | od -An -c | tr -d ' ')" = '\n' ] || return 1
+	# Line by line: a line holding half an object, or two, fails.
+	jq -R -s -e 'split("\n") | .[:-1] | all(fromjson | type == "object")' "$file" > /dev/null
+}
