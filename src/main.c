@@ -101,9 +101,9 @@ static void usage(FILE *f)
 "\n"
 "EXAMPLES\n"
 "  ebpfmon-bcc -c /etc/ebpfmon.yaml\n"
-"  ebpfmon-bcc -m exec -d 10 | jq -r '[.comm, (.argv | join(\" \"))] | @tsv'\n"
+"  ebpfmon-bcc -m exec -d 10 | jq -r 'select(.type == \"event\") | [.comm, (.argv // [] | join(\" \"))] | @tsv'\n"
 "  ebpfmon-bcc -m exec -u www-data -o /var/log/execs.json\n"
-"  ebpfmon-bcc -m exec | jq 'select(.ret < 0) | {filename, error}'\n"
+"  ebpfmon-bcc -m exec | jq 'select(.type == \"event\" and .ret < 0) | {filename, error}'\n"
 "  ebpfmon-bcc --check | jq .monitors\n"
 "  ebpfmon-bcc --dump-probe exec > exec.c\n",
 		SYSCONFDIR);
