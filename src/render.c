@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "embedded.h"
 #include "log.h"
@@ -84,25 +85,38 @@ void resource_set_dir(const char *dir)
 	resource_dir = dir ? strdup(dir) : NULL;
 }
 
+/* A regular file's text; NULL with errno set otherwise (EISDIR, EIO, ...). */
 static char *file_slurp(const char *path)
 {
 	struct strbuf sb = STRBUF_INIT;
 	char chunk[8192];
+	struct stat st;
+	int err = 0;
 	FILE *f;
 	size_t n;
 
 	f = fopen(path, "re");
 	if (!f)
 		return NULL;
+	if (fstat(fileno(f), &st) || !S_ISREG(st.st_mode)) {
+		err = S_ISDIR(st.st_mode) ? EISDIR : EINVAL;
+		goto cleanup;
+	}
 	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0) {
 		if (strbuf_add(&sb, chunk, n)) {
-			strbuf_release(&sb);
-			fclose(f);
-			errno = ENOMEM;
-			return NULL;
+			err = ENOMEM;
+			goto cleanup;
 		}
 	}
+	if (ferror(f))
+		err = EIO;
+cleanup:
 	fclose(f);
+	if (err) {
+		strbuf_release(&sb);
+		errno = err;
+		return NULL;
+	}
 	return strbuf_detach(&sb);
 }
 
@@ -119,6 +133,8 @@ char *resource_load(const char *name)
 			text = file_slurp(path);
 			if (text)
 				return text;
+			if (errno != ENOENT && errno != EISDIR)
+				return NULL;
 		}
 		errno = ENOENT;
 		return NULL;
@@ -192,14 +208,15 @@ static int render_placeholder(struct strbuf *out, const char *name, const char *
 	char var[128], type[64], member[64];
 	const char *value = NULL;
 	char *off = NULL;
-	int err;
+	int err, used = 0;
 
 	if (klen >= sizeof(var))
 		goto unknown;
 	memcpy(var, key, klen);
 	var[klen] = 0;
-	if (sscanf(var, "OFFSETOF(%63[a-z0-9_],%63[a-z0-9_])", type, member) == 2 &&
-	    var[klen - 1] == ')') {
+	/* The whole placeholder must be OFFSETOF(type,member), nothing more. */
+	if (sscanf(var, "OFFSETOF(%63[a-z0-9_],%63[a-z0-9_])%n", type, member, &used) == 2 &&
+	    used == (int)klen && strlen(type) < 63 && strlen(member) < 63) {
 		if (!ctx->offset) {
 			pr_err("render: %s:%d: no struct offsets available for @%s@", name,
 			       line_of(text, at), var);
@@ -310,8 +327,18 @@ char *render_repeat(const char *name, const char *text, const struct render_ctx 
 	struct strbuf out = STRBUF_INIT;
 	int err = 0;
 
-	for (size_t i = 0; i < n_items && !err; i++)
-		err = render_into(&out, name, text, ctx, &items[i], 0);
+	for (size_t i = 0; i < n_items && !err; i++) {
+		struct render_vars item = { 0 };
+
+		/* The item's own vars, and @INDEX@ unless the item sets it. */
+		for (size_t j = 0; j < items[i].n && !err; j++)
+			err = render_vars__set(&item, items[i].names[j], "%s", items[i].values[j]);
+		if (!err && !render_vars__get(&item, "INDEX"))
+			err = render_vars__set(&item, "INDEX", "%zu", i);
+		if (!err)
+			err = render_into(&out, name, text, ctx, &item, 0);
+		render_vars__free(&item);
+	}
 	if (err) {
 		strbuf_release(&out);
 		errno = -err;

@@ -39,7 +39,7 @@ struct render_ctx {
  */
 char *render(const char *name, const char *text, const struct render_ctx *ctx);
 
-/* Expand TEXT once per item; @INDEX@ and the per-item vars apply. */
+/* Expand TEXT once per item, with the item's vars and @INDEX@ (0, 1, ...). */
 char *render_repeat(const char *name, const char *text, const struct render_ctx *ctx,
 		    const struct render_vars *items, size_t n_items);
 

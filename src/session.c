@@ -340,14 +340,18 @@ static void on_sample(void *ctx, void *data, int size)
 {
 	struct monitor_inst *inst = ctx;
 	struct session *s = inst->emit_ctx;
-	const struct ebpfmon_hdr *h = data;
+	const struct ebpfmon_hdr *h;
 	const char *user;
 	json_t *rec;
 
-	if (size < (int)sizeof(*h)) {
+	if (size < (int)sizeof(*h) || size > SESSION_SAMPLE_MAX) {
 		inst->malformed++;
 		return;
 	}
+	/* Perf puts samples 4 bytes past an 8-byte boundary; our structs want 8. */
+	memcpy(s->sample, data, size);
+	data = s->sample;
+	h = data;
 	rec = session__record_new(s, inst, "event", h->ts_ns);
 	if (!rec)
 		return;
@@ -426,6 +430,11 @@ int session__start(struct session *s)
 		return -errno;
 	s->ps = probe_set__new(&s->ki);
 	if (!s->ps) {
+		free(src);
+		return -ENOMEM;
+	}
+	s->sample = malloc(SESSION_SAMPLE_MAX);
+	if (!s->sample) {
 		free(src);
 		return -ENOMEM;
 	}
@@ -511,6 +520,8 @@ void session__stop(struct session *s)
 	}
 	probe_set__free(s->ps);
 	s->ps = NULL;
+	free(s->sample);
+	s->sample = NULL;
 	sink__close(s->sink);
 	s->sink = NULL;
 	free(s->insts);

@@ -15,6 +15,9 @@
 struct probe_set;
 struct sink;
 
+/* A perf sample is at most 64 KiB (its size field is 16 bits). */
+#define SESSION_SAMPLE_MAX 65536
+
 /* Filters from the CLI or the config, resolved to what the kernel compares. */
 struct filters {
 	uint32_t *pids;
@@ -37,6 +40,7 @@ struct session {
 	int64_t mono_to_real_ns;	/* CLOCK_REALTIME - CLOCK_MONOTONIC */
 	int ready_fd;			/* -1: none */
 	int write_error;		/* first sink error: stops the loop */
+	void *sample;			/* aligned copy of the sample being decoded */
 };
 
 /* Monitors to run: the -m list, or those enabled in the config. */

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Unit tests for src/config.c: the YAML tree, the getters and config__load. */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>

@@ -1,0 +1,676 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Unit tests for src/json_util.c (json_string_lossy, format_rfc3339_ns,
+ * errno_name) and the JSON lines sink (src/sink.c, src/sink_json.c).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "config.h"
+#include "json_util.h"
+#include "log.h"
+#include "sink.h"
+#include "tap.h"
+
+#define FFFD "\xef\xbf\xbd"
+
+static char tmpdir[PATH_MAX];
+
+/* ---------------------------------------------------------------------------
+ * Helpers
+ */
+
+static char *fmt(const char *f, ...) __attribute__((format(printf, 1, 2)));
+static char *fmt(const char *f, ...)
+{
+	va_list ap;
+	char *s = NULL;
+
+	va_start(ap, f);
+	if (vasprintf(&s, f, ap) < 0) {
+		perror("vasprintf");
+		exit(2);
+	}
+	va_end(ap);
+	return s;
+}
+
+static const char *nm(const char *f, ...) __attribute__((format(printf, 1, 2)));
+static const char *nm(const char *f, ...)
+{
+	static char bufs[4][256];
+	static unsigned int next;
+	char *buf = bufs[next++ % 4];
+	va_list ap;
+
+	va_start(ap, f);
+	vsnprintf(buf, sizeof(bufs[0]), f, ap);
+	va_end(ap);
+	return buf;
+}
+
+/* Bytes as "\xNN" escapes for diagnostics; one of a few static buffers. */
+static const char *hex(const char *s, size_t len)
+{
+	static char bufs[4][512];
+	static unsigned int next;
+	char *buf = bufs[next++ % 4];
+	size_t off = 0;
+
+	buf[0] = 0;
+	for (size_t i = 0; i < len && off + 5 < sizeof(bufs[0]); i++)
+		off += snprintf(buf + off, sizeof(bufs[0]) - off, "\\x%02x",
+				(unsigned char)s[i]);
+	return buf;
+}
+
+static char *read_all(int fd)
+{
+	size_t len = 0, cap = 256;
+	char *buf = malloc(cap);
+	ssize_t n;
+
+	if (!buf || lseek(fd, 0, SEEK_SET) < 0) {
+		perror("read_all");
+		exit(2);
+	}
+	while ((n = read(fd, buf + len, cap - len - 1)) > 0) {
+		len += (size_t)n;
+		if (cap - len == 1) {
+			cap *= 2;
+			buf = realloc(buf, cap);
+			if (!buf) {
+				perror("realloc");
+				exit(2);
+			}
+		}
+	}
+	buf[len] = '\0';
+	return buf;
+}
+
+static char *read_file(const char *path)
+{
+	int fd = open(path, O_RDONLY);
+	char *text;
+
+	if (fd < 0) {
+		perror(path);
+		exit(2);
+	}
+	text = read_all(fd);
+	close(fd);
+	return text;
+}
+
+struct capture {
+	int saved;
+	int fd;
+};
+
+static void capture_begin(struct capture *c)
+{
+	char *path = fmt("%s/stderr.XXXXXX", tmpdir);
+
+	fflush(stderr);
+	c->fd = mkstemp(path);
+	c->saved = dup(STDERR_FILENO);
+	if (c->fd < 0 || c->saved < 0 || dup2(c->fd, STDERR_FILENO) < 0) {
+		perror("capture_begin");
+		exit(2);
+	}
+	unlink(path);
+	free(path);
+}
+
+static char *capture_end(struct capture *c)
+{
+	char *out;
+
+	fflush(stderr);
+	if (dup2(c->saved, STDERR_FILENO) < 0) {
+		perror("capture_end");
+		exit(2);
+	}
+	close(c->saved);
+	out = read_all(c->fd);
+	close(c->fd);
+	return out;
+}
+
+/* ---------------------------------------------------------------------------
+ * json_string_lossy
+ */
+
+/*
+ * json_string_lossy(in, maxlen) must be exactly want (want_len bytes), and
+ * dump to valid JSON that loads back to the same bytes.
+ */
+static void lossy_is(const char *name, const char *in, size_t maxlen, const char *want,
+		     size_t want_len)
+{
+	json_t *s = json_string_lossy(in, maxlen), *arr, *back;
+	const char *got = s ? json_string_value(s) : NULL;
+	size_t got_len = s ? json_string_length(s) : 0;
+	char *dump;
+
+	if (!ok(got && got_len == want_len && !memcmp(got, want, want_len), "lossy: %s", name))
+		printf("#   got:  '%s'\n#   want: '%s'\n", got ? hex(got, got_len) : "(null)",
+		       hex(want, want_len));
+	arr = json_array();
+	json_array_append(arr, s);
+	dump = json_dumps(arr, JSON_COMPACT);
+	back = dump ? json_loads(dump, 0, NULL) : NULL;
+	ok(dump && back && json_equal(arr, back), "lossy: %s: json_dumps valid, loads back",
+	   name);
+	free(dump);
+	json_decref(back);
+	json_decref(arr);
+	json_decref(s);
+}
+
+#define LOSSY(name, in, maxlen, want) \
+	lossy_is(name, in, maxlen, want, sizeof(want) - 1)
+/* The whole literal, NULs included. */
+#define LOSSY_ALL(name, in, want) \
+	lossy_is(name, in, sizeof(in) - 1, want, sizeof(want) - 1)
+
+/*
+ * Reference: the well-formed sequences of Unicode table 3-7; every other
+ * byte becomes U+FFFD on its own.
+ */
+static size_t ref_seq_len(const unsigned char *s, size_t avail)
+{
+	static const struct {
+		unsigned char lo0, hi0, lo1, hi1;
+		size_t n;
+	} forms[] = {
+		{ 0x00, 0x7f, 0, 0, 1 },
+		{ 0xc2, 0xdf, 0x80, 0xbf, 2 },
+		{ 0xe0, 0xe0, 0xa0, 0xbf, 3 },
+		{ 0xe1, 0xec, 0x80, 0xbf, 3 },
+		{ 0xed, 0xed, 0x80, 0x9f, 3 },
+		{ 0xee, 0xef, 0x80, 0xbf, 3 },
+		{ 0xf0, 0xf0, 0x90, 0xbf, 4 },
+		{ 0xf1, 0xf3, 0x80, 0xbf, 4 },
+		{ 0xf4, 0xf4, 0x80, 0x8f, 4 },
+	};
+
+	for (size_t f = 0; f < sizeof(forms) / sizeof(forms[0]); f++) {
+		if (s[0] < forms[f].lo0 || s[0] > forms[f].hi0)
+			continue;
+		if (forms[f].n > avail)
+			return 0;
+		if (forms[f].n == 1)
+			return 1;
+		if (s[1] < forms[f].lo1 || s[1] > forms[f].hi1)
+			return 0;
+		for (size_t i = 2; i < forms[f].n; i++)
+			if (s[i] < 0x80 || s[i] > 0xbf)
+				return 0;
+		return forms[f].n;
+	}
+	return 0;
+}
+
+static size_t ref_lossy(const unsigned char *in, size_t maxlen, char *out)
+{
+	size_t len = strnlen((const char *)in, maxlen), o = 0;
+
+	for (size_t i = 0; i < len;) {
+		size_t n = ref_seq_len(in + i, len - i);
+
+		if (n) {
+			memcpy(out + o, in + i, n);
+			o += n;
+			i += n;
+		} else {
+			memcpy(out + o, FFFD, 3);
+			o += 3;
+			i++;
+		}
+	}
+	return o;
+}
+
+/* Compare with the reference; 1 when equal, else print the input once. */
+static int lossy_matches_ref(const unsigned char *in, size_t len, int *reported)
+{
+	char want[64];
+	size_t want_len = ref_lossy(in, len, want);
+	json_t *s = json_string_lossy((const char *)in, len);
+	int same = s && json_string_length(s) == want_len &&
+		   !memcmp(json_string_value(s), want, want_len);
+
+	if (!same && !(*reported)++)
+		printf("# first mismatch: in '%s' got '%s' want '%s'\n",
+		       hex((const char *)in, len),
+		       s ? hex(json_string_value(s), json_string_length(s)) : "(null)",
+		       hex(want, want_len));
+	json_decref(s);
+	return same;
+}
+
+static void test_lossy(void)
+{
+	static const unsigned char interesting[] = {
+		0x00, 0x41, 0x7f, 0x80, 0x8f, 0x90, 0x9f, 0xa0, 0xbf, 0xc0, 0xc1,
+		0xc2, 0xdf, 0xe0, 0xed, 0xef, 0xf0, 0xf4, 0xf5, 0xff,
+	};
+	const size_t ni = sizeof(interesting);
+	char nonul[4] = { 'a', 'b', 'c', 'd' };
+	unsigned char in[4];
+	unsigned long bad;
+	int reported;
+
+	LOSSY("ASCII", "hello, world", 64, "hello, world");
+	LOSSY("ASCII with control chars and quotes", "a\tb\"c\\d\x01", 64, "a\tb\"c\\d\x01");
+	LOSSY("empty", "", 16, "");
+	LOSSY("2-byte U+00E9", "caf\xc3\xa9", 64, "caf\xc3\xa9");
+	LOSSY("3-byte U+20AC", "\xe2\x82\xac" "5", 64, "\xe2\x82\xac" "5");
+	LOSSY("4-byte U+1F600", "x\xf0\x9f\x98\x80y", 64, "x\xf0\x9f\x98\x80y");
+	LOSSY("boundaries U+0080 U+07FF U+0800 U+D7FF U+E000 U+FFFF U+10000 U+10FFFF",
+	      "\xc2\x80\xdf\xbf\xe0\xa0\x80\xed\x9f\xbf\xee\x80\x80\xef\xbf\xbf"
+	      "\xf0\x90\x80\x80\xf4\x8f\xbf\xbf", 64,
+	      "\xc2\x80\xdf\xbf\xe0\xa0\x80\xed\x9f\xbf\xee\x80\x80\xef\xbf\xbf"
+	      "\xf0\x90\x80\x80\xf4\x8f\xbf\xbf");
+	LOSSY("U+FFFD itself is kept", FFFD, 64, FFFD);
+
+	LOSSY("0xff", "a\xff" "b", 64, "a" FFFD "b");
+	LOSSY("0xfe 0xff", "\xfe\xff", 64, FFFD FFFD);
+	LOSSY("lone continuation 0x80", "\x80", 64, FFFD);
+	LOSSY("continuation after ASCII", "ab\xbf", 64, "ab" FFFD);
+	LOSSY("truncated 3-byte at the end", "x\xe2\x82", 64, "x" FFFD FFFD);
+	LOSSY("truncated 4-byte at the end", "\xf0\x9f\x98", 64, FFFD FFFD FFFD);
+	LOSSY("truncated 2-byte at the end", "ok\xc3", 64, "ok" FFFD);
+	LOSSY("truncated sequence then ASCII", "\xe2\x82" "x", 64, FFFD FFFD "x");
+	LOSSY("lead byte then ASCII", "\xc3(", 64, FFFD "(");
+	LOSSY("overlong 0xc0 0xaf", "\xc0\xaf", 64, FFFD FFFD);
+	LOSSY("overlong 0xc1 0xbf", "\xc1\xbf", 64, FFFD FFFD);
+	LOSSY("overlong 3-byte 0xe0 0x80 0xaf", "\xe0\x80\xaf", 64, FFFD FFFD FFFD);
+	LOSSY("overlong 4-byte 0xf0 0x8f 0xbf 0xbf", "\xf0\x8f\xbf\xbf", 64,
+	      FFFD FFFD FFFD FFFD);
+	LOSSY("surrogate 0xed 0xa0 0x80", "\xed\xa0\x80", 64, FFFD FFFD FFFD);
+	LOSSY("surrogate U+DFFF 0xed 0xbf 0xbf", "\xed\xbf\xbf", 64, FFFD FFFD FFFD);
+	LOSSY("past U+10FFFF 0xf4 0x90 0x80 0x80", "\xf4\x90\x80\x80", 64,
+	      FFFD FFFD FFFD FFFD);
+	LOSSY("0xf5 lead", "\xf5\x80\x80\x80", 64, FFFD FFFD FFFD FFFD);
+	LOSSY("valid, invalid, valid", "\xc3\xa9\xff\xe2\x82\xac", 64,
+	      "\xc3\xa9" FFFD "\xe2\x82\xac");
+
+	LOSSY_ALL("stops at NUL", "ab\0cd", "ab");
+	LOSSY_ALL("stops at NUL after an invalid byte", "\xff\0\xff", FFFD);
+	LOSSY_ALL("NUL first", "\0abc", "");
+	LOSSY("stops at maxlen", "abcdef", 3, "abc");
+	LOSSY("maxlen 0", "abc", 0, "");
+	LOSSY("maxlen cuts a 2-byte sequence", "\xc3\xa9", 1, FFFD);
+	LOSSY("maxlen cuts a 3-byte sequence", "a\xe2\x82\xac", 3, "a" FFFD FFFD);
+	LOSSY("maxlen cuts a 4-byte sequence", "\xf0\x9f\x98\x80", 3, FFFD FFFD FFFD);
+	LOSSY("maxlen at a sequence end", "\xc3\xa9\xc3\xa9", 2, "\xc3\xa9");
+	/* A full comm[] without NUL: nothing past maxlen may be read (ASan). */
+	lossy_is("no NUL within maxlen", nonul, sizeof(nonul), "abcd", 4);
+
+	/* Exact JSON text, raw and escaped. */
+	{
+		json_t *arr = json_array();
+		char *dump;
+
+		json_array_append_new(arr, json_string_lossy("a\xff\"\x01\xf0\x9f\x98\x80", 64));
+		dump = json_dumps(arr, JSON_COMPACT);
+		is_str(dump, "[\"a" FFFD "\\\"\\u0001\xf0\x9f\x98\x80\"]", "json_dumps: exact text");
+		free(dump);
+		dump = json_dumps(arr, JSON_COMPACT | JSON_ENSURE_ASCII);
+		is_str(dump, "[\"a\\uFFFD\\\"\\u0001\\uD83D\\uDE00\"]",
+		       "json_dumps JSON_ENSURE_ASCII: exact text");
+		free(dump);
+		json_decref(arr);
+	}
+
+	/* Against the reference, exhaustively for short inputs. */
+	bad = 0;
+	reported = 0;
+	for (unsigned int a = 0; a < 256; a++) {
+		in[0] = a;
+		bad += !lossy_matches_ref(in, 1, &reported);
+		for (unsigned int b = 0; b < 256; b++) {
+			in[1] = b;
+			bad += !lossy_matches_ref(in, 2, &reported);
+		}
+	}
+	is_int(bad, 0, "all 1- and 2-byte inputs match the reference");
+
+	bad = 0;
+	reported = 0;
+	for (unsigned int a = 0xc0; a < 256; a++) {
+		in[0] = a;
+		for (size_t b = 0; b < ni; b++) {
+			in[1] = interesting[b];
+			for (size_t c = 0; c < ni; c++) {
+				in[2] = interesting[c];
+				bad += !lossy_matches_ref(in, 3, &reported);
+				for (size_t d = 0; d < ni; d++) {
+					in[3] = interesting[d];
+					bad += !lossy_matches_ref(in, 4, &reported);
+				}
+			}
+		}
+	}
+	is_int(bad, 0, "3- and 4-byte inputs from interesting bytes match the reference");
+
+	/* Every 3-byte sequence with a 3-byte lead, all second and third bytes. */
+	bad = 0;
+	reported = 0;
+	for (unsigned int a = 0xe0; a <= 0xef; a++) {
+		in[0] = a;
+		for (unsigned int b = 0x01; b < 256; b++) {
+			in[1] = b;
+			for (unsigned int c = 0x01; c < 256; c++) {
+				in[2] = c;
+				bad += !lossy_matches_ref(in, 3, &reported);
+			}
+		}
+	}
+	is_int(bad, 0, "all 3-byte inputs with a 0xe0..0xef lead match the reference");
+}
+
+/* ---------------------------------------------------------------------------
+ * format_rfc3339_ns, errno_name
+ */
+
+static void ts_is(uint64_t ns, const char *want)
+{
+	char buf[40];
+
+	memset(buf, 'X', sizeof(buf));
+	format_rfc3339_ns(ns, buf, 32);
+	is_str(buf, want, nm("format_rfc3339_ns(%llu)", (unsigned long long)ns));
+	ok(buf[32] == 'X', "format_rfc3339_ns(%llu): stays within len",
+	   (unsigned long long)ns);
+}
+
+static void test_time(void)
+{
+	char buf[31];
+
+	ts_is(0, "1970-01-01T00:00:00.000000000Z");
+	ts_is(1, "1970-01-01T00:00:00.000000001Z");
+	ts_is(999999999, "1970-01-01T00:00:00.999999999Z");
+	ts_is(1000000000, "1970-01-01T00:00:01.000000000Z");
+	ts_is(1700000000123456789ull, "2023-11-14T22:13:20.123456789Z");
+	ts_is(1709208000000000500ull, "2024-02-29T12:00:00.000000500Z");
+	ts_is(4102444800000000000ull, "2100-01-01T00:00:00.000000000Z");
+	ts_is(UINT64_MAX, "2554-07-21T23:34:33.709551615Z");
+
+	/* The longest output is 30 characters: 31 bytes are enough. */
+	format_rfc3339_ns(1700000000123456789ull, buf, sizeof(buf));
+	is_str(buf, "2023-11-14T22:13:20.123456789Z", "format_rfc3339_ns: 31-byte buffer");
+
+	/* UTC whatever TZ says. */
+	setenv("TZ", "America/New_York", 1);
+	tzset();
+	format_rfc3339_ns(1700000000123456789ull, buf, sizeof(buf));
+	is_str(buf, "2023-11-14T22:13:20.123456789Z", "format_rfc3339_ns: UTC under TZ");
+	unsetenv("TZ");
+	tzset();
+}
+
+static void test_errno_name(void)
+{
+	is_str(errno_name(2), "ENOENT", "errno_name(2)");
+	is_str(errno_name(ENOENT), "ENOENT", "errno_name(ENOENT)");
+	is_str(errno_name(EACCES), "EACCES", "errno_name(EACCES)");
+	is_str(errno_name(E2BIG), "E2BIG", "errno_name(E2BIG)");
+	is_str(errno_name(ENOEXEC), "ENOEXEC", "errno_name(ENOEXEC)");
+	is_str(errno_name(0), NULL, "errno_name(0) is NULL");
+	is_str(errno_name(-2), NULL, "errno_name(-2) is NULL");
+	is_str(errno_name(100000), NULL, "errno_name(100000) is NULL");
+}
+
+/* ---------------------------------------------------------------------------
+ * The JSON lines sink
+ */
+
+static json_t *rec_n(int n)
+{
+	json_t *rec = json_object();
+
+	json_set(rec, "n", json_integer(n));
+	return rec;
+}
+
+static size_t count_lines(const char *text)
+{
+	size_t n = 0;
+
+	for (; *text; text++)
+		n += *text == '\n';
+	return n;
+}
+
+/*
+ * Every line of TEXT ends with '\n' and parses as a JSON object; returns
+ * how many lines parsed.
+ */
+static size_t parse_lines(const char *text, json_t **recs, size_t max)
+{
+	size_t n = 0;
+
+	while (*text) {
+		const char *nl = strchr(text, '\n');
+		json_t *rec;
+
+		if (!nl)
+			return n;	/* a partial line */
+		rec = json_loadb(text, nl - text, 0, NULL);
+		if (!json_is_object(rec)) {
+			json_decref(rec);
+			return n;
+		}
+		if (n < max)
+			recs[n] = rec;
+		else
+			json_decref(rec);
+		n++;
+		text = nl + 1;
+	}
+	return n;
+}
+
+static void test_sink(void)
+{
+	struct config cfg;
+	struct sink *s;
+	char *path, *path2, *text, *err;
+	json_t *written[8], *read[8], *rec;
+	struct capture c;
+	size_t n;
+	int e, same;
+
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.format = OUTPUT_JSON;
+	path = fmt("%s/out.json", tmpdir);
+	cfg.output_file = path;
+	cfg.buffer_size = 3;
+
+	s = sink__open(&cfg);
+	if (!ok(s != NULL, "sink__open on a new file")) {
+		free(path);
+		return;
+	}
+	ok(s->path && !strcmp(s->path, path) && s->fd > STDERR_FILENO,
+	   "sink__open: own copy of the path, own fd");
+
+	written[0] = rec_n(1);
+	written[1] = json_object();
+	json_set(written[1], "comm", json_string_lossy("bad\xff\xc3\xa9", 16));
+	json_set(written[1], "argv", json_pack("[ss]", "a b", "q\"\n"));
+	written[2] = json_pack("{s:i, s:n, s:b}", "pid", 42, "error", "ok", 1);
+	written[3] = rec_n(4);
+	written[4] = rec_n(5);
+	written[5] = rec_n(6);
+
+	is_int(sink__write(s, written[0]), 0, "write 1: 0");
+	is_int(sink__write(s, written[1]), 0, "write 2: 0");
+	text = read_file(path);
+	is_str(text, "", "two records held: file still empty");
+	free(text);
+
+	is_int(sink__write(s, written[2]), 0, "write 3: 0");
+	text = read_file(path);
+	is_str(text,
+	       "{\"n\":1}\n"
+	       "{\"comm\":\"bad" FFFD "\xc3\xa9\",\"argv\":[\"a b\",\"q\\\"\\n\"]}\n"
+	       "{\"pid\":42,\"error\":null,\"ok\":true}\n",
+	       "third record: three complete lines");
+	n = parse_lines(text, read, 8);
+	is_int(n, 3, "three lines, each ends with a newline and parses");
+	same = n == 3;
+	for (size_t i = 0; i < n && i < 3; i++) {
+		same &= json_equal(read[i], written[i]);
+		json_decref(read[i]);
+	}
+	ok(same, "the lines load back equal to the records");
+	free(text);
+
+	is_int(sink__write(s, written[3]), 0, "write 4: 0");
+	text = read_file(path);
+	is_int(count_lines(text), 3, "fourth record held");
+	free(text);
+	is_int(sink__flush(s), 0, "sink__flush: 0");
+	text = read_file(path);
+	is_int(count_lines(text), 4, "sink__flush wrote the held record");
+	ok(text[0] && text[strlen(text) - 1] == '\n', "file ends with a newline");
+	n = parse_lines(text, read, 8);
+	is_int(n, 4, "four lines parse");
+	for (size_t i = 0; i < n && i < 8; i++)
+		json_decref(read[i]);
+	free(text);
+	is_int(sink__flush(s), 0, "sink__flush with nothing held: 0");
+	text = read_file(path);
+	is_int(count_lines(text), 4, "empty flush writes nothing");
+	free(text);
+
+	/* Not an object or array: refused, nothing buffered. */
+	rec = json_string("x");
+	is_int(sink__write(s, rec), -EINVAL, "a bare string is -EINVAL");
+	json_decref(rec);
+	sink__flush(s);
+	text = read_file(path);
+	is_int(count_lines(text), 4, "refused record not written");
+	free(text);
+
+	/* reopen: held records go to the old file, new ones to the new one. */
+	path2 = fmt("%s/out.json.1", tmpdir);
+	is_int(sink__write(s, written[4]), 0, "write 5: 0");
+	if (rename(path, path2)) {
+		perror("rename");
+		exit(2);
+	}
+	is_int(sink__reopen(s), 0, "sink__reopen: 0");
+	text = read_file(path2);
+	is_int(count_lines(text), 5, "reopen flushed to the rotated file");
+	ok(strstr(text, "{\"n\":5}\n") != NULL, "record 5 in the rotated file");
+	free(text);
+	is_int(sink__write(s, written[5]), 0, "write 6: 0");
+	sink__close(s);
+	text = read_file(path);
+	is_str(text, "{\"n\":6}\n", "sink__close flushed record 6 into the new file");
+	free(text);
+
+	/* O_APPEND: existing content stays; buffer_size 1 writes at once. */
+	cfg.buffer_size = 1;
+	s = sink__open(&cfg);
+	ok(s != NULL, "sink__open on an existing file");
+	if (s) {
+		is_int(sink__write(s, written[0]), 0, "buffer_size 1: write");
+		text = read_file(path);
+		is_str(text, "{\"n\":6}\n{\"n\":1}\n", "buffer_size 1: appended at once");
+		free(text);
+		sink__close(s);
+	}
+	unlink(path);
+	unlink(path2);
+	free(path2);
+
+	/* Open errors. */
+	path2 = fmt("%s/no/such/dir.json", tmpdir);
+	cfg.output_file = path2;
+	capture_begin(&c);
+	errno = 0;
+	s = sink__open(&cfg);
+	e = errno;
+	err = capture_end(&c);
+	ok(s == NULL, "sink__open in a missing directory: NULL");
+	is_int(e, ENOENT, "sink__open in a missing directory: ENOENT");
+	text = fmt("output: cannot open %s: No such file or directory\n", path2);
+	is_str(err, text, "sink__open in a missing directory: error line");
+	free(text);
+	free(err);
+	free(path2);
+
+	/* Write errors: reported once, sticky. */
+	if (access("/dev/full", W_OK) == 0) {
+		cfg.output_file = "/dev/full";
+		cfg.buffer_size = 1;
+		s = sink__open(&cfg);
+		ok(s != NULL, "sink__open /dev/full");
+		if (s) {
+			capture_begin(&c);
+			is_int(sink__write(s, written[0]), -ENOSPC, "/dev/full: -ENOSPC");
+			is_int(sink__write(s, written[3]), -ENOSPC, "/dev/full: still -ENOSPC");
+			is_int(sink__flush(s), -ENOSPC, "/dev/full: flush -ENOSPC");
+			sink__close(s);
+			err = capture_end(&c);
+			is_str(err, "output: write to /dev/full failed: No space left on device\n",
+			       "/dev/full: one error line");
+			free(err);
+		}
+	} else {
+		printf("ok %d - # SKIP no writable /dev/full\n", ++tap_n);
+	}
+
+	/* stdout: never closed by the sink. */
+	cfg.output_file = NULL;
+	s = sink__open(&cfg);
+	ok(s && !s->path && s->fd == STDOUT_FILENO, "no output file: stdout");
+	sink__close(s);
+	ok(fcntl(STDOUT_FILENO, F_GETFD) >= 0, "stdout still open after sink__close");
+
+	for (size_t i = 0; i < 6; i++)
+		json_decref(written[i]);
+	free(path);
+}
+
+int main(void)
+{
+	const char *base = getenv("TMPDIR");
+	char *tmpl;
+
+	log_set_level(LOG_LEVEL_INFO);
+	tmpl = fmt("%s/test_json.XXXXXX", base && *base ? base : "/tmp");
+	if (!mkdtemp(tmpl)) {
+		perror("mkdtemp");
+		return 2;
+	}
+	snprintf(tmpdir, sizeof(tmpdir), "%s", tmpl);
+	free(tmpl);
+
+	test_lossy();
+	test_time();
+	test_errno_name();
+	test_sink();
+
+	rmdir(tmpdir);
+	return done_testing();
+}
