@@ -34,10 +34,24 @@ BPF_HASH(ebpfmon_filter_uid, u32, u8, EBPFMON_FILTER_MAX);
 BPF_HASH(ebpfmon_filter_comm, struct ebpfmon_comm_key, u8, EBPFMON_FILTER_MAX);
 /* Events dropped by the filters, per monitor. */
 BPF_PERCPU_ARRAY(ebpfmon_filtered, u64, EBPFMON_MAX_MONITORS);
+/*
+ * Events the perf buffer had no room for, per monitor. Counted here because
+ * the kernel's own PERF_RECORD_LOST only reaches the reader with the next
+ * event that fits, which may never come.
+ */
+BPF_PERCPU_ARRAY(ebpfmon_lost, u64, EBPFMON_MAX_MONITORS);
 
 static __always_inline void ebpfmon_count_filtered(u32 mon_id)
 {
 	u64 *n = ebpfmon_filtered.lookup(&mon_id);
+
+	if (n)
+		(*n)++;
+}
+
+static __always_inline void ebpfmon_count_lost(u32 mon_id)
+{
+	u64 *n = ebpfmon_lost.lookup(&mon_id);
 
 	if (n)
 		(*n)++;

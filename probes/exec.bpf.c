@@ -50,7 +50,8 @@ static __always_inline void exec_submit(void *ctx, struct exec_buf *b, u64 len)
 {
 	len = exec_bound(len);
 	b->ev.args_len = len;
-	exec_events.perf_submit(ctx, b, sizeof(b->ev) + len);
+	if (exec_events.perf_submit(ctx, b, sizeof(b->ev) + len) < 0)
+		ebpfmon_count_lost(EXEC_MON_ID);
 }
 
 /* A failed exec: the old image is still there, read what the caller passed. */

@@ -62,6 +62,9 @@ case $mode in
 --test)
 	status=0
 	make -s -j"$jobs" check || status=$?
+	# One closing line for whoever reads the log: "N passed, N failed".
+	awk '/^# PASS:/ { p = $3 } /^# (FAIL|XPASS|ERROR):/ { f += $3 }
+		END { printf "check: %d passed, %d failed\n", p, f }' test-suite.log
 	if [ "$status" -ne 0 ]; then
 		# Show CI what failed, not only that something did.
 		for log in t/*.log; do

@@ -51,7 +51,6 @@ void event_loop__print_stats(struct session *s, const char *prefix)
 	char line[2048];
 	size_t len = 0;
 
-	session__read_filtered(s);
 	for (size_t i = 0; i < s->n_insts; i++) {
 		const struct monitor_inst *inst = &s->insts[i];
 
@@ -106,11 +105,13 @@ int event_loop__run(struct session *s)
 		if (t >= next_flush) {
 			/* With wakeup_events > 1 a quiet buffer would hold events back. */
 			probe_set__consume(s->ps);
+			session__read_counters(s);
 			sink__flush(s->sink);
 			session__update_clock(s);
 			next_flush = t + cfg->flush_interval;
 		}
 		if (next_stats && t >= next_stats) {
+			session__read_counters(s);
 			event_loop__print_stats(s, "stats");
 			next_stats = t + cfg->stats_interval;
 		}
@@ -121,6 +122,7 @@ int event_loop__run(struct session *s)
 		pr_info("signal: %s, stopping", strsignal(stop_signal));
 	/* What the kernel already handed over still gets written. */
 	probe_set__consume(s->ps);
+	session__read_counters(s);
 	if (sink__flush(s->sink) && !err)
 		err = s->write_error;
 	return err ? err : s->write_error;

@@ -372,25 +372,34 @@ static void on_sample(void *ctx, void *data, int size)
 	json_decref(rec);
 }
 
+/* The kernel's PERF_RECORD_LOST: the same drops ebpfmon_lost counts, later. */
 static void on_lost(void *ctx, uint64_t lost)
 {
 	struct monitor_inst *inst = ctx;
-	struct session *s = inst->emit_ctx;
+
+	pr_debug("%s: perf buffer reports %llu lost samples", inst->mon->name,
+		 (unsigned long long)lost);
+}
+
+/* New losses since the last look: a "lost" record and a warning. */
+static void report_lost(struct session *s, struct monitor_inst *inst, uint64_t total)
+{
+	uint64_t lost = total - inst->lost;
 	struct timespec now;
 	json_t *rec;
 
-	inst->lost += lost;
+	inst->lost = total;
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	rec = session__record_new(s, inst, "lost",
 				  (uint64_t)now.tv_sec * 1000000000ull + now.tv_nsec);
 	if (!rec)
 		return;
 	json_set(rec, "count", json_integer(lost));
-	json_set(rec, "total", json_integer(inst->lost));
+	json_set(rec, "total", json_integer(total));
 	session__emit(s, rec);
 	json_decref(rec);
 	pr_warn("%s: lost %llu events (%llu in all): the perf buffer was full",
-		inst->mon->name, (unsigned long long)lost, (unsigned long long)inst->lost);
+		inst->mon->name, (unsigned long long)lost, (unsigned long long)total);
 }
 
 static int inst_emit(struct monitor_inst *inst, json_t *rec)
@@ -498,14 +507,18 @@ int session__start(struct session *s)
 	return 0;
 }
 
-void session__read_filtered(struct session *s)
+void session__read_counters(struct session *s)
 {
 	for (size_t i = 0; s->ps && i < s->n_insts; i++) {
+		struct monitor_inst *inst = &s->insts[i];
 		uint64_t n;
 
-		if (s->insts[i].attached &&
-		    !probe_set__percpu_sum(s->ps, "ebpfmon_filtered", s->insts[i].id, &n))
-			s->insts[i].filtered = n;
+		if (!inst->attached)
+			continue;
+		if (!probe_set__percpu_sum(s->ps, "ebpfmon_filtered", inst->id, &n))
+			inst->filtered = n;
+		if (!probe_set__percpu_sum(s->ps, "ebpfmon_lost", inst->id, &n) && n > inst->lost)
+			report_lost(s, inst, n);
 	}
 }
 

@@ -61,7 +61,8 @@ json_t *session__record_new(struct session *s, struct monitor_inst *inst,
 			    const char *type, uint64_t ts_mono_ns);
 int session__emit(struct session *s, json_t *rec);
 void session__update_clock(struct session *s);
-void session__read_filtered(struct session *s);
+/* Filtered and lost counts from the kernel; new losses are reported. */
+void session__read_counters(struct session *s);
 size_t session__usable(const struct session *s);
 
 #endif

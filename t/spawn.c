@@ -1,10 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * spawn N PROGRAM [ARG]...: fork and exec PROGRAM N times, one after the
- * other, and print how many execs succeeded and failed. The test suite and
- * bench/exec_storm use it to make real exec events quickly.
+ * spawn [--execveat] N PROGRAM [ARG]...: fork and exec PROGRAM N times, one
+ * after the other, and print how many execs succeeded and failed. The test
+ * suite and bench/exec_storm use it to make real exec events quickly.
+ * --execveat uses execveat(AT_FDCWD, ...) instead of execve.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <sys/syscall.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,14 +15,22 @@
 #include <time.h>
 #include <unistd.h>
 
+extern char **environ;
+
 int main(int argc, char **argv)
 {
 	long n, ok = 0, failed = 0;
 	struct timespec t0, t1;
+	int use_execveat = 0;
 	char *end;
 
+	if (argc > 1 && !strcmp(argv[1], "--execveat")) {
+		use_execveat = 1;
+		argv++;
+		argc--;
+	}
 	if (argc < 3) {
-		fprintf(stderr, "usage: spawn N PROGRAM [ARG]...\n");
+		fprintf(stderr, "usage: spawn [--execveat] N PROGRAM [ARG]...\n");
 		return 2;
 	}
 	n = strtol(argv[1], &end, 10);
@@ -37,7 +48,10 @@ int main(int argc, char **argv)
 			return 1;
 		}
 		if (pid == 0) {
-			execv(argv[2], argv + 2);
+			if (use_execveat)
+				syscall(SYS_execveat, AT_FDCWD, argv[2], argv + 2, environ, 0);
+			else
+				execv(argv[2], argv + 2);
 			_exit(127);
 		}
 		if (waitpid(pid, &status, 0) < 0) {
