@@ -17,9 +17,11 @@ monitors:
   exec: {}
 YAML
 
-mon_start "$T/out.json" "$T/err" -c "$T/cfg.yaml" -p true || bail "no start"
+# A program name of its own, so execs of tests running beside this one stay out.
+cp /bin/true "$T/ebpfmon-lost"
+mon_start "$T/out.json" "$T/err" -c "$T/cfg.yaml" -p ebpfmon-lost || bail "no start"
 kill -STOP "$MON_PID"
-"$SPAWN" "$N" /bin/true "lost-$$" > /dev/null
+"$SPAWN" "$N" "$T/ebpfmon-lost" "lost-$$" > /dev/null
 kill -CONT "$MON_PID"
 sleep 1
 mon_stop
