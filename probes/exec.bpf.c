@@ -13,6 +13,13 @@
 #define EXEC_MAX_ARGS @MAX_ARGS@
 #define EXEC_ARG_SIZE @ARG_SIZE@
 #define EXEC_ARGS_BUF @ARGS_BUF@	/* a power of two, >= EXEC_ARG_SIZE */
+/*
+ * Failed execs: one slot per argument (fixed offsets are cheap to verify),
+ * with room for one byte more than arg_size so the host can tell "cut".
+ */
+#define EXEC_SLOT (EXEC_ARG_SIZE + 2)
+#define EXEC_SLOTS (EXEC_ARGS_BUF / EXEC_SLOT < EXEC_MAX_ARGS ? \
+		    EXEC_ARGS_BUF / EXEC_SLOT : EXEC_MAX_ARGS)
 #define EXEC_SHOW_FAILED @SHOW_FAILED@
 #define EXEC_HAVE_EXECVEAT @HAVE_EXECVEAT@
 #define EXEC_OFF_TASK_MM @OFFSETOF(task_struct,mm)@
@@ -43,12 +50,14 @@ static __always_inline void exec_enter(const char *filename, const char *const *
 	exec_starts.update(&tid, &st);
 }
 
-/* Keeps clang from dropping a mask the verifier needs to see. */
-#define exec_bound(v) ({ asm volatile("" : "+r"(v)); (v) & (EXEC_ARGS_BUF - 1); })
+/* Keeps clang from dropping a bound the verifier needs to see. */
+#define exec_opaque(v) asm volatile("" : "+r"(v))
 
 static __always_inline void exec_submit(void *ctx, struct exec_buf *b, u64 len)
 {
-	len = exec_bound(len);
+	exec_opaque(len);
+	if (len > EXEC_ARGS_BUF)
+		len = EXEC_ARGS_BUF;
 	b->ev.args_len = len;
 	if (exec_events.perf_submit(ctx, b, sizeof(b->ev) + len) < 0)
 		ebpfmon_count_lost(EXEC_MON_ID);
@@ -60,7 +69,7 @@ static __always_inline void exec_exit(void *ctx, long ret)
 	u32 tid = (u32)bpf_get_current_pid_tgid();
 	struct exec_start *st = exec_starts.lookup(&tid);
 	struct exec_buf *b;
-	u32 zero = 0, off = 0;
+	u32 zero = 0;
 	int i;
 
 	if (!st)
@@ -71,37 +80,30 @@ static __always_inline void exec_exit(void *ctx, long ret)
 	if (!b || ebpfmon_hdr_fill(&b->ev.hdr, EXEC_MON_ID))
 		goto out;
 	b->ev.ret = ret;
-	b->ev.flags = EXEC_F_FROM_SYSCALL;
+	b->ev.flags = EXEC_F_FROM_SYSCALL | EXEC_F_ARGS_SLOTS;
 	if (bpf_probe_read_user_str(b->ev.filename, sizeof(b->ev.filename), st->filename) < 0)
 		b->ev.filename[0] = 0;
-	for (i = 0; i < EXEC_MAX_ARGS; i++) {
+	for (i = 0; i < EXEC_SLOTS; i++) {
 		const char *arg = NULL;
 		long n;
 
 		if (bpf_probe_read_user(&arg, sizeof(arg), &st->argv[i]) || !arg)
 			break;
-		if (off > EXEC_ARGS_BUF - EXEC_ARG_SIZE) {
-			b->ev.flags |= EXEC_F_ARGS_TRUNCATED;
-			break;
-		}
-		n = bpf_probe_read_user_str(&b->data[off], EXEC_ARG_SIZE, arg);
+		n = bpf_probe_read_user_str(&b->data[i * EXEC_SLOT], EXEC_SLOT, arg);
 		if (n <= 0) {
 			if (!i)
 				b->ev.flags |= EXEC_F_ARGS_UNAVAILABLE;
 			break;
 		}
-		if (n == EXEC_ARG_SIZE)
-			b->ev.flags |= EXEC_F_ARGS_TRUNCATED;
-		off += n;
 	}
-	if (i == EXEC_MAX_ARGS) {
+	if (i == EXEC_SLOTS) {
 		const char *more = NULL;
 
 		bpf_probe_read_user(&more, sizeof(more), &st->argv[i]);
 		if (more)
 			b->ev.flags |= EXEC_F_ARGS_TRUNCATED;
 	}
-	exec_submit(ctx, b, off);
+	exec_submit(ctx, b, (u64)i * EXEC_SLOT);
 out:
 	exec_starts.delete(&tid);
 }
@@ -161,7 +163,8 @@ TRACEPOINT_PROBE(sched, sched_process_exec)
 				n = EXEC_ARGS_BUF - 1;
 				b->ev.flags |= EXEC_F_ARGS_TRUNCATED;
 			}
-			n = exec_bound(n);
+			exec_opaque(n);
+			n &= EXEC_ARGS_BUF - 1;
 			len = bpf_probe_read_user(b->data, n, (void *)start) ? 0 : n;
 		}
 		if (!len)

@@ -11,12 +11,13 @@
 #define EXEC_F_ARGS_TRUNCATED	0x1	/* the kernel side cut argv */
 #define EXEC_F_ARGS_UNAVAILABLE	0x2	/* argv could not be read at all */
 #define EXEC_F_FROM_SYSCALL	0x4	/* built at sys_exit (a failed exec) */
+#define EXEC_F_ARGS_SLOTS	0x8	/* args[]: one slot of arg_size + 2 bytes per argument */
 
 struct exec_event {
 	struct ebpfmon_hdr hdr;
 	__s32 ret;		/* 0, or -errno of a failed exec */
 	__u32 flags;
-	__u32 args_len;		/* bytes of args[] sent: NUL-separated strings */
+	__u32 args_len;		/* bytes of args[] sent: NUL-separated strings, or slots */
 	__u32 pad;
 	char filename[EXEC_FILENAME_SIZE];
 	char args[];

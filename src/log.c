@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
 
@@ -57,12 +58,13 @@ void log_print(enum log_level level, const char *fmt, ...)
 	if (to_syslog) {
 		vsyslog(prio[level], fmt, ap);
 	} else {
-		/* One fprintf per message keeps lines whole when stderr is shared. */
-		char buf[4096];
+		/* One write per message keeps lines whole when stderr is shared. */
+		char *msg = NULL;
+		int n = vasprintf(&msg, fmt, ap);
 
-		vsnprintf(buf, sizeof(buf), fmt, ap);
-		fprintf(stderr, "%s%s", buf,
-			buf[0] && buf[strlen(buf) - 1] == '\n' ? "" : "\n");
+		if (n >= 0)
+			fprintf(stderr, "%s%s", msg, n && msg[n - 1] == '\n' ? "" : "\n");
+		free(msg);
 	}
 	va_end(ap);
 	errno = saved;

@@ -11,7 +11,8 @@
 #include "kernel.h"
 #include "monitor.h"
 
-#define EXEC_ARGS_BUF_MAX 32768
+/* The scratch buffer is a per-CPU map value, which the kernel caps at 32 KiB. */
+#define EXEC_ARGS_BUF_MAX 16384
 
 struct exec_opts {
 	long long max_args;
@@ -82,16 +83,20 @@ static int exec_configure(struct monitor_inst *inst, struct cfg_node *node)
 	return 0;
 }
 
-/* args: NUL-separated strings; cut to max_args of at most arg_size bytes. */
+/*
+ * args: NUL-separated strings, or (failed execs) one slot of arg_size + 2
+ * bytes each; cut to max_args strings of at most arg_size bytes.
+ */
 static json_t *exec_argv(const struct exec_opts *o, const char *args, size_t len,
-			 bool *truncated)
+			 bool slots, bool *truncated)
 {
+	size_t slot = o->arg_size + 2, off = 0;
 	json_t *argv = json_array();
-	size_t off = 0;
 
 	while (off < len) {
 		const char *arg = args + off;
-		size_t alen = strnlen(arg, len - off);
+		size_t room = slots && len - off > slot ? slot : len - off;
+		size_t alen = strnlen(arg, room);
 
 		if ((long long)json_array_size(argv) >= o->max_args) {
 			*truncated = true;
@@ -99,11 +104,10 @@ static json_t *exec_argv(const struct exec_opts *o, const char *args, size_t len
 		}
 		if (alen > (size_t)o->arg_size) {
 			*truncated = true;
-			json_array_append_new(argv, json_string_lossy(arg, o->arg_size));
-		} else {
-			json_array_append_new(argv, json_string_lossy(arg, alen));
+			alen = o->arg_size;
 		}
-		off += alen + 1;
+		json_array_append_new(argv, json_string_lossy(arg, alen));
+		off += slots ? slot : strnlen(arg, room) + 1;
 	}
 	return argv;
 }
@@ -120,7 +124,8 @@ static int exec_on_event(struct monitor_inst *inst, const void *data, size_t siz
 	truncated = e->flags & EXEC_F_ARGS_TRUNCATED;
 	json_set(rec, "filename", json_string_lossy(e->filename, sizeof(e->filename)));
 	json_set(rec, "argv", e->flags & EXEC_F_ARGS_UNAVAILABLE && !e->args_len ?
-		 json_null() : exec_argv(o, e->args, e->args_len, &truncated));
+		 json_null() : exec_argv(o, e->args, e->args_len,
+					 e->flags & EXEC_F_ARGS_SLOTS, &truncated));
 	json_set(rec, "argv_truncated", json_boolean(truncated));
 	json_set(rec, "ret", json_integer(e->ret));
 	json_set(rec, "error", e->ret < 0 && errno_name(-e->ret) ?

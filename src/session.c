@@ -349,6 +349,8 @@ static void on_sample(void *ctx, void *data, int size)
 		return;
 	}
 	/* Perf puts samples 4 bytes past an 8-byte boundary; our structs want 8. */
+	if (!inst->attached)
+		return;		/* a monitor whose attach failed half-way */
 	memcpy(s->sample, data, size);
 	data = s->sample;
 	h = data;
@@ -413,89 +415,70 @@ static void skip(struct monitor_inst *inst)
 		inst->why);
 }
 
-int session__start(struct session *s)
+/* Render every usable monitor into one text and compile it once. */
+static int session_compile(struct session *s)
 {
-	char names[512] = "";
-	size_t attached = 0;
 	char *src;
 	int err;
 
-	for (size_t i = 0; i < s->n_insts; i++) {
-		struct monitor_inst *inst = &s->insts[i];
-
-		if (!inst->enabled)
-			continue;
-		if (inst->verdict == VERDICT_UNAVAILABLE)
-			skip(inst);
-		else if (inst->verdict == VERDICT_DEGRADED)
-			pr_warn("%s: degraded: %s", inst->mon->name, inst->why);
-	}
-	if (!session__usable(s)) {
-		pr_err("no monitor can run");
-		return -ENODEV;
-	}
 	src = session__render(s, NULL);
 	if (!src)
 		return -errno;
 	s->ps = probe_set__new(&s->ki);
 	if (!s->ps) {
-		free(src);
-		return -ENOMEM;
-	}
-	s->sample = malloc(SESSION_SAMPLE_MAX);
-	if (!s->sample) {
-		free(src);
-		return -ENOMEM;
+		err = -ENOMEM;
+		goto cleanup;
 	}
 	err = probe_set__add_source(s->ps, src);
-	free(src);
 	if (err)
-		return err;
+		goto cleanup;
 	if (s->ki.headers_ok)
 		pr_info("kernel: headers %s; struct offsets from %s", s->ki.headers_how,
 			kernel_info__offsets_source(&s->ki));
 	err = probe_set__compile(s->ps);
-	if (err)
-		return err;
-	err = filters_load(s);
-	if (err)
-		return err;
-	session__update_clock(s);
-	for (size_t i = 0; i < s->n_insts; i++) {
-		struct monitor_inst *inst = &s->insts[i];
+cleanup:
+	free(src);
+	return err;
+}
 
-		if (!inst->enabled || inst->verdict == VERDICT_UNAVAILABLE)
-			continue;
-		inst->emit = inst_emit;
-		inst->emit_ctx = s;
-		if (inst->mon->events_table) {
-			err = probe_set__open_perf_buffer(s->ps, inst->mon->events_table, on_sample,
-							  on_lost, inst, s->cfg.perf_pages,
-							  s->cfg.wakeup_events);
-			if (err) {
-				monitor_inst__verdict(inst, VERDICT_UNAVAILABLE,
-						      "cannot open its perf buffer: %s",
-						      strerror(-err));
-				skip(inst);
-				continue;
-			}
-		}
-		err = inst->mon->attach ? inst->mon->attach(inst, s->ps) : 0;
+/* Open a monitor's perf buffer and attach its programs; 0 or -errno. */
+static int inst_attach(struct session *s, struct monitor_inst *inst)
+{
+	int err = 0;
+
+	inst->emit = inst_emit;
+	inst->emit_ctx = s;
+	if (inst->mon->events_table) {
+		err = probe_set__open_perf_buffer(s->ps, inst->mon->events_table, on_sample,
+						  on_lost, inst, s->cfg.perf_pages,
+						  s->cfg.wakeup_events);
 		if (err) {
+			monitor_inst__verdict(inst, VERDICT_UNAVAILABLE,
+					      "cannot open its perf buffer: %s", strerror(-err));
+			goto out;
+		}
+	}
+	if (inst->mon->attach) {
+		err = inst->mon->attach(inst, s->ps);
+		if (err)
 			monitor_inst__verdict(inst, VERDICT_UNAVAILABLE, "attach failed: %s",
 					      strerror(-err));
-			skip(inst);
-			continue;
-		}
-		inst->attached = true;
-		attached++;
-		snprintf(names + strlen(names), sizeof(names) - strlen(names), "%s%s",
-			 names[0] ? ", " : "", inst->mon->name);
 	}
-	if (!attached) {
-		pr_err("no monitor could be attached");
-		return -ENODEV;
-	}
+out:
+	if (err)
+		skip(inst);
+	inst->attached = !err;
+	return err;
+}
+
+static void ready(struct session *s, size_t attached)
+{
+	char names[512] = "";
+
+	for (size_t i = 0; i < s->n_insts; i++)
+		if (s->insts[i].attached)
+			snprintf(names + strlen(names), sizeof(names) - strlen(names), "%s%s",
+				 names[0] ? ", " : "", s->insts[i].mon->name);
 	log_print(LOG_LEVEL_INFO, "ready: %zu monitor%s attached (%s)", attached,
 		  attached == 1 ? "" : "s", names);
 	if (s->ready_fd >= 0) {
@@ -504,6 +487,46 @@ int session__start(struct session *s)
 		close(s->ready_fd);
 		s->ready_fd = -1;
 	}
+}
+
+int session__start(struct session *s)
+{
+	size_t attached = 0;
+	int err;
+
+	for (size_t i = 0; i < s->n_insts; i++) {
+		struct monitor_inst *inst = &s->insts[i];
+
+		if (inst->enabled && inst->verdict == VERDICT_UNAVAILABLE)
+			skip(inst);
+		else if (inst->enabled && inst->verdict == VERDICT_DEGRADED)
+			pr_warn("%s: degraded: %s", inst->mon->name, inst->why);
+	}
+	if (!session__usable(s)) {
+		pr_err("no monitor can run");
+		return -ENODEV;
+	}
+	s->sample = malloc(SESSION_SAMPLE_MAX);
+	if (!s->sample)
+		return -ENOMEM;
+	err = session_compile(s);
+	if (!err)
+		err = filters_load(s);
+	if (err)
+		return err;
+	session__update_clock(s);
+	for (size_t i = 0; i < s->n_insts; i++) {
+		struct monitor_inst *inst = &s->insts[i];
+
+		if (inst->enabled && inst->verdict != VERDICT_UNAVAILABLE &&
+		    !inst_attach(s, inst))
+			attached++;
+	}
+	if (!attached) {
+		pr_err("no monitor could be attached");
+		return -ENODEV;
+	}
+	ready(s, attached);
 	return 0;
 }
 

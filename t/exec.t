@@ -67,10 +67,32 @@ mon_start "$T/out2.json" "$T/err2" -c "$T/cfg2.yaml" || bail "ebpfmon-bcc did no
 ( exec /nonexistent/ebpfmon-test-$$ ) 2> /dev/null
 sleep 0.3
 mon_stop
+write_config "$T/cfg3.yaml" "monitors:" "  exec:" "    max_args: 3" "    arg_size: 16"
+mon_start "$T/out3.json" "$T/err3" -c "$T/cfg3.yaml" || bail "ebpfmon-bcc did not start"
+( exec /nonexistent/ebpfmon-fail-$$ 1 2 3 4 ) 2> /dev/null
+( exec /nonexistent/ebpfmon-fail-$$ 0123456789abcdefghijklmnop ) 2> /dev/null
+sleep 0.3
+mon_stop
+is "$(jq -c 'select(.ret < 0 and .argv[1]? == "1") | [.argv, .argv_truncated]' "$T/out3.json")" \
+	"[[\"/nonexistent/ebp\",\"1\",\"2\"],true]" "failed exec: max_args and arg_size apply too"
+is "$(jq -c 'select(.ret < 0 and (.argv[1]? // "" | startswith("0123"))) | .argv[1]' "$T/out3.json")" \
+	'"0123456789abcdef"' "failed exec: a long argument is cut to arg_size"
 is "$(jq -c 'select(.argv[1]? == "1") | [.argv, .argv_truncated]' "$T/out2.json")" \
 	'[["/bin/true","1","2"],true]' "max_args: 3 keeps 3 args and sets argv_truncated"
 is "$(jq -c 'select(.argv[1]? // "" | startswith("0123")) | [.argv[1], .argv_truncated]' "$T/out2.json")" \
 	'["0123456789abcdef",true]' "arg_size: 16 cuts an argument to 16 bytes"
 is "$(jq -c 'select(.ret < 0)' "$T/out2.json" | wc -l)" 0 "show_failed: false hides failed execs"
+
+# The largest limits still load (the verifier's budget) and keep long argv whole.
+write_config "$T/cfg4.yaml" "monitors:" "  exec:" "    max_args: 1024" "    arg_size: 16"
+mon_start "$T/out4.json" "$T/err4" -c "$T/cfg4.yaml" || bail "ebpfmon-bcc did not start"
+/bin/true $(seq 1 300)
+( exec /nx/$$ $(seq 1 300) ) 2> /dev/null
+sleep 0.3
+mon_stop
+is "$(jq -c 'select(.filename == "/bin/true" and .argv[1]? == "1") | [(.argv | length), .argv[300], .argv_truncated]' "$T/out4.json")" \
+	'[301,"300",false]' "max_args: 1024: 300 arguments arrive whole"
+is "$(jq -c 'select(.filename == "/nx/'$$'") | [(.argv | length), .argv[300], .argv_truncated]' "$T/out4.json")" \
+	'[301,"300",false]' "max_args: 1024: 300 arguments of a failed exec arrive whole"
 
 done_testing

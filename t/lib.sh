@@ -5,6 +5,7 @@ set -u
 : "${EBPFMON:=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/src/ebpfmon-bcc}"
 : "${SPAWN:=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/t/spawn}"
 : "${SRCDIR:=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}"
+: "${BUILDDIR:=$SRCDIR}"
 
 T_N=0
 T_FAILED=0

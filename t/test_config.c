@@ -4,139 +4,20 @@
 #define _GNU_SOURCE
 #endif
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "config.h"
 #include "log.h"
 #include "tap.h"
-
-static char tmpdir[PATH_MAX];
+#include "testutil.h"
 
 /* ---------------------------------------------------------------------------
- * Helpers: temporary files and stderr capture
+ * Helpers: loading with stderr captured
  */
-
-static char *xstrdup(const char *s)
-{
-	char *p = strdup(s);
-
-	if (!p) {
-		perror("strdup");
-		exit(2);
-	}
-	return p;
-}
-
-static char *fmt(const char *f, ...) __attribute__((format(printf, 1, 2)));
-static char *fmt(const char *f, ...)
-{
-	va_list ap;
-	char *s = NULL;
-
-	va_start(ap, f);
-	if (vasprintf(&s, f, ap) < 0) {
-		perror("vasprintf");
-		exit(2);
-	}
-	va_end(ap);
-	return s;
-}
-
-/* A test name: formatted into one of a few static buffers, never freed. */
-static const char *nm(const char *f, ...) __attribute__((format(printf, 1, 2)));
-static const char *nm(const char *f, ...)
-{
-	static char bufs[4][256];
-	static unsigned int next;
-	char *buf = bufs[next++ % 4];
-	va_list ap;
-
-	va_start(ap, f);
-	vsnprintf(buf, sizeof(bufs[0]), f, ap);
-	va_end(ap);
-	return buf;
-}
-
-static char *read_all(int fd)
-{
-	size_t len = 0, cap = 256;
-	char *buf = malloc(cap);
-	ssize_t n;
-
-	if (!buf || lseek(fd, 0, SEEK_SET) < 0) {
-		perror("read_all");
-		exit(2);
-	}
-	while ((n = read(fd, buf + len, cap - len - 1)) > 0) {
-		len += (size_t)n;
-		if (cap - len == 1) {
-			cap *= 2;
-			buf = realloc(buf, cap);
-			if (!buf) {
-				perror("realloc");
-				exit(2);
-			}
-		}
-	}
-	buf[len] = '\0';
-	return buf;
-}
-
-/* A new file in tmpdir holding text; returns its malloc'd path. */
-static char *write_temp(const char *text)
-{
-	char *path = fmt("%s/test_config.XXXXXX", tmpdir);
-	size_t len = strlen(text);
-	int fd = mkstemp(path);
-
-	if (fd < 0 || write(fd, text, len) != (ssize_t)len || close(fd)) {
-		perror("write_temp");
-		exit(2);
-	}
-	return path;
-}
-
-struct capture {
-	int saved;
-	int fd;
-};
-
-static void capture_begin(struct capture *c)
-{
-	char *path = fmt("%s/test_config.err.XXXXXX", tmpdir);
-
-	fflush(stderr);
-	c->fd = mkstemp(path);
-	c->saved = dup(STDERR_FILENO);
-	if (c->fd < 0 || c->saved < 0 || dup2(c->fd, STDERR_FILENO) < 0) {
-		perror("capture_begin");
-		exit(2);
-	}
-	unlink(path);
-	free(path);
-}
-
-/* Stop capturing; returns what was written to stderr (malloc'd). */
-static char *capture_end(struct capture *c)
-{
-	char *out;
-
-	fflush(stderr);
-	if (dup2(c->saved, STDERR_FILENO) < 0) {
-		perror("capture_end");
-		exit(2);
-	}
-	close(c->saved);
-	out = read_all(c->fd);
-	close(c->fd);
-	return out;
-}
 
 /*
  * Write text to a temporary file and config__load it with stderr captured.
@@ -170,25 +51,49 @@ static struct cfg_doc *parse_text(const char *text, char **err)
 	return doc;
 }
 
+/* Free what load_text() gave and remove its file. */
+static void load_done(struct config *cfg, char *file, char *err)
+{
+	config__free(cfg);
+	unlink(file);
+	free(file);
+	free(err);
+}
+
+/*
+ * config__load path expecting want_ret (checked as "NAME: RET_NAME") and
+ * exactly the message lines in want_fmt, where "%1$s" stands for path.
+ */
+static void load_path_fails(const char *name, const char *path, int want_ret,
+			    const char *ret_name, const char *want_fmt)
+{
+	struct config cfg;
+	struct capture c;
+	char *err, *want;
+	int ret;
+
+	capture_begin(&c);
+	ret = config__load(&cfg, path);
+	err = capture_end(&c);
+	is_int(ret, want_ret, nm("%s: %s", name, ret_name));
+	want = fmt(want_fmt, path);
+	is_str(err, want, nm("%s: error message", name));
+	config__free(&cfg);
+	free(want);
+	free(err);
+}
+
 /*
  * Load text expecting failure with exactly the message lines in want, where
  * "%1$s" stands for the temporary file's name.
  */
 static void load_fails(const char *name, const char *text, const char *want_fmt)
 {
-	struct config cfg;
-	char *file, *err, *want;
-	int ret;
+	char *file = write_temp(text);
 
-	ret = load_text(text, &cfg, &file, &err);
-	is_int(ret, -EINVAL, nm("%s: returns -EINVAL", name));
-	want = fmt(want_fmt, file);
-	is_str(err, want, nm("%s: error message", name));
-	config__free(&cfg);
+	load_path_fails(name, file, -EINVAL, "returns -EINVAL", want_fmt);
 	unlink(file);
 	free(file);
-	free(err);
-	free(want);
 }
 
 /* ---------------------------------------------------------------------------
@@ -582,11 +487,8 @@ static void test_full(void)
 	is_int(max_args, 20, "full: monitors.exec.max_args");
 	is_str(exec->kids[1]->path, "monitors.exec.max_args", "full: monitor path");
 	config__free(&cfg);
-	config__free(&cfg);
+	load_done(&cfg, file, err);	/* config__free again */
 	ok(1, "full: config__free twice is harmless");
-	unlink(file);
-	free(file);
-	free(err);
 }
 
 static void check_defaults(const char *name, const struct config *cfg)
@@ -621,20 +523,14 @@ static void test_defaults(void)
 	is_str(err, "", "defaults: nothing printed");
 	check_defaults("defaults", &cfg);
 	ok(cfg.monitors == NULL, "defaults: no monitors");
-	config__free(&cfg);
-	unlink(file);
-	free(file);
-	free(err);
+	load_done(&cfg, file, err);
 
 	ret = load_text("monitors:\n  exec: {enabled: false}\n", &cfg, &file, &err);
 	is_int(ret, 0, "absent sections: loads");
 	is_str(err, "", "absent sections: nothing printed");
 	check_defaults("absent sections", &cfg);
 	ok(cfg.monitors && cfg.monitors->n_kids == 1, "absent sections: monitors kept");
-	config__free(&cfg);
-	unlink(file);
-	free(file);
-	free(err);
+	load_done(&cfg, file, err);
 }
 
 static void test_values(void)
@@ -657,19 +553,13 @@ static void test_values(void)
 	is_str(cfg.pids[1], "4194304", "values: pid[1]");
 	is_int(strv_len(cfg.users), 1, "values: one user");
 	is_str(cfg.users[0], "root", "values: user[0]");
-	config__free(&cfg);
-	unlink(file);
-	free(file);
-	free(err);
+	load_done(&cfg, file, err);
 
 	ret = load_text("kernel:\n  btf: auto\n  headers: auto\n", &cfg, &file, &err);
 	is_int(ret, 0, "btf auto: loads");
 	ok(cfg.btf == true, "btf auto: true");
 	is_str(cfg.headers, "auto", "headers auto: auto");
-	config__free(&cfg);
-	unlink(file);
-	free(file);
-	free(err);
+	load_done(&cfg, file, err);
 }
 
 static void test_load_errors(void)
@@ -744,21 +634,12 @@ static void test_load_errors(void)
 
 static void test_file_errors(void)
 {
-	struct config cfg;
 	struct capture c;
-	char *file, *err, *want;
-	int ret;
+	char *file;
 
 	file = fmt("%s/test_config.does-not-exist.yaml", tmpdir);
-	capture_begin(&c);
-	ret = config__load(&cfg, file);
-	err = capture_end(&c);
-	is_int(ret, -ENOENT, "missing file: -ENOENT");
-	want = fmt("config: cannot open %s: No such file or directory\n", file);
-	is_str(err, want, "missing file: error message");
-	config__free(&cfg);
-	free(want);
-	free(err);
+	load_path_fails("missing file", file, -ENOENT, "-ENOENT",
+			"config: cannot open %1$s: No such file or directory\n");
 
 	capture_begin(&c);
 	errno = 0;
@@ -766,29 +647,13 @@ static void test_file_errors(void)
 	free(capture_end(&c));
 	free(file);
 
-	capture_begin(&c);
-	ret = config__load(&cfg, tmpdir);
-	err = capture_end(&c);
-	is_int(ret, -EISDIR, "directory: -EISDIR");
-	want = fmt("config: cannot read %s: Is a directory\n", tmpdir);
-	is_str(err, want, "directory: error message");
-	config__free(&cfg);
-	free(want);
-	free(err);
+	load_path_fails("directory", tmpdir, -EISDIR, "-EISDIR",
+			"config: cannot read %1$s: Is a directory\n");
 }
 
 int main(void)
 {
-	const char *base = getenv("TMPDIR");
-	char *tmpl;
-
-	tmpl = fmt("%s/test_config.XXXXXX", base && *base ? base : "/tmp");
-	if (!mkdtemp(tmpl)) {
-		perror("mkdtemp");
-		return 2;
-	}
-	snprintf(tmpdir, sizeof(tmpdir), "%s", tmpl);
-	free(tmpl);
+	tmpdir_setup("test_config");
 
 	test_tree();
 	test_tree_errors();

@@ -5,13 +5,10 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <limits.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -22,43 +19,13 @@
 #include "log.h"
 #include "sink.h"
 #include "tap.h"
+#include "testutil.h"
 
 #define FFFD "\xef\xbf\xbd"
-
-static char tmpdir[PATH_MAX];
 
 /* ---------------------------------------------------------------------------
  * Helpers
  */
-
-static char *fmt(const char *f, ...) __attribute__((format(printf, 1, 2)));
-static char *fmt(const char *f, ...)
-{
-	va_list ap;
-	char *s = NULL;
-
-	va_start(ap, f);
-	if (vasprintf(&s, f, ap) < 0) {
-		perror("vasprintf");
-		exit(2);
-	}
-	va_end(ap);
-	return s;
-}
-
-static const char *nm(const char *f, ...) __attribute__((format(printf, 1, 2)));
-static const char *nm(const char *f, ...)
-{
-	static char bufs[4][256];
-	static unsigned int next;
-	char *buf = bufs[next++ % 4];
-	va_list ap;
-
-	va_start(ap, f);
-	vsnprintf(buf, sizeof(bufs[0]), f, ap);
-	va_end(ap);
-	return buf;
-}
 
 /* Bytes as "\xNN" escapes for diagnostics; one of a few static buffers. */
 static const char *hex(const char *s, size_t len)
@@ -73,80 +40,6 @@ static const char *hex(const char *s, size_t len)
 		off += snprintf(buf + off, sizeof(bufs[0]) - off, "\\x%02x",
 				(unsigned char)s[i]);
 	return buf;
-}
-
-static char *read_all(int fd)
-{
-	size_t len = 0, cap = 256;
-	char *buf = malloc(cap);
-	ssize_t n;
-
-	if (!buf || lseek(fd, 0, SEEK_SET) < 0) {
-		perror("read_all");
-		exit(2);
-	}
-	while ((n = read(fd, buf + len, cap - len - 1)) > 0) {
-		len += (size_t)n;
-		if (cap - len == 1) {
-			cap *= 2;
-			buf = realloc(buf, cap);
-			if (!buf) {
-				perror("realloc");
-				exit(2);
-			}
-		}
-	}
-	buf[len] = '\0';
-	return buf;
-}
-
-static char *read_file(const char *path)
-{
-	int fd = open(path, O_RDONLY);
-	char *text;
-
-	if (fd < 0) {
-		perror(path);
-		exit(2);
-	}
-	text = read_all(fd);
-	close(fd);
-	return text;
-}
-
-struct capture {
-	int saved;
-	int fd;
-};
-
-static void capture_begin(struct capture *c)
-{
-	char *path = fmt("%s/stderr.XXXXXX", tmpdir);
-
-	fflush(stderr);
-	c->fd = mkstemp(path);
-	c->saved = dup(STDERR_FILENO);
-	if (c->fd < 0 || c->saved < 0 || dup2(c->fd, STDERR_FILENO) < 0) {
-		perror("capture_begin");
-		exit(2);
-	}
-	unlink(path);
-	free(path);
-}
-
-static char *capture_end(struct capture *c)
-{
-	char *out;
-
-	fflush(stderr);
-	if (dup2(c->saved, STDERR_FILENO) < 0) {
-		perror("capture_end");
-		exit(2);
-	}
-	close(c->saved);
-	out = read_all(c->fd);
-	close(c->fd);
-	return out;
 }
 
 /* ---------------------------------------------------------------------------
@@ -207,7 +100,7 @@ static size_t ref_seq_len(const unsigned char *s, size_t avail)
 		{ 0xf4, 0xf4, 0x80, 0x8f, 4 },
 	};
 
-	for (size_t f = 0; f < sizeof(forms) / sizeof(forms[0]); f++) {
+	for (size_t f = 0; f < ARRAY_SIZE(forms); f++) {
 		if (s[0] < forms[f].lo0 || s[0] > forms[f].hi0)
 			continue;
 		if (forms[f].n > avail)
@@ -654,17 +547,8 @@ static void test_sink(void)
 
 int main(void)
 {
-	const char *base = getenv("TMPDIR");
-	char *tmpl;
-
 	log_set_level(LOG_LEVEL_INFO);
-	tmpl = fmt("%s/test_json.XXXXXX", base && *base ? base : "/tmp");
-	if (!mkdtemp(tmpl)) {
-		perror("mkdtemp");
-		return 2;
-	}
-	snprintf(tmpdir, sizeof(tmpdir), "%s", tmpl);
-	free(tmpl);
+	tmpdir_setup("test_json");
 
 	test_lossy();
 	test_time();

@@ -5,137 +5,24 @@
  * made from t/data/render-include.h.
  */
 #include <errno.h>
-#include <limits.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "log.h"
 #include "render.h"
 #include "tap.h"
+#include "testutil.h"
 
 /* t/data/render-include.h, byte for byte. */
 #define EMBEDDED_INCLUDE \
 	"/* included by the render test */\n" \
 	"#define FROM_INCLUDE @GREETING@\n"
 
-static char tmpdir[PATH_MAX];
-
 /* ---------------------------------------------------------------------------
  * Helpers
  */
-
-static char *fmt(const char *f, ...) __attribute__((format(printf, 1, 2)));
-static char *fmt(const char *f, ...)
-{
-	va_list ap;
-	char *s = NULL;
-
-	va_start(ap, f);
-	if (vasprintf(&s, f, ap) < 0) {
-		perror("vasprintf");
-		exit(2);
-	}
-	va_end(ap);
-	return s;
-}
-
-/* A test name: formatted into one of a few static buffers, never freed. */
-static const char *nm(const char *f, ...) __attribute__((format(printf, 1, 2)));
-static const char *nm(const char *f, ...)
-{
-	static char bufs[4][256];
-	static unsigned int next;
-	char *buf = bufs[next++ % 4];
-	va_list ap;
-
-	va_start(ap, f);
-	vsnprintf(buf, sizeof(bufs[0]), f, ap);
-	va_end(ap);
-	return buf;
-}
-
-static char *read_all(int fd)
-{
-	size_t len = 0, cap = 256;
-	char *buf = malloc(cap);
-	ssize_t n;
-
-	if (!buf || lseek(fd, 0, SEEK_SET) < 0) {
-		perror("read_all");
-		exit(2);
-	}
-	while ((n = read(fd, buf + len, cap - len - 1)) > 0) {
-		len += (size_t)n;
-		if (cap - len == 1) {
-			cap *= 2;
-			buf = realloc(buf, cap);
-			if (!buf) {
-				perror("realloc");
-				exit(2);
-			}
-		}
-	}
-	buf[len] = '\0';
-	return buf;
-}
-
-struct capture {
-	int saved;
-	int fd;
-};
-
-static void capture_begin(struct capture *c)
-{
-	char *path = fmt("%s/stderr.XXXXXX", tmpdir);
-
-	fflush(stderr);
-	c->fd = mkstemp(path);
-	c->saved = dup(STDERR_FILENO);
-	if (c->fd < 0 || c->saved < 0 || dup2(c->fd, STDERR_FILENO) < 0) {
-		perror("capture_begin");
-		exit(2);
-	}
-	unlink(path);
-	free(path);
-}
-
-/* Stop capturing; returns what was written to stderr (malloc'd). */
-static char *capture_end(struct capture *c)
-{
-	char *out;
-
-	fflush(stderr);
-	if (dup2(c->saved, STDERR_FILENO) < 0) {
-		perror("capture_end");
-		exit(2);
-	}
-	close(c->saved);
-	out = read_all(c->fd);
-	close(c->fd);
-	return out;
-}
-
-static void write_file(const char *path, const char *text)
-{
-	FILE *f = fopen(path, "w");
-
-	if (!f || fputs(text, f) == EOF || fclose(f)) {
-		perror(path);
-		exit(2);
-	}
-}
-
-static void xmkdir(const char *path)
-{
-	if (mkdir(path, 0700)) {
-		perror(path);
-		exit(2);
-	}
-}
 
 /* The OFFSETOF callback: records its arguments, answers from a tiny table. */
 struct offsets {
@@ -207,6 +94,15 @@ static void render_fails(const char *name, const char *file, const char *text,
 	is_str(err, want_err, nm("%s: error line", name));
 	free(out);
 	free(err);
+}
+
+/* Expect resource_load(NAME) to give exactly WANT. */
+static void resource_is(const char *name, const char *want, const char *test)
+{
+	char *text = resource_load(name);
+
+	is_str(text, want, test);
+	free(text);
 }
 
 /* ---------------------------------------------------------------------------
@@ -400,12 +296,9 @@ static void test_include(void)
 {
 	struct render_vars vars = { 0 };
 	struct render_ctx ctx = { .vars = &vars };
-	char *text;
 
 	errno = 0;
-	text = resource_load("render-include.h");
-	is_str(text, EMBEDDED_INCLUDE, "resource_load: embedded file");
-	free(text);
+	resource_is("render-include.h", EMBEDDED_INCLUDE, "resource_load: embedded file");
 	errno = 0;
 	ok(resource_load("nope.h") == NULL && errno == ENOENT,
 	   "resource_load: unknown name is ENOENT");
@@ -461,57 +354,42 @@ static void test_resource_dir(void)
 {
 	struct render_vars vars = { 0 };
 	struct render_ctx ctx = { .vars = &vars };
-	char *dir, *path, *text;
+	/* Below dir: a directory where text is NULL, else a file holding text. */
+	static const struct {
+		const char *name, *text;
+	} files[] = {
+		{ "probes", NULL },
+		{ "templates", NULL },
+		{ "render-include.h", "override @GREETING@\n" },
+		{ "probes/p.h", "probe @GREETING@\n" },
+		{ "templates/t.h", "template\n#include \"p.h\"\n" },
+		/* Same name in probes/ and templates/: probes/ first. */
+		{ "probes/both.h", "from probes\n" },
+		{ "templates/both.h", "from templates\n" },
+		{ "loop.h", "#include \"loop.h\"\n" },
+		{ "empty.h", "" },
+	};
+	char *dir, *path;
 
 	dir = fmt("%s/res", tmpdir);
 	xmkdir(dir);
-	path = fmt("%s/probes", dir);
-	xmkdir(path);
-	free(path);
-	path = fmt("%s/templates", dir);
-	xmkdir(path);
-	free(path);
-
-	path = fmt("%s/render-include.h", dir);
-	write_file(path, "override @GREETING@\n");
-	free(path);
-	path = fmt("%s/probes/p.h", dir);
-	write_file(path, "probe @GREETING@\n");
-	free(path);
-	path = fmt("%s/templates/t.h", dir);
-	write_file(path, "template\n#include \"p.h\"\n");
-	free(path);
-	/* Same name in probes/ and templates/: probes/ first. */
-	path = fmt("%s/probes/both.h", dir);
-	write_file(path, "from probes\n");
-	free(path);
-	path = fmt("%s/templates/both.h", dir);
-	write_file(path, "from templates\n");
-	free(path);
-	path = fmt("%s/loop.h", dir);
-	write_file(path, "#include \"loop.h\"\n");
-	free(path);
-	path = fmt("%s/empty.h", dir);
-	write_file(path, "");
-	free(path);
+	for (size_t i = 0; i < ARRAY_SIZE(files); i++) {
+		path = fmt("%s/%s", dir, files[i].name);
+		if (files[i].text)
+			write_file(path, files[i].text);
+		else
+			xmkdir(path);
+		free(path);
+	}
 
 	resource_set_dir(dir);
 
-	text = resource_load("render-include.h");
-	is_str(text, "override @GREETING@\n", "dir: top-level file overrides the embedded one");
-	free(text);
-	text = resource_load("p.h");
-	is_str(text, "probe @GREETING@\n", "dir: probes/ subdirectory");
-	free(text);
-	text = resource_load("t.h");
-	is_str(text, "template\n#include \"p.h\"\n", "dir: templates/ subdirectory");
-	free(text);
-	text = resource_load("both.h");
-	is_str(text, "from probes\n", "dir: probes/ before templates/");
-	free(text);
-	text = resource_load("empty.h");
-	is_str(text, "", "dir: empty file is \"\"");
-	free(text);
+	resource_is("render-include.h", "override @GREETING@\n",
+		    "dir: top-level file overrides the embedded one");
+	resource_is("p.h", "probe @GREETING@\n", "dir: probes/ subdirectory");
+	resource_is("t.h", "template\n#include \"p.h\"\n", "dir: templates/ subdirectory");
+	resource_is("both.h", "from probes\n", "dir: probes/ before templates/");
+	resource_is("empty.h", "", "dir: empty file is \"\"");
 	errno = 0;
 	ok(resource_load("nope.h") == NULL && errno == ENOENT, "dir: unknown name is ENOENT");
 
@@ -544,9 +422,7 @@ static void test_resource_dir(void)
 	   "dir: no fallback to the embedded copy");
 
 	resource_set_dir(NULL);
-	text = resource_load("render-include.h");
-	is_str(text, EMBEDDED_INCLUDE, "resource_set_dir(NULL): embedded again");
-	free(text);
+	resource_is("render-include.h", EMBEDDED_INCLUDE, "resource_set_dir(NULL): embedded again");
 	errno = 0;
 	ok(resource_load("p.h") == NULL && errno == ENOENT,
 	   "resource_set_dir(NULL): directory files gone");
@@ -666,17 +542,8 @@ static void test_repeat(void)
 
 int main(void)
 {
-	const char *base = getenv("TMPDIR");
-	char *tmpl;
-
 	log_set_level(LOG_LEVEL_INFO);
-	tmpl = fmt("%s/test_render.XXXXXX", base && *base ? base : "/tmp");
-	if (!mkdtemp(tmpl)) {
-		perror("mkdtemp");
-		return 2;
-	}
-	snprintf(tmpdir, sizeof(tmpdir), "%s", tmpl);
-	free(tmpl);
+	tmpdir_setup("test_render");
 
 	test_vars();
 	test_substitution();
