@@ -50,18 +50,26 @@ static int json_flush(struct sink *s)
 static int json_write_record(struct sink *s, json_t *rec)
 {
 	struct sink_json *j = s->priv;
-	size_t before = j->buf.len, need = json_dumpb(rec, NULL, 0, JSON_COMPACT);
+	size_t room, need;
 	int err;
 
 	if (j->failed)
 		return j->failed;
-	if (!need)
-		return -EINVAL;
-	err = strbuf_grow(&j->buf, need + 1);
+	/* Encode once into the spare room; only a record larger than it encodes twice. */
+	err = strbuf_grow(&j->buf, 4096);
 	if (err)
 		return err;
-	if (json_dumpb(rec, j->buf.buf + before, need, JSON_COMPACT) != need)
+	room = j->buf.cap - j->buf.len - 2;	/* and the newline, and the NUL */
+	need = json_dumpb(rec, j->buf.buf + j->buf.len, room, JSON_COMPACT);
+	if (!need)
 		return -EINVAL;
+	if (need > room) {
+		err = strbuf_grow(&j->buf, need + 1);
+		if (err)
+			return err;
+		if (json_dumpb(rec, j->buf.buf + j->buf.len, need, JSON_COMPACT) != need)
+			return -EINVAL;
+	}
 	j->buf.len += need;
 	j->buf.buf[j->buf.len++] = '\n';
 	j->buf.buf[j->buf.len] = 0;
