@@ -9,6 +9,8 @@
 
 #define EBPFMON_COMM_LEN 16
 #define EBPFMON_MAX_MONITORS 16
+/* log2 histograms: slot k counts values in [2^(k-1), 2^k - 1]; slot 0 counts 0. */
+#define EBPFMON_HIST_SLOTS 40
 
 /* ebpfmon_hdr.flags */
 #define EBPFMON_HDR_PPID_VALID 0x1
@@ -58,11 +60,22 @@ static __always_inline void ebpfmon_count_lost(u32 mon_id)
 }
 
 /*
+ * ebpfmon-bcc itself: what it does to write events (write, poll, ...) must
+ * not become events, or a syscall monitor would feed on its own output.
+ */
+static __always_inline int ebpfmon_is_self(void)
+{
+	return (bpf_get_current_pid_tgid() >> 32) == EBPFMON_SELF_PID;
+}
+
+/*
  * The pid and uid filters; they do not change across an exec (comm does), so
  * a probe may check them early, before it keeps any state.
  */
 static __always_inline int ebpfmon_ids_match(void)
 {
+	if (ebpfmon_is_self())
+		return 0;
 #if EBPFMON_FILTER_PID
 	u32 tgid = bpf_get_current_pid_tgid() >> 32;
 
@@ -94,6 +107,14 @@ static __always_inline u32 ebpfmon_current_ppid(void)
 	return ppid;
 }
 
+/* The histogram slot of v (the last slot takes everything larger). */
+static __always_inline u32 ebpfmon_hist_slot(u64 v)
+{
+	u32 slot = bpf_log2l(v);
+
+	return slot < EBPFMON_HIST_SLOTS ? slot : EBPFMON_HIST_SLOTS - 1;
+}
+
 /*
  * Fill the common header from the current task. Returns 0 when the event
  * passes the filters, -1 (counted as filtered) when it does not.
@@ -102,6 +123,8 @@ static __always_inline int ebpfmon_hdr_fill(struct ebpfmon_hdr *h, u32 mon_id)
 {
 	u64 id = bpf_get_current_pid_tgid();
 
+	if (ebpfmon_is_self())
+		return -1;
 	if (!ebpfmon_ids_match()) {
 		ebpfmon_count_filtered(mon_id);
 		return -1;

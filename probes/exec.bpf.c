@@ -21,7 +21,6 @@
 #define EXEC_SLOTS (EXEC_ARGS_BUF / EXEC_SLOT < EXEC_MAX_ARGS ? \
 		    EXEC_ARGS_BUF / EXEC_SLOT : EXEC_MAX_ARGS)
 #define EXEC_SHOW_FAILED @SHOW_FAILED@
-#define EXEC_HAVE_EXECVEAT @HAVE_EXECVEAT@
 #define EXEC_OFF_TASK_MM @OFFSETOF(task_struct,mm)@
 #define EXEC_OFF_MM_ARG_START @OFFSETOF(mm_struct,arg_start)@
 #define EXEC_OFF_MM_ARG_END @OFFSETOF(mm_struct,arg_end)@
@@ -120,7 +119,7 @@ TRACEPOINT_PROBE(syscalls, sys_exit_execve)
 	return 0;
 }
 
-#if EXEC_HAVE_EXECVEAT
+#if @HAVE_SYS_ENTER_EXECVEAT@ && @HAVE_SYS_EXIT_EXECVEAT@
 TRACEPOINT_PROBE(syscalls, sys_enter_execveat)
 {
 	exec_enter((const char *)args->filename, (const char *const *)args->argv);

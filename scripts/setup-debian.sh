@@ -23,7 +23,7 @@ cd "$(dirname "$0")/.."
 
 arch=$(dpkg --print-architecture)
 packages="build-essential autoconf automake libtool pkg-config
-	libbpfcc-dev libbpf-dev libyaml-dev libjansson-dev libelf-dev zlib1g-dev
+	libbpfcc-dev libbpf-dev libyaml-dev libjansson-dev libseccomp-dev libelf-dev zlib1g-dev
 	linux-headers-$arch jq util-linux procps mandoc"
 
 missing=

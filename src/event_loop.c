@@ -68,13 +68,44 @@ void event_loop__print_stats(struct session *s, const char *prefix)
 	log_print(LOG_LEVEL_INFO, "%s: %s", prefix, len ? line : "no monitor attached");
 }
 
+static bool collects(const struct monitor_inst *inst)
+{
+	return inst->attached && inst->summary && inst->mon->collect;
+}
+
+/* Summary-mode monitors whose interval is up read their maps now. */
+static double collect_due(struct session *s, double t, bool all)
+{
+	double next = 0;
+
+	for (size_t i = 0; i < s->n_insts; i++) {
+		struct monitor_inst *inst = &s->insts[i];
+
+		if (!collects(inst))
+			continue;
+		if (all || t >= inst->next_collect) {
+			int err = inst->mon->collect(inst, s->ps);
+
+			if (err)
+				pr_warn("%s: collect failed: %s", inst->mon->name, strerror(-err));
+			inst->next_collect = t + inst->interval;
+		}
+		if (!next || inst->next_collect < next)
+			next = inst->next_collect;
+	}
+	return next;
+}
+
 int event_loop__run(struct session *s)
 {
 	const struct config *cfg = &s->cfg;
-	double start = now_s(), next_flush, next_stats, t;
+	double start = now_s(), next_flush, next_stats, next_collect, t;
 	int err = 0;
 
 	signals_install();
+	for (size_t i = 0; i < s->n_insts; i++)
+		s->insts[i].next_collect = start + s->insts[i].interval;
+	next_collect = collect_due(s, start, false);
 	next_flush = start + cfg->flush_interval;
 	next_stats = cfg->stats_interval > 0 ? start + cfg->stats_interval : 0;
 	while (!stop_signal && !s->write_error) {
@@ -83,6 +114,8 @@ int event_loop__run(struct session *s)
 
 		if (next_stats && next_stats < wake)
 			wake = next_stats;
+		if (next_collect && next_collect < wake)
+			wake = next_collect;
 		if (cfg->duration > 0 && start + cfg->duration < wake)
 			wake = start + cfg->duration;
 		timeout_ms = (wake - now_s()) * 1000;
@@ -110,6 +143,8 @@ int event_loop__run(struct session *s)
 			session__update_clock(s);
 			next_flush = t + cfg->flush_interval;
 		}
+		if (next_collect && t >= next_collect)
+			next_collect = collect_due(s, t, false);
 		if (next_stats && t >= next_stats) {
 			session__read_counters(s);
 			event_loop__print_stats(s, "stats");
@@ -122,6 +157,7 @@ int event_loop__run(struct session *s)
 		pr_info("signal: %s, stopping", strsignal(stop_signal));
 	/* What the kernel already handed over still gets written. */
 	probe_set__consume(s->ps);
+	collect_due(s, now_s(), true);	/* the last, partial interval */
 	session__read_counters(s);
 	if (sink__flush(s->sink) && !err)
 		err = s->write_error;

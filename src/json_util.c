@@ -70,14 +70,35 @@ json_t *json_string_lossy(const char *s, size_t maxlen)
 
 void format_rfc3339_ns(uint64_t realtime_ns, char *buf, size_t len)
 {
+	/* Events come in bursts within one second: format the date part once. */
+	static time_t cached_secs = -1;
+	static char cached[24];
+	static size_t cached_len;
 	time_t secs = realtime_ns / 1000000000ull;
-	struct tm tm;
-	size_t n;
+	uint32_t ns = realtime_ns % 1000000000ull;
+	char *p;
 
-	gmtime_r(&secs, &tm);
-	n = strftime(buf, len, "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(buf + n, len - n, ".%09lluZ",
-		 (unsigned long long)(realtime_ns % 1000000000ull));
+	if (len < cached_len + 12) {
+		if (len)
+			buf[0] = 0;
+		return;
+	}
+	if (secs != cached_secs) {
+		struct tm tm;
+
+		gmtime_r(&secs, &tm);
+		cached_len = strftime(cached, sizeof(cached), "%Y-%m-%dT%H:%M:%S", &tm);
+		cached_secs = secs;
+	}
+	memcpy(buf, cached, cached_len);
+	p = buf + cached_len;
+	*p++ = '.';
+	for (int i = 8; i >= 0; i--) {
+		p[i] = '0' + ns % 10;
+		ns /= 10;
+	}
+	p[9] = 'Z';
+	p[10] = 0;
 }
 
 const char *errno_name(int err)

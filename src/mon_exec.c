@@ -43,7 +43,6 @@ static int exec_configure(struct monitor_inst *inst, struct cfg_node *node)
 {
 	struct exec_opts *o = calloc(1, sizeof(*o));
 	unsigned long args_buf;
-	bool execveat;
 	int err = 0;
 
 	if (!o)
@@ -66,14 +65,11 @@ static int exec_configure(struct monitor_inst *inst, struct cfg_node *node)
 		args_buf = EXEC_ARGS_BUF_MAX;
 	if (args_buf < (unsigned long)o->arg_size)
 		args_buf = roundup_pow2(o->arg_size);
-	execveat = kernel_info__has_tracepoint(inst->ki, "syscalls", "sys_enter_execveat") &&
-		   kernel_info__has_tracepoint(inst->ki, "syscalls", "sys_exit_execveat");
 	err |= render_vars__set(&inst->vars, "MAX_ARGS", "%lld", o->max_args);
 	err |= render_vars__set(&inst->vars, "ARG_SIZE", "%lld", o->arg_size);
 	err |= render_vars__set(&inst->vars, "ARGS_BUF", "%lu", args_buf);
 	err |= render_vars__set(&inst->vars, "MAX_INFLIGHT", "%lld", o->max_inflight);
 	err |= render_vars__set(&inst->vars, "SHOW_FAILED", "%d", o->show_failed);
-	err |= render_vars__set(&inst->vars, "HAVE_EXECVEAT", "%d", execveat);
 	if (err)
 		return -ENOMEM;
 	if (!kernel_info__offsets_trusted(inst->ki))

@@ -1,17 +1,25 @@
 // SPDX-License-Identifier: GPL-2.0
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "config.h"
 #include "kernel.h"
 #include "log.h"
 #include "monitor.h"
 #include "probe_set.h"
 
-extern const struct monitor mon_exec;
+extern const struct monitor mon_exec, mon_syscall, mon_io, mon_open, mon_interrupt,
+	mon_page_fault;
 
 const struct monitor *const monitors[] = {
 	&mon_exec,
+	&mon_syscall,
+	&mon_io,
+	&mon_open,
+	&mon_interrupt,
+	&mon_page_fault,
 	NULL,
 };
 
@@ -54,10 +62,11 @@ void monitor_inst__verdict(struct monitor_inst *inst, enum monitor_verdict v,
 int monitor_attach_tracepoints(struct monitor_inst *inst, struct probe_set *ps)
 {
 	for (const struct monitor_tp *tp = inst->mon->tracepoints; tp && tp->category; tp++) {
+		char fn[256];
 		int err;
 
-		if (tp->optional &&
-		    !kernel_info__has_tracepoint(inst->ki, tp->category, tp->event))
+		snprintf(fn, sizeof(fn), "tracepoint__%s__%s", tp->category, tp->event);
+		if (!probe_set__has_program(ps, fn))
 			continue;
 		err = probe_set__attach_tracepoint(ps, tp->category, tp->event);
 		if (err) {
@@ -67,4 +76,37 @@ int monitor_attach_tracepoints(struct monitor_inst *inst, struct probe_set *ps)
 		}
 	}
 	return 0;
+}
+
+int monitor_parse_mode(struct monitor_inst *inst, struct cfg_node *node, bool summary)
+{
+	static const char *const modes[] = { "events", "summary", NULL };
+	int mode = summary, err = 0;
+
+	inst->interval = 5;
+	if (node) {
+		err |= cfg_get_enum(node, "mode", modes, &mode);
+		err |= cfg_get_double(node, "interval", 0.1, 86400, &inst->interval);
+	}
+	inst->summary = mode == 1;
+	if (err)
+		return -EINVAL;
+	return render_vars__set(&inst->vars, "SUMMARY", "%d", inst->summary);
+}
+
+json_t *log2_hist_json(const uint64_t *slots, int n_slots)
+{
+	json_t *hist = json_array();
+
+	for (int k = 0; k < n_slots; k++) {
+		uint64_t lo = k ? 1ull << (k - 1) : 0;
+		uint64_t hi = k ? (k < 64 ? (1ull << k) - 1 : UINT64_MAX) : 0;
+
+		if (!slots[k])
+			continue;
+		json_array_append_new(hist, json_pack("{s:I,s:I,s:I}", "lo", (json_int_t)lo,
+						      "hi", (json_int_t)hi,
+						      "count", (json_int_t)slots[k]));
+	}
+	return hist;
 }

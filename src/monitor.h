@@ -73,7 +73,11 @@ struct monitor_inst {
 	uint64_t lost;			/* perf buffer losses */
 	uint64_t filtered;		/* dropped by the kernel-side filters */
 	uint64_t malformed;		/* short or inconsistent samples */
-	/* Emit a record built outside on_event (summary rows, lost notices). */
+	bool summary;			/* mode: summary -- collect() every interval */
+	double interval;		/* seconds between collect() calls */
+	double next_collect;		/* CLOCK_MONOTONIC seconds */
+	/* Set by the core: a record with the common fields, and its output. */
+	json_t *(*record)(struct monitor_inst *inst, const char *type);
 	int (*emit)(struct monitor_inst *inst, json_t *rec);
 	void *emit_ctx;
 };
@@ -83,7 +87,35 @@ void monitor_inst__verdict(struct monitor_inst *inst, enum monitor_verdict v,
 			   const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 const char *monitor_verdict_name(enum monitor_verdict v);
 
-/* Attach every tracepoint in mon->tracepoints the kernel has: an .attach. */
+/*
+ * Attach every tracepoint in mon->tracepoints whose program was compiled
+ * (the probe leaves out what its options or the kernel rule out): an .attach.
+ */
 int monitor_attach_tracepoints(struct monitor_inst *inst, struct probe_set *ps);
+
+/*
+ * The options every summary-capable monitor shares: mode (events|summary,
+ * default given) and interval (seconds, default 5). Sets inst->summary,
+ * inst->interval and the probe variable SUMMARY (0/1).
+ */
+int monitor_parse_mode(struct monitor_inst *inst, struct cfg_node *node, bool summary);
+
+/*
+ * A log2 histogram as JSON: [{"lo":L,"hi":H,"count":N}, ...] for the
+ * non-empty slots; slot 0 holds 0, slot k holds [2^(k-1), 2^k - 1] (the
+ * kernel fills slot bpf_log2l(v)).
+ */
+json_t *log2_hist_json(const uint64_t *slots, int n_slots);
+
+/* Emit a record of TYPE ("summary", ...) built by the monitor. */
+static inline json_t *monitor_inst__record(struct monitor_inst *inst, const char *type)
+{
+	return inst->record(inst, type);
+}
+
+static inline int monitor_inst__emit(struct monitor_inst *inst, json_t *rec)
+{
+	return inst->emit(inst, rec);
+}
 
 #endif

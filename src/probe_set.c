@@ -17,7 +17,8 @@
 #define VERIFIER_LOG_SIZE (16u << 20)
 
 struct attachment {
-	int fd;			/* perf event or raw tracepoint fd; closing detaches */
+	int fd;			/* closing it detaches */
+	bool perf_event;	/* a perf event fd, disabled before it is closed */
 	char *what;
 };
 
@@ -101,7 +102,10 @@ void probe_set__free(struct probe_set *ps)
 		perf_reader_free(ps->readers[i]);
 	free(ps->readers);
 	for (size_t i = ps->n_att; i-- > 0;) {
-		bpf_close_perf_event_fd(ps->att[i].fd);
+		if (ps->att[i].perf_event)
+			bpf_close_perf_event_fd(ps->att[i].fd);
+		else
+			close(ps->att[i].fd);
 		free(ps->att[i].what);
 	}
 	free(ps->att);
@@ -203,7 +207,7 @@ static int prog_load(struct probe_set *ps, const char *fn, int prog_type)
 	return fd;
 }
 
-static int attachment_add(struct probe_set *ps, int fd, const char *what)
+static int attachment_add(struct probe_set *ps, int fd, bool perf_event, const char *what)
 {
 	struct attachment *grown = realloc(ps->att, (ps->n_att + 1) * sizeof(*grown));
 
@@ -211,6 +215,7 @@ static int attachment_add(struct probe_set *ps, int fd, const char *what)
 		return -ENOMEM;
 	ps->att = grown;
 	ps->att[ps->n_att].fd = fd;
+	ps->att[ps->n_att].perf_event = perf_event;
 	ps->att[ps->n_att].what = strdup(what);
 	ps->n_att++;
 	return 0;
@@ -232,7 +237,7 @@ int probe_set__attach_tracepoint(struct probe_set *ps, const char *category,
 	if (fd < 0)
 		return fd;
 	pr_debug("probe: attached %s", what);
-	return attachment_add(ps, fd, what);
+	return attachment_add(ps, fd, true, what);
 }
 
 int probe_set__attach_raw_tracepoint(struct probe_set *ps, const char *event)
@@ -250,7 +255,95 @@ int probe_set__attach_raw_tracepoint(struct probe_set *ps, const char *event)
 	if (fd < 0)
 		return fd;
 	pr_debug("probe: attached %s", what);
-	return attachment_add(ps, fd, what);
+	return attachment_add(ps, fd, false, what);
+}
+
+bool probe_set__has_program(struct probe_set *ps, const char *fn)
+{
+	return ps->mod && bpf_function_start(ps->mod, fn);
+}
+
+int probe_set__attach_perf_event(struct probe_set *ps, const char *fn, uint32_t type,
+				 uint64_t config, uint64_t sample_period)
+{
+	char what[256];
+	int prog, *cpus = NULL, n, err = 0;
+
+	prog = prog_load(ps, fn, BPF_PROG_TYPE_PERF_EVENT);
+	if (prog < 0)
+		return prog;
+	n = cpu_list_read("/sys/devices/system/cpu/online", &cpus);
+	if (n < 0)
+		return n;
+	for (int i = 0; i < n && !err; i++) {
+		int fd;
+
+		errno = 0;
+		fd = bcc_err(bpf_attach_perf_event(prog, type, config, sample_period, 0, -1,
+						   cpus[i], -1));
+		if (fd < 0) {
+			err = fd;
+			break;
+		}
+		snprintf(what, sizeof(what), "perf event %u:%llu on cpu %d", type,
+			 (unsigned long long)config, cpus[i]);
+		err = attachment_add(ps, fd, true, what);
+	}
+	if (!err)
+		pr_debug("probe: attached %s to perf event %u:%llu on %d cpus", fn, type,
+			 (unsigned long long)config, n);
+	free(cpus);
+	return err;
+}
+
+int probe_set__drain(struct probe_set *ps, const char *table, bool percpu,
+		     probe_entry_fn fn, void *ctx)
+{
+	int fd = probe_set__table_fd(ps, table);
+	size_t key_size, value_size, stride;
+	unsigned char *keys = NULL, *values = NULL, *grown;
+	int n_values, n = 0, cap = 0, err = 0;
+
+	if (fd < 0)
+		return fd;
+	key_size = bpf_table_key_size(ps->mod, table);
+	value_size = bpf_table_leaf_size(ps->mod, table);
+	/* The kernel hands per-CPU values out 8-byte aligned, one per possible CPU. */
+	stride = percpu ? (value_size + 7) & ~(size_t)7 : value_size;
+	n_values = percpu ? ps->n_possible_cpus : 1;
+	values = calloc(n_values, stride);
+	if (!values) {
+		err = -ENOMEM;
+		goto cleanup;
+	}
+	/* Keys first, then look up and delete: deleting while walking skips keys. */
+	for (;;) {
+		if (n == cap) {
+			cap = cap ? cap * 2 : 256;
+			grown = realloc(keys, (size_t)cap * key_size);
+			if (!grown) {
+				err = -ENOMEM;
+				goto cleanup;
+			}
+			keys = grown;
+		}
+		if (bpf_get_next_key(fd, n ? keys + (size_t)(n - 1) * key_size : NULL,
+				     keys + (size_t)n * key_size) < 0)
+			break;
+		n++;
+	}
+	for (int i = 0; i < n; i++) {
+		void *key = keys + (size_t)i * key_size;
+
+		if (bpf_lookup_elem(fd, key, values) < 0)
+			continue;
+		bpf_delete_elem(fd, key);
+		fn(ctx, key, values, n_values, stride);
+	}
+cleanup:
+	free(keys);
+	free(values);
+	return err ? err : n;
 }
 
 int probe_set__table_fd(struct probe_set *ps, const char *table)

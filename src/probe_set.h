@@ -2,6 +2,8 @@
 #ifndef EBPFMON_PROBE_SET_H
 #define EBPFMON_PROBE_SET_H
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 struct kernel_info;
@@ -27,12 +29,28 @@ int probe_set__attach_tracepoint(struct probe_set *ps, const char *category,
 				 const char *event);
 int probe_set__attach_raw_tracepoint(struct probe_set *ps, const char *event);
 
+/* A program of that name was compiled (probes leave out what options turn off). */
+bool probe_set__has_program(struct probe_set *ps, const char *fn);
+/* Run program FN on a software/hardware perf event on every online CPU. */
+int probe_set__attach_perf_event(struct probe_set *ps, const char *fn, uint32_t type,
+				 uint64_t config, uint64_t sample_period);
+
 int probe_set__table_fd(struct probe_set *ps, const char *table);
 int probe_set__update(struct probe_set *ps, const char *table, const void *key,
 		      const void *value);
 /* Sum of a per-CPU u64 array slot over all possible CPUs. */
 int probe_set__percpu_sum(struct probe_set *ps, const char *table, uint32_t key,
 			  uint64_t *sum);
+
+/*
+ * Read and delete every entry of a hash table (summary mode). For a per-CPU
+ * table, values holds n_values consecutive values of value_size bytes (one
+ * per possible CPU); otherwise n_values is 1. Returns entries seen or -errno.
+ */
+typedef void (*probe_entry_fn)(void *ctx, const void *key, const void *values,
+			       int n_values, size_t value_size);
+int probe_set__drain(struct probe_set *ps, const char *table, bool percpu,
+		     probe_entry_fn fn, void *ctx);
 
 /* One perf buffer per online CPU for a BPF_PERF_OUTPUT table. */
 int probe_set__open_perf_buffer(struct probe_set *ps, const char *table,

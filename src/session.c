@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
+#include <ctype.h>
 #include <errno.h>
 #include <linux/types.h>
 #include <stdio.h>
@@ -141,6 +142,23 @@ static void verdict_from_kernel(struct session *s, struct monitor_inst *inst)
 				      ki->headers_minor, ki->major, ki->minor);
 }
 
+/* HAVE_<EVENT> = 0/1 for each of the monitor's tracepoints, for #if in probes. */
+static int tracepoint_vars_set(struct session *s, struct monitor_inst *inst)
+{
+	for (const struct monitor_tp *tp = inst->mon->tracepoints; tp && tp->category; tp++) {
+		char name[128];
+		size_t i;
+
+		snprintf(name, sizeof(name), "HAVE_%s", tp->event);
+		for (i = 5; name[i]; i++)
+			name[i] = toupper((unsigned char)name[i]);
+		if (render_vars__set(&inst->vars, name, "%d",
+				     kernel_info__has_tracepoint(&s->ki, tp->category, tp->event)))
+			return -ENOMEM;
+	}
+	return 0;
+}
+
 int session__configure(struct session *s)
 {
 	int err = 0;
@@ -158,7 +176,8 @@ int session__configure(struct session *s)
 		}
 		if (node && cfg_node__check_unused(node))
 			err = -EINVAL;
-		if (render_vars__set(&inst->vars, "MON_ID", "%u", inst->id))
+		if (render_vars__set(&inst->vars, "MON_ID", "%u", inst->id) ||
+		    tracepoint_vars_set(s, inst))
 			return -ENOMEM;
 	}
 	return err;
@@ -208,6 +227,7 @@ static int globals_set(struct session *s, struct render_vars *g)
 	err |= render_vars__set(g, "OFFSETS_TRUSTED", "%d", kernel_info__offsets_trusted(&s->ki));
 	err |= render_vars__set(g, "KERNEL_INCLUDES", "%s", headers_offsets ?
 				"#include <linux/sched.h>\n#include <linux/mm_types.h>" : "");
+	err |= render_vars__set(g, "SELF_PID", "%d", (int)getpid());
 	err |= render_vars__set(g, "FILTER_MAX", "%zu", max ? max : 1);
 	err |= render_vars__set(g, "FILTER_PID", "%d", f->n_pids > 0);
 	err |= render_vars__set(g, "FILTER_UID", "%d", f->n_uids > 0);
@@ -406,7 +426,20 @@ static void report_lost(struct session *s, struct monitor_inst *inst, uint64_t t
 
 static int inst_emit(struct monitor_inst *inst, json_t *rec)
 {
-	return session__emit(inst->emit_ctx, rec);
+	int err = session__emit(inst->emit_ctx, rec);
+
+	if (!err)
+		inst->events++;
+	return err;
+}
+
+static json_t *inst_record(struct monitor_inst *inst, const char *type)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return session__record_new(inst->emit_ctx, inst, type,
+				   (uint64_t)now.tv_sec * 1000000000ull + now.tv_nsec);
 }
 
 static void skip(struct monitor_inst *inst)
@@ -446,9 +479,10 @@ static int inst_attach(struct session *s, struct monitor_inst *inst)
 {
 	int err = 0;
 
+	inst->record = inst_record;
 	inst->emit = inst_emit;
 	inst->emit_ctx = s;
-	if (inst->mon->events_table) {
+	if (inst->mon->events_table && !inst->summary) {
 		err = probe_set__open_perf_buffer(s->ps, inst->mon->events_table, on_sample,
 						  on_lost, inst, s->cfg.perf_pages,
 						  s->cfg.wakeup_events);

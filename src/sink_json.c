@@ -60,14 +60,14 @@ static int json_write_record(struct sink *s, json_t *rec)
 	if (err)
 		return err;
 	room = j->buf.cap - j->buf.len - 2;	/* and the newline, and the NUL */
-	need = json_dumpb(rec, j->buf.buf + j->buf.len, room, JSON_COMPACT);
+	need = json_dumpb(rec, j->buf.buf + j->buf.len, room, JSON_COMPACT | JSON_REAL_PRECISION(15));
 	if (!need)
 		return -EINVAL;
 	if (need > room) {
 		err = strbuf_grow(&j->buf, need + 1);
 		if (err)
 			return err;
-		if (json_dumpb(rec, j->buf.buf + j->buf.len, need, JSON_COMPACT) != need)
+		if (json_dumpb(rec, j->buf.buf + j->buf.len, need, JSON_COMPACT | JSON_REAL_PRECISION(15)) != need)
 			return -EINVAL;
 	}
 	j->buf.len += need;

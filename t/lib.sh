@@ -6,6 +6,7 @@ set -u
 : "${SPAWN:=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/t/spawn}"
 : "${SRCDIR:=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}"
 : "${BUILDDIR:=$SRCDIR}"
+: "${TBUILD:=$BUILDDIR/t}"	# where the t/*_helper programs are built
 
 T_N=0
 T_FAILED=0

@@ -6,6 +6,7 @@
 #define EBPFMON_BPF 1
 #include <uapi/linux/ptrace.h>
 @KERNEL_INCLUDES@
+#define EBPFMON_SELF_PID @SELF_PID@
 #define EBPFMON_FILTER_MAX @FILTER_MAX@
 #define EBPFMON_FILTER_PID @FILTER_PID@
 #define EBPFMON_FILTER_UID @FILTER_UID@

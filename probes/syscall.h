@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* The syscall monitor's records, shared by probes/syscall.bpf.c and src/mon_syscall.c. */
+#ifndef EBPFMON_PROBE_SYSCALL_H
+#define EBPFMON_PROBE_SYSCALL_H
+
+#include "common.h"
+
+/* Syscall numbers the include/exclude lists can name: 0 .. SYSCALL_NR_MAX - 1. */
+#define SYSCALL_NR_MAX 1024
+
+/* mode: events -- one per call that passed the filters. */
+struct syscall_event {
+	struct ebpfmon_hdr hdr;
+	__s64 ret;		/* the raw return value: >= 0, or -errno */
+	__u64 duration_ns;	/* sys_enter to sys_exit */
+	__s32 nr;		/* syscall number of this architecture */
+	__u32 pad;
+};
+
+/* mode: summary -- per process and syscall. */
+struct syscall_key {
+	__u32 pid;		/* tgid */
+	__s32 nr;
+};
+
+/* One per CPU (a per-CPU hash): no atomics; the host merges the CPUs. */
+struct syscall_stats {
+	__u64 count;
+	__u64 errors;		/* calls that returned < 0 */
+	__u64 total_ns;
+	__u64 min_ns;		/* valid when count > 0 */
+	__u64 max_ns;
+	__u64 hist[EBPFMON_HIST_SLOTS];	/* log2 of duration_ns */
+	/* The process name at its first call on this CPU in the interval. */
+	char comm[EBPFMON_COMM_LEN];
+};
+
+#endif

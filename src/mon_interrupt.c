@@ -1,0 +1,372 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * interrupt: hardirq and softirq handlers with their durations, per event or
+ * summed per CPU and interrupt; optionally task migrations between CPUs.
+ */
+#include <errno.h>
+#include <linux/types.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "../probes/interrupt.h"
+#include "config.h"
+#include "json_util.h"
+#include "kernel.h"
+#include "log.h"
+#include "monitor.h"
+#include "probe_set.h"
+
+/* min_duration_us: a handler running for a second is already a hung machine. */
+#define INTERRUPT_MIN_US_MAX 1000000
+
+struct interrupt_opts {
+	long long min_duration_us;
+	bool hardirq;
+	bool softirq;
+	bool migrations;
+	double last_collect;	/* CLOCK_MONOTONIC seconds: attach, then each collect */
+	uint64_t overflow;	/* interrupts the full summary table could not count */
+};
+
+static const struct monitor_tp interrupt_tracepoints[] = {
+	{ "irq", "irq_handler_entry", false },
+	{ "irq", "irq_handler_exit", false },
+	{ "irq", "softirq_entry", false },
+	{ "irq", "softirq_exit", false },
+	{ "sched", "sched_migrate_task", true },
+	{ NULL },
+};
+
+/* The kernel's softirq_to_name[], as the softirq tracepoints print them. */
+static const char *const interrupt_vec_names[] = {
+	"HI", "TIMER", "NET_TX", "NET_RX", "BLOCK", "IRQ_POLL", "TASKLET", "SCHED",
+	"HRTIMER", "RCU",
+};
+
+static const char *const interrupt_kind_names[] = {
+	[INTERRUPT_KIND_HARDIRQ] = "hardirq",
+	[INTERRUPT_KIND_SOFTIRQ] = "softirq",
+	[INTERRUPT_KIND_MIGRATION] = "migration",
+};
+
+static json_t *interrupt_vec_name(__s32 vec)
+{
+	if (vec < 0 || vec >= (int)(sizeof(interrupt_vec_names) / sizeof(interrupt_vec_names[0])))
+		return json_null();
+	return json_string(interrupt_vec_names[vec]);
+}
+
+static double interrupt_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* kinds: a list of hardirq and softirq; an unknown name is an error at that item. */
+static int interrupt_parse_kinds(struct interrupt_opts *o, struct cfg_node *node)
+{
+	struct cfg_node *list;
+	char **kinds = NULL;
+	int err;
+
+	err = cfg_get_strv(node, "kinds", &kinds);
+	if (err || !kinds)
+		return err;
+	list = cfg_node__get(node, "kinds");
+	o->hardirq = o->softirq = false;
+	for (size_t i = 0; kinds[i]; i++) {
+		if (!strcmp(kinds[i], "hardirq")) {
+			o->hardirq = true;
+		} else if (!strcmp(kinds[i], "softirq")) {
+			o->softirq = true;
+		} else {
+			cfg_node__error(list->kind == CFG_SEQ ? list->kids[i] : list,
+					"unknown kind \"%s\" (expected hardirq or softirq)",
+					kinds[i]);
+			err = -EINVAL;
+			break;
+		}
+	}
+	strv_free(kinds);
+	return err;
+}
+
+/* Since 6.x sched_migrate_task's comm is a __data_loc string, before a char[16]. */
+static int interrupt_mig_comm_data_loc(const struct kernel_info *ki)
+{
+	char path[256], line[256];
+	int data_loc = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/events/sched/sched_migrate_task/format", ki->tracefs);
+	f = fopen(path, "r");
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f))
+		if (strstr(line, "__data_loc char[] comm;"))
+			data_loc = 1;
+	fclose(f);
+	return data_loc;
+}
+
+static int interrupt_configure(struct monitor_inst *inst, struct cfg_node *node)
+{
+	struct interrupt_opts *o = calloc(1, sizeof(*o));
+	int err = 0;
+
+	if (!o)
+		return -ENOMEM;
+	o->hardirq = o->softirq = true;
+	inst->priv = o;
+	if (monitor_parse_mode(inst, node, false))
+		err = -EINVAL;
+	if (node) {
+		err |= cfg_get_int(node, "min_duration_us", 0, INTERRUPT_MIN_US_MAX,
+				   &o->min_duration_us);
+		err |= interrupt_parse_kinds(o, node);
+		err |= cfg_get_bool(node, "migrations", &o->migrations);
+		if (err)
+			return -EINVAL;
+		if (!o->hardirq && !o->softirq && !o->migrations) {
+			/* Only an explicit empty list gets here. */
+			cfg_node__error(cfg_node__get(node, "kinds"), "nothing to trace: no kinds and migrations is off");
+			return -EINVAL;
+		}
+	}
+	if (err)
+		return -EINVAL;
+	err |= render_vars__set(&inst->vars, "HARDIRQ", "%d", o->hardirq);
+	err |= render_vars__set(&inst->vars, "SOFTIRQ", "%d", o->softirq);
+	err |= render_vars__set(&inst->vars, "MIGRATIONS", "%d", o->migrations);
+	err |= render_vars__set(&inst->vars, "MIN_NS", "%lld", o->min_duration_us * 1000);
+	err |= render_vars__set(&inst->vars, "MIG_COMM_DATA_LOC", "%d",
+				o->migrations && interrupt_mig_comm_data_loc(inst->ki));
+	if (err)
+		return -ENOMEM;
+	return 0;
+}
+
+static int interrupt_attach(struct monitor_inst *inst, struct probe_set *ps)
+{
+	struct interrupt_opts *o = inst->priv;
+
+	o->last_collect = interrupt_now();
+	return monitor_attach_tracepoints(inst, ps);
+}
+
+static int interrupt_on_event(struct monitor_inst *inst, const void *data, size_t size,
+			      json_t *rec)
+{
+	const struct interrupt_event *e = data;
+
+	(void)inst;
+	if (size < sizeof(*e) || e->kind > INTERRUPT_KIND_MIGRATION)
+		return -EINVAL;
+	json_set(rec, "kind", json_string(interrupt_kind_names[e->kind]));
+	switch (e->kind) {
+	case INTERRUPT_KIND_HARDIRQ:
+		json_set(rec, "irq", json_integer(e->num));
+		json_set(rec, "name", json_string_lossy(e->name, sizeof(e->name)));
+		json_set(rec, "handled", json_boolean(e->ret != 0));
+		json_set(rec, "duration_ns", json_integer(e->duration_ns));
+		break;
+	case INTERRUPT_KIND_SOFTIRQ:
+		json_set(rec, "vec", json_integer(e->num));
+		json_set(rec, "name", interrupt_vec_name(e->num));
+		json_set(rec, "duration_ns", json_integer(e->duration_ns));
+		break;
+	case INTERRUPT_KIND_MIGRATION:
+		/* The moved task: its parent and user are not in the tracepoint. */
+		json_set(rec, "uid", json_null());
+		json_set(rec, "user", json_null());
+		json_set(rec, "orig_cpu", json_integer(e->orig_cpu));
+		json_set(rec, "dest_cpu", json_integer(e->dest_cpu));
+		break;
+	}
+	return 0;
+}
+
+/* One summary row before it is sorted and emitted. */
+struct interrupt_row {
+	__u32 kind;
+	__s32 num;		/* irq, vec; migration: orig_cpu */
+	__s32 cpu;		/* migration: dest_cpu */
+	struct interrupt_sum sum;	/* migration: count only */
+};
+
+struct interrupt_rows {
+	struct interrupt_row *v;
+	size_t n, cap;
+	int err;
+};
+
+static struct interrupt_row *interrupt_rows_add(struct interrupt_rows *r)
+{
+	struct interrupt_row *grown;
+
+	if (r->n == r->cap) {
+		r->cap = r->cap ? r->cap * 2 : 64;
+		grown = realloc(r->v, r->cap * sizeof(*grown));
+		if (!grown) {
+			r->err = -ENOMEM;
+			return NULL;
+		}
+		r->v = grown;
+	}
+	return memset(&r->v[r->n++], 0, sizeof(*r->v));
+}
+
+/* A per-CPU entry of interrupt_sums: one row per CPU that saw the interrupt. */
+static void interrupt_sum_entry(void *ctx, const void *key, const void *values, int n_values,
+				size_t value_size)
+{
+	const struct interrupt_key *k = key;
+	struct interrupt_rows *r = ctx;
+
+	for (int cpu = 0; cpu < n_values; cpu++) {
+		const struct interrupt_sum *s =
+			(const void *)((const char *)values + cpu * value_size);
+		struct interrupt_row *row;
+
+		if (!s->count)
+			continue;
+		row = interrupt_rows_add(r);
+		if (!row)
+			return;
+		row->kind = k->kind;
+		row->num = k->num;
+		row->cpu = cpu;
+		memcpy(&row->sum, s, sizeof(*s));
+	}
+}
+
+static void interrupt_mig_entry(void *ctx, const void *key, const void *values, int n_values,
+				size_t value_size)
+{
+	const struct interrupt_mig_key *k = key;
+	struct interrupt_rows *r = ctx;
+	struct interrupt_row *row;
+	__u64 count;
+
+	(void)n_values;
+	(void)value_size;
+	memcpy(&count, values, sizeof(count));
+	if (!count || !(row = interrupt_rows_add(r)))
+		return;
+	row->kind = INTERRUPT_KIND_MIGRATION;
+	row->num = k->orig_cpu;
+	row->cpu = k->dest_cpu;
+	row->sum.count = count;
+}
+
+static int interrupt_row_cmp(const void *a, const void *b)
+{
+	const struct interrupt_row *x = a, *y = b;
+
+	if (x->kind != y->kind)
+		return x->kind < y->kind ? -1 : 1;
+	if (x->kind != INTERRUPT_KIND_MIGRATION && x->cpu != y->cpu)
+		return x->cpu < y->cpu ? -1 : 1;
+	if (x->num != y->num)
+		return x->num < y->num ? -1 : 1;
+	return x->cpu < y->cpu ? -1 : x->cpu > y->cpu;
+}
+
+static json_t *interrupt_row_json(struct monitor_inst *inst, const struct interrupt_row *row,
+				  double interval)
+{
+	const struct interrupt_sum *s = &row->sum;
+	json_t *rec = monitor_inst__record(inst, "summary");
+	uint64_t slots[EBPFMON_HIST_SLOTS];
+
+	if (!rec)
+		return NULL;
+	json_set(rec, "kind", json_string(interrupt_kind_names[row->kind]));
+	if (row->kind == INTERRUPT_KIND_MIGRATION) {
+		json_set(rec, "orig_cpu", json_integer(row->num));
+		json_set(rec, "dest_cpu", json_integer(row->cpu));
+		json_set(rec, "count", json_integer(s->count));
+	} else {
+		json_set(rec, "cpu", json_integer(row->cpu));
+		if (row->kind == INTERRUPT_KIND_HARDIRQ) {
+			json_set(rec, "irq", json_integer(row->num));
+			json_set(rec, "name", json_string_lossy(s->name, sizeof(s->name)));
+		} else {
+			json_set(rec, "vec", json_integer(row->num));
+			json_set(rec, "name", interrupt_vec_name(row->num));
+		}
+		json_set(rec, "count", json_integer(s->count));
+		json_set(rec, "total_ns", json_integer(s->total_ns));
+		json_set(rec, "max_ns", json_integer(s->max_ns));
+		for (int k = 0; k < EBPFMON_HIST_SLOTS; k++)
+			slots[k] = s->slots[k];
+		json_set(rec, "latency_hist_ns", log2_hist_json(slots, EBPFMON_HIST_SLOTS));
+	}
+	/* Microseconds are plenty, and spare readers 1.0000171350002347. */
+	json_set(rec, "interval_s", json_real((double)(long long)(interval * 1e6 + 0.5) / 1e6));
+	return rec;
+}
+
+/* Summary mode: read and clear the sums, one row per CPU and interrupt. */
+static int interrupt_collect(struct monitor_inst *inst, struct probe_set *ps)
+{
+	struct interrupt_opts *o = inst->priv;
+	struct interrupt_rows rows = { 0 };
+	double now = interrupt_now(), interval = now - o->last_collect;
+	uint64_t overflow;
+	int err = 0;
+
+	o->last_collect = now;
+	if (o->hardirq || o->softirq)
+		err = probe_set__drain(ps, "interrupt_sums", true, interrupt_sum_entry, &rows);
+	if (err >= 0 && o->migrations && probe_set__has_program(ps,
+					"tracepoint__sched__sched_migrate_task"))
+		err = probe_set__drain(ps, "interrupt_migs", false, interrupt_mig_entry, &rows);
+	if (err >= 0)
+		err = rows.err;
+	if ((o->hardirq || o->softirq) &&
+	    !probe_set__percpu_sum(ps, "interrupt_overflow", 0, &overflow) &&
+	    overflow > o->overflow) {
+		pr_warn("interrupt: %llu interrupts not counted: more than %d distinct ones "
+			"in an interval", (unsigned long long)(overflow - o->overflow),
+			INTERRUPT_SUM_ROWS);
+		o->overflow = overflow;
+	}
+	if (err >= 0 && rows.n)
+		qsort(rows.v, rows.n, sizeof(*rows.v), interrupt_row_cmp);
+	for (size_t i = 0; err >= 0 && i < rows.n; i++) {
+		json_t *rec = interrupt_row_json(inst, &rows.v[i], interval);
+
+		if (!rec) {
+			err = -ENOMEM;
+			break;
+		}
+		monitor_inst__emit(inst, rec);
+		json_decref(rec);
+	}
+	free(rows.v);
+	return err < 0 ? err : 0;
+}
+
+static void interrupt_detach(struct monitor_inst *inst)
+{
+	free(inst->priv);
+	inst->priv = NULL;
+}
+
+const struct monitor mon_interrupt = {
+	.name = "interrupt",
+	.desc = "hardirq and softirq handlers with their durations; task migrations",
+	.probe = "interrupt.bpf.c",
+	.tracepoints = interrupt_tracepoints,
+	.events_table = "interrupt_events",
+	.configure = interrupt_configure,
+	.attach = interrupt_attach,
+	.on_event = interrupt_on_event,
+	.collect = interrupt_collect,
+	.detach = interrupt_detach,
+};

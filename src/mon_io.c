@@ -1,0 +1,400 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * io: read/write system calls (read, write, pread64, pwrite64, readv,
+ * writev): fd, path, size asked for and moved, latency, result. Or, in
+ * summary mode, per-process totals and a latency histogram every interval.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <linux/types.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+
+#include "../probes/io.h"
+#include "config.h"
+#include "json_util.h"
+#include "kernel.h"
+#include "log.h"
+#include "monitor.h"
+#include "probe_set.h"
+
+#define IO_MAX_FDS 64
+#define IO_SLOW_US_MAX 3600000000LL	/* an hour */
+#define IO_LARGE_MAX 2147483647LL	/* one call moves at most about 2 GiB */
+/* Direct-mapped: a colliding (pid, fd) just replaces the older entry. */
+#define IO_PATH_CACHE 1024
+
+struct io_path_entry {
+	__u32 pid;
+	__s32 fd;
+	__u64 proc_gen, fd_gen;
+	char *path;			/* NULL: empty slot */
+};
+
+struct io_priv {
+	long long slow_us;
+	long long large_bytes;
+	long long max_entries;
+	bool resolve_paths;
+	bool paths;			/* resolving, and the probe keeps generations */
+	int proc_gen_fd, fd_gen_fd;	/* io_proc_gen, io_fd_gen: the host's check */
+	double last_collect;		/* CLOCK_MONOTONIC seconds */
+	uint64_t stats_full;		/* io_stats_full seen so far */
+	struct io_path_entry cache[IO_PATH_CACHE];
+};
+
+static const char *const io_op_names[IO_OP_COUNT] = {
+	[IO_OP_READ] = "read",
+	[IO_OP_WRITE] = "write",
+	[IO_OP_PREAD64] = "pread64",
+	[IO_OP_PWRITE64] = "pwrite64",
+	[IO_OP_READV] = "readv",
+	[IO_OP_WRITEV] = "writev",
+};
+
+/* read and write are needed; a kernel without the others only sees less. */
+static const struct monitor_tp io_tracepoints[] = {
+	{ "syscalls", "sys_enter_read", false },
+	{ "syscalls", "sys_exit_read", false },
+	{ "syscalls", "sys_enter_write", false },
+	{ "syscalls", "sys_exit_write", false },
+	{ "syscalls", "sys_enter_pread64", true },
+	{ "syscalls", "sys_exit_pread64", true },
+	{ "syscalls", "sys_enter_pwrite64", true },
+	{ "syscalls", "sys_exit_pwrite64", true },
+	{ "syscalls", "sys_enter_readv", true },
+	{ "syscalls", "sys_exit_readv", true },
+	{ "syscalls", "sys_enter_writev", true },
+	{ "syscalls", "sys_exit_writev", true },
+	/* For paths: when a process's fds may name other files. */
+	{ "syscalls", "sys_enter_close", true },
+	{ "syscalls", "sys_enter_close_range", true },
+	{ "syscalls", "sys_enter_dup2", true },
+	{ "syscalls", "sys_enter_dup3", true },
+	{ "task", "task_rename", true },
+	{ "task", "task_newtask", true },
+	{ NULL },
+};
+
+static double io_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* The fds option: a C expression on fd for the probe ("1": every fd). */
+static int io_fds_parse(struct cfg_node *node, char **expr)
+{
+	struct cfg_node *list;
+	char **fds = NULL;
+	size_t n, len = 0;
+	int err;
+
+	*expr = NULL;
+	err = cfg_get_strv(node, "fds", &fds);
+	if (err)
+		return err;
+	n = strv_len(fds);
+	list = cfg_node__get(node, "fds");
+	if (n > IO_MAX_FDS) {
+		cfg_node__error(list, "at most %d file descriptors, got %zu", IO_MAX_FDS, n);
+		err = -EINVAL;
+		goto out;
+	}
+	*expr = calloc(1, n * 24 + 2);
+	if (!*expr) {
+		err = -ENOMEM;
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++) {
+		const char *s = fds[i];
+		long long fd = 0;
+		bool good = *s;
+
+		for (const char *p = s; good && *p; p++) {
+			good = isdigit((unsigned char)*p);
+			fd = fd * 10 + (*p - '0');
+			good = good && fd <= INT_MAX;
+		}
+		if (!good) {
+			cfg_node__error(list->kind == CFG_SEQ ? list->kids[i] : list,
+					"expected a file descriptor (an integer from 0 to %d), got \"%s\"",
+					INT_MAX, s);
+			err = -EINVAL;
+			goto out;
+		}
+		len += sprintf(*expr + len, "%sfd == %lld", i ? " || " : "", fd);
+	}
+	if (!n)
+		strcpy(*expr, "1");
+out:
+	strv_free(fds);
+	if (err) {
+		free(*expr);
+		*expr = NULL;
+	}
+	return err;
+}
+
+static int io_configure(struct monitor_inst *inst, struct cfg_node *node)
+{
+	struct io_priv *o = calloc(1, sizeof(*o));
+	char *fd_match = NULL;
+	int err = 0;
+
+	if (!o)
+		return -ENOMEM;
+	o->max_entries = 10240;
+	o->resolve_paths = true;
+	o->proc_gen_fd = o->fd_gen_fd = -1;
+	inst->priv = o;
+	err |= monitor_parse_mode(inst, node, false);
+	if (node) {
+		err |= cfg_get_int(node, "slow_threshold_us", 0, IO_SLOW_US_MAX, &o->slow_us);
+		err |= cfg_get_int(node, "large_threshold_bytes", 0, IO_LARGE_MAX,
+				   &o->large_bytes);
+		err |= cfg_get_int(node, "max_entries", 64, 1048576, &o->max_entries);
+		err |= cfg_get_bool(node, "resolve_paths", &o->resolve_paths);
+		err |= io_fds_parse(node, &fd_match);
+	} else {
+		fd_match = strdup("1");
+	}
+	if (err) {
+		free(fd_match);
+		return -EINVAL;
+	}
+	if (!fd_match)
+		return -ENOMEM;
+	/* Without close tracking a name read later might be another file's. */
+	o->paths = o->resolve_paths && !inst->summary &&
+		   kernel_info__has_tracepoint(inst->ki, "syscalls", "sys_enter_close");
+	err |= render_vars__set(&inst->vars, "SLOW_NS", "%lld", o->slow_us * 1000);
+	err |= render_vars__set(&inst->vars, "LARGE_BYTES", "%lld", o->large_bytes);
+	err |= render_vars__set(&inst->vars, "MAX_ENTRIES", "%lld", o->max_entries);
+	err |= render_vars__set(&inst->vars, "PATHS", "%d", o->paths);
+	err |= render_vars__set(&inst->vars, "FD_MATCH", "%s", fd_match);
+	free(fd_match);
+	if (err)
+		return -ENOMEM;
+	if (o->resolve_paths && !inst->summary && !o->paths)
+		monitor_inst__verdict(inst, VERDICT_DEGRADED,
+				      "path is null: no syscalls:sys_enter_close to see fds change");
+	return 0;
+}
+
+static int io_attach(struct monitor_inst *inst, struct probe_set *ps)
+{
+	struct io_priv *o = inst->priv;
+	int err;
+
+	err = monitor_attach_tracepoints(inst, ps);
+	if (err)
+		return err;
+	o->last_collect = io_now();
+	if (!o->paths)
+		return 0;
+	o->proc_gen_fd = probe_set__table_fd(ps, "io_proc_gen");
+	o->fd_gen_fd = probe_set__table_fd(ps, "io_fd_gen");
+	if (o->proc_gen_fd < 0 || o->fd_gen_fd < 0) {
+		/* Paths only: the events themselves are fine. */
+		pr_warn("io: path resolution off: no generation tables in the probe");
+		o->paths = false;
+	}
+	return 0;
+}
+
+/*
+ * The name of the event's fd, from /proc/PID/fd/FD now. Trusted only when
+ * both generations are still the event's after the readlink: then no close,
+ * dup2, dup3, close_range or exec came between, and the fd is the same file.
+ */
+static json_t *io_path(struct io_priv *o, const struct io_call_event *e)
+{
+	unsigned slot = (e->hdr.pid * 2654435761u ^ (unsigned)e->fd) % IO_PATH_CACHE;
+	struct io_path_entry *c = &o->cache[slot];
+	char link[64], buf[PATH_MAX];
+	__u64 key = (__u64)e->hdr.pid << 32 | (__u32)e->fd, proc_gen = 0, fd_gen = 0;
+	__u32 pid = e->hdr.pid;
+	ssize_t n;
+	char *copy;
+
+	if (!o->paths || !e->proc_gen || !e->fd_gen || e->fd < 0)
+		return json_null();
+	if (c->path && c->pid == pid && c->fd == e->fd && c->proc_gen == e->proc_gen &&
+	    c->fd_gen == e->fd_gen)
+		return json_string_lossy(c->path, PATH_MAX);
+	snprintf(link, sizeof(link), "/proc/%u/fd/%d", pid, e->fd);
+	n = readlink(link, buf, sizeof(buf) - 1);
+	if (n < 0)
+		return json_null();
+	buf[n] = 0;
+	if (bpf_map_lookup_elem(o->proc_gen_fd, &pid, &proc_gen) ||
+	    bpf_map_lookup_elem(o->fd_gen_fd, &key, &fd_gen) ||
+	    proc_gen != e->proc_gen || fd_gen != e->fd_gen)
+		return json_null();
+	copy = strdup(buf);
+	if (copy) {
+		free(c->path);
+		*c = (struct io_path_entry){ .pid = pid, .fd = e->fd, .proc_gen = proc_gen,
+					     .fd_gen = fd_gen, .path = copy };
+	}
+	return json_string_lossy(buf, n);
+}
+
+static int io_on_event(struct monitor_inst *inst, const void *data, size_t size, json_t *rec)
+{
+	struct io_priv *o = inst->priv;
+	const struct io_call_event *e = data;
+	bool ok;
+
+	if (size < sizeof(*e) || e->op >= IO_OP_COUNT)
+		return -EINVAL;
+	ok = e->ret >= 0;
+	json_set(rec, "op", json_string(io_op_names[e->op]));
+	json_set(rec, "fd", json_integer(e->fd));
+	json_set(rec, "path", io_path(o, e));
+	/* read(fd, buf, SIZE_MAX) is legal: past INT64_MAX, a JSON real. */
+	json_set(rec, "requested", e->requested > INT64_MAX ? json_real((double)e->requested) :
+		 json_integer((json_int_t)e->requested));
+	json_set(rec, "iovcnt", IO_OP_IS_VEC(e->op) ? json_integer(e->iovcnt) : json_null());
+	json_set(rec, "bytes", ok ? json_integer(e->ret) : json_null());
+	json_set(rec, "ret", json_integer(e->ret));
+	json_set(rec, "error", !ok && errno_name(-e->ret) ?
+		 json_string(errno_name(-e->ret)) : json_null());
+	json_set(rec, "duration_ns", json_integer((json_int_t)e->duration_ns));
+	json_set(rec, "throughput_bps", ok && e->duration_ns ?
+		 json_integer((json_int_t)((double)e->ret * 1e9 / e->duration_ns + 0.5)) :
+		 json_null());
+	return 0;
+}
+
+struct io_row {
+	__u32 pid;
+	struct io_stats s;
+};
+
+struct io_collect_ctx {
+	struct io_row *rows;
+	size_t n, cap;
+	int err;
+};
+
+static void io_row_add(void *ctx, const void *key, const void *values, int n_values,
+		       size_t value_size)
+{
+	struct io_collect_ctx *c = ctx;
+	struct io_row *grown;
+
+	if (n_values != 1 || value_size != sizeof(struct io_stats)) {
+		c->err = -EINVAL;
+		return;
+	}
+	if (c->n == c->cap) {
+		size_t cap = c->cap ? c->cap * 2 : 64;
+
+		grown = realloc(c->rows, cap * sizeof(*grown));
+		if (!grown) {
+			c->err = -ENOMEM;
+			return;
+		}
+		c->rows = grown;
+		c->cap = cap;
+	}
+	c->rows[c->n].pid = *(const __u32 *)key;
+	memcpy(&c->rows[c->n].s, values, sizeof(struct io_stats));
+	c->n++;
+}
+
+/* Busiest first: most bytes moved, then most calls. */
+static int io_row_cmp(const void *a, const void *b)
+{
+	const struct io_stats *x = &((const struct io_row *)a)->s;
+	const struct io_stats *y = &((const struct io_row *)b)->s;
+	__u64 bx = x->read_bytes + x->write_bytes, by = y->read_bytes + y->write_bytes;
+	__u64 cx = x->reads + x->writes, cy = y->reads + y->writes;
+
+	if (bx != by)
+		return bx < by ? 1 : -1;
+	return cx < cy ? 1 : cx > cy ? -1 : 0;
+}
+
+static int io_row_emit(struct monitor_inst *inst, const struct io_row *r, double interval)
+{
+	const struct io_stats *s = &r->s;
+	json_t *rec = monitor_inst__record(inst, "summary");
+
+	if (!rec)
+		return -ENOMEM;
+	json_set(rec, "pid", json_integer(r->pid));
+	json_set(rec, "comm", json_string_lossy(s->comm, sizeof(s->comm)));
+	json_set(rec, "reads", json_integer((json_int_t)s->reads));
+	json_set(rec, "writes", json_integer((json_int_t)s->writes));
+	json_set(rec, "read_bytes", json_integer((json_int_t)s->read_bytes));
+	json_set(rec, "write_bytes", json_integer((json_int_t)s->write_bytes));
+	json_set(rec, "errors", json_integer((json_int_t)s->errors));
+	json_set(rec, "total_latency_ns", json_integer((json_int_t)s->total_ns));
+	json_set(rec, "max_latency_ns", json_integer((json_int_t)s->max_ns));
+	json_set(rec, "latency_hist_ns", log2_hist_json((const uint64_t *)s->hist,
+							 EBPFMON_HIST_SLOTS));
+	json_set(rec, "interval_s", json_real(interval));
+	monitor_inst__emit(inst, rec);
+	json_decref(rec);
+	return 0;
+}
+
+static int io_collect(struct monitor_inst *inst, struct probe_set *ps)
+{
+	struct io_priv *o = inst->priv;
+	struct io_collect_ctx c = { 0 };
+	double now = io_now(), interval;
+	uint64_t full;
+	int n, err = 0;
+
+	/* To the ms: finer is scheduling noise. */
+	interval = (long long)((now - o->last_collect) * 1000 + 0.5) / 1000.0;
+	o->last_collect = now;
+	n = probe_set__drain(ps, "io_stats", false, io_row_add, &c);
+	qsort(c.rows, c.n, sizeof(*c.rows), io_row_cmp);
+	for (size_t i = 0; i < c.n && !err; i++)
+		err = io_row_emit(inst, &c.rows[i], interval);
+	free(c.rows);
+	if (!probe_set__percpu_sum(ps, "io_stats_full", 0, &full) && full > o->stats_full) {
+		pr_warn("io: %llu calls not counted: the summary table is full "
+			"(raise monitors.io.max_entries)",
+			(unsigned long long)(full - o->stats_full));
+		o->stats_full = full;
+	}
+	return n < 0 ? n : c.err ? c.err : err;
+}
+
+static void io_detach(struct monitor_inst *inst)
+{
+	struct io_priv *o = inst->priv;
+
+	if (o)
+		for (int i = 0; i < IO_PATH_CACHE; i++)
+			free(o->cache[i].path);
+	free(o);
+	inst->priv = NULL;
+}
+
+const struct monitor mon_io = {
+	.name = "io",
+	.desc = "read/write system calls: fd, path, bytes, latency; or per-process totals",
+	.probe = "io.bpf.c",
+	.tracepoints = io_tracepoints,
+	.events_table = "io_events",
+	.configure = io_configure,
+	.attach = io_attach,
+	.on_event = io_on_event,
+	.collect = io_collect,
+	.detach = io_detach,
+};

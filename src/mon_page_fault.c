@@ -1,0 +1,279 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * page_fault: every page fault (exceptions:page_fault_user/kernel), with
+ * whether the kernel accounted it minor or major (the minor-faults and
+ * major-faults software perf events); or per-process counts (mode: summary).
+ */
+#include <errno.h>
+#include <linux/perf_event.h>
+#include <linux/types.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../probes/page_fault.h"
+#include "config.h"
+#include "json_util.h"
+#include "log.h"
+#include "monitor.h"
+#include "probe_set.h"
+
+enum page_fault_space {
+	PAGE_FAULT_BOTH,
+	PAGE_FAULT_USER,
+	PAGE_FAULT_KERNEL,
+};
+
+struct page_fault_opts {
+	int space;
+	long long sample_rate;
+	long long max_entries;
+	double last_collect;		/* CLOCK_MONOTONIC seconds */
+	uint64_t full;			/* faults not counted: summary table full */
+};
+
+static const struct monitor_tp page_fault_tracepoints[] = {
+	{ "exceptions", "page_fault_user", false },
+	{ "exceptions", "page_fault_kernel", false },
+	/* Reports a failed fault when its thread exits, not at its next fault. */
+	{ "sched", "sched_process_exit", true },
+	{ NULL },
+};
+
+static double page_fault_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static int page_fault_configure(struct monitor_inst *inst, struct cfg_node *node)
+{
+	static const char *const spaces[] = { "both", "user", "kernel", NULL };
+	struct page_fault_opts *o = calloc(1, sizeof(*o));
+	long page = sysconf(_SC_PAGESIZE);
+	int err = 0, shift = 0;
+
+	if (!o)
+		return -ENOMEM;
+	o->space = PAGE_FAULT_BOTH;
+	o->sample_rate = 1;
+	o->max_entries = 10240;
+	inst->priv = o;
+	err |= monitor_parse_mode(inst, node, false);
+	if (node) {
+		err |= cfg_get_enum(node, "space", spaces, &o->space);
+		err |= cfg_get_int(node, "sample_rate", 1, 1000000, &o->sample_rate);
+		err |= cfg_get_int(node, "max_entries", 64, 1048576, &o->max_entries);
+	}
+	if (err)
+		return -EINVAL;
+	while (page > 1 && (1l << shift) < page)
+		shift++;
+	err |= render_vars__set(&inst->vars, "SPACE_USER", "%d", o->space != PAGE_FAULT_KERNEL);
+	err |= render_vars__set(&inst->vars, "SPACE_KERNEL", "%d", o->space != PAGE_FAULT_USER);
+	err |= render_vars__set(&inst->vars, "SAMPLE_RATE", "%lld", o->sample_rate);
+	err |= render_vars__set(&inst->vars, "MAX_ENTRIES", "%lld", o->max_entries);
+	err |= render_vars__set(&inst->vars, "PAGE_SHIFT", "%d", shift ? shift : 12);
+	return err ? -ENOMEM : 0;
+}
+
+/*
+ * The perf events first: until the tracepoints are attached they find nothing
+ * parked, whereas the other order would report the faults taken in between
+ * as never accounted.
+ */
+static int page_fault_attach(struct monitor_inst *inst, struct probe_set *ps)
+{
+	static const struct {
+		const char *fn, *name;
+		uint64_t config;
+	} sw[] = {
+		{ "page_fault_min", "minor-faults", PERF_COUNT_SW_PAGE_FAULTS_MIN },
+		{ "page_fault_maj", "major-faults", PERF_COUNT_SW_PAGE_FAULTS_MAJ },
+	};
+	struct page_fault_opts *o = inst->priv;
+
+	for (size_t i = 0; i < sizeof(sw) / sizeof(sw[0]); i++) {
+		int err = probe_set__attach_perf_event(ps, sw[i].fn, PERF_TYPE_SOFTWARE,
+						       sw[i].config, 1);
+
+		if (err) {
+			pr_err("page_fault: failed to attach to the %s software event: %s",
+			       sw[i].name, strerror(-err));
+			return err;
+		}
+	}
+	o->last_collect = page_fault_now();
+	return monitor_attach_tracepoints(inst, ps);
+}
+
+static json_t *page_fault_hex(uint64_t v)
+{
+	char buf[24];
+
+	snprintf(buf, sizeof(buf), "0x%llx", (unsigned long long)v);
+	return json_string(buf);
+}
+
+static const char *page_fault_access(uint64_t error_code)
+{
+	if (error_code & PAGE_FAULT_EC_INSTR)
+		return "exec";
+	return error_code & PAGE_FAULT_EC_WRITE ? "write" : "read";
+}
+
+static int page_fault_on_event(struct monitor_inst *inst, const void *data, size_t size,
+			       json_t *rec)
+{
+	const struct page_fault_event *e = data;
+	bool accounted;
+
+	(void)inst;
+	if (size < sizeof(*e))
+		return -EINVAL;
+	accounted = e->flags & PAGE_FAULT_F_ACCOUNTED;
+	json_set(rec, "space", json_string(e->flags & PAGE_FAULT_F_KERNEL ? "kernel" : "user"));
+	json_set(rec, "address", page_fault_hex(e->address));
+	json_set(rec, "ip", page_fault_hex(e->ip));
+	json_set(rec, "error_code", json_integer(e->error_code));
+	json_set(rec, "access", json_string(page_fault_access(e->error_code)));
+	json_set(rec, "present", json_boolean(e->error_code & PAGE_FAULT_EC_PRESENT));
+	json_set(rec, "major", accounted ? json_boolean(e->flags & PAGE_FAULT_F_MAJOR) :
+		 json_null());
+	json_set(rec, "duration_ns", accounted ? json_integer(e->duration_ns) : json_null());
+	return 0;
+}
+
+/* Summary mode: one row per process, its per-CPU counters summed. */
+struct page_fault_row {
+	struct page_fault_key k;
+	struct page_fault_counts c;
+};
+
+struct page_fault_rows {
+	struct page_fault_row *v;
+	size_t n, cap;
+	int err;
+};
+
+static void page_fault_row_add(void *ctx, const void *key, const void *values, int n_values,
+			       size_t value_size)
+{
+	struct page_fault_rows *rows = ctx;
+	size_t stride = (value_size + 7) & ~(size_t)7;
+	struct page_fault_row *r;
+
+	if (value_size < sizeof(struct page_fault_counts))
+		return;
+	if (rows->n == rows->cap) {
+		size_t cap = rows->cap ? rows->cap * 2 : 64;
+		struct page_fault_row *grown = realloc(rows->v, cap * sizeof(*grown));
+
+		if (!grown) {
+			rows->err = -ENOMEM;
+			return;
+		}
+		rows->v = grown;
+		rows->cap = cap;
+	}
+	r = &rows->v[rows->n];
+	memset(r, 0, sizeof(*r));
+	memcpy(&r->k, key, sizeof(r->k));
+	for (int i = 0; i < n_values; i++) {
+		struct page_fault_counts c;
+
+		memcpy(&c, (const char *)values + i * stride, sizeof(c));
+		r->c.minor += c.minor;
+		r->c.major += c.major;
+		r->c.user += c.user;
+		r->c.kernel += c.kernel;
+	}
+	if (r->c.minor + r->c.major + r->c.user + r->c.kernel)
+		rows->n++;
+}
+
+static uint64_t page_fault_row_total(const struct page_fault_row *r)
+{
+	uint64_t traced = r->c.user + r->c.kernel, accounted = r->c.minor + r->c.major;
+
+	return traced > accounted ? traced : accounted;
+}
+
+/* Most faults first, then by pid and name. */
+static int page_fault_row_cmp(const void *a, const void *b)
+{
+	const struct page_fault_row *x = a, *y = b;
+	uint64_t tx = page_fault_row_total(x), ty = page_fault_row_total(y);
+
+	if (tx != ty)
+		return tx > ty ? -1 : 1;
+	if (x->k.pid != y->k.pid)
+		return x->k.pid < y->k.pid ? -1 : 1;
+	return strncmp(x->k.comm, y->k.comm, sizeof(x->k.comm));
+}
+
+static int page_fault_collect(struct monitor_inst *inst, struct probe_set *ps)
+{
+	struct page_fault_opts *o = inst->priv;
+	struct page_fault_rows rows = { 0 };
+	double now, interval;
+	uint64_t full;
+	int n;
+
+	n = probe_set__drain(ps, "page_fault_counts", true, page_fault_row_add, &rows);
+	now = page_fault_now();
+	/* Milliseconds are plenty; the timer wakes up late by more than that. */
+	interval = (long long)((now - o->last_collect) * 1000 + 0.5) / 1000.0;
+	o->last_collect = now;
+	if (n < 0 || rows.err) {
+		free(rows.v);
+		return n < 0 ? n : rows.err;
+	}
+	if (!probe_set__percpu_sum(ps, "page_fault_full", 0, &full) && full > o->full) {
+		pr_warn("page_fault: %llu faults not counted: the summary table was full "
+			"(max_entries %lld)", (unsigned long long)(full - o->full), o->max_entries);
+		o->full = full;
+	}
+	qsort(rows.v, rows.n, sizeof(*rows.v), page_fault_row_cmp);
+	for (size_t i = 0; i < rows.n; i++) {
+		const struct page_fault_row *r = &rows.v[i];
+		json_t *rec = monitor_inst__record(inst, "summary");
+
+		if (!rec)
+			break;
+		json_set(rec, "pid", json_integer(r->k.pid));
+		json_set(rec, "comm", json_string_lossy(r->k.comm, sizeof(r->k.comm)));
+		json_set(rec, "minor", json_integer(r->c.minor));
+		json_set(rec, "major", json_integer(r->c.major));
+		json_set(rec, "user", json_integer(r->c.user));
+		json_set(rec, "kernel", json_integer(r->c.kernel));
+		json_set(rec, "interval_s", json_real(interval));
+		monitor_inst__emit(inst, rec);
+		json_decref(rec);
+	}
+	free(rows.v);
+	return 0;
+}
+
+static void page_fault_detach(struct monitor_inst *inst)
+{
+	free(inst->priv);
+	inst->priv = NULL;
+}
+
+const struct monitor mon_page_fault = {
+	.name = "page_fault",
+	.desc = "page faults: address, ip, access, user or kernel mode, minor or major",
+	.probe = "page_fault.bpf.c",
+	.tracepoints = page_fault_tracepoints,
+	.events_table = "page_fault_events",
+	.configure = page_fault_configure,
+	.attach = page_fault_attach,
+	.on_event = page_fault_on_event,
+	.collect = page_fault_collect,
+	.detach = page_fault_detach,
+};

@@ -1,0 +1,467 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * syscall: every system call with its duration and result (mode: events), or
+ * per process and syscall counts, errors and a latency histogram aggregated
+ * in the kernel (mode: summary, the default), like syscount.
+ */
+#include <errno.h>
+#include <linux/types.h>
+#include <seccomp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "../probes/syscall.h"
+#include "config.h"
+#include "json_util.h"
+#include "log.h"
+#include "monitor.h"
+#include "probe_set.h"
+
+/* A name and category per syscall number, resolved once. */
+struct syscall_name {
+	char *name;			/* NULL: libseccomp does not know it */
+	const char *category;
+	bool resolved;
+};
+
+struct syscall_opts {
+	long long min_duration_us;
+	long long sample_rate;
+	long long max_entries;
+	long long max_inflight;
+	bool failed_only;
+	bool filter_nr;			/* include or exclude given */
+	bool traced[SYSCALL_NR_MAX];
+	struct syscall_name names[SYSCALL_NR_MAX];
+	uint64_t dropped;		/* syscall_dropped seen so far */
+	double last_collect;		/* CLOCK_MONOTONIC seconds */
+};
+
+/* One summary row: a key and its values summed over the CPUs. */
+struct syscall_row {
+	struct syscall_key key;
+	struct syscall_stats st;
+};
+
+struct syscall_rows {
+	struct syscall_row *v;
+	size_t n, cap;
+	int err;
+};
+
+static const struct monitor_tp syscall_tracepoints[] = {
+	{ "raw_syscalls", "sys_enter", false },
+	{ "raw_syscalls", "sys_exit", false },
+	{ NULL },
+};
+
+/*
+ * Categories by name, first match wins: "name" exact, "name*" a prefix,
+ * "*name" a suffix. What matches nothing is "other".
+ */
+static const struct {
+	const char *pattern;
+	const char *category;
+} syscall_rules[] = {
+	/* signal (before "rt_*" could match anything else) */
+	{ "rt_sig*", "signal" }, { "rt_tgsigqueueinfo", "signal" }, { "kill", "signal" },
+	{ "tkill", "signal" }, { "tgkill", "signal" }, { "sigaltstack", "signal" },
+	{ "signalfd*", "signal" }, { "pause", "signal" }, { "pidfd_send_signal", "signal" },
+	{ "restart_syscall", "signal" },
+	/* time */
+	{ "nanosleep", "time" }, { "clock_*", "time" }, { "timer_*", "time" },
+	{ "timerfd_*", "time" }, { "gettimeofday", "time" }, { "settimeofday", "time" },
+	{ "time", "time" }, { "adjtimex", "time" }, { "alarm", "time" },
+	{ "getitimer", "time" }, { "setitimer", "time" },
+	/* ipc */
+	{ "pipe", "ipc" }, { "pipe2", "ipc" }, { "shm*", "ipc" }, { "sem*", "ipc" },
+	{ "msg*", "ipc" }, { "mq_*", "ipc" }, { "futex*", "ipc" }, { "eventfd*", "ipc" },
+	/* network */
+	{ "socket*", "network" }, { "bind", "network" }, { "listen", "network" },
+	{ "accept*", "network" }, { "connect", "network" }, { "getsockname", "network" },
+	{ "getpeername", "network" }, { "sendto", "network" }, { "recvfrom", "network" },
+	{ "sendmsg", "network" }, { "recvmsg", "network" }, { "sendmmsg", "network" },
+	{ "recvmmsg", "network" }, { "shutdown", "network" }, { "setsockopt", "network" },
+	{ "getsockopt", "network" },
+	/* io: moving data through descriptors, and waiting for them */
+	{ "read", "io" }, { "write", "io" }, { "readv", "io" }, { "writev", "io" },
+	{ "pread*", "io" }, { "pwrite*", "io" }, { "lseek", "io" }, { "ioctl", "io" },
+	{ "sendfile*", "io" }, { "splice", "io" }, { "tee", "io" }, { "vmsplice", "io" },
+	{ "copy_file_range", "io" }, { "readahead", "io" }, { "poll", "io" },
+	{ "ppoll*", "io" }, { "select", "io" }, { "pselect6*", "io" }, { "epoll_*", "io" },
+	{ "io_*", "io" },
+	/* memory */
+	{ "mmap*", "memory" }, { "munmap", "memory" }, { "mprotect", "memory" },
+	{ "mremap", "memory" }, { "brk", "memory" }, { "msync", "memory" },
+	{ "mincore", "memory" }, { "madvise", "memory" }, { "mlock*", "memory" },
+	{ "munlock*", "memory" }, { "remap_file_pages", "memory" }, { "mbind", "memory" },
+	{ "set_mempolicy*", "memory" }, { "get_mempolicy", "memory" },
+	{ "migrate_pages", "memory" }, { "move_pages", "memory" }, { "pkey_*", "memory" },
+	{ "memfd_*", "memory" }, { "userfaultfd", "memory" }, { "process_madvise", "memory" },
+	{ "process_mrelease", "memory" }, { "process_vm_*", "memory" },
+	{ "map_shadow_stack", "memory" }, { "membarrier", "memory" }, { "mseal", "memory" },
+	/* process: life cycle, identity, scheduling, limits */
+	{ "fork", "process" }, { "vfork", "process" }, { "clone*", "process" },
+	{ "execve*", "process" }, { "exit", "process" }, { "exit_group", "process" },
+	{ "wait4", "process" }, { "waitid", "process" }, { "getpid", "process" },
+	{ "getppid", "process" }, { "gettid", "process" }, { "getuid", "process" },
+	{ "geteuid", "process" }, { "getgid", "process" }, { "getegid", "process" },
+	{ "getres*", "process" }, { "getpgid", "process" }, { "getpgrp", "process" },
+	{ "getsid", "process" }, { "getgroups", "process" }, { "setuid", "process" },
+	{ "setgid", "process" }, { "setre*", "process" }, { "setfsuid", "process" },
+	{ "setfsgid", "process" }, { "setpgid", "process" }, { "setsid", "process" },
+	{ "setgroups", "process" }, { "sched_*", "process" }, { "getpriority", "process" },
+	{ "setpriority", "process" }, { "ioprio_*", "process" }, { "getrlimit", "process" },
+	{ "setrlimit", "process" }, { "prlimit64", "process" }, { "getrusage", "process" },
+	{ "times", "process" }, { "prctl", "process" }, { "arch_prctl", "process" },
+	{ "capget", "process" }, { "capset", "process" }, { "unshare", "process" },
+	{ "setns", "process" }, { "set_tid_address", "process" }, { "ptrace", "process" },
+	{ "personality", "process" }, { "seccomp", "process" }, { "pidfd_*", "process" },
+	{ "kcmp", "process" }, { "set_robust_list", "process" },
+	{ "get_robust_list", "process" }, { "rseq", "process" }, { "getcpu", "process" },
+	{ "set_thread_area", "process" }, { "get_thread_area", "process" },
+	{ "modify_ldt", "process" }, { "landlock_*", "process" },
+	/* file: names, metadata, descriptors, file systems */
+	{ "open", "file" }, { "openat*", "file" }, { "creat", "file" }, { "close*", "file" },
+	{ "open_by_handle_at", "file" }, { "name_to_handle_at", "file" },
+	{ "stat", "file" }, { "fstat", "file" }, { "lstat", "file" }, { "newfstatat", "file" },
+	{ "statx", "file" }, { "statfs", "file" }, { "fstatfs", "file" }, { "ustat", "file" },
+	{ "access", "file" }, { "faccessat*", "file" }, { "truncate", "file" },
+	{ "ftruncate", "file" }, { "getdents*", "file" }, { "getcwd", "file" },
+	{ "chdir", "file" }, { "fchdir", "file" }, { "chroot", "file" },
+	{ "pivot_root", "file" }, { "rename*", "file" }, { "mkdir*", "file" },
+	{ "rmdir", "file" }, { "link", "file" }, { "linkat", "file" }, { "unlink*", "file" },
+	{ "symlink*", "file" }, { "readlink*", "file" }, { "chmod", "file" },
+	{ "fchmod*", "file" }, { "chown", "file" }, { "fchown*", "file" }, { "lchown", "file" },
+	{ "umask", "file" }, { "utime*", "file" }, { "futimesat", "file" }, { "mknod*", "file" },
+	{ "mount*", "file" }, { "umount*", "file" }, { "open_tree*", "file" },
+	{ "move_mount", "file" }, { "fsopen", "file" }, { "fsconfig", "file" },
+	{ "fsmount", "file" }, { "fspick", "file" }, { "fcntl", "file" }, { "flock", "file" },
+	{ "fsync", "file" }, { "fdatasync", "file" }, { "sync", "file" }, { "syncfs", "file" },
+	{ "sync_file_range", "file" }, { "fallocate", "file" }, { "fadvise64", "file" },
+	{ "dup*", "file" }, { "*xattr", "file" }, { "*xattrat", "file" },
+	{ "inotify_*", "file" }, { "fanotify_*", "file" }, { "quotactl*", "file" },
+	{ "swapon", "file" }, { "swapoff", "file" }, { "cachestat", "file" },
+	{ "file_getattr", "file" }, { "file_setattr", "file" },
+};
+
+static bool syscall_rule_match(const char *pattern, const char *name)
+{
+	size_t plen = strlen(pattern), nlen = strlen(name);
+
+	if (pattern[0] == '*')
+		return nlen >= plen - 1 && !strcmp(name + nlen - (plen - 1), pattern + 1);
+	if (pattern[plen - 1] == '*')
+		return !strncmp(name, pattern, plen - 1);
+	return !strcmp(name, pattern);
+}
+
+static const char *syscall_category(const char *name)
+{
+	if (!name)
+		return "other";
+	for (size_t i = 0; i < sizeof(syscall_rules) / sizeof(syscall_rules[0]); i++)
+		if (syscall_rule_match(syscall_rules[i].pattern, name))
+			return syscall_rules[i].category;
+	return "other";
+}
+
+/*
+ * Name and category of nr. Numbers the table holds are resolved once; any
+ * other (none on x86_64) each time, with *tofree to free after use.
+ */
+static void syscall_lookup(struct syscall_opts *o, long long nr, const char **name,
+			   const char **category, char **tofree)
+{
+	*tofree = NULL;
+	if (nr < 0 || nr >= SYSCALL_NR_MAX) {
+		*tofree = nr < 0 || nr > 0x7fffffff ? NULL :
+			  seccomp_syscall_resolve_num_arch(SCMP_ARCH_NATIVE, (int)nr);
+		*name = *tofree;
+		*category = syscall_category(*name);
+		return;
+	}
+	if (!o->names[nr].resolved) {
+		o->names[nr].name = seccomp_syscall_resolve_num_arch(SCMP_ARCH_NATIVE, (int)nr);
+		o->names[nr].category = syscall_category(o->names[nr].name);
+		o->names[nr].resolved = true;
+	}
+	*name = o->names[nr].name;
+	*category = o->names[nr].category;
+}
+
+/*
+ * Resolve the names of list KEY into numbers and set traced[nr] to ON for
+ * each. An unknown name is an error at its list item.
+ */
+static int syscall_list(struct syscall_opts *o, struct cfg_node *node, const char *key,
+			bool on, bool *given)
+{
+	struct cfg_node *list;
+	char **names = NULL;
+	int err;
+
+	err = cfg_get_strv(node, key, &names);
+	if (err)
+		return err;
+	list = cfg_node__get(node, key);
+	*given = names && names[0];
+	for (size_t i = 0; names && names[i]; i++) {
+		struct cfg_node *at = list->kind == CFG_SEQ && i < list->n_kids ?
+				      list->kids[i] : list;
+		int nr = seccomp_syscall_resolve_name(names[i]);
+
+		if (nr == __NR_SCMP_ERROR) {
+			cfg_node__error(at, "unknown syscall '%s'", names[i]);
+			err = -EINVAL;
+		} else if (nr < 0) {
+			/* libseccomp's pseudo-numbers: a call of other architectures only */
+			cfg_node__error(at, "syscall '%s' does not exist on this architecture",
+					names[i]);
+			err = -EINVAL;
+		} else if (nr >= SYSCALL_NR_MAX) {
+			cfg_node__error(at, "syscall '%s' is number %d, beyond the %d this "
+					"monitor can filter", names[i], nr, SYSCALL_NR_MAX);
+			err = -EINVAL;
+		} else {
+			o->traced[nr] = on;
+		}
+	}
+	strv_free(names);
+	return err;
+}
+
+static int syscall_configure(struct monitor_inst *inst, struct cfg_node *node)
+{
+	struct syscall_opts *o = calloc(1, sizeof(*o));
+	bool include = false, exclude = false;
+	int err = 0;
+
+	if (!o)
+		return -ENOMEM;
+	o->sample_rate = 1;
+	o->max_entries = 10240;
+	o->max_inflight = 10240;
+	inst->priv = o;
+	err |= monitor_parse_mode(inst, node, true);
+	if (node) {
+		err |= cfg_get_int(node, "min_duration_us", 0, 3600000000ll, &o->min_duration_us);
+		err |= cfg_get_int(node, "sample_rate", 1, 1000000, &o->sample_rate);
+		err |= cfg_get_bool(node, "failed_only", &o->failed_only);
+		err |= cfg_get_int(node, "max_entries", 16, 1048576, &o->max_entries);
+		err |= cfg_get_int(node, "max_inflight", 64, 1048576, &o->max_inflight);
+		/* include first: it sets what is traced, exclude then takes away. */
+		err |= syscall_list(o, node, "include", true, &include);
+		if (!include)
+			memset(o->traced, 1, sizeof(o->traced));
+		err |= syscall_list(o, node, "exclude", false, &exclude);
+		if (err)
+			return -EINVAL;
+	}
+	o->filter_nr = include || exclude;
+	err |= render_vars__set(&inst->vars, "FILTER_NR", "%d", o->filter_nr);
+	err |= render_vars__set(&inst->vars, "OTHER_TRACED", "%d", !include);
+	err |= render_vars__set(&inst->vars, "MIN_NS", "%lld", o->min_duration_us * 1000);
+	err |= render_vars__set(&inst->vars, "SAMPLE_RATE", "%lld", o->sample_rate);
+	err |= render_vars__set(&inst->vars, "FAILED_ONLY", "%d", o->failed_only);
+	err |= render_vars__set(&inst->vars, "MAX_ENTRIES", "%lld", o->max_entries);
+	err |= render_vars__set(&inst->vars, "MAX_INFLIGHT", "%lld", o->max_inflight);
+	return err ? -ENOMEM : 0;
+}
+
+static double syscall_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* The number filter goes into the kernel before the first call is traced. */
+static int syscall_attach(struct monitor_inst *inst, struct probe_set *ps)
+{
+	struct syscall_opts *o = inst->priv;
+	int err;
+
+	for (__u32 nr = 0; o->filter_nr && nr < SYSCALL_NR_MAX; nr++) {
+		__u8 on = o->traced[nr];
+
+		if (!on)
+			continue;
+		err = probe_set__update(ps, "syscall_traced", &nr, &on);
+		if (err) {
+			pr_err("syscall: cannot fill the syscall filter: %s", strerror(-err));
+			return err;
+		}
+	}
+	o->last_collect = syscall_now();
+	return monitor_attach_tracepoints(inst, ps);
+}
+
+static json_t *syscall_error(long long ret)
+{
+	const char *e = ret < 0 && ret >= -4095 ? errno_name((int)-ret) : NULL;
+
+	return e ? json_string(e) : json_null();
+}
+
+static int syscall_on_event(struct monitor_inst *inst, const void *data, size_t size,
+			    json_t *rec)
+{
+	const struct syscall_event *e = data;
+	const char *name, *category;
+	char *tofree;
+
+	if (size < sizeof(*e))
+		return -EINVAL;
+	syscall_lookup(inst->priv, e->nr, &name, &category, &tofree);
+	json_set(rec, "nr", json_integer(e->nr));
+	json_set(rec, "name", name ? json_string(name) : json_null());
+	json_set(rec, "category", json_string(category));
+	json_set(rec, "duration_ns", json_integer(e->duration_ns));
+	json_set(rec, "ret", json_integer(e->ret));
+	json_set(rec, "error", syscall_error(e->ret));
+	free(tofree);
+	return 0;
+}
+
+/* probe_set__drain's callback: merge one key's per-CPU values into a row. */
+static void syscall_row_add(void *ctx, const void *key, const void *values, int n_values,
+			    size_t value_size)
+{
+	struct syscall_rows *rows = ctx;
+	struct syscall_row *r;
+
+	if (rows->n == rows->cap) {
+		size_t cap = rows->cap ? rows->cap * 2 : 64;
+		struct syscall_row *grown = realloc(rows->v, cap * sizeof(*grown));
+
+		if (!grown) {
+			rows->err = -ENOMEM;
+			return;
+		}
+		rows->v = grown;
+		rows->cap = cap;
+	}
+	r = &rows->v[rows->n];
+	memset(r, 0, sizeof(*r));
+	memcpy(&r->key, key, sizeof(r->key));
+	for (int cpu = 0; cpu < n_values; cpu++) {
+		struct syscall_stats s;
+
+		memcpy(&s, (const char *)values + cpu * value_size, sizeof(s));
+		if (!s.count)
+			continue;
+		if (!r->st.count || s.min_ns < r->st.min_ns)
+			r->st.min_ns = s.min_ns;
+		if (!r->st.count)
+			memcpy(r->st.comm, s.comm, sizeof(r->st.comm));
+		if (s.max_ns > r->st.max_ns)
+			r->st.max_ns = s.max_ns;
+		r->st.count += s.count;
+		r->st.errors += s.errors;
+		r->st.total_ns += s.total_ns;
+		for (int k = 0; k < EBPFMON_HIST_SLOTS; k++)
+			r->st.hist[k] += s.hist[k];
+	}
+	if (r->st.count)
+		rows->n++;
+}
+
+/* Busiest first; then by pid and number, so equal counts keep one order. */
+static int syscall_row_cmp(const void *a, const void *b)
+{
+	const struct syscall_row *x = a, *y = b;
+
+	if (x->st.count != y->st.count)
+		return x->st.count > y->st.count ? -1 : 1;
+	if (x->key.pid != y->key.pid)
+		return x->key.pid < y->key.pid ? -1 : 1;
+	return x->key.nr < y->key.nr ? -1 : x->key.nr > y->key.nr;
+}
+
+static int syscall_collect(struct monitor_inst *inst, struct probe_set *ps)
+{
+	struct syscall_opts *o = inst->priv;
+	struct syscall_rows rows = { 0 };
+	double now = syscall_now(), interval = now - o->last_collect;
+	uint64_t dropped;
+	int n, err = 0;
+
+	o->last_collect = now;
+	n = probe_set__drain(ps, "syscall_stats", true, syscall_row_add, &rows);
+	if (n < 0)
+		err = n;
+	else if (rows.err)
+		err = rows.err;
+	if (!probe_set__percpu_sum(ps, "syscall_dropped", 0, &dropped) && dropped > o->dropped) {
+		pr_warn("syscall: %llu calls not counted: the summary table was full "
+			"(max_entries: %lld)", (unsigned long long)(dropped - o->dropped),
+			o->max_entries);
+		o->dropped = dropped;
+	}
+	if (rows.n)
+		qsort(rows.v, rows.n, sizeof(*rows.v), syscall_row_cmp);
+	for (size_t i = 0; i < rows.n; i++) {
+		const struct syscall_row *r = &rows.v[i];
+		json_t *rec = monitor_inst__record(inst, "summary");
+		const char *name, *category;
+		uint64_t hist[EBPFMON_HIST_SLOTS];
+		char *tofree;
+
+		if (!rec) {
+			err = -ENOMEM;
+			break;
+		}
+		for (int k = 0; k < EBPFMON_HIST_SLOTS; k++)
+			hist[k] = r->st.hist[k];
+		syscall_lookup(o, r->key.nr, &name, &category, &tofree);
+		json_set(rec, "pid", json_integer(r->key.pid));
+		json_set(rec, "comm", json_string_lossy(r->st.comm, sizeof(r->st.comm)));
+		json_set(rec, "nr", json_integer(r->key.nr));
+		json_set(rec, "name", name ? json_string(name) : json_null());
+		json_set(rec, "category", json_string(category));
+		json_set(rec, "count", json_integer(r->st.count));
+		json_set(rec, "errors", json_integer(r->st.errors));
+		json_set(rec, "total_ns", json_integer(r->st.total_ns));
+		json_set(rec, "min_ns", json_integer(r->st.min_ns));
+		json_set(rec, "max_ns", json_integer(r->st.max_ns));
+		json_set(rec, "avg_ns", json_integer(r->st.total_ns / r->st.count));
+		json_set(rec, "latency_hist_ns", log2_hist_json(hist, EBPFMON_HIST_SLOTS));
+		json_set(rec, "interval_s", json_real((long long)(interval * 1000 + 0.5) / 1000.0));
+		free(tofree);
+		if (monitor_inst__emit(inst, rec))
+			err = -EIO;
+		json_decref(rec);
+		if (err)
+			break;
+	}
+	free(rows.v);
+	return err;
+}
+
+static void syscall_detach(struct monitor_inst *inst)
+{
+	struct syscall_opts *o = inst->priv;
+
+	if (o)
+		for (int nr = 0; nr < SYSCALL_NR_MAX; nr++)
+			free(o->names[nr].name);
+	free(o);
+	inst->priv = NULL;
+}
+
+const struct monitor mon_syscall = {
+	.name = "syscall",
+	.desc = "system calls: counts, errors and latency per process (summary), or each call",
+	.probe = "syscall.bpf.c",
+	.tracepoints = syscall_tracepoints,
+	.events_table = "syscall_events",
+	.configure = syscall_configure,
+	.attach = syscall_attach,
+	.on_event = syscall_on_event,
+	.collect = syscall_collect,
+	.detach = syscall_detach,
+};

@@ -1,0 +1,189 @@
+#!/bin/bash
+# The syscall monitor against real system calls: a helper makes exactly the
+# calls asked for (getppid, nanosleep, a failing close), under a process name
+# only this test uses, and every mode and option is checked on what comes out.
+. "$(dirname "$0")/lib.sh"
+need_bpf
+
+name=schelp$$			# the helper's comm, at most 15 characters
+cp "$TBUILD/syscall_helper" "$T/$name" || bail "no $TBUILD/syscall_helper (make t/syscall_helper)"
+
+# run_helper OUTVAR ARGS...: run the helper, its "pid P ppid Q ..." line in OUTVAR.
+run_helper() {
+	local -n line=$1
+	shift
+	line=$("$T/$name" "$@") || bail "syscall_helper $* failed"
+}
+# field LINE KEY: a value of the helper's line.
+field() { awk -v k="$2" '{ for (i = 1; i < NF; i++) if ($i == k) print $(i + 1) }' <<< "$1"; }
+
+# trace OUT CONFIG-LINES... -- HELPER-ARGS...: start, run the helper once, stop.
+trace() {
+	local out=$1 cfg=() 
+	shift
+	while [ "$1" != -- ]; do
+		cfg+=("$1")
+		shift
+	done
+	shift
+	write_config "$out.yaml" "monitors:" "  syscall:" "${cfg[@]}"
+	mon_start "$out" "$out.err" -c "$out.yaml" -p "$name" || bail "ebpfmon-bcc did not start"
+	run_helper HELPER "$@"
+	sleep 0.3
+	mon_stop
+	HPID=$(field "$HELPER" pid)
+}
+
+# --- mode: events -------------------------------------------------------------
+trace "$T/ev.json" "    mode: events" -- getppid 1000 nanosleep 5 badclose 3
+is "$MON_RC" 0 "events: exits 0 on SIGTERM"
+all_lines_json "$T/ev.json"
+ok $? "events: every output line is one complete JSON object"
+like "$(cat "$T/ev.json.err")" 'ready: 1 monitor attached \(syscall\)' "events: the ready line"
+like "$(cat "$T/ev.json.err")" 'exit: syscall: [0-9]+ events, 0 lost' "events: the exit summary, nothing lost"
+
+sel() { jq -c --argjson p "$HPID" --arg n "$1" 'select(.pid == $p and .name == $n)' "$T/ev.json"; }
+pp=$(sel getppid)
+is "$(wc -l <<< "$pp")" 1000 "events: 1000 getppid calls, 1000 events"
+is "$(jq -s -c 'map([.type, .monitor, .name, .category, .nr, .ret, .error, .tid, .comm]) | unique' <<< "$pp")" \
+	"[[\"event\",\"syscall\",\"getppid\",\"process\",$(field "$HELPER" getppid_nr),$(field "$HELPER" ppid),null,$HPID,\"$name\"]]" \
+	"events: type, monitor, name, category, nr, ret (the parent's pid), error, tid, comm"
+is "$(jq -s 'all(.duration_ns > 0 and .duration_ns < 1000000000)' <<< "$pp")" true \
+	"events: every duration is > 0 and < 1 s"
+like "$(jq -r '.ts' <<< "$(head -1 <<< "$pp")")" '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}\.[0-9]{9}Z$' \
+	"events: ts is RFC 3339 with nanoseconds"
+
+ns=$(sel nanosleep)
+is "$(jq -c '[.category, .nr, .ret, .error]' <<< "$ns")" "[\"time\",$(field "$HELPER" nanosleep_nr),0,null]" \
+	"events: nanosleep: one event, category time, ret 0"
+is "$(jq '.duration_ns >= 5000000 and .duration_ns < 1000000000' <<< "$ns")" true \
+	"events: nanosleep of 5 ms lasts at least 5 ms ($(jq .duration_ns <<< "$ns") ns)"
+
+# The C library's start-up closes files too; close(-1) is what fails.
+cl=$(sel close | jq -c 'select(.ret < 0)')
+is "$(jq -s -c 'map([.category, .nr, .ret, .error]) | [length, unique]' <<< "$cl")" \
+	"[3,[[\"file\",$(field "$HELPER" close_nr),-9,\"EBADF\"]]]" \
+	"events: close(-1) x 3: ret -9, error EBADF, category file"
+is "$(jq -s --argjson p "$HPID" '[.[] | select(.pid == $p and .ret >= 0 and .error != null)] | length' "$T/ev.json")" 0 \
+	"events: error is null whenever ret >= 0"
+
+# --- mode: summary (the default) ----------------------------------------------
+# interval 60: the only collection is the one at exit, one row per pid and call.
+trace "$T/sum.json" "    interval: 60" -- getppid 1000 nanosleep 5 badclose 3
+all_lines_json "$T/sum.json"
+ok $? "summary: every output line is one complete JSON object"
+is "$(jq -s 'map(.type) | unique | join(",")' -r "$T/sum.json")" summary "summary is the default mode: only summary rows"
+is "$(jq -r .comm "$T/sum.json" | sort -u)" "$name" "summary: -p filters rows by process name in the kernel"
+row() { jq -c --argjson p "$HPID" --arg n "$1" 'select(.pid == $p and .name == $n)' "$T/sum.json"; }
+r=$(row getppid)
+is "$(wc -l <<< "$r")" 1 "summary: one getppid row for the helper"
+is "$(jq -c '[.monitor, .comm, .nr, .category, .count, .errors]' <<< "$r")" \
+	"[\"syscall\",\"$name\",$(field "$HELPER" getppid_nr),\"process\",1000,0]" \
+	"summary: getppid: comm, nr, category, count 1000, no errors"
+is "$(jq '[.latency_hist_ns[].count] | add' <<< "$r")" 1000 "summary: the histogram counts sum to count"
+is "$(jq 'all(.latency_hist_ns[]; .hi == (if .lo == 0 then 0 else .lo * 2 - 1 end))' <<< "$r")" true \
+	"summary: histogram slots are log2 ranges"
+is "$(jq '.min_ns > 0 and .min_ns <= .avg_ns and .avg_ns <= .max_ns and .max_ns < 1000000000' <<< "$r")" true \
+	"summary: 0 < min <= avg <= max < 1 s"
+is "$(jq '.avg_ns == (.total_ns / .count | floor)' <<< "$r")" true "summary: avg_ns is total_ns / count"
+is "$(jq '(.latency_hist_ns | first | .lo <= $r.min_ns and $r.min_ns <= .hi) and
+	(.latency_hist_ns | last | .lo <= $r.max_ns and $r.max_ns <= .hi)' --argjson r "$r" <<< "$r")" true \
+	"summary: min_ns falls in the first slot, max_ns in the last"
+is "$(jq '.interval_s > 0 and .interval_s < 60' <<< "$r")" true "summary: interval_s is the time covered"
+is "$(jq -c '[.category, .errors, .count >= 3]' <<< "$(row close)")" '["file",3,true]' \
+	"summary: close(-1) x 3: 3 errors"
+is "$(jq '.count == 1 and .min_ns >= 5000000' <<< "$(row nanosleep)")" true "summary: nanosleep of 5 ms"
+is "$(jq -s --argjson p "$HPID" '[.[] | select(.pid == $p) | .nr] | length == (unique | length)' "$T/sum.json")" \
+	true "summary: one row per syscall of a process"
+
+# Every interval a new set of rows, covering that interval.
+# The last sleep lets a periodic collection, not the one at exit, take the second batch.
+trace "$T/per.json" "    interval: 0.3" -- getppid 100 nanosleep 800 getppid 100 nanosleep 500
+rows=$(jq -c --argjson p "$HPID" 'select(.pid == $p and .name == "getppid")' "$T/per.json")
+is "$(jq -s -c '[length >= 2, (map(.count) | add)]' <<< "$rows")" '[true,200]' \
+	"summary, interval 0.3: the calls before and after an 800 ms sleep come in separate rows"
+is "$(jq -s 'all(.interval_s > 0.2 and .interval_s < 1)' <<< "$rows")" true \
+	"summary, interval 0.3: each row's interval_s is about 0.3"
+
+# --- options --------------------------------------------------------------------
+trace "$T/min.json" "    mode: events" "    min_duration_us: 1000" -- getppid 1000 nanosleep 5
+# (The exec that started the helper may be slow enough to show too.)
+is "$(jq -s -c --argjson p "$HPID" '[.[] | select(.pid == $p) | .name] | [index("getppid"), (map(select(. == "nanosleep")) | length)]' "$T/min.json")" '[null,1]' \
+	"min_duration_us: 1000: no getppid, but the 5 ms nanosleep"
+is "$(jq -s --argjson p "$HPID" 'all(.[] | select(.pid == $p); .duration_ns >= 1000000)' "$T/min.json")" true \
+	"min_duration_us: 1000: every event lasted at least 1 ms"
+
+trace "$T/exc.json" "    mode: events" "    exclude: [getppid]" -- getppid 1000 nanosleep 5 badclose 3
+is "$(jq -s -c --argjson p "$HPID" '[.[] | select(.pid == $p)] | [(map(.name) | index("getppid")), (map(select(.name == "close" and .error == "EBADF")) | length), (map(.name) | index("nanosleep") != null)]' "$T/exc.json")" \
+	'[null,3,true]' "exclude: [getppid]: no getppid, the rest is there"
+
+trace "$T/inc.json" "    mode: events" "    include: [getppid, nanosleep]" -- getppid 1000 nanosleep 5 badclose 3
+is "$(jq -s -c --argjson p "$HPID" '[.[] | select(.pid == $p) | .name] | [length, unique]' "$T/inc.json")" \
+	'[1001,["getppid","nanosleep"]]' "include: [getppid, nanosleep]: those and nothing else"
+
+trace "$T/fail.json" "    mode: events" "    failed_only: true" -- getppid 1000 nanosleep 5 badclose 3
+is "$(jq -s -c --argjson p "$HPID" '[.[] | select(.pid == $p)] | [all(.ret < 0 and .error != null), (map(select(.name == "close" and .error == "EBADF")) | length), (map(.name) | index("getppid"))]' "$T/fail.json")" \
+	'[true,3,null]' "failed_only: only calls with ret < 0: the three close(-1)"
+
+trace "$T/rate.json" "    mode: events" "    include: getppid" "    sample_rate: 10" -- getppid 10000
+n=$(jq -s --argjson p "$HPID" '[.[] | select(.pid == $p and .name == "getppid")] | length' "$T/rate.json")
+ok $(( n >= 800 && n <= 1200 ? 0 : 1 )) "sample_rate: 10: about 1 in 10 of 10000 calls ($n)"
+
+# Every option at once, in summary mode: each part of the probe compiles and loads.
+trace "$T/all.json" "    mode: summary" "    interval: 60" "    include: [close, getppid]" \
+	"    exclude: getppid" "    failed_only: true" "    min_duration_us: 0" "    sample_rate: 1" \
+	"    max_entries: 64" "    max_inflight: 64" -- getppid 1000 nanosleep 5 badclose 3
+is "$(jq -s -c --argjson p "$HPID" 'map(select(.pid == $p) | [.name, .count, .errors])' "$T/all.json")" \
+	'[["close",3,3]]' "summary with include, exclude and failed_only: only the failed closes"
+
+# --- bad options: one line naming the place, exit 1, nothing on stdout -------------
+expect_error() {
+	local what=$1 want=$2
+	shift 2
+	printf 'monitors:\n  syscall:\n' > "$T/bad.yaml"
+	printf '%s\n' "$@" >> "$T/bad.yaml"
+	"$EBPFMON" -c "$T/bad.yaml" > "$T/stdout" 2> "$T/stderr"
+	is "$?" 1 "$what: exit status 1"
+	is "$(cat "$T/stderr")" "$T/bad.yaml:$want" "$what: the error line"
+	is "$(wc -c < "$T/stdout")" 0 "$what: nothing on stdout"
+}
+expect_error "wrong type" \
+	'3:22: monitors.syscall.min_duration_us: expected an integer from 0 to 3600000000, got "abc"' \
+	"    min_duration_us: abc"
+expect_error "negative min_duration_us" \
+	'3:22: monitors.syscall.min_duration_us: expected an integer from 0 to 3600000000, got "-1"' \
+	"    min_duration_us: -1"
+expect_error "sample_rate 0" \
+	'3:18: monitors.syscall.sample_rate: expected an integer from 1 to 1000000, got "0"' \
+	"    sample_rate: 0"
+expect_error "failed_only not a boolean" \
+	'3:18: monitors.syscall.failed_only: expected a boolean (true/false, yes/no, on/off), got "maybe"' \
+	"    failed_only: maybe"
+expect_error "max_entries too small" \
+	'3:18: monitors.syscall.max_entries: expected an integer from 16 to 1048576, got "8"' \
+	"    max_entries: 8"
+expect_error "unknown mode" \
+	'3:11: monitors.syscall.mode: expected one of: events, summary; got "trace"' \
+	"    mode: trace"
+expect_error "unknown syscall in include" \
+	"3:24: monitors.syscall.include[1]: unknown syscall 'nosuchcall'" \
+	"    include: [getppid, nosuchcall]"
+expect_error "unknown syscall in a block list" \
+	"5:9: monitors.syscall.exclude[1]: unknown syscall 'bogus'" \
+	"    exclude:" "      - close" "      - bogus"
+expect_error "unknown syscall in a comma list" \
+	"3:14: monitors.syscall.exclude: unknown syscall 'bogus'" \
+	"    exclude: close, bogus"
+if [ "$(uname -m)" = x86_64 ]; then
+	expect_error "a syscall of another architecture" \
+		"3:15: monitors.syscall.include[0]: syscall 'socketcall' does not exist on this architecture" \
+		"    include: [socketcall]"
+fi
+expect_error "include is not a list" \
+	'4:7: monitors.syscall.include: expected a list' \
+	"    include:" "      a: 1"
+expect_error "unknown option" \
+	'3:5: monitors.syscall.min_duration: unknown key' \
+	"    min_duration: 5"
+
+done_testing
