@@ -103,6 +103,42 @@ static void probe_tracefs(struct kernel_info *ki)
 	ki->tracefs_mounted_by_us = true;
 }
 
+/*
+ * fentry needs BTF and a kernel that lets us load a tracing program against
+ * a kernel function: try the smallest one (r0 = 0; exit) on vfs_read.
+ */
+static void probe_fentry(struct kernel_info *ki)
+{
+	static const struct bpf_insn insns[] = {
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = 0 },
+		{ .code = BPF_JMP | BPF_EXIT },
+	};
+	LIBBPF_OPTS(bpf_prog_load_opts, opts, .expected_attach_type = BPF_TRACE_FENTRY);
+	struct btf *btf = ki->btf;
+	int id, fd;
+
+	if (!btf) {
+		snprintf(ki->fentry_why, sizeof(ki->fentry_why), "fentry needs BTF: %s",
+			 ki->btf_why);
+		return;
+	}
+	id = btf__find_by_name_kind(btf, "vfs_read", BTF_KIND_FUNC);
+	if (id < 0) {
+		snprintf(ki->fentry_why, sizeof(ki->fentry_why),
+			 "fentry: vfs_read not found in BTF");
+		return;
+	}
+	opts.attach_btf_id = id;
+	fd = bpf_prog_load(BPF_PROG_TYPE_TRACING, "ebpfmon_fentry", "GPL", insns, 2, &opts);
+	if (fd < 0) {
+		snprintf(ki->fentry_why, sizeof(ki->fentry_why),
+			 "loading an fentry program failed: %s", strerror(-fd));
+		return;
+	}
+	close(fd);
+	ki->fentry = true;
+}
+
 static void probe_btf(struct kernel_info *ki, bool wanted)
 {
 	ki->btf_wanted = wanted;
@@ -303,6 +339,11 @@ int kernel_info__probe(struct kernel_info *ki, const struct config *cfg)
 		snprintf(path, sizeof(path), "%s/kprobe_events", ki->tracefs);
 		ki->kprobes = access(path, F_OK) == 0;
 	}
+	if (!ki->kprobes)
+		snprintf(ki->kprobes_why, sizeof(ki->kprobes_why), ki->tracefs_ok ?
+			 "no kprobe_events in tracefs (kernel built without CONFIG_KPROBES)" :
+			 "tracefs unavailable");
+	probe_fentry(ki);
 	return 0;
 }
 

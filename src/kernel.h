@@ -36,6 +36,9 @@ struct kernel_info {
 	bool headers_match;		/* headers are of this kernel's major.minor */
 
 	bool kprobes;			/* tracefs kprobe_events */
+	char kprobes_why[160];
+	bool fentry;			/* an fentry program on a BTF function loads */
+	char fentry_why[200];
 };
 
 /*

@@ -63,6 +63,9 @@ struct monitor_inst {
 	const struct monitor *mon;
 	unsigned id;			/* index into the kernel's per-monitor arrays */
 	struct render_vars vars;
+	/* Per-item vars for @REPEAT(file)@ in the probe (e.g. one per kernel function). */
+	struct render_vars *items;
+	size_t n_items;
 	void *priv;
 	enum monitor_verdict verdict;
 	char why[512];

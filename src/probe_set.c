@@ -19,6 +19,7 @@
 struct attachment {
 	int fd;			/* closing it detaches */
 	bool perf_event;	/* a perf event fd, disabled before it is closed */
+	char *kprobe_event;	/* libbcc's kprobe event name, removed after */
 	char *what;
 };
 
@@ -106,6 +107,9 @@ void probe_set__free(struct probe_set *ps)
 			bpf_close_perf_event_fd(ps->att[i].fd);
 		else
 			close(ps->att[i].fd);
+		if (ps->att[i].kprobe_event)
+			bpf_detach_kprobe(ps->att[i].kprobe_event);
+		free(ps->att[i].kprobe_event);
 		free(ps->att[i].what);
 	}
 	free(ps->att);
@@ -216,6 +220,7 @@ static int attachment_add(struct probe_set *ps, int fd, bool perf_event, const c
 	ps->att = grown;
 	ps->att[ps->n_att].fd = fd;
 	ps->att[ps->n_att].perf_event = perf_event;
+	ps->att[ps->n_att].kprobe_event = NULL;
 	ps->att[ps->n_att].what = strdup(what);
 	ps->n_att++;
 	return 0;
@@ -256,6 +261,49 @@ int probe_set__attach_raw_tracepoint(struct probe_set *ps, const char *event)
 		return fd;
 	pr_debug("probe: attached %s", what);
 	return attachment_add(ps, fd, false, what);
+}
+
+int probe_set__attach_kprobe(struct probe_set *ps, const char *fn, const char *func,
+			     bool retprobe)
+{
+	char ev[256], what[300];
+	int prog, fd, err;
+
+	/* Like libbcc's own names: unique per program and function. */
+	snprintf(ev, sizeof(ev), "ebpfmon_%d_%s_%s", (int)getpid(), retprobe ? "r" : "p", func);
+	for (char *c = ev; *c; c++)
+		if (*c == '.')
+			*c = '_';
+	snprintf(what, sizeof(what), "%s %s", retprobe ? "kretprobe" : "kprobe", func);
+	prog = prog_load(ps, fn, BPF_PROG_TYPE_KPROBE);
+	if (prog < 0)
+		return prog;
+	errno = 0;
+	fd = bcc_err(bpf_attach_kprobe(prog, retprobe ? BPF_PROBE_RETURN : BPF_PROBE_ENTRY, ev,
+				       func, 0, 0));
+	if (fd < 0)
+		return fd;
+	err = attachment_add(ps, fd, true, what);
+	if (!err) {
+		ps->att[ps->n_att - 1].kprobe_event = strdup(ev);
+		pr_debug("probe: attached %s", what);
+	}
+	return err;
+}
+
+int probe_set__attach_kfunc(struct probe_set *ps, const char *fn)
+{
+	int prog, fd;
+
+	prog = prog_load(ps, fn, BPF_PROG_TYPE_TRACING);
+	if (prog < 0)
+		return prog;
+	errno = 0;
+	fd = bcc_err(bpf_attach_kfunc(prog));
+	if (fd < 0)
+		return fd;
+	pr_debug("probe: attached %s", fn);
+	return attachment_add(ps, fd, false, fn);
 }
 
 bool probe_set__has_program(struct probe_set *ps, const char *fn)

@@ -29,6 +29,12 @@ int probe_set__attach_tracepoint(struct probe_set *ps, const char *category,
 				 const char *event);
 int probe_set__attach_raw_tracepoint(struct probe_set *ps, const char *event);
 
+/* A kprobe (or kretprobe) on kernel function FUNC running program FN. */
+int probe_set__attach_kprobe(struct probe_set *ps, const char *fn, const char *func,
+			     bool retprobe);
+/* An fentry/fexit program (KFUNC_PROBE/KRETFUNC_PROBE): FN names its target. */
+int probe_set__attach_kfunc(struct probe_set *ps, const char *fn);
+
 /* A program of that name was compiled (probes leave out what options turn off). */
 bool probe_set__has_program(struct probe_set *ps, const char *fn);
 /* Run program FN on a software/hardware perf event on every online CPU. */

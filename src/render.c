@@ -201,6 +201,37 @@ static int render_include(struct strbuf *out, const char *name, const char *text
 	return err;
 }
 
+static int render_items(struct strbuf *out, const char *name, const char *text,
+			const struct render_ctx *ctx, const struct render_vars *items,
+			size_t n_items, int depth);
+
+/* @REPEAT(file)@: the template file once per item of ctx->items. */
+static int render_repeat_file(struct strbuf *out, const char *name, const char *text,
+			      const char *at, const char *var, size_t klen,
+			      const struct render_ctx *ctx)
+{
+	char file[128];
+	char *tmpl;
+	int err;
+
+	if (klen - 8 >= sizeof(file)) {
+		pr_err("render: %s:%d: template name too long", name, line_of(text, at));
+		return -EINVAL;
+	}
+	memcpy(file, var + 7, klen - 8);
+	file[klen - 8] = 0;
+	tmpl = resource_load(file);
+	if (!tmpl) {
+		err = -errno;
+		pr_err("render: %s:%d: cannot load template \"%s\": %s", name, line_of(text, at),
+		       file, strerror(errno));
+		return err;
+	}
+	err = render_items(out, file, tmpl, ctx, ctx->items, ctx->n_items, 1);
+	free(tmpl);
+	return err;
+}
+
 static int render_placeholder(struct strbuf *out, const char *name, const char *text,
 			      const char *at, const char *key, size_t klen,
 			      const struct render_ctx *ctx, const struct render_vars *item)
@@ -214,6 +245,8 @@ static int render_placeholder(struct strbuf *out, const char *name, const char *
 		goto unknown;
 	memcpy(var, key, klen);
 	var[klen] = 0;
+	if (!strncmp(var, "REPEAT(", 7) && var[klen - 1] == ')' && klen > 8)
+		return render_repeat_file(out, name, text, at, var, klen, ctx);
 	/* The whole placeholder must be OFFSETOF(type,member), nothing more. */
 	if (sscanf(var, "OFFSETOF(%63[a-z0-9_],%63[a-z0-9_])%n", type, member, &used) == 2 &&
 	    used == (int)klen && strlen(type) < 63 && strlen(member) < 63) {
@@ -285,7 +318,7 @@ static int render_into(struct strbuf *out, const char *name, const char *text,
 				p = next;
 				continue;
 			}
-			if (!strncmp(key, "OFFSETOF(", 9))
+			if (!strncmp(key, "OFFSETOF(", 9) || !strncmp(key, "REPEAT(", 7))
 				end = strchr(key, '@');
 			else
 				for (end = key; is_key_char(*end); end++)
@@ -321,24 +354,33 @@ char *render(const char *name, const char *text, const struct render_ctx *ctx)
 	return strbuf_detach(&out);
 }
 
-char *render_repeat(const char *name, const char *text, const struct render_ctx *ctx,
-		    const struct render_vars *items, size_t n_items)
+/* TEXT once per item, with the item's vars and @INDEX@ unless it sets one. */
+static int render_items(struct strbuf *out, const char *name, const char *text,
+			const struct render_ctx *ctx, const struct render_vars *items,
+			size_t n_items, int depth)
 {
-	struct strbuf out = STRBUF_INIT;
 	int err = 0;
 
 	for (size_t i = 0; i < n_items && !err; i++) {
 		struct render_vars item = { 0 };
 
-		/* The item's own vars, and @INDEX@ unless the item sets it. */
 		for (size_t j = 0; j < items[i].n && !err; j++)
 			err = render_vars__set(&item, items[i].names[j], "%s", items[i].values[j]);
 		if (!err && !render_vars__get(&item, "INDEX"))
 			err = render_vars__set(&item, "INDEX", "%zu", i);
 		if (!err)
-			err = render_into(&out, name, text, ctx, &item, 0);
+			err = render_into(out, name, text, ctx, &item, depth);
 		render_vars__free(&item);
 	}
+	return err;
+}
+
+char *render_repeat(const char *name, const char *text, const struct render_ctx *ctx,
+		    const struct render_vars *items, size_t n_items)
+{
+	struct strbuf out = STRBUF_INIT;
+	int err = render_items(&out, name, text, ctx, items, n_items, 0);
+
 	if (err) {
 		strbuf_release(&out);
 		errno = -err;

@@ -6,9 +6,10 @@
 
 /*
  * Probe sources are templates: @NAME@ is a variable, @OFFSETOF(type,member)@
- * a struct member offset of the running kernel, and a line
- * `#include "file.h"` is replaced by that file (from the embedded set, or
- * --probe-dir), itself rendered.
+ * a struct member offset of the running kernel, @REPEAT(file)@ the template
+ * file rendered once per item of ctx->items (each item's vars and @INDEX@
+ * apply), and a line `#include "file.h"` is replaced by that file (from the
+ * embedded set, or --probe-dir), itself rendered.
  */
 struct render_vars {
 	char **names;
@@ -30,6 +31,8 @@ struct render_ctx {
 	const struct render_vars *globals;	/* then these */
 	render_offset_fn offset;
 	void *offset_ctx;
+	const struct render_vars *items;	/* for @REPEAT(file)@ */
+	size_t n_items;
 };
 
 /*

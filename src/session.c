@@ -269,6 +269,8 @@ char *session__render(struct session *s, const char *only)
 			   !inst->enabled || inst->verdict == VERDICT_UNAVAILABLE)
 			continue;
 		ctx.vars = &inst->vars;
+		ctx.items = inst->items;
+		ctx.n_items = inst->n_items;
 		src = resource_load(inst->mon->probe);
 		rendered = src ? render(inst->mon->probe, src, &ctx) : NULL;
 		if (!src)
@@ -587,6 +589,9 @@ void session__stop(struct session *s)
 		if (inst->mon->detach)
 			inst->mon->detach(inst);
 		render_vars__free(&inst->vars);
+		for (size_t j = 0; j < inst->n_items; j++)
+			render_vars__free(&inst->items[j]);
+		free(inst->items);
 	}
 	probe_set__free(s->ps);
 	s->ps = NULL;
@@ -645,9 +650,8 @@ json_t *session__check_report(struct session *s)
 	json_set(r, "struct_offsets", json_pack("{s:b,s:s}", "trusted",
 						kernel_info__offsets_trusted(ki), "source",
 						kernel_info__offsets_source(ki)));
-	json_set(r, "kprobes", ok_why(ki->kprobes, ki->tracefs_ok ?
-				      "no kprobe_events in tracefs (kernel built without "
-				      "CONFIG_KPROBES)" : "tracefs unavailable"));
+	json_set(r, "kprobes", ok_why(ki->kprobes, ki->kprobes_why));
+	json_set(r, "fentry", ok_why(ki->fentry, ki->fentry_why));
 	for (size_t i = 0; i < s->n_insts; i++) {
 		struct monitor_inst *inst = &s->insts[i];
 		json_t *m = json_object(), *tps = json_object();

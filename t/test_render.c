@@ -540,6 +540,28 @@ static void test_repeat(void)
 	render_vars__free(&globals);
 }
 
+/* @REPEAT(file)@: the template once per ctx->items entry, with its vars. */
+static void test_repeat_file(void)
+{
+	struct render_vars items[2] = { { 0 } };
+	struct render_ctx rctx = { .items = items, .n_items = 2 };
+	char *out;
+
+	render_vars__set(&items[0], "GREETING", "vfs_read");
+	render_vars__set(&items[1], "GREETING", "vfs_write");
+	out = render("r.c", "a\n@REPEAT(render-include.h)@b\n", &rctx);
+	is_str(out, "a\n/* included by the render test */\n#define FROM_INCLUDE vfs_read\n"
+	       "/* included by the render test */\n#define FROM_INCLUDE vfs_write\nb\n",
+	       "REPEAT renders the template once per item");
+	free(out);
+	rctx.n_items = 0;
+	out = render("r.c", "a\n@REPEAT(render-include.h)@b\n", &rctx);
+	is_str(out, "a\nb\n", "REPEAT with no items renders nothing");
+	free(out);
+	for (int i = 0; i < 2; i++)
+		render_vars__free(&items[i]);
+}
+
 int main(void)
 {
 	log_set_level(LOG_LEVEL_INFO);
@@ -552,7 +574,8 @@ int main(void)
 	test_include();
 	test_resource_dir();
 	test_repeat();
+	test_repeat_file();
 
 	rmdir(tmpdir);
-	return done_testing();
+		return done_testing();
 }
