@@ -16,6 +16,7 @@
 #include "kernel.h"
 #include "log.h"
 #include "monitor.h"
+#include "strbuf.h"
 #include "probe_set.h"
 
 /* min_duration_us: a handler running for a second is already a hung machine. */
@@ -206,16 +207,9 @@ struct interrupt_rows {
 
 static struct interrupt_row *interrupt_rows_add(struct interrupt_rows *r)
 {
-	struct interrupt_row *grown;
-
-	if (r->n == r->cap) {
-		r->cap = r->cap ? r->cap * 2 : 64;
-		grown = realloc(r->v, r->cap * sizeof(*grown));
-		if (!grown) {
-			r->err = -ENOMEM;
-			return NULL;
-		}
-		r->v = grown;
+	if (ARRAY_GROW(r->v, r->cap, r->n)) {
+		r->err = -ENOMEM;
+		return NULL;
 	}
 	return memset(&r->v[r->n++], 0, sizeof(*r->v));
 }

@@ -22,6 +22,7 @@
 #include "kernel.h"
 #include "log.h"
 #include "monitor.h"
+#include "strbuf.h"
 #include "probe_set.h"
 
 #define IO_MAX_FDS 64
@@ -291,22 +292,14 @@ static void io_row_add(void *ctx, const void *key, const void *values, int n_val
 		       size_t value_size)
 {
 	struct io_collect_ctx *c = ctx;
-	struct io_row *grown;
 
 	if (n_values != 1 || value_size != sizeof(struct io_stats)) {
 		c->err = -EINVAL;
 		return;
 	}
-	if (c->n == c->cap) {
-		size_t cap = c->cap ? c->cap * 2 : 64;
-
-		grown = realloc(c->rows, cap * sizeof(*grown));
-		if (!grown) {
-			c->err = -ENOMEM;
-			return;
-		}
-		c->rows = grown;
-		c->cap = cap;
+	if (ARRAY_GROW(c->rows, c->cap, c->n)) {
+		c->err = -ENOMEM;
+		return;
 	}
 	c->rows[c->n].pid = *(const __u32 *)key;
 	memcpy(&c->rows[c->n].s, values, sizeof(struct io_stats));

@@ -18,6 +18,7 @@
 #include "json_util.h"
 #include "log.h"
 #include "monitor.h"
+#include "strbuf.h"
 #include "probe_set.h"
 
 enum page_fault_space {
@@ -169,16 +170,9 @@ static void page_fault_row_add(void *ctx, const void *key, const void *values, i
 
 	if (value_size < sizeof(struct page_fault_counts))
 		return;
-	if (rows->n == rows->cap) {
-		size_t cap = rows->cap ? rows->cap * 2 : 64;
-		struct page_fault_row *grown = realloc(rows->v, cap * sizeof(*grown));
-
-		if (!grown) {
-			rows->err = -ENOMEM;
-			return;
-		}
-		rows->v = grown;
-		rows->cap = cap;
+	if (ARRAY_GROW(rows->v, rows->cap, rows->n)) {
+		rows->err = -ENOMEM;
+		return;
 	}
 	r = &rows->v[rows->n];
 	memset(r, 0, sizeof(*r));

@@ -17,6 +17,7 @@
 #include "json_util.h"
 #include "log.h"
 #include "monitor.h"
+#include "strbuf.h"
 #include "probe_set.h"
 
 /* A name and category per syscall number, resolved once. */
@@ -334,16 +335,9 @@ static void syscall_row_add(void *ctx, const void *key, const void *values, int 
 	struct syscall_rows *rows = ctx;
 	struct syscall_row *r;
 
-	if (rows->n == rows->cap) {
-		size_t cap = rows->cap ? rows->cap * 2 : 64;
-		struct syscall_row *grown = realloc(rows->v, cap * sizeof(*grown));
-
-		if (!grown) {
-			rows->err = -ENOMEM;
-			return;
-		}
-		rows->v = grown;
-		rows->cap = cap;
+	if (ARRAY_GROW(rows->v, rows->cap, rows->n)) {
+		rows->err = -ENOMEM;
+		return;
 	}
 	r = &rows->v[rows->n];
 	memset(r, 0, sizeof(*r));

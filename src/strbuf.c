@@ -83,3 +83,20 @@ void strbuf_release(struct strbuf *sb)
 	sb->buf = NULL;
 	sb->len = sb->cap = 0;
 }
+
+int array_grow(void **v, size_t *cap, size_t n, size_t size)
+{
+	size_t want = *cap ? *cap : 64;
+	void *grown;
+
+	if (n < *cap)
+		return 0;
+	while (want <= n)
+		want *= 2;
+	grown = realloc(*v, want * size);
+	if (!grown)
+		return -ENOMEM;
+	*v = grown;
+	*cap = want;
+	return 0;
+}

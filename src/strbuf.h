@@ -24,4 +24,11 @@ char *strbuf_detach(struct strbuf *sb);
 void strbuf_reset(struct strbuf *sb);
 void strbuf_release(struct strbuf *sb);
 
+/*
+ * Make room for element n of the array *v of *cap elements of size bytes,
+ * doubling it (from 64): 0 or -ENOMEM. ARRAY_GROW(v, cap, n) for typed arrays.
+ */
+int array_grow(void **v, size_t *cap, size_t n, size_t size);
+#define ARRAY_GROW(v, cap, n) array_grow((void **)&(v), &(cap), (n), sizeof(*(v)))
+
 #endif
