@@ -9,8 +9,11 @@
 
 #define EBPFMON_COMM_LEN 16
 #define EBPFMON_MAX_MONITORS 16
-/* log2 histograms: slot k counts values in [2^(k-1), 2^k - 1]; slot 0 counts 0. */
-#define EBPFMON_HIST_SLOTS 40
+/*
+ * log2 histograms: slot k counts values in [2^(k-1), 2^k - 1]; slot 0 counts 0.
+ * A power of two, so a mask bounds the index (see ebpfmon_hist_slot).
+ */
+#define EBPFMON_HIST_SLOTS 64
 
 /* ebpfmon_hdr.flags */
 #define EBPFMON_HDR_PPID_VALID 0x1
@@ -107,12 +110,19 @@ static __always_inline u32 ebpfmon_current_ppid(void)
 	return ppid;
 }
 
-/* The histogram slot of v (the last slot takes everything larger). */
+/*
+ * The histogram slot of v (the last slot takes everything larger). The mask
+ * after the clamp is what older verifiers (6.1) need to bound the index; the
+ * asm keeps clang from folding it away.
+ */
 static __always_inline u32 ebpfmon_hist_slot(u64 v)
 {
 	u32 slot = bpf_log2l(v);
 
-	return slot < EBPFMON_HIST_SLOTS ? slot : EBPFMON_HIST_SLOTS - 1;
+	if (slot > EBPFMON_HIST_SLOTS - 1)
+		slot = EBPFMON_HIST_SLOTS - 1;
+	asm volatile("" : "+r"(slot));
+	return slot & (EBPFMON_HIST_SLOTS - 1);
 }
 
 /*
@@ -129,6 +139,11 @@ static __always_inline int ebpfmon_hdr_fill(struct ebpfmon_hdr *h, u32 mon_id)
 		ebpfmon_count_filtered(mon_id);
 		return -1;
 	}
+	/*
+	 * Some kernels (6.1) copy comm without zeroing the rest of the buffer,
+	 * and the filter compares all 16 bytes.
+	 */
+	__builtin_memset(h->comm, 0, sizeof(h->comm));
 	bpf_get_current_comm(h->comm, sizeof(h->comm));
 #if EBPFMON_FILTER_COMM
 	if (!ebpfmon_filter_comm.lookup((struct ebpfmon_comm_key *)h->comm)) {

@@ -110,7 +110,7 @@ static __always_inline void syscall_account(s64 nr, s64 ret, u64 dur)
 
 #if EBPFMON_FILTER_COMM
 	{
-		struct ebpfmon_comm_key c;
+		struct ebpfmon_comm_key c = {};	/* compared whole: zero the tail */
 
 		bpf_get_current_comm(c.comm, sizeof(c.comm));
 		if (!ebpfmon_filter_comm.lookup(&c)) {

@@ -11,7 +11,7 @@
 #include "probe_set.h"
 
 extern const struct monitor mon_exec, mon_syscall, mon_io, mon_open, mon_interrupt,
-	mon_page_fault;
+	mon_page_fault, mon_func;
 
 const struct monitor *const monitors[] = {
 	&mon_exec,
@@ -20,6 +20,7 @@ const struct monitor *const monitors[] = {
 	&mon_open,
 	&mon_interrupt,
 	&mon_page_fault,
+	&mon_func,
 	NULL,
 };
 

@@ -1,0 +1,125 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * func: kernel functions matched by the patterns, one entry program (and with
+ * latency one return program) per function, generated from
+ * templates/func_entry.bpf.c with the function's index baked in. kprobes and
+ * kretprobes, or fentry/fexit (KFUNC_PROBE) where kprobes are missing.
+ */
+#include "func.h"
+
+#define FUNC_MON_ID @MON_ID@
+#define FUNC_N @N_FUNCS@
+#define FUNC_LATENCY @LATENCY@
+#define FUNC_SUMMARY @SUMMARY@
+#define FUNC_FENTRY @FENTRY@
+
+BPF_PERF_OUTPUT(func_events);
+#if FUNC_SUMMARY
+/* A hash, not an array, so the host can read and clear it with one drain. */
+BPF_PERCPU_HASH(func_stats, u32, struct func_stats, FUNC_N);
+BPF_PERCPU_ARRAY(func_zero, struct func_stats, 1);
+#endif
+#if FUNC_LATENCY
+/* Entry time per (tid << 32 | function index). */
+BPF_TABLE("lru_hash", u64, u64, func_starts, @MAX_INFLIGHT@);
+#endif
+
+/* The filters without building an event (summary mode, latency entries). */
+static __always_inline int func_pass(void)
+{
+	if (ebpfmon_is_self())
+		return 0;
+	if (!ebpfmon_ids_match()) {
+		ebpfmon_count_filtered(FUNC_MON_ID);
+		return 0;
+	}
+#if EBPFMON_FILTER_COMM
+	struct ebpfmon_comm_key k = {};
+
+	bpf_get_current_comm(k.comm, sizeof(k.comm));
+	if (!ebpfmon_filter_comm.lookup(&k)) {
+		ebpfmon_count_filtered(FUNC_MON_ID);
+		return 0;
+	}
+#endif
+	return 1;
+}
+
+/* One call: counted (summary) or sent (events, filtered by ebpfmon_hdr_fill). */
+static __always_inline void func_record(void *ctx, u32 idx, u64 dur, u32 flags)
+{
+#if FUNC_SUMMARY
+	struct func_stats *st, *zero;
+	u32 z = 0;
+
+	/* A zeroed row to insert from: it is too large for the 512-byte stack. */
+	zero = func_zero.lookup(&z);
+	if (!zero)
+		return;
+	st = func_stats.lookup_or_try_init(&idx, zero);
+	if (!st)
+		return;
+	st->count++;
+#if FUNC_LATENCY
+	st->total_ns += dur;
+	st->hist[ebpfmon_hist_slot(dur)]++;
+#endif
+#else
+	struct func_event ev = {};
+
+	if (ebpfmon_hdr_fill(&ev.hdr, FUNC_MON_ID))
+		return;
+	ev.index = idx;
+	ev.flags = flags;
+	ev.duration_ns = dur;
+	if (func_events.perf_submit(ctx, &ev, sizeof(ev)) < 0)
+		ebpfmon_count_lost(FUNC_MON_ID);
+#endif
+}
+
+static __always_inline int func_enter(void *ctx, u32 idx)
+{
+#if FUNC_LATENCY
+	u64 key = (bpf_get_current_pid_tgid() << 32) | idx;
+	u64 ts;
+
+	if (!func_pass())
+		return 0;
+	ts = bpf_ktime_get_ns();
+	func_starts.update(&key, &ts);
+#else
+	if (FUNC_SUMMARY && !func_pass())
+		return 0;
+	func_record(ctx, idx, 0, 0);
+#endif
+	return 0;
+}
+
+#if FUNC_LATENCY
+static __always_inline int func_return(void *ctx, u32 idx)
+{
+	u64 key = (bpf_get_current_pid_tgid() << 32) | idx;
+	u64 *ts = func_starts.lookup(&key);
+	u64 dur;
+
+	if (!ts)
+		return 0;
+	dur = bpf_ktime_get_ns() - *ts;
+	func_starts.delete(&key);
+	func_record(ctx, idx, dur, FUNC_F_DURATION);
+	return 0;
+}
+#endif
+
+/* One stub per function, expanded below from templates/func_entry.bpf.c. */
+#if FUNC_FENTRY
+#define FUNC_ENTRY(fn, idx) KFUNC_PROBE(fn) { return func_enter(ctx, idx); }
+#define FUNC_RETURN(fn, idx) KRETFUNC_PROBE(fn) { return func_return(ctx, idx); }
+#else
+#define FUNC_ENTRY(fn, idx) \
+	int func_entry_##idx(struct pt_regs *ctx) { return func_enter(ctx, idx); }
+#define FUNC_RETURN(fn, idx) \
+	int func_return_##idx(struct pt_regs *ctx) { return func_return(ctx, idx); }
+#endif
+
+@REPEAT(func_entry.bpf.c)@

@@ -1,0 +1,5 @@
+/* @INDEX@: @FUNC@ */
+FUNC_ENTRY(@FUNC@, @INDEX@)
+#if FUNC_LATENCY
+FUNC_RETURN(@FUNC@, @INDEX@)
+#endif
