@@ -496,6 +496,7 @@ static int func_collect(struct monitor_inst *inst, struct probe_set *ps)
 		json_set(rec, "interval_s",
 			 json_real((double)(long long)(interval * 1e6 + 0.5) / 1e6));
 		err = monitor_inst__emit(inst, rec);
+		json_decref(rec);
 	}
 	free(rows.st);
 	return err;

@@ -110,7 +110,8 @@ mon_start() {
 	mkfifo "$T/ready"
 	"$EBPFMON" --ready-fd 3 -o "$out" "$@" 2> "$err" 3> "$T/ready" &
 	MON_PID=$!
-	if ! read -r -t 120 -n 1 byte < "$T/ready" || [ "$byte" != 1 ]; then
+	# Generous: under emulation (t/vm) loading fentry programs alone takes minutes.
+	if ! read -r -t 400 -n 1 byte < "$T/ready" || [ "$byte" != 1 ]; then
 		diag "ebpfmon-bcc did not get ready; its stderr:"
 		sed 's/^/#   /' "$err"
 		return 1
