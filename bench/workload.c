@@ -6,6 +6,7 @@
  *   getppid   N getppid() calls
  *   open      N openat + close of /dev/null
  *   write     N 1-byte write() to /dev/null
+ *   read      N 1-byte read() from /dev/zero
  *   io        N 64 KiB write() to a temp file (rewound every 16 MiB)
  *   pagefault N fresh anonymous pages touched (mmap'd in 64 MiB chunks)
  *   exec      N fork + exec of /bin/true
@@ -44,6 +45,13 @@ static int run(const char *kind, long n)
 
 		for (long i = 0; i < n; i++)
 			if (write(fd, block, 1) != 1)
+				return 1;
+		close(fd);
+	} else if (!strcmp(kind, "read")) {
+		int fd = open("/dev/zero", O_RDONLY);
+
+		for (long i = 0; i < n; i++)
+			if (read(fd, block, 1) != 1)
 				return 1;
 		close(fd);
 	} else if (!strcmp(kind, "io")) {
@@ -95,7 +103,7 @@ int main(int argc, char **argv)
 	int err;
 
 	if (argc != 3 || (n = strtol(argv[2], NULL, 10)) <= 0) {
-		fprintf(stderr, "usage: workload getppid|open|write|io|pagefault|exec N\n");
+		fprintf(stderr, "usage: workload getppid|open|write|read|io|pagefault|exec N\n");
 		return 2;
 	}
 	t0 = now_ns();

@@ -55,7 +55,8 @@ OPPID=$(awk '$1 == "pid" { print $2 }' "$T/op.h")
 IRQPID=$!
 wait $IRQPID
 ok $? "interrupt_helper net ran"
-"$T/$IRQ" spin 300 > /dev/null &
+# Long enough that a timer expires while it runs, even under emulation.
+"$T/$IRQ" spin 2000 > /dev/null &
 SPINPID=$!
 wait $SPINPID
 # page_fault: 16 fresh anonymous pages.
