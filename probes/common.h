@@ -71,14 +71,9 @@ static __always_inline int ebpfmon_is_self(void)
 	return (bpf_get_current_pid_tgid() >> 32) == EBPFMON_SELF_PID;
 }
 
-/*
- * The pid and uid filters; they do not change across an exec (comm does), so
- * a probe may check them early, before it keeps any state.
- */
-static __always_inline int ebpfmon_ids_match(void)
+/* The pid and uid filters on the current task. */
+static __always_inline int ebpfmon_pid_uid_match(void)
 {
-	if (ebpfmon_is_self())
-		return 0;
 #if EBPFMON_FILTER_PID
 	u32 tgid = bpf_get_current_pid_tgid() >> 32;
 
@@ -92,6 +87,29 @@ static __always_inline int ebpfmon_ids_match(void)
 		return 0;
 #endif
 	return 1;
+}
+
+/* The comm filter on the current task (all 16 bytes are compared). */
+static __always_inline int ebpfmon_comm_match(void)
+{
+#if EBPFMON_FILTER_COMM
+	struct ebpfmon_comm_key key = {};
+
+	bpf_get_current_comm(key.comm, sizeof(key.comm));
+	if (!ebpfmon_filter_comm.lookup(&key))
+		return 0;
+#endif
+	return 1;
+}
+
+/*
+ * The pid and uid filters, and never ebpfmon-bcc itself; pid and uid do not
+ * change across an exec (comm does), so a probe may check them early, before
+ * it keeps any state.
+ */
+static __always_inline int ebpfmon_ids_match(void)
+{
+	return !ebpfmon_is_self() && ebpfmon_pid_uid_match();
 }
 
 static __always_inline u32 ebpfmon_current_ppid(void)

@@ -57,26 +57,7 @@ BPF_PERF_OUTPUT(interrupt_events);
 /* pid, uid and comm filters on the current task, as in ebpfmon_hdr_fill(). */
 static __always_inline int interrupt_filters_pass(void)
 {
-#if EBPFMON_FILTER_PID
-	u32 tgid = bpf_get_current_pid_tgid() >> 32;
-
-	if (!ebpfmon_filter_pid.lookup(&tgid))
-		return 0;
-#endif
-#if EBPFMON_FILTER_UID
-	u32 uid = (u32)bpf_get_current_uid_gid();
-
-	if (!ebpfmon_filter_uid.lookup(&uid))
-		return 0;
-#endif
-#if EBPFMON_FILTER_COMM
-	struct ebpfmon_comm_key key = {};
-
-	bpf_get_current_comm(key.comm, sizeof(key.comm));
-	if (!ebpfmon_filter_comm.lookup(&key))
-		return 0;
-#endif
-	return 1;
+	return ebpfmon_pid_uid_match() && ebpfmon_comm_match();
 }
 
 /*
