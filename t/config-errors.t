@@ -3,17 +3,6 @@
 # the flag), and the documented exit code; never a crash, never data on stdout.
 . "$(dirname "$0")/lib.sh"
 
-# expect_error NAME WANT_RC WANT_STDERR CONFIG_TEXT [ARGS...]
-expect_config_error() {
-	local name=$1 rc_want=$2 err_want=$3 text=$4
-	shift 4
-	printf '%s' "$text" > "$T/bad.yaml"
-	"$EBPFMON" -c "$T/bad.yaml" "$@" > "$T/stdout" 2> "$T/stderr"
-	local rc=$?
-	is "$rc" "$rc_want" "$name: exit status"
-	is "$(cat "$T/stderr")" "$err_want" "$name: the error line"
-	is "$(wc -c < "$T/stdout")" 0 "$name: nothing on stdout"
-}
 
 expect_config_error "unknown key" 1 "$T/bad.yaml:3:3: output.fromat: unknown key" \
 	$'# comment\noutput:\n  fromat: json\n'

@@ -53,12 +53,8 @@ is "$(wc -l <<< "$excl")" "$(grep -cv '^vfs_\(read\|write\)' <<< "$all")" "exclu
 expect_error() {
 	local what=$1 want=$2
 	shift 2
-	printf 'monitors:\n  func:\n' > "$T/bad.yaml"
-	printf '%s\n' "$@" >> "$T/bad.yaml"
-	"$EBPFMON" -c "$T/bad.yaml" -m func,exec > "$T/stdout" 2> "$T/stderr"
-	is "$?" 1 "$what: exit status 1"
-	is "$(cat "$T/stderr")" "$T/bad.yaml:$want" "$what: the error line"
-	is "$(wc -c < "$T/stdout")" 0 "$what: nothing on stdout"
+	expect_config_error "$what" 1 "$T/bad.yaml:$want" \
+		"$(printf 'monitors:\n  func:\n'; printf '%s\n' "$@")"$'\n' -m func,exec
 }
 expect_error "a pattern matching nothing" \
 	"3:26: monitors.func.patterns[1]: pattern 'no_such_fn_*' matches no traceable kernel function" \

@@ -215,14 +215,7 @@ is "$(jq -s -c --argjson p $m2 'map(select(.pid == $p)) | [(map(.errors) | add),
 	'[1,true]' "summary: a failed read counts as an error"
 
 # Bad options: one line naming the place and the key, exit 1, nothing on stdout.
-expect_error() {
-	local name=$1 want=$2 text=$3
-	printf '%s' "$text" > "$T/bad.yaml"
-	"$EBPFMON" -c "$T/bad.yaml" > "$T/stdout" 2> "$T/stderr"
-	is "$?" 1 "$name: exit status 1"
-	is "$(cat "$T/stderr")" "$want" "$name: the error line"
-	is "$(wc -c < "$T/stdout")" 0 "$name: nothing on stdout"
-}
+expect_error() { expect_config_error "$1" 1 "$2" "$3"; }
 expect_error "negative slow_threshold_us" \
 	"$T/bad.yaml:3:24: monitors.io.slow_threshold_us: expected an integer from 0 to 3600000000, got \"-1\"" \
 	$'monitors:\n  io:\n    slow_threshold_us: -1\n'

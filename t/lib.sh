@@ -136,3 +136,16 @@ all_lines_json() {
 	# Line by line: a line holding half an object, or two, fails.
 	jq -R -s -e 'split("\n") | .[:-1] | all(fromjson | type == "object")' "$file" > /dev/null
 }
+
+# expect_config_error NAME WANT_RC WANT_LINE CONFIG_TEXT [ARGS...]: ebpfmon-bcc
+# with CONFIG_TEXT as its config exits WANT_RC, prints exactly WANT_LINE on
+# stderr and nothing on stdout.
+expect_config_error() {
+	local name=$1 rc_want=$2 err_want=$3 text=$4
+	shift 4
+	printf '%s' "$text" > "$T/bad.yaml"
+	"$EBPFMON" -c "$T/bad.yaml" "$@" > "$T/stdout" 2> "$T/stderr"
+	is "$?" "$rc_want" "$name: exit status $rc_want"
+	is "$(cat "$T/stderr")" "$err_want" "$name: the error line"
+	is "$(wc -c < "$T/stdout")" 0 "$name: nothing on stdout"
+}

@@ -140,12 +140,8 @@ is "$(jq -s -c --argjson p "$HPID" 'map(select(.pid == $p) | [.name, .count, .er
 expect_error() {
 	local what=$1 want=$2
 	shift 2
-	printf 'monitors:\n  syscall:\n' > "$T/bad.yaml"
-	printf '%s\n' "$@" >> "$T/bad.yaml"
-	"$EBPFMON" -c "$T/bad.yaml" > "$T/stdout" 2> "$T/stderr"
-	is "$?" 1 "$what: exit status 1"
-	is "$(cat "$T/stderr")" "$T/bad.yaml:$want" "$what: the error line"
-	is "$(wc -c < "$T/stdout")" 0 "$what: nothing on stdout"
+	expect_config_error "$what" 1 "$T/bad.yaml:$want" \
+		"$(printf 'monitors:\n  syscall:\n'; printf '%s\n' "$@")"$'\n'
 }
 expect_error "wrong type" \
 	'3:22: monitors.syscall.min_duration_us: expected an integer from 0 to 3600000000, got "abc"' \
