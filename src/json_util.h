@@ -14,6 +14,9 @@
  */
 json_t *json_string_lossy(const char *s, size_t maxlen);
 
+/* Length of the valid UTF-8 sequence at s (1..4), or 0 when invalid. */
+size_t utf8_seq_len(const unsigned char *s, size_t avail);
+
 /* "2026-11-22T05:51:11.123456789Z"; buf of at least 32 bytes. */
 void format_rfc3339_ns(uint64_t realtime_ns, char *buf, size_t len);
 

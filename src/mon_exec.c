@@ -109,7 +109,7 @@ static json_t *exec_argv(const struct exec_opts *o, const char *args, size_t len
 }
 
 static int exec_on_event(struct monitor_inst *inst, const void *data, size_t size,
-			 json_t *rec)
+			 struct record *rec)
 {
 	const struct exec_opts *o = inst->priv;
 	const struct exec_event *e = data;
@@ -118,14 +118,14 @@ static int exec_on_event(struct monitor_inst *inst, const void *data, size_t siz
 	if (size < sizeof(*e) || sizeof(*e) + e->args_len > size)
 		return -EINVAL;
 	truncated = e->flags & EXEC_F_ARGS_TRUNCATED;
-	json_set(rec, "filename", json_string_lossy(e->filename, sizeof(e->filename)));
-	json_set(rec, "argv", e->flags & EXEC_F_ARGS_UNAVAILABLE && !e->args_len ?
-		 json_null() : exec_argv(o, e->args, e->args_len,
-					 e->flags & EXEC_F_ARGS_SLOTS, &truncated));
-	json_set(rec, "argv_truncated", json_boolean(truncated));
-	json_set(rec, "ret", json_integer(e->ret));
-	json_set(rec, "error", e->ret < 0 && errno_name(-e->ret) ?
-		 json_string(errno_name(-e->ret)) : json_null());
+	record__strn(rec, "filename", e->filename, sizeof(e->filename));
+	/* A jansson array: exec events are rare enough, and argv needs per-item cuts. */
+	record__json(rec, "argv", e->flags & EXEC_F_ARGS_UNAVAILABLE && !e->args_len ?
+		     NULL : exec_argv(o, e->args, e->args_len,
+				      e->flags & EXEC_F_ARGS_SLOTS, &truncated));
+	record__bool(rec, "argv_truncated", truncated);
+	record__int(rec, "ret", e->ret);
+	record__errno(rec, "error", e->ret);
 	return 0;
 }
 

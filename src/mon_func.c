@@ -414,17 +414,18 @@ static int func_attach(struct monitor_inst *inst, struct probe_set *ps)
 }
 
 static int func_on_event(struct monitor_inst *inst, const void *data, size_t size,
-			 json_t *rec)
+			 struct record *rec)
 {
 	const struct func_opts *o = inst->priv;
 	const struct func_event *e = data;
 
 	if (size < sizeof(*e) || e->index >= o->n)
 		return -EINVAL;
-	json_set(rec, "function", json_string(o->names[e->index]));
-	if (o->latency)
-		json_set(rec, "duration_ns", e->flags & FUNC_F_DURATION ?
-			 json_integer(e->duration_ns) : json_null());
+	record__str(rec, "function", o->names[e->index]);
+	if (o->latency && e->flags & FUNC_F_DURATION)
+		record__uint(rec, "duration_ns", e->duration_ns);
+	else if (o->latency)
+		record__null(rec, "duration_ns");
 	return 0;
 }
 
@@ -475,28 +476,23 @@ static int func_collect(struct monitor_inst *inst, struct probe_set *ps)
 	for (size_t i = 0; i < o->n && !err; i++) {
 		const struct func_stats *s = &rows.st[i];
 		uint64_t slots[EBPFMON_HIST_SLOTS];
-		json_t *rec;
+		struct record *rec;
 
 		if (!s->count)
 			continue;
 		rec = monitor_inst__record(inst, "summary");
-		if (!rec) {
-			err = -ENOMEM;
-			break;
-		}
-		json_set(rec, "function", json_string(o->names[i]));
-		json_set(rec, "count", json_integer(s->count));
+		record__str(rec, "function", o->names[i]);
+		record__int(rec, "count", s->count);
 		if (o->latency) {
-			json_set(rec, "total_ns", json_integer(s->total_ns));
-			json_set(rec, "avg_ns", json_integer(s->total_ns / s->count));
+			record__int(rec, "total_ns", s->total_ns);
+			record__int(rec, "avg_ns", s->total_ns / s->count);
 			for (int k = 0; k < EBPFMON_HIST_SLOTS; k++)
 				slots[k] = s->hist[k];
-			json_set(rec, "latency_hist_ns", log2_hist_json(slots, EBPFMON_HIST_SLOTS));
+			record__json(rec, "latency_hist_ns",
+				     log2_hist_json(slots, EBPFMON_HIST_SLOTS));
 		}
-		json_set(rec, "interval_s",
-			 json_real((double)(long long)(interval * 1e6 + 0.5) / 1e6));
+		record__real(rec, "interval_s", (double)(long long)(interval * 1e6 + 0.5) / 1e6);
 		err = monitor_inst__emit(inst, rec);
-		json_decref(rec);
 	}
 	free(rows.st);
 	return err;

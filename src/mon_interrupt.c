@@ -52,11 +52,11 @@ static const char *const interrupt_kind_names[] = {
 	[INTERRUPT_KIND_MIGRATION] = "migration",
 };
 
-static json_t *interrupt_vec_name(__s32 vec)
+static const char *interrupt_vec_name(__s32 vec)
 {
 	if (vec < 0 || vec >= (int)(sizeof(interrupt_vec_names) / sizeof(interrupt_vec_names[0])))
-		return json_null();
-	return json_string(interrupt_vec_names[vec]);
+		return NULL;
+	return interrupt_vec_names[vec];
 }
 
 static double interrupt_now(void)
@@ -160,32 +160,32 @@ static int interrupt_attach(struct monitor_inst *inst, struct probe_set *ps)
 }
 
 static int interrupt_on_event(struct monitor_inst *inst, const void *data, size_t size,
-			      json_t *rec)
+			      struct record *rec)
 {
 	const struct interrupt_event *e = data;
 
 	(void)inst;
 	if (size < sizeof(*e) || e->kind > INTERRUPT_KIND_MIGRATION)
 		return -EINVAL;
-	json_set(rec, "kind", json_string(interrupt_kind_names[e->kind]));
+	record__str(rec, "kind", interrupt_kind_names[e->kind]);
 	switch (e->kind) {
 	case INTERRUPT_KIND_HARDIRQ:
-		json_set(rec, "irq", json_integer(e->num));
-		json_set(rec, "name", json_string_lossy(e->name, sizeof(e->name)));
-		json_set(rec, "handled", json_boolean(e->ret != 0));
-		json_set(rec, "duration_ns", json_integer(e->duration_ns));
+		record__int(rec, "irq", e->num);
+		record__strn(rec, "name", e->name, sizeof(e->name));
+		record__bool(rec, "handled", e->ret != 0);
+		record__int(rec, "duration_ns", e->duration_ns);
 		break;
 	case INTERRUPT_KIND_SOFTIRQ:
-		json_set(rec, "vec", json_integer(e->num));
-		json_set(rec, "name", interrupt_vec_name(e->num));
-		json_set(rec, "duration_ns", json_integer(e->duration_ns));
+		record__int(rec, "vec", e->num);
+		record__str(rec, "name", interrupt_vec_name(e->num));
+		record__int(rec, "duration_ns", e->duration_ns);
 		break;
 	case INTERRUPT_KIND_MIGRATION:
 		/* The moved task: its parent and user are not in the tracepoint. */
-		json_set(rec, "uid", json_null());
-		json_set(rec, "user", json_null());
-		json_set(rec, "orig_cpu", json_integer(e->orig_cpu));
-		json_set(rec, "dest_cpu", json_integer(e->dest_cpu));
+		record__nullify(rec, "uid");
+		record__nullify(rec, "user");
+		record__int(rec, "orig_cpu", e->orig_cpu);
+		record__int(rec, "dest_cpu", e->dest_cpu);
 		break;
 	}
 	return 0;
@@ -270,38 +270,36 @@ static int interrupt_row_cmp(const void *a, const void *b)
 	return x->cpu < y->cpu ? -1 : x->cpu > y->cpu;
 }
 
-static json_t *interrupt_row_json(struct monitor_inst *inst, const struct interrupt_row *row,
-				  double interval)
+static struct record *interrupt_row_record(struct monitor_inst *inst,
+					    const struct interrupt_row *row, double interval)
 {
 	const struct interrupt_sum *s = &row->sum;
-	json_t *rec = monitor_inst__record(inst, "summary");
+	struct record *rec = monitor_inst__record(inst, "summary");
 	uint64_t slots[EBPFMON_HIST_SLOTS];
 
-	if (!rec)
-		return NULL;
-	json_set(rec, "kind", json_string(interrupt_kind_names[row->kind]));
+	record__str(rec, "kind", interrupt_kind_names[row->kind]);
 	if (row->kind == INTERRUPT_KIND_MIGRATION) {
-		json_set(rec, "orig_cpu", json_integer(row->num));
-		json_set(rec, "dest_cpu", json_integer(row->cpu));
-		json_set(rec, "count", json_integer(s->count));
+		record__int(rec, "orig_cpu", row->num);
+		record__int(rec, "dest_cpu", row->cpu);
+		record__int(rec, "count", s->count);
 	} else {
-		json_set(rec, "cpu", json_integer(row->cpu));
+		record__int(rec, "cpu", row->cpu);
 		if (row->kind == INTERRUPT_KIND_HARDIRQ) {
-			json_set(rec, "irq", json_integer(row->num));
-			json_set(rec, "name", json_string_lossy(s->name, sizeof(s->name)));
+			record__int(rec, "irq", row->num);
+			record__strn(rec, "name", s->name, sizeof(s->name));
 		} else {
-			json_set(rec, "vec", json_integer(row->num));
-			json_set(rec, "name", interrupt_vec_name(row->num));
+			record__int(rec, "vec", row->num);
+			record__str(rec, "name", interrupt_vec_name(row->num));
 		}
-		json_set(rec, "count", json_integer(s->count));
-		json_set(rec, "total_ns", json_integer(s->total_ns));
-		json_set(rec, "max_ns", json_integer(s->max_ns));
+		record__int(rec, "count", s->count);
+		record__int(rec, "total_ns", s->total_ns);
+		record__int(rec, "max_ns", s->max_ns);
 		for (int k = 0; k < EBPFMON_HIST_SLOTS; k++)
 			slots[k] = s->slots[k];
-		json_set(rec, "latency_hist_ns", log2_hist_json(slots, EBPFMON_HIST_SLOTS));
+		record__json(rec, "latency_hist_ns", log2_hist_json(slots, EBPFMON_HIST_SLOTS));
 	}
 	/* Microseconds are plenty, and spare readers 1.0000171350002347. */
-	json_set(rec, "interval_s", json_real((double)(long long)(interval * 1e6 + 0.5) / 1e6));
+	record__real(rec, "interval_s", (double)(long long)(interval * 1e6 + 0.5) / 1e6);
 	return rec;
 }
 
@@ -333,14 +331,7 @@ static int interrupt_collect(struct monitor_inst *inst, struct probe_set *ps)
 	if (err >= 0 && rows.n)
 		qsort(rows.v, rows.n, sizeof(*rows.v), interrupt_row_cmp);
 	for (size_t i = 0; err >= 0 && i < rows.n; i++) {
-		json_t *rec = interrupt_row_json(inst, &rows.v[i], interval);
-
-		if (!rec) {
-			err = -ENOMEM;
-			break;
-		}
-		monitor_inst__emit(inst, rec);
-		json_decref(rec);
+		monitor_inst__emit(inst, interrupt_row_record(inst, &rows.v[i], interval));
 	}
 	free(rows.v);
 	return err < 0 ? err : 0;

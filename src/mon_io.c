@@ -217,7 +217,8 @@ static int io_attach(struct monitor_inst *inst, struct probe_set *ps)
  * both generations are still the event's after the readlink: then no close,
  * dup2, dup3, close_range or exec came between, and the fd is the same file.
  */
-static json_t *io_path(struct io_priv *o, const struct io_call_event *e)
+static void io_path_field(struct record *rec, struct io_priv *o,
+			  const struct io_call_event *e)
 {
 	unsigned slot = (e->hdr.pid * 2654435761u ^ (unsigned)e->fd) % IO_PATH_CACHE;
 	struct io_path_entry *c = &o->cache[slot];
@@ -228,29 +229,34 @@ static json_t *io_path(struct io_priv *o, const struct io_call_event *e)
 	char *copy;
 
 	if (!o->paths || !e->proc_gen || !e->fd_gen || e->fd < 0)
-		return json_null();
+		goto none;
 	if (c->path && c->pid == pid && c->fd == e->fd && c->proc_gen == e->proc_gen &&
-	    c->fd_gen == e->fd_gen)
-		return json_string_lossy(c->path, PATH_MAX);
+	    c->fd_gen == e->fd_gen) {
+		record__str(rec, "path", c->path);	/* the cache outlives the record */
+		return;
+	}
 	snprintf(link, sizeof(link), "/proc/%u/fd/%d", pid, e->fd);
 	n = readlink(link, buf, sizeof(buf) - 1);
 	if (n < 0)
-		return json_null();
+		goto none;
 	buf[n] = 0;
 	if (bpf_map_lookup_elem(o->proc_gen_fd, &pid, &proc_gen) ||
 	    bpf_map_lookup_elem(o->fd_gen_fd, &key, &fd_gen) ||
 	    proc_gen != e->proc_gen || fd_gen != e->fd_gen)
-		return json_null();
+		goto none;
 	copy = strdup(buf);
 	if (copy) {
 		free(c->path);
 		*c = (struct io_path_entry){ .pid = pid, .fd = e->fd, .proc_gen = proc_gen,
 					     .fd_gen = fd_gen, .path = copy };
 	}
-	return json_string_lossy(buf, n);
+	record__strcpy(rec, "path", buf, n);
+	return;
+none:
+	record__null(rec, "path");
 }
 
-static int io_on_event(struct monitor_inst *inst, const void *data, size_t size, json_t *rec)
+static int io_on_event(struct monitor_inst *inst, const void *data, size_t size, struct record *rec)
 {
 	struct io_priv *o = inst->priv;
 	const struct io_call_event *e = data;
@@ -259,21 +265,27 @@ static int io_on_event(struct monitor_inst *inst, const void *data, size_t size,
 	if (size < sizeof(*e) || e->op >= IO_OP_COUNT)
 		return -EINVAL;
 	ok = e->ret >= 0;
-	json_set(rec, "op", json_string(io_op_names[e->op]));
-	json_set(rec, "fd", json_integer(e->fd));
-	json_set(rec, "path", io_path(o, e));
-	/* read(fd, buf, SIZE_MAX) is legal: past INT64_MAX, a JSON real. */
-	json_set(rec, "requested", e->requested > INT64_MAX ? json_real((double)e->requested) :
-		 json_integer((json_int_t)e->requested));
-	json_set(rec, "iovcnt", IO_OP_IS_VEC(e->op) ? json_integer(e->iovcnt) : json_null());
-	json_set(rec, "bytes", ok ? json_integer(e->ret) : json_null());
-	json_set(rec, "ret", json_integer(e->ret));
-	json_set(rec, "error", !ok && errno_name(-e->ret) ?
-		 json_string(errno_name(-e->ret)) : json_null());
-	json_set(rec, "duration_ns", json_integer((json_int_t)e->duration_ns));
-	json_set(rec, "throughput_bps", ok && e->duration_ns ?
-		 json_integer((json_int_t)((double)e->ret * 1e9 / e->duration_ns + 0.5)) :
-		 json_null());
+	record__str(rec, "op", io_op_names[e->op]);
+	record__int(rec, "fd", e->fd);
+	io_path_field(rec, o, e);
+	/* read(fd, buf, SIZE_MAX) is legal: an unsigned 64-bit count. */
+	record__uint(rec, "requested", e->requested);
+	if (IO_OP_IS_VEC(e->op))
+		record__int(rec, "iovcnt", e->iovcnt);
+	else
+		record__null(rec, "iovcnt");
+	if (ok)
+		record__int(rec, "bytes", e->ret);
+	else
+		record__null(rec, "bytes");
+	record__int(rec, "ret", e->ret);
+	record__errno(rec, "error", e->ret);
+	record__uint(rec, "duration_ns", e->duration_ns);
+	if (ok && e->duration_ns)
+		record__uint(rec, "throughput_bps",
+			     (uint64_t)((double)e->ret * 1e9 / e->duration_ns + 0.5));
+	else
+		record__null(rec, "throughput_bps");
 	return 0;
 }
 
@@ -322,24 +334,21 @@ static int io_row_cmp(const void *a, const void *b)
 static int io_row_emit(struct monitor_inst *inst, const struct io_row *r, double interval)
 {
 	const struct io_stats *s = &r->s;
-	json_t *rec = monitor_inst__record(inst, "summary");
+	struct record *rec = monitor_inst__record(inst, "summary");
 
-	if (!rec)
-		return -ENOMEM;
-	json_set(rec, "pid", json_integer(r->pid));
-	json_set(rec, "comm", json_string_lossy(s->comm, sizeof(s->comm)));
-	json_set(rec, "reads", json_integer((json_int_t)s->reads));
-	json_set(rec, "writes", json_integer((json_int_t)s->writes));
-	json_set(rec, "read_bytes", json_integer((json_int_t)s->read_bytes));
-	json_set(rec, "write_bytes", json_integer((json_int_t)s->write_bytes));
-	json_set(rec, "errors", json_integer((json_int_t)s->errors));
-	json_set(rec, "total_latency_ns", json_integer((json_int_t)s->total_ns));
-	json_set(rec, "max_latency_ns", json_integer((json_int_t)s->max_ns));
-	json_set(rec, "latency_hist_ns", log2_hist_json((const uint64_t *)s->hist,
-							 EBPFMON_HIST_SLOTS));
-	json_set(rec, "interval_s", json_real(interval));
+	record__int(rec, "pid", r->pid);
+	record__strn(rec, "comm", s->comm, sizeof(s->comm));
+	record__uint(rec, "reads", s->reads);
+	record__uint(rec, "writes", s->writes);
+	record__uint(rec, "read_bytes", s->read_bytes);
+	record__uint(rec, "write_bytes", s->write_bytes);
+	record__uint(rec, "errors", s->errors);
+	record__uint(rec, "total_latency_ns", s->total_ns);
+	record__uint(rec, "max_latency_ns", s->max_ns);
+	record__json(rec, "latency_hist_ns", log2_hist_json((const uint64_t *)s->hist,
+							     EBPFMON_HIST_SLOTS));
+	record__real(rec, "interval_s", interval);
 	monitor_inst__emit(inst, rec);
-	json_decref(rec);
 	return 0;
 }
 

@@ -203,58 +203,64 @@ static int open_attach(struct monitor_inst *inst, struct probe_set *ps)
 	return monitor_attach_tracepoints(inst, ps);
 }
 
-static json_t *open_flags_names(unsigned long long flags)
+#define OPEN_NAMES_MAX (sizeof(open_flag_names) / sizeof(open_flag_names[0]) + 2)
+
+/*
+ * Names for the set bits, and the unknown rest in hex. The hex lives in a
+ * static buffer per field: a record is written before the next event.
+ */
+static void open_flags_field(struct record *rec, unsigned long long flags)
 {
 	static const char *const acc[] = { "O_RDONLY", "O_WRONLY", "O_RDWR" };
+	static char hex[32];
 	unsigned long long rest = flags & ~(unsigned long long)O_ACCMODE;
-	json_t *names = json_array();
-	char hex[32];
+	const char *names[OPEN_NAMES_MAX];
+	size_t n = 0;
 
 	if ((flags & O_ACCMODE) < 3)
-		json_array_append_new(names, json_string(acc[flags & O_ACCMODE]));
+		names[n++] = acc[flags & O_ACCMODE];
 	else
 		rest |= O_ACCMODE;	/* no name: shown with the unknown bits */
 	for (size_t i = 0; i < sizeof(open_flag_names) / sizeof(open_flag_names[0]); i++) {
 		if ((flags & open_flag_names[i].mask) != open_flag_names[i].mask ||
 		    (flags & open_flag_names[i].unless))
 			continue;
-		json_array_append_new(names, json_string(open_flag_names[i].name));
+		names[n++] = open_flag_names[i].name;
 		rest &= ~open_flag_names[i].mask;
 	}
 	if (rest) {
 		snprintf(hex, sizeof(hex), "0x%llx", rest);
-		json_array_append_new(names, json_string(hex));
+		names[n++] = hex;
 	}
-	return names;
+	record__strv(rec, "flags_names", names, n);
 }
 
-static json_t *open_resolve_json(unsigned long long resolve)
+static void open_resolve_field(struct record *rec, unsigned long long resolve)
 {
-	json_t *names = json_array();
-	char hex[32];
+	static char hex[32];
+	const char *names[sizeof(open_resolve_names) / sizeof(open_resolve_names[0]) + 1];
+	size_t n = 0;
 
 	for (size_t i = 0; i < sizeof(open_resolve_names) / sizeof(open_resolve_names[0]); i++) {
 		if (!(resolve & open_resolve_names[i].mask))
 			continue;
-		json_array_append_new(names, json_string(open_resolve_names[i].name));
+		names[n++] = open_resolve_names[i].name;
 		resolve &= ~open_resolve_names[i].mask;
 	}
 	if (resolve) {
 		snprintf(hex, sizeof(hex), "0x%llx", resolve);
-		json_array_append_new(names, json_string(hex));
+		names[n++] = hex;
 	}
-	return names;
+	record__strv(rec, "resolve_names", names, n);
 }
 
 static int open_on_event(struct monitor_inst *inst, const void *data, size_t size,
-			 json_t *rec)
+			 struct record *rec)
 {
 	const struct open_opts *o = inst->priv;
 	const struct open_event *e = data;
 	bool how = false, path_ok;
-	const char *err;
 	size_t len;
-	char mode[32];
 
 	if (size < sizeof(*e) || e->path_len > size - sizeof(*e) || e->op > OPEN_OP_OPENAT2)
 		return -EINVAL;
@@ -262,33 +268,37 @@ static int open_on_event(struct monitor_inst *inst, const void *data, size_t siz
 	len = strnlen(e->path, e->path_len);
 	if (e->op == OPEN_OP_OPENAT2)
 		how = !(e->info & OPEN_I_HOW_UNAVAILABLE);
-	json_set(rec, "op", json_string(open_op_names[e->op]));
-	json_set(rec, "dirfd", e->op == OPEN_OP_OPEN ? json_null() : json_integer(e->dirfd));
-	json_set(rec, "path", path_ok ? json_string_lossy(e->path, len < (size_t)o->max_path ?
-							  len : (size_t)o->max_path) :
-		 json_null());
-	json_set(rec, "path_truncated", json_boolean(path_ok && len > (size_t)o->max_path));
+	record__str(rec, "op", open_op_names[e->op]);
+	if (e->op == OPEN_OP_OPEN)
+		record__null(rec, "dirfd");
+	else
+		record__int(rec, "dirfd", e->dirfd);
+	record__strn(rec, "path", path_ok ? e->path : NULL,
+		     len < (size_t)o->max_path ? len : (size_t)o->max_path);
+	record__bool(rec, "path_truncated", path_ok && len > (size_t)o->max_path);
 	if (e->op == OPEN_OP_OPENAT2 && !how) {
-		json_set(rec, "flags", json_null());
-		json_set(rec, "flags_names", json_null());
-		json_set(rec, "mode", json_null());
+		record__null(rec, "flags");
+		record__null(rec, "flags_names");
+		record__null(rec, "mode");
 	} else {
-		json_set(rec, "flags", json_integer((json_int_t)e->flags));
-		json_set(rec, "flags_names", open_flags_names(e->flags));
+		record__uint(rec, "flags", e->flags);
+		open_flags_field(rec, e->flags);
 		/* The mode means something only to O_CREAT and O_TMPFILE. */
-		if (e->flags & (O_CREAT | __O_TMPFILE)) {
-			snprintf(mode, sizeof(mode), "%04llo", (unsigned long long)e->mode);
-			json_set(rec, "mode", json_string(mode));
-		} else {
-			json_set(rec, "mode", json_null());
-		}
+		if (e->flags & (O_CREAT | __O_TMPFILE))
+			record__strf(rec, "mode", "%04llo", (unsigned long long)e->mode);
+		else
+			record__null(rec, "mode");
 	}
-	json_set(rec, "resolve", how ? json_integer((json_int_t)e->resolve) : json_null());
-	json_set(rec, "resolve_names", how ? open_resolve_json(e->resolve) : json_null());
+	if (how) {
+		record__uint(rec, "resolve", e->resolve);
+		open_resolve_field(rec, e->resolve);
+	} else {
+		record__null(rec, "resolve");
+		record__null(rec, "resolve_names");
+	}
+	record__int(rec, "ret", e->ret);
 	/* Syscalls return -4095..-1 for errors (MAX_ERRNO); anything else is no errno. */
-	err = e->ret < 0 && e->ret >= -4095 ? errno_name((int)-e->ret) : NULL;
-	json_set(rec, "ret", json_integer(e->ret));
-	json_set(rec, "error", err ? json_string(err) : json_null());
+	record__errno(rec, "error", e->ret);
 	return 0;
 }
 

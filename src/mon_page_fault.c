@@ -112,14 +112,6 @@ static int page_fault_attach(struct monitor_inst *inst, struct probe_set *ps)
 	return monitor_attach_tracepoints(inst, ps);
 }
 
-static json_t *page_fault_hex(uint64_t v)
-{
-	char buf[24];
-
-	snprintf(buf, sizeof(buf), "0x%llx", (unsigned long long)v);
-	return json_string(buf);
-}
-
 static const char *page_fault_access(uint64_t error_code)
 {
 	if (error_code & PAGE_FAULT_EC_INSTR)
@@ -128,7 +120,7 @@ static const char *page_fault_access(uint64_t error_code)
 }
 
 static int page_fault_on_event(struct monitor_inst *inst, const void *data, size_t size,
-			       json_t *rec)
+			       struct record *rec)
 {
 	const struct page_fault_event *e = data;
 	bool accounted;
@@ -137,15 +129,19 @@ static int page_fault_on_event(struct monitor_inst *inst, const void *data, size
 	if (size < sizeof(*e))
 		return -EINVAL;
 	accounted = e->flags & PAGE_FAULT_F_ACCOUNTED;
-	json_set(rec, "space", json_string(e->flags & PAGE_FAULT_F_KERNEL ? "kernel" : "user"));
-	json_set(rec, "address", page_fault_hex(e->address));
-	json_set(rec, "ip", page_fault_hex(e->ip));
-	json_set(rec, "error_code", json_integer(e->error_code));
-	json_set(rec, "access", json_string(page_fault_access(e->error_code)));
-	json_set(rec, "present", json_boolean(e->error_code & PAGE_FAULT_EC_PRESENT));
-	json_set(rec, "major", accounted ? json_boolean(e->flags & PAGE_FAULT_F_MAJOR) :
-		 json_null());
-	json_set(rec, "duration_ns", accounted ? json_integer(e->duration_ns) : json_null());
+	record__str(rec, "space", e->flags & PAGE_FAULT_F_KERNEL ? "kernel" : "user");
+	record__strf(rec, "address", "0x%llx", (unsigned long long)e->address);
+	record__strf(rec, "ip", "0x%llx", (unsigned long long)e->ip);
+	record__int(rec, "error_code", e->error_code);
+	record__str(rec, "access", page_fault_access(e->error_code));
+	record__bool(rec, "present", e->error_code & PAGE_FAULT_EC_PRESENT);
+	if (accounted) {
+		record__bool(rec, "major", e->flags & PAGE_FAULT_F_MAJOR);
+		record__uint(rec, "duration_ns", e->duration_ns);
+	} else {
+		record__null(rec, "major");
+		record__null(rec, "duration_ns");
+	}
 	return 0;
 }
 
@@ -235,19 +231,16 @@ static int page_fault_collect(struct monitor_inst *inst, struct probe_set *ps)
 	qsort(rows.v, rows.n, sizeof(*rows.v), page_fault_row_cmp);
 	for (size_t i = 0; i < rows.n; i++) {
 		const struct page_fault_row *r = &rows.v[i];
-		json_t *rec = monitor_inst__record(inst, "summary");
+		struct record *rec = monitor_inst__record(inst, "summary");
 
-		if (!rec)
-			break;
-		json_set(rec, "pid", json_integer(r->k.pid));
-		json_set(rec, "comm", json_string_lossy(r->k.comm, sizeof(r->k.comm)));
-		json_set(rec, "minor", json_integer(r->c.minor));
-		json_set(rec, "major", json_integer(r->c.major));
-		json_set(rec, "user", json_integer(r->c.user));
-		json_set(rec, "kernel", json_integer(r->c.kernel));
-		json_set(rec, "interval_s", json_real(interval));
+		record__int(rec, "pid", r->k.pid);
+		record__strn(rec, "comm", r->k.comm, sizeof(r->k.comm));
+		record__int(rec, "minor", r->c.minor);
+		record__int(rec, "major", r->c.major);
+		record__int(rec, "user", r->c.user);
+		record__int(rec, "kernel", r->c.kernel);
+		record__real(rec, "interval_s", interval);
 		monitor_inst__emit(inst, rec);
-		json_decref(rec);
 	}
 	free(rows.v);
 	return 0;

@@ -301,15 +301,18 @@ static int syscall_attach(struct monitor_inst *inst, struct probe_set *ps)
 	return monitor_attach_tracepoints(inst, ps);
 }
 
-static json_t *syscall_error(long long ret)
+/* A name from syscall_lookup: borrowed from the table, or copied when it is not kept. */
+static void syscall_name_field(struct record *rec, const char *name, char *tofree)
 {
-	const char *e = ret < 0 && ret >= -4095 ? errno_name((int)-ret) : NULL;
-
-	return e ? json_string(e) : json_null();
+	if (tofree)
+		record__strcpy(rec, "name", name, strlen(name));
+	else
+		record__str(rec, "name", name);
+	free(tofree);
 }
 
 static int syscall_on_event(struct monitor_inst *inst, const void *data, size_t size,
-			    json_t *rec)
+			    struct record *rec)
 {
 	const struct syscall_event *e = data;
 	const char *name, *category;
@@ -318,13 +321,12 @@ static int syscall_on_event(struct monitor_inst *inst, const void *data, size_t 
 	if (size < sizeof(*e))
 		return -EINVAL;
 	syscall_lookup(inst->priv, e->nr, &name, &category, &tofree);
-	json_set(rec, "nr", json_integer(e->nr));
-	json_set(rec, "name", name ? json_string(name) : json_null());
-	json_set(rec, "category", json_string(category));
-	json_set(rec, "duration_ns", json_integer(e->duration_ns));
-	json_set(rec, "ret", json_integer(e->ret));
-	json_set(rec, "error", syscall_error(e->ret));
-	free(tofree);
+	record__int(rec, "nr", e->nr);
+	syscall_name_field(rec, name, tofree);
+	record__str(rec, "category", category);
+	record__int(rec, "duration_ns", e->duration_ns);
+	record__int(rec, "ret", e->ret);
+	record__errno(rec, "error", e->ret);
 	return 0;
 }
 
@@ -400,35 +402,29 @@ static int syscall_collect(struct monitor_inst *inst, struct probe_set *ps)
 		qsort(rows.v, rows.n, sizeof(*rows.v), syscall_row_cmp);
 	for (size_t i = 0; i < rows.n; i++) {
 		const struct syscall_row *r = &rows.v[i];
-		json_t *rec = monitor_inst__record(inst, "summary");
+		struct record *rec = monitor_inst__record(inst, "summary");
 		const char *name, *category;
 		uint64_t hist[EBPFMON_HIST_SLOTS];
 		char *tofree;
 
-		if (!rec) {
-			err = -ENOMEM;
-			break;
-		}
 		for (int k = 0; k < EBPFMON_HIST_SLOTS; k++)
 			hist[k] = r->st.hist[k];
 		syscall_lookup(o, r->key.nr, &name, &category, &tofree);
-		json_set(rec, "pid", json_integer(r->key.pid));
-		json_set(rec, "comm", json_string_lossy(r->st.comm, sizeof(r->st.comm)));
-		json_set(rec, "nr", json_integer(r->key.nr));
-		json_set(rec, "name", name ? json_string(name) : json_null());
-		json_set(rec, "category", json_string(category));
-		json_set(rec, "count", json_integer(r->st.count));
-		json_set(rec, "errors", json_integer(r->st.errors));
-		json_set(rec, "total_ns", json_integer(r->st.total_ns));
-		json_set(rec, "min_ns", json_integer(r->st.min_ns));
-		json_set(rec, "max_ns", json_integer(r->st.max_ns));
-		json_set(rec, "avg_ns", json_integer(r->st.total_ns / r->st.count));
-		json_set(rec, "latency_hist_ns", log2_hist_json(hist, EBPFMON_HIST_SLOTS));
-		json_set(rec, "interval_s", json_real((long long)(interval * 1000 + 0.5) / 1000.0));
-		free(tofree);
+		record__int(rec, "pid", r->key.pid);
+		record__strn(rec, "comm", r->st.comm, sizeof(r->st.comm));
+		record__int(rec, "nr", r->key.nr);
+		syscall_name_field(rec, name, tofree);
+		record__str(rec, "category", category);
+		record__int(rec, "count", r->st.count);
+		record__int(rec, "errors", r->st.errors);
+		record__int(rec, "total_ns", r->st.total_ns);
+		record__int(rec, "min_ns", r->st.min_ns);
+		record__int(rec, "max_ns", r->st.max_ns);
+		record__int(rec, "avg_ns", r->st.total_ns / r->st.count);
+		record__json(rec, "latency_hist_ns", log2_hist_json(hist, EBPFMON_HIST_SLOTS));
+		record__real(rec, "interval_s", (long long)(interval * 1000 + 0.5) / 1000.0);
 		if (monitor_inst__emit(inst, rec))
 			err = -EIO;
-		json_decref(rec);
 		if (err)
 			break;
 	}

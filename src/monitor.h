@@ -8,6 +8,7 @@
 
 #include <jansson.h>
 
+#include "record.h"
 #include "render.h"
 
 struct cfg_node;
@@ -40,9 +41,12 @@ struct monitor {
 	int (*configure)(struct monitor_inst *inst, struct cfg_node *node);
 	/* Attach the compiled programs; 0 or -errno, reasons printed. */
 	int (*attach)(struct monitor_inst *inst, struct probe_set *ps);
-	/* Decode one event past the common header into rec. */
+	/*
+	 * Decode one event past the common header into rec. Strings may point
+	 * into data: the record is written before data changes.
+	 */
 	int (*on_event)(struct monitor_inst *inst, const void *data, size_t size,
-			json_t *rec);
+			struct record *rec);
 	/* Summary mode: read and clear kernel maps, emit records. */
 	int (*collect)(struct monitor_inst *inst, struct probe_set *ps);
 	void (*detach)(struct monitor_inst *inst);
@@ -79,9 +83,12 @@ struct monitor_inst {
 	bool summary;			/* mode: summary -- collect() every interval */
 	double interval;		/* seconds between collect() calls */
 	double next_collect;		/* CLOCK_MONOTONIC seconds */
-	/* Set by the core: a record with the common fields, and its output. */
-	json_t *(*record)(struct monitor_inst *inst, const char *type);
-	int (*emit)(struct monitor_inst *inst, json_t *rec);
+	/*
+	 * Set by the core: a record with the common fields, and its output. There
+	 * is one record at a time: record() starts the next one.
+	 */
+	struct record *(*record)(struct monitor_inst *inst, const char *type);
+	int (*emit)(struct monitor_inst *inst, struct record *rec);
 	void *emit_ctx;
 };
 
@@ -111,12 +118,12 @@ int monitor_parse_mode(struct monitor_inst *inst, struct cfg_node *node, bool su
 json_t *log2_hist_json(const uint64_t *slots, int n_slots);
 
 /* Emit a record of TYPE ("summary", ...) built by the monitor. */
-static inline json_t *monitor_inst__record(struct monitor_inst *inst, const char *type)
+static inline struct record *monitor_inst__record(struct monitor_inst *inst, const char *type)
 {
 	return inst->record(inst, type);
 }
 
-static inline int monitor_inst__emit(struct monitor_inst *inst, json_t *rec)
+static inline int monitor_inst__emit(struct monitor_inst *inst, struct record *rec)
 {
 	return inst->emit(inst, rec);
 }

@@ -333,23 +333,20 @@ void session__update_clock(struct session *s)
 			     (rt.tv_nsec - mono.tv_nsec);
 }
 
-json_t *session__record_new(struct session *s, struct monitor_inst *inst,
-			    const char *type, uint64_t ts_mono_ns)
+struct record *session__record_new(struct session *s, struct monitor_inst *inst,
+				   const char *type, uint64_t ts_mono_ns)
 {
-	json_t *rec = json_object();
-	char ts[48];
+	struct record *rec = &s->rec;
 
-	if (!rec)
-		return NULL;
-	format_rfc3339_ns(ts_mono_ns + s->mono_to_real_ns, ts, sizeof(ts));
-	json_set(rec, "type", json_string(type));
-	json_set(rec, "ts", json_string(ts));
-	json_set(rec, "ts_ns", json_integer(ts_mono_ns));
-	json_set(rec, "monitor", json_string(inst->mon->name));
+	record__reset(rec);
+	record__str(rec, "type", type);
+	record__time(rec, "ts", ts_mono_ns + s->mono_to_real_ns);
+	record__uint(rec, "ts_ns", ts_mono_ns);
+	record__str(rec, "monitor", inst->mon->name);
 	return rec;
 }
 
-int session__emit(struct session *s, json_t *rec)
+int session__emit(struct session *s, struct record *rec)
 {
 	int err = sink__write(s->sink, rec);
 
@@ -363,8 +360,7 @@ static void on_sample(void *ctx, void *data, int size)
 	struct monitor_inst *inst = ctx;
 	struct session *s = inst->emit_ctx;
 	const struct ebpfmon_hdr *h;
-	const char *user;
-	json_t *rec;
+	struct record *rec;
 
 	if (size < (int)sizeof(*h) || size > SESSION_SAMPLE_MAX) {
 		inst->malformed++;
@@ -377,23 +373,21 @@ static void on_sample(void *ctx, void *data, int size)
 	data = s->sample;
 	h = data;
 	rec = session__record_new(s, inst, "event", h->ts_ns);
-	if (!rec)
-		return;
-	json_set(rec, "pid", json_integer(h->pid));
-	json_set(rec, "tid", json_integer(h->tid));
-	json_set(rec, "ppid", h->flags & EBPFMON_HDR_PPID_VALID ?
-		 json_integer(h->ppid) : json_null());
-	json_set(rec, "uid", json_integer(h->uid));
-	user = user_name(h->uid);
-	json_set(rec, "user", user ? json_string(user) : json_null());
-	json_set(rec, "comm", json_string_lossy(h->comm, sizeof(h->comm)));
-	json_set(rec, "cpu", json_integer(h->cpu));
+	record__uint(rec, "pid", h->pid);
+	record__uint(rec, "tid", h->tid);
+	if (h->flags & EBPFMON_HDR_PPID_VALID)
+		record__uint(rec, "ppid", h->ppid);
+	else
+		record__null(rec, "ppid");
+	record__uint(rec, "uid", h->uid);
+	record__str(rec, "user", user_name(h->uid));
+	record__strn(rec, "comm", h->comm, sizeof(h->comm));
+	record__uint(rec, "cpu", h->cpu);
 	if (inst->mon->on_event(inst, data, size, rec)) {
 		inst->malformed++;
 	} else if (!session__emit(s, rec)) {
 		inst->events++;
 	}
-	json_decref(rec);
 }
 
 /* The kernel's PERF_RECORD_LOST: the same drops ebpfmon_lost counts, later. */
@@ -410,23 +404,20 @@ static void report_lost(struct session *s, struct monitor_inst *inst, uint64_t t
 {
 	uint64_t lost = total - inst->lost;
 	struct timespec now;
-	json_t *rec;
+	struct record *rec;
 
 	inst->lost = total;
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	rec = session__record_new(s, inst, "lost",
 				  (uint64_t)now.tv_sec * 1000000000ull + now.tv_nsec);
-	if (!rec)
-		return;
-	json_set(rec, "count", json_integer(lost));
-	json_set(rec, "total", json_integer(total));
+	record__uint(rec, "count", lost);
+	record__uint(rec, "total", total);
 	session__emit(s, rec);
-	json_decref(rec);
 	pr_warn("%s: lost %llu events (%llu in all): the perf buffer was full",
 		inst->mon->name, (unsigned long long)lost, (unsigned long long)total);
 }
 
-static int inst_emit(struct monitor_inst *inst, json_t *rec)
+static int inst_emit(struct monitor_inst *inst, struct record *rec)
 {
 	int err = session__emit(inst->emit_ctx, rec);
 
@@ -435,7 +426,7 @@ static int inst_emit(struct monitor_inst *inst, json_t *rec)
 	return err;
 }
 
-static json_t *inst_record(struct monitor_inst *inst, const char *type)
+static struct record *inst_record(struct monitor_inst *inst, const char *type)
 {
 	struct timespec now;
 
@@ -596,6 +587,7 @@ void session__stop(struct session *s)
 	probe_set__free(s->ps);
 	s->ps = NULL;
 	free(s->sample);
+	record__release(&s->rec);
 	s->sample = NULL;
 	sink__close(s->sink);
 	s->sink = NULL;

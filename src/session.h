@@ -11,6 +11,7 @@
 #include "config.h"
 #include "kernel.h"
 #include "monitor.h"
+#include "record.h"
 
 struct probe_set;
 struct sink;
@@ -41,6 +42,7 @@ struct session {
 	int ready_fd;			/* -1: none */
 	int write_error;		/* first sink error: stops the loop */
 	void *sample;			/* aligned copy of the sample being decoded */
+	struct record rec;		/* the one record being built */
 };
 
 /* Monitors to run: the -m list, or those enabled in the config. */
@@ -56,10 +58,10 @@ void session__stop(struct session *s);
 /* The --check report. */
 json_t *session__check_report(struct session *s);
 
-/* Records. */
-json_t *session__record_new(struct session *s, struct monitor_inst *inst,
-			    const char *type, uint64_t ts_mono_ns);
-int session__emit(struct session *s, json_t *rec);
+/* Records: the session's one record, restarted with the common fields. */
+struct record *session__record_new(struct session *s, struct monitor_inst *inst,
+				   const char *type, uint64_t ts_mono_ns);
+int session__emit(struct session *s, struct record *rec);
 void session__update_clock(struct session *s);
 /* Filtered and lost counts from the kernel; new losses are reported. */
 void session__read_counters(struct session *s);

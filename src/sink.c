@@ -49,7 +49,7 @@ fail:
 	return NULL;
 }
 
-int sink__write(struct sink *s, json_t *rec)
+int sink__write(struct sink *s, const struct record *rec)
 {
 	return s->ops->write_record(s, rec);
 }

@@ -2,16 +2,15 @@
 #ifndef EBPFMON_SINK_H
 #define EBPFMON_SINK_H
 
-#include <jansson.h>
-
 struct config;
+struct record;
 struct sink;
 
 /* One output format behind one small interface. */
 struct sink_ops {
 	const char *name;
 	int (*open)(struct sink *s);
-	int (*write_record)(struct sink *s, json_t *rec);
+	int (*write_record)(struct sink *s, const struct record *rec);
 	int (*flush)(struct sink *s);
 	int (*reopen)(struct sink *s);
 	void (*close)(struct sink *s);
@@ -27,7 +26,7 @@ struct sink {
 
 /* Open the sink the config names; NULL with errno set after an error line. */
 struct sink *sink__open(const struct config *cfg);
-int sink__write(struct sink *s, json_t *rec);
+int sink__write(struct sink *s, const struct record *rec);
 int sink__flush(struct sink *s);
 int sink__reopen(struct sink *s);
 void sink__close(struct sink *s);

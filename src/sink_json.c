@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "record.h"
 #include "sink.h"
 #include "strbuf.h"
 
@@ -47,32 +48,18 @@ static int json_flush(struct sink *s)
 	return j->failed;
 }
 
-static int json_write_record(struct sink *s, json_t *rec)
+static int json_write_record(struct sink *s, const struct record *rec)
 {
 	struct sink_json *j = s->priv;
-	size_t room, need;
 	int err;
 
 	if (j->failed)
 		return j->failed;
-	/* Encode once into the spare room; only a record larger than it encodes twice. */
-	err = strbuf_grow(&j->buf, 4096);
+	err = record__encode_json(rec, &j->buf);
+	if (!err)
+		err = strbuf_addc(&j->buf, '\n');
 	if (err)
 		return err;
-	room = j->buf.cap - j->buf.len - 2;	/* and the newline, and the NUL */
-	need = json_dumpb(rec, j->buf.buf + j->buf.len, room, JSON_COMPACT | JSON_REAL_PRECISION(15));
-	if (!need)
-		return -EINVAL;
-	if (need > room) {
-		err = strbuf_grow(&j->buf, need + 1);
-		if (err)
-			return err;
-		if (json_dumpb(rec, j->buf.buf + j->buf.len, need, JSON_COMPACT | JSON_REAL_PRECISION(15)) != need)
-			return -EINVAL;
-	}
-	j->buf.len += need;
-	j->buf.buf[j->buf.len++] = '\n';
-	j->buf.buf[j->buf.len] = 0;
 	if (++j->pending >= s->max_records)
 		return json_flush(s);
 	return 0;
