@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <errno.h>
+#include <fcntl.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,10 +25,21 @@ struct attachment {
 	char *what;
 };
 
+/* A table of the compiled probes, with our own fd: it outlives the module. */
+struct table {
+	char *name;
+	int fd;
+	size_t key_size, value_size;
+};
+
 struct probe_set {
 	const struct kernel_info *ki;
 	struct strbuf src;
-	void *mod;		/* libbcc's BPF module */
+	void *mod;		/* libbcc's BPF module; NULL once the compiler is released */
+	struct table *tables;
+	size_t n_tables;
+	char **functions;	/* every program the compile produced */
+	size_t n_functions;
 	int *prog_fds;
 	size_t n_progs;
 	struct attachment *att;
@@ -116,6 +129,14 @@ void probe_set__free(struct probe_set *ps)
 	for (size_t i = 0; i < ps->n_progs; i++)
 		close(ps->prog_fds[i]);
 	free(ps->prog_fds);
+	for (size_t i = 0; i < ps->n_tables; i++) {
+		close(ps->tables[i].fd);
+		free(ps->tables[i].name);
+	}
+	free(ps->tables);
+	for (size_t i = 0; i < ps->n_functions; i++)
+		free(ps->functions[i]);
+	free(ps->functions);
 	if (ps->mod)
 		bpf_module_destroy(ps->mod);
 	strbuf_release(&ps->src);
@@ -134,6 +155,61 @@ int probe_set__add_source(struct probe_set *ps, const char *text)
 const char *probe_set__source(const struct probe_set *ps)
 {
 	return ps->src.buf ? ps->src.buf : "";
+}
+
+/*
+ * What the rest of the run needs from the module, kept apart from it: the
+ * tables (fds duplicated) and the program names. Then the compiler can go.
+ */
+static int module_index(struct probe_set *ps)
+{
+	size_t n_tables = bpf_num_tables(ps->mod), n_fn = bpf_num_functions(ps->mod);
+
+	ps->tables = calloc(n_tables ? n_tables : 1, sizeof(*ps->tables));
+	ps->functions = calloc(n_fn ? n_fn : 1, sizeof(*ps->functions));
+	if (!ps->tables || !ps->functions)
+		return -ENOMEM;
+	for (size_t i = 0; i < n_tables; i++) {
+		struct table *t = &ps->tables[ps->n_tables];
+		int fd = bpf_table_fd_id(ps->mod, i);
+
+		if (fd < 0)
+			continue;
+		t->fd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+		if (t->fd < 0)
+			return -errno;
+		t->name = strdup(bpf_table_name(ps->mod, i));
+		t->key_size = bpf_table_key_size_id(ps->mod, i);
+		t->value_size = bpf_table_leaf_size_id(ps->mod, i);
+		ps->n_tables++;
+		if (!t->name)
+			return -ENOMEM;
+	}
+	for (size_t i = 0; i < n_fn; i++) {
+		ps->functions[i] = strdup(bpf_function_name(ps->mod, i));
+		if (!ps->functions[i])
+			return -ENOMEM;
+		ps->n_functions++;
+	}
+	return 0;
+}
+
+static const struct table *table_find(const struct probe_set *ps, const char *name)
+{
+	for (size_t i = 0; i < ps->n_tables; i++)
+		if (!strcmp(ps->tables[i].name, name))
+			return &ps->tables[i];
+	return NULL;
+}
+
+void probe_set__release_compiler(struct probe_set *ps)
+{
+	if (!ps->mod)
+		return;
+	bpf_module_destroy(ps->mod);
+	ps->mod = NULL;
+	/* Their heap is free now: hand it back to the system too. */
+	malloc_trim(0);
 }
 
 int probe_set__compile(struct probe_set *ps)
@@ -163,6 +239,8 @@ int probe_set__compile(struct probe_set *ps)
 	if (err)
 		pr_err("probe: compiling the probes failed (clang's messages above; "
 		       "--dump-probe MONITOR shows the source)");
+	else
+		err = module_index(ps);
 cleanup:
 	for (int i = 0; i < ncflags; i++)
 		free(cflags[i]);
@@ -308,7 +386,10 @@ int probe_set__attach_kfunc(struct probe_set *ps, const char *fn)
 
 bool probe_set__has_program(struct probe_set *ps, const char *fn)
 {
-	return ps->mod && bpf_function_start(ps->mod, fn);
+	for (size_t i = 0; i < ps->n_functions; i++)
+		if (!strcmp(ps->functions[i], fn))
+			return true;
+	return false;
 }
 
 int probe_set__attach_perf_event(struct probe_set *ps, const char *fn, uint32_t type,
@@ -347,15 +428,16 @@ int probe_set__attach_perf_event(struct probe_set *ps, const char *fn, uint32_t 
 int probe_set__drain(struct probe_set *ps, const char *table, bool percpu,
 		     probe_entry_fn fn, void *ctx)
 {
-	int fd = probe_set__table_fd(ps, table);
+	const struct table *t = table_find(ps, table);
 	size_t key_size, value_size, stride;
 	unsigned char *keys = NULL, *values = NULL, *grown;
-	int n_values, n = 0, cap = 0, err = 0;
+	int fd, n_values, n = 0, cap = 0, err = 0;
 
-	if (fd < 0)
-		return fd;
-	key_size = bpf_table_key_size(ps->mod, table);
-	value_size = bpf_table_leaf_size(ps->mod, table);
+	if (!t)
+		return -ENOENT;
+	fd = t->fd;
+	key_size = t->key_size;
+	value_size = t->value_size;
 	/* The kernel hands per-CPU values out 8-byte aligned, one per possible CPU. */
 	stride = percpu ? (value_size + 7) & ~(size_t)7 : value_size;
 	n_values = percpu ? ps->n_possible_cpus : 1;
@@ -396,12 +478,9 @@ cleanup:
 
 int probe_set__table_fd(struct probe_set *ps, const char *table)
 {
-	int fd;
+	const struct table *t = table_find(ps, table);
 
-	if (!ps->mod)
-		return -EINVAL;
-	fd = bpf_table_fd(ps->mod, table);
-	return fd < 0 ? -ENOENT : fd;
+	return t ? t->fd : -ENOENT;
 }
 
 int probe_set__update(struct probe_set *ps, const char *table, const void *key,

@@ -23,6 +23,12 @@ void probe_set__free(struct probe_set *ps);	/* detaches everything */
 int probe_set__add_source(struct probe_set *ps, const char *text);
 const char *probe_set__source(const struct probe_set *ps);
 int probe_set__compile(struct probe_set *ps);
+/*
+ * Free the compiler's state (clang and LLVM keep tens of MiB) once every
+ * program is loaded and attached: tables and attachments stay; no program
+ * can be loaded after this.
+ */
+void probe_set__release_compiler(struct probe_set *ps);
 
 /* TRACEPOINT_PROBE(category, event) and RAW_TRACEPOINT_PROBE(event) programs. */
 int probe_set__attach_tracepoint(struct probe_set *ps, const char *category,

@@ -553,6 +553,7 @@ int session__start(struct session *s)
 		pr_err("no monitor could be attached");
 		return -ENODEV;
 	}
+	probe_set__release_compiler(s->ps);
 	ready(s, attached);
 	return 0;
 }
