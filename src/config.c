@@ -1204,6 +1204,7 @@ static int load_output(struct config *cfg, struct cfg_node *root)
 	}
 
 	merge_err(&err, cfg_get_int(sec, "wakeup_events", 1, 10000, &cfg->wakeup_events));
+	merge_err(&err, cfg_get_double(sec, "reorder_window", 0, 10, &cfg->reorder_window));
 	merge_err(&err, cfg_node__check_unused(sec));
 	return err;
 }

@@ -102,6 +102,7 @@ struct config {
 	double flush_interval;		/* output.flush_interval, seconds, 0.01..3600, default 1 */
 	long long perf_pages;		/* output.perf_pages per CPU, power of two 1..4096, default 64 */
 	long long wakeup_events;	/* output.wakeup_events, 1..10000, default 1 */
+	double reorder_window;		/* output.reorder_window, seconds, 0..10, default 0 = off */
 	/* kernel */
 	char *headers;			/* kernel.headers: "auto" or a directory, default "auto" */
 	bool btf;			/* kernel.btf: auto (true) | off (false) */

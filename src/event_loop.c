@@ -118,6 +118,8 @@ int event_loop__run(struct session *s)
 			wake = next_collect;
 		if (cfg->duration > 0 && start + cfg->duration < wake)
 			wake = start + cfg->duration;
+		if (session__next_release(s) && session__next_release(s) < wake)
+			wake = session__next_release(s);
 		timeout_ms = (wake - now_s()) * 1000;
 		if (timeout_ms < 0)
 			timeout_ms = 0;
@@ -130,6 +132,7 @@ int event_loop__run(struct session *s)
 			break;
 		}
 		t = now_s();
+		session__release_held(s, false);
 		if (hangup) {
 			hangup = 0;
 			pr_info("signal: SIGHUP, reopening the output");
@@ -157,6 +160,7 @@ int event_loop__run(struct session *s)
 		pr_info("signal: %s, stopping", strsignal(stop_signal));
 	/* What the kernel already handed over still gets written. */
 	probe_set__consume(s->ps);
+	session__release_held(s, true);
 	collect_due(s, now_s(), true);	/* the last, partial interval */
 	session__read_counters(s);
 	if (sink__flush(s->sink) && !err)

@@ -355,23 +355,14 @@ int session__emit(struct session *s, struct record *rec)
 	return err;
 }
 
-static void on_sample(void *ctx, void *data, int size)
+/* One sample, 8-byte aligned, into a record and out. */
+static void sample_emit(void *ctx, const void *data, size_t size, void *arg)
 {
 	struct monitor_inst *inst = ctx;
-	struct session *s = inst->emit_ctx;
-	const struct ebpfmon_hdr *h;
+	struct session *s = arg;
+	const struct ebpfmon_hdr *h = data;
 	struct record *rec;
 
-	if (size < (int)sizeof(*h) || size > SESSION_SAMPLE_MAX) {
-		inst->malformed++;
-		return;
-	}
-	/* Perf puts samples 4 bytes past an 8-byte boundary; our structs want 8. */
-	if (!inst->attached)
-		return;		/* a monitor whose attach failed half-way */
-	memcpy(s->sample, data, size);
-	data = s->sample;
-	h = data;
 	rec = session__record_new(s, inst, "event", h->ts_ns);
 	record__uint(rec, "pid", h->pid);
 	record__uint(rec, "tid", h->tid);
@@ -388,6 +379,49 @@ static void on_sample(void *ctx, void *data, int size)
 	} else if (!session__emit(s, rec)) {
 		inst->events++;
 	}
+}
+
+static void on_sample(void *ctx, void *data, int size)
+{
+	struct monitor_inst *inst = ctx;
+	struct session *s = inst->emit_ctx;
+	uint64_t ts;
+
+	if (size < (int)sizeof(struct ebpfmon_hdr) || size > SESSION_SAMPLE_MAX) {
+		inst->malformed++;
+		return;
+	}
+	if (!inst->attached)
+		return;		/* a monitor whose attach failed half-way */
+	if (s->reorder.window_ns) {
+		/* The copy the window holds is aligned. */
+		memcpy(&ts, (const char *)data + offsetof(struct ebpfmon_hdr, ts_ns), sizeof(ts));
+		if (reorder__push(&s->reorder, ts, inst, data, size, sample_emit, s))
+			inst->malformed++;
+		return;
+	}
+	/* Perf puts samples 4 bytes past an 8-byte boundary; our structs want 8. */
+	memcpy(s->sample, data, size);
+	sample_emit(inst, s->sample, size, s);
+}
+
+void session__release_held(struct session *s, bool all)
+{
+	struct timespec now;
+	uint64_t mono;
+
+	if (!s->reorder.n)
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	mono = (uint64_t)now.tv_sec * 1000000000ull + now.tv_nsec;
+	reorder__release(&s->reorder, all ? UINT64_MAX : mono, sample_emit, s);
+}
+
+double session__next_release(const struct session *s)
+{
+	if (!s->reorder.n)
+		return 0;
+	return (s->reorder.heap[0]->ts + s->reorder.window_ns) / 1e9;
 }
 
 /* The kernel's PERF_RECORD_LOST: the same drops ebpfmon_lost counts, later. */
@@ -536,6 +570,8 @@ int session__start(struct session *s)
 	s->sample = malloc(SESSION_SAMPLE_MAX);
 	if (!s->sample)
 		return -ENOMEM;
+	s->reorder.window_ns = s->cfg.reorder_window * 1e9;
+	s->reorder.max_items = SESSION_REORDER_MAX;
 	err = session_compile(s);
 	if (!err)
 		err = filters_load(s);
@@ -588,6 +624,10 @@ void session__stop(struct session *s)
 	probe_set__free(s->ps);
 	s->ps = NULL;
 	free(s->sample);
+	if (s->reorder.late)
+		pr_info("reorder: %llu events arrived later than output.reorder_window and "
+			"were written out of order", (unsigned long long)s->reorder.late);
+	reorder__free(&s->reorder);
 	record__release(&s->rec);
 	s->sample = NULL;
 	sink__close(s->sink);

@@ -12,12 +12,15 @@
 #include "kernel.h"
 #include "monitor.h"
 #include "record.h"
+#include "reorder.h"
 
 struct probe_set;
 struct sink;
 
 /* A perf sample is at most 64 KiB (its size field is 16 bits). */
 #define SESSION_SAMPLE_MAX 65536
+/* Samples output.reorder_window holds at most; the oldest goes out past it. */
+#define SESSION_REORDER_MAX 262144
 
 /* Filters from the CLI or the config, resolved to what the kernel compares. */
 struct filters {
@@ -43,6 +46,7 @@ struct session {
 	int write_error;		/* first sink error: stops the loop */
 	void *sample;			/* aligned copy of the sample being decoded */
 	struct record rec;		/* the one record being built */
+	struct reorder reorder;		/* output.reorder_window's held samples */
 };
 
 /* Monitors to run: the -m list, or those enabled in the config. */
@@ -63,6 +67,10 @@ struct record *session__record_new(struct session *s, struct monitor_inst *inst,
 				   const char *type, uint64_t ts_mono_ns);
 int session__emit(struct session *s, struct record *rec);
 void session__update_clock(struct session *s);
+/* Write the held samples whose window is over (all: every one). */
+void session__release_held(struct session *s, bool all);
+/* CLOCK_MONOTONIC seconds when the oldest held sample is due; 0: none held. */
+double session__next_release(const struct session *s);
 /* Filtered and lost counts from the kernel; new losses are reported. */
 void session__read_counters(struct session *s);
 size_t session__usable(const struct session *s);
