@@ -23,6 +23,11 @@ is "$(jq -r '.kprobes.ok | type' "$T/check.json")" boolean "kprobes.ok is report
 if [ ! -e /sys/kernel/tracing/kprobe_events ]; then
 	like "$(jq -r .kprobes.why "$T/check.json")" 'CONFIG_KPROBES' "kprobes: why, where missing"
 fi
+rb=$(jq -r .ringbuf.ok "$T/check.json")
+is "$(jq -r .transport "$T/check.json")" "$([ "$rb" = true ] && echo ringbuf || echo perf)" \
+	"transport auto: the ring buffer where the kernel has one (ringbuf.ok: $rb)"
+write_config "$T/perf.yaml" "  transport: perf" "monitors:" "  exec: {}"
+is "$("$EBPFMON" -c "$T/perf.yaml" --check | jq -r .transport)" perf "transport: perf is what --check reports"
 is "$(jq -r .monitors.exec.verdict "$T/check.json")" ok "exec: verdict ok"
 is "$(jq -r '.monitors.exec.tracepoints["sched:sched_process_exec"]' "$T/check.json")" true \
 	"exec: its tracepoints are listed"
