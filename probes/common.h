@@ -40,9 +40,9 @@ BPF_HASH(ebpfmon_filter_comm, struct ebpfmon_comm_key, u8, EBPFMON_FILTER_MAX);
 /* Events dropped by the filters, per monitor. */
 BPF_PERCPU_ARRAY(ebpfmon_filtered, u64, EBPFMON_MAX_MONITORS);
 /*
- * Events the perf buffer had no room for, per monitor. Counted here because
- * the kernel's own PERF_RECORD_LOST only reaches the reader with the next
- * event that fits, which may never come.
+ * Events the perf or ring buffer had no room for, per monitor. Counted here
+ * because the kernel's own PERF_RECORD_LOST only reaches the reader with the
+ * next event that fits, which may never come, and a ring buffer has none.
  */
 BPF_PERCPU_ARRAY(ebpfmon_lost, u64, EBPFMON_MAX_MONITORS);
 

@@ -37,7 +37,7 @@ struct exec_buf {
 
 BPF_TABLE("lru_hash", u32, struct exec_start, exec_starts, @MAX_INFLIGHT@);
 BPF_PERCPU_ARRAY(exec_scratch, struct exec_buf, 1);
-BPF_PERF_OUTPUT(exec_events);
+#include "output.h"
 
 static __always_inline void exec_enter(const char *filename, const char *const *argv)
 {
@@ -58,8 +58,7 @@ static __always_inline void exec_submit(void *ctx, struct exec_buf *b, u64 len)
 	if (len > EXEC_ARGS_BUF)
 		len = EXEC_ARGS_BUF;
 	b->ev.args_len = len;
-	if (exec_events.perf_submit(ctx, b, sizeof(b->ev) + len) < 0)
-		ebpfmon_count_lost(EXEC_MON_ID);
+	exec_events_submit(ctx, b, sizeof(b->ev) + len);
 }
 
 /* A failed exec: the old image is still there, read what the caller passed. */

@@ -13,7 +13,7 @@
 #define FUNC_SUMMARY @SUMMARY@
 #define FUNC_FENTRY @FENTRY@
 
-BPF_PERF_OUTPUT(func_events);
+#include "output.h"
 #if FUNC_SUMMARY
 /* A hash, not an array, so the host can read and clear it with one drain. */
 BPF_PERCPU_HASH(func_stats, u32, struct func_stats, FUNC_N);
@@ -72,8 +72,7 @@ static __always_inline void func_record(void *ctx, u32 idx, u64 dur, u32 flags)
 	ev.index = idx;
 	ev.flags = flags;
 	ev.duration_ns = dur;
-	if (func_events.perf_submit(ctx, &ev, sizeof(ev)) < 0)
-		ebpfmon_count_lost(FUNC_MON_ID);
+	func_events_submit(ctx, &ev, sizeof(ev));
 #endif
 }
 

@@ -52,7 +52,7 @@ BPF_PERCPU_ARRAY(interrupt_overflow, u64, 1);
 BPF_HASH(interrupt_migs, struct interrupt_mig_key, u64, 4096);
 #endif
 #endif
-BPF_PERF_OUTPUT(interrupt_events);
+#include "output.h"
 
 /* pid, uid and comm filters on the current task, as in ebpfmon_hdr_fill(). */
 static __always_inline int interrupt_filters_pass(void)
@@ -106,12 +106,6 @@ static __always_inline void interrupt_account(u32 kind, s32 num, u64 delta,
 	if (slot < EBPFMON_HIST_SLOTS)
 		s->slots[slot]++;
 }
-#else
-static __always_inline void interrupt_submit(void *ctx, struct interrupt_event *ev)
-{
-	if (interrupt_events.perf_submit(ctx, ev, sizeof(*ev)) < 0)
-		ebpfmon_count_lost(INTERRUPT_MON_ID);
-}
 #endif
 
 #if INTERRUPT_HARDIRQ
@@ -159,7 +153,7 @@ TRACEPOINT_PROBE(irq, irq_handler_exit)
 		ev.ret = args->ret;
 		ev.duration_ns = delta;
 		__builtin_memcpy(ev.name, st->name, sizeof(ev.name));
-		interrupt_submit(args, &ev);
+		interrupt_events_submit(args, &ev, sizeof(ev));
 	}
 #endif
 	return 0;
@@ -205,7 +199,7 @@ TRACEPOINT_PROBE(irq, softirq_exit)
 		ev.kind = INTERRUPT_KIND_SOFTIRQ;
 		ev.num = vec;
 		ev.duration_ns = delta;
-		interrupt_submit(args, &ev);
+		interrupt_events_submit(args, &ev, sizeof(ev));
 	}
 #endif
 	return 0;
@@ -274,7 +268,7 @@ TRACEPOINT_PROBE(sched, sched_migrate_task)
 		ev.kind = INTERRUPT_KIND_MIGRATION;
 		ev.orig_cpu = args->orig_cpu;
 		ev.dest_cpu = args->dest_cpu;
-		interrupt_submit(args, &ev);
+		interrupt_events_submit(args, &ev, sizeof(ev));
 	}
 #endif
 	return 0;

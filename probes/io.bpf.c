@@ -54,7 +54,7 @@ BPF_PERCPU_ARRAY(io_stats_full, u64, 1);
 BPF_TABLE("lru_hash", u32, u64, io_proc_gen, @MAX_ENTRIES@);
 BPF_TABLE("lru_hash", u64, u64, io_fd_gen, @MAX_ENTRIES@);
 #endif
-BPF_PERF_OUTPUT(io_events);
+#include "output.h"
 
 /* Keeps clang from dropping a bound the verifier needs to see. */
 #define io_opaque(v) asm volatile("" : "+r"(v))
@@ -223,8 +223,7 @@ static __always_inline void io_send(void *ctx, struct io_start *st, s64 ret, u64
 	ev.proc_gen = io_proc_gen_get(ev.hdr.pid, now);
 	ev.fd_gen = io_fd_gen_get(ev.hdr.pid, ev.fd, now);
 #endif
-	if (io_events.perf_submit(ctx, &ev, sizeof(ev)) < 0)
-		ebpfmon_count_lost(IO_MON_ID);
+	io_events_submit(ctx, &ev, sizeof(ev));
 }
 #endif
 

@@ -42,7 +42,7 @@ struct open_buf {
 
 BPF_TABLE("lru_hash", u32, struct open_start, open_starts, @MAX_INFLIGHT@);
 BPF_PERCPU_ARRAY(open_scratch, struct open_buf, 1);
-BPF_PERF_OUTPUT(open_events);
+#include "output.h"
 
 /* Keeps clang from dropping a bound the verifier needs to see. */
 #define open_opaque(v) asm volatile("" : "+r"(v))
@@ -153,8 +153,7 @@ static __always_inline void open_exit(void *ctx, long ret)
 	if (len > OPEN_PATH_BUF)
 		len = OPEN_PATH_BUF;
 	b->ev.path_len = len;
-	if (open_events.perf_submit(ctx, b, sizeof(b->ev) + len) < 0)
-		ebpfmon_count_lost(OPEN_MON_ID);
+	open_events_submit(ctx, b, sizeof(b->ev) + len);
 out:
 	open_starts.delete(&tid);
 }

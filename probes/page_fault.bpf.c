@@ -165,7 +165,7 @@ struct page_fault_pending {
 };
 
 BPF_TABLE("lru_hash", u32, struct page_fault_pending, page_fault_pending, @MAX_ENTRIES@);
-BPF_PERF_OUTPUT(page_fault_events);
+#include "output.h"
 
 static __always_inline void page_fault_emit(void *ctx, const struct page_fault_pending *p,
 					    u32 flags)
@@ -181,8 +181,7 @@ static __always_inline void page_fault_emit(void *ctx, const struct page_fault_p
 	ev.ip = p->ip;
 	ev.error_code = p->error_code;
 	ev.flags = flags | (p->kernel ? PAGE_FAULT_F_KERNEL : 0);
-	if (page_fault_events.perf_submit(ctx, &ev, sizeof(ev)) < 0)
-		ebpfmon_count_lost(PAGE_FAULT_MON_ID);
+	page_fault_events_submit(ctx, &ev, sizeof(ev));
 }
 
 static __always_inline void page_fault_taken(void *ctx, u64 address, u64 ip, u64 error_code,

@@ -64,7 +64,7 @@ BPF_PERCPU_ARRAY(syscall_zero, struct syscall_stats, 1);
 /* Calls not counted because syscall_stats was full. */
 BPF_PERCPU_ARRAY(syscall_dropped, u64, 1);
 #else
-BPF_PERF_OUTPUT(syscall_events);
+#include "output.h"
 #endif
 
 TRACEPOINT_PROBE(raw_syscalls, sys_enter)
@@ -158,8 +158,7 @@ static __always_inline void syscall_emit(void *ctx, s64 nr, s64 ret, u64 dur)
 	ev.duration_ns = dur;
 	ev.nr = nr;
 	ev.pad = 0;
-	if (syscall_events.perf_submit(ctx, &ev, sizeof(ev)) < 0)
-		ebpfmon_count_lost(SYSCALL_MON_ID);
+	syscall_events_submit(ctx, &ev, sizeof(ev));
 }
 #endif
 

@@ -1112,7 +1112,9 @@ void config__init_defaults(struct config *cfg)
 	cfg->output_file = NULL;
 	cfg->buffer_size = 256;
 	cfg->flush_interval = 1;
+	cfg->transport = TRANSPORT_AUTO;
 	cfg->perf_pages = 64;
+	cfg->ringbuf_pages = 128;
 	cfg->wakeup_events = 1;
 	cfg->headers = strdup("auto");	/* NULL only when out of memory */
 	cfg->btf = true;
@@ -1169,12 +1171,36 @@ static int load_logging(struct config *cfg, struct cfg_node *root)
 	return err;
 }
 
+/* A power of two from 1 to max (buffer sizes in pages). */
+static int get_pow2(struct cfg_node *map, const char *key, long long max, long long *out)
+{
+	struct cfg_node *node;
+	char buf[SHOW_SIZE];
+	long long v;
+	int err;
+
+	err = get_scalar(map, key, &node);
+	if (err || !node)
+		return err;
+	if (parse_ll(node, &v) || v < 1 || v > max || (v & (v - 1))) {
+		cfg_node__error(node, "expected a power of two from 1 to %lld, got \"%s\"", max,
+				show(node->value, buf, sizeof(buf)));
+		return -EINVAL;
+	}
+	*out = v;
+	return 0;
+}
+
 static int load_output(struct config *cfg, struct cfg_node *root)
 {
 	static const char *const formats[] = { [OUTPUT_JSON] = "json", NULL };
-	struct cfg_node *sec, *node;
-	char buf[SHOW_SIZE];
-	long long v;
+	static const char *const transports[] = {
+		[TRANSPORT_AUTO] = "auto",
+		[TRANSPORT_PERF] = "perf",
+		[TRANSPORT_RINGBUF] = "ringbuf",
+		NULL,
+	};
+	struct cfg_node *sec;
 	int err, ret;
 
 	err = cfg_get_map(root, "output", &sec);
@@ -1190,19 +1216,9 @@ static int load_output(struct config *cfg, struct cfg_node *root)
 	merge_err(&err, cfg_get_int(sec, "buffer_size", 1, 65536, &cfg->buffer_size));
 	merge_err(&err, cfg_get_double(sec, "flush_interval", 0.01, 3600,
 				       &cfg->flush_interval));
-
-	ret = get_scalar(sec, "perf_pages", &node);
-	merge_err(&err, ret);
-	if (!ret && node) {
-		if (parse_ll(node, &v) || v < 1 || v > 4096 || (v & (v - 1))) {
-			cfg_node__error(node, "expected a power of two from 1 to 4096, got \"%s\"",
-					show(node->value, buf, sizeof(buf)));
-			merge_err(&err, -EINVAL);
-		} else {
-			cfg->perf_pages = v;
-		}
-	}
-
+	merge_err(&err, cfg_get_enum(sec, "transport", transports, &cfg->transport));
+	merge_err(&err, get_pow2(sec, "perf_pages", 4096, &cfg->perf_pages));
+	merge_err(&err, get_pow2(sec, "ringbuf_pages", 65536, &cfg->ringbuf_pages));
 	merge_err(&err, cfg_get_int(sec, "wakeup_events", 1, 10000, &cfg->wakeup_events));
 	merge_err(&err, cfg_get_double(sec, "reorder_window", 0, 10, &cfg->reorder_window));
 	merge_err(&err, cfg_node__check_unused(sec));

@@ -88,6 +88,13 @@ enum output_format {
 	OUTPUT_JSON,
 };
 
+/* output.transport: how events leave the kernel. */
+enum output_transport {
+	TRANSPORT_AUTO,		/* the ring buffer where the kernel has one, else perf */
+	TRANSPORT_PERF,
+	TRANSPORT_RINGBUF,
+};
+
 struct config {
 	struct cfg_doc *doc;
 	/* app */
@@ -100,7 +107,9 @@ struct config {
 	char *output_file;		/* output.file, default NULL = stdout ("-" too) */
 	long long buffer_size;		/* output.buffer_size: records held before a write, 1..65536, default 256 */
 	double flush_interval;		/* output.flush_interval, seconds, 0.01..3600, default 1 */
+	int transport;			/* enum output_transport, output.transport, default auto */
 	long long perf_pages;		/* output.perf_pages per CPU, power of two 1..4096, default 64 */
+	long long ringbuf_pages;	/* output.ringbuf_pages per monitor, power of two 1..65536, default 128 */
 	long long wakeup_events;	/* output.wakeup_events, 1..10000, default 1 */
 	double reorder_window;		/* output.reorder_window, seconds, 0..10, default 0 = off */
 	/* kernel */

@@ -139,6 +139,21 @@ static void probe_fentry(struct kernel_info *ki)
 	ki->fentry = true;
 }
 
+/* The BPF ring buffer (5.8+): create the smallest one, one page. */
+static void probe_ringbuf(struct kernel_info *ki)
+{
+	int fd = bpf_map_create(BPF_MAP_TYPE_RINGBUF, NULL, 0, 0, getpagesize(), NULL);
+
+	if (fd < 0) {
+		snprintf(ki->ringbuf_why, sizeof(ki->ringbuf_why),
+			 "creating a BPF ring buffer failed: %s%s", strerror(-fd),
+			 fd == -EINVAL ? " (BPF_MAP_TYPE_RINGBUF needs Linux 5.8)" : "");
+		return;
+	}
+	close(fd);
+	ki->ringbuf = true;
+}
+
 static void probe_btf(struct kernel_info *ki, bool wanted)
 {
 	ki->btf_wanted = wanted;
@@ -344,6 +359,7 @@ int kernel_info__probe(struct kernel_info *ki, const struct config *cfg)
 			 "no kprobe_events in tracefs (kernel built without CONFIG_KPROBES)" :
 			 "tracefs unavailable");
 	probe_fentry(ki);
+	probe_ringbuf(ki);
 	return 0;
 }
 

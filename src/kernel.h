@@ -39,6 +39,8 @@ struct kernel_info {
 	char kprobes_why[160];
 	bool fentry;			/* an fentry program on a BTF function loads */
 	char fentry_why[200];
+	bool ringbuf;			/* BPF_MAP_TYPE_RINGBUF (5.8+) can be created */
+	char ringbuf_why[160];
 };
 
 /*

@@ -386,8 +386,9 @@ static int run(struct session *s, const struct cli *cli)
 	event_loop__print_stats(s, "exit");
 	for (size_t i = 0; i < s->n_insts; i++)
 		if (s->insts[i].lost)
-			pr_warn("%s: %llu events lost in all (raise output.perf_pages)",
-				s->insts[i].mon->name, (unsigned long long)s->insts[i].lost);
+			pr_warn("%s: %llu events lost in all (raise output.%s)",
+				s->insts[i].mon->name, (unsigned long long)s->insts[i].lost,
+				session__ringbuf(s) ? "ringbuf_pages" : "perf_pages");
 	return err ? EXIT_USAGE : 0;
 }
 

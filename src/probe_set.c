@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <malloc.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,6 +33,21 @@ struct table {
 	size_t key_size, value_size;
 };
 
+/*
+ * One BPF ring buffer: libbcc's reader for it, and the session's callback.
+ * A read stops after one ring's worth of bytes, as a perf buffer's read stops
+ * at the head it saw: libbpf's own loop goes on while the producer keeps up,
+ * and a reader that never returns would never see a signal or a timer.
+ */
+struct ring {
+	struct ring_buffer *rb;
+	probe_sample_fn sample;
+	void *ctx;
+	size_t budget;		/* the ring's size in bytes */
+	size_t taken;		/* bytes delivered by the current read */
+	int records;		/* records delivered by the current read */
+};
+
 struct probe_set {
 	const struct kernel_info *ki;
 	struct strbuf src;
@@ -46,6 +62,9 @@ struct probe_set {
 	size_t n_att;
 	struct perf_reader **readers;
 	int n_readers;
+	struct ring **rings;
+	struct pollfd *ring_pfds;	/* the rings' map fds, in the order of rings */
+	int n_rings;
 	int n_possible_cpus;
 };
 
@@ -115,6 +134,12 @@ void probe_set__free(struct probe_set *ps)
 	for (int i = 0; i < ps->n_readers; i++)
 		perf_reader_free(ps->readers[i]);
 	free(ps->readers);
+	for (int i = 0; i < ps->n_rings; i++) {
+		bpf_free_ringbuf(ps->rings[i]->rb);
+		free(ps->rings[i]);
+	}
+	free(ps->rings);
+	free(ps->ring_pfds);
 	for (size_t i = ps->n_att; i-- > 0;) {
 		if (ps->att[i].perf_event)
 			bpf_close_perf_event_fd(ps->att[i].fd);
@@ -574,10 +599,105 @@ int probe_set__open_perf_buffer(struct probe_set *ps, const char *table,
 	return err;
 }
 
+/* libbcc's ring buffer callback: the session's, with the read's budget. */
+static int ring_sample(void *ctx, void *data, size_t size)
+{
+	struct ring *r = ctx;
+
+	r->sample(r->ctx, data, (int)size);
+	r->records++;
+	r->taken += size + 8;	/* the kernel's record header */
+	return r->taken >= r->budget ? -EAGAIN : 0;
+}
+
+int probe_set__open_ring_buffer(struct probe_set *ps, const char *table,
+				probe_sample_fn sample, void *ctx)
+{
+	int map_fd = probe_set__table_fd(ps, table);
+	struct ring **rings, *r = NULL;
+	struct pollfd *pfds;
+	int err;
+
+	if (map_fd < 0) {
+		pr_err("probe: no ring buffer table %s", table);
+		err = map_fd;
+		goto cleanup;
+	}
+	r = calloc(1, sizeof(*r));
+	if (!r) {
+		err = -ENOMEM;
+		goto cleanup;
+	}
+	r->sample = sample;
+	r->ctx = ctx;
+	r->budget = bpf_table_max_entries(ps->mod, table);
+	errno = 0;
+	r->rb = bpf_new_ringbuf(map_fd, ring_sample, r);
+	if (!r->rb) {
+		err = errno ? -errno : -EINVAL;
+		pr_err("probe: cannot open the ring buffer %s: %s", table, strerror(-err));
+		goto cleanup;
+	}
+	err = -ENOMEM;
+	rings = realloc(ps->rings, (ps->n_rings + 1) * sizeof(*rings));
+	if (!rings)
+		goto cleanup;
+	ps->rings = rings;
+	pfds = realloc(ps->ring_pfds, (ps->n_rings + 1) * sizeof(*pfds));
+	if (!pfds)
+		goto cleanup;
+	ps->ring_pfds = pfds;
+	/* A ring buffer map's fd is readable while the ring holds records. */
+	pfds[ps->n_rings] = (struct pollfd){ .fd = map_fd, .events = POLLIN };
+	rings[ps->n_rings++] = r;
+	pr_debug("probe: ring buffer %s: %zu bytes", table, r->budget);
+	r = NULL;
+	err = 0;
+cleanup:
+	if (r) {
+		bpf_free_ringbuf(r->rb);	/* NULL is fine */
+		free(r);
+	}
+	return err;
+}
+
+/* Read the rings that are ready (all when ready is false); records or -errno. */
+static int rings_read(struct probe_set *ps, bool ready)
+{
+	int n = 0;
+
+	for (int i = 0; i < ps->n_rings; i++) {
+		struct ring *r = ps->rings[i];
+		int ret;
+
+		if (ready && !(ps->ring_pfds[i].revents & POLLIN))
+			continue;
+		r->taken = 0;
+		r->records = 0;
+		ret = bpf_consume_ringbuf(r->rb);
+		/* -EAGAIN from ring_sample: the budget is spent, the rest waits. */
+		if (ret < 0 && r->taken < r->budget)
+			return ret;
+		n += r->records;
+	}
+	return n;
+}
+
+static int rings_poll(struct probe_set *ps, int timeout_ms)
+{
+	int n = poll(ps->ring_pfds, ps->n_rings, timeout_ms);
+
+	if (n < 0)
+		return -errno;
+	return n ? rings_read(ps, true) : 0;
+}
+
 int probe_set__poll(struct probe_set *ps, int timeout_ms)
 {
 	int n;
 
+	if (ps->n_rings)
+		return rings_poll(ps, timeout_ms);
 	if (!ps->n_readers) {
 		usleep(timeout_ms * 1000);
 		return 0;
@@ -589,6 +709,8 @@ int probe_set__poll(struct probe_set *ps, int timeout_ms)
 
 int probe_set__consume(struct probe_set *ps)
 {
+	if (ps->n_rings)
+		return rings_read(ps, false) < 0 ? -EIO : 0;
 	if (!ps->n_readers)
 		return 0;
 	return perf_reader_consume(ps->n_readers, ps->readers) < 0 ? -EIO : 0;

@@ -68,6 +68,13 @@ int probe_set__drain(struct probe_set *ps, const char *table, bool percpu,
 int probe_set__open_perf_buffer(struct probe_set *ps, const char *table,
 				probe_sample_fn sample, probe_lost_fn lost, void *ctx,
 				int pages, int wakeup_events);
+/*
+ * One ring buffer for a BPF_RINGBUF_OUTPUT table (all CPUs share it). A probe
+ * set uses perf buffers or ring buffers, not both: poll waits on the rings
+ * when there are any.
+ */
+int probe_set__open_ring_buffer(struct probe_set *ps, const char *table,
+				probe_sample_fn sample, void *ctx);
 /* Wait up to timeout_ms and deliver what arrived: >= 0, or -errno (-EINTR). */
 int probe_set__poll(struct probe_set *ps, int timeout_ms);
 /* Deliver whatever is in the buffers now, without waiting. */

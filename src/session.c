@@ -159,6 +159,18 @@ static int tracepoint_vars_set(struct session *s, struct monitor_inst *inst)
 	return 0;
 }
 
+/* The monitor sends events through a perf or ring buffer (not summary mode). */
+static bool streams(const struct monitor_inst *inst)
+{
+	return inst->mon->events_table && !inst->summary;
+}
+
+bool session__ringbuf(const struct session *s)
+{
+	return s->cfg.transport == TRANSPORT_RINGBUF ||
+	       (s->cfg.transport == TRANSPORT_AUTO && s->ki.ringbuf);
+}
+
 int session__configure(struct session *s)
 {
 	int err = 0;
@@ -176,7 +188,13 @@ int session__configure(struct session *s)
 		}
 		if (node && cfg_node__check_unused(node))
 			err = -EINVAL;
+		/* Asked for by name, so no quiet fallback to perf buffers. */
+		if (s->cfg.transport == TRANSPORT_RINGBUF && !s->ki.ringbuf && streams(inst))
+			monitor_inst__verdict(inst, VERDICT_UNAVAILABLE,
+					      "output.transport: ringbuf: %s", s->ki.ringbuf_why);
 		if (render_vars__set(&inst->vars, "MON_ID", "%u", inst->id) ||
+		    (inst->mon->events_table &&
+		     render_vars__set(&inst->vars, "EVENTS_TABLE", "%s", inst->mon->events_table)) ||
 		    tracepoint_vars_set(s, inst))
 			return -ENOMEM;
 	}
@@ -232,6 +250,8 @@ static int globals_set(struct session *s, struct render_vars *g)
 	err |= render_vars__set(g, "FILTER_PID", "%d", f->n_pids > 0);
 	err |= render_vars__set(g, "FILTER_UID", "%d", f->n_uids > 0);
 	err |= render_vars__set(g, "FILTER_COMM", "%d", f->n_comms > 0);
+	err |= render_vars__set(g, "RINGBUF", "%d", session__ringbuf(s));
+	err |= render_vars__set(g, "RINGBUF_PAGES", "%lld", s->cfg.ringbuf_pages);
 	return err ? -ENOMEM : 0;
 }
 
@@ -447,8 +467,9 @@ static void report_lost(struct session *s, struct monitor_inst *inst, uint64_t t
 	record__uint(rec, "count", lost);
 	record__uint(rec, "total", total);
 	session__emit(s, rec);
-	pr_warn("%s: lost %llu events (%llu in all): the perf buffer was full",
-		inst->mon->name, (unsigned long long)lost, (unsigned long long)total);
+	pr_warn("%s: lost %llu events (%llu in all): the %s buffer was full",
+		inst->mon->name, (unsigned long long)lost, (unsigned long long)total,
+		session__ringbuf(s) ? "ring" : "perf");
 }
 
 static int inst_emit(struct monitor_inst *inst, struct record *rec)
@@ -501,21 +522,27 @@ cleanup:
 	return err;
 }
 
-/* Open a monitor's perf buffer and attach its programs; 0 or -errno. */
+/* Open a monitor's perf or ring buffer and attach its programs; 0 or -errno. */
 static int inst_attach(struct session *s, struct monitor_inst *inst)
 {
+	bool ringbuf = session__ringbuf(s);
 	int err = 0;
 
 	inst->record = inst_record;
 	inst->emit = inst_emit;
 	inst->emit_ctx = s;
-	if (inst->mon->events_table && !inst->summary) {
-		err = probe_set__open_perf_buffer(s->ps, inst->mon->events_table, on_sample,
-						  on_lost, inst, s->cfg.perf_pages,
-						  s->cfg.wakeup_events);
+	if (streams(inst)) {
+		if (ringbuf)
+			err = probe_set__open_ring_buffer(s->ps, inst->mon->events_table,
+							  on_sample, inst);
+		else
+			err = probe_set__open_perf_buffer(s->ps, inst->mon->events_table,
+							  on_sample, on_lost, inst,
+							  s->cfg.perf_pages, s->cfg.wakeup_events);
 		if (err) {
 			monitor_inst__verdict(inst, VERDICT_UNAVAILABLE,
-					      "cannot open its perf buffer: %s", strerror(-err));
+					      "cannot open its %s buffer: %s",
+					      ringbuf ? "ring" : "perf", strerror(-err));
 			goto out;
 		}
 	}
@@ -535,13 +562,19 @@ out:
 static void ready(struct session *s, size_t attached)
 {
 	char names[512] = "";
+	bool events = false;
 
-	for (size_t i = 0; i < s->n_insts; i++)
-		if (s->insts[i].attached)
-			snprintf(names + strlen(names), sizeof(names) - strlen(names), "%s%s",
-				 names[0] ? ", " : "", s->insts[i].mon->name);
-	log_print(LOG_LEVEL_INFO, "ready: %zu monitor%s attached (%s)", attached,
-		  attached == 1 ? "" : "s", names);
+	for (size_t i = 0; i < s->n_insts; i++) {
+		if (!s->insts[i].attached)
+			continue;
+		snprintf(names + strlen(names), sizeof(names) - strlen(names), "%s%s",
+			 names[0] ? ", " : "", s->insts[i].mon->name);
+		events |= streams(&s->insts[i]);
+	}
+	/* The transport only when some monitor streams events through it. */
+	log_print(LOG_LEVEL_INFO, "ready: %zu monitor%s attached (%s)%s%s", attached,
+		  attached == 1 ? "" : "s", names, events ? "; transport: " : "",
+		  events ? (session__ringbuf(s) ? "ringbuf" : "perf") : "");
 	if (s->ready_fd >= 0) {
 		if (write(s->ready_fd, "1", 1) != 1)
 			pr_warn("--ready-fd: write failed: %s", strerror(errno));
@@ -685,6 +718,8 @@ json_t *session__check_report(struct session *s)
 						kernel_info__offsets_source(ki)));
 	json_set(r, "kprobes", ok_why(ki->kprobes, ki->kprobes_why));
 	json_set(r, "fentry", ok_why(ki->fentry, ki->fentry_why));
+	json_set(r, "ringbuf", ok_why(ki->ringbuf, ki->ringbuf_why));
+	json_set(r, "transport", json_string(session__ringbuf(s) ? "ringbuf" : "perf"));
 	for (size_t i = 0; i < s->n_insts; i++) {
 		struct monitor_inst *inst = &s->insts[i];
 		json_t *m = json_object(), *tps = json_object();

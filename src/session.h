@@ -55,7 +55,9 @@ int session__select(struct session *s, const char *cli_monitors, bool all);
 int session__configure(struct session *s);
 /* The whole C text for the usable monitors (or just ONLY); malloc'd. */
 char *session__render(struct session *s, const char *only);
-/* Compile, fill the filters, attach, open the perf buffers. */
+/* output.transport on this kernel: the BPF ring buffer (or perf buffers). */
+bool session__ringbuf(const struct session *s);
+/* Compile, fill the filters, attach, open the perf or ring buffers. */
 int session__start(struct session *s);
 void session__stop(struct session *s);
 

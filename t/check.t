@@ -23,7 +23,25 @@ is "$(jq -r '.kprobes.ok | type' "$T/check.json")" boolean "kprobes.ok is report
 if [ ! -e /sys/kernel/tracing/kprobe_events ]; then
 	like "$(jq -r .kprobes.why "$T/check.json")" 'CONFIG_KPROBES' "kprobes: why, where missing"
 fi
+rb=$(jq -r .ringbuf.ok "$T/check.json")
+is "$(jq -r .transport "$T/check.json")" "$([ "$rb" = true ] && echo ringbuf || echo perf)" \
+	"transport auto: the ring buffer where the kernel has one (ringbuf.ok: $rb)"
+write_config "$T/perf.yaml" "  transport: perf" "monitors:" "  exec: {}"
+is "$("$EBPFMON" -c "$T/perf.yaml" --check | jq -r .transport)" perf "transport: perf is what --check reports"
 is "$(jq -r .monitors.exec.verdict "$T/check.json")" ok "exec: verdict ok"
+
+# transport: ringbuf where no ring buffer can be made (here: as nobody, who may
+# not create one) is no quiet fallback: every monitor that streams events is
+# unavailable, naming the key; one in summary mode needs no transport.
+write_config "$T/rb.yaml" "  transport: ringbuf" "monitors:" "  exec: {}" "  syscall: {mode: summary}"
+chmod 644 "$T/rb.yaml"
+setpriv --reuid=nobody --regid=nogroup --clear-groups "$EBPFMON" -c "$T/rb.yaml" --check > "$T/rb.json"
+is "$(jq -r .ringbuf.ok "$T/rb.json")" false "as nobody: ringbuf.ok is false"
+like "$(jq -r .monitors.exec.verdict "$T/rb.json")" \
+	'^unavailable: .*; output\.transport: ringbuf: creating a BPF ring buffer failed: Operation not permitted$' \
+	"transport: ringbuf without one: exec unavailable, the key and the reason named"
+sv=$(jq -r .monitors.syscall.verdict "$T/rb.json")
+ok $([[ $sv != *output.transport* ]]; echo $?) "summary mode: no transport reason ($sv)"
 is "$(jq -r '.monitors.exec.tracepoints["sched:sched_process_exec"]' "$T/check.json")" true \
 	"exec: its tracepoints are listed"
 

@@ -34,6 +34,12 @@ expect_config_error "unknown user in filters" 1 \
 expect_config_error "bad perf_pages" 1 \
 	"$T/bad.yaml:2:15: output.perf_pages: expected a power of two from 1 to 4096, got \"3\"" \
 	$'output:\n  perf_pages: 3\n'
+expect_config_error "bad transport" 1 \
+	"$T/bad.yaml:2:14: output.transport: expected one of: auto, perf, ringbuf; got \"ring\"" \
+	$'output:\n  transport: ring\n'
+expect_config_error "bad ringbuf_pages" 1 \
+	"$T/bad.yaml:2:18: output.ringbuf_pages: expected a power of two from 1 to 65536, got \"100\"" \
+	$'output:\n  ringbuf_pages: 100\n'
 
 "$EBPFMON" -c "$T/missing.yaml" > "$T/stdout" 2> "$T/stderr"
 is "$?" 1 "missing config file: exit status"

@@ -97,6 +97,7 @@ write_config() {
 		echo "output:"
 		echo "  flush_interval: 0.1"
 		echo "  perf_pages: 256"
+		echo "  ringbuf_pages: 512"
 		printf '%s\n' "$@"
 	} > "$file"
 }
@@ -117,6 +118,27 @@ mon_start() {
 		return 1
 	fi
 	return 0
+}
+
+# bpf_maps PID: "TYPE MAX_ENTRIES" for each BPF map PID holds open (fdinfo).
+bpf_maps() {
+	awk 'FNR == 1 && t != "" { print t, m; t = "" }
+	     $1 == "map_type:" { t = $2 } $1 == "max_entries:" { m = $2 }
+	     END { if (t != "") print t, m }' /proc/"$1"/fdinfo/* 2> /dev/null
+}
+
+# transport_in_use PID: the event transport PID really uses, seen from the
+# kernel's side: "ringbuf" (it holds a BPF_MAP_TYPE_RINGBUF, 27), "perf" (a
+# BPF_MAP_TYPE_PERF_EVENT_ARRAY, 4), "both" or "none".
+transport_in_use() {
+	local types
+	types=$(bpf_maps "$1" | awk '$1 == 27 { r = 1 } $1 == 4 { p = 1 } END { print r + 0 p + 0 }')
+	case $types in
+	10) echo ringbuf ;;
+	01) echo perf ;;
+	11) echo both ;;
+	*) echo none ;;
+	esac
 }
 
 # mon_stop: SIGTERM, then the exit status in MON_RC.

@@ -18,6 +18,7 @@ run_helper() {
 field() { awk -v k="$2" '{ for (i = 1; i < NF; i++) if ($i == k) print $(i + 1) }' <<< "$1"; }
 
 # trace OUT CONFIG-LINES... -- HELPER-ARGS...: start, run the helper once, stop.
+# output.transport is $TRANSPORT when set; the one really used goes to MON_TRANSPORT.
 trace() {
 	local out=$1 cfg=() 
 	shift
@@ -26,8 +27,10 @@ trace() {
 		shift
 	done
 	shift
-	write_config "$out.yaml" "monitors:" "  syscall:" "${cfg[@]}"
+	write_config "$out.yaml" ${TRANSPORT:+"  transport: $TRANSPORT"} "monitors:" "  syscall:" \
+		"${cfg[@]}"
 	mon_start "$out" "$out.err" -c "$out.yaml" -p "$name" || bail "ebpfmon-bcc did not start"
+	MON_TRANSPORT=$(transport_in_use "$MON_PID")
 	run_helper HELPER "$@"
 	sleep 0.3
 	mon_stop
@@ -35,37 +38,49 @@ trace() {
 }
 
 # --- mode: events -------------------------------------------------------------
-trace "$T/ev.json" "    mode: events" -- getppid 1000 nanosleep 5 badclose 3
-is "$MON_RC" 0 "events: exits 0 on SIGTERM"
-all_lines_json "$T/ev.json"
-ok $? "events: every output line is one complete JSON object"
-like "$(cat "$T/ev.json.err")" 'ready: 1 monitor attached \(syscall\)' "events: the ready line"
-like "$(cat "$T/ev.json.err")" 'exit: syscall: [0-9]+ events, 0 lost' "events: the exit summary, nothing lost"
+# sel NAME: the helper's events of syscall NAME in $EV.
+sel() { jq -c --argjson p "$HPID" --arg n "$1" 'select(.pid == $p and .name == $n)' "$EV"; }
+# Through each transport: the same events, every one, whichever carries them.
+events() {
+	local EV=$T/ev-$TRANSPORT.json pp ns cl
+	trace "$EV" "    mode: events" -- getppid 1000 nanosleep 5 badclose 3
+	is "$MON_TRANSPORT" "$TRANSPORT" "events ($TRANSPORT): the kernel holds that transport's map, no other"
+	is "$MON_RC" 0 "events ($TRANSPORT): exits 0 on SIGTERM"
+	all_lines_json "$EV"
+	ok $? "events ($TRANSPORT): every output line is one complete JSON object"
+	like "$(cat "$EV.err")" "ready: 1 monitor attached \\(syscall\\); transport: $TRANSPORT" \
+		"events ($TRANSPORT): the ready line names the monitor and the transport"
+	like "$(cat "$EV.err")" 'exit: syscall: [0-9]+ events, 0 lost' \
+		"events ($TRANSPORT): the exit summary, nothing lost"
 
-sel() { jq -c --argjson p "$HPID" --arg n "$1" 'select(.pid == $p and .name == $n)' "$T/ev.json"; }
-pp=$(sel getppid)
-is "$(wc -l <<< "$pp")" 1000 "events: 1000 getppid calls, 1000 events"
-is "$(jq -s -c 'map([.type, .monitor, .name, .category, .nr, .ret, .error, .tid, .comm]) | unique' <<< "$pp")" \
-	"[[\"event\",\"syscall\",\"getppid\",\"process\",$(field "$HELPER" getppid_nr),$(field "$HELPER" ppid),null,$HPID,\"$name\"]]" \
-	"events: type, monitor, name, category, nr, ret (the parent's pid), error, tid, comm"
-is "$(jq -s 'all(.duration_ns > 0 and .duration_ns < 1000000000)' <<< "$pp")" true \
-	"events: every duration is > 0 and < 1 s"
-like "$(jq -r '.ts' <<< "$(head -1 <<< "$pp")")" '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}\.[0-9]{9}Z$' \
-	"events: ts is RFC 3339 with nanoseconds"
+	pp=$(sel getppid)
+	is "$(wc -l <<< "$pp")" 1000 "events ($TRANSPORT): 1000 getppid calls, 1000 events"
+	is "$(jq -s -c 'map([.type, .monitor, .name, .category, .nr, .ret, .error, .tid, .comm]) | unique' <<< "$pp")" \
+		"[[\"event\",\"syscall\",\"getppid\",\"process\",$(field "$HELPER" getppid_nr),$(field "$HELPER" ppid),null,$HPID,\"$name\"]]" \
+		"events ($TRANSPORT): type, monitor, name, category, nr, ret (the parent's pid), error, tid, comm"
+	is "$(jq -s 'all(.duration_ns > 0 and .duration_ns < 1000000000)' <<< "$pp")" true \
+		"events ($TRANSPORT): every duration is > 0 and < 1 s"
+	like "$(jq -r '.ts' <<< "$(head -1 <<< "$pp")")" '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}\.[0-9]{9}Z$' \
+		"events ($TRANSPORT): ts is RFC 3339 with nanoseconds"
 
-ns=$(sel nanosleep)
-is "$(jq -c '[.category, .nr, .ret, .error]' <<< "$ns")" "[\"time\",$(field "$HELPER" nanosleep_nr),0,null]" \
-	"events: nanosleep: one event, category time, ret 0"
-is "$(jq '.duration_ns >= 5000000 and .duration_ns < 1000000000' <<< "$ns")" true \
-	"events: nanosleep of 5 ms lasts at least 5 ms ($(jq .duration_ns <<< "$ns") ns)"
+	ns=$(sel nanosleep)
+	is "$(jq -c '[.category, .nr, .ret, .error]' <<< "$ns")" "[\"time\",$(field "$HELPER" nanosleep_nr),0,null]" \
+		"events ($TRANSPORT): nanosleep: one event, category time, ret 0"
+	is "$(jq '.duration_ns >= 5000000 and .duration_ns < 1000000000' <<< "$ns")" true \
+		"events ($TRANSPORT): nanosleep of 5 ms lasts at least 5 ms ($(jq .duration_ns <<< "$ns") ns)"
 
-# The C library's start-up closes files too; close(-1) is what fails.
-cl=$(sel close | jq -c 'select(.ret < 0)')
-is "$(jq -s -c 'map([.category, .nr, .ret, .error]) | [length, unique]' <<< "$cl")" \
-	"[3,[[\"file\",$(field "$HELPER" close_nr),-9,\"EBADF\"]]]" \
-	"events: close(-1) x 3: ret -9, error EBADF, category file"
-is "$(jq -s --argjson p "$HPID" '[.[] | select(.pid == $p and .ret >= 0 and .error != null)] | length' "$T/ev.json")" 0 \
-	"events: error is null whenever ret >= 0"
+	# The C library's start-up closes files too; close(-1) is what fails.
+	cl=$(sel close | jq -c 'select(.ret < 0)')
+	is "$(jq -s -c 'map([.category, .nr, .ret, .error]) | [length, unique]' <<< "$cl")" \
+		"[3,[[\"file\",$(field "$HELPER" close_nr),-9,\"EBADF\"]]]" \
+		"events ($TRANSPORT): close(-1) x 3: ret -9, error EBADF, category file"
+	is "$(jq -s --argjson p "$HPID" '[.[] | select(.pid == $p and .ret >= 0 and .error != null)] | length' "$EV")" 0 \
+		"events ($TRANSPORT): error is null whenever ret >= 0"
+}
+for TRANSPORT in perf ringbuf; do
+	events
+done
+TRANSPORT=
 
 # --- mode: summary (the default) ----------------------------------------------
 # interval 60: the only collection is the one at exit, one row per pid and call.

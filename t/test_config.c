@@ -435,7 +435,9 @@ static void test_full(void)
 		"  file: /var/log/ebpfmon.json\n"
 		"  buffer_size: 1024\n"
 		"  flush_interval: 0.25\n"
+		"  transport: perf\n"
 		"  perf_pages: 128\n"
+		"  ringbuf_pages: 1024\n"
 		"  wakeup_events: 16\n"
 		"kernel:\n"
 		"  headers: /usr/src/linux-headers-6.1\n"
@@ -467,7 +469,9 @@ static void test_full(void)
 	is_str(cfg.output_file, "/var/log/ebpfmon.json", "full: output.file");
 	is_int(cfg.buffer_size, 1024, "full: output.buffer_size");
 	ok(cfg.flush_interval == 0.25, "full: output.flush_interval");
+	is_int(cfg.transport, TRANSPORT_PERF, "full: output.transport");
 	is_int(cfg.perf_pages, 128, "full: output.perf_pages");
+	is_int(cfg.ringbuf_pages, 1024, "full: output.ringbuf_pages");
 	is_int(cfg.wakeup_events, 16, "full: output.wakeup_events");
 	is_str(cfg.headers, "/usr/src/linux-headers-6.1", "full: kernel.headers");
 	ok(cfg.btf == false, "full: kernel.btf off");
@@ -500,7 +504,9 @@ static void check_defaults(const char *name, const struct config *cfg)
 	ok(cfg->output_file == NULL, "%s: output.file stdout", name);
 	is_int(cfg->buffer_size, 256, nm("%s: output.buffer_size 256", name));
 	ok(cfg->flush_interval == 1, "%s: output.flush_interval 1", name);
+	is_int(cfg->transport, TRANSPORT_AUTO, nm("%s: output.transport auto", name));
 	is_int(cfg->perf_pages, 64, nm("%s: output.perf_pages 64", name));
+	is_int(cfg->ringbuf_pages, 128, nm("%s: output.ringbuf_pages 128", name));
 	is_int(cfg->wakeup_events, 1, nm("%s: output.wakeup_events 1", name));
 	is_str(cfg->headers, "auto", nm("%s: kernel.headers auto", name));
 	ok(cfg->btf == true, "%s: kernel.btf auto", name);
@@ -589,6 +595,15 @@ static void test_load_errors(void)
 	load_fails("perf_pages too large", "output:\n  perf_pages: 8192\n",
 		   "%1$s:2:15: output.perf_pages: expected a power of two from 1 to 4096, "
 		   "got \"8192\"\n");
+	load_fails("ringbuf_pages not a power of two", "output:\n  ringbuf_pages: 3\n",
+		   "%1$s:2:18: output.ringbuf_pages: expected a power of two from 1 to 65536, "
+		   "got \"3\"\n");
+	load_fails("ringbuf_pages too large", "output:\n  ringbuf_pages: 131072\n",
+		   "%1$s:2:18: output.ringbuf_pages: expected a power of two from 1 to 65536, "
+		   "got \"131072\"\n");
+	load_fails("transport", "output:\n  transport: ringbuffer\n",
+		   "%1$s:2:14: output.transport: expected one of: auto, perf, ringbuf; "
+		   "got \"ringbuffer\"\n");
 	load_fails("log level", "logging:\n  level: loud\n",
 		   "%1$s:2:10: logging.level: expected one of: error, warn, info, debug; "
 		   "got \"loud\"\n");

@@ -11,6 +11,9 @@
 #define EBPFMON_FILTER_PID @FILTER_PID@
 #define EBPFMON_FILTER_UID @FILTER_UID@
 #define EBPFMON_FILTER_COMM @FILTER_COMM@
+/* output.transport: 1 for the BPF ring buffer, 0 for perf buffers (output.h). */
+#define EBPFMON_RINGBUF @RINGBUF@
+#define EBPFMON_RINGBUF_PAGES @RINGBUF_PAGES@
 /* 0 when neither BTF nor headers of this kernel give struct offsets. */
 #define EBPFMON_OFFSETS_TRUSTED @OFFSETS_TRUSTED@
 #define EBPFMON_OFF_TASK_REAL_PARENT @OFFSETOF(task_struct,real_parent)@
