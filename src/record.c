@@ -29,23 +29,13 @@ void record__release(struct record *rec)
 	memset(rec, 0, sizeof(*rec));
 }
 
-static struct field *field_add(struct record *rec, const char *key, enum field_kind kind)
+struct field *record__field_grow(struct record *rec, const char *key, enum field_kind kind)
 {
-	struct field *f;
-
 	if (ARRAY_GROW(rec->fields, rec->cap, rec->n)) {
 		rec->err = -ENOMEM;
 		return NULL;
 	}
-	f = &rec->fields[rec->n++];
-	f->key = key;
-	f->kind = kind;
-	return f;
-}
-
-void record__null(struct record *rec, const char *key)
-{
-	field_add(rec, key, FIELD_NULL);
+	return record__field(rec, key, kind);
 }
 
 void record__nullify(struct record *rec, const char *key)
@@ -63,56 +53,12 @@ void record__nullify(struct record *rec, const char *key)
 	record__null(rec, key);
 }
 
-void record__int(struct record *rec, const char *key, int64_t v)
-{
-	struct field *f = field_add(rec, key, FIELD_INT);
-
-	if (f)
-		f->v.i = v;
-}
-
-void record__uint(struct record *rec, const char *key, uint64_t v)
-{
-	struct field *f = field_add(rec, key, FIELD_UINT);
-
-	if (f)
-		f->v.u = v;
-}
-
 void record__real(struct record *rec, const char *key, double v)
 {
-	struct field *f = field_add(rec, key, isfinite(v) ? FIELD_REAL : FIELD_NULL);
+	struct field *f = record__field(rec, key, isfinite(v) ? FIELD_REAL : FIELD_NULL);
 
 	if (f)
 		f->v.d = v;
-}
-
-void record__bool(struct record *rec, const char *key, bool v)
-{
-	struct field *f = field_add(rec, key, FIELD_BOOL);
-
-	if (f)
-		f->v.b = v;
-}
-
-void record__strn(struct record *rec, const char *key, const char *s, size_t maxlen)
-{
-	struct field *f = field_add(rec, key, s ? FIELD_STR : FIELD_NULL);
-
-	if (f && s) {
-		f->v.s.p = s;
-		f->v.s.len = strnlen(s, maxlen);
-	}
-}
-
-void record__str(struct record *rec, const char *key, const char *s)
-{
-	struct field *f = field_add(rec, key, s ? FIELD_STR : FIELD_NULL);
-
-	if (f && s) {
-		f->v.s.p = s;
-		f->v.s.len = strlen(s);
-	}
 }
 
 void record__strcpy(struct record *rec, const char *key, const char *s, size_t maxlen)
@@ -129,7 +75,7 @@ void record__strcpy(struct record *rec, const char *key, const char *s, size_t m
 		rec->err = -ENOMEM;
 		return;
 	}
-	f = field_add(rec, key, FIELD_ARENA_STR);
+	f = record__field(rec, key, FIELD_ARENA_STR);
 	if (f) {
 		f->v.a.off = off;
 		f->v.a.len = len;
@@ -170,7 +116,7 @@ void record__strv(struct record *rec, const char *key, const char *const *v, siz
 		}
 		rec->ptrs[rec->n_ptrs++] = v[i];
 	}
-	f = field_add(rec, key, FIELD_STRV);
+	f = record__field(rec, key, FIELD_STRV);
 	if (f) {
 		f->v.a.off = off;
 		f->v.a.len = n;
@@ -179,7 +125,7 @@ void record__strv(struct record *rec, const char *key, const char *const *v, siz
 
 void record__time(struct record *rec, const char *key, uint64_t realtime_ns)
 {
-	struct field *f = field_add(rec, key, FIELD_TIME);
+	struct field *f = record__field(rec, key, FIELD_TIME);
 
 	if (f)
 		f->v.u = realtime_ns;
@@ -192,7 +138,7 @@ void record__errno(struct record *rec, const char *key, long long ret)
 
 void record__json(struct record *rec, const char *key, json_t *v)
 {
-	struct field *f = field_add(rec, key, v ? FIELD_JSON : FIELD_NULL);
+	struct field *f = record__field(rec, key, v ? FIELD_JSON : FIELD_NULL);
 
 	if (f && v)
 		f->v.json = v;
@@ -279,17 +225,21 @@ int json_encode_bytes(struct strbuf *out, const char *s, size_t len)
 	return 0;
 }
 
-static int encode_u64(struct strbuf *out, uint64_t v, bool neg)
+/* Digits of v at w (room for 21 bytes); returns the end. */
+static char *put_u64(char *w, uint64_t v, bool neg)
 {
-	char tmp[24], *p = tmp + sizeof(tmp);
+	char tmp[20];
+	int n = 0;
 
 	do {
-		*--p = '0' + v % 10;
+		tmp[n++] = '0' + v % 10;
 		v /= 10;
 	} while (v);
 	if (neg)
-		*--p = '-';
-	return strbuf_add(out, p, tmp + sizeof(tmp) - p);
+		*w++ = '-';
+	while (n)
+		*w++ = tmp[--n];
+	return w;
 }
 
 static int encode_real(struct strbuf *out, double d)
@@ -336,10 +286,13 @@ static int encode_field(const struct record *rec, const struct field *f, struct 
 	case FIELD_NULL:
 		return strbuf_add(out, "null", 4);
 	case FIELD_INT:
-		return encode_u64(out, f->v.i < 0 ? -(uint64_t)f->v.i : (uint64_t)f->v.i,
-				  f->v.i < 0);
 	case FIELD_UINT:
-		return encode_u64(out, f->v.u, false);
+		/* The caller made room for any number. */
+		out->len = put_u64(out->buf + out->len,
+				   f->kind == FIELD_UINT || f->v.i >= 0 ? f->v.u : -(uint64_t)f->v.i,
+				   f->kind == FIELD_INT && f->v.i < 0) - out->buf;
+		out->buf[out->len] = 0;
+		return 0;
 	case FIELD_REAL:
 		return encode_real(out, f->v.d);
 	case FIELD_BOOL:
@@ -376,20 +329,21 @@ int record__encode_json(const struct record *rec, struct strbuf *out)
 		err = strbuf_addc(out, '{');
 	for (size_t i = 0; i < rec->n && !err; i++) {
 		const struct field *f = &rec->fields[i];
-		size_t klen = strlen(f->key);
+		char *w;
 
-		/* Keys are literals of plain ASCII: no escaping needed. */
-		err = strbuf_grow(out, klen + 4);
+		/* Keys are literals of plain ASCII: no escaping. Room for a number too. */
+		err = strbuf_grow(out, f->klen + 4 + 24);
 		if (err)
 			break;
+		w = out->buf + out->len;
 		if (i)
-			out->buf[out->len++] = ',';
-		out->buf[out->len++] = '"';
-		memcpy(out->buf + out->len, f->key, klen);
-		out->len += klen;
-		out->buf[out->len++] = '"';
-		out->buf[out->len++] = ':';
-		out->buf[out->len] = 0;
+			*w++ = ',';
+		*w++ = '"';
+		memcpy(w, f->key, f->klen);
+		w += f->klen;
+		*w++ = '"';
+		*w++ = ':';
+		out->len = w - out->buf;
 		err = encode_field(rec, f, out);
 	}
 	if (!err)

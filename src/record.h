@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include <jansson.h>
 
@@ -37,6 +38,7 @@ enum field_kind {
 
 struct field {
 	const char *key;
+	unsigned short klen;
 	enum field_kind kind;
 	union {
 		int64_t i;
@@ -67,17 +69,82 @@ struct record {
 void record__reset(struct record *rec);
 void record__release(struct record *rec);
 
-void record__null(struct record *rec, const char *key);
+/* The next field; NULL (and rec->err set) when it cannot grow. */
+struct field *record__field_grow(struct record *rec, const char *key, enum field_kind kind);
+
+/*
+ * The setters are inline so that a literal key's length is known when the
+ * program is compiled: they run a dozen times per event.
+ */
+static inline struct field *record__field(struct record *rec, const char *key,
+					  enum field_kind kind)
+{
+	struct field *f;
+
+	if (rec->n == rec->cap)
+		return record__field_grow(rec, key, kind);
+	f = &rec->fields[rec->n++];
+	f->key = key;
+	f->klen = __builtin_strlen(key);
+	f->kind = kind;
+	return f;
+}
+
+static inline void record__null(struct record *rec, const char *key)
+{
+	record__field(rec, key, FIELD_NULL);
+}
+
+static inline void record__int(struct record *rec, const char *key, int64_t v)
+{
+	struct field *f = record__field(rec, key, FIELD_INT);
+
+	if (f)
+		f->v.i = v;
+}
+
+static inline void record__uint(struct record *rec, const char *key, uint64_t v)
+{
+	struct field *f = record__field(rec, key, FIELD_UINT);
+
+	if (f)
+		f->v.u = v;
+}
+
+static inline void record__bool(struct record *rec, const char *key, bool v)
+{
+	struct field *f = record__field(rec, key, FIELD_BOOL);
+
+	if (f)
+		f->v.b = v;
+}
+
+/* At most maxlen bytes, fewer at a NUL; NULL is null. */
+static inline void record__strn(struct record *rec, const char *key, const char *s,
+				size_t maxlen)
+{
+	struct field *f = record__field(rec, key, s ? FIELD_STR : FIELD_NULL);
+
+	if (f && s) {
+		f->v.s.p = s;
+		f->v.s.len = strnlen(s, maxlen);
+	}
+}
+
+/* NUL-terminated; NULL is null. */
+static inline void record__str(struct record *rec, const char *key, const char *s)
+{
+	struct field *f = record__field(rec, key, s ? FIELD_STR : FIELD_NULL);
+
+	if (f && s) {
+		f->v.s.p = s;
+		f->v.s.len = strlen(s);
+	}
+}
+
 /* Make a field already in the record null (a common field that does not apply). */
 void record__nullify(struct record *rec, const char *key);
-void record__int(struct record *rec, const char *key, int64_t v);
-void record__uint(struct record *rec, const char *key, uint64_t v);
 void record__real(struct record *rec, const char *key, double v);	/* not finite: null */
-void record__bool(struct record *rec, const char *key, bool v);
-/* NUL-terminated; NULL is null. */
-void record__str(struct record *rec, const char *key, const char *s);
-/* At most maxlen bytes, fewer at a NUL; NULL is null. */
-void record__strn(struct record *rec, const char *key, const char *s, size_t maxlen);
 /* Copied into the record. */
 void record__strcpy(struct record *rec, const char *key, const char *s, size_t maxlen);
 void record__strf(struct record *rec, const char *key, const char *fmt, ...)
