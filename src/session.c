@@ -651,6 +651,7 @@ json_t *session__check_report(struct session *s)
 						kernel_info__offsets_trusted(ki), "source",
 						kernel_info__offsets_source(ki)));
 	json_set(r, "kprobes", ok_why(ki->kprobes, ki->kprobes_why));
+	json_set(r, "raw_tracepoints", ok_why(ki->raw_tracepoints, ki->raw_tracepoints_why));
 	json_set(r, "fentry", ok_why(ki->fentry, ki->fentry_why));
 	for (size_t i = 0; i < s->n_insts; i++) {
 		struct monitor_inst *inst = &s->insts[i];

@@ -23,6 +23,8 @@ is "$(jq -r '.kprobes.ok | type' "$T/check.json")" boolean "kprobes.ok is report
 if [ ! -e /sys/kernel/tracing/kprobe_events ]; then
 	like "$(jq -r .kprobes.why "$T/check.json")" 'CONFIG_KPROBES' "kprobes: why, where missing"
 fi
+# Every kernel since 4.17 has raw tracepoints; this one and the 6.1 guest do.
+is "$(jq -c .raw_tracepoints "$T/check.json")" '{"ok":true,"why":null}' "raw_tracepoints: a raw tracepoint program loads"
 is "$(jq -r .monitors.exec.verdict "$T/check.json")" ok "exec: verdict ok"
 is "$(jq -r '.monitors.exec.tracepoints["sched:sched_process_exec"]' "$T/check.json")" true \
 	"exec: its tracepoints are listed"
