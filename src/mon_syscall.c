@@ -15,6 +15,7 @@
 #include "../probes/syscall.h"
 #include "config.h"
 #include "json_util.h"
+#include "kernel.h"
 #include "log.h"
 #include "monitor.h"
 #include "strbuf.h"
@@ -27,7 +28,16 @@ struct syscall_name {
 	bool resolved;
 };
 
+enum syscall_hook {
+	SYSCALL_HOOK_AUTO,
+	SYSCALL_HOOK_RAW,		/* RAW_TRACEPOINT_PROBE(sys_enter/sys_exit) */
+	SYSCALL_HOOK_TP,		/* TRACEPOINT_PROBE(raw_syscalls, ...) */
+};
+
+static const char *const syscall_hooks[] = { "auto", "raw_tracepoint", "tracepoint", NULL };
+
 struct syscall_opts {
+	int hook;			/* resolved: raw or tp */
 	long long min_duration_us;
 	long long sample_rate;
 	long long max_entries;
@@ -52,10 +62,23 @@ struct syscall_rows {
 	int err;
 };
 
+/*
+ * Attached in this order: a start sys_enter keeps in a CPU's slot must never
+ * miss the switch that moves it to syscall_starts.
+ */
 static const struct monitor_tp syscall_tracepoints[] = {
+	{ "sched", "sched_switch", false },
 	{ "raw_syscalls", "sys_enter", false },
 	{ "raw_syscalls", "sys_exit", false },
 	{ NULL },
+};
+
+/*
+ * The same with hook: raw_tracepoint, and task_rename, which the comm
+ * filter's cache needs (the task:task_rename tracepoint is io's).
+ */
+static const char *const syscall_raw_events[] = {
+	"task_rename", "sched_switch", "sys_enter", "sys_exit", NULL
 };
 
 /*
@@ -234,6 +257,40 @@ static int syscall_list(struct syscall_opts *o, struct cfg_node *node, const cha
 	return err;
 }
 
+/*
+ * hook: auto takes raw tracepoints where the kernel has them; a forced hook
+ * the kernel cannot give makes the monitor unavailable.
+ */
+static void syscall_hook_resolve(struct monitor_inst *inst)
+{
+	struct syscall_opts *o = inst->priv;
+	const struct kernel_info *ki = inst->ki;
+	const char *why = NULL;
+
+	if (o->hook == SYSCALL_HOOK_TP)
+		return;
+	if (!ki->raw_tracepoints)
+		why = ki->raw_tracepoints_why;
+	if (!why) {
+		o->hook = SYSCALL_HOOK_RAW;
+		return;
+	}
+	if (o->hook == SYSCALL_HOOK_RAW)
+		monitor_inst__verdict(inst, VERDICT_UNAVAILABLE, "raw tracepoints: %s", why);
+	else
+		pr_debug("syscall: no raw tracepoints (%s): using the raw_syscalls tracepoints",
+			 why);
+	o->hook = SYSCALL_HOOK_TP;
+}
+
+/* This architecture's number of a syscall every kernel has; -1 if unknown. */
+static int syscall_nr_of(const char *name)
+{
+	int nr = seccomp_syscall_resolve_name(name);
+
+	return nr < 0 ? -1 : nr;
+}
+
 static int syscall_configure(struct monitor_inst *inst, struct cfg_node *node)
 {
 	struct syscall_opts *o = calloc(1, sizeof(*o));
@@ -242,12 +299,14 @@ static int syscall_configure(struct monitor_inst *inst, struct cfg_node *node)
 
 	if (!o)
 		return -ENOMEM;
+	o->hook = SYSCALL_HOOK_AUTO;
 	o->sample_rate = 1;
 	o->max_entries = 10240;
 	o->max_inflight = 10240;
 	inst->priv = o;
 	err |= monitor_parse_mode(inst, node, true);
 	if (node) {
+		err |= cfg_get_enum(node, "hook", syscall_hooks, &o->hook);
 		err |= cfg_get_int(node, "min_duration_us", 0, 3600000000ll, &o->min_duration_us);
 		err |= cfg_get_int(node, "sample_rate", 1, 1000000, &o->sample_rate);
 		err |= cfg_get_bool(node, "failed_only", &o->failed_only);
@@ -261,7 +320,13 @@ static int syscall_configure(struct monitor_inst *inst, struct cfg_node *node)
 		if (err)
 			return -EINVAL;
 	}
+	syscall_hook_resolve(inst);
 	o->filter_nr = include || exclude;
+	err |= render_vars__set(&inst->vars, "RAW", "%d", o->hook == SYSCALL_HOOK_RAW);
+	err |= render_vars__set(&inst->vars, "NR_EXIT", "%d", syscall_nr_of("exit"));
+	err |= render_vars__set(&inst->vars, "NR_EXIT_GROUP", "%d", syscall_nr_of("exit_group"));
+	err |= render_vars__set(&inst->vars, "NR_EXECVE", "%d", syscall_nr_of("execve"));
+	err |= render_vars__set(&inst->vars, "NR_EXECVEAT", "%d", syscall_nr_of("execveat"));
 	err |= render_vars__set(&inst->vars, "FILTER_NR", "%d", o->filter_nr);
 	err |= render_vars__set(&inst->vars, "OTHER_TRACED", "%d", !include);
 	err |= render_vars__set(&inst->vars, "MIN_NS", "%lld", o->min_duration_us * 1000);
@@ -298,7 +363,22 @@ static int syscall_attach(struct monitor_inst *inst, struct probe_set *ps)
 		}
 	}
 	o->last_collect = syscall_now();
-	return monitor_attach_tracepoints(inst, ps);
+	if (o->hook != SYSCALL_HOOK_RAW)
+		return monitor_attach_tracepoints(inst, ps);
+	for (const char *const *ev = syscall_raw_events; *ev; ev++) {
+		char fn[64];
+
+		snprintf(fn, sizeof(fn), "raw_tracepoint__%s", *ev);
+		if (!probe_set__has_program(ps, fn))
+			continue;
+		err = probe_set__attach_raw_tracepoint(ps, *ev);
+		if (err) {
+			pr_err("syscall: failed to attach raw tracepoint %s: %s", *ev,
+			       strerror(-err));
+			return err;
+		}
+	}
+	return 0;
 }
 
 static json_t *syscall_error(long long ret)
