@@ -6,12 +6,15 @@
  * what it must: the number filter, the pid/uid filters, the sampling
  * counter, then ts + nr in this CPU's slot. Everything else (duration,
  * failed_only, comm filter, the event or the summary update) happens at
- * exit, for the calls that were kept.
+ * exit, for the calls that were kept. Summary mode without latency counts
+ * calls at sys_exit alone.
  */
 #include "syscall.h"
 
 #define SYSCALL_MON_ID @MON_ID@
 #define SYSCALL_SUMMARY @SUMMARY@
+/* 0: summary rows count calls and errors only, and sys_exit is the one hook. */
+#define SYSCALL_LATENCY @LATENCY@
 /* include/exclude given: syscall_traced[nr] says which numbers are kept. */
 #define SYSCALL_FILTER_NR @FILTER_NR@
 /* Numbers outside syscall_traced: kept unless an include list was given. */
@@ -47,6 +50,7 @@ struct syscall_cpu {
 };
 BPF_PERCPU_ARRAY(syscall_cpu, struct syscall_cpu, 1);
 
+#if SYSCALL_LATENCY
 struct syscall_start {
 	u64 ts;
 	s64 nr;
@@ -58,6 +62,7 @@ struct syscall_start {
  * age out.
  */
 BPF_TABLE("lru_hash", u32, struct syscall_start, syscall_starts, @MAX_INFLIGHT@);
+#endif
 
 #if SYSCALL_FILTER_NR
 BPF_ARRAY(syscall_traced, u8, SYSCALL_NR_MAX);
@@ -145,7 +150,7 @@ static __always_inline int syscall_comm_ok(struct syscall_cpu *c, u32 tid)
 	return ok;
 }
 
-/* The filters a call meets at sys_enter. */
+/* The filters a call meets where it is first seen (sys_enter, or sys_exit alone). */
 static __always_inline int syscall_kept(struct syscall_cpu *c, s64 nr)
 {
 	if (!syscall_nr_traced(nr) || !ebpfmon_ids_match())
@@ -158,6 +163,7 @@ static __always_inline int syscall_kept(struct syscall_cpu *c, s64 nr)
 	return 1;
 }
 
+#if SYSCALL_LATENCY
 static __always_inline int syscall_enter(s64 nr)
 {
 	u32 zero = 0, tid = (u32)bpf_get_current_pid_tgid();
@@ -213,6 +219,7 @@ static __always_inline int syscall_switch(void)
 	}
 	return 0;
 }
+#endif
 
 #if SYSCALL_SUMMARY
 static __always_inline void syscall_account(struct syscall_cpu *c, u64 id, s64 nr, s64 ret,
@@ -245,12 +252,14 @@ static __always_inline void syscall_account(struct syscall_cpu *c, u64 id, s64 n
 	v->count++;
 	if (ret < 0)
 		v->errors++;
+#if SYSCALL_LATENCY
 	v->total_ns += dur;
 	if (v->count == 1 || dur < v->min_ns)
 		v->min_ns = dur;
 	if (dur > v->max_ns)
 		v->max_ns = dur;
 	v->hist[ebpfmon_hist_slot(dur)]++;
+#endif
 }
 #else
 static __always_inline void syscall_emit(void *ctx, s64 nr, s64 ret, u64 dur)
@@ -268,15 +277,17 @@ static __always_inline void syscall_emit(void *ctx, s64 nr, s64 ret, u64 dur)
 }
 #endif
 
-static __always_inline int syscall_exit(void *ctx, s64 ret)
+/* nr: the call's number where sys_exit has it (without latency), else unused. */
+static __always_inline int syscall_exit(void *ctx, s64 nr, s64 ret)
 {
-	u64 id = bpf_get_current_pid_tgid(), ts, dur;
+	u64 id = bpf_get_current_pid_tgid(), dur = 0;
 	u32 zero = 0, tid = (u32)id;
 	struct syscall_cpu *c = syscall_cpu.lookup(&zero);
-	s64 nr;
 
 	if (!c)
 		return 0;
+#if SYSCALL_LATENCY
+	u64 ts;
 
 	if (c->tid == tid) {
 		/* Not switched out since sys_enter: the slot is this call's. */
@@ -296,6 +307,10 @@ static __always_inline int syscall_exit(void *ctx, s64 ret)
 	if (!ts)
 		return 0;
 	dur = bpf_ktime_get_ns() - ts;
+#else
+	if (!syscall_kept(c, nr))
+		return 0;
+#endif
 	if (SYSCALL_FAILED_ONLY && ret >= 0)
 		return 0;
 #if SYSCALL_MIN_NS
@@ -311,7 +326,7 @@ static __always_inline int syscall_exit(void *ctx, s64 ret)
 }
 
 /* Programs of raw tracepoints are named raw_tracepoint__<event>. */
-#if SYSCALL_RAW
+#if SYSCALL_RAW && SYSCALL_LATENCY
 /* sys_enter(struct pt_regs *regs, long id), sys_exit(struct pt_regs *regs, long ret) */
 RAW_TRACEPOINT_PROBE(sys_enter)
 {
@@ -320,7 +335,7 @@ RAW_TRACEPOINT_PROBE(sys_enter)
 
 RAW_TRACEPOINT_PROBE(sys_exit)
 {
-	return syscall_exit(ctx, (s64)ctx->args[1]);
+	return syscall_exit(ctx, 0, (s64)ctx->args[1]);
 }
 
 /* Runs in the outgoing thread (prev is current). */
@@ -328,19 +343,34 @@ RAW_TRACEPOINT_PROBE(sched_switch)
 {
 	return syscall_switch();
 }
+#elif SYSCALL_RAW
+/*
+ * The number from the registers (x86_64 only, where pt_regs is user ABI
+ * and orig_ax holds the number for the whole call).
+ */
+RAW_TRACEPOINT_PROBE(sys_exit)
+{
+	s64 nr = -1;
+
+	bpf_probe_read_kernel(&nr, sizeof(nr),
+			      (char *)ctx->args[0] + offsetof(struct pt_regs, orig_ax));
+	return syscall_exit(ctx, nr, (s64)ctx->args[1]);
+}
 #else
+#if SYSCALL_LATENCY
 TRACEPOINT_PROBE(raw_syscalls, sys_enter)
 {
 	return syscall_enter(args->id);
 }
 
-TRACEPOINT_PROBE(raw_syscalls, sys_exit)
-{
-	return syscall_exit(args, args->ret);
-}
-
 TRACEPOINT_PROBE(sched, sched_switch)
 {
 	return syscall_switch();
+}
+#endif
+
+TRACEPOINT_PROBE(raw_syscalls, sys_exit)
+{
+	return syscall_exit(args, args->id, args->ret);
 }
 #endif

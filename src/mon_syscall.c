@@ -38,6 +38,7 @@ static const char *const syscall_hooks[] = { "auto", "raw_tracepoint", "tracepoi
 
 struct syscall_opts {
 	int hook;			/* resolved: raw or tp */
+	bool latency;			/* time each call (summary: false counts only) */
 	long long min_duration_us;
 	long long sample_rate;
 	long long max_entries;
@@ -271,6 +272,9 @@ static void syscall_hook_resolve(struct monitor_inst *inst)
 		return;
 	if (!ki->raw_tracepoints)
 		why = ki->raw_tracepoints_why;
+	else if (!o->latency && strcmp(ki->machine, "x86_64"))
+		/* Raw sys_exit has no number; orig_ax in pt_regs is x86_64's. */
+		why = "latency: false reads the syscall number from x86_64's registers";
 	if (!why) {
 		o->hook = SYSCALL_HOOK_RAW;
 		return;
@@ -281,6 +285,28 @@ static void syscall_hook_resolve(struct monitor_inst *inst)
 		pr_debug("syscall: no raw tracepoints (%s): using the raw_syscalls tracepoints",
 			 why);
 	o->hook = SYSCALL_HOOK_TP;
+}
+
+/*
+ * latency: false counts calls at sys_exit alone; what needs a duration
+ * cannot go with it.
+ */
+static int syscall_latency_check(struct monitor_inst *inst, struct cfg_node *node)
+{
+	struct syscall_opts *o = inst->priv;
+	struct cfg_node *at = cfg_node__get(node, "latency");
+	int err = 0;
+
+	if (o->latency)
+		return 0;
+	if (!inst->summary) {
+		cfg_node__error(at, "false needs mode: summary (events carry duration_ns)");
+		err = -EINVAL;
+	} else if (o->min_duration_us) {
+		cfg_node__error(at, "false cannot go with min_duration_us");
+		err = -EINVAL;
+	}
+	return err;
 }
 
 /* This architecture's number of a syscall every kernel has; -1 if unknown. */
@@ -300,6 +326,7 @@ static int syscall_configure(struct monitor_inst *inst, struct cfg_node *node)
 	if (!o)
 		return -ENOMEM;
 	o->hook = SYSCALL_HOOK_AUTO;
+	o->latency = true;
 	o->sample_rate = 1;
 	o->max_entries = 10240;
 	o->max_inflight = 10240;
@@ -307,6 +334,7 @@ static int syscall_configure(struct monitor_inst *inst, struct cfg_node *node)
 	err |= monitor_parse_mode(inst, node, true);
 	if (node) {
 		err |= cfg_get_enum(node, "hook", syscall_hooks, &o->hook);
+		err |= cfg_get_bool(node, "latency", &o->latency);
 		err |= cfg_get_int(node, "min_duration_us", 0, 3600000000ll, &o->min_duration_us);
 		err |= cfg_get_int(node, "sample_rate", 1, 1000000, &o->sample_rate);
 		err |= cfg_get_bool(node, "failed_only", &o->failed_only);
@@ -317,12 +345,15 @@ static int syscall_configure(struct monitor_inst *inst, struct cfg_node *node)
 		if (!include)
 			memset(o->traced, 1, sizeof(o->traced));
 		err |= syscall_list(o, node, "exclude", false, &exclude);
+		if (!err)
+			err = syscall_latency_check(inst, node);
 		if (err)
 			return -EINVAL;
 	}
 	syscall_hook_resolve(inst);
 	o->filter_nr = include || exclude;
 	err |= render_vars__set(&inst->vars, "RAW", "%d", o->hook == SYSCALL_HOOK_RAW);
+	err |= render_vars__set(&inst->vars, "LATENCY", "%d", o->latency);
 	err |= render_vars__set(&inst->vars, "NR_EXIT", "%d", syscall_nr_of("exit"));
 	err |= render_vars__set(&inst->vars, "NR_EXIT_GROUP", "%d", syscall_nr_of("exit_group"));
 	err |= render_vars__set(&inst->vars, "NR_EXECVE", "%d", syscall_nr_of("execve"));
@@ -499,11 +530,13 @@ static int syscall_collect(struct monitor_inst *inst, struct probe_set *ps)
 		json_set(rec, "category", json_string(category));
 		json_set(rec, "count", json_integer(r->st.count));
 		json_set(rec, "errors", json_integer(r->st.errors));
-		json_set(rec, "total_ns", json_integer(r->st.total_ns));
-		json_set(rec, "min_ns", json_integer(r->st.min_ns));
-		json_set(rec, "max_ns", json_integer(r->st.max_ns));
-		json_set(rec, "avg_ns", json_integer(r->st.total_ns / r->st.count));
-		json_set(rec, "latency_hist_ns", log2_hist_json(hist, EBPFMON_HIST_SLOTS));
+		if (o->latency) {
+			json_set(rec, "total_ns", json_integer(r->st.total_ns));
+			json_set(rec, "min_ns", json_integer(r->st.min_ns));
+			json_set(rec, "max_ns", json_integer(r->st.max_ns));
+			json_set(rec, "avg_ns", json_integer(r->st.total_ns / r->st.count));
+			json_set(rec, "latency_hist_ns", log2_hist_json(hist, EBPFMON_HIST_SLOTS));
+		}
 		json_set(rec, "interval_s", json_real((long long)(interval * 1000 + 0.5) / 1000.0));
 		free(tofree);
 		if (monitor_inst__emit(inst, rec))

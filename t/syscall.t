@@ -184,6 +184,25 @@ trace "$T/ren2.json" "    interval: 60" -- name other$$ getppid 100 name "$name"
 is "$(jq -s -c --argjson p "$HPID" '[.[] | select(.pid == $p and .name == "getppid") | [.comm, .count]]' "$T/ren2.json")" \
 	"[[\"$name\",20]]" "-p: calls after a process renamed itself to the name are counted"
 
+# latency: false counts calls and errors at sys_exit alone.
+TRACE_ARGS=(-v)
+trace "$T/cnt.json" "    interval: 60" "    latency: false" -- getppid 1000 nanosleep 5 badclose 3
+TRACE_ARGS=()
+like "$(attached "$T/cnt.json.err")" '^probe: attached raw tracepoint sys_exit;(probe: attached raw tracepoint task_rename;)?$' \
+	"latency: false: sys_exit is the one hook"
+count_rows() {
+	jq -s -c --argjson p "$HPID" '[.[] | select(.pid == $p and (.name == "getppid" or .name == "nanosleep" or .name == "close"))
+		| [.name, (if .name == "close" then .count >= 3 else .count end), .errors,
+		   has("total_ns") or has("latency_hist_ns") or has("min_ns")]] | sort' "$1"
+}
+is "$(count_rows "$T/cnt.json")" '[["close",true,3,false],["getppid",1000,0,false],["nanosleep",1,0,false]]' \
+	"latency: false: count and errors per syscall, no duration fields"
+trace "$T/cnttp.json" "    interval: 60" "    latency: false" "    hook: tracepoint" -- getppid 1000 nanosleep 5 badclose 3
+is "$(count_rows "$T/cnttp.json")" '[["close",true,3,false],["getppid",1000,0,false],["nanosleep",1,0,false]]' \
+	"latency: false, hook: tracepoint: the same rows"
+trace "$T/cntx.json" "    interval: 60" "    latency: false" "    exclude: getppid" "    sample_rate: 1" -- getppid 1000 badclose 3
+is "$(count_rows "$T/cntx.json")" '[["close",true,3,false]]' "latency: false: the number filter applies at sys_exit"
+
 # --- bad options: one line naming the place, exit 1, nothing on stdout -------------
 expect_error() {
 	local what=$1 want=$2
@@ -229,6 +248,12 @@ expect_error "include is not a list" \
 expect_error "unknown hook" \
 	'3:11: monitors.syscall.hook: expected one of: auto, raw_tracepoint, tracepoint; got "kprobe"' \
 	"    hook: kprobe"
+expect_error "latency: false in events mode" \
+	'4:14: monitors.syscall.latency: false needs mode: summary (events carry duration_ns)' \
+	"    mode: events" "    latency: false"
+expect_error "latency: false with min_duration_us" \
+	'3:14: monitors.syscall.latency: false cannot go with min_duration_us' \
+	"    latency: false" "    min_duration_us: 10"
 expect_error "unknown option" \
 	'3:5: monitors.syscall.min_duration: unknown key' \
 	"    min_duration: 5"
