@@ -64,22 +64,15 @@ struct syscall_rows {
 };
 
 /*
- * Attached in this order: a start sys_enter keeps in a CPU's slot must never
- * miss the switch that moves it to syscall_starts.
+ * Attached in this order (raw tracepoints or tracepoints, as compiled): a
+ * start sys_enter keeps in a CPU's slot must never miss the switch that moves
+ * it to syscall_starts.
  */
 static const struct monitor_tp syscall_tracepoints[] = {
 	{ "sched", "sched_switch", false },
 	{ "raw_syscalls", "sys_enter", false },
 	{ "raw_syscalls", "sys_exit", false },
 	{ NULL },
-};
-
-/*
- * The same with hook: raw_tracepoint, and task_rename, which the comm
- * filter's cache needs (the task:task_rename tracepoint is io's).
- */
-static const char *const syscall_raw_events[] = {
-	"task_rename", "sched_switch", "sys_enter", "sys_exit", NULL
 };
 
 /*
@@ -394,22 +387,19 @@ static int syscall_attach(struct monitor_inst *inst, struct probe_set *ps)
 		}
 	}
 	o->last_collect = syscall_now();
-	if (o->hook != SYSCALL_HOOK_RAW)
-		return monitor_attach_tracepoints(inst, ps);
-	for (const char *const *ev = syscall_raw_events; *ev; ev++) {
-		char fn[64];
-
-		snprintf(fn, sizeof(fn), "raw_tracepoint__%s", *ev);
-		if (!probe_set__has_program(ps, fn))
-			continue;
-		err = probe_set__attach_raw_tracepoint(ps, *ev);
+	/*
+	 * The comm filter's cache, first: raw only, and not in the list above,
+	 * where tracepoint__task__task_rename (io's program) would be taken.
+	 */
+	if (probe_set__has_program(ps, "raw_tracepoint__task_rename")) {
+		err = probe_set__attach_raw_tracepoint(ps, "task_rename");
 		if (err) {
-			pr_err("syscall: failed to attach raw tracepoint %s: %s", *ev,
+			pr_err("syscall: failed to attach raw tracepoint task_rename: %s",
 			       strerror(-err));
 			return err;
 		}
 	}
-	return 0;
+	return monitor_attach_tracepoints(inst, ps);
 }
 
 static json_t *syscall_error(long long ret)

@@ -184,6 +184,17 @@ trace "$T/ren2.json" "    interval: 60" -- name other$$ getppid 100 name "$name"
 is "$(jq -s -c --argjson p "$HPID" '[.[] | select(.pid == $p and .name == "getppid") | [.comm, .count]]' "$T/ren2.json")" \
 	"[[\"$name\",20]]" "-p: calls after a process renamed itself to the name are counted"
 
+# With io (whose program has the task:task_rename tracepoint), each monitor
+# attaches its own: the cache still sees renames.
+TRACE_ARGS=(-v)
+trace "$T/io.json" "    interval: 60" "  io: {}" -- getppid 100 name other$$ getppid 10 nanosleep 5 getppid 10
+TRACE_ARGS=()
+is "$(grep -o 'attached .*task_rename$' "$T/io.json.err" | sort | tr '\n' ';')" \
+	"attached raw tracepoint task_rename;attached tracepoint task:task_rename;" \
+	"with io: task_rename attached twice, as a raw tracepoint and as io's tracepoint"
+is "$(jq -s -c --argjson p "$HPID" '[.[] | select(.pid == $p and .name == "getppid") | [.comm, .count]]' "$T/io.json")" \
+	"[[\"$name\",100]]" "with io: calls after the rename are filtered"
+
 # latency: false counts calls and errors at sys_exit alone.
 TRACE_ARGS=(-v)
 trace "$T/cnt.json" "    interval: 60" "    latency: false" -- getppid 1000 nanosleep 5 badclose 3
