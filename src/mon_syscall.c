@@ -261,23 +261,18 @@ static void syscall_hook_resolve(struct monitor_inst *inst)
 	const struct kernel_info *ki = inst->ki;
 	const char *why = NULL;
 
-	if (o->hook == SYSCALL_HOOK_TP)
-		return;
 	if (!ki->raw_tracepoints)
 		why = ki->raw_tracepoints_why;
 	else if (!o->latency && strcmp(ki->machine, "x86_64"))
 		/* Raw sys_exit has no number; orig_ax in pt_regs is x86_64's. */
 		why = "latency: false reads the syscall number from x86_64's registers";
-	if (!why) {
-		o->hook = SYSCALL_HOOK_RAW;
-		return;
-	}
-	if (o->hook == SYSCALL_HOOK_RAW)
+	if (o->hook == SYSCALL_HOOK_RAW && why)
 		monitor_inst__verdict(inst, VERDICT_UNAVAILABLE, "raw tracepoints: %s", why);
-	else
+	else if (o->hook == SYSCALL_HOOK_AUTO && why)
 		pr_debug("syscall: no raw tracepoints (%s): using the raw_syscalls tracepoints",
 			 why);
-	o->hook = SYSCALL_HOOK_TP;
+	if (o->hook != SYSCALL_HOOK_TP)
+		o->hook = why ? SYSCALL_HOOK_TP : SYSCALL_HOOK_RAW;
 }
 
 /*
@@ -290,12 +285,10 @@ static int syscall_latency_check(struct monitor_inst *inst, struct cfg_node *nod
 	struct cfg_node *at = cfg_node__get(node, "latency");
 	int err = 0;
 
-	if (o->latency)
-		return 0;
-	if (!inst->summary) {
+	if (!o->latency && !inst->summary) {
 		cfg_node__error(at, "false needs mode: summary (events carry duration_ns)");
 		err = -EINVAL;
-	} else if (o->min_duration_us) {
+	} else if (!o->latency && o->min_duration_us) {
 		cfg_node__error(at, "false cannot go with min_duration_us");
 		err = -EINVAL;
 	}
