@@ -42,8 +42,11 @@ struct io_iovbuf {
 BPF_TABLE("lru_hash", u32, struct io_start, io_starts, @MAX_ENTRIES@);
 BPF_PERCPU_ARRAY(io_iov_scratch, struct io_iovbuf, 1);
 #if IO_SUMMARY
-/* Rows are allocated as processes appear, not max_entries of them up front. */
-BPF_F_TABLE("hash", u32, struct io_stats, io_stats, @MAX_ENTRIES@, BPF_F_NO_PREALLOC);
+/*
+ * Rows are allocated as processes appear, not max_entries of them up front;
+ * per CPU, so a call adds without atomics (the host merges the CPUs).
+ */
+BPF_F_TABLE("percpu_hash", u32, struct io_stats, io_stats, @MAX_ENTRIES@, BPF_F_NO_PREALLOC);
 /* The zeroed row a new process starts from (too big for the stack). */
 BPF_PERCPU_ARRAY(io_stats_zero, struct io_stats, 1);
 /* Calls not counted because io_stats was full. */
@@ -68,6 +71,7 @@ static __always_inline int io_fd_match(s32 fd)
 static __always_inline void io_enter(u32 op, s32 fd, u64 requested, u32 iovcnt)
 {
 	u32 tid = (u32)bpf_get_current_pid_tgid();
+	struct io_start *old = io_starts.lookup(&tid);
 	struct io_start st = {
 		.ts = bpf_ktime_get_ns(),
 		.requested = requested,
@@ -76,7 +80,15 @@ static __always_inline void io_enter(u32 op, s32 fd, u64 requested, u32 iovcnt)
 		.iovcnt = iovcnt,
 	};
 
-	io_starts.update(&tid, &st);
+	/*
+	 * A thread keeps its entry from call to call (ts 0 between calls):
+	 * written in place, where an update and a delete per call would each
+	 * take the table's locks.
+	 */
+	if (old)
+		*old = st;
+	else
+		io_starts.update(&tid, &st);
 }
 
 static __always_inline void io_enter_rw(u32 op, s32 fd, u64 count)
@@ -162,19 +174,19 @@ static __always_inline void io_fd_gen_bump(u64 fd)
 #if IO_SUMMARY
 static __always_inline void io_count(u32 op, s64 ret, u64 dur)
 {
-	struct ebpfmon_hdr h = {};
+	u32 tgid = bpf_get_current_pid_tgid() >> 32, zero = 0;
 	struct io_stats *s, *z;
-	u32 tgid, zero = 0, slot;
 
-	if (ebpfmon_hdr_fill(&h, IO_MON_ID))
+	/* pid and uid were checked at entry; the name may have changed since. */
+	if (!ebpfmon_comm_match()) {
+		ebpfmon_count_filtered(IO_MON_ID);
 		return;
-	tgid = h.pid;
+	}
 	s = io_stats.lookup(&tgid);
 	if (!s) {
 		z = io_stats_zero.lookup(&zero);
 		if (!z)
 			return;
-		__builtin_memcpy(z->comm, h.comm, sizeof(z->comm));
 		io_stats.insert(&tgid, z);
 		s = io_stats.lookup(&tgid);
 		if (!s) {
@@ -185,26 +197,24 @@ static __always_inline void io_count(u32 op, s64 ret, u64 dur)
 			return;
 		}
 	}
-	/* One row per process, shared by its threads on every CPU: atomic adds. */
+	/* The name once per row and CPU, not per call. */
+	if (!s->reads && !s->writes)
+		bpf_get_current_comm(s->comm, sizeof(s->comm));
 	if (IO_OP_IS_WRITE(op)) {
-		__sync_fetch_and_add(&s->writes, 1);
+		s->writes++;
 		if (ret > 0)
-			__sync_fetch_and_add(&s->write_bytes, ret);
+			s->write_bytes += ret;
 	} else {
-		__sync_fetch_and_add(&s->reads, 1);
+		s->reads++;
 		if (ret > 0)
-			__sync_fetch_and_add(&s->read_bytes, ret);
+			s->read_bytes += ret;
 	}
 	if (ret < 0)
-		__sync_fetch_and_add(&s->errors, 1);
-	__sync_fetch_and_add(&s->total_ns, dur);
-	/* Racy between CPUs, but only ever grows: at worst a near-maximum is kept. */
+		s->errors++;
+	s->total_ns += dur;
 	if (dur > s->max_ns)
 		s->max_ns = dur;
-	slot = ebpfmon_hist_slot(dur);
-	io_opaque(slot);
-	if (slot < EBPFMON_HIST_SLOTS)
-		__sync_fetch_and_add(&s->hist[slot], 1);
+	s->hist[ebpfmon_hist_slot(dur)]++;
 }
 #else
 static __always_inline void io_send(void *ctx, struct io_start *st, s64 ret, u64 now)
@@ -233,7 +243,7 @@ static __always_inline void io_exit(void *ctx, s64 ret)
 	struct io_start *st = io_starts.lookup(&tid);
 	u64 now, dur;
 
-	if (!st)
+	if (!st || !st->ts)
 		return;
 	now = bpf_ktime_get_ns();
 	dur = now - st->ts;
@@ -257,7 +267,7 @@ static __always_inline void io_exit(void *ctx, s64 ret)
 	io_send(ctx, st, ret, now);
 #endif
 out:
-	io_starts.delete(&tid);
+	st->ts = 0;	/* taken */
 }
 
 #if @HAVE_SYS_ENTER_READ@ && @HAVE_SYS_EXIT_READ@

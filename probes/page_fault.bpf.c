@@ -38,22 +38,19 @@ struct page_fault_perf_ctx {
 /*
  * The same filters as ebpfmon_hdr_fill(), before any state is kept; what
  * they drop is counted as filtered when COUNT says so (the accounting side of
- * a fault already was, at its tracepoint).
+ * a fault already was, at its tracepoint). With a comm filter, *comm (zeroed
+ * by the caller) is left holding the name, for a summary key.
  */
-static __always_inline int page_fault_wanted(int count)
+static __always_inline int page_fault_wanted(int count, struct ebpfmon_comm_key *comm)
 {
 	if (ebpfmon_is_self())
 		return 0;
 	if (!ebpfmon_ids_match())
 		goto filtered;
 #if EBPFMON_FILTER_COMM
-	{
-		struct ebpfmon_comm_key key = {};
-
-		bpf_get_current_comm(key.comm, sizeof(key.comm));
-		if (!ebpfmon_filter_comm.lookup(&key))
-			goto filtered;
-	}
+	bpf_get_current_comm(comm->comm, sizeof(comm->comm));
+	if (!ebpfmon_filter_comm.lookup(comm))
+		goto filtered;
 #endif
 	return 1;
 filtered:
@@ -95,13 +92,22 @@ BPF_TABLE("percpu_hash", struct page_fault_key, struct page_fault_counts, page_f
 /* Faults not counted because the table was full; the host warns. */
 BPF_PERCPU_ARRAY(page_fault_full, u64, 1);
 
-/* This process's counters on this CPU; NULL (counted) when the table is full. */
-static __always_inline struct page_fault_counts *page_fault_counts_get(void)
+/*
+ * The filters and the sampling (counted as filtered when COUNT, on sample
+ * counter SLOT), then this process's counters on this CPU; NULL when left
+ * out, or (counted) when the table is full.
+ */
+static __always_inline struct page_fault_counts *page_fault_counts_get(int count, u32 slot)
 {
 	struct page_fault_key key = { .pid = bpf_get_current_pid_tgid() >> 32 };
 	struct page_fault_counts *c, zero = {};
 
-	bpf_get_current_comm(key.comm, sizeof(key.comm));
+	/* The name is read once: by the comm filter, else here. */
+	if (!page_fault_wanted(count, (struct ebpfmon_comm_key *)key.comm) ||
+	    !page_fault_sampled(slot))
+		return NULL;
+	if (!EBPFMON_FILTER_COMM)
+		bpf_get_current_comm(key.comm, sizeof(key.comm));
 	c = page_fault_counts.lookup(&key);
 	if (c)
 		return c;
@@ -123,9 +129,7 @@ static __always_inline void page_fault_taken(void *ctx, u64 address, u64 ip, u64
 {
 	struct page_fault_counts *c;
 
-	if (!page_fault_wanted(1) || !page_fault_sampled(0))
-		return;
-	c = page_fault_counts_get();
+	c = page_fault_counts_get(1, 0);
 	if (!c)
 		return;
 	if (kernel)
@@ -141,9 +145,7 @@ static __always_inline void page_fault_accounted(struct page_fault_perf_ctx *ctx
 
 	if (kernel ? !PAGE_FAULT_SPACE_KERNEL : !PAGE_FAULT_SPACE_USER)
 		return;
-	if (!page_fault_wanted(0) || !page_fault_sampled(1))
-		return;
-	c = page_fault_counts_get();
+	c = page_fault_counts_get(0, 1);
 	if (!c)
 		return;
 	if (major)
@@ -188,9 +190,10 @@ static __always_inline void page_fault_taken(void *ctx, u64 address, u64 ip, u64
 					     u32 kernel)
 {
 	struct page_fault_pending cur = {}, prev, *old;
+	struct ebpfmon_comm_key comm = {};
 	u32 tid, sampled;
 
-	if (!page_fault_wanted(1))
+	if (!page_fault_wanted(1, &comm))
 		return;
 	cur.ts_ns = bpf_ktime_get_ns();
 	cur.address = address;

@@ -1,16 +1,20 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * syscall: every system call, timed from raw_syscalls:sys_enter to
- * raw_syscalls:sys_exit. These two fire for every call of every process, so
- * the enter side does only what it must: the number filter (an array
- * lookup), the pid/uid filters, the sampling counter, then ts + nr keyed by
- * tid. Everything else (duration, failed_only, comm filter, the event or the
- * summary update) happens at exit, for the calls that were kept.
+ * syscall: every system call, timed from sys_enter to sys_exit (raw
+ * tracepoints where the kernel has them: no trace record is built per hit).
+ * These fire for every call of every process, so the enter side does only
+ * what it must: the number filter, the pid/uid filters, the sampling
+ * counter, then ts + nr in this CPU's slot. Everything else (duration,
+ * failed_only, comm filter, the event or the summary update) happens at
+ * exit, for the calls that were kept. Summary mode without latency counts
+ * calls at sys_exit alone.
  */
 #include "syscall.h"
 
 #define SYSCALL_MON_ID @MON_ID@
 #define SYSCALL_SUMMARY @SUMMARY@
+/* 0: summary rows count calls and errors only, and sys_exit is the one hook. */
+#define SYSCALL_LATENCY @LATENCY@
 /* include/exclude given: syscall_traced[nr] says which numbers are kept. */
 #define SYSCALL_FILTER_NR @FILTER_NR@
 /* Numbers outside syscall_traced: kept unless an include list was given. */
@@ -18,17 +22,47 @@
 #define SYSCALL_MIN_NS @MIN_NS@ull
 #define SYSCALL_SAMPLE_RATE @SAMPLE_RATE@
 #define SYSCALL_FAILED_ONLY @FAILED_ONLY@
+/* 1: RAW_TRACEPOINT_PROBE; 0: TRACEPOINT_PROBE (raw_syscalls, sched, ...). */
+#define SYSCALL_RAW @RAW@
+/* Calls that never return (no start is kept), and those that rename. */
+#define SYSCALL_NR_EXIT @NR_EXIT@
+#define SYSCALL_NR_EXIT_GROUP @NR_EXIT_GROUP@
+#define SYSCALL_NR_EXECVE @NR_EXECVE@
+#define SYSCALL_NR_EXECVEAT @NR_EXECVEAT@
+/* The comm filter's answer is cached (see syscall_comm_ok). */
+#define SYSCALL_COMM_CACHE (SYSCALL_SUMMARY && SYSCALL_RAW && EBPFMON_FILTER_COMM)
 
+/*
+ * This CPU's state. A thread runs on one CPU from its sys_enter until it is
+ * switched out, and most calls return before that: their start lives here,
+ * in a per-CPU array (no hashing, no locks). At sched_switch a start still
+ * here moves to syscall_starts, where sys_exit looks when the slot is not
+ * its thread's.
+ */
+struct syscall_cpu {
+	u64 ts;			/* start of tid's call; 0: not traced */
+	s64 nr;
+	u32 tid;		/* 0: no thread's (the idle task makes no calls) */
+	u32 comm_tid;		/* the comm filter's answer for this thread ... */
+	u64 comm_gen;		/* ... while syscall_comm_gen is this minus 1 ... */
+	u64 comm_ok;		/* ... is this */
+	u64 sample;		/* calls seen, for sample_rate */
+};
+BPF_PERCPU_ARRAY(syscall_cpu, struct syscall_cpu, 1);
+
+#if SYSCALL_LATENCY
 struct syscall_start {
 	u64 ts;
 	s64 nr;
 };
 
 /*
- * Per thread: the start of its call in progress (ts 0: none). LRU, so the
- * entries of threads that have exited age out.
+ * Per thread: the start of a call whose thread was switched out before it
+ * returned (ts 0: none). LRU, so the entries of threads that have exited
+ * age out.
  */
 BPF_TABLE("lru_hash", u32, struct syscall_start, syscall_starts, @MAX_INFLIGHT@);
+#endif
 
 #if SYSCALL_FILTER_NR
 BPF_ARRAY(syscall_traced, u8, SYSCALL_NR_MAX);
@@ -47,11 +81,6 @@ static __always_inline int syscall_nr_traced(s64 nr)
 #define syscall_nr_traced(nr) 1
 #endif
 
-#if SYSCALL_SAMPLE_RATE > 1
-/* Per CPU, so no atomics: every Nth kept call on each CPU. */
-BPF_PERCPU_ARRAY(syscall_sample, u64, 1);
-#endif
-
 #if SYSCALL_SUMMARY
 /*
  * Allocated as rows appear (and freed when the host drains them), not
@@ -67,58 +96,141 @@ BPF_PERCPU_ARRAY(syscall_dropped, u64, 1);
 #include "output.h"
 #endif
 
-TRACEPOINT_PROBE(raw_syscalls, sys_enter)
-{
-	struct syscall_start *st;
-	u32 tid;
+#if SYSCALL_COMM_CACHE
+/* Bumped at every rename (exec, prctl, /proc/PID/comm) of any task. */
+BPF_ARRAY(syscall_comm_gen, u64, 1);
 
-	if (!syscall_nr_traced(args->id) || !ebpfmon_ids_match())
+/* A raw tracepoint only: TRACEPOINT_PROBE(task, task_rename) is io's. */
+RAW_TRACEPOINT_PROBE(task_rename)
+{
+	u32 zero = 0;
+	u64 *gen = syscall_comm_gen.lookup(&zero);
+
+	if (gen)
+		__sync_fetch_and_add(gen, 1);
+	return 0;
+}
+
+/* The cached answer for tid: 1 or 0, or -1 when there is none. */
+static __always_inline int syscall_comm_cached(struct syscall_cpu *c, u32 tid, u64 *gen)
+{
+	if (gen && c->comm_tid == tid && c->comm_gen == *gen + 1)
+		return c->comm_ok;
+	return -1;
+}
+#endif
+
+/*
+ * The comm filter (summary mode; events are filtered as they are built). A
+ * thread's name changes only by a rename, so the answer is kept in the CPU's
+ * slot until the next rename anywhere: a thread making call after call pays
+ * for its name and the hash lookup once.
+ */
+static __always_inline int syscall_comm_ok(struct syscall_cpu *c, u32 tid)
+{
+	int ok = 1;
+#if SYSCALL_COMM_CACHE
+	u32 zero = 0;
+	u64 *gen = syscall_comm_gen.lookup(&zero);
+
+	ok = syscall_comm_cached(c, tid, gen);
+	if (ok >= 0)
+		return ok;
+	ok = ebpfmon_comm_match();
+	if (gen) {
+		c->comm_tid = tid;
+		c->comm_gen = *gen + 1;
+		c->comm_ok = ok;
+	}
+#elif SYSCALL_SUMMARY && EBPFMON_FILTER_COMM
+	ok = ebpfmon_comm_match();
+#endif
+	if (!ok)
+		ebpfmon_count_filtered(SYSCALL_MON_ID);
+	return ok;
+}
+
+/* The filters a call meets where it is first seen (sys_enter, or sys_exit alone). */
+static __always_inline int syscall_kept(struct syscall_cpu *c, s64 nr)
+{
+	if (!syscall_nr_traced(nr) || !ebpfmon_ids_match())
 		return 0;
 #if SYSCALL_SAMPLE_RATE > 1
-	{
-		u32 zero = 0;
-		u64 *n = syscall_sample.lookup(&zero);
+	/* Per CPU, so no atomics: every Nth kept call on each CPU. */
+	if (c->sample++ % SYSCALL_SAMPLE_RATE)
+		return 0;
+#endif
+	return 1;
+}
 
-		if (!n || (*n)++ % SYSCALL_SAMPLE_RATE)
+#if SYSCALL_LATENCY
+static __always_inline int syscall_enter(s64 nr)
+{
+	u32 zero = 0, tid = (u32)bpf_get_current_pid_tgid();
+	struct syscall_cpu *c = syscall_cpu.lookup(&zero);
+
+	if (!c)
+		return 0;
+	/* Ours until sys_exit or a switch; ts 0 tells sys_exit "not traced". */
+	c->tid = tid;
+	c->ts = 0;
+	if (nr == SYSCALL_NR_EXIT || nr == SYSCALL_NR_EXIT_GROUP || !syscall_kept(c, nr))
+		return 0;
+#if SYSCALL_COMM_CACHE
+	/*
+	 * A thread the comm filter already turned down is not timed. Not for an
+	 * exec, which returns under the new name.
+	 */
+	if (nr != SYSCALL_NR_EXECVE && nr != SYSCALL_NR_EXECVEAT) {
+		u64 *gen = syscall_comm_gen.lookup(&zero);
+
+		if (!syscall_comm_cached(c, tid, gen)) {
+			ebpfmon_count_filtered(SYSCALL_MON_ID);
 			return 0;
+		}
 	}
 #endif
-	tid = (u32)bpf_get_current_pid_tgid();
-	/*
-	 * A thread keeps its entry from call to call: writing it in place costs
-	 * a lookup, where an update and a delete per call would each take the
-	 * table's locks.
-	 */
+	c->nr = nr;
+	c->ts = bpf_ktime_get_ns();
+	return 0;
+}
+
+/* The thread leaves this CPU: a start still in the slot goes to syscall_starts. */
+static __always_inline int syscall_switch(void)
+{
+	u32 zero = 0, tid = (u32)bpf_get_current_pid_tgid();
+	struct syscall_cpu *c = syscall_cpu.lookup(&zero);
+	struct syscall_start *st;
+
+	if (!c || c->tid != tid)
+		return 0;
+	c->tid = 0;
+	if (!c->ts)
+		return 0;
+	/* Written in place when the thread has an entry: no update, no lock. */
 	st = syscall_starts.lookup(&tid);
 	if (st) {
-		st->ts = bpf_ktime_get_ns();
-		st->nr = args->id;
+		st->ts = c->ts;
+		st->nr = c->nr;
 	} else {
-		struct syscall_start new = { .ts = bpf_ktime_get_ns(), .nr = args->id };
+		struct syscall_start new = { .ts = c->ts, .nr = c->nr };
 
 		syscall_starts.update(&tid, &new);
 	}
 	return 0;
 }
+#endif
 
 #if SYSCALL_SUMMARY
-static __always_inline void syscall_account(s64 nr, s64 ret, u64 dur)
+static __always_inline void syscall_account(struct syscall_cpu *c, u64 id, s64 nr, s64 ret,
+					    u64 dur)
 {
-	struct syscall_key key = { .pid = bpf_get_current_pid_tgid() >> 32, .nr = nr };
+	struct syscall_key key = { .pid = id >> 32, .nr = nr };
 	struct syscall_stats *v;
 	u32 zero = 0;
 
-#if EBPFMON_FILTER_COMM
-	{
-		struct ebpfmon_comm_key c = {};	/* compared whole: zero the tail */
-
-		bpf_get_current_comm(c.comm, sizeof(c.comm));
-		if (!ebpfmon_filter_comm.lookup(&c)) {
-			ebpfmon_count_filtered(SYSCALL_MON_ID);
-			return;
-		}
-	}
-#endif
+	if (!syscall_comm_ok(c, (u32)id))
+		return;
 	v = syscall_stats.lookup(&key);
 	if (!v) {
 		struct syscall_stats *z = syscall_zero.lookup(&zero);
@@ -140,12 +252,14 @@ static __always_inline void syscall_account(s64 nr, s64 ret, u64 dur)
 	v->count++;
 	if (ret < 0)
 		v->errors++;
+#if SYSCALL_LATENCY
 	v->total_ns += dur;
 	if (v->count == 1 || dur < v->min_ns)
 		v->min_ns = dur;
 	if (dur > v->max_ns)
 		v->max_ns = dur;
 	v->hist[ebpfmon_hist_slot(dur)]++;
+#endif
 }
 #else
 static __always_inline void syscall_emit(void *ctx, s64 nr, s64 ret, u64 dur)
@@ -162,26 +276,40 @@ static __always_inline void syscall_emit(void *ctx, s64 nr, s64 ret, u64 dur)
 }
 #endif
 
-TRACEPOINT_PROBE(raw_syscalls, sys_exit)
+/* nr: the call's number where sys_exit has it (without latency), else unused. */
+static __always_inline int syscall_exit(void *ctx, s64 nr, s64 ret)
 {
-	u32 tid = (u32)bpf_get_current_pid_tgid();
-	struct syscall_start *st;
-	s64 ret = args->ret, nr;
-	u64 dur;
+	u64 id = bpf_get_current_pid_tgid(), dur = 0;
+	u32 zero = 0, tid = (u32)id;
+	struct syscall_cpu *c = syscall_cpu.lookup(&zero);
 
-	/* Calls the lists rule out never had an entry: skip the hash lookup. */
-	if (!syscall_nr_traced(args->id))
+	if (!c)
 		return 0;
-	st = syscall_starts.lookup(&tid);
-	/*
-	 * No start, or not this call's: a new thread's first return from
-	 * clone, where the entry is a dead thread's (exit_group) of the same tid.
-	 */
-	if (!st || !st->ts || st->nr != args->id)
+#if SYSCALL_LATENCY
+	u64 ts;
+
+	if (c->tid == tid) {
+		/* Not switched out since sys_enter: the slot is this call's. */
+		ts = c->ts;
+		nr = c->nr;
+		c->ts = 0;
+	} else {
+		struct syscall_start *st = syscall_starts.lookup(&tid);
+
+		/* None: not traced, or a new thread's first return from clone. */
+		if (!st)
+			return 0;
+		ts = st->ts;
+		nr = st->nr;
+		st->ts = 0;	/* taken: a sys_exit without its sys_enter finds 0 */
+	}
+	if (!ts)
 		return 0;
-	dur = bpf_ktime_get_ns() - st->ts;
-	nr = st->nr;
-	st->ts = 0;	/* taken: a sys_exit without its sys_enter finds 0 */
+	dur = bpf_ktime_get_ns() - ts;
+#else
+	if (!syscall_kept(c, nr))
+		return 0;
+#endif
 	if (SYSCALL_FAILED_ONLY && ret >= 0)
 		return 0;
 #if SYSCALL_MIN_NS
@@ -189,9 +317,59 @@ TRACEPOINT_PROBE(raw_syscalls, sys_exit)
 		return 0;
 #endif
 #if SYSCALL_SUMMARY
-	syscall_account(nr, ret, dur);
+	syscall_account(c, id, nr, ret, dur);
 #else
-	syscall_emit(args, nr, ret, dur);
+	syscall_emit(ctx, nr, ret, dur);
 #endif
 	return 0;
 }
+
+/* Programs of raw tracepoints are named raw_tracepoint__<event>. */
+#if SYSCALL_RAW && SYSCALL_LATENCY
+/* sys_enter(struct pt_regs *regs, long id), sys_exit(struct pt_regs *regs, long ret) */
+RAW_TRACEPOINT_PROBE(sys_enter)
+{
+	return syscall_enter((s64)ctx->args[1]);
+}
+
+RAW_TRACEPOINT_PROBE(sys_exit)
+{
+	return syscall_exit(ctx, 0, (s64)ctx->args[1]);
+}
+
+/* Runs in the outgoing thread (prev is current). */
+RAW_TRACEPOINT_PROBE(sched_switch)
+{
+	return syscall_switch();
+}
+#elif SYSCALL_RAW
+/*
+ * The number from the registers (x86_64 only, where pt_regs is user ABI
+ * and orig_ax holds the number for the whole call).
+ */
+RAW_TRACEPOINT_PROBE(sys_exit)
+{
+	s64 nr = -1;
+
+	bpf_probe_read_kernel(&nr, sizeof(nr),
+			      (char *)ctx->args[0] + offsetof(struct pt_regs, orig_ax));
+	return syscall_exit(ctx, nr, (s64)ctx->args[1]);
+}
+#else
+#if SYSCALL_LATENCY
+TRACEPOINT_PROBE(raw_syscalls, sys_enter)
+{
+	return syscall_enter(args->id);
+}
+
+TRACEPOINT_PROBE(sched, sched_switch)
+{
+	return syscall_switch();
+}
+#endif
+
+TRACEPOINT_PROBE(raw_syscalls, sys_exit)
+{
+	return syscall_exit(args, args->id, args->ret);
+}
+#endif

@@ -37,6 +37,8 @@ struct kernel_info {
 
 	bool kprobes;			/* tracefs kprobe_events */
 	char kprobes_why[160];
+	bool raw_tracepoints;		/* BPF_PROG_TYPE_RAW_TRACEPOINT loads (4.17) */
+	char raw_tracepoints_why[160];
 	bool fentry;			/* an fentry program on a BTF function loads */
 	char fentry_why[200];
 	bool ringbuf;			/* BPF_MAP_TYPE_RINGBUF (5.8+) can be created */

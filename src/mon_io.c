@@ -300,12 +300,14 @@ struct io_collect_ctx {
 	int err;
 };
 
+/* probe_set__drain's callback: merge one process's per-CPU values into a row. */
 static void io_row_add(void *ctx, const void *key, const void *values, int n_values,
 		       size_t value_size)
 {
 	struct io_collect_ctx *c = ctx;
+	struct io_stats *r;
 
-	if (n_values != 1 || value_size != sizeof(struct io_stats)) {
+	if (value_size < sizeof(struct io_stats)) {
 		c->err = -EINVAL;
 		return;
 	}
@@ -313,9 +315,30 @@ static void io_row_add(void *ctx, const void *key, const void *values, int n_val
 		c->err = -ENOMEM;
 		return;
 	}
+	memset(&c->rows[c->n], 0, sizeof(c->rows[c->n]));
 	c->rows[c->n].pid = *(const __u32 *)key;
-	memcpy(&c->rows[c->n].s, values, sizeof(struct io_stats));
-	c->n++;
+	r = &c->rows[c->n].s;
+	for (int cpu = 0; cpu < n_values; cpu++) {
+		struct io_stats v;
+
+		memcpy(&v, (const char *)values + cpu * value_size, sizeof(v));
+		if (!v.reads && !v.writes)
+			continue;
+		if (!r->reads && !r->writes)
+			memcpy(r->comm, v.comm, sizeof(r->comm));
+		r->reads += v.reads;
+		r->writes += v.writes;
+		r->read_bytes += v.read_bytes;
+		r->write_bytes += v.write_bytes;
+		r->errors += v.errors;
+		r->total_ns += v.total_ns;
+		if (v.max_ns > r->max_ns)
+			r->max_ns = v.max_ns;
+		for (int k = 0; k < EBPFMON_HIST_SLOTS; k++)
+			r->hist[k] += v.hist[k];
+	}
+	if (r->reads || r->writes)
+		c->n++;
 }
 
 /* Busiest first: most bytes moved, then most calls. */
@@ -363,7 +386,7 @@ static int io_collect(struct monitor_inst *inst, struct probe_set *ps)
 	/* To the ms: finer is scheduling noise. */
 	interval = (long long)((now - o->last_collect) * 1000 + 0.5) / 1000.0;
 	o->last_collect = now;
-	n = probe_set__drain(ps, "io_stats", false, io_row_add, &c);
+	n = probe_set__drain(ps, "io_stats", true, io_row_add, &c);
 	qsort(c.rows, c.n, sizeof(*c.rows), io_row_cmp);
 	for (size_t i = 0; i < c.n && !err; i++)
 		err = io_row_emit(inst, &c.rows[i], interval);

@@ -15,6 +15,7 @@
 #include "../probes/syscall.h"
 #include "config.h"
 #include "json_util.h"
+#include "kernel.h"
 #include "log.h"
 #include "monitor.h"
 #include "strbuf.h"
@@ -27,7 +28,17 @@ struct syscall_name {
 	bool resolved;
 };
 
+enum syscall_hook {
+	SYSCALL_HOOK_AUTO,
+	SYSCALL_HOOK_RAW,		/* RAW_TRACEPOINT_PROBE(sys_enter/sys_exit) */
+	SYSCALL_HOOK_TP,		/* TRACEPOINT_PROBE(raw_syscalls, ...) */
+};
+
+static const char *const syscall_hooks[] = { "auto", "raw_tracepoint", "tracepoint", NULL };
+
 struct syscall_opts {
+	int hook;			/* resolved: raw or tp */
+	bool latency;			/* time each call (summary: false counts only) */
 	long long min_duration_us;
 	long long sample_rate;
 	long long max_entries;
@@ -52,7 +63,13 @@ struct syscall_rows {
 	int err;
 };
 
+/*
+ * Attached in this order (raw tracepoints or tracepoints, as compiled): a
+ * start sys_enter keeps in a CPU's slot must never miss the switch that moves
+ * it to syscall_starts.
+ */
 static const struct monitor_tp syscall_tracepoints[] = {
+	{ "sched", "sched_switch", false },
 	{ "raw_syscalls", "sys_enter", false },
 	{ "raw_syscalls", "sys_exit", false },
 	{ NULL },
@@ -234,6 +251,58 @@ static int syscall_list(struct syscall_opts *o, struct cfg_node *node, const cha
 	return err;
 }
 
+/*
+ * hook: auto takes raw tracepoints where the kernel has them; a forced hook
+ * the kernel cannot give makes the monitor unavailable.
+ */
+static void syscall_hook_resolve(struct monitor_inst *inst)
+{
+	struct syscall_opts *o = inst->priv;
+	const struct kernel_info *ki = inst->ki;
+	const char *why = NULL;
+
+	if (!ki->raw_tracepoints)
+		why = ki->raw_tracepoints_why;
+	else if (!o->latency && strcmp(ki->machine, "x86_64"))
+		/* Raw sys_exit has no number; orig_ax in pt_regs is x86_64's. */
+		why = "latency: false reads the syscall number from x86_64's registers";
+	if (o->hook == SYSCALL_HOOK_RAW && why)
+		monitor_inst__verdict(inst, VERDICT_UNAVAILABLE, "raw tracepoints: %s", why);
+	else if (o->hook == SYSCALL_HOOK_AUTO && why)
+		pr_debug("syscall: no raw tracepoints (%s): using the raw_syscalls tracepoints",
+			 why);
+	if (o->hook != SYSCALL_HOOK_TP)
+		o->hook = why ? SYSCALL_HOOK_TP : SYSCALL_HOOK_RAW;
+}
+
+/*
+ * latency: false counts calls at sys_exit alone; what needs a duration
+ * cannot go with it.
+ */
+static int syscall_latency_check(struct monitor_inst *inst, struct cfg_node *node)
+{
+	struct syscall_opts *o = inst->priv;
+	struct cfg_node *at = cfg_node__get(node, "latency");
+	int err = 0;
+
+	if (!o->latency && !inst->summary) {
+		cfg_node__error(at, "false needs mode: summary (events carry duration_ns)");
+		err = -EINVAL;
+	} else if (!o->latency && o->min_duration_us) {
+		cfg_node__error(at, "false cannot go with min_duration_us");
+		err = -EINVAL;
+	}
+	return err;
+}
+
+/* This architecture's number of a syscall every kernel has; -1 if unknown. */
+static int syscall_nr_of(const char *name)
+{
+	int nr = seccomp_syscall_resolve_name(name);
+
+	return nr < 0 ? -1 : nr;
+}
+
 static int syscall_configure(struct monitor_inst *inst, struct cfg_node *node)
 {
 	struct syscall_opts *o = calloc(1, sizeof(*o));
@@ -242,12 +311,16 @@ static int syscall_configure(struct monitor_inst *inst, struct cfg_node *node)
 
 	if (!o)
 		return -ENOMEM;
+	o->hook = SYSCALL_HOOK_AUTO;
+	o->latency = true;
 	o->sample_rate = 1;
 	o->max_entries = 10240;
 	o->max_inflight = 10240;
 	inst->priv = o;
 	err |= monitor_parse_mode(inst, node, true);
 	if (node) {
+		err |= cfg_get_enum(node, "hook", syscall_hooks, &o->hook);
+		err |= cfg_get_bool(node, "latency", &o->latency);
 		err |= cfg_get_int(node, "min_duration_us", 0, 3600000000ll, &o->min_duration_us);
 		err |= cfg_get_int(node, "sample_rate", 1, 1000000, &o->sample_rate);
 		err |= cfg_get_bool(node, "failed_only", &o->failed_only);
@@ -258,10 +331,19 @@ static int syscall_configure(struct monitor_inst *inst, struct cfg_node *node)
 		if (!include)
 			memset(o->traced, 1, sizeof(o->traced));
 		err |= syscall_list(o, node, "exclude", false, &exclude);
+		if (!err)
+			err = syscall_latency_check(inst, node);
 		if (err)
 			return -EINVAL;
 	}
+	syscall_hook_resolve(inst);
 	o->filter_nr = include || exclude;
+	err |= render_vars__set(&inst->vars, "RAW", "%d", o->hook == SYSCALL_HOOK_RAW);
+	err |= render_vars__set(&inst->vars, "LATENCY", "%d", o->latency);
+	err |= render_vars__set(&inst->vars, "NR_EXIT", "%d", syscall_nr_of("exit"));
+	err |= render_vars__set(&inst->vars, "NR_EXIT_GROUP", "%d", syscall_nr_of("exit_group"));
+	err |= render_vars__set(&inst->vars, "NR_EXECVE", "%d", syscall_nr_of("execve"));
+	err |= render_vars__set(&inst->vars, "NR_EXECVEAT", "%d", syscall_nr_of("execveat"));
 	err |= render_vars__set(&inst->vars, "FILTER_NR", "%d", o->filter_nr);
 	err |= render_vars__set(&inst->vars, "OTHER_TRACED", "%d", !include);
 	err |= render_vars__set(&inst->vars, "MIN_NS", "%lld", o->min_duration_us * 1000);
@@ -298,6 +380,18 @@ static int syscall_attach(struct monitor_inst *inst, struct probe_set *ps)
 		}
 	}
 	o->last_collect = syscall_now();
+	/*
+	 * The comm filter's cache, first: raw only, and not in the list above,
+	 * where tracepoint__task__task_rename (io's program) would be taken.
+	 */
+	if (probe_set__has_program(ps, "raw_tracepoint__task_rename")) {
+		err = probe_set__attach_raw_tracepoint(ps, "task_rename");
+		if (err) {
+			pr_err("syscall: failed to attach raw tracepoint task_rename: %s",
+			       strerror(-err));
+			return err;
+		}
+	}
 	return monitor_attach_tracepoints(inst, ps);
 }
 
@@ -417,11 +511,13 @@ static int syscall_collect(struct monitor_inst *inst, struct probe_set *ps)
 		record__str(rec, "category", category);
 		record__int(rec, "count", r->st.count);
 		record__int(rec, "errors", r->st.errors);
-		record__int(rec, "total_ns", r->st.total_ns);
-		record__int(rec, "min_ns", r->st.min_ns);
-		record__int(rec, "max_ns", r->st.max_ns);
-		record__int(rec, "avg_ns", r->st.total_ns / r->st.count);
-		record__json(rec, "latency_hist_ns", log2_hist_json(hist, EBPFMON_HIST_SLOTS));
+		if (o->latency) {
+			record__int(rec, "total_ns", r->st.total_ns);
+			record__int(rec, "min_ns", r->st.min_ns);
+			record__int(rec, "max_ns", r->st.max_ns);
+			record__int(rec, "avg_ns", r->st.total_ns / r->st.count);
+			record__json(rec, "latency_hist_ns", log2_hist_json(hist, EBPFMON_HIST_SLOTS));
+		}
 		record__real(rec, "interval_s", (long long)(interval * 1000 + 0.5) / 1000.0);
 		if (monitor_inst__emit(inst, rec))
 			err = -EIO;

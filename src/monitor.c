@@ -64,15 +64,22 @@ int monitor_attach_tracepoints(struct monitor_inst *inst, struct probe_set *ps)
 {
 	for (const struct monitor_tp *tp = inst->mon->tracepoints; tp && tp->category; tp++) {
 		char fn[256];
+		bool raw = false;
 		int err;
 
 		snprintf(fn, sizeof(fn), "tracepoint__%s__%s", tp->category, tp->event);
-		if (!probe_set__has_program(ps, fn))
-			continue;
-		err = probe_set__attach_tracepoint(ps, tp->category, tp->event);
+		if (!probe_set__has_program(ps, fn)) {
+			snprintf(fn, sizeof(fn), "raw_tracepoint__%s", tp->event);
+			if (!probe_set__has_program(ps, fn))
+				continue;
+			raw = true;
+		}
+		err = raw ? probe_set__attach_raw_tracepoint(ps, tp->event) :
+			    probe_set__attach_tracepoint(ps, tp->category, tp->event);
 		if (err) {
-			pr_err("%s: failed to attach tracepoint %s:%s: %s", inst->mon->name,
-			       tp->category, tp->event, strerror(-err));
+			pr_err("%s: failed to attach %s %s%s%s: %s", inst->mon->name,
+			       raw ? "raw tracepoint" : "tracepoint", raw ? "" : tp->category,
+			       raw ? "" : ":", tp->event, strerror(-err));
 			return err;
 		}
 	}

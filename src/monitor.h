@@ -98,8 +98,10 @@ void monitor_inst__verdict(struct monitor_inst *inst, enum monitor_verdict v,
 const char *monitor_verdict_name(enum monitor_verdict v);
 
 /*
- * Attach every tracepoint in mon->tracepoints whose program was compiled
- * (the probe leaves out what its options or the kernel rule out): an .attach.
+ * Attach every tracepoint in mon->tracepoints, in order, whose program was
+ * compiled (the probe leaves out what its options or the kernel rule out):
+ * TRACEPOINT_PROBE(category, event), or RAW_TRACEPOINT_PROBE(event) for the
+ * same tracepoint as a raw one. An .attach.
  */
 int monitor_attach_tracepoints(struct monitor_inst *inst, struct probe_set *ps);
 

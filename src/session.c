@@ -717,6 +717,7 @@ json_t *session__check_report(struct session *s)
 						kernel_info__offsets_trusted(ki), "source",
 						kernel_info__offsets_source(ki)));
 	json_set(r, "kprobes", ok_why(ki->kprobes, ki->kprobes_why));
+	json_set(r, "raw_tracepoints", ok_why(ki->raw_tracepoints, ki->raw_tracepoints_why));
 	json_set(r, "fentry", ok_why(ki->fentry, ki->fentry_why));
 	json_set(r, "ringbuf", ok_why(ki->ringbuf, ki->ringbuf_why));
 	json_set(r, "transport", json_string(session__ringbuf(s) ? "ringbuf" : "perf"));

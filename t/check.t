@@ -28,6 +28,8 @@ is "$(jq -r .transport "$T/check.json")" "$([ "$rb" = true ] && echo ringbuf || 
 	"transport auto: the ring buffer where the kernel has one (ringbuf.ok: $rb)"
 write_config "$T/perf.yaml" "  transport: perf" "monitors:" "  exec: {}"
 is "$("$EBPFMON" -c "$T/perf.yaml" --check | jq -r .transport)" perf "transport: perf is what --check reports"
+# Every kernel since 4.17 has raw tracepoints; this one and the 6.1 guest do.
+is "$(jq -c .raw_tracepoints "$T/check.json")" '{"ok":true,"why":null}' "raw_tracepoints: a raw tracepoint program loads"
 is "$(jq -r .monitors.exec.verdict "$T/check.json")" ok "exec: verdict ok"
 
 # transport: ringbuf where no ring buffer can be made (here: as nobody, who may

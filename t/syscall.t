@@ -19,6 +19,8 @@ field() { awk -v k="$2" '{ for (i = 1; i < NF; i++) if ($i == k) print $(i + 1) 
 
 # trace OUT CONFIG-LINES... -- HELPER-ARGS...: start, run the helper once, stop.
 # output.transport is $TRANSPORT when set; the one really used goes to MON_TRANSPORT.
+# TRACE_ARGS: more command-line arguments.
+TRACE_ARGS=()
 trace() {
 	local out=$1 cfg=() 
 	shift
@@ -29,7 +31,8 @@ trace() {
 	shift
 	write_config "$out.yaml" ${TRANSPORT:+"  transport: $TRANSPORT"} "monitors:" "  syscall:" \
 		"${cfg[@]}"
-	mon_start "$out" "$out.err" -c "$out.yaml" -p "$name" || bail "ebpfmon-bcc did not start"
+	mon_start "$out" "$out.err" -c "$out.yaml" -p "$name" "${TRACE_ARGS[@]}" ||
+		bail "ebpfmon-bcc did not start"
 	MON_TRANSPORT=$(transport_in_use "$MON_PID")
 	run_helper HELPER "$@"
 	sleep 0.3
@@ -151,6 +154,81 @@ trace "$T/all.json" "    mode: summary" "    interval: 60" "    include: [close,
 is "$(jq -s -c --argjson p "$HPID" 'map(select(.pid == $p) | [.name, .count, .errors])' "$T/all.json")" \
 	'[["close",3,3]]' "summary with include, exclude and failed_only: only the failed closes"
 
+# --- hooks -----------------------------------------------------------------------
+# The default (auto) takes raw tracepoints on this kernel; -v names what was attached.
+TRACE_ARGS=(-v)
+trace "$T/raw.json" "    interval: 60" -- getppid 1000 nanosleep 5 badclose 3
+TRACE_ARGS=()
+attached() { grep -o 'probe: attached .*' "$1" | sort | tr '\n' ';'; }
+is "$(attached "$T/raw.json.err")" \
+	"probe: attached raw tracepoint sched_switch;probe: attached raw tracepoint sys_enter;probe: attached raw tracepoint sys_exit;probe: attached raw tracepoint task_rename;" \
+	"hook auto: raw tracepoints sys_enter, sys_exit, sched_switch (and task_rename for -p)"
+summary_rows() {
+	jq -s -c --argjson p "$HPID" '[.[] | select(.pid == $p and (.name == "getppid" or .name == "nanosleep" or .name == "close"))
+		| . as $r | [.name, (if .name == "close" then .count >= 3 else .count end), .errors, (.min_ns > 0),
+		   (.max_ns >= (if .name == "nanosleep" then 5000000 else 1 end)),
+		   ([.latency_hist_ns[].count] | add == $r.count)]] | sort' "$1"
+}
+# (The C library's start-up closes files too.)
+want_rows='[["close",true,3,true,true,true],["getppid",1000,0,true,true,true],["nanosleep",1,0,true,true,true]]'
+is "$(summary_rows "$T/raw.json")" "$want_rows" \
+	"hook auto: counts, errors, durations (a 5 ms sleep switched out and back) and histograms"
+
+TRACE_ARGS=(-v)
+trace "$T/tp.json" "    interval: 60" "    hook: tracepoint" -- getppid 1000 nanosleep 5 badclose 3
+TRACE_ARGS=()
+is "$(attached "$T/tp.json.err")" \
+	"probe: attached tracepoint raw_syscalls:sys_enter;probe: attached tracepoint raw_syscalls:sys_exit;probe: attached tracepoint sched:sched_switch;" \
+	"hook: tracepoint: the raw_syscalls and sched_switch tracepoints, no raw ones"
+is "$(summary_rows "$T/tp.json")" "$want_rows" "hook: tracepoint: the same rows"
+
+TRACE_ARGS=(-v)
+trace "$T/tpev.json" "    mode: events" "    hook: tracepoint" -- getppid 1000 nanosleep 5 badclose 3
+TRACE_ARGS=()
+is "$(jq -s -c --argjson p "$HPID" '[.[] | select(.pid == $p) | select(.name == "getppid" or .name == "nanosleep" or (.name == "close" and .ret < 0))] |
+	group_by(.name) | map([.[0].name, length, (map(.duration_ns) | min > 0)])' "$T/tpev.json")" \
+	'[["close",3,true],["getppid",1000,true],["nanosleep",1,true]]' "hook: tracepoint, events: every call"
+
+# The comm filter's answer is cached per thread until a rename: calls made
+# after the helper renames itself away from -p's name are not counted, and a
+# process renamed to it is counted from then on.
+trace "$T/ren.json" "    interval: 60" -- getppid 100 name other$$ getppid 10 nanosleep 5 getppid 10
+is "$(jq -s -c --argjson p "$HPID" '[.[] | select(.pid == $p and .name == "getppid") | [.comm, .count]]' "$T/ren.json")" \
+	"[[\"$name\",100]]" "-p: calls after the process renamed itself away are filtered"
+trace "$T/ren2.json" "    interval: 60" -- name other$$ getppid 100 name "$name" getppid 10 nanosleep 5 getppid 10
+is "$(jq -s -c --argjson p "$HPID" '[.[] | select(.pid == $p and .name == "getppid") | [.comm, .count]]' "$T/ren2.json")" \
+	"[[\"$name\",20]]" "-p: calls after a process renamed itself to the name are counted"
+
+# With io (whose program has the task:task_rename tracepoint), each monitor
+# attaches its own: the cache still sees renames.
+TRACE_ARGS=(-v)
+trace "$T/io.json" "    interval: 60" "  io: {}" -- getppid 100 name other$$ getppid 10 nanosleep 5 getppid 10
+TRACE_ARGS=()
+is "$(grep -o 'attached .*task_rename$' "$T/io.json.err" | sort | tr '\n' ';')" \
+	"attached raw tracepoint task_rename;attached tracepoint task:task_rename;" \
+	"with io: task_rename attached twice, as a raw tracepoint and as io's tracepoint"
+is "$(jq -s -c --argjson p "$HPID" '[.[] | select(.pid == $p and .name == "getppid") | [.comm, .count]]' "$T/io.json")" \
+	"[[\"$name\",100]]" "with io: calls after the rename are filtered"
+
+# latency: false counts calls and errors at sys_exit alone.
+TRACE_ARGS=(-v)
+trace "$T/cnt.json" "    interval: 60" "    latency: false" -- getppid 1000 nanosleep 5 badclose 3
+TRACE_ARGS=()
+like "$(attached "$T/cnt.json.err")" '^probe: attached raw tracepoint sys_exit;(probe: attached raw tracepoint task_rename;)?$' \
+	"latency: false: sys_exit is the one hook"
+count_rows() {
+	jq -s -c --argjson p "$HPID" '[.[] | select(.pid == $p and (.name == "getppid" or .name == "nanosleep" or .name == "close"))
+		| [.name, (if .name == "close" then .count >= 3 else .count end), .errors,
+		   has("total_ns") or has("latency_hist_ns") or has("min_ns")]] | sort' "$1"
+}
+is "$(count_rows "$T/cnt.json")" '[["close",true,3,false],["getppid",1000,0,false],["nanosleep",1,0,false]]' \
+	"latency: false: count and errors per syscall, no duration fields"
+trace "$T/cnttp.json" "    interval: 60" "    latency: false" "    hook: tracepoint" -- getppid 1000 nanosleep 5 badclose 3
+is "$(count_rows "$T/cnttp.json")" '[["close",true,3,false],["getppid",1000,0,false],["nanosleep",1,0,false]]' \
+	"latency: false, hook: tracepoint: the same rows"
+trace "$T/cntx.json" "    interval: 60" "    latency: false" "    exclude: getppid" "    sample_rate: 1" -- getppid 1000 badclose 3
+is "$(count_rows "$T/cntx.json")" '[["close",true,3,false]]' "latency: false: the number filter applies at sys_exit"
+
 # --- bad options: one line naming the place, exit 1, nothing on stdout -------------
 expect_error() {
 	local what=$1 want=$2
@@ -193,6 +271,15 @@ fi
 expect_error "include is not a list" \
 	'4:7: monitors.syscall.include: expected a list' \
 	"    include:" "      a: 1"
+expect_error "unknown hook" \
+	'3:11: monitors.syscall.hook: expected one of: auto, raw_tracepoint, tracepoint; got "kprobe"' \
+	"    hook: kprobe"
+expect_error "latency: false in events mode" \
+	'4:14: monitors.syscall.latency: false needs mode: summary (events carry duration_ns)' \
+	"    mode: events" "    latency: false"
+expect_error "latency: false with min_duration_us" \
+	'3:14: monitors.syscall.latency: false cannot go with min_duration_us' \
+	"    latency: false" "    min_duration_us: 10"
 expect_error "unknown option" \
 	'3:5: monitors.syscall.min_duration: unknown key' \
 	"    min_duration: 5"

@@ -6,6 +6,7 @@
  *   getppid N    N getppid() calls
  *   nanosleep MS one nanosleep() of MS milliseconds
  *   badclose N   N close(-1) calls, each failing with EBADF
+ *   name NAME    rename itself (prctl PR_SET_NAME): the comm filter's view
  *   wait         read one line from stdin first (for a monitor to get ready)
  * Prints "pid P ppid Q getppid_nr X nanosleep_nr Y close_nr Z" when done, Q
  * being what getppid returned (-1 when not called): no call beyond those asked.
@@ -13,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -30,6 +32,11 @@ int main(int argc, char **argv)
 			char line[16];
 
 			if (!fgets(line, sizeof(line), stdin))
+				return 1;
+			continue;
+		}
+		if (!strcmp(op, "name") && i < argc) {
+			if (prctl(PR_SET_NAME, argv[i++], 0, 0, 0))
 				return 1;
 			continue;
 		}
