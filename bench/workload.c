@@ -1,118 +1,228 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * workload KIND N: a fixed amount of one kind of work, timed; prints
- * "KIND N ops NS ns/op". The benchmarks run it alone and under
- * ebpfmon-bcc to measure what the monitor costs.
+ * workload KIND N [--rate R]: a fixed amount of one kind of work, timed.
+ * Prints "KIND N ops X ns/op Y ops/s" (and "target R ops/s" when paced).
+ * The benchmarks run it alone and under a tracer to see what tracing costs.
  *   getppid   N getppid() calls
  *   open      N openat + close of /dev/null
- *   write     N 1-byte write() to /dev/null
- *   read      N 1-byte read() from /dev/zero
- *   io        N 64 KiB write() to a temp file (rewound every 16 MiB)
- *   pagefault N fresh anonymous pages touched (mmap'd in 64 MiB chunks)
+ *   rw        N 1-byte read() from /dev/zero, each followed by a 1-byte
+ *             write() to /dev/null
+ *   pagefault N fresh anonymous pages touched (mmap'd 64 MiB at a time)
  *   exec      N fork + exec of /bin/true
+ * --rate R paces the work at R ops/s: batches of PACE_PERIOD_NS worth of
+ * ops, then a sleep to the next batch's due time, so the pacing costs one
+ * clock read per batch. A generator more than PACE_MAX_LAG_NS behind (it was
+ * preempted, or tracing made each op slower than 1/R) does not catch up in a
+ * burst; the rate it achieved is printed.
  */
+#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
-static double now_ns(void)
+#define PACE_PERIOD_NS 200000L	/* 200 us of work per batch */
+#define PACE_MAX_LAG_NS 1000000L	/* later than this: no catching up */
+#define CHUNK_BYTES (64L << 20)
+
+/* A literal the first open() may not have faulted in: touched before timing. */
+static const char dev_null[] = "/dev/null";
+
+enum kind { GETPPID, OPEN, RW, PAGEFAULT, EXEC };
+
+static const char *const kind_names[] = {
+	[GETPPID] = "getppid", [OPEN] = "open", [RW] = "rw", [PAGEFAULT] = "pagefault",
+	[EXEC] = "exec",
+};
+
+struct work {
+	enum kind kind;
+	int fd_in;
+	int fd_out;
+	long page;
+	char *chunk;		/* pagefault: the current mapping */
+	long chunk_pages;
+	long chunk_used;
+};
+
+static long long now_ns(void)
 {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e9 + ts.tv_nsec;
+	return ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
-static int run(const char *kind, long n)
+static int kind_parse(const char *name, enum kind *kind)
 {
-	static char block[65536];
-	long page = sysconf(_SC_PAGESIZE);
+	for (size_t i = 0; i < sizeof(kind_names) / sizeof(kind_names[0]); i++) {
+		if (!strcmp(name, kind_names[i])) {
+			*kind = i;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
 
-	if (!strcmp(kind, "getppid")) {
-		for (long i = 0; i < n; i++)
+static int work__setup(struct work *w)
+{
+	int err = 0;
+
+	w->page = sysconf(_SC_PAGESIZE);
+	w->chunk_pages = CHUNK_BYTES / w->page;
+	w->chunk_used = w->chunk_pages;
+	if (w->kind == RW) {
+		w->fd_in = open("/dev/zero", O_RDONLY);
+		w->fd_out = open(dev_null, O_WRONLY);
+		if (w->fd_in < 0 || w->fd_out < 0)
+			err = -errno;
+	}
+	/* The first open() must not be the one that faults the path in. */
+	(void)*(volatile const char *)dev_null;
+	return err;
+}
+
+static void work__cleanup(struct work *w)
+{
+	if (w->chunk)
+		munmap(w->chunk, w->chunk_pages * w->page);
+	if (w->fd_out >= 0)
+		close(w->fd_out);
+	if (w->fd_in >= 0)
+		close(w->fd_in);
+}
+
+/* One fresh page per call; a new mapping when the current one is used up. */
+static int work__touch_page(struct work *w)
+{
+	if (w->chunk_used == w->chunk_pages) {
+		if (w->chunk)
+			munmap(w->chunk, w->chunk_pages * w->page);
+		w->chunk = mmap(NULL, w->chunk_pages * w->page, PROT_READ | PROT_WRITE,
+				MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (w->chunk == MAP_FAILED) {
+			w->chunk = NULL;
+			return -errno;
+		}
+		w->chunk_used = 0;
+	}
+	w->chunk[w->chunk_used++ * w->page] = 1;
+	return 0;
+}
+
+static int work__run(struct work *w, long n)
+{
+	char byte;
+	int err = 0;
+
+	for (long i = 0; i < n && !err; i++) {
+		switch (w->kind) {
+		case GETPPID:
 			syscall(SYS_getppid);
-	} else if (!strcmp(kind, "open")) {
-		for (long i = 0; i < n; i++)
-			close(open("/dev/null", O_RDONLY));
-	} else if (!strcmp(kind, "write")) {
-		int fd = open("/dev/null", O_WRONLY);
-
-		for (long i = 0; i < n; i++)
-			if (write(fd, block, 1) != 1)
-				return 1;
-		close(fd);
-	} else if (!strcmp(kind, "read")) {
-		int fd = open("/dev/zero", O_RDONLY);
-
-		for (long i = 0; i < n; i++)
-			if (read(fd, block, 1) != 1)
-				return 1;
-		close(fd);
-	} else if (!strcmp(kind, "io")) {
-		char path[] = "/tmp/ebpfmon-workload.XXXXXX";
-		int fd = mkstemp(path);
-
-		unlink(path);
-		for (long i = 0; i < n; i++) {
-			if (i % 256 == 0)
-				lseek(fd, 0, SEEK_SET);
-			if (write(fd, block, sizeof(block)) != sizeof(block))
-				return 1;
-		}
-		close(fd);
-	} else if (!strcmp(kind, "pagefault")) {
-		long chunk = (64l << 20) / page;
-
-		for (long done = 0; done < n; done += chunk) {
-			long pages = n - done < chunk ? n - done : chunk;
-			char *p = mmap(NULL, pages * page, PROT_READ | PROT_WRITE,
-				       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-
-			if (p == MAP_FAILED)
-				return 1;
-			for (long i = 0; i < pages; i++)
-				p[i * page] = 1;
-			munmap(p, pages * page);
-		}
-	} else if (!strcmp(kind, "exec")) {
-		for (long i = 0; i < n; i++) {
+			break;
+		case OPEN:
+			close(open(dev_null, O_RDONLY));
+			break;
+		case RW:
+			if (read(w->fd_in, &byte, 1) != 1 || write(w->fd_out, &byte, 1) != 1)
+				err = -EIO;
+			break;
+		case PAGEFAULT:
+			err = work__touch_page(w);
+			break;
+		case EXEC: {
 			pid_t pid = fork();
 
-			if (!pid) {
+			if (pid < 0) {
+				err = -errno;
+			} else if (!pid) {
 				execl("/bin/true", "true", (char *)NULL);
 				_exit(127);
+			} else if (waitpid(pid, NULL, 0) < 0) {
+				err = -errno;
 			}
-			waitpid(pid, NULL, 0);
+			break;
 		}
-	} else {
-		return 2;
+		}
 	}
-	return 0;
+	return err;
+}
+
+/* R ops/s in batches; returns when all n are done. */
+static int work__run_paced(struct work *w, long n, double rate)
+{
+	long batch = rate * PACE_PERIOD_NS / 1e9 + 0.5;
+	long long start = now_ns(), done_base = 0;
+	int err = 0;
+
+	if (batch < 1)
+		batch = 1;
+	/* Sleeps end when asked, not up to 50 us later. */
+	prctl(PR_SET_TIMERSLACK, 1UL);
+	for (long done = 0; done < n && !err;) {
+		long b = n - done < batch ? n - done : batch;
+		long long due, t;
+
+		err = work__run(w, b);
+		done += b;
+		due = start + (long long)((done - done_base) * 1e9 / rate);
+		t = now_ns();
+		if (t < due) {
+			struct timespec ts = { due / 1000000000LL, due % 1000000000LL };
+
+			while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR)
+				;
+		} else if (t - due > PACE_MAX_LAG_NS) {
+			/* Behind: start the schedule afresh rather than burst. */
+			start = t;
+			done_base = done;
+		}
+	}
+	return err;
 }
 
 int main(int argc, char **argv)
 {
-	double t0, t1;
+	struct work w = { .fd_in = -1, .fd_out = -1 };
+	double rate = 0;
+	long long t0, t1;
+	int status = 2;
+	char *end;
 	long n;
 	int err;
 
-	if (argc != 3 || (n = strtol(argv[2], NULL, 10)) <= 0) {
-		fprintf(stderr, "usage: workload getppid|open|write|read|io|pagefault|exec N\n");
-		return 2;
+	if (argc == 5 && !strcmp(argv[3], "--rate"))
+		rate = strtod(argv[4], &end);
+	if ((argc != 3 && !(argc == 5 && rate > 0 && !*end)) ||
+	    (n = strtol(argv[2], &end, 10)) <= 0 || *end || kind_parse(argv[1], &w.kind)) {
+		fprintf(stderr, "usage: workload getppid|open|rw|pagefault|exec N [--rate OPS_PER_S]\n");
+		goto cleanup;
 	}
+	status = 1;
+	err = work__setup(&w);
+	if (err)
+		goto fail;
 	t0 = now_ns();
-	err = run(argv[1], n);
+	err = rate > 0 ? work__run_paced(&w, n, rate) : work__run(&w, n);
 	t1 = now_ns();
-	if (err) {
-		fprintf(stderr, "workload: %s failed\n", argv[1]);
-		return err;
-	}
-	printf("%s %ld ops %.1f ns/op\n", argv[1], n, (t1 - t0) / n);
-	return 0;
+	if (err)
+		goto fail;
+	printf("%s %ld ops %.1f ns/op %.0f ops/s", argv[1], n, (double)(t1 - t0) / n,
+	       n * 1e9 / (t1 - t0));
+	if (rate > 0)
+		printf(" target %.0f ops/s", rate);
+	printf("\n");
+	status = 0;
+	goto cleanup;
+fail:
+	fprintf(stderr, "workload: %s: %s\n", argv[1], strerror(-err));
+cleanup:
+	work__cleanup(&w);
+	return status;
 }

@@ -2,7 +2,7 @@
 /*
  * spawn [--execveat] N PROGRAM [ARG]...: fork and exec PROGRAM N times, one
  * after the other, and print how many execs succeeded and failed. The test
- * suite and bench/exec_storm use it to make real exec events quickly.
+ * suite uses it to make real exec events quickly.
  * --execveat uses execveat(AT_FDCWD, ...) instead of execve.
  */
 #include <errno.h>
