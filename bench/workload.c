@@ -9,6 +9,9 @@
  *             write() to /dev/null
  *   pagefault N fresh anonymous pages touched (mmap'd 64 MiB at a time)
  *   exec      N fork + exec of /bin/true
+ *   build     N compiles of a small C file by cc -O1 (exec of cc, cc1 and as,
+ *             header opens and reads, page faults, writes, mostly CPU): a
+ *             mixed load like a developer's machine or a CI runner
  * --rate R paces the work at R ops/s: batches of PACE_PERIOD_NS worth of
  * ops, then a sleep to the next batch's due time, so the pacing costs one
  * clock read per batch. A generator more than PACE_MAX_LAG_NS behind (it was
@@ -34,15 +37,30 @@
 /* A literal the first open() may not have faulted in: touched before timing. */
 static const char dev_null[] = "/dev/null";
 
-enum kind { GETPPID, OPEN, RW, PAGEFAULT, EXEC };
+enum kind { GETPPID, OPEN, RW, PAGEFAULT, EXEC, BUILD };
 
 static const char *const kind_names[] = {
 	[GETPPID] = "getppid", [OPEN] = "open", [RW] = "rw", [PAGEFAULT] = "pagefault",
-	[EXEC] = "exec",
+	[EXEC] = "exec", [BUILD] = "build",
 };
+
+/* What build compiles: real headers to open and parse, a little code. */
+static const char build_source[] =
+	"#include <stdio.h>\n#include <stdlib.h>\n#include <string.h>\n#include <unistd.h>\n"
+	"#include <sys/stat.h>\n#include <fcntl.h>\n#include <errno.h>\n#include <time.h>\n"
+	"struct item { char name[32]; long v; struct item *next; };\n"
+	"static struct item *push(struct item *h, const char *n, long v)\n"
+	"{ struct item *i = calloc(1, sizeof(*i)); if (!i) exit(1);\n"
+	"  snprintf(i->name, sizeof(i->name), \"%s-%ld\", n, v); i->v = v; i->next = h; return i; }\n"
+	"static long sum(const struct item *h) { long s = 0; for (; h; h = h->next) s += h->v * 3 % 7; return s; }\n"
+	"int main(int argc, char **argv)\n"
+	"{ struct item *h = NULL; struct stat st; for (int i = 0; i < argc * 100; i++) h = push(h, argv[0], i);\n"
+	"  if (stat(argv[0], &st) == 0) printf(\"%ld %ld\\n\", (long)st.st_size, sum(h));\n"
+	"  return strlen(argv[0]) > 1000 ? errno : 0; }\n";
 
 struct work {
 	enum kind kind;
+	char build_dir[64];	/* build: the source and the object */
 	int fd_in;
 	int fd_out;
 	long page;
@@ -83,6 +101,21 @@ static int work__setup(struct work *w)
 		if (w->fd_in < 0 || w->fd_out < 0)
 			err = -errno;
 	}
+	if (w->kind == BUILD) {
+		char path[96];
+		FILE *f;
+
+		strcpy(w->build_dir, "/tmp/workload-build.XXXXXX");
+		if (!mkdtemp(w->build_dir))
+			return -errno;
+		snprintf(path, sizeof(path), "%s/unit.c", w->build_dir);
+		f = fopen(path, "w");
+		if (!f)
+			return -errno;
+		fputs(build_source, f);
+		if (fclose(f))
+			return -errno;
+	}
 	/* The first open() must not be the one that faults the path in. */
 	(void)*(volatile const char *)dev_null;
 	return err;
@@ -90,6 +123,15 @@ static int work__setup(struct work *w)
 
 static void work__cleanup(struct work *w)
 {
+	if (w->build_dir[0]) {
+		char path[96];
+
+		snprintf(path, sizeof(path), "%s/unit.c", w->build_dir);
+		unlink(path);
+		snprintf(path, sizeof(path), "%s/unit.o", w->build_dir);
+		unlink(path);
+		rmdir(w->build_dir);
+	}
 	if (w->chunk)
 		munmap(w->chunk, w->chunk_pages * w->page);
 	if (w->fd_out >= 0)
@@ -136,16 +178,25 @@ static int work__run(struct work *w, long n)
 		case PAGEFAULT:
 			err = work__touch_page(w);
 			break;
-		case EXEC: {
+		case EXEC:
+		case BUILD: {
 			pid_t pid = fork();
+			int status;
 
 			if (pid < 0) {
 				err = -errno;
 			} else if (!pid) {
-				execl("/bin/true", "true", (char *)NULL);
+				if (w->kind == EXEC) {
+					execl("/bin/true", "true", (char *)NULL);
+				} else if (!chdir(w->build_dir)) {
+					execlp("cc", "cc", "-O1", "-c", "unit.c", "-o", "unit.o",
+					       (char *)NULL);
+				}
 				_exit(127);
-			} else if (waitpid(pid, NULL, 0) < 0) {
+			} else if (waitpid(pid, &status, 0) < 0) {
 				err = -errno;
+			} else if (w->kind == BUILD && (!WIFEXITED(status) || WEXITSTATUS(status))) {
+				err = -ECHILD;
 			}
 			break;
 		}
@@ -201,7 +252,7 @@ int main(int argc, char **argv)
 		rate = strtod(argv[4], &end);
 	if ((argc != 3 && !(argc == 5 && rate > 0 && !*end)) ||
 	    (n = strtol(argv[2], &end, 10)) <= 0 || *end || kind_parse(argv[1], &w.kind)) {
-		fprintf(stderr, "usage: workload getppid|open|rw|pagefault|exec N [--rate OPS_PER_S]\n");
+		fprintf(stderr, "usage: workload getppid|open|rw|pagefault|exec|build N [--rate OPS_PER_S]\n");
 		goto cleanup;
 	}
 	status = 1;
