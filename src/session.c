@@ -252,6 +252,7 @@ static int globals_set(struct session *s, struct render_vars *g)
 	err |= render_vars__set(g, "FILTER_COMM", "%d", f->n_comms > 0);
 	err |= render_vars__set(g, "RINGBUF", "%d", session__ringbuf(s));
 	err |= render_vars__set(g, "RINGBUF_PAGES", "%lld", s->cfg.ringbuf_pages);
+	err |= render_vars__set(g, "WAKEUP_EVENTS", "%lld", s->cfg.wakeup_events);
 	return err ? -ENOMEM : 0;
 }
 

@@ -14,6 +14,7 @@
 /* output.transport: 1 for the BPF ring buffer, 0 for perf buffers (output.h). */
 #define EBPFMON_RINGBUF @RINGBUF@
 #define EBPFMON_RINGBUF_PAGES @RINGBUF_PAGES@
+#define EBPFMON_WAKEUP_EVENTS @WAKEUP_EVENTS@
 /* 0 when neither BTF nor headers of this kernel give struct offsets. */
 #define EBPFMON_OFFSETS_TRUSTED @OFFSETS_TRUSTED@
 #define EBPFMON_OFF_TASK_REAL_PARENT @OFFSETOF(task_struct,real_parent)@
