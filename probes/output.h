@@ -26,17 +26,23 @@ static __always_inline void @EVENTS_TABLE@_submit(void *ctx, void *data, u64 siz
 	 * that keeps up with sparse events is woken for each one, which cost the
 	 * sender 1-4 us (an open's exit 1.2 us instead of < 0.5 us, an exec 4.1
 	 * us instead of 1.7 us, with bpf_stats). So, as perf's wakeup_events,
-	 * only every output.wakeup_events-th event per CPU may wake it; what
+	 * only every output.wakeup_events-th event per CPU wakes it; what
 	 * waits is read at every flush anyway.
 	 */
 	u64 flags = 0;
 #if EBPFMON_WAKEUP_EVENTS > 1
 	u32 zero = 0, *unwoken = @EVENTS_TABLE@_unwoken.lookup(&zero);
 
-	if (unwoken && ++*unwoken < EBPFMON_WAKEUP_EVENTS)
+	/*
+	 * Forced: the kernel's own test (has the reader read up to this
+	 * record?) fails after events sent without a wakeup.
+	 */
+	if (unwoken && ++*unwoken < EBPFMON_WAKEUP_EVENTS) {
 		flags = BPF_RB_NO_WAKEUP;
-	else if (unwoken)
+	} else if (unwoken) {
 		*unwoken = 0;
+		flags = BPF_RB_FORCE_WAKEUP;
+	}
 #endif
 	if (@EVENTS_TABLE@.ringbuf_output(data, size, flags) < 0)
 #else
