@@ -1115,7 +1115,7 @@ void config__init_defaults(struct config *cfg)
 	cfg->transport = TRANSPORT_AUTO;
 	cfg->perf_pages = 64;
 	cfg->ringbuf_pages = 128;
-	cfg->wakeup_events = 64;
+	cfg->wakeup_events = 1;
 	cfg->headers = strdup("auto");	/* NULL only when out of memory */
 	cfg->btf = true;
 }

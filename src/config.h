@@ -110,7 +110,7 @@ struct config {
 	int transport;			/* enum output_transport, output.transport, default auto */
 	long long perf_pages;		/* output.perf_pages per CPU, power of two 1..4096, default 64 */
 	long long ringbuf_pages;	/* output.ringbuf_pages per monitor, power of two 1..65536, default 128 */
-	long long wakeup_events;	/* output.wakeup_events, 1..10000, default 64 */
+	long long wakeup_events;	/* output.wakeup_events, 1..10000, default 1 */
 	double reorder_window;		/* output.reorder_window, seconds, 0..10, default 0 = off */
 	/* kernel */
 	char *headers;			/* kernel.headers: "auto" or a directory, default "auto" */

@@ -507,7 +507,7 @@ static void check_defaults(const char *name, const struct config *cfg)
 	is_int(cfg->transport, TRANSPORT_AUTO, nm("%s: output.transport auto", name));
 	is_int(cfg->perf_pages, 64, nm("%s: output.perf_pages 64", name));
 	is_int(cfg->ringbuf_pages, 128, nm("%s: output.ringbuf_pages 128", name));
-	is_int(cfg->wakeup_events, 64, nm("%s: output.wakeup_events 64", name));
+	is_int(cfg->wakeup_events, 1, nm("%s: output.wakeup_events 1", name));
 	is_str(cfg->headers, "auto", nm("%s: kernel.headers auto", name));
 	ok(cfg->btf == true, "%s: kernel.btf auto", name);
 	ok(!cfg->comms && !cfg->users && !cfg->pids, "%s: no filters", name);
