@@ -38,6 +38,18 @@ for key in $keys; do
 	ok $? "ebpfmon.yaml(5) documents $key"
 done
 
+# Every configuration in ebpfmon.yaml(5)'s EXAMPLE loads (--dump-probe reads
+# and checks the whole file, without privileges).
+n=0
+while IFS= read -r -d '' block; do
+	n=$((n + 1))
+	printf '%s' "$block" > "$T/example.yaml"
+	err=$("$EBPFMON" -c "$T/example.yaml" --dump-probe exec 2>&1 > /dev/null)
+	is "$?:$err" "0:" "ebpfmon.yaml(5) EXAMPLE $n is a valid configuration"
+done < <(awk '/^\.SH / { ex = ($2 == "EXAMPLE") } ex && /^\.EE/ { printf "%c", 0; on = 0 }
+	ex && on { print } ex && /^\.EX/ { on = 1 }' "$man5" | sed 's/\\-/-/g')
+ok $(( n >= 3 ? 0 : 1 )) "ebpfmon.yaml(5) has configuration examples ($n)"
+
 # --- every JSON field is documented ------------------------------------------
 # The monitors run for real, in events and in summary mode, with helpers that
 # make their events; every key path of what comes out (nested objects and
