@@ -387,7 +387,8 @@ static int io_collect(struct monitor_inst *inst, struct probe_set *ps)
 	interval = (long long)((now - o->last_collect) * 1000 + 0.5) / 1000.0;
 	o->last_collect = now;
 	n = probe_set__drain(ps, "io_stats", true, io_row_add, &c);
-	qsort(c.rows, c.n, sizeof(*c.rows), io_row_cmp);
+	if (c.n)	/* qsort(NULL, 0, ...) is undefined: an interval without calls */
+		qsort(c.rows, c.n, sizeof(*c.rows), io_row_cmp);
 	for (size_t i = 0; i < c.n && !err; i++)
 		err = io_row_emit(inst, &c.rows[i], interval);
 	free(c.rows);

@@ -228,7 +228,8 @@ static int page_fault_collect(struct monitor_inst *inst, struct probe_set *ps)
 			"(max_entries %lld)", (unsigned long long)(full - o->full), o->max_entries);
 		o->full = full;
 	}
-	qsort(rows.v, rows.n, sizeof(*rows.v), page_fault_row_cmp);
+	if (rows.n)	/* qsort(NULL, 0, ...) is undefined: an interval without faults */
+		qsort(rows.v, rows.n, sizeof(*rows.v), page_fault_row_cmp);
 	for (size_t i = 0; i < rows.n; i++) {
 		const struct page_fault_row *r = &rows.v[i];
 		struct record *rec = monitor_inst__record(inst, "summary");

@@ -90,6 +90,7 @@ for run in e s; do
 	sleep 0.6
 	mon_stop
 	is "$MON_RC" 0 "run $run: exits 0"
+	[ "$MON_RC" -eq 0 ] || sed 's/^/#   /' "$T/$run.err"
 	cp "$T/sc.out" "$T/$run.sc"
 	cp "$T/pf.out" "$T/$run.pf"
 done
