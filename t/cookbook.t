@@ -21,9 +21,12 @@ recipe() {
 }
 # has_line TEXT REGEX NAME: a line of TEXT matches REGEX (extended, whole line).
 has_line() {
-	grep -qxE -- "$2" <<< "$1"
-	ok $? "$3"
-	[ $? -eq 0 ] || printf '#   %s\n' "$1"
+	if grep -qxE -- "$2" <<< "$1"; then
+		ok 0 "$3"
+	else
+		ok 1 "$3"
+		printf '#   %s\n' "$1"
+	fi
 }
 # run NAME FILE: the recipe's output with FILE on stdin.
 run() {
@@ -37,21 +40,26 @@ run() {
 }
 
 # --- the workload ---------------------------------------------------------------
-# Known programs: copies of true with names only this test uses.
+# Known programs, under names only this test uses (make -j check runs other
+# tests with the same helpers at the same time): copies of true, and of the
+# helpers.
 cp /bin/true "$T/ckbk-a"
 cp /bin/true "$T/ckbk-b"
+for h in spawn syscall io open page_fault; do
+	cp "$H/$h$([ $h = spawn ] || echo _helper)" "$T/ck-$h"
+done
 mkdir "$T/w"
 chmod 755 "$T/w"
 MISSING=/nonexistent/ckbk-$$
 SLEEP_MS=800
 FAULT_PAGES=600
-NAMES=ckbk-a,ckbk-b,spawn,syscall_helper,io_helper,open_helper,page_fault_help
+NAMES=ckbk-a,ckbk-b,ck-spawn,ck-syscall,ck-io,ck-open,ck-page_fault
 
 # io_run ARGS...: io_helper until it has done its I/O (it then keeps its files
 # open until killed).
 io_run() {
 	local i
-	"$H/io_helper" "$@" > "$T/io.out" &
+	"$T/ck-io" "$@" > "$T/io.out" &
 	local pid=$!
 	for i in $(seq 200); do
 		grep -qx done "$T/io.out" && break
@@ -62,20 +70,20 @@ io_run() {
 }
 
 workload() {
-	"$H/spawn" 7 "$T/ckbk-a" > /dev/null
-	"$H/spawn" 3 "$T/ckbk-b" > /dev/null
-	setpriv --reuid=nobody --regid=nogroup --clear-groups "$H/spawn" 2 "$T/ckbk-b" > /dev/null
-	"$H/spawn" 1 "$MISSING/prog" > /dev/null
-	"$H/open_helper" path "$MISSING/k" "$MISSING/k" "$MISSING/k" "$MISSING/k" "$MISSING/k" \
+	"$T/ck-spawn" 7 "$T/ckbk-a" > /dev/null
+	"$T/ck-spawn" 3 "$T/ckbk-b" > /dev/null
+	setpriv --reuid=nobody --regid=nogroup --clear-groups "$T/ck-spawn" 2 "$T/ckbk-b" > /dev/null
+	"$T/ck-spawn" 1 "$MISSING/prog" > /dev/null
+	"$T/ck-open" path "$MISSING/k" "$MISSING/k" "$MISSING/k" "$MISSING/k" "$MISSING/k" \
 		"$MISSING/j" "$MISSING/j" > /dev/null
-	"$H/syscall_helper" getppid 10 badclose 5 nanosleep "$SLEEP_MS" > "$T/sc.out"
+	"$T/ck-syscall" getppid 10 badclose 5 nanosleep "$SLEEP_MS" > "$T/sc.out"
 	# 100 fast writes, then 3 reads that each wait 300 ms for a child: the
 	# slow reads are the top 1% of the fewer than 300 io calls of the run.
 	io_run write "$T/w/io" 409600 4096
 	io_run slowread
 	io_run slowread
 	io_run slowread
-	echo | "$H/page_fault_helper" anon "$FAULT_PAGES" > "$T/pf.out"
+	echo | "$T/ck-page_fault" anon "$FAULT_PAGES" > "$T/pf.out"
 }
 
 # E: events of exec, open, syscall and io. S: summaries of syscall, io, page_fault.
@@ -111,14 +119,14 @@ is "$(awk '{ print $1 }' <<< "$out" | sort -rn)" "$(awk '{ print $1 }' <<< "$out
 out=$(run slowest-syscalls "$E")
 read -r dur comm pid name ret <<< "$(head -1 <<< "$out")"
 sc_pid=$(awk '{ print $2 }' "$T/e.sc")
-is "$comm $pid $name $ret" "syscall_helper $sc_pid nanosleep 0" \
+is "$comm $pid $name $ret" "ck-syscall $sc_pid nanosleep 0" \
 	"slowest-syscalls: the top call is the helper's nanosleep"
 ok $(( dur >= SLEEP_MS * 1000000 ? 0 : 1 )) "slowest-syscalls: it took >= $SLEEP_MS ms ($dur ns)"
 is "$(wc -l <<< "$out")" 10 "slowest-syscalls: the top 10"
 
 out=$(run slowest-syscalls-summary "$S")
 read -r max calls comm name <<< "$(head -1 <<< "$out")"
-is "$comm $name $calls" "syscall_helper nanosleep 1" \
+is "$comm $name $calls" "ck-syscall nanosleep 1" \
 	"slowest-syscalls-summary: the top row is the helper's one nanosleep"
 ok $(( max >= SLEEP_MS * 1000000 ? 0 : 1 )) "slowest-syscalls-summary: max_ns >= $SLEEP_MS ms ($max)"
 # Rows of several intervals are merged: one line per process name and syscall.
@@ -149,7 +157,7 @@ is "$rate" 1 "syscall-errors: the rate is failed / calls in percent"
 
 out=$(run faults-by-process "$S")
 read -r minor major pid comm <<< "$(head -1 <<< "$out")"
-is "$pid $comm" "$(awk '{ print $1 }' "$T/s.pf") page_fault_help" "faults-by-process: the top process is the helper"
+is "$pid $comm" "$(awk '{ print $1 }' "$T/s.pf") ck-page_fault" "faults-by-process: the top process is the helper"
 ok $(( minor >= FAULT_PAGES ? 0 : 1 )) "faults-by-process: >= $FAULT_PAGES minor faults ($minor)"
 
 # --- the man page's jq examples ------------------------------------------------------
