@@ -5,7 +5,12 @@
 # Paths come from the Makefile, never from this file, so a VPATH build
 # (make distcheck) and any --prefix are tested as they are.
 . "$(dirname "$0")/lib.sh"
-need_bpf
+# The files are checked by anyone; the installed binary traces as root only.
+can_trace=true
+if [ "$(id -u)" -ne 0 ] || ! command -v jq > /dev/null; then
+	[ "${CI:-}" = true ] && bail "the installed binary cannot trace: needs root and jq"
+	can_trace=false
+fi
 
 # The makes below are not sub-makes of make check (no jobserver, no -w).
 unset MAKEFLAGS MFLAGS MAKELEVEL
@@ -126,29 +131,34 @@ run() {
 	local what=$1
 	shift
 	rm -f "$T/out.json"
-	if ! mon_start "$T/out.json" "$T/err" -c "$tmp$sysconfdir/ebpfmon.yaml" -m exec "$@"; then
+	if ! mon_start "$T/out.json" "$T/err" -c "$tmp$sysconfdir/ebpfmon.yaml" -m exec -d 2 "$@"; then
 		ok 1 "$what: starts"
 		return
 	fi
 	"$SPAWN" 3 "$T/inst-true-$$" installed > /dev/null
-	sleep 0.3
-	mon_stop
-	is "$MON_RC" 0 "$what: exits 0"
+	wait "$MON_PID"
+	is "$?" 0 "$what: exits 0 after -d 2"
+	MON_PID=
 	is "$(jq -r --arg f "$T/inst-true-$$" \
 		'select(.type == "event" and .filename == $f) | [.comm, .argv[1], .ret] | @tsv' \
 		"$T/out.json" | sort | uniq -c | sed 's/^ *//')" \
 		"$(printf '3 %s\tinstalled\t0' "$name")" "$what: sees the 3 spawned execs"
 }
-run "installed config"
-run "installed config, --probe-dir pkgdatadir" --probe-dir "$tmp$pkgdatadir"
+if $can_trace; then
+	run "installed config"
+	run "installed config, --probe-dir pkgdatadir" --probe-dir "$tmp$pkgdatadir"
 
-# --probe-dir really reads the installed copies: an edited probe is what runs.
-chmod u+w "$tmp$pkgdatadir/probes/exec.bpf.c"
-echo "#error edited-installed-probe" >> "$tmp$pkgdatadir/probes/exec.bpf.c"
-"$EBPFMON" -c "$tmp$sysconfdir/ebpfmon.yaml" -m exec -d 1 --probe-dir "$tmp$pkgdatadir" \
-	> /dev/null 2> "$T/err"
-rc=$?
-like "$rc $(cat "$T/err")" '^2 .*edited-installed-probe' "--probe-dir pkgdatadir compiles the installed probe"
+	# --probe-dir really reads the installed copies: an edited probe is what runs.
+	chmod u+w "$tmp$pkgdatadir/probes/exec.bpf.c"
+	echo "#error edited-installed-probe" >> "$tmp$pkgdatadir/probes/exec.bpf.c"
+	"$EBPFMON" -c "$tmp$sysconfdir/ebpfmon.yaml" -m exec -d 1 --probe-dir "$tmp$pkgdatadir" \
+		> /dev/null 2> "$T/err"
+	rc=$?
+	like "$rc $(cat "$T/err")" '^2 .*edited-installed-probe' \
+		"--probe-dir pkgdatadir compiles the installed probe"
+else
+	diag "the installed binary was not run: needs root and jq"
+fi
 
 # --- uninstall ----------------------------------------------------------------
 out=$(make -s --no-print-directory -C "$BUILDDIR" uninstall DESTDIR="$tmp" 2>&1)
