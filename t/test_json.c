@@ -499,7 +499,7 @@ static void test_sink(void)
 	cfg.output_file = path;
 	cfg.buffer_size = 3;
 
-	s = sink__open(&cfg);
+	s = sink__open(&cfg, NULL, 0);
 	if (!ok(s != NULL, "sink__open on a new file")) {
 		free(path);
 		return;
@@ -593,7 +593,7 @@ static void test_sink(void)
 
 	/* O_APPEND: existing content stays; buffer_size 1 writes at once. */
 	cfg.buffer_size = 1;
-	s = sink__open(&cfg);
+	s = sink__open(&cfg, NULL, 0);
 	ok(s != NULL, "sink__open on an existing file");
 	if (s) {
 		is_int(sink__write(s, &written[0]), 0, "buffer_size 1: write");
@@ -611,7 +611,7 @@ static void test_sink(void)
 	cfg.output_file = path2;
 	capture_begin(&c);
 	errno = 0;
-	s = sink__open(&cfg);
+	s = sink__open(&cfg, NULL, 0);
 	e = errno;
 	err = capture_end(&c);
 	ok(s == NULL, "sink__open in a missing directory: NULL");
@@ -626,7 +626,7 @@ static void test_sink(void)
 	if (access("/dev/full", W_OK) == 0) {
 		cfg.output_file = "/dev/full";
 		cfg.buffer_size = 1;
-		s = sink__open(&cfg);
+		s = sink__open(&cfg, NULL, 0);
 		ok(s != NULL, "sink__open /dev/full");
 		if (s) {
 			capture_begin(&c);
@@ -645,7 +645,7 @@ static void test_sink(void)
 
 	/* stdout: never closed by the sink. */
 	cfg.output_file = NULL;
-	s = sink__open(&cfg);
+	s = sink__open(&cfg, NULL, 0);
 	ok(s && !s->path && s->fd == STDOUT_FILENO, "no output file: stdout");
 	sink__close(s);
 	ok(fcntl(STDOUT_FILENO, F_GETFD) >= 0, "stdout still open after sink__close");
