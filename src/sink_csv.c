@@ -42,6 +42,7 @@ struct sink_csv {
 	unsigned long pending;	/* rows in the files' buffers */
 	struct strbuf cell;
 	int failed;		/* first write error */
+	unsigned long unnamed;	/* records without a usable name, dropped */
 };
 
 static void csv_stamp(struct sink_csv *c)
@@ -163,8 +164,12 @@ static struct csv_file *csv_file_get(struct sink *s, const struct record *rec, i
 
 	mon = record_get_str(rec, "monitor", &mlen);
 	type = record_get_str(rec, "type", &tlen);
-	if (!mon || !type || !name_safe(mon, mlen) || !name_safe(type, tlen))
+	if (!mon || !type || !name_safe(mon, mlen) || !name_safe(type, tlen)) {
+		if (!c->unnamed++)
+			pr_warn("output: %s: a record without a plain monitor and type name "
+				"has no file; such records are left out", s->path);
 		return NULL;
+	}
 	m = NULL;
 	for (size_t i = 0; i < s->n_mons && !m; i++)
 		if (strlen(s->mons[i].name) == mlen && !memcmp(s->mons[i].name, mon, mlen))

@@ -147,7 +147,7 @@ static int table_header(struct sink *s, struct sink_table *t, const struct table
 
 	if (!h)
 		return -ENOMEM;
-	if (h->printed && (!t->height || t->lines - h->line < t->height - 1))
+	if (h->printed && (!t->height || t->lines - h->line < t->height))
 		return 0;
 	if (h->printed)
 		table_measure(s, t);	/* the terminal may have been resized */

@@ -87,7 +87,7 @@ like "$(python3 "$T/width.py" "$T/table" 300 2>&1)" '^[0-9]+$' "COLUMNS=300: eve
 # Several monitors and a narrow terminal: MONITOR first, lines cut at 40.
 write_config "$T/cfg2.yaml" "monitors:" "  exec:" "    enabled: true" \
 	"  syscall:" "    mode: summary" "    interval: 0.3"
-COLUMNS=40 mon_start_stdout "$T/table2" "$T/err2" -c "$T/cfg2.yaml" -f table ||
+COLUMNS=40 LINES=10 mon_start_stdout "$T/table2" "$T/err2" -c "$T/cfg2.yaml" -f table ||
 	bail "ebpfmon-bcc did not start"
 cp /bin/true "$T/$wide$wide$wide$wide$wide$wide"	# comm: its first 15 bytes, 5 characters
 "$SPAWN" 1 "$T/$wide$wide$wide$wide$wide$wide" "$marker" "$(printf 'long-%.0s' {1..20})" \
@@ -100,6 +100,23 @@ is "$(grep -m1 '^MONITOR TIME' "$T/table2")" "MONITOR TIME     COMM             
 	"several monitors: MONITOR, then exec's columns, cut at 40"
 like "$(grep -m1 '^MONITOR TIME *PID COMM' "$T/table2")" '^MONITOR TIME +PID COMM$' \
 	"syscall summary rows have their own header"
+cat > "$T/headers.py" <<'EOF'
+import sys
+lines = open(sys.argv[1], encoding="utf-8").read().split("\n")[:-1]
+last = {}
+worst = 0
+for i, l in enumerate(lines):
+    if l.startswith("MONITOR"):
+        last[l.split()[3]] = i      # exec's 4th header is UID, syscall's COMM
+        continue
+    key = "UID" if l.startswith("exec") else "COMM"
+    assert key in last, "a row before its monitor's header: %r" % l
+    worst = max(worst, i - last[key])
+assert sum(l.startswith("MONITOR") for l in lines) > 2, "headers repeated"
+print(worst)
+EOF
+is "$(python3 "$T/headers.py" "$T/table2" 2>&1)" 9 \
+	"LINES=10: each monitor's header again after 9 lines, never later"
 like "$(grep -m1 '^syscall ' "$T/table2")" '^syscall +[0-9:]{8} +[0-9]+ ' "syscall rows too"
 is "$(grep -m1 "$wide$wide" "$T/table2" | sed 's/[0-9][0-9]:[0-9][0-9]:[0-9][0-9]/T/')" \
 	"exec    T $wide$wide${wide:0:3}            0" \

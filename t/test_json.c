@@ -20,6 +20,7 @@
 #include "record.h"
 #include "sink.h"
 #include "sink_fmt.h"
+#include <glob.h>
 #include "strbuf.h"
 #include "tap.h"
 #include "testutil.h"
@@ -765,6 +766,73 @@ static void test_text(void)
 	record__release(&rec);
 }
 
+/* The last occurrence of needle in hay. */
+static const char *strrstr_compat(const char *hay, const char *needle)
+{
+	const char *last = NULL;
+
+	for (const char *p = hay; (p = strstr(p, needle)); p++)
+		last = p;
+	return last;
+}
+
+/* The csv sink on its own: columns fixed by the first record, by key after. */
+static void test_csv_sink(void)
+{
+	struct config cfg;
+	struct record rec = { 0 };
+	struct capture c;
+	struct sink *s;
+	char *dir, *path, *text, *err;
+	glob_t g;
+
+	config__init_defaults(&cfg);
+	cfg.format = OUTPUT_CSV;
+	free(cfg.output_dir);
+	cfg.output_dir = dir = fmt("%s/csv/sub", tmpdir);
+	capture_begin(&c);
+	s = sink__open(&cfg, NULL, 0);
+	for (int i = 0; i < 3 && s; i++) {
+		record__reset(&rec);
+		record__str(&rec, "type", "event");
+		record__str(&rec, "monitor", "m");
+		record__int(&rec, "a", i);
+		if (!i)
+			record__str(&rec, "b", "x;y");
+		else
+			record__int(&rec, "c", 3);
+		sink__write(s, &rec);
+	}
+	record__reset(&rec);
+	record__str(&rec, "type", "lost");
+	record__str(&rec, "monitor", "m");
+	record__int(&rec, "count", 7);
+	if (s)
+		sink__write(s, &rec);
+	sink__close(s);
+	err = capture_end(&c);
+	ok(s != NULL, "csv sink__open");
+	path = fmt("%s/m_*.csv", dir);
+	ok(!glob(path, 0, NULL, &g) && g.gl_pathc == 2, "csv: one file per monitor and type");
+	free(path);
+	text = g.gl_pathc == 2 ? read_file(g.gl_pathv[0]) : NULL;	/* sorted: m_2026... first */
+	is_str(text, "type,monitor,a,b\r\nevent,m,0,x;y\r\nevent,m,1,\r\nevent,m,2,\r\n",
+	       "csv: header of the first record, later ones by key, a missing key empty");
+	free(text);
+	text = g.gl_pathc == 2 ? read_file(g.gl_pathv[1]) : NULL;
+	is_str(text, "type,monitor,count\r\nlost,m,7\r\n", "csv: lost records in m_lost_STAMP.csv");
+	free(text);
+	ok(err && strstr(err, "key c is not in the header") &&
+	   strstr(err, "key c") == strrstr_compat(err, "key c"),
+	   "csv: a key not in the header is warned about once");
+	free(err);
+	globfree(&g);
+	record__release(&rec);
+	cfg.output_dir = NULL;
+	config__free(&cfg);
+	free(dir);
+}
+
 int main(void)
 {
 	log_set_level(LOG_LEVEL_INFO);
@@ -776,6 +844,7 @@ int main(void)
 	test_record();
 	test_sink();
 	test_text();
+	test_csv_sink();
 
 	rmdir(tmpdir);
 	return done_testing();
