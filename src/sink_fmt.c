@@ -145,6 +145,22 @@ size_t text_width(const char *s, size_t len)
 	return cols;
 }
 
+/* "HH:MM:SS" local time; events come in bursts within one second: cached. */
+static const char *local_hms(time_t secs)
+{
+	static time_t cached_secs = -1;
+	static char cached[16];
+	struct tm tm;
+
+	if (secs != cached_secs) {
+		localtime_r(&secs, &tm);
+		if (strftime(cached, sizeof(cached), "%H:%M:%S", &tm) != 8)
+			memcpy(cached, "??:??:??", 9);
+		cached_secs = secs;
+	}
+	return cached;
+}
+
 /* A list of strings joined by spaces (argv); false when it holds something else. */
 static bool json_strings_join(json_t *arr, struct strbuf *out, int *err)
 {
@@ -190,13 +206,8 @@ int field_text(const struct record *rec, const struct field *f, struct strbuf *o
 		}
 		return err;
 	case FIELD_TIME:
-		if (table) {
-			time_t secs = f->v.u / 1000000000ull;
-			struct tm tm;
-
-			localtime_r(&secs, &tm);
-			return strbuf_add(out, ts, strftime(ts, sizeof(ts), "%H:%M:%S", &tm));
-		}
+		if (table)
+			return strbuf_add(out, local_hms(f->v.u / 1000000000ull), 8);
 		format_rfc3339_ns(f->v.u, ts, sizeof(ts));
 		return strbuf_adds(out, ts);
 	case FIELD_JSON:

@@ -74,6 +74,16 @@ static int table_open(struct sink *s)
 	return 0;
 }
 
+static int add_blanks(struct strbuf *row, size_t n)
+{
+	if (strbuf_grow(row, n))
+		return -ENOMEM;
+	memset(row->buf + row->len, ' ', n);
+	row->len += n;
+	row->buf[row->len] = 0;
+	return 0;
+}
+
 /* Append text padded to width (the last column unpadded when left aligned). */
 static int add_cell(struct strbuf *row, const char *text, size_t len, size_t width,
 		    enum column_align align, bool last)
@@ -84,11 +94,11 @@ static int add_cell(struct strbuf *row, const char *text, size_t len, size_t wid
 	if (row->len)
 		err = strbuf_addc(row, ' ');
 	if (!err && align == COLUMN_RIGHT)
-		err = strbuf_addf(row, "%*s", (int)pad, "");
+		err = add_blanks(row, pad);
 	if (!err)
 		err = strbuf_add(row, text, len);
 	if (!err && align == COLUMN_LEFT && !last)
-		err = strbuf_addf(row, "%*s", (int)pad, "");
+		err = add_blanks(row, pad);
 	return err;
 }
 
