@@ -116,14 +116,20 @@ write_config "$T/cfg2.yaml" "monitors:" "  exec:" "    enabled: true"
 mon_start_stdout "$T/stdout2" "$T/err2" -c "$T/cfg2.yaml" -f csv -o "$T/keep" ||
 	bail "ebpfmon-bcc did not start"
 "$SPAWN" 1 /bin/true "keep-$$" > /dev/null
+sleep 1.1
+kill -HUP "$MON_PID"	# rotation: new files, with the time of the reopen
+sleep 0.3
+"$SPAWN" 1 /bin/true "after-hup-$$" > /dev/null
 sleep 0.3
 mon_stop
 is "$(ls "$T"/keep/exec_*.csv | grep -v -- '-1\.csv$' | xargs cat | sort -u)" precious \
 	"the existing files were not touched"
-new=$(ls "$T"/keep/exec_*-1.csv 2> /dev/null)
-ok $(( $(wc -w <<< "$new") == 1 ? 0 : 1 )) "-f csv -o DIR: the new file takes a -1 suffix ($(basename "$new"))"
-grep -q "keep-$$" "$new"
-ok $? "and holds the exec"
+new=($(ls "$T"/keep/exec_*-1.csv 2> /dev/null))
+is "${#new[@]}" 2 "-f csv -o DIR: new files take a -1 suffix, one per open (start, SIGHUP)"
+grep -q "keep-$$" "${new[0]}" && ! grep -q "after-hup-$$" "${new[0]}"
+ok $? "the first holds the exec before SIGHUP"
+grep -q "after-hup-$$" "${new[1]}" && ! grep -q "keep-$$" "${new[1]}"
+ok $? "SIGHUP started a new file with a later stamp: the exec after it"
 is "$(stat -c %a "$T/keep")" 700 "an existing dir keeps its mode"
 
 done_testing
