@@ -269,8 +269,10 @@ static int table_write_record(struct sink *s, const struct record *rec)
 		cols = m->columns;
 	else if (m && type && tlen == 7 && !memcmp(type, "summary", 7))
 		cols = m->summary_columns;
-	if (!mon)
-		mon = "", mlen = 0;
+	if (!mon) {
+		mon = "";
+		mlen = 0;
+	}
 	strbuf_reset(&t->row);
 	if (cols)
 		err = table_header(s, t, cols);
