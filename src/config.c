@@ -1108,8 +1108,11 @@ void config__init_defaults(struct config *cfg)
 	cfg->duration = 0;
 	cfg->stats_interval = 0;
 	cfg->log_level = LOG_LEVEL_INFO;
-	cfg->format = OUTPUT_JSON;
+	cfg->format = OUTPUT_AUTO;
 	cfg->output_file = NULL;
+	cfg->output_dir = strdup("output");	/* NULL only when out of memory */
+	cfg->include_header = true;
+	cfg->csv_delimiter = ',';
 	cfg->buffer_size = 256;
 	cfg->flush_interval = 1;
 	cfg->transport = TRANSPORT_AUTO;
@@ -1120,10 +1123,23 @@ void config__init_defaults(struct config *cfg)
 	cfg->btf = true;
 }
 
+static void sinks_free(struct config *cfg)
+{
+	for (size_t i = 0; i < cfg->n_sinks; i++) {
+		free(cfg->sinks[i].file);
+		free(cfg->sinks[i].dir);
+	}
+	free(cfg->sinks);
+	cfg->sinks = NULL;
+	cfg->n_sinks = 0;
+}
+
 void config__free(struct config *cfg)
 {
 	cfg_doc__free(cfg->doc);
 	free(cfg->output_file);
+	free(cfg->output_dir);
+	sinks_free(cfg);
 	free(cfg->headers);
 	strv_free(cfg->comms);
 	strv_free(cfg->users);
@@ -1191,9 +1207,188 @@ static int get_pow2(struct cfg_node *map, const char *key, long long max, long l
 	return 0;
 }
 
+static const char *const output_formats[] = {
+	[OUTPUT_JSON] = "json",
+	[OUTPUT_CSV] = "csv",
+	[OUTPUT_TABLE] = "table",
+	NULL,
+};
+
+/* output.file or a sink's file: "-" is stdout (NULL). */
+static int get_file(struct cfg_node *map, const char *key, char **out)
+{
+	int err = cfg_get_string(map, key, out);
+
+	if (!err && *out && !strcmp(*out, "-")) {
+		free(*out);
+		*out = NULL;
+	}
+	return err;
+}
+
+/* A directory for csv files: no ".." component, so nothing lands outside it. */
+static int get_dir(struct cfg_node *map, const char *key, char **out)
+{
+	struct cfg_node *node = cfg_node__get(map, key);
+	char buf[SHOW_SIZE];
+	int err;
+
+	err = cfg_get_string(map, key, out);
+	if (err || !node || node->kind != CFG_SCALAR || node->null)
+		return err;
+	if (!**out || !output_dir_safe(*out)) {
+		cfg_node__error(node, "expected a directory without a \"..\" component, got \"%s\"",
+				show(node->value, buf, sizeof(buf)));
+		return -EINVAL;
+	}
+	return 0;
+}
+
+bool output_dir_safe(const char *dir)
+{
+	const char *p = dir;
+
+	while (*p) {
+		size_t n = strcspn(p, "/");
+
+		if (n == 2 && p[0] == '.' && p[1] == '.')
+			return false;
+		p += n;
+		p += *p == '/';
+	}
+	return true;
+}
+
+/* One byte that cannot be confused with quoting or a line end (or start UTF-8). */
+static int get_delimiter(struct cfg_node *map, const char *key, char *out)
+{
+	struct cfg_node *node;
+	char buf[SHOW_SIZE];
+	const char *v;
+	int err;
+
+	err = get_scalar(map, key, &node);
+	if (err || !node)
+		return err;
+	v = node->value;
+	if (strlen(v) != 1 || *v == '"' || *v == '\r' || *v == '\n' || (unsigned char)*v >= 0x80) {
+		cfg_node__error(node, "expected one ASCII character other than '\"', CR or LF, got \"%s\"",
+				show(v, buf, sizeof(buf)));
+		return -EINVAL;
+	}
+	*out = *v;
+	return 0;
+}
+
+/* Keys that only one format takes, refused on a sink of another format. */
+static int sink_key_check(struct cfg_node *item, int format)
+{
+	static const char *const csv_only[] = { "dir", "include_header", "csv_delimiter", NULL };
+	int err = 0;
+
+	for (size_t i = 0; csv_only[i]; i++) {
+		struct cfg_node *node = cfg_node__get(item, csv_only[i]);
+
+		if (node && format != OUTPUT_CSV) {
+			cfg_node__key_error(node, "only a csv sink takes this key");
+			err = -EINVAL;
+		}
+	}
+	if (cfg_node__get(item, "file") && format == OUTPUT_CSV) {
+		cfg_node__key_error(cfg_node__get(item, "file"),
+				    "a csv sink writes files in its dir, it takes no file");
+		err = -EINVAL;
+	}
+	return err;
+}
+
+/* Two sinks writing to one place would interleave: the second is an error. */
+static int sink_clash_check(const struct config *cfg, const struct sink_config *sc,
+			    struct cfg_node *item)
+{
+	for (size_t i = 0; i < cfg->n_sinks; i++) {
+		const struct sink_config *o = &cfg->sinks[i];
+		struct cfg_node *where;
+
+		if ((sc->format == OUTPUT_CSV) != (o->format == OUTPUT_CSV))
+			continue;
+		if (sc->format == OUTPUT_CSV ? strcmp(sc->dir, o->dir) :
+		    (sc->file || o->file) && (!sc->file || !o->file || strcmp(sc->file, o->file)))
+			continue;
+		where = cfg_node__get(item, sc->format == OUTPUT_CSV ? "dir" : "file");
+		cfg_node__error(where ? where : item, "sink %zu writes to the same %s as sink %zu",
+				cfg->n_sinks + 1,
+				sc->format == OUTPUT_CSV ? "directory" : sc->file ? "file" : "stdout",
+				i + 1);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int load_sink(struct config *cfg, struct cfg_node *item, struct sink_config *sc)
+{
+	int err = 0;
+
+	*sc = (struct sink_config){
+		.format = OUTPUT_AUTO,
+		.include_header = cfg->include_header,
+		.csv_delimiter = cfg->csv_delimiter,
+		.buffer_size = cfg->buffer_size,
+		.flush_interval = cfg->flush_interval,
+	};
+	sc->dir = strdup(cfg->output_dir);
+	if (!sc->dir)
+		return -ENOMEM;
+	if (item->kind != CFG_MAP) {
+		cfg_node__error(item, "expected a mapping such as { format: json, file: FILE }");
+		return -EINVAL;
+	}
+	merge_err(&err, cfg_get_enum(item, "format", output_formats, &sc->format));
+	if (err)
+		return err;
+	merge_err(&err, sink_key_check(item, sc->format));
+	merge_err(&err, get_file(item, "file", &sc->file));
+	merge_err(&err, get_dir(item, "dir", &sc->dir));
+	merge_err(&err, cfg_get_bool(item, "include_header", &sc->include_header));
+	merge_err(&err, get_delimiter(item, "csv_delimiter", &sc->csv_delimiter));
+	merge_err(&err, cfg_get_int(item, "buffer_size", 1, 65536, &sc->buffer_size));
+	merge_err(&err, cfg_get_double(item, "flush_interval", 0.01, 3600, &sc->flush_interval));
+	merge_err(&err, cfg_node__check_unused(item));
+	if (!err)
+		err = sink_clash_check(cfg, sc, item);
+	return err;
+}
+
+/* output.sinks: after the output keys, whose values are the sinks' defaults. */
+static int load_sinks(struct config *cfg, struct cfg_node *sec)
+{
+	struct cfg_node *seq = cfg_node__get(sec, "sinks");
+	int err = 0;
+
+	if (!seq || (seq->kind == CFG_SCALAR && seq->null))
+		return 0;
+	if (seq->kind != CFG_SEQ || !seq->n_kids) {
+		cfg_node__error(seq, "expected a list of sinks such as [{ format: json }]");
+		return -EINVAL;
+	}
+	cfg->sinks = calloc(seq->n_kids, sizeof(*cfg->sinks));
+	if (!cfg->sinks)
+		return -ENOMEM;
+	for (size_t i = 0; i < seq->n_kids; i++) {
+		struct sink_config *sc = &cfg->sinks[cfg->n_sinks];
+		int ret = load_sink(cfg, seq->kids[i], sc);
+
+		cfg->n_sinks++;
+		merge_err(&err, ret);
+		/* The event loop flushes as often as the most eager sink wants. */
+		if (!ret && sc->flush_interval < cfg->flush_interval)
+			cfg->flush_interval = sc->flush_interval;
+	}
+	return err;
+}
+
 static int load_output(struct config *cfg, struct cfg_node *root)
 {
-	static const char *const formats[] = { [OUTPUT_JSON] = "json", NULL };
 	static const char *const transports[] = {
 		[TRANSPORT_AUTO] = "auto",
 		[TRANSPORT_PERF] = "perf",
@@ -1201,18 +1396,16 @@ static int load_output(struct config *cfg, struct cfg_node *root)
 		NULL,
 	};
 	struct cfg_node *sec;
-	int err, ret;
+	int err;
 
 	err = cfg_get_map(root, "output", &sec);
 	if (err || !sec)
 		return err;
-	merge_err(&err, cfg_get_enum(sec, "format", formats, &cfg->format));
-	ret = cfg_get_string(sec, "file", &cfg->output_file);
-	merge_err(&err, ret);
-	if (!ret && cfg->output_file && !strcmp(cfg->output_file, "-")) {
-		free(cfg->output_file);
-		cfg->output_file = NULL;
-	}
+	merge_err(&err, cfg_get_enum(sec, "format", output_formats, &cfg->format));
+	merge_err(&err, get_file(sec, "file", &cfg->output_file));
+	merge_err(&err, get_dir(sec, "dir", &cfg->output_dir));
+	merge_err(&err, cfg_get_bool(sec, "include_header", &cfg->include_header));
+	merge_err(&err, get_delimiter(sec, "csv_delimiter", &cfg->csv_delimiter));
 	merge_err(&err, cfg_get_int(sec, "buffer_size", 1, 65536, &cfg->buffer_size));
 	merge_err(&err, cfg_get_double(sec, "flush_interval", 0.01, 3600,
 				       &cfg->flush_interval));
@@ -1221,8 +1414,63 @@ static int load_output(struct config *cfg, struct cfg_node *root)
 	merge_err(&err, get_pow2(sec, "ringbuf_pages", 65536, &cfg->ringbuf_pages));
 	merge_err(&err, cfg_get_int(sec, "wakeup_events", 1, 10000, &cfg->wakeup_events));
 	merge_err(&err, cfg_get_double(sec, "reorder_window", 0, 10, &cfg->reorder_window));
+	if (!err)
+		err = load_sinks(cfg, sec);
 	merge_err(&err, cfg_node__check_unused(sec));
 	return err;
+}
+
+int config__set_output(struct config *cfg, const char *format, const char *output)
+{
+	int fmt = cfg->format;
+	char *copy = NULL;
+
+	if (!format && !output)
+		return 0;
+	if (format) {
+		for (fmt = 0; output_formats[fmt] && strcmp(output_formats[fmt], format); fmt++)
+			;
+		if (!output_formats[fmt]) {
+			pr_err("--format: expected json, csv or table, got '%s'", format);
+			return -EINVAL;
+		}
+	}
+	if (output && fmt == OUTPUT_CSV && !output_dir_safe(output)) {
+		pr_err("--output: expected a directory without a \"..\" component, got '%s'", output);
+		return -EINVAL;
+	}
+	if (output && strcmp(output, "-") && !(copy = strdup(output)))
+		return -ENOMEM;
+	cfg->format = fmt;
+	if (output && fmt == OUTPUT_CSV) {
+		free(cfg->output_dir);
+		cfg->output_dir = copy ? copy : strdup(".");
+	} else if (output) {
+		free(cfg->output_file);
+		cfg->output_file = copy;
+	}
+	sinks_free(cfg);
+	return 0;
+}
+
+size_t config__sinks(const struct config *cfg, struct sink_config *one,
+		     const struct sink_config **sinks)
+{
+	if (cfg->n_sinks) {
+		*sinks = cfg->sinks;
+		return cfg->n_sinks;
+	}
+	*one = (struct sink_config){
+		.format = cfg->format,
+		.file = cfg->output_file,
+		.dir = cfg->output_dir,
+		.include_header = cfg->include_header,
+		.csv_delimiter = cfg->csv_delimiter,
+		.buffer_size = cfg->buffer_size,
+		.flush_interval = cfg->flush_interval,
+	};
+	*sinks = one;
+	return 1;
 }
 
 static int load_kernel(struct config *cfg, struct cfg_node *root)

@@ -86,6 +86,20 @@ size_t strv_len(char *const *v);
 /* The global sections; monitors.<name> nodes are parsed by each monitor. */
 enum output_format {
 	OUTPUT_JSON,
+	OUTPUT_CSV,
+	OUTPUT_TABLE,
+	OUTPUT_AUTO,		/* unset: a table on a terminal, else json */
+};
+
+/* One output (an output.sinks item, or the output section itself). */
+struct sink_config {
+	int format;			/* enum output_format */
+	char *file;			/* json, table: NULL = stdout */
+	char *dir;			/* csv: one file per monitor in here */
+	bool include_header;		/* csv: header row of the first record's keys */
+	char csv_delimiter;		/* csv: one byte, not '"', CR or LF */
+	long long buffer_size;		/* records held before a write */
+	double flush_interval;		/* seconds */
 };
 
 /* output.transport: how events leave the kernel. */
@@ -103,8 +117,13 @@ struct config {
 	/* logging */
 	int log_level;			/* enum log_level, logging.level, default info */
 	/* output */
-	int format;			/* enum output_format, output.format, default json */
+	int format;			/* enum output_format, output.format, default auto */
 	char *output_file;		/* output.file, default NULL = stdout ("-" too) */
+	char *output_dir;		/* output.dir (csv), default "output" */
+	bool include_header;		/* output.include_header (csv), default true */
+	char csv_delimiter;		/* output.csv_delimiter, default ',' */
+	struct sink_config *sinks;	/* output.sinks; NULL: one sink from the keys above */
+	size_t n_sinks;
 	long long buffer_size;		/* output.buffer_size: records held before a write, 1..65536, default 256 */
 	double flush_interval;		/* output.flush_interval, seconds, 0.01..3600, default 1 */
 	int transport;			/* enum output_transport, output.transport, default auto */
@@ -131,5 +150,15 @@ void config__init_defaults(struct config *cfg);
  */
 int config__load(struct config *cfg, const char *file);
 void config__free(struct config *cfg);
+/*
+ * -f/--format and -o/--output (either may be NULL): they replace output.sinks
+ * with one sink. -o is the directory for csv. 0 or -EINVAL after an error line.
+ */
+int config__set_output(struct config *cfg, const char *format, const char *output);
+/* A csv dir has no ".." component (checked before any file is made in it). */
+bool output_dir_safe(const char *dir);
+/* The sinks to open: output.sinks, or the one the output section describes. */
+size_t config__sinks(const struct config *cfg, struct sink_config *one,
+		     const struct sink_config **sinks);
 
 #endif

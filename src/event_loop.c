@@ -142,7 +142,7 @@ int event_loop__run(struct session *s)
 			/* With wakeup_events > 1 a quiet buffer would hold events back. */
 			probe_set__consume(s->ps);
 			session__read_counters(s);
-			sink__flush(s->sink);
+			sink__flush_due(s->sink);
 			session__update_clock(s);
 			next_flush = t + cfg->flush_interval;
 		}

@@ -36,6 +36,7 @@ struct cli {
 	const char *users;
 	const char *pids;
 	const char *output;
+	const char *format;
 	const char *dump_probe;
 	const char *probe_dir;
 	double duration;	/* < 0: from the config */
@@ -53,6 +54,7 @@ static const struct option long_options[] = {
 	{ "user", required_argument, NULL, 'u' },
 	{ "pid", required_argument, NULL, OPT_PID },
 	{ "output", required_argument, NULL, 'o' },
+	{ "format", required_argument, NULL, 'f' },
 	{ "duration", required_argument, NULL, 'd' },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "list-monitors", no_argument, NULL, OPT_LIST_MONITORS },
@@ -81,6 +83,8 @@ static void usage(FILE *f)
 "  -u, --user LIST           only these users (names or uids)\n"
 "      --pid LIST            only these process ids\n"
 "  -o, --output FILE         append JSON lines to FILE (default: stdout)\n"
+"  -f, --format FORMAT       json, csv (files in -o DIR) or table (default: a\n"
+"                            table on a terminal, else json)\n"
 "  -d, --duration SECONDS    stop after SECONDS (default: until SIGINT/SIGTERM)\n"
 "  -v, --verbose             debug messages, with the verifier's log\n"
 "      --stats-interval SECS print event, loss and filter counts every SECS\n"
@@ -148,7 +152,7 @@ static int parse_args(int argc, char **argv, struct cli *cli)
 	cli->stats_interval = -1;
 	cli->ready_fd = -1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":c:m:p:u:o:d:vVh", long_options, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":c:m:p:u:o:f:d:vVh", long_options, NULL)) != -1) {
 		switch (c) {
 		case 'c': cli->config = optarg; break;
 		case 'm': cli->monitors = optarg; break;
@@ -156,6 +160,7 @@ static int parse_args(int argc, char **argv, struct cli *cli)
 		case 'u': cli->users = optarg; break;
 		case OPT_PID: cli->pids = optarg; break;
 		case 'o': cli->output = optarg; break;
+		case 'f': cli->format = optarg; break;
 		case 'd':
 			if (parse_seconds("--duration", optarg, &cli->duration))
 				return -EINVAL;
@@ -376,7 +381,7 @@ static int run(struct session *s, const struct cli *cli)
 		pr_err("permission denied: %s", s->ki.privileged_why);
 		return EXIT_CANNOT_RUN;
 	}
-	s->sink = sink__open(&s->cfg);
+	s->sink = sink__open(&s->cfg, s->insts, s->n_insts);
 	if (!s->sink)
 		return EXIT_USAGE;
 	err = session__start(s);
@@ -411,10 +416,8 @@ int main(int argc, char **argv)
 		goto cleanup;
 	level = s.cfg.log_level;
 	log_set_level(cli.verbose ? LOG_LEVEL_DEBUG : level);
-	if (cli.output) {
-		free(s.cfg.output_file);
-		s.cfg.output_file = strcmp(cli.output, "-") ? strdup(cli.output) : NULL;
-	}
+	if (config__set_output(&s.cfg, cli.format, cli.output))
+		goto cleanup;
 	if (cli.duration >= 0)
 		s.cfg.duration = cli.duration;
 	if (cli.stats_interval >= 0)

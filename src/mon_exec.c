@@ -10,6 +10,7 @@
 #include "json_util.h"
 #include "kernel.h"
 #include "monitor.h"
+#include "sink.h"
 
 /* The scratch buffer is a per-CPU map value, which the kernel caps at 32 KiB. */
 #define EXEC_ARGS_BUF_MAX 16384
@@ -135,6 +136,17 @@ static void exec_detach(struct monitor_inst *inst)
 	inst->priv = NULL;
 }
 
+static const struct table_column exec_columns[] = {
+	{ "TIME", "ts", 8, COLUMN_LEFT },
+	{ "COMM", "comm", 16, COLUMN_LEFT },
+	{ "UID", "uid", 6, COLUMN_RIGHT },
+	{ "PID", "pid", 7, COLUMN_RIGHT },
+	{ "PPID", "ppid", 7, COLUMN_RIGHT },
+	{ "RET", "ret", 3, COLUMN_RIGHT },
+	{ "ARGS", "argv", 0, COLUMN_LEFT },
+	{ NULL },
+};
+
 const struct monitor mon_exec = {
 	.name = "exec",
 	.desc = "process executions (execve, execveat): filename, argv, result",
@@ -145,4 +157,5 @@ const struct monitor mon_exec = {
 	.attach = monitor_attach_tracepoints,
 	.on_event = exec_on_event,
 	.detach = exec_detach,
+	.columns = exec_columns,
 };

@@ -25,6 +25,7 @@
 #include "kernel.h"
 #include "log.h"
 #include "monitor.h"
+#include "sink.h"
 #include "probe_set.h"
 
 #define FUNC_KALLSYMS "/proc/kallsyms"
@@ -513,6 +514,24 @@ static void func_detach(struct monitor_inst *inst)
 	inst->priv = NULL;
 }
 
+static const struct table_column func_columns[] = {
+	{ "TIME", "ts", 8, COLUMN_LEFT },
+	{ "PID", "pid", 7, COLUMN_RIGHT },
+	{ "COMM", "comm", 16, COLUMN_LEFT },
+	{ "LAT(ns)", "duration_ns", 10, COLUMN_RIGHT },
+	{ "FUNCTION", "function", 0, COLUMN_LEFT },
+	{ NULL },
+};
+
+static const struct table_column func_summary_columns[] = {
+	{ "TIME", "ts", 8, COLUMN_LEFT },
+	{ "COUNT", "count", 10, COLUMN_RIGHT },
+	{ "AVG(ns)", "avg_ns", 10, COLUMN_RIGHT },
+	{ "TOTAL(ns)", "total_ns", 12, COLUMN_RIGHT },
+	{ "FUNCTION", "function", 0, COLUMN_LEFT },
+	{ NULL },
+};
+
 const struct monitor mon_func = {
 	.name = "func",
 	.desc = "kernel functions matched by wildcards: calls, or counts and latency "
@@ -524,4 +543,6 @@ const struct monitor mon_func = {
 	.on_event = func_on_event,
 	.collect = func_collect,
 	.detach = func_detach,
+	.columns = func_columns,
+	.summary_columns = func_summary_columns,
 };

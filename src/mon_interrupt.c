@@ -16,6 +16,7 @@
 #include "kernel.h"
 #include "log.h"
 #include "monitor.h"
+#include "sink.h"
 #include "strbuf.h"
 #include "probe_set.h"
 
@@ -343,6 +344,32 @@ static void interrupt_detach(struct monitor_inst *inst)
 	inst->priv = NULL;
 }
 
+static const struct table_column interrupt_columns[] = {
+	{ "TIME", "ts", 8, COLUMN_LEFT },
+	{ "CPU", "cpu", 3, COLUMN_RIGHT },
+	{ "KIND", "kind", 9, COLUMN_LEFT },
+	{ "IRQ", "irq", 4, COLUMN_RIGHT },
+	{ "VEC", "vec", 3, COLUMN_RIGHT },
+	{ "NAME", "name", 16, COLUMN_LEFT },
+	{ "DUR(ns)", "duration_ns", 10, COLUMN_RIGHT },
+	{ "PID", "pid", 7, COLUMN_RIGHT },
+	{ "COMM", "comm", 0, COLUMN_LEFT },
+	{ NULL },
+};
+
+static const struct table_column interrupt_summary_columns[] = {
+	{ "TIME", "ts", 8, COLUMN_LEFT },
+	{ "CPU", "cpu", 3, COLUMN_RIGHT },
+	{ "KIND", "kind", 9, COLUMN_LEFT },
+	{ "IRQ", "irq", 4, COLUMN_RIGHT },
+	{ "VEC", "vec", 3, COLUMN_RIGHT },
+	{ "NAME", "name", 16, COLUMN_LEFT },
+	{ "COUNT", "count", 8, COLUMN_RIGHT },
+	{ "MAX(ns)", "max_ns", 10, COLUMN_RIGHT },
+	{ "TOTAL(ns)", "total_ns", 12, COLUMN_RIGHT },
+	{ NULL },
+};
+
 const struct monitor mon_interrupt = {
 	.name = "interrupt",
 	.desc = "hardirq and softirq handlers with their durations; task migrations",
@@ -354,4 +381,6 @@ const struct monitor mon_interrupt = {
 	.on_event = interrupt_on_event,
 	.collect = interrupt_collect,
 	.detach = interrupt_detach,
+	.columns = interrupt_columns,
+	.summary_columns = interrupt_summary_columns,
 };

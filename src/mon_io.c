@@ -22,6 +22,7 @@
 #include "kernel.h"
 #include "log.h"
 #include "monitor.h"
+#include "sink.h"
 #include "strbuf.h"
 #include "probe_set.h"
 
@@ -412,6 +413,33 @@ static void io_detach(struct monitor_inst *inst)
 	inst->priv = NULL;
 }
 
+static const struct table_column io_columns[] = {
+	{ "TIME", "ts", 8, COLUMN_LEFT },
+	{ "PID", "pid", 7, COLUMN_RIGHT },
+	{ "COMM", "comm", 16, COLUMN_LEFT },
+	{ "OP", "op", 7, COLUMN_LEFT },
+	{ "FD", "fd", 4, COLUMN_RIGHT },
+	{ "BYTES", "bytes", 8, COLUMN_RIGHT },
+	{ "ERR", "error", 7, COLUMN_LEFT },
+	{ "LAT(ns)", "duration_ns", 10, COLUMN_RIGHT },
+	{ "PATH", "path", 0, COLUMN_LEFT },
+	{ NULL },
+};
+
+static const struct table_column io_summary_columns[] = {
+	{ "TIME", "ts", 8, COLUMN_LEFT },
+	{ "PID", "pid", 7, COLUMN_RIGHT },
+	{ "COMM", "comm", 16, COLUMN_LEFT },
+	{ "READS", "reads", 7, COLUMN_RIGHT },
+	{ "WRITES", "writes", 7, COLUMN_RIGHT },
+	{ "R_BYTES", "read_bytes", 10, COLUMN_RIGHT },
+	{ "W_BYTES", "write_bytes", 10, COLUMN_RIGHT },
+	{ "ERRORS", "errors", 6, COLUMN_RIGHT },
+	{ "MAX(ns)", "max_latency_ns", 10, COLUMN_RIGHT },
+	{ "TOTAL(ns)", "total_latency_ns", 12, COLUMN_RIGHT },
+	{ NULL },
+};
+
 const struct monitor mon_io = {
 	.name = "io",
 	.desc = "read/write system calls: fd, path, bytes, latency; or per-process totals",
@@ -423,4 +451,6 @@ const struct monitor mon_io = {
 	.on_event = io_on_event,
 	.collect = io_collect,
 	.detach = io_detach,
+	.columns = io_columns,
+	.summary_columns = io_summary_columns,
 };

@@ -16,6 +16,7 @@
 #include "config.h"
 #include "json_util.h"
 #include "monitor.h"
+#include "sink.h"
 #include "probe_set.h"
 
 struct open_opts {
@@ -312,6 +313,17 @@ static void open_detach(struct monitor_inst *inst)
 	inst->priv = NULL;
 }
 
+static const struct table_column open_columns[] = {
+	{ "TIME", "ts", 8, COLUMN_LEFT },
+	{ "PID", "pid", 7, COLUMN_RIGHT },
+	{ "COMM", "comm", 16, COLUMN_LEFT },
+	{ "FD", "ret", 4, COLUMN_RIGHT },
+	{ "ERR", "error", 7, COLUMN_LEFT },
+	{ "OP", "op", 7, COLUMN_LEFT },
+	{ "PATH", "path", 0, COLUMN_LEFT },
+	{ NULL },
+};
+
 const struct monitor mon_open = {
 	.name = "open",
 	.desc = "file opens (open, openat, openat2): path, flags, mode, result",
@@ -322,4 +334,5 @@ const struct monitor mon_open = {
 	.attach = open_attach,
 	.on_event = open_on_event,
 	.detach = open_detach,
+	.columns = open_columns,
 };

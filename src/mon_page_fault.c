@@ -18,6 +18,7 @@
 #include "json_util.h"
 #include "log.h"
 #include "monitor.h"
+#include "sink.h"
 #include "strbuf.h"
 #include "probe_set.h"
 
@@ -253,6 +254,30 @@ static void page_fault_detach(struct monitor_inst *inst)
 	inst->priv = NULL;
 }
 
+static const struct table_column page_fault_columns[] = {
+	{ "TIME", "ts", 8, COLUMN_LEFT },
+	{ "PID", "pid", 7, COLUMN_RIGHT },
+	{ "COMM", "comm", 16, COLUMN_LEFT },
+	{ "SPACE", "space", 6, COLUMN_LEFT },
+	{ "ACCESS", "access", 6, COLUMN_LEFT },
+	{ "MAJOR", "major", 5, COLUMN_LEFT },
+	{ "LAT(ns)", "duration_ns", 10, COLUMN_RIGHT },
+	{ "ADDRESS", "address", 18, COLUMN_LEFT },
+	{ "IP", "ip", 0, COLUMN_LEFT },
+	{ NULL },
+};
+
+static const struct table_column page_fault_summary_columns[] = {
+	{ "TIME", "ts", 8, COLUMN_LEFT },
+	{ "PID", "pid", 7, COLUMN_RIGHT },
+	{ "COMM", "comm", 16, COLUMN_LEFT },
+	{ "MINOR", "minor", 9, COLUMN_RIGHT },
+	{ "MAJOR", "major", 7, COLUMN_RIGHT },
+	{ "USER", "user", 9, COLUMN_RIGHT },
+	{ "KERNEL", "kernel", 9, COLUMN_RIGHT },
+	{ NULL },
+};
+
 const struct monitor mon_page_fault = {
 	.name = "page_fault",
 	.desc = "page faults: address, ip, access, user or kernel mode, minor or major",
@@ -264,4 +289,6 @@ const struct monitor mon_page_fault = {
 	.on_event = page_fault_on_event,
 	.collect = page_fault_collect,
 	.detach = page_fault_detach,
+	.columns = page_fault_columns,
+	.summary_columns = page_fault_summary_columns,
 };

@@ -18,6 +18,7 @@
 #include "kernel.h"
 #include "log.h"
 #include "monitor.h"
+#include "sink.h"
 #include "strbuf.h"
 #include "probe_set.h"
 
@@ -539,6 +540,30 @@ static void syscall_detach(struct monitor_inst *inst)
 	inst->priv = NULL;
 }
 
+static const struct table_column syscall_columns[] = {
+	{ "TIME", "ts", 8, COLUMN_LEFT },
+	{ "PID", "pid", 7, COLUMN_RIGHT },
+	{ "COMM", "comm", 16, COLUMN_LEFT },
+	{ "SYSCALL", "name", 16, COLUMN_LEFT },
+	{ "RET", "ret", 6, COLUMN_RIGHT },
+	{ "ERR", "error", 7, COLUMN_LEFT },
+	{ "LAT(ns)", "duration_ns", 10, COLUMN_RIGHT },
+	{ NULL },
+};
+
+static const struct table_column syscall_summary_columns[] = {
+	{ "TIME", "ts", 8, COLUMN_LEFT },
+	{ "PID", "pid", 7, COLUMN_RIGHT },
+	{ "COMM", "comm", 16, COLUMN_LEFT },
+	{ "SYSCALL", "name", 16, COLUMN_LEFT },
+	{ "COUNT", "count", 8, COLUMN_RIGHT },
+	{ "ERRORS", "errors", 6, COLUMN_RIGHT },
+	{ "AVG(ns)", "avg_ns", 10, COLUMN_RIGHT },
+	{ "MAX(ns)", "max_ns", 10, COLUMN_RIGHT },
+	{ "TOTAL(ns)", "total_ns", 12, COLUMN_RIGHT },
+	{ NULL },
+};
+
 const struct monitor mon_syscall = {
 	.name = "syscall",
 	.desc = "system calls: counts, errors and latency per process (summary), or each call",
@@ -550,4 +575,6 @@ const struct monitor mon_syscall = {
 	.on_event = syscall_on_event,
 	.collect = syscall_collect,
 	.detach = syscall_detach,
+	.columns = syscall_columns,
+	.summary_columns = syscall_summary_columns,
 };

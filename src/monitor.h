@@ -15,6 +15,7 @@ struct cfg_node;
 struct kernel_info;
 struct probe_set;
 struct monitor_inst;
+struct table_column;
 
 /* A tracepoint a monitor attaches to; optional ones only degrade it. */
 struct monitor_tp {
@@ -50,6 +51,9 @@ struct monitor {
 	/* Summary mode: read and clear kernel maps, emit records. */
 	int (*collect)(struct monitor_inst *inst, struct probe_set *ps);
 	void (*detach)(struct monitor_inst *inst);
+	/* The table sink's columns for events and for summary rows (src/sink.h). */
+	const struct table_column *columns;
+	const struct table_column *summary_columns;
 };
 
 extern const struct monitor *const monitors[];	/* NULL-terminated */

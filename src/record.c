@@ -275,7 +275,8 @@ static int encode_json_value(struct strbuf *out, json_t *v)
 	return 0;
 }
 
-static int encode_field(const struct record *rec, const struct field *f, struct strbuf *out)
+int record__encode_field_json(const struct record *rec, const struct field *f,
+			       struct strbuf *out)
 {
 	char ts[48];
 	const char *s;
@@ -344,7 +345,7 @@ int record__encode_json(const struct record *rec, struct strbuf *out)
 		*w++ = '"';
 		*w++ = ':';
 		out->len = w - out->buf;
-		err = encode_field(rec, f, out);
+		err = record__encode_field_json(rec, f, out);
 	}
 	if (!err)
 		err = strbuf_addc(out, '}');

@@ -165,6 +165,13 @@ const char *record__field_strv(const struct record *rec, const struct field *f, 
 /* Append the record as one compact JSON object (no newline): 0 or -errno. */
 int record__encode_json(const struct record *rec, struct strbuf *out);
 
+/*
+ * One field's value as JSON text (csv and table write nested values so).
+ * The caller makes room for 24 bytes first: numbers are written in place.
+ */
+int record__encode_field_json(const struct record *rec, const struct field *f,
+			      struct strbuf *out);
+
 /* A JSON string for bytes (lossy UTF-8, escaped, quoted) into out. */
 int json_encode_bytes(struct strbuf *out, const char *s, size_t len);
 

@@ -105,11 +105,19 @@ write_config() {
 # mon_start OUTFILE ERRFILE ARGS...: run ebpfmon-bcc in the background and
 # wait until every probe is attached (--ready-fd).
 mon_start() {
+	local out=$1 err=$2
+	shift 2
+	mon_start_stdout /dev/null "$err" -o "$out" "$@"
+}
+
+# mon_start_stdout STDOUT ERRFILE ARGS...: the same without -o, so the
+# config's output.sinks apply; stdout goes to STDOUT.
+mon_start_stdout() {
 	local out=$1 err=$2 byte=
 	shift 2
 	rm -f "$T/ready"
 	mkfifo "$T/ready"
-	"$EBPFMON" --ready-fd 3 -o "$out" "$@" 2> "$err" 3> "$T/ready" &
+	"$EBPFMON" --ready-fd 3 "$@" > "$out" 2> "$err" 3> "$T/ready" &
 	MON_PID=$!
 	# Generous: under emulation (t/vm) loading fentry programs alone takes minutes.
 	if ! read -r -t 400 -n 1 byte < "$T/ready" || [ "$byte" != 1 ]; then

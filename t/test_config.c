@@ -500,7 +500,11 @@ static void check_defaults(const char *name, const struct config *cfg)
 	ok(cfg->duration == 0, "%s: app.duration 0", name);
 	ok(cfg->stats_interval == 0, "%s: app.stats_interval 0", name);
 	is_int(cfg->log_level, LOG_LEVEL_INFO, nm("%s: logging.level info", name));
-	is_int(cfg->format, OUTPUT_JSON, nm("%s: output.format json", name));
+	is_int(cfg->format, OUTPUT_AUTO, nm("%s: output.format unset (auto)", name));
+	is_str(cfg->output_dir, "output", nm("%s: output.dir output", name));
+	ok(cfg->include_header, "%s: output.include_header true", name);
+	is_int(cfg->csv_delimiter, ',', nm("%s: output.csv_delimiter ,", name));
+	is_int(cfg->n_sinks, 0, nm("%s: no output.sinks", name));
 	ok(cfg->output_file == NULL, "%s: output.file stdout", name);
 	is_int(cfg->buffer_size, 256, nm("%s: output.buffer_size 256", name));
 	ok(cfg->flush_interval == 1, "%s: output.flush_interval 1", name);
@@ -608,7 +612,34 @@ static void test_load_errors(void)
 		   "%1$s:2:10: logging.level: expected one of: error, warn, info, debug; "
 		   "got \"loud\"\n");
 	load_fails("output format", "output:\n  format: xml\n",
-		   "%1$s:2:11: output.format: expected one of: json; got \"xml\"\n");
+		   "%1$s:2:11: output.format: expected one of: json, csv, table; got \"xml\"\n");
+	load_fails("output.dir with ..", "output:\n  dir: ../x\n",
+		   "%1$s:2:8: output.dir: expected a directory without a \"..\" component, "
+		   "got \"../x\"\n");
+	load_fails("output.dir with .. inside", "output:\n  dir: a/../../b\n",
+		   "%1$s:2:8: output.dir: expected a directory without a \"..\" component, "
+		   "got \"a/../../b\"\n");
+	load_fails("csv_delimiter quote", "output:\n  csv_delimiter: '\"'\n",
+		   "%1$s:2:18: output.csv_delimiter: expected one ASCII character other than "
+		   "'\"', CR or LF, got \"\\\"\"\n");
+	load_fails("csv_delimiter two bytes", "output:\n  csv_delimiter: ';;'\n",
+		   "%1$s:2:18: output.csv_delimiter: expected one ASCII character other than "
+		   "'\"', CR or LF, got \";;\"\n");
+	load_fails("two sinks on stdout", "output:\n  sinks:\n    - { format: json }\n"
+		   "    - { format: table }\n",
+		   "%1$s:4:7: output.sinks[1]: sink 2 writes to the same stdout as sink 1\n");
+	load_fails("two sinks on one file", "output:\n  sinks:\n"
+		   "    - { format: json, file: /tmp/a }\n    - { format: table, file: /tmp/a }\n",
+		   "%1$s:4:30: output.sinks[1].file: sink 2 writes to the same file as sink 1\n");
+	load_fails("sink dir with ..", "output:\n  sinks:\n    - { format: csv, dir: x/.. }\n",
+		   "%1$s:3:27: output.sinks[0].dir: expected a directory without a \"..\" "
+		   "component, got \"x/..\"\n");
+	load_fails("csv key on a json sink", "output:\n  sinks:\n"
+		   "    - { format: json, csv_delimiter: ';' }\n",
+		   "%1$s:3:23: output.sinks[0].csv_delimiter: only a csv sink takes this key\n");
+	load_fails("sink not a mapping", "output:\n  sinks: [json]\n",
+		   "%1$s:2:11: output.sinks[0]: expected a mapping such as "
+		   "{ format: json, file: FILE }\n");
 	load_fails("btf", "kernel:\n  btf: maybe\n",
 		   "%1$s:2:8: kernel.btf: expected one of: auto, off; got \"maybe\"\n");
 	load_fails("yaml syntax error", "output:\n  format: json\n  file: [a\n",
