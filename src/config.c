@@ -1108,6 +1108,9 @@ void config__init_defaults(struct config *cfg)
 	cfg->duration = 0;
 	cfg->stats_interval = 0;
 	cfg->log_level = LOG_LEVEL_INFO;
+	cfg->log_target = LOG_TARGET_UNSET;
+	cfg->pid_file = strdup(DAEMON_PID_FILE);
+	cfg->stop_timeout = 10;
 	cfg->format = OUTPUT_AUTO;
 	cfg->output_file = NULL;
 	cfg->output_dir = strdup("output");	/* NULL only when out of memory */
@@ -1119,7 +1122,7 @@ void config__init_defaults(struct config *cfg)
 	cfg->perf_pages = 64;
 	cfg->ringbuf_pages = 128;
 	cfg->wakeup_events = 1;
-	cfg->headers = strdup("auto");	/* NULL only when out of memory */
+	cfg->headers = strdup("auto");	/* NULL (with pid_file) only when out of memory */
 	cfg->btf = true;
 }
 
@@ -1140,6 +1143,8 @@ void config__free(struct config *cfg)
 	free(cfg->output_file);
 	free(cfg->output_dir);
 	sinks_free(cfg);
+	free(cfg->log_file);
+	free(cfg->pid_file);
 	free(cfg->headers);
 	strv_free(cfg->comms);
 	strv_free(cfg->users);
@@ -1170,12 +1175,30 @@ static int load_app(struct config *cfg, struct cfg_node *root)
 	return err;
 }
 
+/* A string key that, when given, must not be empty (a path). */
+static int get_path(struct cfg_node *map, const char *key, const char *what, char **out)
+{
+	int err = cfg_get_string(map, key, out);
+
+	if (!err && *out && !**out) {
+		cfg_node__error(cfg_node__get(map, key), "expected %s, got \"\"", what);
+		err = -EINVAL;
+	}
+	return err;
+}
+
 static int load_logging(struct config *cfg, struct cfg_node *root)
 {
 	static const char *const levels[] = { "error", "warn", "info", "debug", NULL };
+	static const char *const targets[] = {
+		[LOG_TARGET_STDERR] = "stderr",
+		[LOG_TARGET_SYSLOG] = "syslog",
+		[LOG_TARGET_FILE] = "file",
+		NULL,
+	};
 	struct cfg_node *sec;
 	enum log_level level;
-	int err, idx = -1;
+	int err, ret, idx = -1;
 
 	err = cfg_get_map(root, "logging", &sec);
 	if (err || !sec)
@@ -1183,6 +1206,31 @@ static int load_logging(struct config *cfg, struct cfg_node *root)
 	merge_err(&err, cfg_get_enum(sec, "level", levels, &idx));
 	if (idx >= 0 && !log_level_parse(levels[idx], &level))
 		cfg->log_level = (int)level;
+	ret = cfg_get_enum(sec, "target", targets, &cfg->log_target);
+	merge_err(&err, ret);
+	merge_err(&err, get_path(sec, "file", "a file name", &cfg->log_file));
+	if (!ret && cfg->log_target == LOG_TARGET_FILE && !cfg->log_file) {
+		cfg_node__error(cfg_node__get(sec, "target"), "\"file\" needs logging.file");
+		merge_err(&err, -EINVAL);
+	} else if (!ret && cfg->log_target != LOG_TARGET_FILE && cfg->log_file) {
+		cfg_node__error(cfg_node__get(sec, "file"),
+				"only used with logging.target: file");
+		merge_err(&err, -EINVAL);
+	}
+	merge_err(&err, cfg_node__check_unused(sec));
+	return err;
+}
+
+static int load_daemon(struct config *cfg, struct cfg_node *root)
+{
+	struct cfg_node *sec;
+	int err;
+
+	err = cfg_get_map(root, "daemon", &sec);
+	if (err || !sec)
+		return err;
+	merge_err(&err, get_path(sec, "pid_file", "a file name", &cfg->pid_file));
+	merge_err(&err, cfg_get_double(sec, "stop_timeout", 0.1, 3600, &cfg->stop_timeout));
 	merge_err(&err, cfg_node__check_unused(sec));
 	return err;
 }
@@ -1575,7 +1623,7 @@ int config__load(struct config *cfg, const char *file)
 	int err = 0;
 
 	config__init_defaults(cfg);
-	if (!cfg->headers) {
+	if (!cfg->headers || !cfg->pid_file) {
 		pr_err("config: out of memory");
 		err = -ENOMEM;
 		goto cleanup;
@@ -1589,6 +1637,7 @@ int config__load(struct config *cfg, const char *file)
 
 	merge_err(&err, load_app(cfg, root));
 	merge_err(&err, load_logging(cfg, root));
+	merge_err(&err, load_daemon(cfg, root));
 	merge_err(&err, load_output(cfg, root));
 	merge_err(&err, load_kernel(cfg, root));
 	merge_err(&err, load_filters(cfg, root));

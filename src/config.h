@@ -83,6 +83,8 @@ int cfg_node__check_unused(const struct cfg_node *map);
 void strv_free(char **v);
 size_t strv_len(char *const *v);
 
+#define DAEMON_PID_FILE "/run/ebpfmon-bcc.pid"
+
 /* The global sections; monitors.<name> nodes are parsed by each monitor. */
 enum output_format {
 	OUTPUT_JSON,
@@ -116,6 +118,11 @@ struct config {
 	double stats_interval;		/* app.stats_interval, seconds, 0 = only at exit */
 	/* logging */
 	int log_level;			/* enum log_level, logging.level, default info */
+	int log_target;			/* enum log_target, logging.target, default unset */
+	char *log_file;			/* logging.file: required for target file */
+	/* daemon */
+	char *pid_file;			/* daemon.pid_file, default /run/ebpfmon-bcc.pid */
+	double stop_timeout;		/* daemon.stop_timeout, seconds, 0.1..3600, default 10 */
 	/* output */
 	int format;			/* enum output_format, output.format, default auto */
 	char *output_file;		/* output.file, default NULL = stdout ("-" too) */
@@ -144,8 +151,8 @@ struct config {
 
 void config__init_defaults(struct config *cfg);
 /*
- * Load FILE into cfg (defaults first). Parses app, logging, output, kernel,
- * filters; checks for unknown top-level and section keys; leaves monitors.*
+ * Load FILE into cfg (defaults first). Parses app, logging, daemon, output,
+ * kernel, filters; checks for unknown top-level and section keys; leaves monitors.*
  * to the monitors. Returns 0 or -errno after printing one error line.
  */
 int config__load(struct config *cfg, const char *file);

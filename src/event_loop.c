@@ -5,6 +5,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "daemon.h"
 #include "event_loop.h"
 #include "log.h"
 #include "probe_set.h"
@@ -96,6 +97,21 @@ static double collect_due(struct session *s, double t, bool all)
 	return next;
 }
 
+/* SIGHUP: logrotate moved the files (it uses "create", no copytruncate). */
+static void on_hangup(struct session *s)
+{
+	char state[64];
+
+	snprintf(state, sizeof(state), "RELOADING=1\nMONOTONIC_USEC=%llu",
+		 (unsigned long long)(now_s() * 1e6));
+	daemon__notify(state);
+	pr_info("signal: SIGHUP, reopening the output and log files");
+	log_reopen();
+	sink__reopen(s->sink);
+	/* The config reload goes here, between RELOADING=1 and READY=1. */
+	daemon__notify("READY=1");
+}
+
 int event_loop__run(struct session *s)
 {
 	const struct config *cfg = &s->cfg;
@@ -135,8 +151,7 @@ int event_loop__run(struct session *s)
 		session__release_held(s, false);
 		if (hangup) {
 			hangup = 0;
-			pr_info("signal: SIGHUP, reopening the output");
-			sink__reopen(s->sink);
+			on_hangup(s);
 		}
 		if (t >= next_flush) {
 			/* With wakeup_events > 1 a quiet buffer would hold events back. */
@@ -156,6 +171,7 @@ int event_loop__run(struct session *s)
 		if (cfg->duration > 0 && t >= start + cfg->duration)
 			break;
 	}
+	daemon__notify("STOPPING=1");
 	if (stop_signal)
 		pr_info("signal: %s, stopping", strsignal(stop_signal));
 	/* What the kernel already handed over still gets written. */

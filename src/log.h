@@ -11,11 +11,29 @@ enum log_level {
 	LOG_LEVEL_DEBUG,
 };
 
+/* logging.target; UNSET is stderr in the foreground, syslog under --daemon. */
+enum log_target {
+	LOG_TARGET_UNSET = -1,
+	LOG_TARGET_STDERR,
+	LOG_TARGET_SYSLOG,
+	LOG_TARGET_FILE,
+};
+
 void log_set_level(enum log_level level);
 enum log_level log_get_level(void);
 /* Parse "error", "warn", "info", "debug"; returns 0 or -EINVAL. */
 int log_level_parse(const char *name, enum log_level *level);
-void log_use_syslog(bool on);
+/*
+ * Send messages to TARGET from now on (FILE: appended to, created 0640, each
+ * message one write with a timestamp). Returns 0 or -errno after an error
+ * line on the old target.
+ */
+int log_open(enum log_target target, const char *file);
+/* Also copy every message to stderr (a daemon's start, on the terminal). */
+void log_tee_stderr(bool on);
+/* Open the log file again by its name (logrotate moved it); 0 or -errno. */
+int log_reopen(void);
+void log_close(void);
 void log_print(enum log_level level, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 

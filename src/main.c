@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "daemon.h"
 #include "event_loop.h"
 #include "log.h"
 #include "render.h"
@@ -27,6 +28,12 @@ enum {
 	OPT_PROBE_DIR,
 	OPT_READY_FD,
 	OPT_STATS_INTERVAL,
+	/* daemon */
+	OPT_DAEMON,
+	OPT_PID_FILE,
+	OPT_DAEMON_STATUS,
+	OPT_DAEMON_STOP,
+	OPT_STOP_TIMEOUT,
 };
 
 struct cli {
@@ -45,6 +52,13 @@ struct cli {
 	bool verbose;
 	bool list_monitors;
 	bool check;
+	/* daemon */
+	const char *pid_file;
+	double stop_timeout;	/* < 0: from the config */
+	bool daemon;
+	bool daemon_status;
+	bool daemon_stop;
+	bool quiet;
 };
 
 static const struct option long_options[] = {
@@ -63,6 +77,12 @@ static const struct option long_options[] = {
 	{ "probe-dir", required_argument, NULL, OPT_PROBE_DIR },
 	{ "ready-fd", required_argument, NULL, OPT_READY_FD },
 	{ "stats-interval", required_argument, NULL, OPT_STATS_INTERVAL },
+	{ "daemon", no_argument, NULL, OPT_DAEMON },
+	{ "pid-file", required_argument, NULL, OPT_PID_FILE },
+	{ "daemon-status", no_argument, NULL, OPT_DAEMON_STATUS },
+	{ "daemon-stop", no_argument, NULL, OPT_DAEMON_STOP },
+	{ "stop-timeout", required_argument, NULL, OPT_STOP_TIMEOUT },
+	{ "quiet", no_argument, NULL, 'q' },
 	{ "version", no_argument, NULL, 'V' },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
@@ -94,14 +114,23 @@ static void usage(FILE *f)
 "      --dump-probe MONITOR  print the eBPF C rendered for MONITOR and exit\n"
 "      --probe-dir DIR       read probes/ and templates/ from DIR instead of the\n"
 "                            copies built into the program\n"
+"      --daemon              run in the background once every probe is attached;\n"
+"                            output and logging.file then must be files\n"
+"      --pid-file FILE       the daemon's PID file (default %s)\n"
+"      --daemon-status       say whether the daemon runs: exit 0 running, 3 not,\n"
+"                            4 the PID file cannot be read\n"
+"      --daemon-stop         SIGTERM the daemon and wait; SIGKILL after the stop\n"
+"                            timeout; exit 0 when stopped or not running\n"
+"      --stop-timeout SECS   seconds --daemon-stop waits before SIGKILL (default 10)\n"
+"  -q, --quiet               --daemon-status, --daemon-stop: print nothing\n"
 "  -V, --version             print the version and exit\n"
 "  -h, --help                print this help and exit\n"
 "\n"
 "Command-line values override the configuration file. Diagnostics go to\n"
 "stderr; stdout carries only data.\n"
 "\n"
-"Exit status: 0 success, 1 bad option or configuration, 2 no monitor can run\n"
-"(not privileged, no kernel support).\n"
+"Exit status: 0 success, 1 bad option or configuration (or the daemon already\n"
+"runs), 2 no monitor can run (not privileged, no kernel support).\n"
 "\n"
 "EXAMPLES\n"
 "  ebpfmon-bcc -c /etc/ebpfmon.yaml\n"
@@ -109,8 +138,9 @@ static void usage(FILE *f)
 "  ebpfmon-bcc -m exec -u www-data -o /var/log/execs.json\n"
 "  ebpfmon-bcc -m exec | jq 'select(.type == \"event\" and .ret < 0) | {filename, error}'\n"
 "  ebpfmon-bcc --check | jq .monitors\n"
-"  ebpfmon-bcc --dump-probe exec > exec.c\n",
-		SYSCONFDIR);
+"  ebpfmon-bcc --dump-probe exec > exec.c\n"
+"  ebpfmon-bcc --daemon -o /var/log/ebpfmon-bcc/events.json && ebpfmon-bcc --daemon-status\n",
+		SYSCONFDIR, DAEMON_PID_FILE);
 }
 
 static int parse_seconds(const char *flag, const char *arg, double *out)
@@ -144,6 +174,39 @@ static int parse_fd(const char *arg, int *out)
 	return 0;
 }
 
+/* The daemon flags go with each other only in ways that mean something. */
+static int daemon_args_check(const struct cli *cli)
+{
+	int modes = cli->daemon + cli->daemon_status + cli->daemon_stop;
+
+	if (modes && modes + cli->check + !!cli->dump_probe + cli->list_monitors > 1) {
+		pr_err("--daemon, --daemon-status, --daemon-stop, --check, --dump-probe and "
+		       "--list-monitors exclude each other");
+		return -EINVAL;
+	}
+	if (cli->pid_file && !*cli->pid_file) {
+		pr_err("--pid-file: expected a file name, got ''");
+		return -EINVAL;
+	}
+	if (cli->pid_file && !cli->daemon && !cli->daemon_status && !cli->daemon_stop) {
+		pr_err("--pid-file: only with --daemon, --daemon-status or --daemon-stop");
+		return -EINVAL;
+	}
+	if (cli->stop_timeout >= 0 && !cli->daemon_stop) {
+		pr_err("--stop-timeout: only with --daemon-stop");
+		return -EINVAL;
+	}
+	if (cli->stop_timeout == 0) {
+		pr_err("--stop-timeout: expected more than 0 seconds");
+		return -EINVAL;
+	}
+	if (cli->quiet && !cli->daemon_status && !cli->daemon_stop) {
+		pr_err("-q: only with --daemon-status or --daemon-stop");
+		return -EINVAL;
+	}
+	return 0;
+}
+
 static int parse_args(int argc, char **argv, struct cli *cli)
 {
 	int c;
@@ -151,8 +214,9 @@ static int parse_args(int argc, char **argv, struct cli *cli)
 	cli->duration = -1;
 	cli->stats_interval = -1;
 	cli->ready_fd = -1;
+	cli->stop_timeout = -1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":c:m:p:u:o:f:d:vVh", long_options, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":c:m:p:u:o:f:d:vqVh", long_options, NULL)) != -1) {
 		switch (c) {
 		case 'c': cli->config = optarg; break;
 		case 'm': cli->monitors = optarg; break;
@@ -178,6 +242,15 @@ static int parse_args(int argc, char **argv, struct cli *cli)
 			if (parse_seconds("--stats-interval", optarg, &cli->stats_interval))
 				return -EINVAL;
 			break;
+		case OPT_DAEMON: cli->daemon = true; break;
+		case OPT_PID_FILE: cli->pid_file = optarg; break;
+		case OPT_DAEMON_STATUS: cli->daemon_status = true; break;
+		case OPT_DAEMON_STOP: cli->daemon_stop = true; break;
+		case OPT_STOP_TIMEOUT:
+			if (parse_seconds("--stop-timeout", optarg, &cli->stop_timeout))
+				return -EINVAL;
+			break;
+		case 'q': cli->quiet = true; break;
 		case 'V':
 			printf("ebpfmon-bcc %s\n", PACKAGE_VERSION);
 			exit(0);
@@ -200,7 +273,7 @@ static int parse_args(int argc, char **argv, struct cli *cli)
 		pr_err("%s: unexpected argument (--help lists the options)", argv[optind]);
 		return -EINVAL;
 	}
-	return 0;
+	return daemon_args_check(cli);
 }
 
 /* The installed config, else the one beside an uninstalled build. */
@@ -235,16 +308,17 @@ static char *config_default(void)
 	return NULL;
 }
 
-static struct cfg_node *config_filter_node(struct config *cfg, const char *key)
+/* The node of SECTION.KEY in the config file; NULL when not there. */
+static struct cfg_node *config_key(struct config *cfg, const char *section, const char *key)
 {
-	return cfg_node__get(cfg_node__get(cfg->doc ? cfg->doc->root : NULL, "filters"), key);
+	return cfg_node__get(cfg_node__get(cfg->doc ? cfg->doc->root : NULL, section), key);
 }
 
 /* Report a bad filter item at its place in the config, or on its flag. */
 static void filter_error(struct config *cfg, const char *flag, const char *key,
 			 size_t index, const char *msg, const char *item)
 {
-	struct cfg_node *node = flag ? NULL : config_filter_node(cfg, key);
+	struct cfg_node *node = flag ? NULL : config_key(cfg, "filters", key);
 
 	if (node && node->kind == CFG_SEQ && index < node->n_kids)
 		node = node->kids[index];
@@ -344,6 +418,95 @@ cleanup:
 	return err;
 }
 
+/* --daemon-status, --daemon-stop: the PID file from the flag or the config. */
+static int daemon_control(const struct cli *cli, const struct config *cfg)
+{
+	const char *pid_file = cli->pid_file ? cli->pid_file :
+			       cfg->pid_file ? cfg->pid_file : DAEMON_PID_FILE;
+	double timeout = cli->stop_timeout >= 0 ? cli->stop_timeout : cfg->stop_timeout;
+
+	if (cli->daemon_status)
+		return daemon__status(pid_file, cli->quiet);
+	return daemon__stop(pid_file, timeout > 0 ? timeout : 10, cli->quiet);
+}
+
+/* Under --daemon, a sink on stdout is an error at its place in the config, or on -o. */
+static int daemon_stdout_check(struct config *cfg, const struct cli *cli)
+{
+	struct cfg_node *seq = config_key(cfg, "output", "sinks"), *node;
+
+	for (size_t i = 0; i < cfg->n_sinks; i++) {
+		if (cfg->sinks[i].format == OUTPUT_CSV || cfg->sinks[i].file)
+			continue;
+		node = seq && i < seq->n_kids ? seq->kids[i] : NULL;
+		cfg_node__error(node, "stdout, which --daemon closes; give this sink a file");
+		return -EINVAL;
+	}
+	if (cfg->n_sinks || cfg->format == OUTPUT_CSV || cfg->output_file)
+		return 0;
+	node = config_key(cfg, "output", "file");
+	if (cli->output)
+		pr_err("-o -: stdout, which --daemon closes; use -o FILE");
+	else if (node)
+		cfg_node__error(node, "stdout, which --daemon closes; name a file");
+	else
+		pr_err("daemon: output.file is stdout by default, which --daemon closes; "
+		       "set output.file or -o FILE");
+	return -EINVAL;
+}
+
+/*
+ * A daemon closes stdout and stderr, runs in / and reopens its files on
+ * SIGHUP: no output on stdout, and every path made absolute now.
+ */
+static int daemon_paths(struct config *cfg, const struct cli *cli, char **config_path)
+{
+	int err;
+
+	if (!cli->daemon)
+		return 0;
+	err = daemon_stdout_check(cfg, cli);
+	if (err)
+		return err;
+	err = path_make_absolute(&cfg->output_file);
+	if (!err)
+		err = path_make_absolute(&cfg->output_dir);
+	for (size_t i = 0; !err && i < cfg->n_sinks; i++) {
+		err = path_make_absolute(&cfg->sinks[i].file);
+		if (!err)
+			err = path_make_absolute(&cfg->sinks[i].dir);
+	}
+	if (!err)
+		err = path_make_absolute(&cfg->log_file);
+	if (!err)
+		err = path_make_absolute(&cfg->pid_file);
+	if (!err)
+		err = path_make_absolute(config_path);
+	if (err)
+		pr_err("daemon: cannot resolve relative paths: %s", strerror(-err));
+	return err;
+}
+
+/* Logging by logging.target: syslog by default under --daemon. */
+static int logging_setup(struct config *cfg, const struct cli *cli)
+{
+	int target = cfg->log_target;
+	int err;
+
+	if (target == LOG_TARGET_UNSET)
+		target = cli->daemon ? LOG_TARGET_SYSLOG : LOG_TARGET_STDERR;
+	if (cli->daemon && target == LOG_TARGET_STDERR) {
+		cfg_node__error(config_key(cfg, "logging", "target"),
+				"stderr, which --daemon closes; use syslog or file");
+		return -EINVAL;
+	}
+	err = log_open(target, cfg->log_file);
+	/* Until it is ready, a daemon's messages reach the terminal too. */
+	if (!err)
+		log_tee_stderr(cli->daemon);
+	return err;
+}
+
 static int list_monitors(void)
 {
 	for (const struct monitor *const *m = monitors; *m; m++)
@@ -411,7 +574,18 @@ int main(int argc, char **argv)
 		return list_monitors();
 	if (cli.probe_dir)
 		resource_set_dir(cli.probe_dir);
+	if (cli.pid_file && (cli.daemon_status || cli.daemon_stop)) {
+		ret = daemon_control(&cli, &s.cfg);
+		goto cleanup;
+	}
 	config_path = cli.config ? strdup(cli.config) : config_default();
+	if (cli.daemon_status || cli.daemon_stop) {
+		/* A broken config must not keep the daemon from being stopped. */
+		if (config_path)
+			config__load(&s.cfg, config_path);
+		ret = daemon_control(&cli, &s.cfg);
+		goto cleanup;
+	}
 	if (!config_path || config__load(&s.cfg, config_path))
 		goto cleanup;
 	level = s.cfg.log_level;
@@ -423,6 +597,14 @@ int main(int argc, char **argv)
 	if (cli.stats_interval >= 0)
 		s.cfg.stats_interval = cli.stats_interval;
 	s.ready_fd = cli.ready_fd;
+	if (cli.pid_file) {
+		free(s.cfg.pid_file);
+		s.cfg.pid_file = strdup(cli.pid_file);
+		if (!s.cfg.pid_file)
+			goto cleanup;
+	}
+	if (daemon_paths(&s.cfg, &cli, &config_path) || logging_setup(&s.cfg, &cli))
+		goto cleanup;
 	if (filters_resolve(&s, &cli))
 		goto cleanup;
 	if (kernel_info__probe(&s.ki, &s.cfg))
@@ -430,10 +612,14 @@ int main(int argc, char **argv)
 	if (session__select(&s, cli.monitors, cli.check || cli.dump_probe) ||
 	    session__configure(&s))
 		goto cleanup;
+	if (cli.daemon && (daemon__detach() || daemon__lock_pid_file(s.cfg.pid_file)))
+		goto cleanup;
 	ret = run(&s, &cli);
 cleanup:
 	session__stop(&s);
 	resource_set_dir(NULL);
 	free(config_path);
+	daemon__exit(ret);	/* removes the PID file: last, once all is flushed */
+	log_close();
 	return ret;
 }

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "../probes/common.h"
+#include "daemon.h"
 #include "json_util.h"
 #include "log.h"
 #include "probe_set.h"
@@ -562,7 +563,7 @@ out:
 
 static void ready(struct session *s, size_t attached)
 {
-	char names[512] = "";
+	char names[512] = "", line[640];
 	bool events = false;
 
 	for (size_t i = 0; i < s->n_insts; i++) {
@@ -573,15 +574,17 @@ static void ready(struct session *s, size_t attached)
 		events |= streams(&s->insts[i]);
 	}
 	/* The transport only when some monitor streams events through it. */
-	log_print(LOG_LEVEL_INFO, "ready: %zu monitor%s attached (%s)%s%s", attached,
-		  attached == 1 ? "" : "s", names, events ? "; transport: " : "",
-		  events ? (session__ringbuf(s) ? "ringbuf" : "perf") : "");
+	snprintf(line, sizeof(line), "%zu monitor%s attached (%s)%s%s", attached,
+		 attached == 1 ? "" : "s", names, events ? "; transport: " : "",
+		 events ? (session__ringbuf(s) ? "ringbuf" : "perf") : "");
+	log_print(LOG_LEVEL_INFO, "ready: %s", line);
 	if (s->ready_fd >= 0) {
 		if (write(s->ready_fd, "1", 1) != 1)
 			pr_warn("--ready-fd: write failed: %s", strerror(errno));
 		close(s->ready_fd);
 		s->ready_fd = -1;
 	}
+	daemon__ready(line);
 }
 
 int session__start(struct session *s)

@@ -430,6 +430,11 @@ static void test_full(void)
 		"  stats_interval: 10\n"
 		"logging:\n"
 		"  level: debug\n"
+		"  target: file\n"
+		"  file: /var/log/ebpfmon.log\n"
+		"daemon:\n"
+		"  pid_file: /run/other.pid\n"
+		"  stop_timeout: 2.5\n"
 		"output:\n"
 		"  format: json\n"
 		"  file: /var/log/ebpfmon.json\n"
@@ -465,6 +470,10 @@ static void test_full(void)
 	ok(cfg.stats_interval == 10, "full: app.stats_interval");
 	is_int(cfg.log_level, LOG_LEVEL_DEBUG, "full: logging.level");
 	is_int(log_get_level(), LOG_LEVEL_INFO, "full: the log level is not applied");
+	is_int(cfg.log_target, LOG_TARGET_FILE, "full: logging.target");
+	is_str(cfg.log_file, "/var/log/ebpfmon.log", "full: logging.file");
+	is_str(cfg.pid_file, "/run/other.pid", "full: daemon.pid_file");
+	ok(cfg.stop_timeout == 2.5, "full: daemon.stop_timeout");
 	is_int(cfg.format, OUTPUT_JSON, "full: output.format");
 	is_str(cfg.output_file, "/var/log/ebpfmon.json", "full: output.file");
 	is_int(cfg.buffer_size, 1024, "full: output.buffer_size");
@@ -500,6 +509,10 @@ static void check_defaults(const char *name, const struct config *cfg)
 	ok(cfg->duration == 0, "%s: app.duration 0", name);
 	ok(cfg->stats_interval == 0, "%s: app.stats_interval 0", name);
 	is_int(cfg->log_level, LOG_LEVEL_INFO, nm("%s: logging.level info", name));
+	is_int(cfg->log_target, LOG_TARGET_UNSET, nm("%s: logging.target unset", name));
+	ok(!cfg->log_file, nm("%s: no logging.file", name));
+	is_str(cfg->pid_file, "/run/ebpfmon-bcc.pid", nm("%s: daemon.pid_file", name));
+	ok(cfg->stop_timeout == 10, nm("%s: daemon.stop_timeout 10", name));
 	is_int(cfg->format, OUTPUT_AUTO, nm("%s: output.format unset (auto)", name));
 	is_str(cfg->output_dir, "output", nm("%s: output.dir output", name));
 	ok(cfg->include_header, "%s: output.include_header true", name);
@@ -611,6 +624,21 @@ static void test_load_errors(void)
 	load_fails("log level", "logging:\n  level: loud\n",
 		   "%1$s:2:10: logging.level: expected one of: error, warn, info, debug; "
 		   "got \"loud\"\n");
+	load_fails("log target", "logging:\n  target: journal\n",
+		   "%1$s:2:11: logging.target: expected one of: stderr, syslog, file; "
+		   "got \"journal\"\n");
+	load_fails("log target file without a file", "logging:\n  target: file\n",
+		   "%1$s:2:11: logging.target: \"file\" needs logging.file\n");
+	load_fails("log file without target file", "logging:\n  target: syslog\n  file: x.log\n",
+		   "%1$s:3:9: logging.file: only used with logging.target: file\n");
+	load_fails("empty log file", "logging:\n  target: file\n  file: \"\"\n",
+		   "%1$s:3:9: logging.file: expected a file name, got \"\"\n");
+	load_fails("empty pid file", "daemon:\n  pid_file: ''\n",
+		   "%1$s:2:13: daemon.pid_file: expected a file name, got \"\"\n");
+	load_fails("stop timeout", "daemon:\n  stop_timeout: 0\n",
+		   "%1$s:2:17: daemon.stop_timeout: expected a number of seconds from 0.1 to 3600, got \"0\"\n");
+	load_fails("daemon unknown key", "daemon:\n  pidfile: /run/x.pid\n",
+		   "%1$s:2:3: daemon.pidfile: unknown key\n");
 	load_fails("output format", "output:\n  format: xml\n",
 		   "%1$s:2:11: output.format: expected one of: json, csv, table; got \"xml\"\n");
 	load_fails("output.dir with ..", "output:\n  dir: ../x\n",
