@@ -19,15 +19,6 @@ with_logging() {
 }
 with_logging "$T/cfg.yaml" "target: file" "file: log/ebpfmon.log"
 
-# wait_for COMMAND...: true within 10 s, polling every 50 ms.
-wait_for() {
-	local i
-	for ((i = 0; i < 200; i++)); do
-		"$@" && return 0
-		sleep 0.05
-	done
-	return 1
-}
 has_exec() { [ -f "$1" ] && grep -q "\"$2\"" "$1"; }
 # Gone, or a zombie its new parent has not reaped yet.
 gone() { ! kill -0 "$1" 2> /dev/null || [ "$(awk '{ print $3 }' /proc/"$1"/stat 2> /dev/null)" = Z ]; }
@@ -55,7 +46,7 @@ ok $([ "$sid" != "$(ps -o sid= -p $$ | tr -d ' ')" ] && [ "$sid" != "$pid" ] && 
 ok $([ "$ppid_d" != $$ ] && echo 0 || echo 1) "not our child (ppid $ppid_d)"
 
 "$T/ebpfmon-dtrue" "first-$$"
-wait_for has_exec "$T/out.json" "first-$$"
+poll_until has_exec "$T/out.json" "first-$$"
 ok $? "an exec right after the start is in the output file"
 
 # ---- --daemon-status
@@ -78,10 +69,10 @@ is "$(cat "$PIDF")" "$pid" "the pid file still names the first"
 mv "$T/out.json" "$T/out.json.1"
 mv "$T/log/ebpfmon.log" "$T/log/ebpfmon.log.1"
 kill -HUP "$pid"
-wait_for test -e "$T/out.json" -a -e "$T/log/ebpfmon.log"
+poll_until test -e "$T/out.json" -a -e "$T/log/ebpfmon.log"
 ok $? "SIGHUP creates the output and log files again"
 "$T/ebpfmon-dtrue" "second-$$"
-wait_for has_exec "$T/out.json" "second-$$"
+poll_until has_exec "$T/out.json" "second-$$"
 ok $? "events after SIGHUP go to the new output file"
 has_exec "$T/out.json.1" "second-$$"
 ok $((! $?)) "and not to the moved one"

@@ -128,6 +128,16 @@ mon_start_stdout() {
 	return 0
 }
 
+# poll_until COMMAND...: true once COMMAND is, within 10 s (polling every 50 ms).
+poll_until() {
+	local i
+	for ((i = 0; i < 200; i++)); do
+		"$@" && return 0
+		sleep 0.05
+	done
+	return 1
+}
+
 # bpf_maps PID: "TYPE MAX_ENTRIES" for each BPF map PID holds open (fdinfo).
 bpf_maps() {
 	awk 'FNR == 1 && t != "" { print t, m; t = "" }
