@@ -409,9 +409,9 @@ int daemon__stop(const char *pid_file, double timeout, bool quiet)
 			pr_err("daemon: pid %d survived SIGKILL", (int)pid);
 			return DAEMON_EXIT_FAILED;
 		}
-		/* Killed, it could not remove its PID file: the lock is free, so this does. */
-		pid_file_check(pid_file, &again, true);
 	}
+	/* Killed, it could not remove its PID file: the lock is free, so this does. */
+	pid_file_check(pid_file, &again, true);
 	if (!quiet)
 		printf("ebpfmon-bcc stopped (pid %d)\n", (int)pid);
 	return 0;

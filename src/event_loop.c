@@ -33,7 +33,7 @@ static double now_s(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-static void signals_install(void)
+void event_loop__catch_signals(void)
 {
 	struct sigaction sa;
 
@@ -118,7 +118,7 @@ int event_loop__run(struct session *s)
 	double start = now_s(), next_flush, next_stats, next_collect, t;
 	int err = 0;
 
-	signals_install();
+	event_loop__catch_signals();
 	for (size_t i = 0; i < s->n_insts; i++)
 		s->insts[i].next_collect = start + s->insts[i].interval;
 	next_collect = collect_due(s, start, false);

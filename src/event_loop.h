@@ -11,6 +11,12 @@ struct session;
  */
 int event_loop__run(struct session *s);
 
+/*
+ * SIGINT/SIGTERM stop the loop, SIGHUP reopens the files. Installed before
+ * readiness is announced: a manager may send either right after READY=1.
+ */
+void event_loop__catch_signals(void);
+
 /* The "stats: ..." line on stderr, also printed at exit. */
 void event_loop__print_stats(struct session *s, const char *prefix);
 

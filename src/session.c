@@ -10,6 +10,7 @@
 
 #include "../probes/common.h"
 #include "daemon.h"
+#include "event_loop.h"
 #include "json_util.h"
 #include "log.h"
 #include "probe_set.h"
@@ -565,6 +566,8 @@ static void ready(struct session *s, size_t attached)
 {
 	char names[512] = "", line[640];
 	bool events = false;
+
+	event_loop__catch_signals();
 
 	for (size_t i = 0; i < s->n_insts; i++) {
 		if (!s->insts[i].attached)
