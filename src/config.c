@@ -1108,7 +1108,7 @@ void config__init_defaults(struct config *cfg)
 	cfg->duration = 0;
 	cfg->stats_interval = 0;
 	cfg->log_level = LOG_LEVEL_INFO;
-	cfg->log_target = LOG_TARGET_UNSET;
+	cfg->log_target = LOG_TARGET_AUTO;
 	cfg->pid_file = strdup(DAEMON_PID_FILE);
 	cfg->stop_timeout = 10;
 	cfg->format = OUTPUT_AUTO;
@@ -1191,6 +1191,7 @@ static int load_logging(struct config *cfg, struct cfg_node *root)
 {
 	static const char *const levels[] = { "error", "warn", "info", "debug", NULL };
 	static const char *const targets[] = {
+		[LOG_TARGET_AUTO] = "auto",
 		[LOG_TARGET_STDERR] = "stderr",
 		[LOG_TARGET_SYSLOG] = "syslog",
 		[LOG_TARGET_FILE] = "file",

@@ -118,7 +118,7 @@ struct config {
 	double stats_interval;		/* app.stats_interval, seconds, 0 = only at exit */
 	/* logging */
 	int log_level;			/* enum log_level, logging.level, default info */
-	int log_target;			/* enum log_target, logging.target, default unset */
+	int log_target;			/* enum log_target, logging.target, default auto */
 	char *log_file;			/* logging.file: required for target file */
 	/* daemon */
 	char *pid_file;			/* daemon.pid_file, default /run/ebpfmon-bcc.pid */

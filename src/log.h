@@ -11,9 +11,9 @@ enum log_level {
 	LOG_LEVEL_DEBUG,
 };
 
-/* logging.target; UNSET is stderr in the foreground, syslog under --daemon. */
+/* logging.target; auto is stderr in the foreground, syslog under --daemon. */
 enum log_target {
-	LOG_TARGET_UNSET = -1,
+	LOG_TARGET_AUTO,
 	LOG_TARGET_STDERR,
 	LOG_TARGET_SYSLOG,
 	LOG_TARGET_FILE,

@@ -493,7 +493,7 @@ static int logging_setup(struct config *cfg, const struct cli *cli)
 	int target = cfg->log_target;
 	int err;
 
-	if (target == LOG_TARGET_UNSET)
+	if (target == LOG_TARGET_AUTO)
 		target = cli->daemon ? LOG_TARGET_SYSLOG : LOG_TARGET_STDERR;
 	if (cli->daemon && target == LOG_TARGET_STDERR) {
 		cfg_node__error(config_key(cfg, "logging", "target"),

@@ -509,7 +509,7 @@ static void check_defaults(const char *name, const struct config *cfg)
 	ok(cfg->duration == 0, "%s: app.duration 0", name);
 	ok(cfg->stats_interval == 0, "%s: app.stats_interval 0", name);
 	is_int(cfg->log_level, LOG_LEVEL_INFO, nm("%s: logging.level info", name));
-	is_int(cfg->log_target, LOG_TARGET_UNSET, nm("%s: logging.target unset", name));
+	is_int(cfg->log_target, LOG_TARGET_AUTO, nm("%s: logging.target auto", name));
 	ok(!cfg->log_file, nm("%s: no logging.file", name));
 	is_str(cfg->pid_file, "/run/ebpfmon-bcc.pid", nm("%s: daemon.pid_file", name));
 	ok(cfg->stop_timeout == 10, nm("%s: daemon.stop_timeout 10", name));
@@ -625,7 +625,7 @@ static void test_load_errors(void)
 		   "%1$s:2:10: logging.level: expected one of: error, warn, info, debug; "
 		   "got \"loud\"\n");
 	load_fails("log target", "logging:\n  target: journal\n",
-		   "%1$s:2:11: logging.target: expected one of: stderr, syslog, file; "
+		   "%1$s:2:11: logging.target: expected one of: auto, stderr, syslog, file; "
 		   "got \"journal\"\n");
 	load_fails("log target file without a file", "logging:\n  target: file\n",
 		   "%1$s:2:11: logging.target: \"file\" needs logging.file\n");
