@@ -147,6 +147,20 @@ is "$?:$(cat "$T/stdout.err")" \
 is "$?:$(cat "$T/stdout.err")" "1:-o -: stdout, which --daemon closes; use -o FILE" \
 	"and so is -o -"
 
+# ---- flags that do not go together
+while IFS='|' read -r args want; do
+	# shellcheck disable=SC2086
+	out=$("$EBPFMON" $args 2>&1)
+	is "$?:$out" "1:$want" "ebpfmon-bcc $args: refused"
+done << EOF
+--daemon --check|--daemon, --daemon-status, --daemon-stop, --check, --dump-probe and --list-monitors exclude each other
+--daemon-status --daemon-stop|--daemon, --daemon-status, --daemon-stop, --check, --dump-probe and --list-monitors exclude each other
+--pid-file $T/x.pid -m exec|--pid-file: only with --daemon, --daemon-status or --daemon-stop
+--daemon-status --stop-timeout 3|--stop-timeout: only with --daemon-stop
+--daemon-stop --stop-timeout 0|--stop-timeout: expected more than 0 seconds
+-q -m exec|-q: only with --daemon-status or --daemon-stop
+EOF
+
 # ---- default logging under --daemon is syslog; SIGKILL after the stop timeout
 "$EBPFMON" --daemon -m exec -p ebpfmon-dtrue -o "$T/k.json" --pid-file "$PIDF" \
 	> /dev/null 2> "$T/k.err"
