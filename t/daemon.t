@@ -147,6 +147,22 @@ is "$?:$(cat "$T/stdout.err")" \
 is "$?:$(cat "$T/stdout.err")" "1:-o -: stdout, which --daemon closes; use -o FILE" \
 	"and so is -o -"
 
+printf 'output:\n  sinks:\n    - { format: json, file: %s }\n    - { format: table }\n' \
+	"$T/j.json" > "$T/stdout.yaml"
+"$EBPFMON" --daemon -c "$T/stdout.yaml" > /dev/null 2> "$T/stdout.err"
+is "$?:$(cat "$T/stdout.err")" \
+	"1:$T/stdout.yaml:4:7: output.sinks[1]: stdout, which --daemon closes; give this sink a file" \
+	"and so is a sink on stdout, at its place"
+
+# ---- csv files in a relative directory: where the daemon was started, though it runs in /
+(cd "$T" && "$EBPFMON" --daemon -c cfg.yaml -f csv -o csvdir -p ebpfmon-dtrue) 2> "$T/csv.err"
+is "$?" 0 "a csv daemon starts"
+"$T/ebpfmon-dtrue" "csv-$$"
+poll_until grep -qs "csv-$$" "$T"/csvdir/exec_*.csv
+ok $? "its csv file, in the directory relative to where it was started, has the exec"
+(cd "$T" && "$EBPFMON" -c cfg.yaml --daemon-stop -q)
+is "$?" 0 "and stops"
+
 # ---- flags that do not go together
 while IFS='|' read -r args want; do
 	# shellcheck disable=SC2086
