@@ -15,6 +15,7 @@ struct cfg_node;
 struct kernel_info;
 struct probe_set;
 struct monitor_inst;
+struct metrics;
 struct table_column;
 
 /* A tracepoint a monitor attaches to; optional ones only degrade it. */
@@ -54,6 +55,13 @@ struct monitor {
 	/* The table sink's columns for events and for summary rows (src/sink.h). */
 	const struct table_column *columns;
 	const struct table_column *summary_columns;
+	/*
+	 * Prometheus metrics (src/metrics.h) from the probe's metric maps, which
+	 * are compiled in when the probe global METRICS is 1, cumulative since
+	 * attach and never cleared. Runs on the exporter's thread while the
+	 * event loop runs: read maps only, change no state the loop uses.
+	 */
+	int (*metrics)(struct monitor_inst *inst, struct probe_set *ps, struct metrics *m);
 };
 
 extern const struct monitor *const monitors[];	/* NULL-terminated */
@@ -80,6 +88,13 @@ struct monitor_inst {
 	const struct kernel_info *ki;
 	bool enabled;			/* selected for this run */
 	bool attached;
+	/* metrics.listen is set: the probe fills its metric maps (global METRICS). */
+	bool metrics;
+	/*
+	 * output.format none: no per-event data leaves the kernel (global EVENTS
+	 * is 0; summary mode wherever the monitor has one).
+	 */
+	bool metrics_only;
 	uint64_t events;		/* records written */
 	uint64_t lost;			/* perf buffer losses */
 	uint64_t filtered;		/* dropped by the kernel-side filters */

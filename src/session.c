@@ -255,6 +255,9 @@ static int globals_set(struct session *s, struct render_vars *g)
 	err |= render_vars__set(g, "RINGBUF", "%d", session__ringbuf(s));
 	err |= render_vars__set(g, "RINGBUF_PAGES", "%lld", s->cfg.ringbuf_pages);
 	err |= render_vars__set(g, "WAKEUP_EVENTS", "%lld", s->cfg.wakeup_events);
+	/* The exporter's: metric maps compiled in; per-event data sent at all. */
+	err |= render_vars__set(g, "METRICS", "%d", s->metrics);
+	err |= render_vars__set(g, "EVENTS", "%d", !s->metrics_only);
 	return err ? -ENOMEM : 0;
 }
 

@@ -42,6 +42,8 @@ struct session {
 	struct probe_set *ps;
 	struct sink *sink;
 	int64_t mono_to_real_ns;	/* CLOCK_REALTIME - CLOCK_MONOTONIC */
+	bool metrics;			/* metrics.listen set (probe global METRICS) */
+	bool metrics_only;		/* output.format none (probe global EVENTS = 0) */
 	int ready_fd;			/* -1: none */
 	int write_error;		/* first sink error: stops the loop */
 	void *sample;			/* aligned copy of the sample being decoded */

@@ -1,0 +1,47 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#ifndef EBPFMON_METRICS_H
+#define EBPFMON_METRICS_H
+
+#include <stdint.h>
+
+/*
+ * One Prometheus text exposition (format 0.0.4), written at scrape time by
+ * the exporter's thread. Monitors fill it from their kernel metric maps in
+ * their .metrics hook (src/monitor.h).
+ */
+struct metrics;
+
+enum metric_type {
+	METRIC_COUNTER,
+	METRIC_GAUGE,
+	METRIC_HISTOGRAM,
+};
+
+/*
+ * Start a family: its # HELP and # TYPE lines. Announce every family a
+ * monitor owns on every scrape, even with no samples, so dashboards and
+ * alerts see the name.
+ */
+void metrics__family(struct metrics *m, const char *name, enum metric_type type,
+		     const char *help);
+
+/*
+ * One sample of the current family. NAME is the sample's full name (the
+ * family name, or "<family>_total" style names of counters as the family
+ * was declared). LABELS is NULL or a NULL-terminated list of key, value
+ * pairs; values are escaped here.
+ */
+void metrics__sample(struct metrics *m, const char *name, const char *const *labels,
+		     double value);
+
+/*
+ * A histogram of the current family from a kernel log2 histogram: slot 0
+ * counts value 0, slot k (k >= 1) values in [2^(k-1), 2^k - 1] units. SCALE
+ * turns units into the exposed unit (1e-9 for ns -> seconds). Writes the
+ * cumulative NAME_bucket{...,le} lines (with le="+Inf"), NAME_sum (SUM units
+ * times SCALE) and NAME_count.
+ */
+void metrics__log2_hist(struct metrics *m, const char *name, const char *const *labels,
+			const uint64_t *slots, int n_slots, double sum, double scale);
+
+#endif
