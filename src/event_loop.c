@@ -7,7 +7,6 @@
 
 #include "event_loop.h"
 #include "log.h"
-#include "probe_set.h"
 #include "session.h"
 #include "sink.h"
 
@@ -52,9 +51,10 @@ void event_loop__print_stats(struct session *s, const char *prefix)
 	size_t len = 0;
 
 	for (size_t i = 0; i < s->n_insts; i++) {
-		const struct monitor_inst *inst = &s->insts[i];
+		const struct monitor_inst *inst = s->insts[i];
 
-		if (!inst->attached)
+		/* A monitor a reload removed still has its counts to tell. */
+		if (!inst->attached && !inst->events && !inst->lost && !inst->filtered)
 			continue;
 		len += snprintf(line + len, len < sizeof(line) ? sizeof(line) - len : 0,
 				"%s%s: %llu events, %llu lost, %llu filtered", len ? "; " : "",
@@ -79,12 +79,12 @@ static double collect_due(struct session *s, double t, bool all)
 	double next = 0;
 
 	for (size_t i = 0; i < s->n_insts; i++) {
-		struct monitor_inst *inst = &s->insts[i];
+		struct monitor_inst *inst = s->insts[i];
 
 		if (!collects(inst))
 			continue;
 		if (all || t >= inst->next_collect) {
-			int err = inst->mon->collect(inst, s->ps);
+			int err = inst->mon->collect(inst, inst->ps);
 
 			if (err)
 				pr_warn("%s: collect failed: %s", inst->mon->name, strerror(-err));
@@ -104,7 +104,7 @@ int event_loop__run(struct session *s)
 
 	signals_install();
 	for (size_t i = 0; i < s->n_insts; i++)
-		s->insts[i].next_collect = start + s->insts[i].interval;
+		s->insts[i]->next_collect = start + s->insts[i]->interval;
 	next_collect = collect_due(s, start, false);
 	next_flush = start + cfg->flush_interval;
 	next_stats = cfg->stats_interval > 0 ? start + cfg->stats_interval : 0;
@@ -125,7 +125,7 @@ int event_loop__run(struct session *s)
 			timeout_ms = 0;
 		if (timeout_ms > POLL_MAX_MS)
 			timeout_ms = POLL_MAX_MS;
-		n = probe_set__poll(s->ps, timeout_ms);
+		n = session__poll(s, timeout_ms);
 		if (n < 0 && n != -EINTR) {
 			pr_err("poll: %s", strerror(-n));
 			err = n;
@@ -135,12 +135,19 @@ int event_loop__run(struct session *s)
 		session__release_held(s, false);
 		if (hangup) {
 			hangup = 0;
-			pr_info("signal: SIGHUP, reopening the output");
+			pr_info("signal: SIGHUP, reopening the output and reloading %s",
+				s->cfg.doc->file);
 			sink__reopen(s->sink);
+			if (!session__reload(s)) {
+				/* The intervals may have changed, and new monitors collect. */
+				next_collect = collect_due(s, t, false);
+				next_flush = t + cfg->flush_interval;
+				next_stats = cfg->stats_interval > 0 ? t + cfg->stats_interval : 0;
+			}
 		}
 		if (t >= next_flush) {
 			/* With wakeup_events > 1 a quiet buffer would hold events back. */
-			probe_set__consume(s->ps);
+			session__consume(s);
 			session__read_counters(s);
 			sink__flush(s->sink);
 			session__update_clock(s);
@@ -159,7 +166,7 @@ int event_loop__run(struct session *s)
 	if (stop_signal)
 		pr_info("signal: %s, stopping", strsignal(stop_signal));
 	/* What the kernel already handed over still gets written. */
-	probe_set__consume(s->ps);
+	session__consume(s);
 	session__release_held(s, true);
 	collect_due(s, now_s(), true);	/* the last, partial interval */
 	session__read_counters(s);

@@ -385,19 +385,56 @@ static int run(struct session *s, const struct cli *cli)
 	err = event_loop__run(s);
 	event_loop__print_stats(s, "exit");
 	for (size_t i = 0; i < s->n_insts; i++)
-		if (s->insts[i].lost)
+		if (s->insts[i]->lost)
 			pr_warn("%s: %llu events lost in all (raise output.%s)",
-				s->insts[i].mon->name, (unsigned long long)s->insts[i].lost,
+				s->insts[i]->mon->name, (unsigned long long)s->insts[i]->lost,
 				session__ringbuf(s) ? "ringbuf_pages" : "perf_pages");
 	return err ? EXIT_USAGE : 0;
+}
+
+/* What the start and every reload read: the config file and the command line over it. */
+struct setup {
+	const struct cli *cli;
+	const char *config_path;
+};
+
+/* The config file, with the command line's values over it, up to configured monitors. */
+static int session_setup(struct session *s, void *ctx)
+{
+	const struct setup *setup = ctx;
+	const struct cli *cli = setup->cli;
+	int err;
+
+	err = config__load(&s->cfg, setup->config_path);
+	if (err)
+		return err;
+	if (cli->verbose)
+		s->cfg.log_level = LOG_LEVEL_DEBUG;
+	log_set_level(s->cfg.log_level);
+	if (cli->output) {
+		free(s->cfg.output_file);
+		s->cfg.output_file = strcmp(cli->output, "-") ? strdup(cli->output) : NULL;
+	}
+	if (cli->duration >= 0)
+		s->cfg.duration = cli->duration;
+	if (cli->stats_interval >= 0)
+		s->cfg.stats_interval = cli->stats_interval;
+	err = filters_resolve(s, cli);
+	if (!err)
+		err = kernel_info__probe(&s->ki, &s->cfg);
+	if (!err)
+		err = session__select(s, cli->monitors, cli->check || cli->dump_probe);
+	if (!err)
+		err = session__configure(s);
+	return err;
 }
 
 int main(int argc, char **argv)
 {
 	struct session s = { .ready_fd = -1 };
 	struct cli cli = { 0 };
+	struct setup setup = { .cli = &cli };
 	char *config_path = NULL;
-	enum log_level level;
 	int ret = EXIT_USAGE;
 
 	if (parse_args(argc, argv, &cli))
@@ -407,25 +444,13 @@ int main(int argc, char **argv)
 	if (cli.probe_dir)
 		resource_set_dir(cli.probe_dir);
 	config_path = cli.config ? strdup(cli.config) : config_default();
-	if (!config_path || config__load(&s.cfg, config_path))
+	if (!config_path)
 		goto cleanup;
-	level = s.cfg.log_level;
-	log_set_level(cli.verbose ? LOG_LEVEL_DEBUG : level);
-	if (cli.output) {
-		free(s.cfg.output_file);
-		s.cfg.output_file = strcmp(cli.output, "-") ? strdup(cli.output) : NULL;
-	}
-	if (cli.duration >= 0)
-		s.cfg.duration = cli.duration;
-	if (cli.stats_interval >= 0)
-		s.cfg.stats_interval = cli.stats_interval;
+	setup.config_path = config_path;
+	s.setup = session_setup;
+	s.setup_ctx = &setup;
 	s.ready_fd = cli.ready_fd;
-	if (filters_resolve(&s, &cli))
-		goto cleanup;
-	if (kernel_info__probe(&s.ki, &s.cfg))
-		goto cleanup;
-	if (session__select(&s, cli.monitors, cli.check || cli.dump_probe) ||
-	    session__configure(&s))
+	if (session_setup(&s, &setup))
 		goto cleanup;
 	ret = run(&s, &cli);
 cleanup:
