@@ -306,10 +306,11 @@ static int shared_set(struct session *s)
 }
 
 /*
- * Render the prologue and ONLY's probe, or every usable
- * monitor's, into inst->text, marked to compile.
+ * Render the prologue and ONLY's probe, or every usable monitor's, into
+ * inst->text, marked to compile. A probe that does not render makes its
+ * monitor unavailable, or is an error for ONLY and when STRICT (a reload).
  */
-static int session_render_parts(struct session *s, const char *only)
+static int session_render_parts(struct session *s, const char *only, bool strict)
 {
 	struct render_vars globals = { 0 };
 	struct render_ctx ctx = { .globals = &globals, .offset = offset_of, .offset_ctx = s };
@@ -354,7 +355,7 @@ static int session_render_parts(struct session *s, const char *only)
 		if (inst->text)
 			continue;
 		monitor_inst__verdict(inst, VERDICT_UNAVAILABLE, "its probe did not render");
-		if (only) {
+		if (only || strict) {
 			err = -EINVAL;
 			goto cleanup;
 		}
@@ -389,7 +390,7 @@ static char *session_render_join(const struct session *s)
 
 char *session__render(struct session *s, const char *only)
 {
-	int err = session_render_parts(s, only);
+	int err = session_render_parts(s, only, false);
 
 	if (err) {
 		errno = -err;
@@ -694,7 +695,9 @@ static size_t session_attach(struct session *s, struct probe_set *ps)
 	for (size_t i = 0; i < s->n_insts; i++) {
 		struct monitor_inst *inst = s->insts[i];
 
-		if (inst->compile && inst_usable(inst) && !inst_attach(s, inst, ps))
+		if (!inst->compile)
+			continue;
+		if (inst_usable(inst) && !inst_attach(s, inst, ps))
 			attached++;
 		inst->compile = false;
 		inst->next_collect = now.tv_sec + now.tv_nsec / 1e9 + inst->interval;
@@ -756,7 +759,7 @@ int session__start(struct session *s)
 		return -ENOMEM;
 	s->reorder.window_ns = s->cfg.reorder_window * 1e9;
 	s->reorder.max_items = SESSION_REORDER_MAX;
-	err = session_render_parts(s, NULL);
+	err = session_render_parts(s, NULL, false);
 	if (err)
 		return err;
 	ps = session_compile(s);
@@ -1064,7 +1067,7 @@ int session__reload(struct session *s)
 		err = -ENODEV;
 		goto fail;
 	}
-	err = session_render_parts(c, NULL);
+	err = session_render_parts(c, NULL, true);
 	if (err)
 		goto fail;
 	fates = calloc(c->n_insts, sizeof(*fates));

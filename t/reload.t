@@ -6,6 +6,10 @@ need_bpf
 
 # Names of our own, so execs and opens of tests running beside this one stay out.
 cp /bin/true "$T/rl-true"
+# Probe sources to break later: they are read again at each reload.
+mkdir -p "$T/pd/probes" "$T/pd/templates"
+cp "$SRCDIR"/probes/* "$T/pd/probes/"
+cp "$SRCDIR"/templates/* "$T/pd/templates/"
 
 cfg() {
 	write_config "$T/cfg.yaml" "monitors:" "$@"
@@ -59,7 +63,7 @@ opened() {
 }
 
 cfg "  exec:" "    max_args: 20" "  open:" "    path_prefixes: ['$T/watched/']"
-mon_start "$T/out" "$T/err" -c "$T/cfg.yaml" || bail "no start"
+mon_start "$T/out" "$T/err" -c "$T/cfg.yaml" --probe-dir "$T/pd" || bail "no start"
 A=$(progs)
 ok $([ -n "$A" ]; echo $?) "programs loaded ($(echo $A | wc -w))"
 run_exec one
@@ -118,6 +122,17 @@ bad "unknown key" "$T/cfg.yaml:3:5: monitors.exec.bogus: unknown key" \
 	"monitors:" "  exec:" "    bogus: 1"
 bad "bad value" "$T/cfg.yaml:3:15: monitors.exec.max_args: expected an integer from 1 to 1024" \
 	"monitors:" "  exec:" "    max_args: abc"
+# A probe that does not compile any more: the same.
+cp "$T/pd/probes/exec.bpf.c" "$T/exec.bpf.c"
+echo 'this is not C;' >> "$T/pd/probes/exec.bpf.c"
+cfg "  exec:" "    max_args: 3" "  open:" "    path_prefixes: ['$T/watched/']"
+n=$((n + 1))
+hup "$n" || diag "no reload outcome"
+like "$(cat "$T/err")" 'probe: compiling the probes failed' "a probe that does not compile: the error"
+is "$(grep '^reload: ' "$T/err" | tail -n 1)" "reload: keeping the running configuration" \
+	"a probe that does not compile: keeping the running configuration"
+is "$(echo $(progs))" "$(echo $B)" "a probe that does not compile: the same programs"
+cp "$T/exec.bpf.c" "$T/pd/probes/exec.bpf.c"
 run_exec four
 is "$(exec_argv "$T/out" four | tail -n 1)" '[["'"$T"'/rl-true","four"],true]' \
 	"after the bad configs exec still runs with the old settings (argv of 2)"
