@@ -377,8 +377,9 @@ static char *session_render_join(const struct session *s)
 		const struct monitor_inst *inst = s->insts[i];
 
 		if (inst->compile)
-			err = strbuf_addf(&sb, "\n/* ==== monitor %s ==== */\n%s",
-					  inst->mon->name, inst->text);
+			err = strbuf_addf(&sb, "\n/* ==== monitor %s ==== */\n#undef EBPFMON_MON_ID\n"
+					  "#define EBPFMON_MON_ID %u\n%s", inst->mon->name,
+					  inst->id, inst->text);
 	}
 	if (err) {
 		strbuf_release(&sb);
@@ -906,6 +907,8 @@ static void inst_retire(struct session *s, struct monitor_inst *inst)
 	struct probe_set *ps = inst->ps;
 
 	probe_set__detach(ps, inst);
+	/* Its decoder needs its options: what the reorder window holds goes out first. */
+	session__release_held(s, true);
 	if (inst->summary && inst->mon->collect && inst->mon->collect(inst, ps))
 		pr_warn("%s: collect failed", inst->mon->name);
 	inst_read_counters(s, inst);
@@ -977,52 +980,33 @@ static void reload_line(const struct session *s, const struct session *c,
 static void reload_commit(struct session *s, struct session *c, const enum reload_fate *fates,
 			  struct probe_set *ps, struct sink *sink, struct monitor_inst **v)
 {
-	size_t n = 0;
+	struct monitor_inst **old = s->insts;
+	bool going[EBPFMON_MAX_MONITORS] = { false };
+	size_t n_old = s->n_insts, n = 0;
+	uint8_t one = 1;
 
 	/* Held samples point at instances that may go. */
 	session__release_held(s, true);
-	for (size_t i = 0; i < s->n_insts; i++) {
-		struct monitor_inst *oi = s->insts[i];
+	for (size_t i = 0; i < n_old; i++) {
 		enum reload_fate fate = FATE_REMOVED;
 
 		for (size_t j = 0; j < c->n_insts; j++)
-			if (c->insts[j]->mon == oi->mon)
+			if (c->insts[j]->mon == old[i]->mon)
 				fate = fates[j];
-		if (oi->attached && (fate == FATE_RECOMPILED || fate == FATE_REMOVED))
-			inst_retire(s, oi);
-	}
-	session__release_held(s, true);
-	/* The drained events went to the old sink; the new one takes it from here. */
-	if (sink) {
-		sink__close(s->sink);
-		s->sink = sink;
+		going[old[i]->id] = old[i]->attached &&
+				    (fate == FATE_RECOMPILED || fate == FATE_REMOVED);
 	}
 	for (size_t i = 0; i < c->n_insts; i++) {
-		struct monitor_inst *ci = c->insts[i], *oi = session_find(s, ci->mon);
+		struct monitor_inst *ci = c->insts[i];
 
 		if (fates[i] == FATE_UNCHANGED) {
-			v[n++] = oi;
+			v[n++] = session_find(s, ci->mon);
 			continue;
 		}
-		if (oi)
-			inst_carry(ci, oi);
 		ci->ki = &s->ki;
 		v[n++] = ci;
 		c->insts[i] = NULL;	/* moved; c frees what stays */
 	}
-	for (size_t i = 0; i < s->n_insts; i++) {
-		struct monitor_inst *oi = s->insts[i];
-
-		if (insts_in(v, n, oi))
-			continue;
-		/* Monitors gone from the config keep their counts for the exit summary. */
-		if (!insts_have(v, n, oi->mon) &&
-		    (oi->events || oi->lost || oi->filtered || oi->malformed))
-			v[n++] = oi;
-		else
-			inst_free(oi);
-	}
-	free(s->insts);
 	s->insts = v;
 	s->n_insts = n;
 	SWAP(s->cfg, c->cfg);
@@ -1031,11 +1015,46 @@ static void reload_commit(struct session *s, struct session *c, const enum reloa
 	SWAP(s->prologue, c->prologue);
 	SWAP(s->shared, c->shared);
 	s->reorder.window_ns = s->cfg.reorder_window * 1e9;
-	if (ps) {
-		if (session_attach(s, ps))
-			probe_set__release_compiler(ps);
+	/*
+	 * The new programs first, then the old ones record nothing more: no gap,
+	 * and an overlap of one map update. Their detach waits for the kernel
+	 * (tens of ms per tracepoint); their buffers are drained after it.
+	 */
+	if (ps && !session_attach(s, ps)) {
+		sets_put(s, ps);
+		ps = NULL;
+	}
+	for (size_t i = 0; i < n_old; i++)
+		if (going[old[i]->id] &&
+		    probe_set__update(old[i]->ps, "ebpfmon_retired", &old[i]->id, &one))
+			pr_warn("%s: cannot stop the old programs before their detach",
+				old[i]->mon->name);
+	for (size_t i = 0; i < n_old; i++)
+		if (going[old[i]->id])
+			inst_retire(s, old[i]);
+	if (ps)
+		probe_set__release_compiler(ps);
+	for (size_t i = 0; i < n_old; i++) {
+		struct monitor_inst *oi = old[i];
+
+		if (insts_in(v, n, oi))
+			continue;
+		for (size_t j = 0; j < n; j++)
+			if (v[j]->mon == oi->mon)
+				inst_carry(v[j], oi);
+		/* Monitors gone from the config keep their counts for the exit summary. */
+		if (!insts_have(v, n, oi->mon) &&
+		    (oi->events || oi->lost || oi->filtered || oi->malformed))
+			v[n++] = oi;
 		else
-			sets_put(s, ps);
+			inst_free(oi);
+	}
+	s->n_insts = n;
+	free(old);
+	/* The drained events went to the old sink; the new one takes it from here. */
+	if (sink) {
+		sink__close(s->sink);
+		s->sink = sink;
 	}
 }
 

@@ -139,7 +139,8 @@ is "$(exec_argv "$T/out" four | tail -n 1)" '[["'"$T"'/rl-true","four"],true]' \
 
 # 4. page_fault added (summary, short interval), open removed.
 cfg "  exec:" "    max_args: 2" "  open:" "    enabled: false" \
-	"    path_prefixes: ['$T/watched/']" "  page_fault:" "    mode: summary" "    interval: 0.2"
+	"    path_prefixes: ['$T/watched/']" "  page_fault:" "    mode: summary" "    interval: 0.2" \
+	"app:" "  stats_interval: 0.2"
 n=$((n + 1))
 hup "$n" || diag "no reload outcome"
 is "$(grep '^reload: ' "$T/err" | tail -n 1)" "reload: exec unchanged, open removed, page_fault added" \
@@ -149,6 +150,8 @@ ok $([ -z "$(comm -12 <(echo "$kept") <(echo "$C"))" ]; echo $?) "open's program
 ok $([ -z "$(comm -23 <(echo "$new") <(echo "$C"))" ]; echo $?) "exec's programs are untouched"
 wait_for "$T/out" '"type":"summary".*"monitor":"page_fault"'
 ok $? "page_fault summary records arrive"
+wait_for "$T/err" '^stats: exec: [0-9]+ events'
+ok $? "app.stats_interval applies at once: stats lines"
 before=$(grep -c '"monitor":"open"' "$T/out")
 run_open five
 run_exec five
@@ -176,5 +179,35 @@ for m in exec open page_fault; do
 	want=$(cat "$T/out.1" "$T/out" | jq -s --arg m "$m" '[.[] | select(.monitor == $m and .type != "lost")] | length')
 	like "$(grep '^exit: ' "$T/err")" "$m: $want events" "exit summary: $m's $want records over the reloads"
 done
+
+# 7. Perf buffers and a reorder window, execs streaming through a recompile:
+# the new programs are attached before the old ones stop, and the old buffer
+# is drained and its held events written before it goes: every exec arrives.
+cp /bin/true "$T/rl-storm"
+printf '%s\n' "logging:" "  level: info" "output:" "  flush_interval: 0.1" "  transport: perf" \
+	"  perf_pages: 256" "  reorder_window: 0.1" "monitors:" "  exec:" "    max_args: 20" \
+	> "$T/cfg.yaml"
+mon_start "$T/storm" "$T/err" -c "$T/cfg.yaml" -p rl-storm || bail "no start"
+"$SPAWN" 3000 "$T/rl-storm" a b c d > /dev/null &
+storm=$!
+sleep 0.3
+sed -i 's/max_args: 20/max_args: 2/' "$T/cfg.yaml"
+hup 1 || diag "no reload outcome"
+wait $storm
+run=$(jq -c 'select(.monitor == "exec" and .type == "event") | .argv | length' "$T/storm" | sort | uniq -c)
+diag "argv lengths: $(echo $run)"
+mon_stop
+is "$MON_RC" 0 "perf + reorder window: exit 0 after a reload mid-storm"
+all_lines_json "$T/storm"
+ok $? "perf + reorder window: only complete JSON lines"
+is "$(grep '^reload: ' "$T/err")" "reload: exec recompiled" "perf + reorder window: exec recompiled"
+old=$(jq -c 'select(.type == "event" and (.argv | length) == 5)' "$T/storm" | wc -l)
+new=$(jq -c 'select(.type == "event" and (.argv | length) == 2)' "$T/storm" | wc -l)
+ok $((old > 0 && new > 0 ? 0 : 1)) "events of the old ($old) and the new ($new) settings"
+is "$(jq -r 'select(.type == "event") | .pid' "$T/storm" | sort -u | wc -l)" 3000 \
+	"every one of the 3000 execs is reported: no gap across the recompile"
+twice=$(jq -r 'select(.type == "event") | .pid' "$T/storm" | sort | uniq -d | wc -l)
+ok $((twice <= 5 ? 0 : 1)) "at most a few reported by both, old and new ($twice): the overlap is one map update"
+like "$(grep '^exit: ' "$T/err")" "exec: $((old + new)) events" "the exit summary counts both"
 
 done_testing
