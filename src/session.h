@@ -71,10 +71,11 @@ int session__start(struct session *s);
 void session__stop(struct session *s);
 /*
  * SIGHUP: read the config again (s->setup) into a candidate; on any error
- * report it and keep running as before. Otherwise recompile only the
- * monitors whose probe or settings changed (before anything is detached),
- * drain and detach the old instances, attach the new ones, apply the other
- * settings. Returns 0, or -errno when the running configuration was kept.
+ * report it and keep running as before. Otherwise compile and load only the
+ * monitors whose probe or settings changed (before anything running is
+ * touched), attach them, stop the old instances, detach and drain them, and
+ * apply the other settings. Returns 0, or -errno when the running
+ * configuration was kept.
  */
 int session__reload(struct session *s);
 
