@@ -191,14 +191,17 @@ mon_start "$T/storm" "$T/err" -c "$T/cfg.yaml" -p rl-storm || bail "no start"
 # Batches of 100 until told to stop, whatever the compile takes (ASan: seconds).
 storm() {
 	while [ ! -e "$T/storm.stop" ]; do
-		"$SPAWN" 100 "$T/rl-storm" a b c d > /dev/null
+		"$SPAWN" 100 "$T/rl-storm" a b c d > /dev/null || break
 		echo 100 >> "$T/storm.n"
 	done
 }
 storm &
 storm=$!
 sleep 0.3
-sed -i 's/max_args: 20/max_args: 2/' "$T/cfg.yaml"
+# The command line (-o, -p) still wins over what the new file says.
+printf '%s\n' "logging:" "  level: info" "output:" "  flush_interval: 0.1" "  transport: perf" \
+	"  perf_pages: 256" "  reorder_window: 0.1" "  file: $T/not-this" "filters:" \
+	"  comm: [nobody-runs-it]" "monitors:" "  exec:" "    max_args: 2" > "$T/cfg.yaml"
 hup 1 || diag "no reload outcome"
 sleep 0.5
 touch "$T/storm.stop"
@@ -211,9 +214,10 @@ is "$MON_RC" 0 "perf + reorder window: exit 0 after a reload mid-storm"
 all_lines_json "$T/storm"
 ok $? "perf + reorder window: only complete JSON lines"
 is "$(grep '^reload: ' "$T/err")" "reload: exec recompiled" "perf + reorder window: exec recompiled"
+ok $([ ! -e "$T/not-this" ]; echo $?) "-o keeps precedence over output.file after a reload"
 old=$(jq -c 'select(.type == "event" and (.argv | length) == 5)' "$T/storm" | wc -l)
 new=$(jq -c 'select(.type == "event" and (.argv | length) == 2)' "$T/storm" | wc -l)
-ok $((old > 0 && new > 0 ? 0 : 1)) "events of the old ($old) and the new ($new) settings"
+ok $((old > 0 && new > 0 ? 0 : 1)) "events of the old ($old) and the new ($new) settings (-p over filters.comm)"
 is "$(jq -r 'select(.type == "event") | .pid' "$T/storm" | sort -u | wc -l)" "$spawned" \
 	"every one of the $spawned execs is reported: no gap across the recompile"
 twice=$(jq -r 'select(.type == "event") | .pid' "$T/storm" | sort | uniq -d | wc -l)
