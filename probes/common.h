@@ -74,15 +74,21 @@ BPF_ARRAY(ebpfmon_retired, u8, EBPFMON_MAX_MONITORS);
  * not become events, or a syscall monitor would feed on its own output. Nor
  * does a retired monitor record anything.
  */
-static __always_inline int ebpfmon_is_self_or_retired(u32 mon_id)
+static __always_inline int ebpfmon_mon_retired(u32 mon_id)
 {
 	u8 *retired = ebpfmon_retired.lookup(&mon_id);
 
+	return retired && *retired;
+}
+
+static __always_inline int ebpfmon_is_self_or_retired(u32 mon_id)
+{
 	return (bpf_get_current_pid_tgid() >> 32) == EBPFMON_SELF_PID ||
-	       (retired && *retired);
+	       ebpfmon_mon_retired(mon_id);
 }
 
 /* The host defines EBPFMON_MON_ID before each monitor's part of the text. */
+#define ebpfmon_retired() ebpfmon_mon_retired(EBPFMON_MON_ID)
 #define ebpfmon_is_self() ebpfmon_is_self_or_retired(EBPFMON_MON_ID)
 
 /* The pid and uid filters on the current task. */
