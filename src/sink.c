@@ -62,7 +62,7 @@ const char *record_get_str(const struct record *rec, const char *key, size_t *le
 }
 
 /* The run's monitors, copied: the descriptors are static, the instances may go. */
-static struct sink_monitor *monitors_copy(const struct monitor_inst *insts, size_t n,
+static struct sink_monitor *monitors_copy(struct monitor_inst *const *insts, size_t n,
 					  size_t *n_out)
 {
 	struct sink_monitor *m = calloc(n + 1, sizeof(*m));
@@ -71,13 +71,13 @@ static struct sink_monitor *monitors_copy(const struct monitor_inst *insts, size
 	if (!m)
 		return NULL;
 	for (size_t i = 0; i < n; i++) {
-		if (!insts[i].enabled)
+		if (!insts[i]->enabled)
 			continue;
 		m[*n_out] = (struct sink_monitor){
-			.name = insts[i].mon->name,
-			.columns = insts[i].mon->columns,
-			.summary_columns = insts[i].mon->summary_columns,
-			.summary = insts[i].summary,
+			.name = insts[i]->mon->name,
+			.columns = insts[i]->mon->columns,
+			.summary_columns = insts[i]->mon->summary_columns,
+			.summary = insts[i]->summary,
 		};
 		(*n_out)++;
 	}
@@ -142,7 +142,7 @@ fail:
 	return NULL;
 }
 
-struct sink *sink__open(const struct config *cfg, const struct monitor_inst *insts,
+struct sink *sink__open(const struct config *cfg, struct monitor_inst *const *insts,
 			size_t n_insts)
 {
 	const struct sink_config *scs;

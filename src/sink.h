@@ -54,7 +54,7 @@ struct sink {
  * for the run's enabled monitors in insts. NULL with errno set after an
  * error line.
  */
-struct sink *sink__open(const struct config *cfg, const struct monitor_inst *insts,
+struct sink *sink__open(const struct config *cfg, struct monitor_inst *const *insts,
 			size_t n_insts);
 /* Write rec to every sink: 0 or the first error. */
 int sink__write(struct sink *s, const struct record *rec);
