@@ -85,6 +85,21 @@ like "$(cat "$T/log/ebpfmon.log.1")" \
 like "$(cat "$T/log/ebpfmon.log.1")" 'info: signal: SIGHUP, reopening the output and log files' \
 	"the reopen is logged before the move"
 
+# ---- SIGHUP with a broken config: reported in the log, the old one runs on
+cp "$T/cfg.yaml" "$T/cfg.yaml.good"
+printf 'bogus_key: 1\n' >> "$T/cfg.yaml"
+kill -HUP "$pid"
+poll_until grep -q 'reload: keeping the running configuration' "$T/log/ebpfmon.log"
+ok $? "SIGHUP with a broken config: 'keeping the running configuration' in the log"
+like "$(cat "$T/log/ebpfmon.log")" "error: $T/cfg.yaml:[0-9]+:1: bogus_key: unknown key" \
+	"with the error at its place in the file"
+"$EBPFMON" --daemon-status -q --pid-file "$PIDF"
+is "$?" 0 "the daemon still runs"
+"$T/ebpfmon-dtrue" "third-$$"
+poll_until has_exec "$T/out.json" "third-$$"
+ok $? "and still writes events"
+mv "$T/cfg.yaml.good" "$T/cfg.yaml"
+
 # ---- --daemon-stop
 out=$("$EBPFMON" --daemon-stop --pid-file "$PIDF" 2> "$T/stop.err")
 is "$?" 0 "--daemon-stop exits 0"
