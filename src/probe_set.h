@@ -80,6 +80,13 @@ typedef void (*probe_entry_fn)(void *ctx, const void *key, const void *values,
 			       int n_values, size_t value_size);
 int probe_set__drain(struct probe_set *ps, const char *table, bool percpu,
 		     probe_entry_fn fn, void *ctx);
+/*
+ * The same without deleting (the metric maps, cumulative): safe on the
+ * exporter's thread while the event loop runs, as it only reads the kernel's
+ * maps through their fds.
+ */
+int probe_set__walk(struct probe_set *ps, const char *table, bool percpu,
+		    probe_entry_fn fn, void *ctx);
 
 /* One perf buffer per online CPU for a BPF_PERF_OUTPUT table. */
 int probe_set__open_perf_buffer(struct probe_set *ps, const char *table,

@@ -47,6 +47,9 @@ static struct monitor_inst *session_add(struct session *s, const struct monitor 
 	inst->mon = mon;
 	inst->id = id;
 	inst->ki = &s->ki;
+	inst->metrics = s->metrics;
+	inst->metrics_only = s->metrics_only;
+	inst->comm_labels = s->cfg.metrics_comm_labels;
 	s->insts[s->n_insts++] = inst;
 	return inst;
 }
@@ -176,10 +179,13 @@ static int tracepoint_vars_set(struct session *s, struct monitor_inst *inst)
 	return 0;
 }
 
-/* The monitor sends events through a perf or ring buffer (not summary mode). */
+/*
+ * The monitor sends events through a perf or ring buffer (not summary mode;
+ * a metrics-only probe sends none: EVENTS is 0).
+ */
 static bool streams(const struct monitor_inst *inst)
 {
-	return inst->mon->events_table && !inst->summary;
+	return inst->mon->events_table && !inst->summary && !inst->metrics_only;
 }
 
 bool session__ringbuf(const struct session *s)
@@ -561,8 +567,15 @@ static void report_lost(struct session *s, struct monitor_inst *inst, uint64_t t
 
 static int inst_emit(struct monitor_inst *inst, struct record *rec)
 {
-	int err = session__emit(inst->emit_ctx, rec);
+	int err;
 
+	/*
+	 * Metrics only: collect still runs, so the summary maps stay drained and
+	 * bounded, but its records go nowhere (and count as no event written).
+	 */
+	if (inst->metrics_only)
+		return 0;
+	err = session__emit(inst->emit_ctx, rec);
 	if (!err)
 		inst->events++;
 	return err;
@@ -713,7 +726,7 @@ static size_t session_attach(struct session *s, struct probe_set *ps)
 
 static void ready(struct session *s)
 {
-	char names[512] = "", line[640];
+	char names[512] = "", line[768];
 	size_t attached = 0;
 	bool events = false;
 
@@ -728,9 +741,12 @@ static void ready(struct session *s)
 		attached++;
 	}
 	/* The transport only when some monitor streams events through it. */
-	snprintf(line, sizeof(line), "%zu monitor%s attached (%s)%s%s", attached,
+	snprintf(line, sizeof(line), "%zu monitor%s attached (%s)%s%s%s%s%s", attached,
 		 attached == 1 ? "" : "s", names, events ? "; transport: " : "",
-		 events ? (session__ringbuf(s) ? "ringbuf" : "perf") : "");
+		 events ? (session__ringbuf(s) ? "ringbuf" : "perf") : "",
+		 s->metrics_address ? "; metrics: http://" : "",
+		 s->metrics_address ? s->metrics_address : "",
+		 s->metrics_address ? "/metrics" : "");
 	log_print(LOG_LEVEL_INFO, "ready: %s", line);
 	if (s->ready_fd >= 0) {
 		if (write(s->ready_fd, "1", 1) != 1)
@@ -1034,6 +1050,11 @@ static void reload_commit(struct session *s, struct session *c, const enum reloa
 		v[n++] = ci;
 		c->insts[i] = NULL;	/* moved; c frees what stays */
 	}
+	/*
+	 * A scrape sees the old structure or the new one, attached: the swap and
+	 * the attach (no event is handled in either) under the lock.
+	 */
+	pthread_mutex_lock(&s->lock);
 	s->insts = v;
 	s->n_insts = n;
 	SWAP(s->cfg, c->cfg);
@@ -1051,6 +1072,8 @@ static void reload_commit(struct session *s, struct session *c, const enum reloa
 		sets_put(s, ps);
 		ps = NULL;
 	}
+	pthread_mutex_unlock(&s->lock);
+	/* The old instances are out of s->insts: retired (events drained) unlocked. */
 	for (size_t i = 0; i < n_old; i++)
 		if (going[old[i]->id] &&
 		    probe_set__update(old[i]->ps, "ebpfmon_retired", &old[i]->id, &one))
@@ -1061,6 +1084,7 @@ static void reload_commit(struct session *s, struct session *c, const enum reloa
 			inst_retire(s, old[i]);
 	if (ps)
 		probe_set__release_compiler(ps);
+	pthread_mutex_lock(&s->lock);
 	for (size_t i = 0; i < n_old; i++) {
 		struct monitor_inst *oi = old[i];
 
@@ -1069,14 +1093,20 @@ static void reload_commit(struct session *s, struct session *c, const enum reloa
 		for (size_t j = 0; j < n; j++)
 			if (v[j]->mon == oi->mon)
 				inst_carry(v[j], oi);
-		/* Monitors gone from the config keep their counts for the exit summary. */
+		/*
+		 * Monitors gone from the config keep their counts for the exit
+		 * summary (and the exporter's counters), no longer selected.
+		 */
 		if (!insts_have(v, n, oi->mon) &&
-		    (oi->events || oi->lost || oi->filtered || oi->malformed))
+		    (oi->events || oi->lost || oi->filtered || oi->malformed)) {
+			oi->enabled = false;
 			v[n++] = oi;
-		else
+		} else {
 			inst_free(oi);
+		}
 	}
 	s->n_insts = n;
+	pthread_mutex_unlock(&s->lock);
 	free(old);
 	/* The drained events went to the old sink; the new one takes it from here. */
 	if (sink) {
@@ -1107,6 +1137,14 @@ int session__reload(struct session *s)
 	err = s->setup(c, s->setup_ctx);
 	if (err)
 		goto fail;
+	/* The exporter binds its address once, at the start. */
+	if (!c->cfg.metrics_listen != !s->cfg.metrics_listen ||
+	    (c->cfg.metrics_listen && strcmp(c->cfg.metrics_listen, s->cfg.metrics_listen))) {
+		pr_err("reload: metrics.listen changes only with a restart (now %s)",
+		       s->metrics_address ? s->metrics_address : "off");
+		err = -EINVAL;
+		goto fail;
+	}
 	verdicts_print(c);
 	if (!session__usable(c)) {
 		pr_err("no monitor can run");

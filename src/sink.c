@@ -16,6 +16,38 @@ static const struct sink_ops *const sink_kinds[] = {
 	[OUTPUT_JSON] = &sink_json_ops,
 	[OUTPUT_CSV] = &sink_csv_ops,
 	[OUTPUT_TABLE] = &sink_table_ops,
+	[OUTPUT_NONE] = &sink_none_ops,
+};
+
+/*
+ * output.format none (metrics only): records go nowhere. A sink like the
+ * others, so a reload can switch to or from it like any format.
+ */
+/* Opening and flushing: nothing to do. */
+static int none_noop(struct sink *s)
+{
+	(void)s;
+	return 0;
+}
+
+static int none_write_record(struct sink *s, const struct record *rec)
+{
+	(void)s;
+	(void)rec;
+	return 0;
+}
+
+static void none_close(struct sink *s)
+{
+	(void)s;
+}
+
+const struct sink_ops sink_none_ops = {
+	.name = "none",
+	.open = none_noop,
+	.write_record = none_write_record,
+	.flush = none_noop,
+	.close = none_close,
 };
 
 static double mono_now(void)
@@ -113,7 +145,7 @@ static struct sink *sink_open_one(const struct sink_config *sc, const struct sin
 		s->path = strdup(sc->dir);
 		if (!s->path)
 			err = -ENOMEM;
-	} else if (sc->file) {
+	} else if (sc->file && format != OUTPUT_NONE) {
 		s->path = strdup(sc->file);
 		if (!s->path) {
 			err = -ENOMEM;

@@ -76,6 +76,7 @@ const char *record_get_str(const struct record *rec, const char *key, size_t *le
 extern const struct sink_ops sink_json_ops;
 extern const struct sink_ops sink_csv_ops;
 extern const struct sink_ops sink_table_ops;
+extern const struct sink_ops sink_none_ops;	/* output.format none: no output */
 
 /* A table sink's column, declared by each monitor (arrays end with { NULL }). */
 enum column_align {
