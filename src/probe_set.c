@@ -464,8 +464,12 @@ int probe_set__attach_perf_event(struct probe_set *ps, const char *fn, uint32_t 
 	return err;
 }
 
-int probe_set__drain(struct probe_set *ps, const char *table, bool percpu,
-		     probe_entry_fn fn, void *ctx)
+/*
+ * Every entry of TABLE to fn, deleted after it when DRAIN. Keys first, then
+ * the values: deleting while walking skips keys.
+ */
+static int table_walk(struct probe_set *ps, const char *table, bool percpu, bool drain,
+		      probe_entry_fn fn, void *ctx)
 {
 	const struct table *t = table_find(ps, table);
 	size_t key_size, value_size, stride;
@@ -485,7 +489,6 @@ int probe_set__drain(struct probe_set *ps, const char *table, bool percpu,
 		err = -ENOMEM;
 		goto cleanup;
 	}
-	/* Keys first, then look up and delete: deleting while walking skips keys. */
 	for (;;) {
 		if (n == cap) {
 			cap = cap ? cap * 2 : 256;
@@ -506,13 +509,26 @@ int probe_set__drain(struct probe_set *ps, const char *table, bool percpu,
 
 		if (bpf_lookup_elem(fd, key, values) < 0)
 			continue;
-		bpf_delete_elem(fd, key);
+		if (drain)
+			bpf_delete_elem(fd, key);
 		fn(ctx, key, values, n_values, stride);
 	}
 cleanup:
 	free(keys);
 	free(values);
 	return err ? err : n;
+}
+
+int probe_set__drain(struct probe_set *ps, const char *table, bool percpu,
+		     probe_entry_fn fn, void *ctx)
+{
+	return table_walk(ps, table, percpu, true, fn, ctx);
+}
+
+int probe_set__iterate(struct probe_set *ps, const char *table, bool percpu,
+		       probe_entry_fn fn, void *ctx)
+{
+	return table_walk(ps, table, percpu, false, fn, ctx);
 }
 
 int probe_set__table_fd(struct probe_set *ps, const char *table)
