@@ -14,6 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <sys/stat.h>
 
 #include <yaml.h>
@@ -1146,6 +1148,7 @@ void config__free(struct config *cfg)
 	free(cfg->log_file);
 	free(cfg->pid_file);
 	free(cfg->headers);
+	free(cfg->metrics_listen);
 	strv_free(cfg->comms);
 	strv_free(cfg->users);
 	strv_free(cfg->pids);
@@ -1260,6 +1263,7 @@ static const char *const output_formats[] = {
 	[OUTPUT_JSON] = "json",
 	[OUTPUT_CSV] = "csv",
 	[OUTPUT_TABLE] = "table",
+	[OUTPUT_NONE] = "none",
 	NULL,
 };
 
@@ -1393,6 +1397,11 @@ static int load_sink(struct config *cfg, struct cfg_node *item, struct sink_conf
 		return -EINVAL;
 	}
 	merge_err(&err, cfg_get_enum(item, "format", output_formats, &sc->format));
+	if (!err && sc->format == OUTPUT_NONE) {
+		cfg_node__error(cfg_node__get(item, "format"),
+				"none is only for output.format (no sinks at all)");
+		err = -EINVAL;
+	}
 	if (err)
 		return err;
 	merge_err(&err, sink_key_check(item, sc->format));
@@ -1465,6 +1474,11 @@ static int load_output(struct config *cfg, struct cfg_node *root)
 	merge_err(&err, cfg_get_double(sec, "reorder_window", 0, 10, &cfg->reorder_window));
 	if (!err)
 		err = load_sinks(cfg, sec);
+	if (!err && cfg->format == OUTPUT_NONE && cfg->n_sinks) {
+		cfg_node__error(cfg_node__get(sec, "format"),
+				"none writes no output, yet output.sinks names some");
+		err = -EINVAL;
+	}
 	merge_err(&err, cfg_node__check_unused(sec));
 	return err;
 }
@@ -1480,9 +1494,13 @@ int config__set_output(struct config *cfg, const char *format, const char *outpu
 		for (fmt = 0; output_formats[fmt] && strcmp(output_formats[fmt], format); fmt++)
 			;
 		if (!output_formats[fmt]) {
-			pr_err("--format: expected json, csv or table, got '%s'", format);
+			pr_err("--format: expected json, csv, table or none, got '%s'", format);
 			return -EINVAL;
 		}
+	}
+	if (output && fmt == OUTPUT_NONE) {
+		pr_err("--output: none writes no output, got '%s'", output);
+		return -EINVAL;
 	}
 	if (output && fmt == OUTPUT_CSV && !output_dir_safe(output)) {
 		pr_err("--output: expected a directory without a \"..\" component, got '%s'", output);
@@ -1520,6 +1538,97 @@ size_t config__sinks(const struct config *cfg, struct sink_config *one,
 	};
 	*sinks = one;
 	return 1;
+}
+
+int metrics_listen_parse(const char *text, struct sockaddr_storage *addr, socklen_t *len,
+			 const char **why)
+{
+	struct sockaddr_in *in = (struct sockaddr_in *)addr;
+	struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)addr;
+	const char *colon = strrchr(text, ':'), *port_text;
+	char host[INET6_ADDRSTRLEN + 2];
+	size_t host_len;
+	char *end;
+	long port;
+
+	memset(addr, 0, sizeof(*addr));
+	*why = "expected HOST:PORT such as 127.0.0.1:9435 or [::1]:9435";
+	if (!colon || (text[0] == '[' && colon[-1] != ']'))
+		return -EINVAL;
+	host_len = colon - text;
+	port_text = colon + 1;
+	if (host_len >= sizeof(host))
+		return -EINVAL;
+	memcpy(host, text, host_len);
+	host[host_len] = 0;
+	errno = 0;
+	port = strtol(port_text, &end, 10);
+	if (!isdigit((unsigned char)*port_text) || *end || errno || port > 65535) {
+		*why = "expected a port from 0 to 65535 after the last ':'";
+		return -EINVAL;
+	}
+	*why = "expected an IPv4 address, [IPv6 address] or localhost before the port";
+	if (host[0] == '[') {
+		host[host_len - 1] = 0;
+		in6->sin6_family = AF_INET6;
+		in6->sin6_port = htons(port);
+		*len = sizeof(*in6);
+		return inet_pton(AF_INET6, host + 1, &in6->sin6_addr) == 1 ? 0 : -EINVAL;
+	}
+	in->sin_family = AF_INET;
+	in->sin_port = htons(port);
+	*len = sizeof(*in);
+	if (!host[0]) {
+		in->sin_addr.s_addr = htonl(INADDR_ANY);
+		return 0;
+	}
+	if (!strcmp(host, "localhost")) {
+		in->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		return 0;
+	}
+	return inet_pton(AF_INET, host, &in->sin_addr) == 1 ? 0 : -EINVAL;
+}
+
+static int load_metrics(struct config *cfg, struct cfg_node *root)
+{
+	struct sockaddr_storage addr;
+	struct cfg_node *sec;
+	char buf[SHOW_SIZE];
+	const char *why;
+	socklen_t len;
+	int err, ret;
+
+	err = cfg_get_map(root, "metrics", &sec);
+	if (err || !sec)
+		return err;
+	ret = cfg_get_string(sec, "listen", &cfg->metrics_listen);
+	merge_err(&err, ret);
+	if (!ret && cfg->metrics_listen &&
+	    metrics_listen_parse(cfg->metrics_listen, &addr, &len, &why)) {
+		cfg_node__error(cfg_node__get(sec, "listen"), "%s, got \"%s\"", why,
+				show(cfg->metrics_listen, buf, sizeof(buf)));
+		merge_err(&err, -EINVAL);
+	}
+	merge_err(&err, cfg_get_int(sec, "comm_labels", 0, 1000, &cfg->metrics_comm_labels));
+	merge_err(&err, cfg_node__check_unused(sec));
+	return err;
+}
+
+int config__check_metrics(struct config *cfg, bool format_flag)
+{
+	struct cfg_node *node;
+
+	if (cfg->format != OUTPUT_NONE || cfg->metrics_listen)
+		return 0;
+	node = format_flag || !cfg->doc ? NULL :
+	       cfg_node__get(cfg_node__get(cfg->doc->root, "output"), "format");
+	if (node)
+		cfg_node__error(node, "none writes nothing without metrics.listen "
+				"(or --metrics-listen)");
+	else
+		pr_err("-f none: nothing would come out without metrics.listen or "
+		       "--metrics-listen");
+	return -EINVAL;
 }
 
 static int load_kernel(struct config *cfg, struct cfg_node *root)
@@ -1640,6 +1749,7 @@ int config__load(struct config *cfg, const char *file)
 	merge_err(&err, load_logging(cfg, root));
 	merge_err(&err, load_daemon(cfg, root));
 	merge_err(&err, load_output(cfg, root));
+	merge_err(&err, load_metrics(cfg, root));
 	merge_err(&err, load_kernel(cfg, root));
 	merge_err(&err, load_filters(cfg, root));
 	merge_err(&err, cfg_get_map(root, "monitors", &cfg->monitors));

@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/socket.h>
 
 /*
  * The YAML document as a tree that remembers where every node came from, so
@@ -90,6 +91,7 @@ enum output_format {
 	OUTPUT_JSON,
 	OUTPUT_CSV,
 	OUTPUT_TABLE,
+	OUTPUT_NONE,		/* no sink: metrics only (needs metrics.listen) */
 	OUTPUT_AUTO,		/* unset: a table on a terminal, else json */
 };
 
@@ -138,6 +140,9 @@ struct config {
 	long long ringbuf_pages;	/* output.ringbuf_pages per monitor, power of two 1..65536, default 128 */
 	long long wakeup_events;	/* output.wakeup_events, 1..10000, default 1 */
 	double reorder_window;		/* output.reorder_window, seconds, 0..10, default 0 = off */
+	/* metrics: the Prometheus exporter */
+	char *metrics_listen;		/* metrics.listen "HOST:PORT", default NULL = off */
+	long long metrics_comm_labels;	/* metrics.comm_labels: top-N comm label values, 0..1000, default 0 = none */
 	/* kernel */
 	char *headers;			/* kernel.headers: "auto" or a directory, default "auto" */
 	bool btf;			/* kernel.btf: auto (true) | off (false) */
@@ -162,6 +167,15 @@ void config__free(struct config *cfg);
  * with one sink. -o is the directory for csv. 0 or -EINVAL after an error line.
  */
 int config__set_output(struct config *cfg, const char *format, const char *output);
+/*
+ * metrics.listen, --metrics-listen: "IPV4:PORT", "[IPV6]:PORT", ":PORT" (all
+ * IPv4 addresses) or "localhost:PORT"; port 0 picks a free one. 0, or
+ * -EINVAL with *why saying what is wrong.
+ */
+int metrics_listen_parse(const char *text, struct sockaddr_storage *addr, socklen_t *len,
+			 const char **why);
+/* The metrics-only run (output.format none) has somewhere to go: 0 or -EINVAL. */
+int config__check_metrics(struct config *cfg, bool format_flag);
 /* A csv dir has no ".." component (checked before any file is made in it). */
 bool output_dir_safe(const char *dir);
 /* The sinks to open: output.sinks, or the one the output section describes. */

@@ -11,6 +11,7 @@
 #include "config.h"
 #include "daemon.h"
 #include "event_loop.h"
+#include "exporter.h"
 #include "log.h"
 #include "render.h"
 #include "session.h"
@@ -28,6 +29,7 @@ enum {
 	OPT_PROBE_DIR,
 	OPT_READY_FD,
 	OPT_STATS_INTERVAL,
+	OPT_METRICS_LISTEN,
 	/* daemon */
 	OPT_DAEMON,
 	OPT_PID_FILE,
@@ -46,6 +48,7 @@ struct cli {
 	const char *format;
 	const char *dump_probe;
 	const char *probe_dir;
+	const char *metrics_listen;
 	double duration;	/* < 0: from the config */
 	double stats_interval;	/* < 0: from the config */
 	int ready_fd;
@@ -77,6 +80,7 @@ static const struct option long_options[] = {
 	{ "probe-dir", required_argument, NULL, OPT_PROBE_DIR },
 	{ "ready-fd", required_argument, NULL, OPT_READY_FD },
 	{ "stats-interval", required_argument, NULL, OPT_STATS_INTERVAL },
+	{ "metrics-listen", required_argument, NULL, OPT_METRICS_LISTEN },
 	{ "daemon", no_argument, NULL, OPT_DAEMON },
 	{ "pid-file", required_argument, NULL, OPT_PID_FILE },
 	{ "daemon-status", no_argument, NULL, OPT_DAEMON_STATUS },
@@ -103,11 +107,14 @@ static void usage(FILE *f)
 "  -u, --user LIST           only these users (names or uids)\n"
 "      --pid LIST            only these process ids\n"
 "  -o, --output FILE         append JSON lines to FILE (default: stdout)\n"
-"  -f, --format FORMAT       json, csv (files in -o DIR) or table (default: a\n"
-"                            table on a terminal, else json)\n"
+"  -f, --format FORMAT       json, csv (files in -o DIR), table (default: a\n"
+"                            table on a terminal, else json) or none (metrics\n"
+"                            only: needs --metrics-listen or metrics.listen)\n"
 "  -d, --duration SECONDS    stop after SECONDS (default: until SIGINT/SIGTERM)\n"
 "  -v, --verbose             debug messages, with the verifier's log\n"
 "      --stats-interval SECS print event, loss and filter counts every SECS\n"
+"      --metrics-listen ADDR serve Prometheus metrics on http://ADDR/metrics\n"
+"                            (HOST:PORT, [IPV6]:PORT; port 0: any free port)\n"
 "      --ready-fd FD         write one byte to FD once every probe is attached\n"
 "      --list-monitors       list the monitors and exit\n"
 "      --check               print what this kernel supports, as JSON, and exit\n"
@@ -243,6 +250,7 @@ static int parse_args(int argc, char **argv, struct cli *cli)
 			if (parse_seconds("--stats-interval", optarg, &cli->stats_interval))
 				return -EINVAL;
 			break;
+		case OPT_METRICS_LISTEN: cli->metrics_listen = optarg; break;
 		case OPT_DAEMON: cli->daemon = true; break;
 		case OPT_PID_FILE: cli->pid_file = optarg; break;
 		case OPT_DAEMON_STATUS: cli->daemon_status = true; break;
@@ -515,7 +523,31 @@ static int list_monitors(void)
 	return 0;
 }
 
-static int run(struct session *s, const struct cli *cli)
+/* --metrics-listen over metrics.listen; output.format none needs one of them. */
+static int metrics_setup(struct session *s, const struct cli *cli)
+{
+	struct sockaddr_storage addr;
+	const char *why;
+	socklen_t len;
+
+	if (cli->metrics_listen) {
+		if (metrics_listen_parse(cli->metrics_listen, &addr, &len, &why)) {
+			pr_err("--metrics-listen: %s, got '%s'", why, cli->metrics_listen);
+			return -EINVAL;
+		}
+		free(s->cfg.metrics_listen);
+		s->cfg.metrics_listen = strdup(cli->metrics_listen);
+		if (!s->cfg.metrics_listen)
+			return -ENOMEM;
+	}
+	if (config__check_metrics(&s->cfg, cli->format))
+		return -EINVAL;
+	s->metrics = s->cfg.metrics_listen != NULL;
+	s->metrics_only = s->cfg.format == OUTPUT_NONE;
+	return 0;
+}
+
+static int run(struct session *s, const struct cli *cli, struct exporter *exporter)
 {
 	char *text;
 	int err;
@@ -545,11 +577,16 @@ static int run(struct session *s, const struct cli *cli)
 		pr_err("permission denied: %s", s->ki.privileged_why);
 		return EXIT_CANNOT_RUN;
 	}
-	s->sink = sink__open(&s->cfg, s->insts, s->n_insts);
-	if (!s->sink)
-		return EXIT_USAGE;
+	/* Metrics only: no sink at all (the session writes to none). */
+	if (!s->metrics_only) {
+		s->sink = sink__open(&s->cfg, s->insts, s->n_insts);
+		if (!s->sink)
+			return EXIT_USAGE;
+	}
 	err = session__start(s);
 	if (err)
+		return EXIT_CANNOT_RUN;
+	if (exporter && exporter__start(exporter, s))
 		return EXIT_CANNOT_RUN;
 	err = event_loop__run(s);
 	event_loop__print_stats(s, "exit");
@@ -563,7 +600,8 @@ static int run(struct session *s, const struct cli *cli)
 
 int main(int argc, char **argv)
 {
-	struct session s = { .ready_fd = -1 };
+	struct session s = { .ready_fd = -1, .lock = PTHREAD_MUTEX_INITIALIZER };
+	struct exporter *exporter = NULL;
 	struct cli cli = { 0 };
 	char *config_path = NULL;
 	enum log_level level;
@@ -606,17 +644,26 @@ int main(int argc, char **argv)
 	}
 	if (daemon_paths(&s.cfg, &cli, &config_path) || logging_setup(&s.cfg, &cli))
 		goto cleanup;
-	if (filters_resolve(&s, &cli))
+	if (filters_resolve(&s, &cli) || metrics_setup(&s, &cli))
 		goto cleanup;
 	if (kernel_info__probe(&s.ki, &s.cfg))
 		goto cleanup;
 	if (session__select(&s, cli.monitors, cli.check || cli.dump_probe) ||
 	    session__configure(&s))
 		goto cleanup;
+	/* Bound before any probe is compiled: a port in use fails at once. */
+	if (s.metrics && !cli.check && !cli.dump_probe) {
+		exporter = exporter__bind(s.cfg.metrics_listen);
+		if (!exporter)
+			goto cleanup;
+		s.metrics_address = exporter__address(exporter);
+	}
 	if (cli.daemon && (daemon__detach() || daemon__lock_pid_file(s.cfg.pid_file)))
 		goto cleanup;
-	ret = run(&s, &cli);
+	ret = run(&s, &cli, exporter);
 cleanup:
+	/* No scrape may run once the session's monitors go. */
+	exporter__free(exporter);
 	session__stop(&s);
 	resource_set_dir(NULL);
 	free(config_path);

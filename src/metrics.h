@@ -2,6 +2,7 @@
 #ifndef EBPFMON_METRICS_H
 #define EBPFMON_METRICS_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 /*
@@ -43,5 +44,21 @@ void metrics__sample(struct metrics *m, const char *name, const char *const *lab
  */
 void metrics__log2_hist(struct metrics *m, const char *name, const char *const *labels,
 			const uint64_t *slots, int n_slots, double sum, double scale);
+
+/*
+ * The writer (the exporter's): families come out in the order they were
+ * first announced, each with its samples together, even when a family is
+ * announced again later (its samples are appended to it).
+ */
+struct metrics *metrics__new(void);
+void metrics__free(struct metrics *m);
+/* The exposition text (malloc'd, *len bytes); NULL with errno set. */
+char *metrics__text(struct metrics *m, size_t *len);
+
+/*
+ * V as the text format wants it: integers exactly (up to 2^53), others the
+ * shortest text that reads back as V, "+Inf", "-Inf", "NaN". Returns buf.
+ */
+const char *metric_value_format(char *buf, size_t size, double v);
 
 #endif

@@ -532,7 +532,7 @@ static int func_metrics(struct monitor_inst *inst, struct probe_set *ps, struct 
 
 	if (!c.calls)
 		return -ENOMEM;
-	err = probe_set__iterate(ps, "func_m_calls", true, func_m_calls_add, &c);
+	err = probe_set__walk(ps, "func_m_calls", true, func_m_calls_add, &c);
 	metrics__family(m, "ebpfmon_func_calls_total", METRIC_COUNTER,
 			"Calls of the kernel functions the func monitor traces, by function.");
 	for (size_t i = 0; err >= 0 && i < o->n; i++) {

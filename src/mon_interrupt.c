@@ -411,15 +411,15 @@ static int interrupt_metrics(struct monitor_inst *inst, struct probe_set *ps,
 	if (o->hardirq) {
 		const char *labels[] = { "kind", "hardirq", "name", "other", NULL };
 
-		err = probe_set__iterate(ps, "interrupt_m_hard", true, interrupt_m_hard_add, m);
+		err = probe_set__walk(ps, "interrupt_m_hard", true, interrupt_m_hard_add, m);
 		if (err >= 0)
-			err = probe_set__iterate(ps, "interrupt_m_hard_other", true,
+			err = probe_set__walk(ps, "interrupt_m_hard_other", true,
 						 metric_hist_entry_add, &other);
 		if (err >= 0 && metric_hist_count(&other))
 			metric_hist_write(m, "ebpfmon_irq_latency_seconds", labels, &other);
 	}
 	if (err >= 0 && o->softirq)
-		err = probe_set__iterate(ps, "interrupt_m_soft", true, interrupt_m_soft_add, &soft);
+		err = probe_set__walk(ps, "interrupt_m_soft", true, interrupt_m_soft_add, &soft);
 	if (err >= 0)
 		err = soft.err;
 	for (int v = 0; err >= 0 && o->softirq && v < INTERRUPT_NR_VEC; v++) {

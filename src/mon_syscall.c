@@ -668,7 +668,7 @@ static int syscall_metrics(struct monitor_inst *inst, struct probe_set *ps, stru
 		return -ENOMEM;
 	s->o = inst->priv;
 	s->m = m;
-	err = probe_set__iterate(ps, "syscall_m_calls", true, syscall_m_calls_add, s);
+	err = probe_set__walk(ps, "syscall_m_calls", true, syscall_m_calls_add, s);
 	metrics__family(m, "ebpfmon_syscalls_total", METRIC_COUNTER,
 			"System calls that passed the syscall monitor's filters, by name and "
 			"category.");
@@ -686,7 +686,7 @@ static int syscall_metrics(struct monitor_inst *inst, struct probe_set *ps, stru
 			"System calls that returned an error, by name and errno (\"other\": "
 			"pairs beyond the table's room).");
 	if (err >= 0)
-		err = probe_set__iterate(ps, "syscall_m_errors", true, syscall_m_error_add, s);
+		err = probe_set__walk(ps, "syscall_m_errors", true, syscall_m_error_add, s);
 	for (__u32 i = 0; err >= 0 && i < SYSCALL_M_SLOTS; i++)
 		if (s->calls[i].errors_other)
 			syscall_m_error_sample(s, i, "other", s->calls[i].errors_other);
@@ -694,7 +694,7 @@ static int syscall_metrics(struct monitor_inst *inst, struct probe_set *ps, stru
 			"System call durations from sys_enter to sys_exit, by category "
 			"(empty with latency: false).");
 	if (err >= 0 && s->o->latency)
-		err = probe_set__iterate(ps, "syscall_m_latency", true, syscall_m_latency_add, s);
+		err = probe_set__walk(ps, "syscall_m_latency", true, syscall_m_latency_add, s);
 	for (size_t i = 0; err >= 0 && s->o->latency &&
 	     i < sizeof(syscall_categories) / sizeof(syscall_categories[0]); i++) {
 		const char *labels[] = { "category", syscall_categories[i], NULL };

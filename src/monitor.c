@@ -99,7 +99,8 @@ int monitor_parse_mode(struct monitor_inst *inst, struct cfg_node *node, bool su
 		err |= cfg_get_enum(node, "mode", modes, &mode);
 		err |= cfg_get_double(node, "interval", 0.1, 86400, &inst->interval);
 	}
-	inst->summary = mode == 1;
+	/* Metrics only: no per-event data leaves the kernel. */
+	inst->summary = mode == 1 || inst->metrics_only;
 	if (err)
 		return -EINVAL;
 	return render_vars__set(&inst->vars, "SUMMARY", "%d", inst->summary);

@@ -96,6 +96,9 @@ struct monitor_inst {
 	 * is 0; summary mode wherever the monitor has one).
 	 */
 	bool metrics_only;
+	/* metrics.comm_labels: label this many comms by name, the rest "other"; 0: none. */
+	unsigned comm_labels;
+	/* Read by the exporter's thread with __atomic_load_n(..., __ATOMIC_RELAXED). */
 	uint64_t events;		/* records written */
 	uint64_t lost;			/* perf buffer losses */
 	uint64_t filtered;		/* dropped by the kernel-side filters */
@@ -128,7 +131,8 @@ int monitor_attach_tracepoints(struct monitor_inst *inst, struct probe_set *ps);
 /*
  * The options every summary-capable monitor shares: mode (events|summary,
  * default given) and interval (seconds, default 5). Sets inst->summary,
- * inst->interval and the probe variable SUMMARY (0/1).
+ * inst->interval and the probe variable SUMMARY (0/1). A metrics-only run
+ * (inst->metrics_only) is always in summary mode.
  */
 int monitor_parse_mode(struct monitor_inst *inst, struct cfg_node *node, bool summary);
 
@@ -141,7 +145,7 @@ json_t *log2_hist_json(const uint64_t *slots, int n_slots);
 
 /*
  * Metric histograms (probes/common.h's struct ebpfmon_metric_hist): add the
- * per-CPU values probe_set__iterate hands out to SUM; the calls counted; one
+ * per-CPU values probe_set__walk hands out to SUM; the calls counted; one
  * histogram sample set in seconds (the current family, src/metrics.h).
  */
 void metric_hist_add_cpus(struct ebpfmon_metric_hist *sum, const void *values, int n_values,
@@ -152,6 +156,12 @@ void metric_hist_entry_add(void *ctx, const void *key, const void *values, int n
 uint64_t metric_hist_count(const struct ebpfmon_metric_hist *h);
 void metric_hist_write(struct metrics *m, const char *name, const char *const *labels,
 		       const struct ebpfmon_metric_hist *h);
+
+/* metrics.comm_labels (0: no comm label on any metric). */
+static inline unsigned monitor_inst__comm_labels(const struct monitor_inst *inst)
+{
+	return inst->comm_labels;
+}
 
 /* Emit a record of TYPE ("summary", ...) built by the monitor. */
 static inline struct record *monitor_inst__record(struct monitor_inst *inst, const char *type)

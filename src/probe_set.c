@@ -464,11 +464,8 @@ int probe_set__attach_perf_event(struct probe_set *ps, const char *fn, uint32_t 
 	return err;
 }
 
-/*
- * Every entry of TABLE to fn, deleted after it when DRAIN. Keys first, then
- * the values: deleting while walking skips keys.
- */
-static int table_walk(struct probe_set *ps, const char *table, bool percpu, bool drain,
+/* Every entry of a hash table to fn; deleted after it was read when drain. */
+static int table_read(struct probe_set *ps, const char *table, bool percpu, bool drain,
 		      probe_entry_fn fn, void *ctx)
 {
 	const struct table *t = table_find(ps, table);
@@ -489,6 +486,7 @@ static int table_walk(struct probe_set *ps, const char *table, bool percpu, bool
 		err = -ENOMEM;
 		goto cleanup;
 	}
+	/* Keys first, then look up (and delete): deleting while walking skips keys. */
 	for (;;) {
 		if (n == cap) {
 			cap = cap ? cap * 2 : 256;
@@ -522,13 +520,13 @@ cleanup:
 int probe_set__drain(struct probe_set *ps, const char *table, bool percpu,
 		     probe_entry_fn fn, void *ctx)
 {
-	return table_walk(ps, table, percpu, true, fn, ctx);
+	return table_read(ps, table, percpu, true, fn, ctx);
 }
 
-int probe_set__iterate(struct probe_set *ps, const char *table, bool percpu,
-		       probe_entry_fn fn, void *ctx)
+int probe_set__walk(struct probe_set *ps, const char *table, bool percpu,
+		    probe_entry_fn fn, void *ctx)
 {
-	return table_walk(ps, table, percpu, false, fn, ctx);
+	return table_read(ps, table, percpu, false, fn, ctx);
 }
 
 int probe_set__table_fd(struct probe_set *ps, const char *table)

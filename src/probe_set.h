@@ -64,12 +64,12 @@ typedef void (*probe_entry_fn)(void *ctx, const void *key, const void *values,
 int probe_set__drain(struct probe_set *ps, const char *table, bool percpu,
 		     probe_entry_fn fn, void *ctx);
 /*
- * Read every entry of a table (hash or array) as probe_set__drain does, and
- * leave it there: the exporter's metric maps are never cleared. Safe while
- * the event loop runs.
+ * The same without deleting (the metric maps, cumulative): safe on the
+ * exporter's thread while the event loop runs, as it only reads the kernel's
+ * maps through their fds.
  */
-int probe_set__iterate(struct probe_set *ps, const char *table, bool percpu,
-		       probe_entry_fn fn, void *ctx);
+int probe_set__walk(struct probe_set *ps, const char *table, bool percpu,
+		    probe_entry_fn fn, void *ctx);
 
 /* One perf buffer per online CPU for a BPF_PERF_OUTPUT table. */
 int probe_set__open_perf_buffer(struct probe_set *ps, const char *table,

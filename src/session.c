@@ -33,6 +33,9 @@ static struct monitor_inst *session_add(struct session *s, const struct monitor 
 	s->insts[s->n_insts].mon = mon;
 	s->insts[s->n_insts].id = s->n_insts;
 	s->insts[s->n_insts].ki = &s->ki;
+	s->insts[s->n_insts].metrics = s->metrics;
+	s->insts[s->n_insts].metrics_only = s->metrics_only;
+	s->insts[s->n_insts].comm_labels = s->cfg.metrics_comm_labels;
 	return &s->insts[s->n_insts++];
 }
 
@@ -161,10 +164,13 @@ static int tracepoint_vars_set(struct session *s, struct monitor_inst *inst)
 	return 0;
 }
 
-/* The monitor sends events through a perf or ring buffer (not summary mode). */
+/*
+ * The monitor sends events through a perf or ring buffer (not summary mode;
+ * a metrics-only probe sends none: EVENTS is 0).
+ */
 static bool streams(const struct monitor_inst *inst)
 {
-	return inst->mon->events_table && !inst->summary;
+	return inst->mon->events_table && !inst->summary && !inst->metrics_only;
 }
 
 bool session__ringbuf(const struct session *s)
@@ -480,8 +486,15 @@ static void report_lost(struct session *s, struct monitor_inst *inst, uint64_t t
 
 static int inst_emit(struct monitor_inst *inst, struct record *rec)
 {
-	int err = session__emit(inst->emit_ctx, rec);
+	int err;
 
+	/*
+	 * Metrics only: collect still runs, so the summary maps stay drained and
+	 * bounded, but its records go nowhere (and count as no event written).
+	 */
+	if (inst->metrics_only)
+		return 0;
+	err = session__emit(inst->emit_ctx, rec);
 	if (!err)
 		inst->events++;
 	return err;
@@ -567,7 +580,7 @@ out:
 
 static void ready(struct session *s, size_t attached)
 {
-	char names[512] = "", line[640];
+	char names[512] = "", line[768];
 	bool events = false;
 
 	event_loop__catch_signals();
@@ -580,9 +593,12 @@ static void ready(struct session *s, size_t attached)
 		events |= streams(&s->insts[i]);
 	}
 	/* The transport only when some monitor streams events through it. */
-	snprintf(line, sizeof(line), "%zu monitor%s attached (%s)%s%s", attached,
+	snprintf(line, sizeof(line), "%zu monitor%s attached (%s)%s%s%s%s%s", attached,
 		 attached == 1 ? "" : "s", names, events ? "; transport: " : "",
-		 events ? (session__ringbuf(s) ? "ringbuf" : "perf") : "");
+		 events ? (session__ringbuf(s) ? "ringbuf" : "perf") : "",
+		 s->metrics_address ? "; metrics: http://" : "",
+		 s->metrics_address ? s->metrics_address : "",
+		 s->metrics_address ? "/metrics" : "");
 	log_print(LOG_LEVEL_INFO, "ready: %s", line);
 	if (s->ready_fd >= 0) {
 		if (write(s->ready_fd, "1", 1) != 1)

@@ -2,6 +2,7 @@
 #ifndef EBPFMON_SESSION_H
 #define EBPFMON_SESSION_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -44,6 +45,13 @@ struct session {
 	int64_t mono_to_real_ns;	/* CLOCK_REALTIME - CLOCK_MONOTONIC */
 	bool metrics;			/* metrics.listen set (probe global METRICS) */
 	bool metrics_only;		/* output.format none (probe global EVENTS = 0) */
+	const char *metrics_address;	/* "HOST:PORT" the exporter listens on; NULL: off */
+	/*
+	 * The monitors' structure (insts, ps) as a scrape on the exporter's
+	 * thread sees it: the scrape holds it; the event loop takes it only to
+	 * change that structure, never while it handles events.
+	 */
+	pthread_mutex_t lock;
 	int ready_fd;			/* -1: none */
 	int write_error;		/* first sink error: stops the loop */
 	void *sample;			/* aligned copy of the sample being decoded */

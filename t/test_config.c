@@ -640,7 +640,7 @@ static void test_load_errors(void)
 	load_fails("daemon unknown key", "daemon:\n  pidfile: /run/x.pid\n",
 		   "%1$s:2:3: daemon.pidfile: unknown key\n");
 	load_fails("output format", "output:\n  format: xml\n",
-		   "%1$s:2:11: output.format: expected one of: json, csv, table; got \"xml\"\n");
+		   "%1$s:2:11: output.format: expected one of: json, csv, table, none; got \"xml\"\n");
 	load_fails("output.dir with ..", "output:\n  dir: ../x\n",
 		   "%1$s:2:8: output.dir: expected a directory without a \"..\" component, "
 		   "got \"../x\"\n");

@@ -15,6 +15,10 @@
 #define EBPFMON_RINGBUF @RINGBUF@
 #define EBPFMON_RINGBUF_PAGES @RINGBUF_PAGES@
 #define EBPFMON_WAKEUP_EVENTS @WAKEUP_EVENTS@
+/* metrics.listen: 1 fills the metric maps the exporter reads at scrape time. */
+#define EBPFMON_METRICS @METRICS@
+/* 0 in a metrics-only run (output.format none): no per-event data is sent. */
+#define EBPFMON_EVENTS @EVENTS@
 /* 0 when neither BTF nor headers of this kernel give struct offsets. */
 #define EBPFMON_OFFSETS_TRUSTED @OFFSETS_TRUSTED@
 #define EBPFMON_OFF_TASK_REAL_PARENT @OFFSETOF(task_struct,real_parent)@
