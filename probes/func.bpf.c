@@ -20,7 +20,10 @@
 /* Only the metric counts: nothing to time. */
 #define FUNC_TIMED (FUNC_LATENCY && FUNC_EVENTS)
 
+/* The event buffer: summary mode (and so metrics only) sends no events. */
+#if !FUNC_SUMMARY
 #include "output.h"
+#endif
 #if FUNC_ROWS
 /* A hash, not an array, so the host can read and clear it with one drain. */
 BPF_PERCPU_HASH(func_stats, u32, struct func_stats, FUNC_N);

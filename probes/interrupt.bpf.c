@@ -69,7 +69,10 @@ BPF_ARRAY(interrupt_m_zero, struct ebpfmon_metric_hist, 1);
 /* Per vector: its histogram; per CPU, its slots add up to ebpfmon_softirqs_total. */
 BPF_PERCPU_ARRAY(interrupt_m_soft, struct ebpfmon_metric_hist, INTERRUPT_NR_VEC);
 #endif
+/* The event buffer: summary mode (and so metrics only) sends no events. */
+#if !INTERRUPT_SUMMARY
 #include "output.h"
+#endif
 
 /* pid, uid and comm filters on the current task, as in ebpfmon_hdr_fill(). */
 static __always_inline int interrupt_filters_pass(void)
