@@ -189,3 +189,34 @@ expect_config_error() {
 	is "$(cat "$T/stderr")" "$err_want" "$name: the error line"
 	is "$(wc -c < "$T/stdout")" 0 "$name: nothing on stdout"
 }
+
+# http_fetch METHOD URL BODYFILE: the request's "STATUS CONTENT-TYPE" on
+# stdout, its body in BODYFILE ("000 -" when nothing answered).
+http_fetch() {
+	python3 - "$@" <<'PY'
+import sys, urllib.request, urllib.error
+method, url, out = sys.argv[1:4]
+req = urllib.request.Request(url, method=method, data=b"x" if method == "POST" else None)
+code, ctype, body = "000", "-", b""
+try:
+    with urllib.request.urlopen(req, timeout=10) as r:
+        code, ctype, body = r.status, r.headers.get("Content-Type"), r.read()
+except urllib.error.HTTPError as e:
+    code, ctype, body = e.code, e.headers.get("Content-Type"), e.read()
+except OSError as e:
+    sys.stderr.write("http_fetch: %s: %s\n" % (url, e))
+open(out, "wb").write(body)
+print(code, ctype)
+PY
+}
+
+# metrics_url ERRFILE: the exporter's http://ADDR/metrics from the ready line.
+metrics_url() {
+	grep -o 'metrics: http://[^ ]*/metrics' "$1" | head -n 1 | cut -d' ' -f2
+}
+
+# metric_value FILE SAMPLE: the value of SAMPLE ('name{labels}' as written) in
+# an exposition; empty when it is not there.
+metric_value() {
+	awk -v k="$2" '$1 == k { print $2; exit }' "$1"
+}
