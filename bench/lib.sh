@@ -160,15 +160,16 @@ monitor_unavailable() {
 # ebpfmon_start CONFIG OUT [ARG...]: start it, wait until every probe is
 # attached; sets mon_pid, mon_ready_ms (exec to ready) and mon_ticks0 (its
 # CPU so far: the compile). OUT is appended to: the caller gives a fresh
-# path (this never deletes OUT: it may be /dev/null).
+# path (this never deletes OUT: it may be /dev/null); empty for no -o (-f none).
 ebpfmon_start() {
-	local cfg=$1 out=$2 t0
+	local cfg=$1 out=$2 t0 o=()
 
 	shift 2
 	rm -f "$tmp/ready"
 	mkfifo "$tmp/ready"
 	t0=$EPOCHREALTIME
-	"$EBPFMON" -c "$cfg" --ready-fd 3 -o "$out" "$@" 2> "$tmp/mon.err" 3> "$tmp/ready" &
+	[ -n "$out" ] && o=(-o "$out")
+	"$EBPFMON" -c "$cfg" --ready-fd 3 "${o[@]}" "$@" 2> "$tmp/mon.err" 3> "$tmp/ready" &
 	mon_pid=$!
 	bench_pids+=("$mon_pid")
 	# A sanitized build under load can take a minute to compile.

@@ -15,6 +15,15 @@
  */
 #define EBPFMON_HIST_SLOTS 64
 
+/*
+ * A metric histogram (metrics.listen): log2 slots of durations in ns and
+ * their sum, for the exposition's _sum. Per CPU, never cleared.
+ */
+struct ebpfmon_metric_hist {
+	__u64 slots[EBPFMON_HIST_SLOTS];
+	__u64 sum_ns;
+};
+
 /* ebpfmon_hdr.flags */
 #define EBPFMON_HDR_PPID_VALID 0x1
 
@@ -158,6 +167,13 @@ static __always_inline u32 ebpfmon_hist_slot(u64 v)
 		slot = EBPFMON_HIST_SLOTS - 1;
 	asm volatile("" : "+r"(slot));
 	return slot & (EBPFMON_HIST_SLOTS - 1);
+}
+
+/* One duration into a metric histogram. */
+static __always_inline void ebpfmon_metric_hist_add(struct ebpfmon_metric_hist *h, u64 ns)
+{
+	h->slots[ebpfmon_hist_slot(ns)]++;
+	h->sum_ns += ns;
 }
 
 /*

@@ -12,14 +12,28 @@
 #define FUNC_LATENCY @LATENCY@
 #define FUNC_SUMMARY @SUMMARY@
 #define FUNC_FENTRY @FENTRY@
+/* metrics.listen: calls counted per function in either mode. */
+#define FUNC_METRICS @METRICS@
+/* 0: output none, metrics only: no summary rows, no events. */
+#define FUNC_EVENTS @EVENTS@
+#define FUNC_ROWS (FUNC_SUMMARY && FUNC_EVENTS)
+/* Only the metric counts: nothing to time. */
+#define FUNC_TIMED (FUNC_LATENCY && FUNC_EVENTS)
 
+/* The event buffer: summary mode (and so metrics only) sends no events. */
+#if !FUNC_SUMMARY
 #include "output.h"
-#if FUNC_SUMMARY
+#endif
+#if FUNC_ROWS
 /* A hash, not an array, so the host can read and clear it with one drain. */
 BPF_PERCPU_HASH(func_stats, u32, struct func_stats, FUNC_N);
 BPF_PERCPU_ARRAY(func_zero, struct func_stats, 1);
 #endif
-#if FUNC_LATENCY
+#if FUNC_METRICS
+/* Calls per function index: an array, never cleared. */
+BPF_PERCPU_ARRAY(func_m_calls, u64, FUNC_N);
+#endif
+#if FUNC_TIMED
 /* Entry time per (tid << 32 | function index). */
 BPF_TABLE("lru_hash", u64, u64, func_starts, @MAX_INFLIGHT@);
 #endif
@@ -48,7 +62,7 @@ static __always_inline int func_pass(void)
 /* One call: counted (summary) or sent (events, filtered by ebpfmon_hdr_fill). */
 static __always_inline void func_record(void *ctx, u32 idx, u64 dur, u32 flags)
 {
-#if FUNC_SUMMARY
+#if FUNC_ROWS
 	struct func_stats *st, *zero;
 	u32 z = 0;
 
@@ -64,7 +78,7 @@ static __always_inline void func_record(void *ctx, u32 idx, u64 dur, u32 flags)
 	st->total_ns += dur;
 	st->hist[ebpfmon_hist_slot(dur)]++;
 #endif
-#else
+#elif !FUNC_SUMMARY && FUNC_EVENTS
 	struct func_event ev = {};
 
 	if (ebpfmon_hdr_fill(&ev.hdr, FUNC_MON_ID))
@@ -78,23 +92,33 @@ static __always_inline void func_record(void *ctx, u32 idx, u64 dur, u32 flags)
 
 static __always_inline int func_enter(void *ctx, u32 idx)
 {
-#if FUNC_LATENCY
+#if FUNC_METRICS
+	u64 *calls;
+
+	/* Counted at entry: a call is a call before it returns. */
+	if (!func_pass())
+		return 0;
+	calls = func_m_calls.lookup(&idx);
+	if (calls)
+		(*calls)++;
+#endif
+#if FUNC_TIMED
 	u64 key = (bpf_get_current_pid_tgid() << 32) | idx;
 	u64 ts;
 
-	if (!func_pass())
+	if (!FUNC_METRICS && !func_pass())
 		return 0;
 	ts = bpf_ktime_get_ns();
 	func_starts.update(&key, &ts);
-#else
-	if (FUNC_SUMMARY && !func_pass())
+#elif !FUNC_LATENCY
+	if (FUNC_SUMMARY && !FUNC_METRICS && !func_pass())
 		return 0;
 	func_record(ctx, idx, 0, 0);
 #endif
 	return 0;
 }
 
-#if FUNC_LATENCY
+#if FUNC_TIMED
 static __always_inline int func_return(void *ctx, u32 idx)
 {
 	u64 key = (bpf_get_current_pid_tgid() << 32) | idx;

@@ -17,9 +17,14 @@
 
 #define INTERRUPT_MON_ID @MON_ID@
 #define INTERRUPT_SUMMARY @SUMMARY@
+/* metrics.listen: the metric maps below, filled in either mode. */
+#define INTERRUPT_METRICS @METRICS@
+/* 0: output none, metrics only: no summary rows, no events, no migrations. */
+#define INTERRUPT_EVENTS @EVENTS@
+#define INTERRUPT_ROWS (INTERRUPT_SUMMARY && INTERRUPT_EVENTS)
 #define INTERRUPT_HARDIRQ @HARDIRQ@
 #define INTERRUPT_SOFTIRQ @SOFTIRQ@
-#define INTERRUPT_MIGRATIONS (@MIGRATIONS@ && @HAVE_SCHED_MIGRATE_TASK@)
+#define INTERRUPT_MIGRATIONS (@MIGRATIONS@ && @HAVE_SCHED_MIGRATE_TASK@ && INTERRUPT_EVENTS)
 #define INTERRUPT_MIN_NS @MIN_NS@ull
 /* sched_migrate_task's comm: __data_loc since 6.x, char[16] before. */
 #define INTERRUPT_MIG_COMM_DATA_LOC @MIG_COMM_DATA_LOC@
@@ -37,7 +42,7 @@ BPF_PERCPU_ARRAY(interrupt_hard_start, struct interrupt_hard_start, 1);
 #if INTERRUPT_SOFTIRQ
 BPF_PERCPU_ARRAY(interrupt_soft_start, u64, INTERRUPT_NR_VEC);
 #endif
-#if INTERRUPT_SUMMARY
+#if INTERRUPT_ROWS
 /*
  * Drained every interval, so it only needs room for the interrupts of one
  * interval; per-CPU because the rows are per CPU (and no atomics needed).
@@ -52,7 +57,22 @@ BPF_PERCPU_ARRAY(interrupt_overflow, u64, 1);
 BPF_HASH(interrupt_migs, struct interrupt_mig_key, u64, 4096);
 #endif
 #endif
+#if INTERRUPT_METRICS && INTERRUPT_HARDIRQ
+/* Per handler name: a hash (names are not small numbers), full ones go to "other". */
+BPF_PERCPU_HASH(interrupt_m_hard, struct interrupt_m_key, struct ebpfmon_metric_hist,
+		INTERRUPT_M_NAMES);
+BPF_PERCPU_ARRAY(interrupt_m_hard_other, struct ebpfmon_metric_hist, 1);
+/* A zeroed value to insert from: 520 bytes are too many for the stack. */
+BPF_ARRAY(interrupt_m_zero, struct ebpfmon_metric_hist, 1);
+#endif
+#if INTERRUPT_METRICS && INTERRUPT_SOFTIRQ
+/* Per vector: its histogram; per CPU, its slots add up to ebpfmon_softirqs_total. */
+BPF_PERCPU_ARRAY(interrupt_m_soft, struct ebpfmon_metric_hist, INTERRUPT_NR_VEC);
+#endif
+/* The event buffer: summary mode (and so metrics only) sends no events. */
+#if !INTERRUPT_SUMMARY
 #include "output.h"
+#endif
 
 /* pid, uid and comm filters on the current task, as in ebpfmon_hdr_fill(). */
 static __always_inline int interrupt_filters_pass(void)
@@ -77,7 +97,24 @@ static __always_inline int interrupt_task_match(void)
 	return 1;
 }
 
-#if INTERRUPT_SUMMARY
+#if INTERRUPT_METRICS && INTERRUPT_HARDIRQ
+static __always_inline void interrupt_metrics_hard(struct interrupt_hard_start *st, u64 delta)
+{
+	struct ebpfmon_metric_hist *h, *zero;
+	u32 z = 0;
+
+	zero = interrupt_m_zero.lookup(&z);
+	if (!zero)
+		return;
+	h = interrupt_m_hard.lookup_or_try_init((struct interrupt_m_key *)st->name, zero);
+	if (!h)
+		h = interrupt_m_hard_other.lookup(&z);
+	if (h)
+		ebpfmon_metric_hist_add(h, delta);
+}
+#endif
+
+#if INTERRUPT_ROWS
 static __always_inline void interrupt_account(u32 kind, s32 num, u64 delta,
 					      const char *name)
 {
@@ -122,6 +159,10 @@ TRACEPOINT_PROBE(irq, irq_handler_entry)
 	if (!interrupt_task_match())
 		return 0;
 	st->irq = args->irq;
+#if INTERRUPT_METRICS
+	/* The name is a hash key: no bytes of a longer earlier name after its NUL. */
+	__builtin_memset(st->name, 0, sizeof(st->name));
+#endif
 	TP_DATA_LOC_READ_STR(st->name, name, sizeof(st->name));
 	st->ts = bpf_ktime_get_ns();
 	return 0;
@@ -141,9 +182,12 @@ TRACEPOINT_PROBE(irq, irq_handler_exit)
 	st->ts = 0;
 	if (delta < INTERRUPT_MIN_NS)
 		return 0;
-#if INTERRUPT_SUMMARY
+#if INTERRUPT_METRICS
+	interrupt_metrics_hard(st, delta);
+#endif
+#if INTERRUPT_ROWS
 	interrupt_account(INTERRUPT_KIND_HARDIRQ, args->irq, delta, st->name);
-#else
+#elif !INTERRUPT_SUMMARY && INTERRUPT_EVENTS
 	{
 		struct interrupt_event ev = {};
 
@@ -189,9 +233,17 @@ TRACEPOINT_PROBE(irq, softirq_exit)
 	*ts = 0;
 	if (delta < INTERRUPT_MIN_NS)
 		return 0;
-#if INTERRUPT_SUMMARY
+#if INTERRUPT_METRICS
+	{
+		struct ebpfmon_metric_hist *h = interrupt_m_soft.lookup(&vec);
+
+		if (h)
+			ebpfmon_metric_hist_add(h, delta);
+	}
+#endif
+#if INTERRUPT_ROWS
 	interrupt_account(INTERRUPT_KIND_SOFTIRQ, vec, delta, NULL);
-#else
+#elif !INTERRUPT_SUMMARY && INTERRUPT_EVENTS
 	{
 		struct interrupt_event ev = {};
 

@@ -42,6 +42,14 @@ struct interrupt_sum {
 	char name[INTERRUPT_NAME_LEN];		/* hardirq: the first handler's name */
 };
 
+/* Metrics: hardirq handler names with a histogram of their own; the rest are "other". */
+#define INTERRUPT_M_NAMES 512
+
+/* Metrics: a hardirq handler's name, zero-padded (a hash key). */
+struct interrupt_m_key {
+	char name[INTERRUPT_NAME_LEN];
+};
+
 /* Summary mode: migrations counted per (orig_cpu, dest_cpu). */
 struct interrupt_mig_key {
 	__s32 orig_cpu;

@@ -13,6 +13,11 @@
 
 #define SYSCALL_MON_ID @MON_ID@
 #define SYSCALL_SUMMARY @SUMMARY@
+/* metrics.listen: the metric maps below, filled in either mode. */
+#define SYSCALL_METRICS @METRICS@
+/* 0: output none, metrics only: no summary rows, no events. */
+#define SYSCALL_EVENTS @EVENTS@
+#define SYSCALL_ROWS (SYSCALL_SUMMARY && SYSCALL_EVENTS)
 /* 0: summary rows count calls and errors only, and sys_exit is the one hook. */
 #define SYSCALL_LATENCY @LATENCY@
 /* include/exclude given: syscall_traced[nr] says which numbers are kept. */
@@ -29,8 +34,10 @@
 #define SYSCALL_NR_EXIT_GROUP @NR_EXIT_GROUP@
 #define SYSCALL_NR_EXECVE @NR_EXECVE@
 #define SYSCALL_NR_EXECVEAT @NR_EXECVEAT@
+/* The probe applies the comm filter itself: summary rows and metrics. */
+#define SYSCALL_COMM_SELF (SYSCALL_SUMMARY || SYSCALL_METRICS)
 /* The comm filter's answer is cached (see syscall_comm_ok). */
-#define SYSCALL_COMM_CACHE (SYSCALL_SUMMARY && SYSCALL_RAW && EBPFMON_FILTER_COMM)
+#define SYSCALL_COMM_CACHE (SYSCALL_COMM_SELF && SYSCALL_RAW && EBPFMON_FILTER_COMM)
 
 /*
  * This CPU's state. A thread runs on one CPU from its sys_enter until it is
@@ -81,7 +88,7 @@ static __always_inline int syscall_nr_traced(s64 nr)
 #define syscall_nr_traced(nr) 1
 #endif
 
-#if SYSCALL_SUMMARY
+#if SYSCALL_ROWS
 /*
  * Allocated as rows appear (and freed when the host drains them), not
  * max_entries x CPUs up front.
@@ -92,8 +99,53 @@ BPF_F_TABLE("percpu_hash", struct syscall_key, struct syscall_stats, syscall_sta
 BPF_PERCPU_ARRAY(syscall_zero, struct syscall_stats, 1);
 /* Calls not counted because syscall_stats was full. */
 BPF_PERCPU_ARRAY(syscall_dropped, u64, 1);
-#else
+#elif !SYSCALL_SUMMARY
 #include "output.h"
+#endif
+
+#if SYSCALL_METRICS
+/*
+ * Arrays indexed by number and category: a call costs two or three inlined
+ * lookups, not a hash. Errors by errno go to a hash, but only errors.
+ */
+BPF_PERCPU_ARRAY(syscall_m_calls, struct syscall_m_calls, SYSCALL_M_SLOTS);
+BPF_PERCPU_HASH(syscall_m_errors, struct syscall_m_error_key, u64, SYSCALL_M_ERROR_PAIRS);
+#if SYSCALL_LATENCY
+/* Filled by the host at attach: the category index of each number. */
+BPF_ARRAY(syscall_m_category, u32, SYSCALL_M_SLOTS);
+BPF_PERCPU_ARRAY(syscall_m_latency, struct ebpfmon_metric_hist, SYSCALL_M_CATEGORIES);
+#endif
+
+static __always_inline void syscall_metrics(s64 nr, s64 ret, u64 dur)
+{
+	u32 idx = nr >= 0 && nr < SYSCALL_NR_MAX ? nr : SYSCALL_NR_MAX;
+	struct syscall_m_calls *m = syscall_m_calls.lookup(&idx);
+
+	if (!m)
+		return;
+	m->calls++;
+	if (ret < 0) {
+		struct syscall_m_error_key key = { .nr = idx, .error = -ret };
+		u64 zero = 0, *n = NULL;
+
+		if (ret >= -4095)
+			n = syscall_m_errors.lookup_or_try_init(&key, &zero);
+		if (n)
+			(*n)++;
+		else
+			m->errors_other++;
+	}
+#if SYSCALL_LATENCY
+	{
+		u32 *cat = syscall_m_category.lookup(&idx);
+		u32 c = cat ? *cat : 0;
+		struct ebpfmon_metric_hist *h = syscall_m_latency.lookup(&c);
+
+		if (h)
+			ebpfmon_metric_hist_add(h, dur);
+	}
+#endif
+}
 #endif
 
 #if SYSCALL_COMM_CACHE
@@ -121,7 +173,8 @@ static __always_inline int syscall_comm_cached(struct syscall_cpu *c, u32 tid, u
 #endif
 
 /*
- * The comm filter (summary mode; events are filtered as they are built). A
+ * The comm filter (summary mode and metrics; events are filtered as they are
+ * built). A
  * thread's name changes only by a rename, so the answer is kept in the CPU's
  * slot until the next rename anywhere: a thread making call after call pays
  * for its name and the hash lookup once.
@@ -142,7 +195,7 @@ static __always_inline int syscall_comm_ok(struct syscall_cpu *c, u32 tid)
 		c->comm_gen = *gen + 1;
 		c->comm_ok = ok;
 	}
-#elif SYSCALL_SUMMARY && EBPFMON_FILTER_COMM
+#elif SYSCALL_COMM_SELF && EBPFMON_FILTER_COMM
 	ok = ebpfmon_comm_match();
 #endif
 	if (!ok)
@@ -221,16 +274,13 @@ static __always_inline int syscall_switch(void)
 }
 #endif
 
-#if SYSCALL_SUMMARY
-static __always_inline void syscall_account(struct syscall_cpu *c, u64 id, s64 nr, s64 ret,
-					    u64 dur)
+#if SYSCALL_ROWS
+static __always_inline void syscall_account(u64 id, s64 nr, s64 ret, u64 dur)
 {
 	struct syscall_key key = { .pid = id >> 32, .nr = nr };
 	struct syscall_stats *v;
 	u32 zero = 0;
 
-	if (!syscall_comm_ok(c, (u32)id))
-		return;
 	v = syscall_stats.lookup(&key);
 	if (!v) {
 		struct syscall_stats *z = syscall_zero.lookup(&zero);
@@ -261,7 +311,7 @@ static __always_inline void syscall_account(struct syscall_cpu *c, u64 id, s64 n
 	v->hist[ebpfmon_hist_slot(dur)]++;
 #endif
 }
-#else
+#elif !SYSCALL_SUMMARY
 static __always_inline void syscall_emit(void *ctx, s64 nr, s64 ret, u64 dur)
 {
 	struct syscall_event ev;
@@ -316,9 +366,16 @@ static __always_inline int syscall_exit(void *ctx, s64 nr, s64 ret)
 	if (dur < SYSCALL_MIN_NS)
 		return 0;
 #endif
-#if SYSCALL_SUMMARY
-	syscall_account(c, id, nr, ret, dur);
-#else
+#if SYSCALL_COMM_SELF
+	if (!syscall_comm_ok(c, tid))
+		return 0;
+#endif
+#if SYSCALL_METRICS
+	syscall_metrics(nr, ret, dur);
+#endif
+#if SYSCALL_ROWS
+	syscall_account(id, nr, ret, dur);
+#elif !SYSCALL_SUMMARY && SYSCALL_EVENTS
 	syscall_emit(ctx, nr, ret, dur);
 #endif
 	return 0;

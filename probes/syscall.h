@@ -35,4 +35,24 @@ struct syscall_stats {
 	char comm[EBPFMON_COMM_LEN];
 };
 
+/*
+ * Metrics (metrics.listen): cumulative since attach, never cleared. Per
+ * number, the last slot taking numbers beyond SYSCALL_NR_MAX.
+ */
+#define SYSCALL_M_SLOTS (SYSCALL_NR_MAX + 1)
+/* (syscall, errno) pairs counted apart; the rest count as error "other". */
+#define SYSCALL_M_ERROR_PAIRS 2048
+/* Latency histogram categories (src/mon_syscall.c names them; 0 is "other"). */
+#define SYSCALL_M_CATEGORIES 16
+
+struct syscall_m_calls {
+	__u64 calls;
+	__u64 errors_other;	/* errors syscall_m_errors had no room for, or no errno */
+};
+
+struct syscall_m_error_key {
+	__s32 nr;		/* SYSCALL_NR_MAX: beyond the table */
+	__s32 error;		/* the errno, 1 .. 4095 */
+};
+
 #endif

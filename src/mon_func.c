@@ -24,6 +24,7 @@
 #include "json_util.h"
 #include "kernel.h"
 #include "log.h"
+#include "metrics.h"
 #include "monitor.h"
 #include "sink.h"
 #include "probe_set.h"
@@ -361,8 +362,11 @@ static int func_configure(struct monitor_inst *inst, struct cfg_node *node)
 	return err ? -ENOMEM : 0;
 }
 
-/* One function's programs; 0 or -errno. */
-static int func_attach_one(struct func_opts *o, struct probe_set *ps, size_t i)
+/*
+ * One function's programs; 0 or -errno. TIMED: the return programs too
+ * (latency, unless metrics only, where only calls are counted).
+ */
+static int func_attach_one(struct func_opts *o, struct probe_set *ps, size_t i, bool timed)
 {
 	char fn[300];
 	int err;
@@ -370,14 +374,14 @@ static int func_attach_one(struct func_opts *o, struct probe_set *ps, size_t i)
 	if (o->backend == FUNC_BACKEND_FENTRY) {
 		snprintf(fn, sizeof(fn), "kfunc__%s", o->names[i]);
 		err = probe_set__attach_kfunc(ps, fn);
-		if (!err && o->latency) {
+		if (!err && timed) {
 			snprintf(fn, sizeof(fn), "kretfunc__%s", o->names[i]);
 			err = probe_set__attach_kfunc(ps, fn);
 		}
 		return err;
 	}
 	/* The return probe first: an entry without its return would leak starts. */
-	if (o->latency) {
+	if (timed) {
 		snprintf(fn, sizeof(fn), "func_return_%zu", i);
 		err = probe_set__attach_kprobe(ps, fn, o->names[i], true);
 		if (err)
@@ -391,11 +395,12 @@ static int func_attach_one(struct func_opts *o, struct probe_set *ps, size_t i)
 static int func_attach(struct monitor_inst *inst, struct probe_set *ps)
 {
 	struct func_opts *o = inst->priv;
+	bool timed = o->latency && !inst->metrics_only;
 	size_t attached = 0;
 	int err, first = 0;
 
 	for (size_t i = 0; i < o->n; i++) {
-		err = func_attach_one(o, ps, i);
+		err = func_attach_one(o, ps, i, timed);
 		if (err) {
 			pr_warn("func: %s: cannot attach: %s (skipped)", o->names[i],
 				strerror(-err));
@@ -410,7 +415,7 @@ static int func_attach(struct monitor_inst *inst, struct probe_set *ps)
 		return first ? first : -ENOENT;
 	pr_info("func: %zu of %zu functions attached (%s%s)", attached, o->n,
 		o->backend == FUNC_BACKEND_FENTRY ? "fentry" : "kprobe",
-		o->latency ? (o->backend == FUNC_BACKEND_FENTRY ? "+fexit" : "+kretprobe") : "");
+		timed ? (o->backend == FUNC_BACKEND_FENTRY ? "+fexit" : "+kretprobe") : "");
 	return 0;
 }
 
@@ -465,6 +470,9 @@ static int func_collect(struct monitor_inst *inst, struct probe_set *ps)
 	double now = func_now(), interval = now - o->last_collect;
 	int n, err = 0;
 
+	/* Metrics only: the probe keeps no rows (FUNC_ROWS). */
+	if (inst->metrics_only)
+		return 0;
 	o->last_collect = now;
 	rows.st = calloc(o->n, sizeof(*rows.st));
 	if (!rows.st)
@@ -497,6 +505,44 @@ static int func_collect(struct monitor_inst *inst, struct probe_set *ps)
 	}
 	free(rows.st);
 	return err;
+}
+
+/* Scrape time: calls per function index, summed over the CPUs. */
+struct func_m_calls {
+	uint64_t *calls;
+	size_t n;
+};
+
+static void func_m_calls_add(void *ctx, const void *key, const void *values, int n_values,
+			     size_t stride)
+{
+	struct func_m_calls *c = ctx;
+	__u32 idx = *(const __u32 *)key;
+
+	for (int cpu = 0; cpu < n_values && idx < c->n; cpu++)
+		c->calls[idx] += *(const __u64 *)(const void *)((const char *)values +
+								 (size_t)cpu * stride);
+}
+
+static int func_metrics(struct monitor_inst *inst, struct probe_set *ps, struct metrics *m)
+{
+	const struct func_opts *o = inst->priv;
+	struct func_m_calls c = { .calls = calloc(o->n ? o->n : 1, sizeof(*c.calls)), .n = o->n };
+	int err;
+
+	if (!c.calls)
+		return -ENOMEM;
+	err = probe_set__walk(ps, "func_m_calls", true, func_m_calls_add, &c);
+	metrics__family(m, "ebpfmon_func_calls_total", METRIC_COUNTER,
+			"Calls of the kernel functions the func monitor traces, by function.");
+	for (size_t i = 0; err >= 0 && i < o->n; i++) {
+		const char *labels[] = { "function", o->names[i], NULL };
+
+		if (c.calls[i])
+			metrics__sample(m, "ebpfmon_func_calls_total", labels, c.calls[i]);
+	}
+	free(c.calls);
+	return err < 0 ? err : 0;
 }
 
 static void func_detach(struct monitor_inst *inst)
@@ -545,4 +591,5 @@ const struct monitor mon_func = {
 	.detach = func_detach,
 	.columns = func_columns,
 	.summary_columns = func_summary_columns,
+	.metrics = func_metrics,
 };

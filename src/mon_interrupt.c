@@ -15,6 +15,7 @@
 #include "json_util.h"
 #include "kernel.h"
 #include "log.h"
+#include "metrics.h"
 #include "monitor.h"
 #include "sink.h"
 #include "strbuf.h"
@@ -313,6 +314,9 @@ static int interrupt_collect(struct monitor_inst *inst, struct probe_set *ps)
 	uint64_t overflow;
 	int err = 0;
 
+	/* Metrics only: the probe keeps no rows (INTERRUPT_ROWS). */
+	if (inst->metrics_only)
+		return 0;
 	o->last_collect = now;
 	if (o->hardirq || o->softirq)
 		err = probe_set__drain(ps, "interrupt_sums", true, interrupt_sum_entry, &rows);
@@ -335,6 +339,113 @@ static int interrupt_collect(struct monitor_inst *inst, struct probe_set *ps)
 		monitor_inst__emit(inst, interrupt_row_record(inst, &rows.v[i], interval));
 	}
 	free(rows.v);
+	return err < 0 ? err : 0;
+}
+
+/* Scrape time: the softirq maps summed per vector, and per vector and CPU. */
+struct interrupt_m_soft {
+	struct ebpfmon_metric_hist hist[INTERRUPT_NR_VEC];
+	uint64_t *per_cpu;	/* [vec * n_cpus + cpu] */
+	int n_cpus;
+	int err;
+};
+
+/* One handler name's histogram, written as it is read. */
+static void interrupt_m_hard_add(void *ctx, const void *key, const void *values, int n_values,
+				 size_t stride)
+{
+	const struct interrupt_m_key *k = key;
+	struct ebpfmon_metric_hist h = { 0 };
+	char name[INTERRUPT_NAME_LEN + 1];
+	const char *labels[] = { "kind", "hardirq", "name", name, NULL };
+
+	snprintf(name, sizeof(name), "%.*s", INTERRUPT_NAME_LEN, k->name);
+	metric_hist_add_cpus(&h, values, n_values, stride);
+	if (metric_hist_count(&h))
+		metric_hist_write(ctx, "ebpfmon_irq_latency_seconds", labels, &h);
+}
+
+static void interrupt_m_soft_add(void *ctx, const void *key, const void *values, int n_values,
+				 size_t stride)
+{
+	struct interrupt_m_soft *s = ctx;
+	__u32 vec = *(const __u32 *)key;
+
+	if (vec >= INTERRUPT_NR_VEC)
+		return;
+	if (!s->per_cpu) {
+		s->per_cpu = calloc((size_t)INTERRUPT_NR_VEC * n_values, sizeof(*s->per_cpu));
+		s->n_cpus = n_values;
+		if (!s->per_cpu)
+			s->err = -ENOMEM;
+	}
+	for (int cpu = 0; s->per_cpu && cpu < n_values && cpu < s->n_cpus; cpu++)
+		s->per_cpu[vec * s->n_cpus + cpu] = metric_hist_count(
+			(const void *)((const char *)values + (size_t)cpu * stride));
+	metric_hist_add_cpus(&s->hist[vec], values, n_values, stride);
+}
+
+/* A vector's label: the kernel's name, as the events and rows have it. */
+static const char *interrupt_m_vec_name(int vec, char *buf, size_t size)
+{
+	const char *name = interrupt_vec_name(vec);
+
+	if (name)
+		return name;
+	snprintf(buf, size, "vec_%d", vec);
+	return buf;
+}
+
+static int interrupt_metrics(struct monitor_inst *inst, struct probe_set *ps,
+			     struct metrics *m)
+{
+	struct interrupt_opts *o = inst->priv;
+	struct interrupt_m_soft soft = { 0 };
+	struct ebpfmon_metric_hist other = { 0 };
+	char vec[16], cpu[16];
+	int err = 0;
+
+	metrics__family(m, "ebpfmon_irq_latency_seconds", METRIC_HISTOGRAM,
+			"Interrupt handler durations, by kind (hardirq, softirq) and name (the "
+			"hardirq handler's, \"other\" past the table's room; the softirq vector's).");
+	if (o->hardirq) {
+		const char *labels[] = { "kind", "hardirq", "name", "other", NULL };
+
+		err = probe_set__walk(ps, "interrupt_m_hard", true, interrupt_m_hard_add, m);
+		if (err >= 0)
+			err = probe_set__walk(ps, "interrupt_m_hard_other", true,
+						 metric_hist_entry_add, &other);
+		if (err >= 0 && metric_hist_count(&other))
+			metric_hist_write(m, "ebpfmon_irq_latency_seconds", labels, &other);
+	}
+	if (err >= 0 && o->softirq)
+		err = probe_set__walk(ps, "interrupt_m_soft", true, interrupt_m_soft_add, &soft);
+	if (err >= 0)
+		err = soft.err;
+	for (int v = 0; err >= 0 && o->softirq && v < INTERRUPT_NR_VEC; v++) {
+		const char *labels[] = {
+			"kind", "softirq", "name", interrupt_m_vec_name(v, vec, sizeof(vec)), NULL
+		};
+
+		if (metric_hist_count(&soft.hist[v]))
+			metric_hist_write(m, "ebpfmon_irq_latency_seconds", labels, &soft.hist[v]);
+	}
+	metrics__family(m, "ebpfmon_softirqs_total", METRIC_COUNTER,
+			"Softirqs handled, by vector and CPU.");
+	for (int v = 0; err >= 0 && soft.per_cpu && v < INTERRUPT_NR_VEC; v++) {
+		for (int c = 0; c < soft.n_cpus; c++) {
+			const char *labels[] = {
+				"vec", interrupt_m_vec_name(v, vec, sizeof(vec)), "cpu", cpu, NULL
+			};
+
+			if (!soft.per_cpu[v * soft.n_cpus + c])
+				continue;
+			snprintf(cpu, sizeof(cpu), "%d", c);
+			metrics__sample(m, "ebpfmon_softirqs_total", labels,
+					soft.per_cpu[v * soft.n_cpus + c]);
+		}
+	}
+	free(soft.per_cpu);
 	return err < 0 ? err : 0;
 }
 
@@ -383,4 +494,5 @@ const struct monitor mon_interrupt = {
 	.detach = interrupt_detach,
 	.columns = interrupt_columns,
 	.summary_columns = interrupt_summary_columns,
+	.metrics = interrupt_metrics,
 };

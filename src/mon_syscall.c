@@ -17,6 +17,7 @@
 #include "json_util.h"
 #include "kernel.h"
 #include "log.h"
+#include "metrics.h"
 #include "monitor.h"
 #include "sink.h"
 #include "strbuf.h"
@@ -165,6 +166,17 @@ static const struct {
 	{ "swapon", "file" }, { "swapoff", "file" }, { "cachestat", "file" },
 	{ "file_getattr", "file" }, { "file_setattr", "file" },
 };
+
+/*
+ * The categories in the order of their index in the kernel's latency map
+ * (syscall_m_category); "other" is 0, what an unfilled slot holds.
+ */
+static const char *const syscall_categories[] = {
+	"other", "file", "io", "network", "process", "memory", "time", "ipc", "signal",
+};
+
+_Static_assert(sizeof(syscall_categories) / sizeof(syscall_categories[0]) <=
+	       SYSCALL_M_CATEGORIES, "syscall_m_latency has a slot per category");
 
 static bool syscall_rule_match(const char *pattern, const char *name)
 {
@@ -363,11 +375,49 @@ static double syscall_now(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
+static __u32 syscall_category_index(const char *category)
+{
+	for (__u32 i = 1; i < sizeof(syscall_categories) / sizeof(syscall_categories[0]); i++)
+		if (!strcmp(syscall_categories[i], category))
+			return i;
+	return 0;
+}
+
+/*
+ * Metrics: every name resolved now, so the exporter's thread only reads
+ * o->names; with latency, each number's category into the kernel.
+ */
+static int syscall_metrics_prepare(struct monitor_inst *inst, struct probe_set *ps)
+{
+	struct syscall_opts *o = inst->priv;
+	const char *name, *category;
+	char *tofree;
+	int err = 0;
+
+	for (__u32 nr = 0; nr < SYSCALL_NR_MAX && !err; nr++) {
+		__u32 idx;
+
+		syscall_lookup(o, nr, &name, &category, &tofree);
+		idx = syscall_category_index(category);
+		if (o->latency && idx)
+			err = probe_set__update(ps, "syscall_m_category", &nr, &idx);
+	}
+	if (err)
+		pr_err("syscall: cannot fill the metrics' category table: %s", strerror(-err));
+	return err;
+}
+
 /* The number filter goes into the kernel before the first call is traced. */
 static int syscall_attach(struct monitor_inst *inst, struct probe_set *ps)
 {
 	struct syscall_opts *o = inst->priv;
 	int err;
+
+	if (inst->metrics) {
+		err = syscall_metrics_prepare(inst, ps);
+		if (err)
+			return err;
+	}
 
 	for (__u32 nr = 0; o->filter_nr && nr < SYSCALL_NR_MAX; nr++) {
 		__u8 on = o->traced[nr];
@@ -481,6 +531,9 @@ static int syscall_collect(struct monitor_inst *inst, struct probe_set *ps)
 	uint64_t dropped;
 	int n, err = 0;
 
+	/* Metrics only: the probe keeps no rows (SYSCALL_ROWS). */
+	if (inst->metrics_only)
+		return 0;
 	o->last_collect = now;
 	n = probe_set__drain(ps, "syscall_stats", true, syscall_row_add, &rows);
 	if (n < 0)
@@ -527,6 +580,131 @@ static int syscall_collect(struct monitor_inst *inst, struct probe_set *ps)
 	}
 	free(rows.v);
 	return err;
+}
+
+/* Scrape time: the metric maps summed over the CPUs. */
+struct syscall_m_sums {
+	struct syscall_opts *o;
+	struct metrics *m;
+	struct syscall_m_calls calls[SYSCALL_M_SLOTS];
+	struct ebpfmon_metric_hist latency[SYSCALL_M_CATEGORIES];
+};
+
+/* The name label of slot idx: libseccomp's name, "nr_N" for one it lacks. */
+static const char *syscall_metric_name(const struct syscall_opts *o, __u32 idx, char *buf,
+				       size_t size)
+{
+	if (idx >= SYSCALL_NR_MAX)
+		return "other";
+	if (o->names[idx].name)
+		return o->names[idx].name;
+	snprintf(buf, size, "nr_%u", idx);
+	return buf;
+}
+
+static void syscall_m_calls_add(void *ctx, const void *key, const void *values, int n_values,
+				size_t stride)
+{
+	struct syscall_m_sums *s = ctx;
+	__u32 idx = *(const __u32 *)key;
+
+	for (int cpu = 0; cpu < n_values && idx < SYSCALL_M_SLOTS; cpu++) {
+		const struct syscall_m_calls *v =
+			(const void *)((const char *)values + (size_t)cpu * stride);
+
+		s->calls[idx].calls += v->calls;
+		s->calls[idx].errors_other += v->errors_other;
+	}
+}
+
+static void syscall_m_latency_add(void *ctx, const void *key, const void *values,
+				  int n_values, size_t stride)
+{
+	struct syscall_m_sums *s = ctx;
+	__u32 idx = *(const __u32 *)key;
+
+	if (idx < SYSCALL_M_CATEGORIES)
+		metric_hist_add_cpus(&s->latency[idx], values, n_values, stride);
+}
+
+static void syscall_m_error_sample(struct syscall_m_sums *s, __u32 idx, const char *error,
+				   uint64_t n)
+{
+	char buf[32];
+	const char *labels[] = {
+		"name", syscall_metric_name(s->o, idx, buf, sizeof(buf)), "error", error, NULL
+	};
+
+	metrics__sample(s->m, "ebpfmon_syscall_errors_total", labels, n);
+}
+
+/* One (syscall, errno) pair of syscall_m_errors: a sample as it is read. */
+static void syscall_m_error_add(void *ctx, const void *key, const void *values, int n_values,
+				size_t stride)
+{
+	const struct syscall_m_error_key *k = key;
+	struct syscall_m_sums *s = ctx;
+	const char *error = errno_name(k->error);
+	char buf[32];
+	uint64_t n = 0;
+
+	for (int cpu = 0; cpu < n_values; cpu++)
+		n += *(const __u64 *)(const void *)((const char *)values + (size_t)cpu * stride);
+	if (!error) {
+		snprintf(buf, sizeof(buf), "errno_%d", k->error);
+		error = buf;
+	}
+	if (n && k->nr >= 0 && k->nr < SYSCALL_M_SLOTS)
+		syscall_m_error_sample(s, k->nr, error, n);
+}
+
+static int syscall_metrics(struct monitor_inst *inst, struct probe_set *ps, struct metrics *m)
+{
+	struct syscall_m_sums *s = calloc(1, sizeof(*s));
+	char buf[32];
+	int err;
+
+	if (!s)
+		return -ENOMEM;
+	s->o = inst->priv;
+	s->m = m;
+	err = probe_set__walk(ps, "syscall_m_calls", true, syscall_m_calls_add, s);
+	metrics__family(m, "ebpfmon_syscalls_total", METRIC_COUNTER,
+			"System calls that passed the syscall monitor's filters, by name and "
+			"category.");
+	for (__u32 i = 0; err >= 0 && i < SYSCALL_M_SLOTS; i++) {
+		const char *name = syscall_metric_name(s->o, i, buf, sizeof(buf));
+		const char *labels[] = {
+			"name", name, "category",
+			i < SYSCALL_NR_MAX ? s->o->names[i].category : "other", NULL
+		};
+
+		if (s->calls[i].calls)
+			metrics__sample(m, "ebpfmon_syscalls_total", labels, s->calls[i].calls);
+	}
+	metrics__family(m, "ebpfmon_syscall_errors_total", METRIC_COUNTER,
+			"System calls that returned an error, by name and errno (\"other\": "
+			"pairs beyond the table's room).");
+	if (err >= 0)
+		err = probe_set__walk(ps, "syscall_m_errors", true, syscall_m_error_add, s);
+	for (__u32 i = 0; err >= 0 && i < SYSCALL_M_SLOTS; i++)
+		if (s->calls[i].errors_other)
+			syscall_m_error_sample(s, i, "other", s->calls[i].errors_other);
+	metrics__family(m, "ebpfmon_syscall_latency_seconds", METRIC_HISTOGRAM,
+			"System call durations from sys_enter to sys_exit, by category "
+			"(empty with latency: false).");
+	if (err >= 0 && s->o->latency)
+		err = probe_set__walk(ps, "syscall_m_latency", true, syscall_m_latency_add, s);
+	for (size_t i = 0; err >= 0 && s->o->latency &&
+	     i < sizeof(syscall_categories) / sizeof(syscall_categories[0]); i++) {
+		const char *labels[] = { "category", syscall_categories[i], NULL };
+
+		if (metric_hist_count(&s->latency[i]))
+			metric_hist_write(m, "ebpfmon_syscall_latency_seconds", labels,
+					  &s->latency[i]);
+	}
+	free(s);
+	return err < 0 ? err : 0;
 }
 
 static void syscall_detach(struct monitor_inst *inst)
@@ -577,4 +755,5 @@ const struct monitor mon_syscall = {
 	.detach = syscall_detach,
 	.columns = syscall_columns,
 	.summary_columns = syscall_summary_columns,
+	.metrics = syscall_metrics,
 };

@@ -1,12 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <errno.h>
+#include <linux/types.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "../probes/common.h"
 #include "config.h"
 #include "kernel.h"
 #include "log.h"
+#include "metrics.h"
 #include "monitor.h"
 #include "probe_set.h"
 
@@ -118,4 +121,43 @@ json_t *log2_hist_json(const uint64_t *slots, int n_slots)
 						      "count", (json_int_t)slots[k]));
 	}
 	return hist;
+}
+
+void metric_hist_add_cpus(struct ebpfmon_metric_hist *sum, const void *values, int n_values,
+			  size_t stride)
+{
+	for (int cpu = 0; cpu < n_values; cpu++) {
+		const struct ebpfmon_metric_hist *h =
+			(const void *)((const char *)values + (size_t)cpu * stride);
+
+		for (int k = 0; k < EBPFMON_HIST_SLOTS; k++)
+			sum->slots[k] += h->slots[k];
+		sum->sum_ns += h->sum_ns;
+	}
+}
+
+void metric_hist_entry_add(void *ctx, const void *key, const void *values, int n_values,
+			   size_t stride)
+{
+	(void)key;
+	metric_hist_add_cpus(ctx, values, n_values, stride);
+}
+
+uint64_t metric_hist_count(const struct ebpfmon_metric_hist *h)
+{
+	uint64_t n = 0;
+
+	for (int k = 0; k < EBPFMON_HIST_SLOTS; k++)
+		n += h->slots[k];
+	return n;
+}
+
+void metric_hist_write(struct metrics *m, const char *name, const char *const *labels,
+		       const struct ebpfmon_metric_hist *h)
+{
+	uint64_t slots[EBPFMON_HIST_SLOTS];
+
+	for (int k = 0; k < EBPFMON_HIST_SLOTS; k++)
+		slots[k] = h->slots[k];
+	metrics__log2_hist(m, name, labels, slots, EBPFMON_HIST_SLOTS, h->sum_ns, 1e-9);
 }

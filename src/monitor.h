@@ -17,6 +17,7 @@ struct probe_set;
 struct monitor_inst;
 struct metrics;
 struct table_column;
+struct ebpfmon_metric_hist;
 
 /* A tracepoint a monitor attaches to; optional ones only degrade it. */
 struct monitor_tp {
@@ -147,6 +148,20 @@ int monitor_parse_mode(struct monitor_inst *inst, struct cfg_node *node, bool su
  * kernel fills slot bpf_log2l(v)).
  */
 json_t *log2_hist_json(const uint64_t *slots, int n_slots);
+
+/*
+ * Metric histograms (probes/common.h's struct ebpfmon_metric_hist): add the
+ * per-CPU values probe_set__walk hands out to SUM; the calls counted; one
+ * histogram sample set in seconds (the current family, src/metrics.h).
+ */
+void metric_hist_add_cpus(struct ebpfmon_metric_hist *sum, const void *values, int n_values,
+			  size_t stride);
+/* A probe_entry_fn (src/probe_set.h): every entry's histogram added to CTX's. */
+void metric_hist_entry_add(void *ctx, const void *key, const void *values, int n_values,
+			   size_t stride);
+uint64_t metric_hist_count(const struct ebpfmon_metric_hist *h);
+void metric_hist_write(struct metrics *m, const char *name, const char *const *labels,
+		       const struct ebpfmon_metric_hist *h);
 
 /* metrics.comm_labels (0: no comm label on any metric). */
 static inline unsigned monitor_inst__comm_labels(const struct monitor_inst *inst)

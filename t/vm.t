@@ -7,7 +7,7 @@
 . "$(dirname "$0")/lib.sh"
 need_bpf
 
-VM_TESTS=(t/func.t t/exec.t t/vm-monitors.t)
+VM_TESTS=(t/func.t t/exec.t t/vm-monitors.t t/metrics-b.t)
 
 ART=$BUILDDIR/t/artifacts
 mkdir -p "$ART" || bail "cannot make $ART"

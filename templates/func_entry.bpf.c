@@ -1,5 +1,5 @@
 /* @INDEX@: @FUNC@ */
 FUNC_ENTRY(@FUNC@, @INDEX@)
-#if FUNC_LATENCY
+#if FUNC_TIMED
 FUNC_RETURN(@FUNC@, @INDEX@)
 #endif
