@@ -15,6 +15,13 @@
  */
 #define EBPFMON_HIST_SLOTS 64
 
+/*
+ * Metrics of results by errno: slot 0 counts successes, slot e (1 ..
+ * EBPFMON_ERRNO_SLOTS - 2) errno e, the last slot every larger errno (the
+ * highest errno name is EHWPOISON, 133; the kernel's own 512.. may leak).
+ */
+#define EBPFMON_ERRNO_SLOTS 256
+
 /* ebpfmon_hdr.flags */
 #define EBPFMON_HDR_PPID_VALID 0x1
 
@@ -112,6 +119,12 @@ static __always_inline int ebpfmon_ids_match(void)
 	return !ebpfmon_is_self() && ebpfmon_pid_uid_match();
 }
 
+/* Every filter, counting nothing: whether a metric counts the current task. */
+static __always_inline int ebpfmon_task_match(void)
+{
+	return ebpfmon_ids_match() && ebpfmon_comm_match();
+}
+
 static __always_inline u32 ebpfmon_current_ppid(void)
 {
 	u32 ppid = 0;
@@ -141,6 +154,16 @@ static __always_inline u32 ebpfmon_hist_slot(u64 v)
 		slot = EBPFMON_HIST_SLOTS - 1;
 	asm volatile("" : "+r"(slot));
 	return slot & (EBPFMON_HIST_SLOTS - 1);
+}
+
+/* The errno slot of a syscall's result (see EBPFMON_ERRNO_SLOTS). */
+static __always_inline u32 ebpfmon_errno_slot(s64 ret)
+{
+	u64 err = ret < 0 ? -ret : 0;
+
+	if (err > EBPFMON_ERRNO_SLOTS - 1)
+		err = EBPFMON_ERRNO_SLOTS - 1;
+	return err;
 }
 
 /*

@@ -1,12 +1,16 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <errno.h>
+#include <linux/types.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "../probes/common.h"
 #include "config.h"
+#include "json_util.h"
 #include "kernel.h"
 #include "log.h"
+#include "metrics.h"
 #include "monitor.h"
 #include "probe_set.h"
 
@@ -118,4 +122,25 @@ json_t *log2_hist_json(const uint64_t *slots, int n_slots)
 						      "count", (json_int_t)slots[k]));
 	}
 	return hist;
+}
+
+void monitor_metrics_errnos(struct metrics *m, const char *name, const char *label,
+			    const uint64_t *slots)
+{
+	const char *labels[] = { label, "other", NULL };
+	uint64_t other = slots[EBPFMON_ERRNO_SLOTS - 1];
+
+	for (int e = 1; e < EBPFMON_ERRNO_SLOTS - 1; e++) {
+		if (!slots[e])
+			continue;
+		labels[1] = errno_name(e);
+		if (labels[1])
+			metrics__sample(m, name, labels, slots[e]);
+		else
+			other += slots[e];
+	}
+	/* One sample for every unnamed errno: a label set may appear only once. */
+	labels[1] = "other";
+	if (other)
+		metrics__sample(m, name, labels, other);
 }

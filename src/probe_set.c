@@ -549,27 +549,60 @@ int probe_set__update(struct probe_set *ps, const char *table, const void *key,
 	return 0;
 }
 
+/*
+ * Add the per-CPU values of KEY, N_WORDS u64 each, word by word into sums.
+ * values has room for one value per possible CPU.
+ */
+static int percpu_add(struct probe_set *ps, int fd, uint32_t key, size_t n_words,
+		      uint64_t *values, uint64_t *sums)
+{
+	errno = 0;
+	if (bpf_lookup_elem(fd, &key, values) < 0)
+		return errno ? -errno : -EINVAL;
+	for (int cpu = 0; cpu < ps->n_possible_cpus; cpu++)
+		for (size_t w = 0; w < n_words; w++)
+			sums[w] += values[(size_t)cpu * n_words + w];
+	return 0;
+}
+
 int probe_set__percpu_sum(struct probe_set *ps, const char *table, uint32_t key,
 			  uint64_t *sum)
 {
 	int fd = probe_set__table_fd(ps, table);
 	uint64_t *values;
-	int err = 0;
+	int err;
 
 	if (fd < 0)
 		return fd;
 	values = calloc(ps->n_possible_cpus, sizeof(*values));
 	if (!values)
 		return -ENOMEM;
-	errno = 0;
-	if (bpf_lookup_elem(fd, &key, values) < 0) {
-		err = errno ? -errno : -EINVAL;
-		goto cleanup;
-	}
 	*sum = 0;
-	for (int i = 0; i < ps->n_possible_cpus; i++)
-		*sum += values[i];
-cleanup:
+	err = percpu_add(ps, fd, key, 1, values, sum);
+	free(values);
+	return err;
+}
+
+int probe_set__percpu_array_sums(struct probe_set *ps, const char *table, uint64_t *sums,
+				 size_t n_sums)
+{
+	const struct table *t = table_find(ps, table);
+	size_t n_words, n_keys;
+	uint64_t *values;
+	int err = 0;
+
+	if (!t)
+		return -ENOENT;
+	n_words = t->value_size / sizeof(uint64_t);
+	if (!n_words || t->value_size % sizeof(uint64_t) || n_sums % n_words)
+		return -EINVAL;
+	n_keys = n_sums / n_words;
+	values = calloc((size_t)ps->n_possible_cpus * n_words, sizeof(*values));
+	if (!values)
+		return -ENOMEM;
+	memset(sums, 0, n_sums * sizeof(*sums));
+	for (size_t key = 0; key < n_keys && !err; key++)
+		err = percpu_add(ps, t->fd, key, n_words, values, sums + key * n_words);
 	free(values);
 	return err;
 }
