@@ -170,7 +170,9 @@ ev=$(jq -s '[.[] | select(.monitor == "page_fault" and .type == "event")] | leng
 ok $(( ev < user_minor / 10 ? 0 : 1 )) "sample_rate 1000: events ($ev) are a sample, the metric is not"
 
 # --- Metrics only: no sink, no per-event data; the metrics still grow.
-write_config "$T/none.yaml" "monitors:" "  exec: {}" "  open: {}" "  io: {}" "  page_fault: {}"
+# path_prefixes too: with no events there is nothing to match them on.
+write_config "$T/none.yaml" "monitors:" "  exec: {}" "  open: { path_prefixes: [/elsewhere] }" \
+	"  io: {}" "  page_fault: {}"
 mon_metrics "$T/stdout2" "$T/err2" -c "$T/none.yaml" -f none -p "$COMMS" ||
 	bail "ebpfmon-bcc -f none did not start"
 scrape "$B" || bail "no scrape (-f none)"
@@ -190,7 +192,8 @@ mon_stop
 is "$MON_RC" 0 "-f none: exits 0 on SIGTERM"
 is "$(delta ebpfmon_exec_total)" 7 "-f none: ebpfmon_exec_total +7 (2 spawn, 3 helpers, 2 execs of $TR)"
 is "$(delta 'ebpfmon_exec_failed_total{error="ENOENT"}')" 3 "-f none: ebpfmon_exec_failed_total{error=\"ENOENT\"} +3"
-ok $(( $(delta 'ebpfmon_opens_total{result="ENOENT"}') >= 1 ? 0 : 1 )) "-f none: ebpfmon_opens_total{result=\"ENOENT\"} grows"
+ok $(( $(delta 'ebpfmon_opens_total{result="ENOENT"}') >= 1 ? 0 : 1 )) \
+	"-f none: ebpfmon_opens_total{result=\"ENOENT\"} grows, outside path_prefixes too"
 ok $(( $(delta 'ebpfmon_io_bytes_total{op="pwrite64"}') >= 200 ? 0 : 1 )) "-f none: ebpfmon_io_bytes_total{op=\"pwrite64\"} grows"
 ok $(( $(delta 'ebpfmon_page_faults_total{space="user",type="minor"}') >= 100 ? 0 : 1 )) \
 	"-f none: ebpfmon_page_faults_total{space=\"user\",type=\"minor\"} grows"
