@@ -70,13 +70,33 @@ static __always_inline void ebpfmon_count_lost(u32 mon_id)
 }
 
 /*
- * ebpfmon-bcc itself: what it does to write events (write, poll, ...) must
- * not become events, or a syscall monitor would feed on its own output.
+ * Set by the host for a monitor a reload replaces or removes, once the new
+ * one is attached: from then on the old programs record nothing, while their
+ * detach (which waits for the kernel) and the drain of their buffer go on.
  */
-static __always_inline int ebpfmon_is_self(void)
+BPF_ARRAY(ebpfmon_retired, u8, EBPFMON_MAX_MONITORS);
+
+/*
+ * ebpfmon-bcc itself: what it does to write events (write, poll, ...) must
+ * not become events, or a syscall monitor would feed on its own output. Nor
+ * does a retired monitor record anything.
+ */
+static __always_inline int ebpfmon_mon_retired(u32 mon_id)
 {
-	return (bpf_get_current_pid_tgid() >> 32) == EBPFMON_SELF_PID;
+	u8 *retired = ebpfmon_retired.lookup(&mon_id);
+
+	return retired && *retired;
 }
+
+static __always_inline int ebpfmon_is_self_or_retired(u32 mon_id)
+{
+	return (bpf_get_current_pid_tgid() >> 32) == EBPFMON_SELF_PID ||
+	       ebpfmon_mon_retired(mon_id);
+}
+
+/* The host defines EBPFMON_MON_ID before each monitor's part of the text. */
+#define ebpfmon_retired() ebpfmon_mon_retired(EBPFMON_MON_ID)
+#define ebpfmon_is_self() ebpfmon_is_self_or_retired(EBPFMON_MON_ID)
 
 /* The pid and uid filters on the current task. */
 static __always_inline int ebpfmon_pid_uid_match(void)
@@ -112,12 +132,9 @@ static __always_inline int ebpfmon_comm_match(void)
 /*
  * The pid and uid filters, and never ebpfmon-bcc itself; pid and uid do not
  * change across an exec (comm does), so a probe may check them early, before
- * it keeps any state.
+ * it keeps any state. A macro for the EBPFMON_MON_ID where it is used.
  */
-static __always_inline int ebpfmon_ids_match(void)
-{
-	return !ebpfmon_is_self() && ebpfmon_pid_uid_match();
-}
+#define ebpfmon_ids_match() (!ebpfmon_is_self() && ebpfmon_pid_uid_match())
 
 /* Every filter, counting nothing: whether a metric counts the current task. */
 static __always_inline int ebpfmon_task_match(void)
@@ -174,9 +191,9 @@ static __always_inline int ebpfmon_hdr_fill(struct ebpfmon_hdr *h, u32 mon_id)
 {
 	u64 id = bpf_get_current_pid_tgid();
 
-	if (ebpfmon_is_self())
+	if (ebpfmon_is_self_or_retired(mon_id))
 		return -1;
-	if (!ebpfmon_ids_match()) {
+	if (!ebpfmon_pid_uid_match()) {
 		ebpfmon_count_filtered(mon_id);
 		return -1;
 	}

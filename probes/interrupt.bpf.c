@@ -63,11 +63,12 @@ static __always_inline int interrupt_filters_pass(void)
 /*
  * At entry, so a filtered interrupt costs no more. Events mode skips
  * ebpfmon-bcc's own process (each event wakes it: it would feed on itself);
- * summary mode writes nothing per interrupt and counts it like any other.
+ * summary mode writes nothing per interrupt and counts it like any other,
+ * but not once a reload has replaced this monitor.
  */
 static __always_inline int interrupt_task_match(void)
 {
-	if (!INTERRUPT_SUMMARY && ebpfmon_is_self())
+	if (INTERRUPT_SUMMARY ? ebpfmon_retired() : ebpfmon_is_self())
 		return 0;
 	if (!interrupt_filters_pass()) {
 		ebpfmon_count_filtered(INTERRUPT_MON_ID);

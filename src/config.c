@@ -22,6 +22,7 @@
 
 #include "config.h"
 #include "log.h"
+#include "strbuf.h"
 
 /* Deeper nesting than this is not a configuration file; it bounds recursion. */
 #define CFG_MAX_DEPTH		64
@@ -1725,6 +1726,35 @@ static int load_filters(struct config *cfg, struct cfg_node *root)
 
 	merge_err(&err, cfg_node__check_unused(sec));
 	return err;
+}
+
+static int node_dump(const struct cfg_node *node, struct strbuf *sb)
+{
+	int err = 0;
+
+	if (node->key)
+		err |= strbuf_addf(sb, "%s:", node->key);
+	if (node->kind == CFG_SCALAR)
+		/* The length first: no value can pass for two. */
+		return err | strbuf_addf(sb, "%c%zu=%s;", node->null ? 'n' : node->quoted ? 'q' : 's',
+					 strlen(node->value ? node->value : ""),
+					 node->value ? node->value : "");
+	err |= strbuf_addc(sb, node->kind == CFG_MAP ? '{' : '[');
+	for (size_t i = 0; i < node->n_kids; i++)
+		err |= node_dump(node->kids[i], sb);
+	return err | strbuf_addc(sb, node->kind == CFG_MAP ? '}' : ']');
+}
+
+char *cfg_node__dump(const struct cfg_node *node)
+{
+	struct strbuf sb = STRBUF_INIT;
+
+	if ((node && node_dump(node, &sb)) || strbuf_addc(&sb, '.')) {
+		strbuf_release(&sb);
+		errno = ENOMEM;
+		return NULL;
+	}
+	return strbuf_detach(&sb);
 }
 
 int config__load(struct config *cfg, const char *file)

@@ -78,6 +78,12 @@ int cfg_get_strv(struct cfg_node *map, const char *key, char ***out);
 /* A mapping (or absent/null: *out = NULL). Wrong kind: error. */
 int cfg_get_map(struct cfg_node *map, const char *key, struct cfg_node **out);
 
+/*
+ * The subtree as one string (keys, kinds, values; no places), to tell
+ * whether two configs say the same; malloc'd, NULL with errno set.
+ */
+char *cfg_node__dump(const struct cfg_node *node);
+
 /* Every key of map not looked up is "unknown key": one line each; -EINVAL. */
 int cfg_node__check_unused(const struct cfg_node *map);
 

@@ -419,12 +419,14 @@ int daemon__stop(const char *pid_file, double timeout, bool quiet)
 
 int path_make_absolute(char **path)
 {
-	char cwd[PATH_MAX], *abs = NULL;
+	/* The directory it was started in: a reload, run in /, resolves the same way. */
+	static char cwd[PATH_MAX];
+	char *abs = NULL;
 
+	if (!cwd[0] && !getcwd(cwd, sizeof(cwd)))
+		return -errno;
 	if (!*path || **path == '/')
 		return 0;
-	if (!getcwd(cwd, sizeof(cwd)))
-		return -errno;
 	if (asprintf(&abs, "%s/%s", cwd, *path) < 0)
 		return -ENOMEM;
 	free(*path);

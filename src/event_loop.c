@@ -8,7 +8,6 @@
 #include "daemon.h"
 #include "event_loop.h"
 #include "log.h"
-#include "probe_set.h"
 #include "session.h"
 #include "sink.h"
 
@@ -53,9 +52,10 @@ void event_loop__print_stats(struct session *s, const char *prefix)
 	size_t len = 0;
 
 	for (size_t i = 0; i < s->n_insts; i++) {
-		const struct monitor_inst *inst = &s->insts[i];
+		const struct monitor_inst *inst = s->insts[i];
 
-		if (!inst->attached)
+		/* A monitor a reload removed still has its counts to tell. */
+		if (!inst->attached && !inst->events && !inst->lost && !inst->filtered)
 			continue;
 		len += snprintf(line + len, len < sizeof(line) ? sizeof(line) - len : 0,
 				"%s%s: %llu events, %llu lost, %llu filtered", len ? "; " : "",
@@ -80,12 +80,12 @@ static double collect_due(struct session *s, double t, bool all)
 	double next = 0;
 
 	for (size_t i = 0; i < s->n_insts; i++) {
-		struct monitor_inst *inst = &s->insts[i];
+		struct monitor_inst *inst = s->insts[i];
 
 		if (!collects(inst))
 			continue;
 		if (all || t >= inst->next_collect) {
-			int err = inst->mon->collect(inst, s->ps);
+			int err = inst->mon->collect(inst, inst->ps);
 
 			if (err)
 				pr_warn("%s: collect failed: %s", inst->mon->name, strerror(-err));
@@ -97,19 +97,27 @@ static double collect_due(struct session *s, double t, bool all)
 	return next;
 }
 
-/* SIGHUP: logrotate moved the files (it uses "create", no copytruncate). */
-static void on_hangup(struct session *s)
+/*
+ * SIGHUP: logrotate moved the files (it uses "create", no copytruncate), or
+ * the config changed. 0 when the new config is running.
+ */
+static int on_hangup(struct session *s)
 {
 	char state[64];
+	int err;
 
 	snprintf(state, sizeof(state), "RELOADING=1\nMONOTONIC_USEC=%llu",
 		 (unsigned long long)(now_s() * 1e6));
 	daemon__notify(state);
-	pr_info("signal: SIGHUP, reopening the output and log files");
+	pr_info("signal: SIGHUP, reopening the output and log files and reloading %s",
+		s->cfg.doc->file);
 	log_reopen();
 	sink__reopen(s->sink);
-	/* The config reload goes here, between RELOADING=1 and READY=1. */
-	daemon__notify("READY=1");
+	err = session__reload(s);
+	/* A reload that took says READY=1 with its new status itself. */
+	if (err)
+		daemon__notify("READY=1");
+	return err;
 }
 
 int event_loop__run(struct session *s)
@@ -120,7 +128,7 @@ int event_loop__run(struct session *s)
 
 	event_loop__catch_signals();
 	for (size_t i = 0; i < s->n_insts; i++)
-		s->insts[i].next_collect = start + s->insts[i].interval;
+		s->insts[i]->next_collect = start + s->insts[i]->interval;
 	next_collect = collect_due(s, start, false);
 	next_flush = start + cfg->flush_interval;
 	next_stats = cfg->stats_interval > 0 ? start + cfg->stats_interval : 0;
@@ -141,7 +149,7 @@ int event_loop__run(struct session *s)
 			timeout_ms = 0;
 		if (timeout_ms > POLL_MAX_MS)
 			timeout_ms = POLL_MAX_MS;
-		n = probe_set__poll(s->ps, timeout_ms);
+		n = session__poll(s, timeout_ms);
 		if (n < 0 && n != -EINTR) {
 			pr_err("poll: %s", strerror(-n));
 			err = n;
@@ -151,11 +159,16 @@ int event_loop__run(struct session *s)
 		session__release_held(s, false);
 		if (hangup) {
 			hangup = 0;
-			on_hangup(s);
+			if (!on_hangup(s)) {
+				/* The intervals may have changed, and new monitors collect. */
+				next_collect = collect_due(s, t, false);
+				next_flush = t + cfg->flush_interval;
+				next_stats = cfg->stats_interval > 0 ? t + cfg->stats_interval : 0;
+			}
 		}
 		if (t >= next_flush) {
 			/* With wakeup_events > 1 a quiet buffer would hold events back. */
-			probe_set__consume(s->ps);
+			session__consume(s);
 			session__read_counters(s);
 			sink__flush_due(s->sink);
 			session__update_clock(s);
@@ -175,7 +188,7 @@ int event_loop__run(struct session *s)
 	if (stop_signal)
 		pr_info("signal: %s, stopping", strsignal(stop_signal));
 	/* What the kernel already handed over still gets written. */
-	probe_set__consume(s->ps);
+	session__consume(s);
 	session__release_held(s, true);
 	collect_due(s, now_s(), true);	/* the last, partial interval */
 	session__read_counters(s);

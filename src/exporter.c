@@ -165,13 +165,14 @@ static void health_metrics(struct exporter *e, struct metrics *m)
 	for (size_t k = 0; k < sizeof(health) / sizeof(health[0]); k++) {
 		metrics__family(m, health[k].name, health[k].type, health[k].help);
 		for (size_t i = 0; i < s->n_insts; i++) {
-			struct monitor_inst *inst = &s->insts[i];
+			struct monitor_inst *inst = s->insts[i];
 			/* The event loop counts these while we read. */
 			double v = k == 0 ? inst->attached :
 				   k == 1 ? __atomic_load_n(&inst->events, __ATOMIC_RELAXED) :
 					    __atomic_load_n(&inst->lost, __ATOMIC_RELAXED);
 
-			if (!inst->enabled)
+			/* A monitor a reload removed: its counters go on, it is not down. */
+			if (!inst->enabled && (k == 0 || (!inst->events && !inst->lost)))
 				continue;
 			labels[1] = inst->mon->name;
 			metrics__sample(m, health[k].name, labels, v);
@@ -184,14 +185,14 @@ static void monitor_metrics(struct exporter *e, struct metrics *m)
 {
 	struct session *s = e->s;
 
-	for (size_t i = 0; s->ps && i < s->n_insts; i++) {
-		struct monitor_inst *inst = &s->insts[i];
+	for (size_t i = 0; i < s->n_insts; i++) {
+		struct monitor_inst *inst = s->insts[i];
 		uint64_t bit = 1ull << (inst->id % 64);
 		int err;
 
-		if (!inst->attached || !inst->mon->metrics)
+		if (!inst->attached || !inst->ps || !inst->mon->metrics)
 			continue;
-		err = inst->mon->metrics(inst, s->ps, m);
+		err = inst->mon->metrics(inst, inst->ps, m);
 		if (err && !(e->warned & bit)) {
 			e->warned |= bit;
 			pr_warn("%s: cannot read its metrics: %s", inst->mon->name, strerror(-err));

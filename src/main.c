@@ -577,12 +577,9 @@ static int run(struct session *s, const struct cli *cli, struct exporter *export
 		pr_err("permission denied: %s", s->ki.privileged_why);
 		return EXIT_CANNOT_RUN;
 	}
-	/* Metrics only: no sink at all (the session writes to none). */
-	if (!s->metrics_only) {
-		s->sink = sink__open(&s->cfg, s->insts, s->n_insts);
-		if (!s->sink)
-			return EXIT_USAGE;
-	}
+	s->sink = sink__open(&s->cfg, s->insts, s->n_insts);
+	if (!s->sink)
+		return EXIT_USAGE;
 	err = session__start(s);
 	if (err)
 		return EXIT_CANNOT_RUN;
@@ -591,11 +588,62 @@ static int run(struct session *s, const struct cli *cli, struct exporter *export
 	err = event_loop__run(s);
 	event_loop__print_stats(s, "exit");
 	for (size_t i = 0; i < s->n_insts; i++)
-		if (s->insts[i].lost)
+		if (s->insts[i]->lost)
 			pr_warn("%s: %llu events lost in all (raise output.%s)",
-				s->insts[i].mon->name, (unsigned long long)s->insts[i].lost,
+				s->insts[i]->mon->name, (unsigned long long)s->insts[i]->lost,
 				session__ringbuf(s) ? "ringbuf_pages" : "perf_pages");
 	return err ? EXIT_USAGE : 0;
+}
+
+/* What the start and every reload read: the config file and the command line over it. */
+struct setup {
+	const struct cli *cli;
+	char *config_path;
+	bool started;		/* logging is set up once, at the start */
+};
+
+/* The config file, with the command line's values over it, up to configured monitors. */
+static int session_setup(struct session *s, void *ctx)
+{
+	struct setup *setup = ctx;
+	const struct cli *cli = setup->cli;
+	int err;
+
+	err = config__load(&s->cfg, setup->config_path);
+	if (err)
+		return err;
+	if (cli->verbose)
+		s->cfg.log_level = LOG_LEVEL_DEBUG;
+	log_set_level(s->cfg.log_level);
+	err = config__set_output(&s->cfg, cli->format, cli->output);
+	if (err)
+		return err;
+	if (cli->duration >= 0)
+		s->cfg.duration = cli->duration;
+	if (cli->stats_interval >= 0)
+		s->cfg.stats_interval = cli->stats_interval;
+	if (cli->pid_file) {
+		free(s->cfg.pid_file);
+		s->cfg.pid_file = strdup(cli->pid_file);
+		if (!s->cfg.pid_file)
+			return -ENOMEM;
+	}
+	err = daemon_paths(&s->cfg, cli, &setup->config_path);
+	if (!err && !setup->started)
+		err = logging_setup(&s->cfg, cli);
+	if (err)
+		return err;
+	setup->started = true;
+	err = filters_resolve(s, cli);
+	if (!err)
+		err = metrics_setup(s, cli);
+	if (!err)
+		err = kernel_info__probe(&s->ki, &s->cfg);
+	if (!err)
+		err = session__select(s, cli->monitors, cli->check || cli->dump_probe);
+	if (!err)
+		err = session__configure(s);
+	return err;
 }
 
 int main(int argc, char **argv)
@@ -603,8 +651,8 @@ int main(int argc, char **argv)
 	struct session s = { .ready_fd = -1, .lock = PTHREAD_MUTEX_INITIALIZER };
 	struct exporter *exporter = NULL;
 	struct cli cli = { 0 };
+	struct setup setup = { .cli = &cli };
 	char *config_path = NULL;
-	enum log_level level;
 	int ret = EXIT_USAGE;
 
 	if (parse_args(argc, argv, &cli))
@@ -625,31 +673,13 @@ int main(int argc, char **argv)
 		ret = daemon_control(&cli, &s.cfg);
 		goto cleanup;
 	}
-	if (!config_path || config__load(&s.cfg, config_path))
+	if (!config_path)
 		goto cleanup;
-	level = s.cfg.log_level;
-	log_set_level(cli.verbose ? LOG_LEVEL_DEBUG : level);
-	if (config__set_output(&s.cfg, cli.format, cli.output))
-		goto cleanup;
-	if (cli.duration >= 0)
-		s.cfg.duration = cli.duration;
-	if (cli.stats_interval >= 0)
-		s.cfg.stats_interval = cli.stats_interval;
+	setup.config_path = config_path;
+	s.setup = session_setup;
+	s.setup_ctx = &setup;
 	s.ready_fd = cli.ready_fd;
-	if (cli.pid_file) {
-		free(s.cfg.pid_file);
-		s.cfg.pid_file = strdup(cli.pid_file);
-		if (!s.cfg.pid_file)
-			goto cleanup;
-	}
-	if (daemon_paths(&s.cfg, &cli, &config_path) || logging_setup(&s.cfg, &cli))
-		goto cleanup;
-	if (filters_resolve(&s, &cli) || metrics_setup(&s, &cli))
-		goto cleanup;
-	if (kernel_info__probe(&s.ki, &s.cfg))
-		goto cleanup;
-	if (session__select(&s, cli.monitors, cli.check || cli.dump_probe) ||
-	    session__configure(&s))
+	if (session_setup(&s, &setup))
 		goto cleanup;
 	/* Bound before any probe is compiled: a port in use fails at once. */
 	if (s.metrics && !cli.check && !cli.dump_probe) {
@@ -666,7 +696,7 @@ cleanup:
 	exporter__free(exporter);
 	session__stop(&s);
 	resource_set_dir(NULL);
-	free(config_path);
+	free(setup.config_path ? setup.config_path : config_path);
 	daemon__exit(ret);	/* removes the PID file: last, once all is flushed */
 	log_close();
 	return ret;

@@ -102,6 +102,12 @@ struct monitor_inst {
 	uint64_t lost;			/* perf buffer losses */
 	uint64_t filtered;		/* dropped by the kernel-side filters */
 	uint64_t malformed;		/* short or inconsistent samples */
+	/* The counts of the instances this one replaced at reloads: kernel ones restart. */
+	uint64_t lost_base, filtered_base;
+	struct probe_set *ps;		/* the compile its programs come from */
+	char *text;			/* its rendered probe source */
+	char *settings;			/* its config subtree (cfg_node__dump) */
+	bool compile;			/* text goes into the next compile */
 	bool summary;			/* mode: summary -- collect() every interval */
 	double interval;		/* seconds between collect() calls */
 	double next_collect;		/* CLOCK_MONOTONIC seconds */

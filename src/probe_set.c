@@ -24,6 +24,14 @@ struct attachment {
 	bool perf_event;	/* a perf event fd, disabled before it is closed */
 	char *kprobe_event;	/* libbcc's kprobe event name, removed after */
 	char *what;
+	const void *owner;	/* the monitor it was attached for */
+};
+
+/* A loaded program; loaded before its attach when its type shows in its name. */
+struct prog {
+	char *name;
+	int fd;
+	const void *owner;	/* NULL: loaded, not yet attached */
 };
 
 /* A table of the compiled probes, with our own fd: it outlives the module. */
@@ -43,6 +51,7 @@ struct ring {
 	struct ring_buffer *rb;
 	probe_sample_fn sample;
 	void *ctx;
+	const void *owner;
 	size_t budget;		/* the ring's size in bytes */
 	size_t taken;		/* bytes delivered by the current read */
 	int records;		/* records delivered by the current read */
@@ -56,16 +65,18 @@ struct probe_set {
 	size_t n_tables;
 	char **functions;	/* every program the compile produced */
 	size_t n_functions;
-	int *prog_fds;
+	struct prog *progs;
 	size_t n_progs;
 	struct attachment *att;
 	size_t n_att;
 	struct perf_reader **readers;
+	const void **reader_owners;	/* in the order of readers */
 	int n_readers;
 	struct ring **rings;
 	struct pollfd *ring_pfds;	/* the rings' map fds, in the order of rings */
 	int n_rings;
 	int n_possible_cpus;
+	const void *owner;	/* what is attached or opened now is this monitor's */
 };
 
 /* libbcc reports -1 (or NULL) and errno; turn that into -errno once, here. */
@@ -127,6 +138,30 @@ struct probe_set *probe_set__new(const struct kernel_info *ki)
 	return ps;
 }
 
+static void attachment_close(struct attachment *a)
+{
+	if (a->perf_event)
+		bpf_close_perf_event_fd(a->fd);
+	else
+		close(a->fd);
+	if (a->kprobe_event)
+		bpf_detach_kprobe(a->kprobe_event);
+	free(a->kprobe_event);
+	free(a->what);
+}
+
+static void prog_close(struct prog *p)
+{
+	close(p->fd);
+	free(p->name);
+}
+
+static void ring_free(struct ring *r)
+{
+	bpf_free_ringbuf(r->rb);
+	free(r);
+}
+
 void probe_set__free(struct probe_set *ps)
 {
 	if (!ps)
@@ -134,26 +169,17 @@ void probe_set__free(struct probe_set *ps)
 	for (int i = 0; i < ps->n_readers; i++)
 		perf_reader_free(ps->readers[i]);
 	free(ps->readers);
-	for (int i = 0; i < ps->n_rings; i++) {
-		bpf_free_ringbuf(ps->rings[i]->rb);
-		free(ps->rings[i]);
-	}
+	free(ps->reader_owners);
+	for (int i = 0; i < ps->n_rings; i++)
+		ring_free(ps->rings[i]);
 	free(ps->rings);
 	free(ps->ring_pfds);
-	for (size_t i = ps->n_att; i-- > 0;) {
-		if (ps->att[i].perf_event)
-			bpf_close_perf_event_fd(ps->att[i].fd);
-		else
-			close(ps->att[i].fd);
-		if (ps->att[i].kprobe_event)
-			bpf_detach_kprobe(ps->att[i].kprobe_event);
-		free(ps->att[i].kprobe_event);
-		free(ps->att[i].what);
-	}
+	for (size_t i = ps->n_att; i-- > 0;)
+		attachment_close(&ps->att[i]);
 	free(ps->att);
 	for (size_t i = 0; i < ps->n_progs; i++)
-		close(ps->prog_fds[i]);
-	free(ps->prog_fds);
+		prog_close(&ps->progs[i]);
+	free(ps->progs);
 	for (size_t i = 0; i < ps->n_tables; i++) {
 		close(ps->tables[i].fd);
 		free(ps->tables[i].name);
@@ -287,14 +313,28 @@ cleanup:
 	return err;
 }
 
+static struct prog *prog_find(struct probe_set *ps, const char *fn)
+{
+	for (size_t i = 0; i < ps->n_progs; i++)
+		if (!strcmp(ps->progs[i].name, fn))
+			return &ps->progs[i];
+	return NULL;
+}
+
+/* Load FN (once: probe_set__load_known may have) for the current owner; fd or -errno. */
 static int prog_load(struct probe_set *ps, const char *fn, int prog_type)
 {
+	struct prog *p = prog_find(ps, fn), *grown;
 	void *start;
 	size_t size;
-	char *log = NULL;
+	char *log = NULL, *name;
 	int debug = log_get_level() >= LOG_LEVEL_DEBUG;
-	int fd, *grown;
+	int fd;
 
+	if (p && !p->owner)
+		p->owner = ps->owner;
+	if (p)
+		return p->fd;
 	if (!ps->mod)
 		return -EINVAL;
 	start = bpf_function_start(ps->mod, fn);
@@ -318,14 +358,45 @@ static int prog_load(struct probe_set *ps, const char *fn, int prog_type)
 		pr_err("probe: failed to load %s: %s", fn, strerror(-fd));
 		return fd;
 	}
-	grown = realloc(ps->prog_fds, (ps->n_progs + 1) * sizeof(*grown));
-	if (!grown) {
+	grown = realloc(ps->progs, (ps->n_progs + 1) * sizeof(*grown));
+	name = strdup(fn);
+	if (!grown || !name) {
+		if (grown)
+			ps->progs = grown;
+		free(name);
 		close(fd);
 		return -ENOMEM;
 	}
-	ps->prog_fds = grown;
-	ps->prog_fds[ps->n_progs++] = fd;
+	ps->progs = grown;
+	ps->progs[ps->n_progs++] = (struct prog){ .name = name, .fd = fd, .owner = ps->owner };
 	return fd;
+}
+
+int probe_set__load_known(struct probe_set *ps)
+{
+	const void *owner = ps->owner;
+	int err = 0;
+
+	/* Loaded now, they belong to whoever attaches them later. */
+	ps->owner = NULL;
+	for (size_t i = 0; i < ps->n_functions && !err; i++) {
+		const char *fn = ps->functions[i];
+		int fd = 0;
+
+		if (!strncmp(fn, "tracepoint__", 12))
+			fd = prog_load(ps, fn, BPF_PROG_TYPE_TRACEPOINT);
+		else if (!strncmp(fn, "raw_tracepoint__", 16))
+			fd = prog_load(ps, fn, BPF_PROG_TYPE_RAW_TRACEPOINT);
+		if (fd < 0)
+			err = fd;
+	}
+	ps->owner = owner;
+	return err;
+}
+
+void probe_set__set_owner(struct probe_set *ps, const void *owner)
+{
+	ps->owner = owner;
 }
 
 static int attachment_add(struct probe_set *ps, int fd, bool perf_event, const char *what)
@@ -339,6 +410,7 @@ static int attachment_add(struct probe_set *ps, int fd, bool perf_event, const c
 	ps->att[ps->n_att].perf_event = perf_event;
 	ps->att[ps->n_att].kprobe_event = NULL;
 	ps->att[ps->n_att].what = strdup(what);
+	ps->att[ps->n_att].owner = ps->owner;
 	ps->n_att++;
 	return 0;
 }
@@ -668,6 +740,7 @@ int probe_set__open_perf_buffer(struct probe_set *ps, const char *table,
 			.wakeup_events = wakeup_events,
 		};
 		struct perf_reader **grown;
+		const void **owners;
 		struct perf_reader *r;
 		int rfd;
 
@@ -680,12 +753,17 @@ int probe_set__open_perf_buffer(struct probe_set *ps, const char *table,
 			break;
 		}
 		grown = realloc(ps->readers, (ps->n_readers + 1) * sizeof(*grown));
-		if (!grown) {
+		if (grown)
+			ps->readers = grown;
+		owners = realloc(ps->reader_owners, (ps->n_readers + 1) * sizeof(*owners));
+		if (owners)
+			ps->reader_owners = owners;
+		if (!grown || !owners) {
 			perf_reader_free(r);
 			err = -ENOMEM;
 			break;
 		}
-		ps->readers = grown;
+		ps->reader_owners[ps->n_readers] = ps->owner;
 		ps->readers[ps->n_readers++] = r;
 		rfd = perf_reader_fd(r);
 		errno = 0;
@@ -731,6 +809,7 @@ int probe_set__open_ring_buffer(struct probe_set *ps, const char *table,
 	}
 	r->sample = sample;
 	r->ctx = ctx;
+	r->owner = ps->owner;
 	r->budget = bpf_table_max_entries(ps->mod, table);
 	errno = 0;
 	r->rb = bpf_new_ringbuf(map_fd, ring_sample, r);
@@ -755,10 +834,8 @@ int probe_set__open_ring_buffer(struct probe_set *ps, const char *table,
 	r = NULL;
 	err = 0;
 cleanup:
-	if (r) {
-		bpf_free_ringbuf(r->rb);	/* NULL is fine */
-		free(r);
-	}
+	if (r)
+		ring_free(r);	/* a NULL rb is fine */
 	return err;
 }
 
@@ -815,4 +892,125 @@ int probe_set__consume(struct probe_set *ps)
 	if (!ps->n_readers)
 		return 0;
 	return perf_reader_consume(ps->n_readers, ps->readers) < 0 ? -EIO : 0;
+}
+
+/* Read one ring until it is empty: its producers are gone. */
+static int ring_drain(struct ring *r)
+{
+	int ret;
+
+	do {
+		r->taken = 0;
+		r->records = 0;
+		ret = bpf_consume_ringbuf(r->rb);
+		if (ret < 0 && r->taken < r->budget)
+			return ret;
+	} while (r->records);
+	return 0;
+}
+
+void probe_set__detach(struct probe_set *ps, const void *owner)
+{
+	size_t n = 0;
+	int m = 0;
+
+	/* Programs off first: then the buffers hold all there will be. */
+	for (size_t i = 0; i < ps->n_att; i++) {
+		if (ps->att[i].owner == owner)
+			attachment_close(&ps->att[i]);
+		else
+			ps->att[n++] = ps->att[i];
+	}
+	ps->n_att = n;
+	for (int i = 0; i < ps->n_readers; i++) {
+		if (ps->reader_owners[i] != owner) {
+			ps->reader_owners[m] = ps->reader_owners[i];
+			ps->readers[m++] = ps->readers[i];
+			continue;
+		}
+		perf_reader_consume(1, &ps->readers[i]);
+		perf_reader_free(ps->readers[i]);
+	}
+	ps->n_readers = m;
+	m = 0;
+	for (int i = 0; i < ps->n_rings; i++) {
+		if (ps->rings[i]->owner != owner) {
+			ps->ring_pfds[m] = ps->ring_pfds[i];
+			ps->rings[m++] = ps->rings[i];
+			continue;
+		}
+		if (ring_drain(ps->rings[i]))
+			pr_warn("probe: reading the last of a ring buffer failed");
+		ring_free(ps->rings[i]);
+	}
+	ps->n_rings = m;
+	n = 0;
+	for (size_t i = 0; i < ps->n_progs; i++) {
+		if (ps->progs[i].owner == owner)
+			prog_close(&ps->progs[i]);
+		else
+			ps->progs[n++] = ps->progs[i];
+	}
+	ps->n_progs = n;
+}
+
+static size_t poll_fds_count(struct probe_set *const *sets, size_t n_sets)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < n_sets; i++)
+		n += sets[i]->n_readers + sets[i]->n_rings;
+	return n;
+}
+
+int probe_set__poll_many(struct probe_set *const *sets, size_t n_sets, int timeout_ms)
+{
+	size_t n_fds, k = 0;
+	struct pollfd *pfds;
+	int n, ret = 0;
+
+	/* One set (all but right after a reload): its own poll, no allocation. */
+	if (n_sets == 1)
+		return probe_set__poll(sets[0], timeout_ms);
+	n_fds = poll_fds_count(sets, n_sets);
+	if (!n_fds) {
+		usleep(timeout_ms * 1000);
+		return 0;
+	}
+	pfds = calloc(n_fds, sizeof(*pfds));
+	if (!pfds)
+		return -ENOMEM;
+	for (size_t i = 0; i < n_sets; i++) {
+		for (int j = 0; j < sets[i]->n_readers; j++)
+			pfds[k++] = (struct pollfd){ .fd = perf_reader_fd(sets[i]->readers[j]),
+						     .events = POLLIN };
+		for (int j = 0; j < sets[i]->n_rings; j++)
+			pfds[k++] = sets[i]->ring_pfds[j];
+	}
+	n = poll(pfds, n_fds, timeout_ms);
+	if (n < 0) {
+		ret = -errno;
+		goto cleanup;
+	}
+	k = 0;
+	for (size_t i = 0; i < n_sets && n; i++) {
+		struct probe_set *ps = sets[i];
+
+		for (int j = 0; j < ps->n_readers; j++, k++)
+			if (pfds[k].revents & POLLIN)
+				perf_reader_event_read(ps->readers[j]);
+		for (int j = 0; j < ps->n_rings; j++, k++)
+			ps->ring_pfds[j].revents = pfds[k].revents;
+		if (ps->n_rings) {
+			int r = rings_read(ps, true);
+
+			if (r < 0 && !ret)
+				ret = r;
+		}
+	}
+	if (!ret)
+		ret = n;
+cleanup:
+	free(pfds);
+	return ret;
 }

@@ -30,6 +30,23 @@ int probe_set__compile(struct probe_set *ps);
  */
 void probe_set__release_compiler(struct probe_set *ps);
 
+/*
+ * Load (and so verify) every program whose type its name shows: those of
+ * TRACEPOINT_PROBE and RAW_TRACEPOINT_PROBE. A reload does this before it
+ * takes the running monitors away; the attach calls then use them.
+ */
+int probe_set__load_known(struct probe_set *ps);
+/*
+ * What is loaded, attached or opened from now on belongs to OWNER (a monitor
+ * instance), so that probe_set__detach can take one monitor away alone.
+ */
+void probe_set__set_owner(struct probe_set *ps, const void *owner);
+/*
+ * Detach OWNER's programs, deliver what its buffers still hold (so no event
+ * already in the kernel is dropped), then close them. Tables stay.
+ */
+void probe_set__detach(struct probe_set *ps, const void *owner);
+
 /* TRACEPOINT_PROBE(category, event) and RAW_TRACEPOINT_PROBE(event) programs. */
 int probe_set__attach_tracepoint(struct probe_set *ps, const char *category,
 				 const char *event);
@@ -92,6 +109,8 @@ int probe_set__open_ring_buffer(struct probe_set *ps, const char *table,
 				probe_sample_fn sample, void *ctx);
 /* Wait up to timeout_ms and deliver what arrived: >= 0, or -errno (-EINTR). */
 int probe_set__poll(struct probe_set *ps, int timeout_ms);
+/* The same over several probe sets (one per compile: a reload adds one). */
+int probe_set__poll_many(struct probe_set *const *sets, size_t n_sets, int timeout_ms);
 /* Deliver whatever is in the buffers now, without waiting. */
 int probe_set__consume(struct probe_set *ps);
 

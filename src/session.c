@@ -16,27 +16,42 @@
 #include "probe_set.h"
 #include "session.h"
 #include "sink.h"
+#include "strbuf.h"
 #include "users.h"
+
+static struct monitor_inst *session_find(const struct session *s, const struct monitor *mon)
+{
+	for (size_t i = 0; i < s->n_insts; i++)
+		if (s->insts[i] && s->insts[i]->mon == mon)
+			return s->insts[i];
+	return NULL;
+}
 
 static struct monitor_inst *session_add(struct session *s, const struct monitor *mon)
 {
-	struct monitor_inst *grown;
+	struct monitor_inst *inst = session_find(s, mon), **grown;
+	unsigned id = 0;
 
-	for (size_t i = 0; i < s->n_insts; i++)
-		if (s->insts[i].mon == mon)
-			return &s->insts[i];
+	if (inst)
+		return inst;
 	grown = realloc(s->insts, (s->n_insts + 1) * sizeof(*grown));
 	if (!grown)
 		return NULL;
 	s->insts = grown;
-	memset(&s->insts[s->n_insts], 0, sizeof(*grown));
-	s->insts[s->n_insts].mon = mon;
-	s->insts[s->n_insts].id = s->n_insts;
-	s->insts[s->n_insts].ki = &s->ki;
-	s->insts[s->n_insts].metrics = s->metrics;
-	s->insts[s->n_insts].metrics_only = s->metrics_only;
-	s->insts[s->n_insts].comm_labels = s->cfg.metrics_comm_labels;
-	return &s->insts[s->n_insts++];
+	inst = calloc(1, sizeof(*inst));
+	if (!inst)
+		return NULL;
+	/* Its place in the registry: the same in every config, so a reload keeps it. */
+	while (monitors[id] != mon)
+		id++;
+	inst->mon = mon;
+	inst->id = id;
+	inst->ki = &s->ki;
+	inst->metrics = s->metrics;
+	inst->metrics_only = s->metrics_only;
+	inst->comm_labels = s->cfg.metrics_comm_labels;
+	s->insts[s->n_insts++] = inst;
+	return inst;
 }
 
 static struct cfg_node *monitor_node(struct session *s, const char *name)
@@ -184,9 +199,13 @@ int session__configure(struct session *s)
 	int err = 0;
 
 	for (size_t i = 0; i < s->n_insts; i++) {
-		struct monitor_inst *inst = &s->insts[i];
+		struct monitor_inst *inst = s->insts[i];
 		struct cfg_node *node = monitor_node(s, inst->mon->name);
 
+		/* What a reload compares: its whole subtree, enabled and all. */
+		inst->settings = cfg_node__dump(node);
+		if (!inst->settings)
+			return -ENOMEM;
 		if (node && node->kind != CFG_MAP)
 			node = NULL;
 		verdict_from_kernel(s, inst);
@@ -209,12 +228,17 @@ int session__configure(struct session *s)
 	return err;
 }
 
+static bool inst_usable(const struct monitor_inst *inst)
+{
+	return inst->enabled && inst->verdict != VERDICT_UNAVAILABLE;
+}
+
 size_t session__usable(const struct session *s)
 {
 	size_t n = 0;
 
 	for (size_t i = 0; i < s->n_insts; i++)
-		n += s->insts[i].enabled && s->insts[i].verdict != VERDICT_UNAVAILABLE;
+		n += inst_usable(s->insts[i]);
 	return n;
 }
 
@@ -267,12 +291,41 @@ static int globals_set(struct session *s, struct render_vars *g)
 	return err ? -ENOMEM : 0;
 }
 
-char *session__render(struct session *s, const char *only)
+/* What the probes share beyond the prologue: the filter values live in maps. */
+static int shared_set(struct session *s)
+{
+	const struct filters *f = &s->filters;
+	struct strbuf sb = STRBUF_INIT;
+	int err = 0;
+
+	err |= strbuf_addf(&sb, "perf_pages %lld\npids", s->cfg.perf_pages);
+	for (size_t i = 0; i < f->n_pids; i++)
+		err |= strbuf_addf(&sb, " %u", f->pids[i]);
+	err |= strbuf_adds(&sb, "\nuids");
+	for (size_t i = 0; i < f->n_uids; i++)
+		err |= strbuf_addf(&sb, " %u", f->uids[i]);
+	err |= strbuf_adds(&sb, "\ncomms");
+	for (size_t i = 0; i < f->n_comms; i++)
+		err |= strbuf_addf(&sb, " %.16s/", f->comms[i]);
+	if (err) {
+		strbuf_release(&sb);
+		return -ENOMEM;
+	}
+	free(s->shared);
+	s->shared = strbuf_detach(&sb);
+	return 0;
+}
+
+/*
+ * Render the prologue and ONLY's probe, or every usable monitor's, into
+ * inst->text, marked to compile. A probe that does not render makes its
+ * monitor unavailable, or is an error for ONLY and when STRICT (a reload).
+ */
+static int session_render_parts(struct session *s, const char *only, bool strict)
 {
 	struct render_vars globals = { 0 };
 	struct render_ctx ctx = { .globals = &globals, .offset = offset_of, .offset_ctx = s };
-	char *prologue = NULL, *text = NULL, *out = NULL;
-	size_t len;
+	char *text = NULL;
 	int err;
 
 	err = globals_set(s, &globals);
@@ -284,72 +337,100 @@ char *session__render(struct session *s, const char *only)
 		pr_err("probe: cannot load prologue.bpf.c: %s", strerror(errno));
 		goto cleanup;
 	}
-	prologue = render("prologue.bpf.c", text, &ctx);
-	free(text);
-	text = NULL;
-	if (!prologue) {
+	free(s->prologue);
+	s->prologue = render("prologue.bpf.c", text, &ctx);
+	if (!s->prologue) {
 		err = -errno;
 		goto cleanup;
 	}
-	out = prologue;
-	prologue = NULL;
+	err = shared_set(s);
+	if (err)
+		goto cleanup;
 	for (size_t i = 0; i < s->n_insts; i++) {
-		struct monitor_inst *inst = &s->insts[i];
-		char *src, *rendered, *grown;
+		struct monitor_inst *inst = s->insts[i];
+		char *src;
 
-		if (only ? strcmp(only, inst->mon->name) :
-			   !inst->enabled || inst->verdict == VERDICT_UNAVAILABLE)
+		if (only ? strcmp(only, inst->mon->name) : !inst_usable(inst))
 			continue;
 		ctx.vars = &inst->vars;
 		ctx.items = inst->items;
 		ctx.n_items = inst->n_items;
 		src = resource_load(inst->mon->probe);
-		rendered = src ? render(inst->mon->probe, src, &ctx) : NULL;
+		free(inst->text);
+		inst->text = src ? render(inst->mon->probe, src, &ctx) : NULL;
 		if (!src)
 			pr_err("%s: cannot load %s: %s", inst->mon->name, inst->mon->probe,
 			       strerror(errno));
 		free(src);
-		if (!rendered) {
-			monitor_inst__verdict(inst, VERDICT_UNAVAILABLE, "its probe did not render");
-			if (only) {
-				err = -EINVAL;
-				goto cleanup;
-			}
+		inst->compile = inst->text != NULL;
+		if (inst->text)
 			continue;
-		}
-		len = strlen(out);
-		grown = realloc(out, len + strlen(rendered) + 64);
-		if (!grown) {
-			free(rendered);
-			err = -ENOMEM;
+		monitor_inst__verdict(inst, VERDICT_UNAVAILABLE, "its probe did not render");
+		if (only || strict) {
+			err = -EINVAL;
 			goto cleanup;
 		}
-		out = grown;
-		sprintf(out + len, "\n/* ==== monitor %s ==== */\n%s", inst->mon->name, rendered);
-		free(rendered);
 	}
 cleanup:
 	render_vars__free(&globals);
+	free(text);
+	return err;
+}
+
+/* The prologue and every monitor marked to compile, as one C text. */
+static char *session_render_join(const struct session *s)
+{
+	struct strbuf sb = STRBUF_INIT;
+	int err;
+
+	err = strbuf_adds(&sb, s->prologue);
+	for (size_t i = 0; i < s->n_insts && !err; i++) {
+		const struct monitor_inst *inst = s->insts[i];
+
+		if (inst->compile)
+			err = strbuf_addf(&sb, "\n/* ==== monitor %s ==== */\n#undef EBPFMON_MON_ID\n"
+					  "#define EBPFMON_MON_ID %u\n%s", inst->mon->name,
+					  inst->id, inst->text);
+	}
 	if (err) {
-		free(out);
+		strbuf_release(&sb);
+		errno = ENOMEM;
+		return NULL;
+	}
+	return strbuf_detach(&sb);
+}
+
+char *session__render(struct session *s, const char *only)
+{
+	int err = session_render_parts(s, only, false);
+
+	if (err) {
 		errno = -err;
 		return NULL;
 	}
-	return out;
+	return session_render_join(s);
 }
 
-static int filters_load(struct session *s)
+static void filters_free(struct filters *f)
+{
+	free(f->pids);
+	free(f->uids);
+	free(f->comms);
+	memset(f, 0, sizeof(*f));
+}
+
+static int filters_load(struct session *s, struct probe_set *ps)
 {
 	const struct filters *f = &s->filters;
 	uint8_t one = 1;
 	int err = 0;
 
 	for (size_t i = 0; i < f->n_pids && !err; i++)
-		err = probe_set__update(s->ps, "ebpfmon_filter_pid", &f->pids[i], &one);
+		err = probe_set__update(ps, "ebpfmon_filter_pid", &f->pids[i], &one);
 	for (size_t i = 0; i < f->n_uids && !err; i++)
-		err = probe_set__update(s->ps, "ebpfmon_filter_uid", &f->uids[i], &one);
+		err = probe_set__update(ps, "ebpfmon_filter_uid", &f->uids[i], &one);
 	for (size_t i = 0; i < f->n_comms && !err; i++)
-		err = probe_set__update(s->ps, "ebpfmon_filter_comm", f->comms[i], &one);
+		err = probe_set__update(ps, "ebpfmon_filter_comm", f->comms[i], &one);
 	if (err)
 		pr_err("filters: cannot fill the kernel filter maps: %s", strerror(-err));
 	return err;
@@ -515,34 +596,71 @@ static void skip(struct monitor_inst *inst)
 		inst->why);
 }
 
-/* Render every usable monitor into one text and compile it once. */
-static int session_compile(struct session *s)
+/*
+ * The monitors marked to compile, in one text, compiled once; the filter
+ * maps filled. A new probe set, or NULL with errno set.
+ */
+static struct probe_set *session_compile(struct session *s)
 {
+	struct probe_set *ps = NULL;
 	char *src;
 	int err;
 
-	src = session__render(s, NULL);
+	src = session_render_join(s);
 	if (!src)
-		return -errno;
-	s->ps = probe_set__new(&s->ki);
-	if (!s->ps) {
+		return NULL;
+	ps = probe_set__new(&s->ki);
+	if (!ps) {
 		err = -ENOMEM;
 		goto cleanup;
 	}
-	err = probe_set__add_source(s->ps, src);
+	err = probe_set__add_source(ps, src);
 	if (err)
 		goto cleanup;
 	if (s->ki.headers_ok)
 		pr_info("kernel: headers %s; struct offsets from %s", s->ki.headers_how,
 			kernel_info__offsets_source(&s->ki));
-	err = probe_set__compile(s->ps);
+	err = probe_set__compile(ps);
+	if (!err)
+		err = filters_load(s, ps);
 cleanup:
 	free(src);
-	return err;
+	if (err) {
+		probe_set__free(ps);
+		errno = -err;
+		return NULL;
+	}
+	return ps;
+}
+
+static int sets_add(struct session *s, struct probe_set *ps)
+{
+	struct probe_set **grown = realloc(s->sets, (s->n_sets + 1) * sizeof(*grown));
+
+	if (!grown)
+		return -ENOMEM;
+	s->sets = grown;
+	s->sets[s->n_sets++] = ps;
+	return 0;
+}
+
+/* Free PS once no attached monitor of s uses it. */
+static void sets_put(struct session *s, struct probe_set *ps)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < s->n_insts; i++)
+		if (s->insts[i] && s->insts[i]->attached && s->insts[i]->ps == ps)
+			return;
+	for (size_t i = 0; i < s->n_sets; i++)
+		if (s->sets[i] != ps)
+			s->sets[n++] = s->sets[i];
+	s->n_sets = n;
+	probe_set__free(ps);
 }
 
 /* Open a monitor's perf or ring buffer and attach its programs; 0 or -errno. */
-static int inst_attach(struct session *s, struct monitor_inst *inst)
+static int inst_attach(struct session *s, struct monitor_inst *inst, struct probe_set *ps)
 {
 	bool ringbuf = session__ringbuf(s);
 	int err = 0;
@@ -550,12 +668,14 @@ static int inst_attach(struct session *s, struct monitor_inst *inst)
 	inst->record = inst_record;
 	inst->emit = inst_emit;
 	inst->emit_ctx = s;
+	inst->ps = ps;
+	probe_set__set_owner(ps, inst);
 	if (streams(inst)) {
 		if (ringbuf)
-			err = probe_set__open_ring_buffer(s->ps, inst->mon->events_table,
+			err = probe_set__open_ring_buffer(ps, inst->mon->events_table,
 							  on_sample, inst);
 		else
-			err = probe_set__open_perf_buffer(s->ps, inst->mon->events_table,
+			err = probe_set__open_perf_buffer(ps, inst->mon->events_table,
 							  on_sample, on_lost, inst,
 							  s->cfg.perf_pages, s->cfg.wakeup_events);
 		if (err) {
@@ -566,31 +686,59 @@ static int inst_attach(struct session *s, struct monitor_inst *inst)
 		}
 	}
 	if (inst->mon->attach) {
-		err = inst->mon->attach(inst, s->ps);
+		err = inst->mon->attach(inst, ps);
 		if (err)
 			monitor_inst__verdict(inst, VERDICT_UNAVAILABLE, "attach failed: %s",
 					      strerror(-err));
 	}
 out:
-	if (err)
+	probe_set__set_owner(ps, NULL);
+	if (err) {
+		/* What did attach goes too: nothing half-attached keeps running. */
+		probe_set__detach(ps, inst);
 		skip(inst);
+	}
 	inst->attached = !err;
 	return err;
 }
 
-static void ready(struct session *s, size_t attached)
+/* Attach every monitor marked to compile from PS; how many are attached. */
+static size_t session_attach(struct session *s, struct probe_set *ps)
+{
+	size_t attached = 0;
+
+	struct timespec now;
+
+	session__update_clock(s);
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	for (size_t i = 0; i < s->n_insts; i++) {
+		struct monitor_inst *inst = s->insts[i];
+
+		if (!inst->compile)
+			continue;
+		if (inst_usable(inst) && !inst_attach(s, inst, ps))
+			attached++;
+		inst->compile = false;
+		inst->next_collect = now.tv_sec + now.tv_nsec / 1e9 + inst->interval;
+	}
+	return attached;
+}
+
+static void ready(struct session *s)
 {
 	char names[512] = "", line[768];
+	size_t attached = 0;
 	bool events = false;
 
 	event_loop__catch_signals();
 
 	for (size_t i = 0; i < s->n_insts; i++) {
-		if (!s->insts[i].attached)
+		if (!s->insts[i]->attached)
 			continue;
 		snprintf(names + strlen(names), sizeof(names) - strlen(names), "%s%s",
-			 names[0] ? ", " : "", s->insts[i].mon->name);
-		events |= streams(&s->insts[i]);
+			 names[0] ? ", " : "", s->insts[i]->mon->name);
+		events |= streams(s->insts[i]);
+		attached++;
 	}
 	/* The transport only when some monitor streams events through it. */
 	snprintf(line, sizeof(line), "%zu monitor%s attached (%s)%s%s%s%s%s", attached,
@@ -609,19 +757,25 @@ static void ready(struct session *s, size_t attached)
 	daemon__ready(line);
 }
 
-int session__start(struct session *s)
+/* Skipped and degraded monitors said once, before the compile. */
+static void verdicts_print(struct session *s)
 {
-	size_t attached = 0;
-	int err;
-
 	for (size_t i = 0; i < s->n_insts; i++) {
-		struct monitor_inst *inst = &s->insts[i];
+		struct monitor_inst *inst = s->insts[i];
 
 		if (inst->enabled && inst->verdict == VERDICT_UNAVAILABLE)
 			skip(inst);
 		else if (inst->enabled && inst->verdict == VERDICT_DEGRADED)
 			pr_warn("%s: degraded: %s", inst->mon->name, inst->why);
 	}
+}
+
+int session__start(struct session *s)
+{
+	struct probe_set *ps;
+	int err;
+
+	verdicts_print(s);
 	if (!session__usable(s)) {
 		pr_err("no monitor can run");
 		return -ENODEV;
@@ -631,57 +785,82 @@ int session__start(struct session *s)
 		return -ENOMEM;
 	s->reorder.window_ns = s->cfg.reorder_window * 1e9;
 	s->reorder.max_items = SESSION_REORDER_MAX;
-	err = session_compile(s);
-	if (!err)
-		err = filters_load(s);
+	err = session_render_parts(s, NULL, false);
 	if (err)
 		return err;
-	session__update_clock(s);
-	for (size_t i = 0; i < s->n_insts; i++) {
-		struct monitor_inst *inst = &s->insts[i];
-
-		if (inst->enabled && inst->verdict != VERDICT_UNAVAILABLE &&
-		    !inst_attach(s, inst))
-			attached++;
+	ps = session_compile(s);
+	if (!ps)
+		return -errno;
+	err = sets_add(s, ps);
+	if (err) {
+		probe_set__free(ps);
+		return err;
 	}
-	if (!attached) {
+	if (!session_attach(s, ps)) {
 		pr_err("no monitor could be attached");
 		return -ENODEV;
 	}
-	probe_set__release_compiler(s->ps);
-	ready(s, attached);
+	probe_set__release_compiler(ps);
+	ready(s);
 	return 0;
+}
+
+/* The kernel's counts for one monitor, on top of those of the ones it replaced. */
+static void inst_read_counters(struct session *s, struct monitor_inst *inst)
+{
+	uint64_t n;
+
+	if (!inst->attached)
+		return;
+	if (!probe_set__percpu_sum(inst->ps, "ebpfmon_filtered", inst->id, &n))
+		inst->filtered = inst->filtered_base + n;
+	if (!probe_set__percpu_sum(inst->ps, "ebpfmon_lost", inst->id, &n) &&
+	    inst->lost_base + n > inst->lost)
+		report_lost(s, inst, inst->lost_base + n);
 }
 
 void session__read_counters(struct session *s)
 {
-	for (size_t i = 0; s->ps && i < s->n_insts; i++) {
-		struct monitor_inst *inst = &s->insts[i];
-		uint64_t n;
+	for (size_t i = 0; i < s->n_insts; i++)
+		inst_read_counters(s, s->insts[i]);
+}
 
-		if (!inst->attached)
-			continue;
-		if (!probe_set__percpu_sum(s->ps, "ebpfmon_filtered", inst->id, &n))
-			inst->filtered = n;
-		if (!probe_set__percpu_sum(s->ps, "ebpfmon_lost", inst->id, &n) && n > inst->lost)
-			report_lost(s, inst, n);
-	}
+int session__poll(struct session *s, int timeout_ms)
+{
+	return probe_set__poll_many(s->sets, s->n_sets, timeout_ms);
+}
+
+void session__consume(struct session *s)
+{
+	for (size_t i = 0; i < s->n_sets; i++)
+		probe_set__consume(s->sets[i]);
+}
+
+static void inst_free(struct monitor_inst *inst)
+{
+	if (!inst)
+		return;
+	if (inst->mon->detach)
+		inst->mon->detach(inst);
+	render_vars__free(&inst->vars);
+	for (size_t j = 0; j < inst->n_items; j++)
+		render_vars__free(&inst->items[j]);
+	free(inst->items);
+	free(inst->text);
+	free(inst->settings);
+	free(inst);
 }
 
 void session__stop(struct session *s)
 {
-	for (size_t i = 0; i < s->n_insts; i++) {
-		struct monitor_inst *inst = &s->insts[i];
-
-		if (inst->mon->detach)
-			inst->mon->detach(inst);
-		render_vars__free(&inst->vars);
-		for (size_t j = 0; j < inst->n_items; j++)
-			render_vars__free(&inst->items[j]);
-		free(inst->items);
-	}
-	probe_set__free(s->ps);
-	s->ps = NULL;
+	/* The probe sets first: their readers call back into the instances. */
+	for (size_t i = 0; i < s->n_sets; i++)
+		probe_set__free(s->sets[i]);
+	free(s->sets);
+	s->sets = NULL;
+	s->n_sets = 0;
+	for (size_t i = 0; i < s->n_insts; i++)
+		inst_free(s->insts[i]);
 	free(s->sample);
 	if (s->reorder.late)
 		pr_info("reorder: %llu events arrived later than output.reorder_window and "
@@ -694,13 +873,340 @@ void session__stop(struct session *s)
 	free(s->insts);
 	s->insts = NULL;
 	s->n_insts = 0;
-	free(s->filters.pids);
-	free(s->filters.uids);
-	free(s->filters.comms);
-	memset(&s->filters, 0, sizeof(s->filters));
+	free(s->prologue);
+	free(s->shared);
+	s->prologue = s->shared = NULL;
+	filters_free(&s->filters);
 	kernel_info__free(&s->ki);
 	config__free(&s->cfg);
 	users_cache_free();
+}
+
+/* What a reload does with one monitor. */
+enum reload_fate {
+	FATE_NONE,		/* not running before, not to run now */
+	FATE_UNCHANGED,
+	FATE_RECOMPILED,
+	FATE_REMOVED,
+	FATE_ADDED,
+};
+
+static const char *const fate_names[] = {
+	[FATE_UNCHANGED] = "unchanged",
+	[FATE_RECOMPILED] = "recompiled",
+	[FATE_REMOVED] = "removed",
+	[FATE_ADDED] = "added",
+};
+
+/*
+ * The candidate's monitor against the running one: changed when its probe
+ * text, what all probes share, or its config subtree differ.
+ */
+static enum reload_fate reload_fate(const struct session *s, const struct session *c,
+				    const struct monitor_inst *ci)
+{
+	const struct monitor_inst *oi = session_find(s, ci->mon);
+	bool running = oi && oi->attached;
+
+	if (!inst_usable(ci))
+		return running ? FATE_REMOVED : FATE_NONE;
+	if (!running)
+		return FATE_ADDED;
+	if (!strcmp(s->prologue, c->prologue) && !strcmp(s->shared, c->shared) &&
+	    oi->text && !strcmp(oi->text, ci->text) && !strcmp(oi->settings, ci->settings))
+		return FATE_UNCHANGED;
+	return FATE_RECOMPILED;
+}
+
+/*
+ * The sinks are opened again when the output section (or -f/-o, folded into
+ * the config) changed, or when the monitors they know (names, columns,
+ * modes) may have: csv then starts new files, the table new headers.
+ */
+static bool output_changed(const struct session *s, const struct session *c,
+			   const enum reload_fate *fates)
+{
+	const struct config *a = &s->cfg, *b = &c->cfg;
+	char *x, *y;
+	bool changed;
+
+	for (size_t i = 0; i < c->n_insts; i++)
+		if (fates[i] != FATE_NONE && fates[i] != FATE_UNCHANGED)
+			return true;
+	if (a->format != b->format || !a->output_file != !b->output_file ||
+	    (a->output_file && strcmp(a->output_file, b->output_file)))
+		return true;
+	x = cfg_node__dump(cfg_node__get(a->doc->root, "output"));
+	y = cfg_node__dump(cfg_node__get(b->doc->root, "output"));
+	changed = !x || !y || strcmp(x, y);
+	free(x);
+	free(y);
+	return changed;
+}
+
+/* A running monitor goes: programs off, buffers drained, last interval and counts read. */
+static void inst_retire(struct session *s, struct monitor_inst *inst)
+{
+	struct probe_set *ps = inst->ps;
+
+	probe_set__detach(ps, inst);
+	/* Its decoder needs its options: what the reorder window holds goes out first. */
+	session__release_held(s, true);
+	if (inst->summary && inst->mon->collect && inst->mon->collect(inst, ps))
+		pr_warn("%s: collect failed", inst->mon->name);
+	inst_read_counters(s, inst);
+	inst->attached = false;
+	if (inst->mon->detach)
+		inst->mon->detach(inst);
+	inst->ps = NULL;
+	sets_put(s, ps);
+}
+
+/* The old instance's counts go on in its successor. */
+static void inst_carry(struct monitor_inst *to, const struct monitor_inst *from)
+{
+	to->events = from->events;
+	to->malformed = from->malformed;
+	to->lost = to->lost_base = from->lost;
+	to->filtered = to->filtered_base = from->filtered;
+}
+
+static bool insts_have(struct monitor_inst *const *v, size_t n, const struct monitor *mon)
+{
+	for (size_t i = 0; i < n; i++)
+		if (v[i]->mon == mon)
+			return true;
+	return false;
+}
+
+#define SWAP(a, b) do { __typeof__(a) t_ = (a); (a) = (b); (b) = t_; } while (0)
+
+static bool insts_in(struct monitor_inst *const *v, size_t n, const struct monitor_inst *inst)
+{
+	for (size_t i = 0; i < n; i++)
+		if (v[i] == inst)
+			return true;
+	return false;
+}
+
+/* "exec recompiled, open unchanged, io removed" into line, or "no change". */
+static void reload_line(const struct session *s, const struct session *c,
+			const enum reload_fate *fates, bool same_config, char *line, size_t size)
+{
+	bool change = !same_config;
+	size_t len = 0;
+
+	line[0] = 0;
+	for (size_t i = 0; i < c->n_insts; i++) {
+		change |= fates[i] != FATE_UNCHANGED && fates[i] != FATE_NONE;
+		if (fates[i] != FATE_NONE && len < size)
+			len += snprintf(line + len, size - len, "%s%s %s", len ? ", " : "",
+					c->insts[i]->mon->name, fate_names[fates[i]]);
+	}
+	for (size_t i = 0; i < s->n_insts; i++) {
+		if (!s->insts[i]->attached || session_find(c, s->insts[i]->mon))
+			continue;
+		change = true;
+		if (len < size)
+			len += snprintf(line + len, size - len, "%s%s removed", len ? ", " : "",
+					s->insts[i]->mon->name);
+	}
+	if (!change)
+		snprintf(line, size, "no change");
+}
+
+/*
+ * Put the checked candidate C in place: nothing here can fail. FATES say
+ * what becomes of each of C's monitors; PS holds the compiled ones, SINK
+ * replaces the running one (both may be NULL).
+ */
+static void reload_commit(struct session *s, struct session *c, const enum reload_fate *fates,
+			  struct probe_set *ps, struct sink *sink, struct monitor_inst **v)
+{
+	struct monitor_inst **old = s->insts;
+	bool going[EBPFMON_MAX_MONITORS] = { false };
+	size_t n_old = s->n_insts, n = 0;
+	uint8_t one = 1;
+
+	/* Held samples point at instances that may go. */
+	session__release_held(s, true);
+	for (size_t i = 0; i < n_old; i++) {
+		enum reload_fate fate = FATE_REMOVED;
+
+		for (size_t j = 0; j < c->n_insts; j++)
+			if (c->insts[j]->mon == old[i]->mon)
+				fate = fates[j];
+		going[old[i]->id] = old[i]->attached &&
+				    (fate == FATE_RECOMPILED || fate == FATE_REMOVED);
+	}
+	for (size_t i = 0; i < c->n_insts; i++) {
+		struct monitor_inst *ci = c->insts[i];
+
+		if (fates[i] == FATE_UNCHANGED) {
+			v[n++] = session_find(s, ci->mon);
+			continue;
+		}
+		ci->ki = &s->ki;
+		v[n++] = ci;
+		c->insts[i] = NULL;	/* moved; c frees what stays */
+	}
+	/*
+	 * A scrape sees the old structure or the new one, attached: the swap and
+	 * the attach (no event is handled in either) under the lock.
+	 */
+	pthread_mutex_lock(&s->lock);
+	s->insts = v;
+	s->n_insts = n;
+	SWAP(s->cfg, c->cfg);
+	SWAP(s->ki, c->ki);
+	SWAP(s->filters, c->filters);
+	SWAP(s->prologue, c->prologue);
+	SWAP(s->shared, c->shared);
+	s->reorder.window_ns = s->cfg.reorder_window * 1e9;
+	/*
+	 * The new programs first, then the old ones record nothing more: no gap,
+	 * and an overlap of one map update. Their detach waits for the kernel
+	 * (tens of ms per tracepoint); their buffers are drained after it.
+	 */
+	if (ps && !session_attach(s, ps)) {
+		sets_put(s, ps);
+		ps = NULL;
+	}
+	pthread_mutex_unlock(&s->lock);
+	/* The old instances are out of s->insts: retired (events drained) unlocked. */
+	for (size_t i = 0; i < n_old; i++)
+		if (going[old[i]->id] &&
+		    probe_set__update(old[i]->ps, "ebpfmon_retired", &old[i]->id, &one))
+			pr_warn("%s: cannot stop the old programs before their detach",
+				old[i]->mon->name);
+	for (size_t i = 0; i < n_old; i++)
+		if (going[old[i]->id])
+			inst_retire(s, old[i]);
+	if (ps)
+		probe_set__release_compiler(ps);
+	pthread_mutex_lock(&s->lock);
+	for (size_t i = 0; i < n_old; i++) {
+		struct monitor_inst *oi = old[i];
+
+		if (insts_in(v, n, oi))
+			continue;
+		for (size_t j = 0; j < n; j++)
+			if (v[j]->mon == oi->mon)
+				inst_carry(v[j], oi);
+		/*
+		 * Monitors gone from the config keep their counts for the exit
+		 * summary (and the exporter's counters), no longer selected.
+		 */
+		if (!insts_have(v, n, oi->mon) &&
+		    (oi->events || oi->lost || oi->filtered || oi->malformed)) {
+			oi->enabled = false;
+			v[n++] = oi;
+		} else {
+			inst_free(oi);
+		}
+	}
+	s->n_insts = n;
+	pthread_mutex_unlock(&s->lock);
+	free(old);
+	/* The drained events went to the old sink; the new one takes it from here. */
+	if (sink) {
+		sink__close(s->sink);
+		s->sink = sink;
+	}
+}
+
+int session__reload(struct session *s)
+{
+	enum log_level level = log_get_level();
+	struct monitor_inst **v = NULL;
+	enum reload_fate *fates = NULL;
+	struct probe_set *ps = NULL;
+	struct sink *sink = NULL;
+	struct session *c;
+	char *old_doc = NULL, *new_doc = NULL, line[512];
+	bool compile = false;
+	int err;
+
+	c = calloc(1, sizeof(*c));
+	if (!c) {
+		err = -ENOMEM;
+		goto fail;
+	}
+	c->ready_fd = -1;
+	/* Read and check it all, touching nothing that runs. */
+	err = s->setup(c, s->setup_ctx);
+	if (err)
+		goto fail;
+	/* The exporter binds its address once, at the start. */
+	if (!c->cfg.metrics_listen != !s->cfg.metrics_listen ||
+	    (c->cfg.metrics_listen && strcmp(c->cfg.metrics_listen, s->cfg.metrics_listen))) {
+		pr_err("reload: metrics.listen changes only with a restart (now %s)",
+		       s->metrics_address ? s->metrics_address : "off");
+		err = -EINVAL;
+		goto fail;
+	}
+	verdicts_print(c);
+	if (!session__usable(c)) {
+		pr_err("no monitor can run");
+		err = -ENODEV;
+		goto fail;
+	}
+	err = session_render_parts(c, NULL, true);
+	if (err)
+		goto fail;
+	fates = calloc(c->n_insts, sizeof(*fates));
+	v = calloc(s->n_insts + c->n_insts, sizeof(*v));
+	if (!fates || !v) {
+		err = -ENOMEM;
+		goto fail;
+	}
+	for (size_t i = 0; i < c->n_insts; i++) {
+		fates[i] = reload_fate(s, c, c->insts[i]);
+		c->insts[i]->compile = fates[i] == FATE_RECOMPILED || fates[i] == FATE_ADDED;
+		compile |= c->insts[i]->compile;
+	}
+	/* The compile and the verifier before anything running is touched. */
+	if (compile) {
+		ps = session_compile(c);
+		err = ps ? probe_set__load_known(ps) : -errno;
+		if (!err)
+			err = sets_add(s, ps);
+		if (err)
+			goto fail;
+	}
+	if (output_changed(s, c, fates)) {
+		sink = sink__open(&c->cfg, c->insts, c->n_insts);
+		if (!sink) {
+			err = -errno;
+			goto fail;
+		}
+	}
+	old_doc = cfg_node__dump(s->cfg.doc->root);
+	new_doc = cfg_node__dump(c->cfg.doc->root);
+	reload_line(s, c, fates, old_doc && new_doc && !strcmp(old_doc, new_doc), line,
+		    sizeof(line));
+	reload_commit(s, c, fates, ps, sink, v);
+	v = NULL;
+	pr_info("reload: %s", line);
+	ready(s);
+	goto cleanup;
+fail:
+	if (ps) {
+		/* Still unattached: nothing of it runs. */
+		sets_put(s, ps);
+	}
+	log_set_level(level);
+	pr_err("reload: keeping the running configuration");
+cleanup:
+	free(old_doc);
+	free(new_doc);
+	free(v);
+	free(fates);
+	if (c) {
+		session__stop(c);
+		free(c);
+	}
+	return err;
 }
 
 static json_t *ok_why(bool ok, const char *why)
@@ -748,7 +1254,7 @@ json_t *session__check_report(struct session *s)
 	json_set(r, "ringbuf", ok_why(ki->ringbuf, ki->ringbuf_why));
 	json_set(r, "transport", json_string(session__ringbuf(s) ? "ringbuf" : "perf"));
 	for (size_t i = 0; i < s->n_insts; i++) {
-		struct monitor_inst *inst = &s->insts[i];
+		struct monitor_inst *inst = s->insts[i];
 		json_t *m = json_object(), *tps = json_object();
 		char verdict[600];
 

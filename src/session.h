@@ -38,9 +38,12 @@ struct session {
 	struct config cfg;
 	struct kernel_info ki;
 	struct filters filters;
-	struct monitor_inst *insts;
+	struct monitor_inst **insts;	/* each its own allocation: callbacks hold them */
 	size_t n_insts;
-	struct probe_set *ps;
+	struct probe_set **sets;	/* one per compile: the start's, a reload's */
+	size_t n_sets;
+	char *prologue;			/* the probes' rendered prologue */
+	char *shared;			/* what else every probe depends on (filters, ...) */
 	struct sink *sink;
 	int64_t mono_to_real_ns;	/* CLOCK_REALTIME - CLOCK_MONOTONIC */
 	bool metrics;			/* metrics.listen set (probe global METRICS) */
@@ -57,6 +60,12 @@ struct session {
 	void *sample;			/* aligned copy of the sample being decoded */
 	struct record rec;		/* the one record being built */
 	struct reorder reorder;		/* output.reorder_window's held samples */
+	/*
+	 * Parse the config and the command line into a fresh session up to
+	 * session__configure (main's, shared by the start and session__reload).
+	 */
+	int (*setup)(struct session *s, void *ctx);
+	void *setup_ctx;
 };
 
 /* Monitors to run: the -m list, or those enabled in the config. */
@@ -70,6 +79,20 @@ bool session__ringbuf(const struct session *s);
 /* Compile, fill the filters, attach, open the perf or ring buffers. */
 int session__start(struct session *s);
 void session__stop(struct session *s);
+/*
+ * SIGHUP: read the config again (s->setup) into a candidate; on any error
+ * report it and keep running as before. Otherwise compile and load only the
+ * monitors whose probe or settings changed (before anything running is
+ * touched), attach them, stop the old instances, detach and drain them, and
+ * apply the other settings. Returns 0, or -errno when the running
+ * configuration was kept.
+ */
+int session__reload(struct session *s);
+
+/* Wait for events on every probe set, and deliver them; >= 0 or -errno. */
+int session__poll(struct session *s, int timeout_ms);
+/* Deliver what every probe set's buffers hold now. */
+void session__consume(struct session *s);
 
 /* The --check report. */
 json_t *session__check_report(struct session *s);

@@ -16,6 +16,38 @@ static const struct sink_ops *const sink_kinds[] = {
 	[OUTPUT_JSON] = &sink_json_ops,
 	[OUTPUT_CSV] = &sink_csv_ops,
 	[OUTPUT_TABLE] = &sink_table_ops,
+	[OUTPUT_NONE] = &sink_none_ops,
+};
+
+/*
+ * output.format none (metrics only): records go nowhere. A sink like the
+ * others, so a reload can switch to or from it like any format.
+ */
+/* Opening and flushing: nothing to do. */
+static int none_noop(struct sink *s)
+{
+	(void)s;
+	return 0;
+}
+
+static int none_write_record(struct sink *s, const struct record *rec)
+{
+	(void)s;
+	(void)rec;
+	return 0;
+}
+
+static void none_close(struct sink *s)
+{
+	(void)s;
+}
+
+const struct sink_ops sink_none_ops = {
+	.name = "none",
+	.open = none_noop,
+	.write_record = none_write_record,
+	.flush = none_noop,
+	.close = none_close,
 };
 
 static double mono_now(void)
@@ -62,7 +94,7 @@ const char *record_get_str(const struct record *rec, const char *key, size_t *le
 }
 
 /* The run's monitors, copied: the descriptors are static, the instances may go. */
-static struct sink_monitor *monitors_copy(const struct monitor_inst *insts, size_t n,
+static struct sink_monitor *monitors_copy(struct monitor_inst *const *insts, size_t n,
 					  size_t *n_out)
 {
 	struct sink_monitor *m = calloc(n + 1, sizeof(*m));
@@ -71,13 +103,13 @@ static struct sink_monitor *monitors_copy(const struct monitor_inst *insts, size
 	if (!m)
 		return NULL;
 	for (size_t i = 0; i < n; i++) {
-		if (!insts[i].enabled)
+		if (!insts[i]->enabled)
 			continue;
 		m[*n_out] = (struct sink_monitor){
-			.name = insts[i].mon->name,
-			.columns = insts[i].mon->columns,
-			.summary_columns = insts[i].mon->summary_columns,
-			.summary = insts[i].summary,
+			.name = insts[i]->mon->name,
+			.columns = insts[i]->mon->columns,
+			.summary_columns = insts[i]->mon->summary_columns,
+			.summary = insts[i]->summary,
 		};
 		(*n_out)++;
 	}
@@ -113,7 +145,7 @@ static struct sink *sink_open_one(const struct sink_config *sc, const struct sin
 		s->path = strdup(sc->dir);
 		if (!s->path)
 			err = -ENOMEM;
-	} else if (sc->file) {
+	} else if (sc->file && format != OUTPUT_NONE) {
 		s->path = strdup(sc->file);
 		if (!s->path) {
 			err = -ENOMEM;
@@ -142,7 +174,7 @@ fail:
 	return NULL;
 }
 
-struct sink *sink__open(const struct config *cfg, const struct monitor_inst *insts,
+struct sink *sink__open(const struct config *cfg, struct monitor_inst *const *insts,
 			size_t n_insts)
 {
 	const struct sink_config *scs;

@@ -54,7 +54,7 @@ struct sink {
  * for the run's enabled monitors in insts. NULL with errno set after an
  * error line.
  */
-struct sink *sink__open(const struct config *cfg, const struct monitor_inst *insts,
+struct sink *sink__open(const struct config *cfg, struct monitor_inst *const *insts,
 			size_t n_insts);
 /* Write rec to every sink: 0 or the first error. */
 int sink__write(struct sink *s, const struct record *rec);
@@ -76,6 +76,7 @@ const char *record_get_str(const struct record *rec, const char *key, size_t *le
 extern const struct sink_ops sink_json_ops;
 extern const struct sink_ops sink_csv_ops;
 extern const struct sink_ops sink_table_ops;
+extern const struct sink_ops sink_none_ops;	/* output.format none: no output */
 
 /* A table sink's column, declared by each monitor (arrays end with { NULL }). */
 enum column_align {

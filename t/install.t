@@ -69,6 +69,7 @@ diag "bindir $bindir, sysconfdir $sysconfdir, pkgdatadir $pkgdatadir"
 	done
 	echo "- ebpfmon-bcc.service 644 etc/ebpfmon-bcc.service"
 	echo "$sysconfdir/logrotate.d ebpfmon-bcc 644 etc/logrotate.d/ebpfmon-bcc"
+	echo "$pkgdatadir/grafana ebpfmon.json 644 etc/grafana/ebpfmon.json"
 } > "$T/expected"
 ok $(( $(grep -c " probes/" "$T/expected") >= 10 && $(grep -c " templates/" "$T/expected") >= 2 ? 0 : 1 )) \
 	"the build lists probes and templates to install"

@@ -73,9 +73,16 @@ ok $? "-f none: no error or warning"
 listen=127.0.0.1:0
 python3 -c 'import socket; socket.socket(socket.AF_INET6).bind(("::1", 0))' 2> /dev/null &&
 	listen='[::1]:0'
-mon_start "$T/out.json" "$T/err" -c "$T/c.yaml" -m exec -f json --metrics-listen "$listen" ||
+# func needs kprobes or fentry: up or not as --check says, and listed either way.
+func_up=1
+[[ $("$EBPFMON" -c "$T/c.yaml" -m func --check | jq -r .monitors.func.verdict) == unavailable* ]] &&
+	func_up=0
+mon_start "$T/out.json" "$T/err" -c "$T/c.yaml" -m exec,func -f json --metrics-listen "$listen" ||
 	bail "ebpfmon-bcc -f json did not start"
 url=$(metrics_url "$T/err")
+http_fetch GET "$url" "$T/m3" > /dev/null
+is "$(metric_value "$T/m3" 'ebpfmon_monitor_up{monitor="func"}')" "$func_up" \
+	"ebpfmon_monitor_up{monitor=\"func\"} is $func_up, as --check's verdict says"
 "$SPAWN" 25 /bin/true > /dev/null
 events_reach() {
 	http_fetch GET "$url" "$T/m3" > /dev/null
