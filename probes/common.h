@@ -136,11 +136,11 @@ static __always_inline int ebpfmon_comm_match(void)
  */
 #define ebpfmon_ids_match() (!ebpfmon_is_self() && ebpfmon_pid_uid_match())
 
-/* Every filter, counting nothing: whether a metric counts the current task. */
-static __always_inline int ebpfmon_task_match(void)
-{
-	return ebpfmon_ids_match() && ebpfmon_comm_match();
-}
+/*
+ * Every filter, counting nothing: whether a metric counts the current task
+ * (never in a monitor a reload retired). A macro, as ebpfmon_ids_match.
+ */
+#define ebpfmon_task_match() (ebpfmon_ids_match() && ebpfmon_comm_match())
 
 static __always_inline u32 ebpfmon_current_ppid(void)
 {

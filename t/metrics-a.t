@@ -201,4 +201,33 @@ for m in exec open io page_fault; do
 	is "$(val "$A" "ebpfmon_events_total{monitor=\"$m\"}")" 0 "-f none: ebpfmon_events_total{monitor=\"$m\"} stays 0"
 done
 is "$(wc -c < "$T/stdout2")" 0 "-f none: nothing on stdout"
+
+# --- SIGHUP: a monitor the reload keeps keeps counting; one it recompiles
+# starts again from 0 (a counter reset), and its retired programs count no more.
+hup() {
+	mon_hup "$1" "$T/err3"
+}
+enoent() { val "$1" 'ebpfmon_exec_failed_total{error="ENOENT"}'; }
+write_config "$T/hup.yaml" "monitors:" "  exec: {}" "  open: {}"
+mon_metrics "$T/out3" "$T/err3" -c "$T/hup.yaml" -o "$T/out3.json" -p "$COMMS" ||
+	bail "ebpfmon-bcc did not start for the reload case"
+"$T/$SP" 2 /nonexistent/ebpfmon > /dev/null
+"$T/$OH" path "$T/d/none1" > /dev/null
+scrape "$B" || bail "no scrape (reload)"
+is "$(enoent "$B")" 2 "since attach: ENOENT 2"
+hup 1 || diag "no reload outcome"
+"$T/$SP" 3 /nonexistent/ebpfmon > /dev/null
+scrape "$A" || bail "no scrape after SIGHUP"
+is "$(enoent "$A")" 5 "unchanged config: exec keeps counting (2 + 3)"
+write_config "$T/hup.yaml" "monitors:" "  exec: { max_args: 10 }" "  open: {}"
+hup 2 || diag "no reload outcome"
+like "$(grep '^reload: ' "$T/err3" | tail -1)" 'exec' "the changed exec is reloaded"
+"$T/$SP" 1 /nonexistent/ebpfmon > /dev/null
+"$T/$OH" path "$T/d/none1" > /dev/null
+scrape "$B" || bail "no scrape after the second SIGHUP"
+is "$(enoent "$B")" 1 "exec recompiled: ENOENT from 0 again (1)"
+is "$(val "$B" 'ebpfmon_opens_total{result="ENOENT"}')" \
+	"$(( $(val "$A" 'ebpfmon_opens_total{result="ENOENT"}') + 1 ))" "open kept: its counter goes on (+1)"
+mon_stop
+is "$MON_RC" 0 "reload case: exits 0 on SIGTERM"
 done_testing
