@@ -7,13 +7,14 @@
 need_bpf
 [ "$(nproc)" -ge 2 ] || { [ "$CI" = true ] && bail "needs 2 CPUs"; echo "1..0 # SKIP needs 2 CPUs"; exit 0; }
 
-N=2000
+# Enough calls that the two helpers overlap in time even on a loaded machine.
+N=20000
 cp "$TBUILD/syscall_helper" "$T/ebpfmon-ro" || bail "no $TBUILD/syscall_helper"
 
 # Two helpers pinned to CPU 0 and 1 make N getppid calls each, at the same
 # time, while the monitor is stopped; then it reads both buffers at once.
 run() {	# run WINDOW TRANSPORT OUT ERR
-	printf 'output:\n  transport: %s\n  perf_pages: 256\n  ringbuf_pages: 512\n  reorder_window: %s\nmonitors:\n  syscall:\n    mode: events\n    include: [getppid]\n' \
+	printf 'output:\n  transport: %s\n  perf_pages: 1024\n  ringbuf_pages: 2048\n  reorder_window: %s\nmonitors:\n  syscall:\n    mode: events\n    include: [getppid]\n' \
 		"$2" "$1" > "$T/cfg.yaml"
 	mon_start "$3" "$4" -c "$T/cfg.yaml" -p ebpfmon-ro || bail "no start"
 	rm -f "$T/go0" "$T/go1"
