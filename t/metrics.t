@@ -97,6 +97,56 @@ written=$(jq -s '[.[] | select(.monitor == "exec")] | length' "$T/out.json")
 ok $(( $(metric_value "$T/m3" 'ebpfmon_events_total{monitor="exec"}') <= written ? 0 : 1 )) \
 	"ebpfmon_events_total never counts more than was written ($written)"
 
+# --- across reloads (SIGHUP), scraped all the while --------------------------
+reload_config() {
+	write_config "$T/r.yaml" "metrics:" "  listen: \"$1\"" "monitors:" "  exec: {}" "$2"
+}
+reload_config 127.0.0.1:0 ""
+mon_start_stdout "$T/stdout" "$T/err" -c "$T/r.yaml" -f none || bail "ebpfmon-bcc (reload) did not start"
+url=$(metrics_url "$T/err")
+# A client scraping back to back while the structure changes under it.
+python3 - "$url" "$T/scrapes" "$T/stop" <<'PY' &
+import os, sys, urllib.request
+url, out, stop = sys.argv[1:4]
+with open(out, "w") as f:
+    while not os.path.exists(stop):
+        try:
+            with urllib.request.urlopen(url, timeout=10) as r:
+                body = r.read()
+            f.write("%d %d\n" % (r.status, body.count(b"ebpfmon_monitor_up{")))
+        except OSError as e:
+            f.write("error %s\n" % e)
+PY
+scraper=$!
+reload_config 127.0.0.1:0 "  syscall: {}"
+kill -HUP "$MON_PID"
+poll_until grep -q '^reload: exec unchanged, syscall added' "$T/err"
+ok $? "reload: syscall added" || sed 's/^/#   /' "$T/err"
+http_fetch GET "$url" "$T/m4" > /dev/null
+is "$(metric_value "$T/m4" 'ebpfmon_monitor_up{monitor="syscall"}')" 1 "after the reload syscall is up"
+reload_config 127.0.0.1:1 "  syscall: {}"
+kill -HUP "$MON_PID"
+poll_until grep -q '^reload: keeping the running configuration' "$T/err"
+ok $? "a reload that changes metrics.listen is refused"
+addr=${url#http://}
+is "$(grep 'metrics.listen' "$T/err")" \
+	"reload: metrics.listen changes only with a restart (now ${addr%/metrics})" \
+	"... with one line naming the address still served"
+reload_config 127.0.0.1:0 ""
+kill -HUP "$MON_PID"
+poll_until grep -q '^reload: exec unchanged, syscall removed' "$T/err"
+ok $? "reload: syscall removed"
+touch "$T/stop"
+wait "$scraper"
+http_fetch GET "$url" "$T/m5" > /dev/null
+is "$(grep -c '^ebpfmon_monitor_up{monitor="syscall"}' "$T/m5")" 0 \
+	"a removed monitor is not reported down"
+is "$(grep -vc '^200 ' "$T/scrapes")" 0 \
+	"$(wc -l < "$T/scrapes") scrapes during three reloads: every one 200"
+mon_stop
+is "$MON_RC" 0 "exit status 0 after the reloads"
+is "$(wc -c < "$T/stdout")" 0 "-f none across reloads: nothing on stdout"
+
 # --- bad listen values ---------------------------------------------------------
 python3 -c 'import socket, sys, time
 s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen()
