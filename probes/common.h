@@ -24,6 +24,13 @@ struct ebpfmon_metric_hist {
 	__u64 sum_ns;
 };
 
+/*
+ * Metrics of results by errno: slot 0 counts successes, slot e (1 ..
+ * EBPFMON_ERRNO_SLOTS - 2) errno e, the last slot every larger errno (the
+ * highest errno name is EHWPOISON, 133; the kernel's own 512.. may leak).
+ */
+#define EBPFMON_ERRNO_SLOTS 256
+
 /* ebpfmon_hdr.flags */
 #define EBPFMON_HDR_PPID_VALID 0x1
 
@@ -138,6 +145,12 @@ static __always_inline int ebpfmon_comm_match(void)
  */
 #define ebpfmon_ids_match() (!ebpfmon_is_self() && ebpfmon_pid_uid_match())
 
+/*
+ * Every filter, counting nothing: whether a metric counts the current task
+ * (never in a monitor a reload retired). A macro, as ebpfmon_ids_match.
+ */
+#define ebpfmon_task_match() (ebpfmon_ids_match() && ebpfmon_comm_match())
+
 static __always_inline u32 ebpfmon_current_ppid(void)
 {
 	u32 ppid = 0;
@@ -174,6 +187,16 @@ static __always_inline void ebpfmon_metric_hist_add(struct ebpfmon_metric_hist *
 {
 	h->slots[ebpfmon_hist_slot(ns)]++;
 	h->sum_ns += ns;
+}
+
+/* The errno slot of a syscall's result (see EBPFMON_ERRNO_SLOTS). */
+static __always_inline u32 ebpfmon_errno_slot(s64 ret)
+{
+	u64 err = ret < 0 ? -ret : 0;
+
+	if (err > EBPFMON_ERRNO_SLOTS - 1)
+		err = EBPFMON_ERRNO_SLOTS - 1;
+	return err;
 }
 
 /*

@@ -35,10 +35,34 @@ struct exec_buf {
 	char data[EXEC_ARGS_BUF];
 };
 
+/* Metrics only (EBPFMON_EVENTS 0): no events, only the metric. */
+#if EBPFMON_EVENTS
 BPF_TABLE("lru_hash", u32, struct exec_start, exec_starts, @MAX_INFLIGHT@);
 BPF_PERCPU_ARRAY(exec_scratch, struct exec_buf, 1);
 #include "output.h"
+#endif
 
+#if EBPFMON_METRICS
+/*
+ * Execs by result (ebpfmon_errno_slot), every one the filters let through,
+ * show_failed or not; cumulative, read by the exporter, never cleared.
+ */
+BPF_PERCPU_ARRAY(exec_results, u64, EBPFMON_ERRNO_SLOTS);
+
+static __always_inline void exec_count(s64 ret)
+{
+	u32 slot = ebpfmon_errno_slot(ret);
+	u64 *n;
+
+	if (!ebpfmon_task_match())
+		return;
+	n = exec_results.lookup(&slot);
+	if (n)
+		(*n)++;
+}
+#endif
+
+#if EBPFMON_EVENTS
 static __always_inline void exec_enter(const char *filename, const char *const *argv)
 {
 	struct exec_start st = { .filename = filename, .argv = argv };
@@ -70,6 +94,11 @@ static __always_inline void exec_exit(void *ctx, long ret)
 	u32 zero = 0;
 	int i;
 
+#if EBPFMON_METRICS
+	/* Successes are counted at sched_process_exec. */
+	if (ret < 0)
+		exec_count(ret);
+#endif
 	if (!st)
 		return;
 	if (ret >= 0 || !EXEC_SHOW_FAILED)
@@ -105,12 +134,21 @@ static __always_inline void exec_exit(void *ctx, long ret)
 out:
 	exec_starts.delete(&tid);
 }
+#else
+static __always_inline void exec_exit(void *ctx, long ret)
+{
+	if (ret < 0)
+		exec_count(ret);
+}
+#endif
 
+#if EBPFMON_EVENTS
 TRACEPOINT_PROBE(syscalls, sys_enter_execve)
 {
 	exec_enter((const char *)args->filename, (const char *const *)args->argv);
 	return 0;
 }
+#endif
 
 TRACEPOINT_PROBE(syscalls, sys_exit_execve)
 {
@@ -119,11 +157,13 @@ TRACEPOINT_PROBE(syscalls, sys_exit_execve)
 }
 
 #if @HAVE_SYS_ENTER_EXECVEAT@ && @HAVE_SYS_EXIT_EXECVEAT@
+#if EBPFMON_EVENTS
 TRACEPOINT_PROBE(syscalls, sys_enter_execveat)
 {
 	exec_enter((const char *)args->filename, (const char *const *)args->argv);
 	return 0;
 }
+#endif
 
 TRACEPOINT_PROBE(syscalls, sys_exit_execveat)
 {
@@ -134,9 +174,13 @@ TRACEPOINT_PROBE(syscalls, sys_exit_execveat)
 
 TRACEPOINT_PROBE(sched, sched_process_exec)
 {
+#if EBPFMON_EVENTS
 	struct exec_buf *b;
 	u32 zero = 0, len = 0;
 
+#if EBPFMON_METRICS
+	exec_count(0);
+#endif
 	b = exec_scratch.lookup(&zero);
 	if (!b || ebpfmon_hdr_fill(&b->ev.hdr, EXEC_MON_ID))
 		return 0;
@@ -172,5 +216,8 @@ TRACEPOINT_PROBE(sched, sched_process_exec)
 	b->ev.flags |= EXEC_F_ARGS_UNAVAILABLE;
 #endif
 	exec_submit(args, b, len);
+#else
+	exec_count(0);
+#endif
 	return 0;
 }

@@ -14,8 +14,9 @@
 #include "io.h"
 
 #define IO_MON_ID @MON_ID@
-#define IO_SUMMARY @SUMMARY@
-#define IO_PATHS (@PATHS@ && !IO_SUMMARY)
+/* Metrics only (EBPFMON_EVENTS 0): neither events nor summary rows. */
+#define IO_SUMMARY (@SUMMARY@ && EBPFMON_EVENTS)
+#define IO_PATHS (@PATHS@ && EBPFMON_EVENTS && !IO_SUMMARY)
 /* 0: off. Both set: a call that is slow OR large passes. */
 #define IO_SLOW_NS @SLOW_NS@ULL
 #define IO_LARGE_BYTES @LARGE_BYTES@ULL
@@ -57,7 +58,35 @@ BPF_PERCPU_ARRAY(io_stats_full, u64, 1);
 BPF_TABLE("lru_hash", u32, u64, io_proc_gen, @MAX_ENTRIES@);
 BPF_TABLE("lru_hash", u64, u64, io_fd_gen, @MAX_ENTRIES@);
 #endif
+/* Summary rows and metrics reach the host through maps: no buffer for them. */
+#if EBPFMON_EVENTS && !IO_SUMMARY
 #include "output.h"
+#endif
+
+#if EBPFMON_METRICS
+/*
+ * Per op: bytes moved and latency of every call the filters and fds let
+ * through, whatever the thresholds; cumulative, read by the exporter, never
+ * cleared.
+ */
+BPF_PERCPU_ARRAY(io_op_metrics, struct io_op_metric, IO_OP_COUNT);
+
+static __always_inline void io_metric(u32 op, s64 ret, u64 dur)
+{
+	struct io_op_metric *m;
+
+	/* pid and uid were checked at entry; the name may have changed since. */
+	if (!ebpfmon_comm_match())
+		return;
+	m = io_op_metrics.lookup(&op);
+	if (!m)
+		return;
+	if (ret > 0)
+		m->bytes += ret;
+	m->sum_ns += dur;
+	m->hist[ebpfmon_hist_slot(dur)]++;
+}
+#endif
 
 /* Keeps clang from dropping a bound the verifier needs to see. */
 #define io_opaque(v) asm volatile("" : "+r"(v))
@@ -216,7 +245,7 @@ static __always_inline void io_count(u32 op, s64 ret, u64 dur)
 		s->max_ns = dur;
 	s->hist[ebpfmon_hist_slot(dur)]++;
 }
-#else
+#elif EBPFMON_EVENTS
 static __always_inline void io_send(void *ctx, struct io_start *st, s64 ret, u64 now)
 {
 	struct io_call_event ev = {};
@@ -247,7 +276,10 @@ static __always_inline void io_exit(void *ctx, s64 ret)
 		return;
 	now = bpf_ktime_get_ns();
 	dur = now - st->ts;
-#if IO_SLOW_NS || IO_LARGE_BYTES
+#if EBPFMON_METRICS
+	io_metric(st->op, ret, dur);
+#endif
+#if EBPFMON_EVENTS && (IO_SLOW_NS || IO_LARGE_BYTES)
 	{
 		int keep = 0;
 #if IO_SLOW_NS
@@ -263,7 +295,7 @@ static __always_inline void io_exit(void *ctx, s64 ret)
 #endif
 #if IO_SUMMARY
 	io_count(st->op, ret, dur);
-#else
+#elif EBPFMON_EVENTS
 	io_send(ctx, st, ret, now);
 #endif
 out:

@@ -41,6 +41,13 @@ struct io_call_event {
 	__u32 pad;
 };
 
+/* Metrics: one per op, cumulative. */
+struct io_op_metric {
+	__u64 bytes;			/* moved: the sum of positive results */
+	__u64 sum_ns;
+	__u64 hist[EBPFMON_HIST_SLOTS];	/* latency, log2 slots of ns */
+};
+
 /* Summary mode: one row per process (tgid), read and cleared every interval. */
 struct io_stats {
 	__u64 read_bytes;

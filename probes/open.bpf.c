@@ -40,9 +40,35 @@ struct open_buf {
 	char path[OPEN_PATH_BUF];
 };
 
+/* Metrics only (EBPFMON_EVENTS 0): no events, only the metric. */
+#if EBPFMON_EVENTS
 BPF_TABLE("lru_hash", u32, struct open_start, open_starts, @MAX_INFLIGHT@);
 BPF_PERCPU_ARRAY(open_scratch, struct open_buf, 1);
 #include "output.h"
+#endif
+
+#if EBPFMON_METRICS
+/*
+ * Opens by result (ebpfmon_errno_slot), every one the filters let through,
+ * whatever show_failed, failed_only and path_prefixes say; cumulative, read
+ * by the exporter, never cleared.
+ */
+BPF_PERCPU_ARRAY(open_results, u64, EBPFMON_ERRNO_SLOTS);
+
+static __always_inline void open_count(s64 ret)
+{
+	u32 slot = ebpfmon_errno_slot(ret);
+	u64 *n;
+
+	if (!ebpfmon_task_match())
+		return;
+	n = open_results.lookup(&slot);
+	if (n)
+		(*n)++;
+}
+#endif
+
+#if EBPFMON_EVENTS
 
 /* Keeps clang from dropping a bound the verifier needs to see. */
 #define open_opaque(v) asm volatile("" : "+r"(v))
@@ -110,6 +136,9 @@ static __always_inline void open_exit(void *ctx, long ret)
 	long n;
 	u64 len;
 
+#if EBPFMON_METRICS
+	open_count(ret);
+#endif
 	if (!st)
 		return;
 	if (ret < 0 ? !OPEN_SHOW_FAILED : OPEN_FAILED_ONLY)
@@ -157,14 +186,22 @@ static __always_inline void open_exit(void *ctx, long ret)
 out:
 	open_starts.delete(&tid);
 }
+#else
+static __always_inline void open_exit(void *ctx, long ret)
+{
+	open_count(ret);
+}
+#endif
 
 #if @HAVE_SYS_ENTER_OPEN@ && @HAVE_SYS_EXIT_OPEN@
+#if EBPFMON_EVENTS
 TRACEPOINT_PROBE(syscalls, sys_enter_open)
 {
 	open_enter(OPEN_OP_OPEN, 0, (const char *)args->filename, (u32)args->flags,
 		   (u16)args->mode, NULL, 0);
 	return 0;
 }
+#endif
 
 TRACEPOINT_PROBE(syscalls, sys_exit_open)
 {
@@ -173,12 +210,14 @@ TRACEPOINT_PROBE(syscalls, sys_exit_open)
 }
 #endif
 
+#if EBPFMON_EVENTS
 TRACEPOINT_PROBE(syscalls, sys_enter_openat)
 {
 	open_enter(OPEN_OP_OPENAT, (s32)args->dfd, (const char *)args->filename,
 		   (u32)args->flags, (u16)args->mode, NULL, 0);
 	return 0;
 }
+#endif
 
 TRACEPOINT_PROBE(syscalls, sys_exit_openat)
 {
@@ -187,12 +226,14 @@ TRACEPOINT_PROBE(syscalls, sys_exit_openat)
 }
 
 #if @HAVE_SYS_ENTER_OPENAT2@ && @HAVE_SYS_EXIT_OPENAT2@
+#if EBPFMON_EVENTS
 TRACEPOINT_PROBE(syscalls, sys_enter_openat2)
 {
 	open_enter(OPEN_OP_OPENAT2, (s32)args->dfd, (const char *)args->filename, 0, 0,
 		   (const void *)args->how, args->usize);
 	return 0;
 }
+#endif
 
 TRACEPOINT_PROBE(syscalls, sys_exit_openat2)
 {

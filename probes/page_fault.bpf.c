@@ -86,7 +86,33 @@ static __always_inline u32 page_fault_regs_kernel(struct page_fault_perf_ctx *ct
 	return !(ctx->regs.cs & 3);
 }
 
-#if PAGE_FAULT_SUMMARY
+#if EBPFMON_METRICS
+/*
+ * Accounted faults by PAGE_FAULT_METRIC_SLOT(kernel, major): every one the
+ * filters and space let through, unsampled; cumulative, read by the
+ * exporter, never cleared.
+ */
+BPF_PERCPU_ARRAY(page_fault_metrics, u64, PAGE_FAULT_METRIC_SLOTS);
+
+static __always_inline void page_fault_metric(struct page_fault_perf_ctx *ctx, u32 major)
+{
+	struct ebpfmon_comm_key comm = {};
+	u32 kernel = page_fault_regs_kernel(ctx), slot = PAGE_FAULT_METRIC_SLOT(kernel, major);
+	u64 *n;
+
+	if (kernel ? !PAGE_FAULT_SPACE_KERNEL : !PAGE_FAULT_SPACE_USER)
+		return;
+	if (!page_fault_wanted(0, &comm))
+		return;
+	n = page_fault_metrics.lookup(&slot);
+	if (n)
+		(*n)++;
+}
+#endif
+
+#if !EBPFMON_EVENTS
+/* Only the metric: the perf event programs count, no tracepoint runs. */
+#elif PAGE_FAULT_SUMMARY
 BPF_TABLE("percpu_hash", struct page_fault_key, struct page_fault_counts, page_fault_counts,
 	  @MAX_ENTRIES@);
 /* Faults not counted because the table was full; the host warns. */
@@ -260,7 +286,7 @@ TRACEPOINT_PROBE(sched, sched_process_exit)
 #endif
 #endif /* PAGE_FAULT_SUMMARY */
 
-#if PAGE_FAULT_SPACE_USER && @HAVE_PAGE_FAULT_USER@
+#if EBPFMON_EVENTS && PAGE_FAULT_SPACE_USER && @HAVE_PAGE_FAULT_USER@
 TRACEPOINT_PROBE(exceptions, page_fault_user)
 {
 	page_fault_taken(args, args->address, args->ip, args->error_code, 0);
@@ -268,7 +294,7 @@ TRACEPOINT_PROBE(exceptions, page_fault_user)
 }
 #endif
 
-#if PAGE_FAULT_SPACE_KERNEL && @HAVE_PAGE_FAULT_KERNEL@
+#if EBPFMON_EVENTS && PAGE_FAULT_SPACE_KERNEL && @HAVE_PAGE_FAULT_KERNEL@
 TRACEPOINT_PROBE(exceptions, page_fault_kernel)
 {
 	page_fault_taken(args, args->address, args->ip, args->error_code, 1);
@@ -279,12 +305,22 @@ TRACEPOINT_PROBE(exceptions, page_fault_kernel)
 /* Perf event programs: the kernel accounted the current task's fault. */
 int page_fault_min(struct page_fault_perf_ctx *ctx)
 {
+#if EBPFMON_METRICS
+	page_fault_metric(ctx, 0);
+#endif
+#if EBPFMON_EVENTS
 	page_fault_accounted(ctx, 0);
+#endif
 	return 0;
 }
 
 int page_fault_maj(struct page_fault_perf_ctx *ctx)
 {
+#if EBPFMON_METRICS
+	page_fault_metric(ctx, 1);
+#endif
+#if EBPFMON_EVENTS
 	page_fault_accounted(ctx, 1);
+#endif
 	return 0;
 }

@@ -26,6 +26,10 @@ struct page_fault_event {
 	__u32 pad;
 };
 
+/* Metrics: accounted faults by space and type, one counter each. */
+#define PAGE_FAULT_METRIC_SLOTS 4
+#define PAGE_FAULT_METRIC_SLOT(kernel, major) ((kernel) << 1 | (major))
+
 /*
  * Summary mode: counters per process and name (a process that execs gets a
  * row for each name), a per-CPU hash.

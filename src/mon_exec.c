@@ -9,7 +9,9 @@
 #include "config.h"
 #include "json_util.h"
 #include "kernel.h"
+#include "metrics.h"
 #include "monitor.h"
+#include "probe_set.h"
 #include "sink.h"
 
 /* The scratch buffer is a per-CPU map value, which the kernel caps at 32 KiB. */
@@ -130,6 +132,24 @@ static int exec_on_event(struct monitor_inst *inst, const void *data, size_t siz
 	return 0;
 }
 
+static int exec_metrics(struct monitor_inst *inst, struct probe_set *ps, struct metrics *m)
+{
+	uint64_t slots[EBPFMON_ERRNO_SLOTS];
+	int err;
+
+	(void)inst;
+	err = probe_set__percpu_array_sums(ps, "exec_results", slots, EBPFMON_ERRNO_SLOTS);
+	metrics__family(m, "ebpfmon_exec_total", METRIC_COUNTER,
+			"Successful execs (execve, execveat).");
+	if (!err)
+		metrics__sample(m, "ebpfmon_exec_total", NULL, slots[0]);
+	metrics__family(m, "ebpfmon_exec_failed_total", METRIC_COUNTER,
+			"Failed execs by errno name (\"other\": an errno without one).");
+	if (!err)
+		monitor_metrics_errnos(m, "ebpfmon_exec_failed_total", "error", slots);
+	return err;
+}
+
 static void exec_detach(struct monitor_inst *inst)
 {
 	free(inst->priv);
@@ -158,4 +178,5 @@ const struct monitor mon_exec = {
 	.on_event = exec_on_event,
 	.detach = exec_detach,
 	.columns = exec_columns,
+	.metrics = exec_metrics,
 };

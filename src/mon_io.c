@@ -21,6 +21,7 @@
 #include "json_util.h"
 #include "kernel.h"
 #include "log.h"
+#include "metrics.h"
 #include "monitor.h"
 #include "sink.h"
 #include "strbuf.h"
@@ -176,7 +177,7 @@ static int io_configure(struct monitor_inst *inst, struct cfg_node *node)
 	if (!fd_match)
 		return -ENOMEM;
 	/* Without close tracking a name read later might be another file's. */
-	o->paths = o->resolve_paths && !inst->summary &&
+	o->paths = o->resolve_paths && !inst->summary && !inst->metrics_only &&
 		   kernel_info__has_tracepoint(inst->ki, "syscalls", "sys_enter_close");
 	err |= render_vars__set(&inst->vars, "SLOW_NS", "%lld", o->slow_us * 1000);
 	err |= render_vars__set(&inst->vars, "LARGE_BYTES", "%lld", o->large_bytes);
@@ -384,6 +385,9 @@ static int io_collect(struct monitor_inst *inst, struct probe_set *ps)
 	uint64_t full;
 	int n, err = 0;
 
+	/* The probe keeps no rows when it runs for the metrics alone. */
+	if (inst->metrics_only)
+		return 0;
 	/* To the ms: finer is scheduling noise. */
 	interval = (long long)((now - o->last_collect) * 1000 + 0.5) / 1000.0;
 	o->last_collect = now;
@@ -400,6 +404,37 @@ static int io_collect(struct monitor_inst *inst, struct probe_set *ps)
 		o->stats_full = full;
 	}
 	return n < 0 ? n : c.err ? c.err : err;
+}
+
+#define IO_METRIC_WORDS (sizeof(struct io_op_metric) / sizeof(uint64_t))
+#define IO_METRIC_WORD(field) (offsetof(struct io_op_metric, field) / sizeof(uint64_t))
+
+static int io_metrics(struct monitor_inst *inst, struct probe_set *ps, struct metrics *m)
+{
+	uint64_t v[IO_OP_COUNT * IO_METRIC_WORDS];
+	int err;
+
+	(void)inst;
+	err = probe_set__percpu_array_sums(ps, "io_op_metrics", v, IO_OP_COUNT * IO_METRIC_WORDS);
+	metrics__family(m, "ebpfmon_io_bytes_total", METRIC_COUNTER,
+			"Bytes moved by read and write system calls, by op.");
+	for (int op = 0; op < IO_OP_COUNT && !err; op++) {
+		const char *labels[] = { "op", io_op_names[op], NULL };
+
+		metrics__sample(m, "ebpfmon_io_bytes_total", labels,
+				v[op * IO_METRIC_WORDS + IO_METRIC_WORD(bytes)]);
+	}
+	metrics__family(m, "ebpfmon_io_latency_seconds", METRIC_HISTOGRAM,
+			"Latency of read and write system calls (entry to exit), by op.");
+	for (int op = 0; op < IO_OP_COUNT && !err; op++) {
+		const char *labels[] = { "op", io_op_names[op], NULL };
+		const uint64_t *w = v + op * IO_METRIC_WORDS;
+
+		metrics__log2_hist(m, "ebpfmon_io_latency_seconds", labels,
+				   w + IO_METRIC_WORD(hist), EBPFMON_HIST_SLOTS,
+				   w[IO_METRIC_WORD(sum_ns)], 1e-9);
+	}
+	return err;
 }
 
 static void io_detach(struct monitor_inst *inst)
@@ -452,5 +487,6 @@ const struct monitor mon_io = {
 	.collect = io_collect,
 	.detach = io_detach,
 	.columns = io_columns,
+	.metrics = io_metrics,
 	.summary_columns = io_summary_columns,
 };

@@ -15,6 +15,7 @@
 #include "../probes/open.h"
 #include "config.h"
 #include "json_util.h"
+#include "metrics.h"
 #include "monitor.h"
 #include "sink.h"
 #include "probe_set.h"
@@ -186,7 +187,8 @@ static int open_attach(struct monitor_inst *inst, struct probe_set *ps)
 	__u32 zero = 0;
 	int err;
 
-	if (o->n_prefixes) {
+	/* Metrics only: the probe has no events, so no prefixes to match. */
+	if (o->n_prefixes && !inst->metrics_only) {
 		set = calloc(2, half);
 		if (!set)
 			return -ENOMEM;
@@ -303,6 +305,24 @@ static int open_on_event(struct monitor_inst *inst, const void *data, size_t siz
 	return 0;
 }
 
+static int open_metrics(struct monitor_inst *inst, struct probe_set *ps, struct metrics *m)
+{
+	static const char *const ok[] = { "result", "ok", NULL };
+	uint64_t slots[EBPFMON_ERRNO_SLOTS];
+	int err;
+
+	(void)inst;
+	err = probe_set__percpu_array_sums(ps, "open_results", slots, EBPFMON_ERRNO_SLOTS);
+	metrics__family(m, "ebpfmon_opens_total", METRIC_COUNTER,
+			"Opens (open, openat, openat2) by result: ok, or the errno name "
+			"(\"other\": an errno without one).");
+	if (!err) {
+		metrics__sample(m, "ebpfmon_opens_total", ok, slots[0]);
+		monitor_metrics_errnos(m, "ebpfmon_opens_total", "result", slots);
+	}
+	return err;
+}
+
 static void open_detach(struct monitor_inst *inst)
 {
 	struct open_opts *o = inst->priv;
@@ -335,4 +355,5 @@ const struct monitor mon_open = {
 	.on_event = open_on_event,
 	.detach = open_detach,
 	.columns = open_columns,
+	.metrics = open_metrics,
 };

@@ -17,6 +17,7 @@
 #include "config.h"
 #include "json_util.h"
 #include "log.h"
+#include "metrics.h"
 #include "monitor.h"
 #include "sink.h"
 #include "strbuf.h"
@@ -215,6 +216,9 @@ static int page_fault_collect(struct monitor_inst *inst, struct probe_set *ps)
 	uint64_t full;
 	int n;
 
+	/* The probe keeps no rows when it runs for the metrics alone. */
+	if (inst->metrics_only)
+		return 0;
 	n = probe_set__drain(ps, "page_fault_counts", true, page_fault_row_add, &rows);
 	now = page_fault_now();
 	/* Milliseconds are plenty; the timer wakes up late by more than that. */
@@ -246,6 +250,29 @@ static int page_fault_collect(struct monitor_inst *inst, struct probe_set *ps)
 	}
 	free(rows.v);
 	return 0;
+}
+
+static int page_fault_metrics(struct monitor_inst *inst, struct probe_set *ps,
+			      struct metrics *m)
+{
+	uint64_t v[PAGE_FAULT_METRIC_SLOTS];
+	int err;
+
+	(void)inst;
+	err = probe_set__percpu_array_sums(ps, "page_fault_metrics", v, PAGE_FAULT_METRIC_SLOTS);
+	metrics__family(m, "ebpfmon_page_faults_total", METRIC_COUNTER,
+			"Page faults the kernel accounted, by the mode they were taken in "
+			"(space) and type (minor, major).");
+	for (int kernel = 0; kernel < 2 && !err; kernel++) {
+		for (int major = 0; major < 2; major++) {
+			const char *labels[] = { "space", kernel ? "kernel" : "user",
+						 "type", major ? "major" : "minor", NULL };
+
+			metrics__sample(m, "ebpfmon_page_faults_total", labels,
+					v[PAGE_FAULT_METRIC_SLOT(kernel, major)]);
+		}
+	}
+	return err;
 }
 
 static void page_fault_detach(struct monitor_inst *inst)
@@ -290,5 +317,6 @@ const struct monitor mon_page_fault = {
 	.collect = page_fault_collect,
 	.detach = page_fault_detach,
 	.columns = page_fault_columns,
+	.metrics = page_fault_metrics,
 	.summary_columns = page_fault_summary_columns,
 };

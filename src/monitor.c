@@ -7,6 +7,7 @@
 
 #include "../probes/common.h"
 #include "config.h"
+#include "json_util.h"
 #include "kernel.h"
 #include "log.h"
 #include "metrics.h"
@@ -160,4 +161,25 @@ void metric_hist_write(struct metrics *m, const char *name, const char *const *l
 	for (int k = 0; k < EBPFMON_HIST_SLOTS; k++)
 		slots[k] = h->slots[k];
 	metrics__log2_hist(m, name, labels, slots, EBPFMON_HIST_SLOTS, h->sum_ns, 1e-9);
+}
+
+void monitor_metrics_errnos(struct metrics *m, const char *name, const char *label,
+			    const uint64_t *slots)
+{
+	const char *labels[] = { label, "other", NULL };
+	uint64_t other = slots[EBPFMON_ERRNO_SLOTS - 1];
+
+	for (int e = 1; e < EBPFMON_ERRNO_SLOTS - 1; e++) {
+		if (!slots[e])
+			continue;
+		labels[1] = errno_name(e);
+		if (labels[1])
+			metrics__sample(m, name, labels, slots[e]);
+		else
+			other += slots[e];
+	}
+	/* One sample for every unnamed errno: a label set may appear only once. */
+	labels[1] = "other";
+	if (other)
+		metrics__sample(m, name, labels, other);
 }

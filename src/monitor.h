@@ -169,6 +169,15 @@ static inline unsigned monitor_inst__comm_labels(const struct monitor_inst *inst
 	return inst->comm_labels;
 }
 
+/*
+ * The samples of counter NAME by errno from the EBPFMON_ERRNO_SLOTS counters
+ * of a probe (probes/common.h), summed over CPUs: LABEL is the errno's name,
+ * "other" for the errnos without one and the last slot; errnos never seen
+ * have no sample. Slot 0, the successes, is the caller's.
+ */
+void monitor_metrics_errnos(struct metrics *m, const char *name, const char *label,
+			    const uint64_t *slots);
+
 /* Emit a record of TYPE ("summary", ...) built by the monitor. */
 static inline struct record *monitor_inst__record(struct monitor_inst *inst, const char *type)
 {

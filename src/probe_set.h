@@ -72,6 +72,14 @@ int probe_set__percpu_sum(struct probe_set *ps, const char *table, uint32_t key,
 			  uint64_t *sum);
 
 /*
+ * Keys 0.. of a per-CPU array whose value is whole u64s, each word summed over
+ * all possible CPUs: sums gets n_sums words, as many keys' values as fit.
+ * Reads only (metrics at scrape time, on another thread than the loop's).
+ */
+int probe_set__percpu_array_sums(struct probe_set *ps, const char *table, uint64_t *sums,
+				 size_t n_sums);
+
+/*
  * Read and delete every entry of a hash table (summary mode). For a per-CPU
  * table, values holds n_values consecutive values of value_size bytes (one
  * per possible CPU); otherwise n_values is 1. Returns entries seen or -errno.

@@ -159,6 +159,18 @@ transport_in_use() {
 	esac
 }
 
+# mon_hup N ERRFILE: SIGHUP, then wait for the N-th reload outcome (a
+# "reload: " line) in ERRFILE, 30 s at most.
+mon_hup() {
+	kill -HUP "$MON_PID"
+	local i
+	for i in $(seq 300); do
+		[ "$(grep -cE '^reload: ' "$2")" -ge "$1" ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
 # mon_stop: SIGTERM, then the exit status in MON_RC.
 mon_stop() {
 	MON_RC=

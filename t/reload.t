@@ -32,13 +32,7 @@ wait_for() {
 
 # hup WANT: SIGHUP, then wait for the WANT-th reload outcome on stderr.
 hup() {
-	kill -HUP "$MON_PID"
-	local i
-	for i in $(seq 300); do
-		[ "$(grep -cE '^reload: ' "$T/err")" -ge "$1" ] && return 0
-		sleep 0.1
-	done
-	return 1
+	mon_hup "$1" "$T/err"
 }
 
 # exec_argv FILE TAG: argv and argv_truncated of our exec tagged TAG.
