@@ -180,11 +180,12 @@ TRACEPOINT_PROBE(irq, irq_handler_exit)
 		return 0;
 	delta = bpf_ktime_get_ns() - st->ts;
 	st->ts = 0;
-	if (delta < INTERRUPT_MIN_NS)
-		return 0;
 #if INTERRUPT_METRICS
+	/* Every run: min_duration_us chooses rows and events only. */
 	interrupt_metrics_hard(st, delta);
 #endif
+	if (delta < INTERRUPT_MIN_NS)
+		return 0;
 #if INTERRUPT_ROWS
 	interrupt_account(INTERRUPT_KIND_HARDIRQ, args->irq, delta, st->name);
 #elif !INTERRUPT_SUMMARY && INTERRUPT_EVENTS
@@ -231,8 +232,6 @@ TRACEPOINT_PROBE(irq, softirq_exit)
 		return 0;
 	delta = bpf_ktime_get_ns() - *ts;
 	*ts = 0;
-	if (delta < INTERRUPT_MIN_NS)
-		return 0;
 #if INTERRUPT_METRICS
 	{
 		struct ebpfmon_metric_hist *h = interrupt_m_soft.lookup(&vec);
@@ -241,6 +240,8 @@ TRACEPOINT_PROBE(irq, softirq_exit)
 			ebpfmon_metric_hist_add(h, delta);
 	}
 #endif
+	if (delta < INTERRUPT_MIN_NS)
+		return 0;
 #if INTERRUPT_ROWS
 	interrupt_account(INTERRUPT_KIND_SOFTIRQ, vec, delta, NULL);
 #elif !INTERRUPT_SUMMARY && INTERRUPT_EVENTS

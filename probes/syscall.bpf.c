@@ -327,6 +327,18 @@ static __always_inline void syscall_emit(void *ctx, s64 nr, s64 ret, u64 dur)
 #endif
 
 /* nr: the call's number where sys_exit has it (without latency), else unused. */
+/* failed_only and min_duration_us: the calls that become rows or events. */
+static __always_inline int syscall_chosen(s64 ret, u64 dur)
+{
+	if (SYSCALL_FAILED_ONLY && ret >= 0)
+		return 0;
+#if SYSCALL_MIN_NS
+	if (dur < SYSCALL_MIN_NS)
+		return 0;
+#endif
+	return 1;
+}
+
 static __always_inline int syscall_exit(void *ctx, s64 nr, s64 ret)
 {
 	u64 id = bpf_get_current_pid_tgid(), dur = 0;
@@ -360,18 +372,18 @@ static __always_inline int syscall_exit(void *ctx, s64 nr, s64 ret)
 	if (!syscall_kept(c, nr))
 		return 0;
 #endif
-	if (SYSCALL_FAILED_ONLY && ret >= 0)
+	/* The cheap tests first, unless the metrics count what they would drop. */
+	if (!SYSCALL_METRICS && !syscall_chosen(ret, dur))
 		return 0;
-#if SYSCALL_MIN_NS
-	if (dur < SYSCALL_MIN_NS)
-		return 0;
-#endif
 #if SYSCALL_COMM_SELF
 	if (!syscall_comm_ok(c, tid))
 		return 0;
 #endif
 #if SYSCALL_METRICS
+	/* Every call in scope: failed_only and min_duration_us choose rows and events only. */
 	syscall_metrics(nr, ret, dur);
+	if (!syscall_chosen(ret, dur))
+		return 0;
 #endif
 #if SYSCALL_ROWS
 	syscall_account(id, nr, ret, dur);

@@ -145,4 +145,26 @@ done
 mon_stop
 is "$MON_RC" 0 "-f none: exits 0 on SIGTERM"
 is "$(wc -c < "$T/b.out")" 0 "-f none: nothing on stdout"
+
+# --- options that only choose events or rows do not thin the metrics ------------
+write_config "$T/c.yaml" "filters:" "  comm: [$SC, $IRQ]" "monitors:" \
+	"  syscall:" "    mode: events" "    failed_only: true" "    min_duration_us: 0" \
+	"  interrupt:" "    mode: summary" "    interval: 60" "    min_duration_us: 1000000"
+mon_start "$T/c.json" "$T/c.err" -c "$T/c.yaml" -m syscall,interrupt \
+	--metrics-listen 127.0.0.1:0 || bail "ebpfmon-bcc did not start"
+helpers_then_scrape c 400 2
+P=$T/c1.prom
+is "$(val "$P" 'ebpfmon_syscalls_total{name="getppid",category="process"}')" 400 \
+	"failed_only: the metric still counts all 400 getppid calls"
+is "$(val "$P" 'ebpfmon_syscall_errors_total{name="close",error="EBADF"}')" 2 \
+	"failed_only: and the 2 EBADF closes"
+soft=$(sum "$P" '^ebpfmon_softirqs_total[{]vec="NET_RX",')
+ok $(( soft > 0 ? 0 : 1 )) "interrupt min_duration_us 1 s: NET_RX softirqs still counted ($soft)"
+mon_stop
+is "$(jq -s '[.[] | select(.type == "event" and .monitor == "syscall" and .name == "getppid")] | length' \
+	"$T/c.json")" 0 "failed_only: no getppid event written"
+is "$(jq -s '[.[] | select(.type == "event" and .monitor == "syscall" and .name == "close" and .error == "EBADF")] | length' \
+	"$T/c.json")" 2 "failed_only: the 2 failed closes written"
+is "$(jq -s '[.[] | select(.type == "summary" and .monitor == "interrupt" and .name == "NET_RX")] | length' \
+	"$T/c.json")" 0 "interrupt min_duration_us 1 s: no NET_RX row written"
 done_testing
