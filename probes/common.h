@@ -14,6 +14,12 @@
  * A power of two, so a mask bounds the index (see ebpfmon_hist_slot).
  */
 #define EBPFMON_HIST_SLOTS 64
+/*
+ * metrics.comm_labels N: room for the counts by comm, several per labeled
+ * name since the names beyond the first N still need a row to be summed as
+ * "other" (a full table's misses go to an overflow counter, "other" too).
+ */
+#define EBPFMON_COMM_ROWS(n) ((n) * 4 > 1024 ? (n) * 4 : 1024)
 
 /*
  * A metric histogram (metrics.listen): log2 slots of durations in ns and

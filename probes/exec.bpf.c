@@ -21,6 +21,8 @@
 #define EXEC_SLOTS (EXEC_ARGS_BUF / EXEC_SLOT < EXEC_MAX_ARGS ? \
 		    EXEC_ARGS_BUF / EXEC_SLOT : EXEC_MAX_ARGS)
 #define EXEC_SHOW_FAILED @SHOW_FAILED@
+/* metrics.comm_labels (0: off): successful execs by the new program's name too. */
+#define EXEC_COMM_LABELS (EBPFMON_METRICS && @COMM_LABELS@)
 #define EXEC_OFF_TASK_MM @OFFSETOF(task_struct,mm)@
 #define EXEC_OFF_MM_ARG_START @OFFSETOF(mm_struct,arg_start)@
 #define EXEC_OFF_MM_ARG_END @OFFSETOF(mm_struct,arg_end)@
@@ -48,6 +50,16 @@ BPF_PERCPU_ARRAY(exec_scratch, struct exec_buf, 1);
  * show_failed or not; cumulative, read by the exporter, never cleared.
  */
 BPF_PERCPU_ARRAY(exec_results, u64, EBPFMON_ERRNO_SLOTS);
+#if EXEC_COMM_LABELS
+/*
+ * Successful execs by comm, cumulative; the host labels the first names it
+ * sees and sums the rest as "other", with the execs of names the table had
+ * no room for (exec_m_comm_other).
+ */
+BPF_F_TABLE("percpu_hash", struct ebpfmon_comm_key, u64, exec_m_comms,
+	    EBPFMON_COMM_ROWS(@COMM_LABELS@), BPF_F_NO_PREALLOC);
+BPF_PERCPU_ARRAY(exec_m_comm_other, u64, 1);
+#endif
 
 static __always_inline void exec_count(s64 ret)
 {
@@ -59,6 +71,21 @@ static __always_inline void exec_count(s64 ret)
 	n = exec_results.lookup(&slot);
 	if (n)
 		(*n)++;
+#if EXEC_COMM_LABELS
+	if (!ret) {
+		/* At sched_process_exec: the comm is the new program's already. */
+		struct ebpfmon_comm_key key = {};
+		u64 zero = 0;
+
+		bpf_get_current_comm(key.comm, sizeof(key.comm));
+		slot = 0;
+		n = exec_m_comms.lookup_or_try_init(&key, &zero);
+		if (!n)
+			n = exec_m_comm_other.lookup(&slot);
+		if (n)
+			(*n)++;
+	}
+#endif
 }
 #endif
 

@@ -17,6 +17,8 @@
 #define SYSCALL_METRICS @METRICS@
 /* 0: output none, metrics only: no summary rows, no events. */
 #define SYSCALL_EVENTS @EVENTS@
+/* metrics.comm_labels (0: off): calls by caller name and number too. */
+#define SYSCALL_COMM_LABELS (SYSCALL_METRICS && @COMM_LABELS@)
 #define SYSCALL_ROWS (SYSCALL_SUMMARY && SYSCALL_EVENTS)
 /* 0: summary rows count calls and errors only, and sys_exit is the one hook. */
 #define SYSCALL_LATENCY @LATENCY@
@@ -115,6 +117,17 @@ BPF_PERCPU_HASH(syscall_m_errors, struct syscall_m_error_key, u64, SYSCALL_M_ERR
 BPF_ARRAY(syscall_m_category, u32, SYSCALL_M_SLOTS);
 BPF_PERCPU_ARRAY(syscall_m_latency, struct ebpfmon_metric_hist, SYSCALL_M_CATEGORIES);
 #endif
+#if SYSCALL_COMM_LABELS
+/*
+ * Calls by comm and number, cumulative: a name making a dozen kinds of call
+ * takes a dozen rows, hence 16 per labeled name. The host labels the first
+ * names it sees and sums the rest as "other", with the calls the table had no
+ * room for (syscall_m_comm_other, by number).
+ */
+BPF_F_TABLE("percpu_hash", struct syscall_m_comm_key, u64, syscall_m_comms,
+	    EBPFMON_COMM_ROWS(4 * @COMM_LABELS@), BPF_F_NO_PREALLOC);
+BPF_PERCPU_ARRAY(syscall_m_comm_other, u64, SYSCALL_M_SLOTS);
+#endif
 
 static __always_inline void syscall_metrics(s64 nr, s64 ret, u64 dur)
 {
@@ -143,6 +156,19 @@ static __always_inline void syscall_metrics(s64 nr, s64 ret, u64 dur)
 
 		if (h)
 			ebpfmon_metric_hist_add(h, dur);
+	}
+#endif
+#if SYSCALL_COMM_LABELS
+	{
+		struct syscall_m_comm_key key = { .nr = idx };
+		u64 zero = 0, *n;
+
+		bpf_get_current_comm(key.comm, sizeof(key.comm));
+		n = syscall_m_comms.lookup_or_try_init(&key, &zero);
+		if (!n)
+			n = syscall_m_comm_other.lookup(&idx);
+		if (n)
+			(*n)++;
 	}
 #endif
 }

@@ -50,6 +50,12 @@ struct syscall_m_calls {
 	__u64 errors_other;	/* errors syscall_m_errors had no room for, or no errno */
 };
 
+/* metrics.comm_labels: calls by caller name and syscall_m_calls slot. */
+struct syscall_m_comm_key {
+	char comm[EBPFMON_COMM_LEN];
+	__u32 nr;
+};
+
 struct syscall_m_error_key {
 	__s32 nr;		/* SYSCALL_NR_MAX: beyond the table */
 	__s32 error;		/* the errno, 1 .. 4095 */

@@ -22,6 +22,7 @@ struct exec_opts {
 	long long arg_size;
 	long long max_inflight;
 	bool show_failed;
+	struct comm_labels comm;	/* metrics.comm_labels: the exporter's */
 };
 
 static const struct monitor_tp exec_tracepoints[] = {
@@ -73,6 +74,8 @@ static int exec_configure(struct monitor_inst *inst, struct cfg_node *node)
 	err |= render_vars__set(&inst->vars, "ARGS_BUF", "%lu", args_buf);
 	err |= render_vars__set(&inst->vars, "MAX_INFLIGHT", "%lld", o->max_inflight);
 	err |= render_vars__set(&inst->vars, "SHOW_FAILED", "%d", o->show_failed);
+	err |= render_vars__set(&inst->vars, "COMM_LABELS", "%u",
+				inst->metrics ? monitor_inst__comm_labels(inst) : 0);
 	if (err)
 		return -ENOMEM;
 	if (!kernel_info__offsets_trusted(inst->ki))
@@ -132,16 +135,52 @@ static int exec_on_event(struct monitor_inst *inst, const void *data, size_t siz
 	return 0;
 }
 
+/*
+ * ebpfmon_exec_total by the new program's name (metrics.comm_labels): the
+ * labeled names, then "other", the rest and the execs exec_m_comms had no
+ * room for.
+ */
+static int exec_metrics_comms(struct monitor_inst *inst, struct probe_set *ps,
+			      struct metrics *m)
+{
+	struct exec_opts *o = inst->priv;
+	struct comm_counts cc = { 0 };
+	uint64_t other = 0;
+	int err;
+
+	err = probe_set__percpu_array_sums(ps, "exec_m_comm_other", &other, 1);
+	if (!err)
+		err = comm_labels__scrape(&o->comm, monitor_inst__comm_labels(inst), ps,
+					  "exec_m_comms", comm_counts_entry_add, &cc);
+	for (size_t i = 0; !err && i < cc.n; i++) {
+		const char *labels[] = { "comm", cc.v[i].comm, NULL };
+
+		if (comm_labels__has(&o->comm, cc.v[i].comm))
+			metrics__sample(m, "ebpfmon_exec_total", labels, cc.v[i].n);
+		else
+			other += cc.v[i].n;
+	}
+	if (!err) {
+		const char *labels[] = { "comm", "other", NULL };
+
+		metrics__sample(m, "ebpfmon_exec_total", labels, other);
+	}
+	comm_counts__release(&cc);
+	return err;
+}
+
 static int exec_metrics(struct monitor_inst *inst, struct probe_set *ps, struct metrics *m)
 {
 	uint64_t slots[EBPFMON_ERRNO_SLOTS];
 	int err;
 
-	(void)inst;
 	err = probe_set__percpu_array_sums(ps, "exec_results", slots, EBPFMON_ERRNO_SLOTS);
 	metrics__family(m, "ebpfmon_exec_total", METRIC_COUNTER,
-			"Successful execs (execve, execveat).");
-	if (!err)
+			"Successful execs (execve, execveat); by comm with "
+			"metrics.comm_labels.");
+	if (!err && monitor_inst__comm_labels(inst))
+		err = exec_metrics_comms(inst, ps, m);
+	else if (!err)
 		metrics__sample(m, "ebpfmon_exec_total", NULL, slots[0]);
 	metrics__family(m, "ebpfmon_exec_failed_total", METRIC_COUNTER,
 			"Failed execs by errno name (\"other\": an errno without one).");
@@ -152,7 +191,11 @@ static int exec_metrics(struct monitor_inst *inst, struct probe_set *ps, struct 
 
 static void exec_detach(struct monitor_inst *inst)
 {
-	free(inst->priv);
+	struct exec_opts *o = inst->priv;
+
+	if (o)
+		comm_labels__release(&o->comm);
+	free(o);
 	inst->priv = NULL;
 }
 

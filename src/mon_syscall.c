@@ -51,6 +51,7 @@ struct syscall_opts {
 	struct syscall_name names[SYSCALL_NR_MAX];
 	uint64_t dropped;		/* syscall_dropped seen so far */
 	double last_collect;		/* CLOCK_MONOTONIC seconds */
+	struct comm_labels comm;	/* metrics.comm_labels: the exporter's */
 };
 
 /* One summary row: a key and its values summed over the CPUs. */
@@ -364,6 +365,8 @@ static int syscall_configure(struct monitor_inst *inst, struct cfg_node *node)
 	err |= render_vars__set(&inst->vars, "FAILED_ONLY", "%d", o->failed_only);
 	err |= render_vars__set(&inst->vars, "MAX_ENTRIES", "%lld", o->max_entries);
 	err |= render_vars__set(&inst->vars, "MAX_INFLIGHT", "%lld", o->max_inflight);
+	err |= render_vars__set(&inst->vars, "COMM_LABELS", "%u",
+				inst->metrics ? monitor_inst__comm_labels(inst) : 0);
 	return err ? -ENOMEM : 0;
 }
 
@@ -658,10 +661,71 @@ static void syscall_m_error_add(void *ctx, const void *key, const void *values, 
 		syscall_m_error_sample(s, k->nr, error, n);
 }
 
+/* One ebpfmon_syscalls_total sample: by slot idx, and by COMM unless NULL. */
+static void syscall_m_calls_sample(struct syscall_m_sums *s, __u32 idx, const char *comm,
+				   uint64_t n)
+{
+	char buf[32];
+	const char *labels[] = {
+		"name", syscall_metric_name(s->o, idx, buf, sizeof(buf)), "category",
+		idx < SYSCALL_NR_MAX ? s->o->names[idx].category : "other",
+		comm ? "comm" : NULL, comm, NULL
+	};
+
+	metrics__sample(s->m, "ebpfmon_syscalls_total", labels, n);
+}
+
+/* One (comm, slot) row of syscall_m_comms, summed over the CPUs. */
+static void syscall_m_comm_add(void *ctx, const void *key, const void *values, int n_values,
+			       size_t stride)
+{
+	const struct syscall_m_comm_key *k = key;
+	uint64_t n = 0;
+
+	for (int cpu = 0; cpu < n_values; cpu++)
+		n += *(const __u64 *)(const void *)((const char *)values + (size_t)cpu * stride);
+	comm_counts__add(ctx, k->comm, k->nr, n);
+}
+
+/*
+ * ebpfmon_syscalls_total by caller name too (metrics.comm_labels): the
+ * labeled names' rows, then per number comm="other", the rest and the calls
+ * syscall_m_comms had no room for.
+ */
+static int syscall_metrics_comms(struct monitor_inst *inst, struct probe_set *ps,
+				 struct syscall_m_sums *s)
+{
+	struct syscall_opts *o = inst->priv;
+	uint64_t *other = calloc(SYSCALL_M_SLOTS, sizeof(*other));
+	struct comm_counts cc = { 0 };
+	int err = -ENOMEM;
+
+	if (!other)
+		goto out;
+	err = probe_set__percpu_array_sums(ps, "syscall_m_comm_other", other, SYSCALL_M_SLOTS);
+	if (!err)
+		err = comm_labels__scrape(&o->comm, monitor_inst__comm_labels(inst), ps,
+					  "syscall_m_comms", syscall_m_comm_add, &cc);
+	for (size_t i = 0; !err && i < cc.n; i++) {
+		if (cc.v[i].nr >= SYSCALL_M_SLOTS)
+			continue;
+		if (comm_labels__has(&o->comm, cc.v[i].comm))
+			syscall_m_calls_sample(s, cc.v[i].nr, cc.v[i].comm, cc.v[i].n);
+		else
+			other[cc.v[i].nr] += cc.v[i].n;
+	}
+	for (__u32 i = 0; !err && i < SYSCALL_M_SLOTS; i++)
+		if (other[i])
+			syscall_m_calls_sample(s, i, "other", other[i]);
+out:
+	comm_counts__release(&cc);
+	free(other);
+	return err;
+}
+
 static int syscall_metrics(struct monitor_inst *inst, struct probe_set *ps, struct metrics *m)
 {
 	struct syscall_m_sums *s = calloc(1, sizeof(*s));
-	char buf[32];
 	int err;
 
 	if (!s)
@@ -671,17 +735,12 @@ static int syscall_metrics(struct monitor_inst *inst, struct probe_set *ps, stru
 	err = probe_set__walk(ps, "syscall_m_calls", true, syscall_m_calls_add, s);
 	metrics__family(m, "ebpfmon_syscalls_total", METRIC_COUNTER,
 			"System calls that passed the syscall monitor's filters, by name and "
-			"category.");
-	for (__u32 i = 0; err >= 0 && i < SYSCALL_M_SLOTS; i++) {
-		const char *name = syscall_metric_name(s->o, i, buf, sizeof(buf));
-		const char *labels[] = {
-			"name", name, "category",
-			i < SYSCALL_NR_MAX ? s->o->names[i].category : "other", NULL
-		};
-
+			"category; by comm too with metrics.comm_labels.");
+	if (err >= 0 && monitor_inst__comm_labels(inst))
+		err = syscall_metrics_comms(inst, ps, s);
+	for (__u32 i = 0; err >= 0 && !monitor_inst__comm_labels(inst) && i < SYSCALL_M_SLOTS; i++)
 		if (s->calls[i].calls)
-			metrics__sample(m, "ebpfmon_syscalls_total", labels, s->calls[i].calls);
-	}
+			syscall_m_calls_sample(s, i, NULL, s->calls[i].calls);
 	metrics__family(m, "ebpfmon_syscall_errors_total", METRIC_COUNTER,
 			"System calls that returned an error, by name and errno (\"other\": "
 			"pairs beyond the table's room).");
@@ -711,9 +770,11 @@ static void syscall_detach(struct monitor_inst *inst)
 {
 	struct syscall_opts *o = inst->priv;
 
-	if (o)
+	if (o) {
 		for (int nr = 0; nr < SYSCALL_NR_MAX; nr++)
 			free(o->names[nr].name);
+		comm_labels__release(&o->comm);
+	}
 	free(o);
 	inst->priv = NULL;
 }

@@ -3,6 +3,7 @@
 #include <linux/types.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "../probes/common.h"
@@ -13,6 +14,7 @@
 #include "metrics.h"
 #include "monitor.h"
 #include "probe_set.h"
+#include "strbuf.h"
 
 extern const struct monitor mon_exec, mon_syscall, mon_io, mon_open, mon_interrupt,
 	mon_page_fault, mon_func;
@@ -182,4 +184,122 @@ void monitor_metrics_errnos(struct metrics *m, const char *name, const char *lab
 	labels[1] = "other";
 	if (other)
 		metrics__sample(m, name, labels, other);
+}
+
+void comm_counts__add(struct comm_counts *cc, const char *comm, uint32_t nr, uint64_t n)
+{
+	struct comm_count *c;
+
+	if (cc->err || ARRAY_GROW(cc->v, cc->cap, cc->n)) {
+		cc->err = -ENOMEM;
+		return;
+	}
+	c = &cc->v[cc->n++];
+	/* Kernel comms are NUL-terminated within EBPFMON_COMM_LEN; be sure. */
+	memcpy(c->comm, comm, sizeof(c->comm));
+	c->comm[sizeof(c->comm) - 1] = 0;
+	c->nr = nr;
+	c->n = n;
+}
+
+void comm_counts_entry_add(void *ctx, const void *key, const void *values, int n_values,
+			   size_t stride)
+{
+	uint64_t n = 0;
+
+	for (int cpu = 0; cpu < n_values; cpu++)
+		n += *(const __u64 *)(const void *)((const char *)values + (size_t)cpu * stride);
+	comm_counts__add(ctx, key, 0, n);
+}
+
+void comm_counts__release(struct comm_counts *cc)
+{
+	free(cc->v);
+	*cc = (struct comm_counts){ 0 };
+}
+
+/* Two comms (NUL-terminated char[EBPFMON_COMM_LEN]). */
+static int comm_cmp(const void *a, const void *b)
+{
+	return strcmp(a, b);
+}
+
+static int comm_count_by_name(const void *a, const void *b)
+{
+	return strcmp(((const struct comm_count *)a)->comm, ((const struct comm_count *)b)->comm);
+}
+
+/* Busiest first; ties by name, so the choice does not depend on map order. */
+static int comm_count_by_n(const void *a, const void *b)
+{
+	const struct comm_count *x = a, *y = b;
+
+	if (x->n != y->n)
+		return x->n < y->n ? 1 : -1;
+	return strcmp(x->comm, y->comm);
+}
+
+bool comm_labels__has(const struct comm_labels *cl, const char *comm)
+{
+	return cl->n && bsearch(comm, cl->names, cl->n, sizeof(*cl->names),
+				comm_cmp);
+}
+
+int comm_labels__update(struct comm_labels *cl, unsigned max, const struct comm_counts *cc)
+{
+	struct comm_count *tot = NULL;
+	size_t n_tot = 0, n_names = 0;
+	int err = 0;
+
+	if (cl->n >= max || !cc->n)
+		goto out;
+	tot = malloc(cc->n * sizeof(*tot));
+	if (!tot) {
+		err = -ENOMEM;
+		goto out;
+	}
+	/* The new comms' counts, summed over nr. */
+	for (size_t i = 0; i < cc->n; i++)
+		if (!comm_labels__has(cl, cc->v[i].comm))
+			tot[n_tot++] = cc->v[i];
+	qsort(tot, n_tot, sizeof(*tot), comm_count_by_name);
+	for (size_t i = 0, j = 0; i < n_tot; i = j) {
+		uint64_t sum = 0;
+
+		for (j = i; j < n_tot && !strcmp(tot[j].comm, tot[i].comm); j++)
+			sum += tot[j].n;
+		tot[n_names] = tot[i];
+		tot[n_names++].n = sum;
+	}
+	qsort(tot, n_names, sizeof(*tot), comm_count_by_n);
+	for (size_t i = 0; i < n_names && cl->n < max; i++) {
+		if (ARRAY_GROW(cl->names, cl->cap, cl->n)) {
+			err = -ENOMEM;
+			break;
+		}
+		memcpy(cl->names[cl->n++], tot[i].comm, sizeof(*cl->names));
+	}
+	qsort(cl->names, cl->n, sizeof(*cl->names),
+	      comm_cmp);
+out:
+	free(tot);
+	return err;
+}
+
+void comm_labels__release(struct comm_labels *cl)
+{
+	free(cl->names);
+	*cl = (struct comm_labels){ 0 };
+}
+
+int comm_labels__scrape(struct comm_labels *cl, unsigned max, struct probe_set *ps,
+			const char *table, probe_entry_fn fn, struct comm_counts *cc)
+{
+	int err = probe_set__walk(ps, table, true, fn, cc);
+
+	if (err >= 0)
+		err = cc->err;
+	if (!err)
+		err = comm_labels__update(cl, max, cc);
+	return err;
 }

@@ -7,8 +7,11 @@
 #include <stdint.h>
 
 #include <jansson.h>
+#include <linux/types.h>
 
+#include "../probes/common.h"
 #include "record.h"
+#include "probe_set.h"
 #include "render.h"
 
 struct cfg_node;
@@ -168,6 +171,51 @@ static inline unsigned monitor_inst__comm_labels(const struct monitor_inst *inst
 {
 	return inst->comm_labels;
 }
+
+/*
+ * metrics.comm_labels: the comms a monitor's metrics label by name, at most
+ * max of them, sorted; the others are summed as comm="other". Counters must
+ * stay monotonic, so this is no top-N recomputed per scrape (a name leaving
+ * it would lose its series and make "other" jump): a comm is labeled at the
+ * first scrape that sees it while there is room, busiest first, and stays.
+ * The set never shrinks, so once a comm was reported inside "other" (the set
+ * was full) it is there for good. It lives in the monitor's priv state and
+ * only the exporter's thread touches it: scrapes are serialized by the
+ * session lock. A reload that recompiles the monitor starts a new one.
+ */
+struct comm_labels {
+	char (*names)[EBPFMON_COMM_LEN];
+	size_t n, cap;
+};
+
+/* A count by comm (and by a monitor's own key, NR), read at a scrape. */
+struct comm_count {
+	char comm[EBPFMON_COMM_LEN];
+	uint32_t nr;
+	uint64_t n;
+};
+
+struct comm_counts {
+	struct comm_count *v;
+	size_t n, cap;
+	int err;			/* the first error: -ENOMEM */
+};
+
+void comm_counts__add(struct comm_counts *cc, const char *comm, uint32_t nr, uint64_t n);
+void comm_counts__release(struct comm_counts *cc);
+/* A probe_entry_fn (src/probe_set.h) for a per-CPU u64 table keyed by comm: CTX's comm_counts. */
+void comm_counts_entry_add(void *ctx, const void *key, const void *values, int n_values,
+			   size_t stride);
+/*
+ * Label the comms of CC not labeled yet, their counts summed over nr,
+ * busiest first, while the set has fewer than MAX: 0 or -ENOMEM.
+ */
+int comm_labels__update(struct comm_labels *cl, unsigned max, const struct comm_counts *cc);
+/* Read per-CPU TABLE into CC with FN (a comm_counts_entry_add), then update CL. */
+int comm_labels__scrape(struct comm_labels *cl, unsigned max, struct probe_set *ps,
+			const char *table, probe_entry_fn fn, struct comm_counts *cc);
+bool comm_labels__has(const struct comm_labels *cl, const char *comm);
+void comm_labels__release(struct comm_labels *cl);
 
 /*
  * The samples of counter NAME by errno from the EBPFMON_ERRNO_SLOTS counters
