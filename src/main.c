@@ -97,7 +97,8 @@ static void usage(FILE *f)
 	fprintf(f,
 "Usage: ebpfmon-bcc [OPTION]...\n"
 "Trace exec and other kernel events with eBPF programs compiled for this kernel\n"
-"by libbcc, and write one JSON object per event.\n"
+"by libbcc, and write one JSON object per event (or CSV files, a table, or\n"
+"Prometheus metrics).\n"
 "\n"
 "  -c, --config FILE         configuration file (default %s/ebpfmon.yaml,\n"
 "                            then etc/ebpfmon.yaml beside an uninstalled build)\n"
@@ -106,7 +107,8 @@ static void usage(FILE *f)
 "  -p, --comm LIST           only processes with these names (comm, 15 chars)\n"
 "  -u, --user LIST           only these users (names or uids)\n"
 "      --pid LIST            only these process ids\n"
-"  -o, --output FILE         append JSON lines to FILE (default: stdout)\n"
+"  -o, --output FILE         append to FILE (default: stdout); with -f csv, the\n"
+"                            directory of the csv files\n"
 "  -f, --format FORMAT       json, csv (files in -o DIR), table (default: a\n"
 "                            table on a terminal, else json) or none (metrics\n"
 "                            only: needs --metrics-listen or metrics.listen)\n"
@@ -147,6 +149,9 @@ static void usage(FILE *f)
 "  ebpfmon-bcc -m exec | jq 'select(.type == \"event\" and .ret < 0) | {filename, error}'\n"
 "  ebpfmon-bcc --check | jq .monitors\n"
 "  ebpfmon-bcc --dump-probe exec > exec.c\n"
+"  ebpfmon-bcc -m exec,open -f table\n"
+"  ebpfmon-bcc -m exec -f csv -o /var/log/ebpfmon-bcc/csv\n"
+"  ebpfmon-bcc -f none --metrics-listen 127.0.0.1:9435   # then: curl 127.0.0.1:9435/metrics\n"
 "  ebpfmon-bcc --daemon -o /var/log/ebpfmon-bcc/events.json && ebpfmon-bcc --daemon-status\n",
 		SYSCONFDIR, DAEMON_PID_FILE);
 }
