@@ -258,9 +258,13 @@ int comm_labels__update(struct comm_labels *cl, unsigned max, const struct comm_
 		err = -ENOMEM;
 		goto out;
 	}
-	/* The new comms' counts, summed over nr. */
+	/*
+	 * The new comms' counts, summed over nr. A program named "other" stays
+	 * in comm="other": its own series would repeat that label set.
+	 */
 	for (size_t i = 0; i < cc->n; i++)
-		if (!comm_labels__has(cl, cc->v[i].comm))
+		if (!comm_labels__has(cl, cc->v[i].comm) &&
+		    strncmp(cc->v[i].comm, "other", sizeof(cc->v[i].comm)))
 			tot[n_tot++] = cc->v[i];
 	qsort(tot, n_tot, sizeof(*tot), comm_count_by_name);
 	for (size_t i = 0, j = 0; i < n_tot; i = j) {

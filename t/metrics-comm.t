@@ -105,6 +105,20 @@ done
 mon_stop
 is "$MON_RC" 0 "exits 0 on SIGTERM"
 
+# --- a program named "other" stays in comm="other": its own series would repeat that label set.
+cp "$TBUILD/syscall_helper" "$T/other"
+write_config "$T/cfgo.yaml" "metrics:" "  comm_labels: 5" "monitors:" "  exec: {}" "  syscall: {}"
+mon_start "$T/outo.json" "$T/erro" -c "$T/cfgo.yaml" -m exec,syscall \
+	--metrics-listen 127.0.0.1:0 -p "other,$A" || bail "ebpfmon-bcc did not start (other)"
+URL=$(metrics_url "$T/erro")
+"$T/$SP" 2 "$T/other" getppid 10 > /dev/null
+"$T/$SP" 1 "$T/$A" getppid 10 > /dev/null
+scrape "$T/scrape-other" || bail "no scrape (other)"
+is "$(val "$T/scrape-other" "$(exec_s other)"):$(val "$T/scrape-other" "$(exec_s "$A")")" 2:1 \
+	"a program named other: counted once, in comm=\"other\", beside a labeled one"
+is "$(grep -c '^ebpfmon_exec_total{comm="other"}' "$T/scrape-other")" 1 "one comm=\"other\" sample"
+mon_stop
+
 # --- comm_labels: 0 (the default): today's label sets, no comm anywhere.
 write_config "$T/cfg0.yaml" "monitors:" "  exec: {}" "  syscall: {}"
 mon_start "$T/out0.json" "$T/err0" -c "$T/cfg0.yaml" -m exec,syscall \
