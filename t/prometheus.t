@@ -3,11 +3,6 @@
 # through its HTTP API: the target is up, ebpfmon_exec_total grows after
 # processes are spawned, and the p99 of the syscall latency histogram is a
 # number.
-#
-# MERGE NOTE: ebpfmon_exec_total comes from the metrics-a branch (exec) and
-# ebpfmon_syscall_latency_seconds from metrics-b (syscall); until both are
-# merged, the two checks marked [needs metrics-a] / [needs metrics-b] fail.
-# They are not skipped: after the merge they must pass.
 . "$(dirname "$0")/lib.sh"
 
 need_bpf
@@ -85,7 +80,7 @@ ok $? "Prometheus scrapes the exporter: up{job=\"ebpfmon\"} == 1" ||
 is "$(query 'ebpfmon_monitor_up{job="ebpfmon",monitor="exec"}')" 1 \
 	"ebpfmon_monitor_up{monitor=\"exec\"} reached Prometheus"
 
-# --- [needs metrics-a] ebpfmon_exec_total grows after spawning processes ------
+# --- ebpfmon_exec_total grows after spawning processes ------
 exec_total() { query 'sum(ebpfmon_exec_total{job="ebpfmon"})'; }
 has_exec_total() { [ -n "$(exec_total)" ]; }
 wait_for "ebpfmon_exec_total" has_exec_total
@@ -98,9 +93,9 @@ exec_grew() {
 		awk -v a="$before" -v b="$now" 'BEGIN { exit !(b >= a + 30) }'
 }
 wait_for "ebpfmon_exec_total to grow by 30" exec_grew
-ok $? "[needs metrics-a] ebpfmon_exec_total grows by the 30 spawned execs (${before:-absent} -> $(exec_total))"
+ok $? "ebpfmon_exec_total grows by the 30 spawned execs (${before:-absent} -> $(exec_total))"
 
-# --- [needs metrics-b] the p99 of the syscall latency is a number ---------------
+# --- the p99 of the syscall latency is a number ---------------
 p99() { query 'histogram_quantile(0.99, rate(ebpfmon_syscall_latency_seconds_bucket[30s]))'; }
 p99_is_number() {
 	local v
@@ -108,7 +103,7 @@ p99_is_number() {
 	[[ $v =~ ^[0-9.]+(e[-+]?[0-9]+)?$ ]]
 }
 wait_for "a syscall latency p99" p99_is_number
-ok $? "[needs metrics-b] histogram_quantile(0.99, rate(ebpfmon_syscall_latency_seconds_bucket[30s])) is a number ($(p99))"
+ok $? "histogram_quantile(0.99, rate(ebpfmon_syscall_latency_seconds_bucket[30s])) is a number ($(p99))"
 
 mon_stop
 is "$MON_RC" 0 "ebpfmon-bcc exits 0 after being scraped"
