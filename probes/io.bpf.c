@@ -83,8 +83,7 @@ static __always_inline void io_metric(u32 op, s64 ret, u64 dur)
 		return;
 	if (ret > 0)
 		m->bytes += ret;
-	m->sum_ns += dur;
-	m->hist[ebpfmon_hist_slot(dur)]++;
+	ebpfmon_metric_hist_add(&m->lat, dur);
 }
 #endif
 

@@ -44,8 +44,7 @@ struct io_call_event {
 /* Metrics: one per op, cumulative. */
 struct io_op_metric {
 	__u64 bytes;			/* moved: the sum of positive results */
-	__u64 sum_ns;
-	__u64 hist[EBPFMON_HIST_SLOTS];	/* latency, log2 slots of ns */
+	struct ebpfmon_metric_hist lat;	/* latency, log2 slots of ns and their sum */
 };
 
 /* Summary mode: one row per process (tgid), read and cleared every interval. */

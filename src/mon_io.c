@@ -406,33 +406,28 @@ static int io_collect(struct monitor_inst *inst, struct probe_set *ps)
 	return n < 0 ? n : c.err ? c.err : err;
 }
 
-#define IO_METRIC_WORDS (sizeof(struct io_op_metric) / sizeof(uint64_t))
-#define IO_METRIC_WORD(field) (offsetof(struct io_op_metric, field) / sizeof(uint64_t))
-
 static int io_metrics(struct monitor_inst *inst, struct probe_set *ps, struct metrics *m)
 {
-	uint64_t v[IO_OP_COUNT * IO_METRIC_WORDS];
+	/* All __u64: summed over the CPUs word by word. */
+	struct io_op_metric v[IO_OP_COUNT];
 	int err;
 
 	(void)inst;
-	err = probe_set__percpu_array_sums(ps, "io_op_metrics", v, IO_OP_COUNT * IO_METRIC_WORDS);
+	err = probe_set__percpu_array_sums(ps, "io_op_metrics", (uint64_t *)v,
+					   sizeof(v) / (sizeof(uint64_t)));
 	metrics__family(m, "ebpfmon_io_bytes_total", METRIC_COUNTER,
 			"Bytes moved by read and write system calls, by op.");
 	for (int op = 0; op < IO_OP_COUNT && !err; op++) {
 		const char *labels[] = { "op", io_op_names[op], NULL };
 
-		metrics__sample(m, "ebpfmon_io_bytes_total", labels,
-				v[op * IO_METRIC_WORDS + IO_METRIC_WORD(bytes)]);
+		metrics__sample(m, "ebpfmon_io_bytes_total", labels, v[op].bytes);
 	}
 	metrics__family(m, "ebpfmon_io_latency_seconds", METRIC_HISTOGRAM,
 			"Latency of read and write system calls (entry to exit), by op.");
 	for (int op = 0; op < IO_OP_COUNT && !err; op++) {
 		const char *labels[] = { "op", io_op_names[op], NULL };
-		const uint64_t *w = v + op * IO_METRIC_WORDS;
 
-		metrics__log2_hist(m, "ebpfmon_io_latency_seconds", labels,
-				   w + IO_METRIC_WORD(hist), EBPFMON_HIST_SLOTS,
-				   w[IO_METRIC_WORD(sum_ns)], 1e-9);
+		metric_hist_write(m, "ebpfmon_io_latency_seconds", labels, &v[op].lat);
 	}
 	return err;
 }
