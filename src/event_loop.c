@@ -71,7 +71,7 @@ void event_loop__print_stats(struct session *s, const char *prefix)
 
 static bool collects(const struct monitor_inst *inst)
 {
-	return inst->attached && inst->summary && inst->mon->collect;
+	return inst->attached && monitor_inst__collects(inst);
 }
 
 /* Summary-mode monitors whose interval is up read their maps now. */

@@ -470,9 +470,6 @@ static int func_collect(struct monitor_inst *inst, struct probe_set *ps)
 	double now = func_now(), interval = now - o->last_collect;
 	int n, err = 0;
 
-	/* Metrics only: the probe keeps no rows (FUNC_ROWS). */
-	if (inst->metrics_only)
-		return 0;
 	o->last_collect = now;
 	rows.st = calloc(o->n, sizeof(*rows.st));
 	if (!rows.st)

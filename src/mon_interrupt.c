@@ -314,9 +314,6 @@ static int interrupt_collect(struct monitor_inst *inst, struct probe_set *ps)
 	uint64_t overflow;
 	int err = 0;
 
-	/* Metrics only: the probe keeps no rows (INTERRUPT_ROWS). */
-	if (inst->metrics_only)
-		return 0;
 	o->last_collect = now;
 	if (o->hardirq || o->softirq)
 		err = probe_set__drain(ps, "interrupt_sums", true, interrupt_sum_entry, &rows);

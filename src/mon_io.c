@@ -385,9 +385,6 @@ static int io_collect(struct monitor_inst *inst, struct probe_set *ps)
 	uint64_t full;
 	int n, err = 0;
 
-	/* The probe keeps no rows when it runs for the metrics alone. */
-	if (inst->metrics_only)
-		return 0;
 	/* To the ms: finer is scheduling noise. */
 	interval = (long long)((now - o->last_collect) * 1000 + 0.5) / 1000.0;
 	o->last_collect = now;

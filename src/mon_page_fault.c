@@ -216,9 +216,6 @@ static int page_fault_collect(struct monitor_inst *inst, struct probe_set *ps)
 	uint64_t full;
 	int n;
 
-	/* The probe keeps no rows when it runs for the metrics alone. */
-	if (inst->metrics_only)
-		return 0;
 	n = probe_set__drain(ps, "page_fault_counts", true, page_fault_row_add, &rows);
 	now = page_fault_now();
 	/* Milliseconds are plenty; the timer wakes up late by more than that. */

@@ -534,9 +534,6 @@ static int syscall_collect(struct monitor_inst *inst, struct probe_set *ps)
 	uint64_t dropped;
 	int n, err = 0;
 
-	/* Metrics only: the probe keeps no rows (SYSCALL_ROWS). */
-	if (inst->metrics_only)
-		return 0;
 	o->last_collect = now;
 	n = probe_set__drain(ps, "syscall_stats", true, syscall_row_add, &rows);
 	if (n < 0)

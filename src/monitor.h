@@ -232,6 +232,15 @@ static inline struct record *monitor_inst__record(struct monitor_inst *inst, con
 	return inst->record(inst, type);
 }
 
+/*
+ * Summary rows are read every interval. Not in metrics-only runs: their
+ * probes keep no rows, the kernel's metric maps are all there is.
+ */
+static inline bool monitor_inst__collects(const struct monitor_inst *inst)
+{
+	return inst->summary && inst->mon->collect && !inst->metrics_only;
+}
+
 static inline int monitor_inst__emit(struct monitor_inst *inst, struct record *rec)
 {
 	return inst->emit(inst, rec);

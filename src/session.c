@@ -569,12 +569,6 @@ static int inst_emit(struct monitor_inst *inst, struct record *rec)
 {
 	int err;
 
-	/*
-	 * Metrics only: collect still runs, so the summary maps stay drained and
-	 * bounded, but its records go nowhere (and count as no event written).
-	 */
-	if (inst->metrics_only)
-		return 0;
 	err = session__emit(inst->emit_ctx, rec);
 	if (!err)
 		inst->events++;
@@ -952,7 +946,7 @@ static void inst_retire(struct session *s, struct monitor_inst *inst)
 	probe_set__detach(ps, inst);
 	/* Its decoder needs its options: what the reorder window holds goes out first. */
 	session__release_held(s, true);
-	if (inst->summary && inst->mon->collect && inst->mon->collect(inst, ps))
+	if (monitor_inst__collects(inst) && inst->mon->collect(inst, ps))
 		pr_warn("%s: collect failed", inst->mon->name);
 	inst_read_counters(s, inst);
 	inst->attached = false;
