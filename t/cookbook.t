@@ -140,7 +140,8 @@ n=$(sed -n 's/^p99_ns<=[0-9]* calls=\([0-9]*\)$/\1/p' <<< "$out")
 # upper bound: at least that, and less than twice it.
 slow=$(jq -s '[.[] | select(.type == "summary" and .monitor == "io") | .max_latency_ns] | max' "$S")
 diag "p99-io: $out; slowest io call $slow ns"
-ok $(( slow >= 300000000 ? 0 : 1 )) "p99-io: the slow reads are in the summary rows ($slow ns)"
+# The child sleeps 300 ms from the fork; the read starts a little later.
+ok $(( slow >= 250000000 ? 0 : 1 )) "p99-io: the slow reads are in the summary rows ($slow ns)"
 # Fewer than 300 calls: the 3 slow reads hold the 99th percentile.
 ok $(( n >= 100 && n < 300 ? 0 : 1 )) "p99-io: 100 to 300 calls counted ($n)"
 ok $(( p99 >= slow && (p99 + 1) / 2 <= slow ? 0 : 1 )) \
