@@ -8,15 +8,15 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "config.h"
-#include "daemon.h"
-#include "event_loop.h"
-#include "exporter.h"
-#include "log.h"
-#include "render.h"
-#include "session.h"
-#include "sink.h"
-#include "users.h"
+#include "config/config.h"
+#include "core/daemon.h"
+#include "core/event_loop.h"
+#include "output/exporter.h"
+#include "util/log.h"
+#include "bpf/render.h"
+#include "core/session.h"
+#include "output/sink.h"
+#include "util/users.h"
 
 #define EXIT_USAGE 1		/* bad flag, bad config */
 #define EXIT_CANNOT_RUN 2	/* no monitor can run here */

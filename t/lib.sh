@@ -3,10 +3,10 @@
 set -u
 
 : "${EBPFMON:=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/src/ebpfmon-bcc}"
-: "${SPAWN:=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/t/spawn}"
+: "${SPAWN:=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/t/helpers/spawn}"
 : "${SRCDIR:=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}"
 : "${BUILDDIR:=$SRCDIR}"
-: "${TBUILD:=$BUILDDIR/t}"	# where the t/*_helper programs are built
+: "${TBUILD:=$BUILDDIR/t/helpers}"	# where the t/helpers programs are built
 
 T_N=0
 T_FAILED=0

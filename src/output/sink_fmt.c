@@ -1,0 +1,224 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <errno.h>
+#include <string.h>
+#include <time.h>
+
+#include "util/json_util.h"
+#include "output/sink_fmt.h"
+
+static const char replacement[] = "\xef\xbf\xbd";	/* U+FFFD */
+
+/* The code point of a valid sequence of n bytes (utf8_seq_len's). */
+static uint32_t utf8_decode(const unsigned char *p, size_t n)
+{
+	static const unsigned char lead_mask[] = { 0, 0x7f, 0x1f, 0x0f, 0x07 };
+	uint32_t cp = p[0] & lead_mask[n];
+
+	for (size_t i = 1; i < n; i++)
+		cp = (cp << 6) | (p[i] & 0x3f);
+	return cp;
+}
+
+int csv_cell(struct strbuf *out, const char *s, size_t len, char delim)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	bool quote = false;
+	size_t i = 0;
+	char *w;
+
+	for (size_t k = 0; k < len && !quote; k++)
+		quote = p[k] == (unsigned char)delim || p[k] == '"' || p[k] == '\r' ||
+			p[k] == '\n';
+	/* Worst case: every byte a quote (2) or U+FFFD (3), and the quotes. */
+	if (strbuf_grow(out, len * 3 + 2))
+		return -ENOMEM;
+	w = out->buf + out->len;
+	if (quote)
+		*w++ = '"';
+	while (i < len) {
+		size_t n = p[i] < 0x80 ? 1 : utf8_seq_len(p + i, len - i);
+
+		if (!n) {
+			memcpy(w, replacement, 3);
+			w += 3;
+			i++;
+			continue;
+		}
+		if (p[i] == '"')
+			*w++ = '"';
+		memcpy(w, p + i, n);
+		w += n;
+		i += n;
+	}
+	if (quote)
+		*w++ = '"';
+	out->len = w - out->buf;
+	out->buf[out->len] = 0;
+	return 0;
+}
+
+int text_clean(struct strbuf *out, const char *s, size_t len)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t i = 0;
+	char *w;
+
+	if (strbuf_grow(out, len * 3))
+		return -ENOMEM;
+	w = out->buf + out->len;
+	while (i < len) {
+		unsigned char c = p[i];
+		size_t n = c < 0x80 ? 1 : utf8_seq_len(p + i, len - i);
+		uint32_t cp = n ? utf8_decode(p + i, n) : 0xfffd;
+
+		if (c == '\n' || c == '\r' || c == '\t') {
+			*w++ = '\\';
+			*w++ = c == '\n' ? 'n' : c == '\r' ? 'r' : 't';
+		} else if (cp < 0x20 || (cp >= 0x7f && cp < 0xa0)) {
+			*w++ = '?';
+		} else if (!n) {
+			memcpy(w, replacement, 3);
+			w += 3;
+		} else {
+			memcpy(w, p + i, n);
+			w += n;
+		}
+		i += n ? n : 1;
+	}
+	out->len = w - out->buf;
+	out->buf[out->len] = 0;
+	return 0;
+}
+
+int codepoint_width(uint32_t cp)
+{
+	/* Combining marks and zero-width characters. */
+	static const uint32_t zero[][2] = {
+		{ 0x0300, 0x036f }, { 0x0483, 0x0489 }, { 0x0591, 0x05bd }, { 0x0610, 0x061a },
+		{ 0x064b, 0x065f }, { 0x200b, 0x200f }, { 0x20d0, 0x20ff }, { 0xfe00, 0xfe0f },
+		{ 0xfe20, 0xfe2f },
+	};
+	/* East Asian wide and fullwidth, emoji. */
+	static const uint32_t wide[][2] = {
+		{ 0x1100, 0x115f }, { 0x2e80, 0x303e }, { 0x3041, 0x33ff }, { 0x3400, 0x4dbf },
+		{ 0x4e00, 0x9fff }, { 0xa000, 0xa4cf }, { 0xac00, 0xd7a3 }, { 0xf900, 0xfaff },
+		{ 0xfe30, 0xfe4f }, { 0xff00, 0xff60 }, { 0xffe0, 0xffe6 }, { 0x1f300, 0x1f64f },
+		{ 0x1f900, 0x1f9ff }, { 0x20000, 0x3fffd },
+	};
+
+	for (size_t i = 0; i < sizeof(zero) / sizeof(zero[0]); i++)
+		if (cp >= zero[i][0] && cp <= zero[i][1])
+			return 0;
+	for (size_t i = 0; i < sizeof(wide) / sizeof(wide[0]); i++)
+		if (cp >= wide[i][0] && cp <= wide[i][1])
+			return 2;
+	return 1;
+}
+
+size_t text_cut(const char *s, size_t len, size_t max_cols, size_t *cols)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t i = 0, w = 0;
+
+	while (i < len) {
+		size_t n = p[i] < 0x80 ? 1 : utf8_seq_len(p + i, len - i);
+		int cw;
+
+		if (!n)
+			n = 1;	/* not UTF-8: callers clean first; count it as one */
+		cw = n == 1 ? 1 : codepoint_width(utf8_decode(p + i, n));
+		if (w + cw > max_cols)
+			break;
+		w += cw;
+		i += n;
+	}
+	if (cols)
+		*cols = w;
+	return i;
+}
+
+size_t text_width(const char *s, size_t len)
+{
+	size_t cols;
+
+	text_cut(s, len, (size_t)-1, &cols);
+	return cols;
+}
+
+/* "HH:MM:SS" local time; events come in bursts within one second: cached. */
+static const char *local_hms(time_t secs)
+{
+	static time_t cached_secs = -1;
+	static char cached[16];
+	struct tm tm;
+
+	if (secs != cached_secs) {
+		localtime_r(&secs, &tm);
+		if (strftime(cached, sizeof(cached), "%H:%M:%S", &tm) != 8)
+			memcpy(cached, "??:??:??", 9);
+		cached_secs = secs;
+	}
+	return cached;
+}
+
+/* A list of strings joined by spaces (argv); false when it holds something else. */
+static bool json_strings_join(json_t *arr, struct strbuf *out, int *err)
+{
+	size_t i, start = out->len;
+	json_t *v;
+
+	json_array_foreach(arr, i, v) {
+		if (!json_is_string(v)) {
+			out->len = start;
+			return false;
+		}
+		if (i && !*err)
+			*err = strbuf_addc(out, ' ');
+		if (!*err)
+			*err = strbuf_add(out, json_string_value(v), json_string_length(v));
+	}
+	return true;
+}
+
+int field_text(const struct record *rec, const struct field *f, struct strbuf *out,
+	       bool table)
+{
+	char ts[48];
+	const char *str;
+	size_t len;
+	int err = 0;
+
+	switch (f->kind) {
+	case FIELD_NULL:
+		return table ? strbuf_addc(out, '-') : 0;
+	case FIELD_STR:
+	case FIELD_ARENA_STR:
+		str = record__field_str(rec, f, &len);
+		return strbuf_add(out, str, len);
+	case FIELD_STRV:
+		if (!table)
+			break;
+		for (size_t i = 0; i < f->v.a.len && !err; i++) {
+			if (i)
+				err = strbuf_addc(out, ' ');
+			if (!err)
+				err = strbuf_adds(out, record__field_strv(rec, f, i));
+		}
+		return err;
+	case FIELD_TIME:
+		if (table)
+			return strbuf_add(out, local_hms(f->v.u / 1000000000ull), 8);
+		format_rfc3339_ns(f->v.u, ts, sizeof(ts));
+		return strbuf_adds(out, ts);
+	case FIELD_JSON:
+		if (table && json_is_array(f->v.json) && json_strings_join(f->v.json, out, &err))
+			return err;
+		break;
+	default:
+		break;
+	}
+	/* Numbers, bools, lists and nested values as their JSON text. */
+	if (strbuf_grow(out, 24))
+		return -ENOMEM;
+	return record__encode_field_json(rec, f, out);
+}

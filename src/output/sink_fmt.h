@@ -1,0 +1,47 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#ifndef EBPFMON_SINK_FMT_H
+#define EBPFMON_SINK_FMT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "output/record.h"
+#include "util/strbuf.h"
+
+/*
+ * Text helpers of the csv and table sinks, apart so the unit tests reach
+ * them without a run. All return 0 or -ENOMEM unless said otherwise.
+ */
+
+/*
+ * One CSV cell (RFC 4180): bytes that are not UTF-8 become U+FFFD; quoted
+ * when it holds the delimiter, '"', CR or LF, quotes doubled.
+ */
+int csv_cell(struct strbuf *out, const char *s, size_t len, char delim);
+
+/*
+ * Text for one terminal line: lossy UTF-8 as above, "\n", "\r", "\t" written
+ * as those two characters, other control characters as '?'.
+ */
+int text_clean(struct strbuf *out, const char *s, size_t len);
+
+/* Display columns of a code point: 0 (combining), 1, or 2 (wide, East Asian). */
+int codepoint_width(uint32_t cp);
+
+/*
+ * Bytes of the longest prefix of UTF-8 text s that fits in max_cols display
+ * columns (never a partial character); *cols gets its width.
+ */
+size_t text_cut(const char *s, size_t len, size_t max_cols, size_t *cols);
+size_t text_width(const char *s, size_t len);
+
+/*
+ * A field's value as text, raw (not yet cleaned or quoted): null is empty
+ * (table: "-"), a list is its compact JSON (table: joined by spaces), a time
+ * RFC 3339 (table: local HH:MM:SS), nested values compact JSON.
+ */
+int field_text(const struct record *rec, const struct field *f, struct strbuf *out,
+	       bool table);
+
+#endif

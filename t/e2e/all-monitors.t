@@ -1,0 +1,46 @@
+#!/bin/bash
+# All monitors together, for 10 s, under load: no crash, every line whole,
+# every monitor attached and delivering (and, in the sanitizer build, no report).
+. "$(dirname "$0")/../lib.sh"
+need_bpf
+
+cat > "$T/cfg.yaml" <<YAML
+output:
+  flush_interval: 0.2
+  perf_pages: 256
+monitors:
+  exec: {}
+  syscall:
+    mode: events
+    sample_rate: 100
+  io: {}
+  open: {}
+  interrupt: {}
+  page_fault:
+    sample_rate: 10
+YAML
+mon_start "$T/out.json" "$T/err" -c "$T/cfg.yaml" -d 10 || bail "no start"
+like "$(cat "$T/err")" 'ready: 6 monitors attached \(exec, syscall, io, open, interrupt, page_fault\)' \
+	"all six monitors attach"
+end=$((SECONDS + 8))
+while [ $SECONDS -lt $end ]; do
+	"$SPAWN" 50 /bin/true load > /dev/null
+	dd if=/dev/zero of="$T/load" bs=64k count=32 status=none
+	cat "$T/load" > /dev/null
+	head -c 1M /dev/urandom | gzip -c > /dev/null
+done
+wait "$MON_PID"
+MON_RC=$?
+MON_PID=
+is "$MON_RC" 0 "exit 0 after -d 10"
+all_lines_json "$T/out.json"
+ok $? "only complete JSON lines"
+for m in exec syscall io open interrupt page_fault; do
+	n=$(jq -c --arg m "$m" 'select(.monitor == $m and (.type == "event" or .type == "summary"))' \
+		"$T/out.json" | wc -l)
+	ok $((n > 0 ? 0 : 1)) "$m delivered records under load ($n)"
+done
+like "$(cat "$T/err")" 'exit: exec: [0-9]+ events' "the exit summary"
+is "$(grep -c 'runtime error\|Sanitizer' "$T/err")" 0 "no sanitizer report"
+
+done_testing

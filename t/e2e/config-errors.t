@@ -1,0 +1,84 @@
+#!/bin/bash
+# Bad configs and bad flags: one clear line naming file:line:col and key (or
+# the flag), and the documented exit code; never a crash, never data on stdout.
+. "$(dirname "$0")/../lib.sh"
+
+
+expect_config_error "unknown key" 1 "$T/bad.yaml:3:3: output.fromat: unknown key" \
+	$'# comment\noutput:\n  fromat: json\n'
+expect_config_error "unknown top-level key" 1 "$T/bad.yaml:1:1: monitor: unknown key" \
+	$'monitor:\n  exec: {}\n'
+expect_config_error "wrong type" 1 \
+	"$T/bad.yaml:3:15: monitors.exec.max_args: expected an integer from 1 to 1024, got \"abc\"" \
+	$'monitors:\n  exec:\n    max_args: abc\n'
+expect_config_error "out of range" 1 \
+	"$T/bad.yaml:3:15: monitors.exec.arg_size: expected an integer from 16 to 4096, got \"5\"" \
+	$'monitors:\n  exec:\n    arg_size: 5\n'
+expect_config_error "a mapping where a value belongs" 1 \
+	"$T/bad.yaml:3:5: output.buffer_size: expected a scalar value" \
+	$'output:\n  buffer_size:\n    a: 1\n'
+expect_config_error "unknown exec option" 1 \
+	"$T/bad.yaml:3:5: monitors.exec.max_argz: unknown key" \
+	$'monitors:\n  exec:\n    max_argz: 3\n'
+expect_config_error "unknown monitor" 1 \
+	"$T/bad.yaml:2:3: monitors.nosuch: unknown monitor (--list-monitors lists them)" \
+	$'monitors:\n  nosuch: {}\n'
+expect_config_error "yaml syntax error" 1 \
+	"$T/bad.yaml:3:1: yaml syntax error: did not find expected node content (while parsing a flow node)" \
+	$'output: [\n\n'
+expect_config_error "empty file" 1 "$T/bad.yaml: empty configuration file" ''
+expect_config_error "comments only" 1 "$T/bad.yaml: empty configuration file" $'# nothing\n\n'
+expect_config_error "unknown user in filters" 1 \
+	"$T/bad.yaml:2:10: filters.user[0]: unknown user 'no-such-user-x'" \
+	$'filters:\n  user: [no-such-user-x]\n'
+expect_config_error "bad perf_pages" 1 \
+	"$T/bad.yaml:2:15: output.perf_pages: expected a power of two from 1 to 4096, got \"3\"" \
+	$'output:\n  perf_pages: 3\n'
+expect_config_error "bad transport" 1 \
+	"$T/bad.yaml:2:14: output.transport: expected one of: auto, perf, ringbuf; got \"ring\"" \
+	$'output:\n  transport: ring\n'
+expect_config_error "bad ringbuf_pages" 1 \
+	"$T/bad.yaml:2:18: output.ringbuf_pages: expected a power of two from 1 to 65536, got \"100\"" \
+	$'output:\n  ringbuf_pages: 100\n'
+
+"$EBPFMON" -c "$T/missing.yaml" > "$T/stdout" 2> "$T/stderr"
+is "$?" 1 "missing config file: exit status"
+is "$(cat "$T/stderr")" "config: cannot open $T/missing.yaml: No such file or directory" \
+	"missing config file: the error line"
+
+write_config "$T/good.yaml" "monitors:" "  exec: {}"
+expect_flag_error() {
+	local name=$1 err_want=$2
+	shift 2
+	"$EBPFMON" -c "$T/good.yaml" "$@" > "$T/stdout" 2> "$T/stderr"
+	is "$?" 1 "$name: exit status 1"
+	is "$(cat "$T/stderr")" "$err_want" "$name: the error line"
+}
+expect_flag_error "bad --duration" "--duration: expected a number of seconds from 0 to 31536000, got 'soon'" \
+	-d soon
+expect_flag_error "unknown long option" "--bogus: unknown option (--help lists the options)" --bogus
+expect_flag_error "unknown short option" "-x: unknown option (--help lists the options)" -x
+expect_flag_error "missing argument" "--output: missing argument (--help lists the options)" --output
+expect_flag_error "unknown monitor" "--monitors: unknown monitor 'nosuch' (--list-monitors lists them)" \
+	-m exec,nosuch
+expect_flag_error "bad --pid" "--pid: expected a process id, got '0'" --pid 0
+expect_flag_error "unknown --user" "--user: unknown user 'no-such-user-x'" -u root,no-such-user-x
+expect_flag_error "long --comm" "--comm: process names are at most 15 characters, got 'abcdefghijklmnopq'" \
+	-p abcdefghijklmnopq
+expect_flag_error "stray argument" "extra: unexpected argument (--help lists the options)" extra
+
+# Not root: a clear permission error, exit 2, before anything is loaded.
+if [ "$(id -u)" -eq 0 ]; then
+	setpriv --reuid=nobody --regid=nogroup --clear-groups \
+		"$EBPFMON" -c "$T/good.yaml" > "$T/stdout" 2> "$T/stderr"
+	is "$?" 2 "as nobody: exit status 2"
+	is "$(cat "$T/stderr")" \
+		"permission denied: needs root, or CAP_BPF and CAP_PERFMON (running as uid 65534)" \
+		"as nobody: the permission error"
+else
+	"$EBPFMON" -c "$T/good.yaml" > "$T/stdout" 2> "$T/stderr"
+	is "$?" 2 "not root: exit status 2"
+	like "$(cat "$T/stderr")" "^permission denied: needs root" "not root: the permission error"
+fi
+
+done_testing
