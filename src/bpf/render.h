@@ -38,7 +38,7 @@ struct render_ctx {
 /*
  * Render template TEXT (named NAME in errors). Returns malloc'd text, or NULL
  * with errno set after one error line such as
- * "render: exec.bpf.c:12: unknown placeholder @FOO@".
+ * "render: NAME.bpf.c:12: unknown placeholder @FOO@".
  */
 char *render(const char *name, const char *text, const struct render_ctx *ctx);
 
