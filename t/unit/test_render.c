@@ -133,7 +133,12 @@ static void test_vars(void)
 	render_vars__free(&rv);
 	ok(rv.n == 0 && !rv.names && !rv.values, "free resets the struct");
 	render_vars__free(&rv);
-	ok(1, "free twice is harmless");
+	ok(rv.n == 0 && !rv.names && !rv.values, "free twice is harmless: still empty");
+	is_int(render_vars__set(&rv, "A", "%s", "again"), 0, "free twice: the vars take a set");
+	is_str(render_vars__get(&rv, "A"), "again", "free twice: the new var");
+	ok(rv.n == 1 && render_vars__get(&rv, "B") == NULL, "free twice: no old var back");
+	render_vars__free(&rv);
+	ok(rv.n == 0 && !rv.names && !rv.values, "free twice: and free again");
 }
 
 /* ---------------------------------------------------------------------------
