@@ -10,7 +10,6 @@
 
 #include "probes/common.h"
 #include "core/daemon.h"
-#include "core/event_loop.h"
 #include "util/json_util.h"
 #include "util/log.h"
 #include "bpf/probe_set.h"
@@ -718,13 +717,11 @@ static size_t session_attach(struct session *s, struct probe_set *ps)
 	return attached;
 }
 
-static void ready(struct session *s)
+void session__ready(struct session *s)
 {
 	char names[512] = "", line[768];
 	size_t attached = 0;
 	bool events = false;
-
-	event_loop__catch_signals();
 
 	for (size_t i = 0; i < s->n_insts; i++) {
 		if (!s->insts[i]->attached)
@@ -795,7 +792,6 @@ int session__start(struct session *s)
 		return -ENODEV;
 	}
 	probe_set__release_compiler(ps);
-	ready(s);
 	return 0;
 }
 
@@ -1182,7 +1178,7 @@ int session__reload(struct session *s)
 	reload_commit(s, c, fates, ps, sink, v);
 	v = NULL;
 	pr_info("reload: %s", line);
-	ready(s);
+	session__ready(s);
 	goto cleanup;
 fail:
 	if (ps) {
