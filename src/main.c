@@ -588,6 +588,8 @@ static int run(struct session *s, const struct cli *cli, struct exporter *export
 	err = session__start(s);
 	if (err)
 		return EXIT_CANNOT_RUN;
+	event_loop__catch_signals();
+	session__ready(s);
 	if (exporter && exporter__start(exporter, s))
 		return EXIT_CANNOT_RUN;
 	err = event_loop__run(s);

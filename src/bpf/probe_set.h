@@ -15,7 +15,8 @@ typedef void (*probe_lost_fn)(void *ctx, uint64_t lost);
 
 /*
  * Every enabled monitor's rendered source in one C text, compiled once by
- * libbcc, and everything attached from it. The only file that calls libbcc.
+ * libbcc, and everything attached from it. Its files (src/bpf/probe_set*.c)
+ * are the only ones that call libbcc.
  */
 struct probe_set *probe_set__new(const struct kernel_info *ki);
 void probe_set__free(struct probe_set *ps);	/* detaches everything */

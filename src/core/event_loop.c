@@ -126,7 +126,6 @@ int event_loop__run(struct session *s)
 	double start = now_s(), next_flush, next_stats, next_collect, t;
 	int err = 0;
 
-	event_loop__catch_signals();
 	for (size_t i = 0; i < s->n_insts; i++)
 		s->insts[i]->next_collect = start + s->insts[i]->interval;
 	next_collect = collect_due(s, start, false);

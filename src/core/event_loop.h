@@ -12,8 +12,10 @@ struct session;
 int event_loop__run(struct session *s);
 
 /*
- * SIGINT/SIGTERM stop the loop, SIGHUP reopens the files. Installed before
- * readiness is announced: a manager may send either right after READY=1.
+ * SIGINT/SIGTERM stop the loop, SIGHUP reopens the files. The one place that
+ * installs the handlers, called once by main: after the compile (a signal
+ * there still ends the program) and before readiness is announced (a manager
+ * may send either right after READY=1).
  */
 void event_loop__catch_signals(void);
 

@@ -78,6 +78,11 @@ char *session__render(struct session *s, const char *only);
 bool session__ringbuf(const struct session *s);
 /* Compile, fill the filters, attach, open the perf or ring buffers. */
 int session__start(struct session *s);
+/*
+ * Say that the monitors run: the "ready: ..." line, --ready-fd and READY=1
+ * (after session__start, and again after each reload that took).
+ */
+void session__ready(struct session *s);
 void session__stop(struct session *s);
 /*
  * SIGHUP: read the config again (s->setup) into a candidate; on any error

@@ -1,0 +1,215 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Events out of the kernel: each sample (through the reorder window when it
+ * has one) into the session's one record, decoded by its monitor, written to
+ * the sinks; losses and filtered counts read from the kernel. The per-event
+ * path (on_sample, sample_emit, session__record_new, session__emit) stays in
+ * this one file and allocates nothing.
+ */
+#include <errno.h>
+#include <linux/types.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <time.h>
+
+#include "probes/common.h"
+#include "util/log.h"
+#include "bpf/probe_set.h"
+#include "core/session_int.h"
+#include "output/sink.h"
+#include "util/users.h"
+
+void session__update_clock(struct session *s)
+{
+	struct timespec rt, mono;
+
+	clock_gettime(CLOCK_REALTIME, &rt);
+	clock_gettime(CLOCK_MONOTONIC, &mono);
+	s->mono_to_real_ns = (int64_t)(rt.tv_sec - mono.tv_sec) * 1000000000 +
+			     (rt.tv_nsec - mono.tv_nsec);
+}
+
+struct record *session__record_new(struct session *s, struct monitor_inst *inst,
+				   const char *type, uint64_t ts_mono_ns)
+{
+	struct record *rec = &s->rec;
+
+	record__reset(rec);
+	record__str(rec, "type", type);
+	record__time(rec, "ts", ts_mono_ns + s->mono_to_real_ns);
+	record__uint(rec, "ts_ns", ts_mono_ns);
+	record__str(rec, "monitor", inst->mon->name);
+	return rec;
+}
+
+int session__emit(struct session *s, struct record *rec)
+{
+	int err = sink__write(s->sink, rec);
+
+	if (err && !s->write_error)
+		s->write_error = err;
+	return err;
+}
+
+/* One sample, 8-byte aligned, into a record and out. */
+static void sample_emit(void *ctx, const void *data, size_t size, void *arg)
+{
+	struct monitor_inst *inst = ctx;
+	struct session *s = arg;
+	const struct ebpfmon_hdr *h = data;
+	struct record *rec;
+
+	rec = session__record_new(s, inst, "event", h->ts_ns);
+	record__uint(rec, "pid", h->pid);
+	record__uint(rec, "tid", h->tid);
+	if (h->flags & EBPFMON_HDR_PPID_VALID)
+		record__uint(rec, "ppid", h->ppid);
+	else
+		record__null(rec, "ppid");
+	record__uint(rec, "uid", h->uid);
+	record__str(rec, "user", user_name(h->uid));
+	record__strn(rec, "comm", h->comm, sizeof(h->comm));
+	record__uint(rec, "cpu", h->cpu);
+	if (inst->mon->on_event(inst, data, size, rec)) {
+		inst->malformed++;
+	} else if (!session__emit(s, rec)) {
+		inst->events++;
+	}
+}
+
+static void on_sample(void *ctx, void *data, int size)
+{
+	struct monitor_inst *inst = ctx;
+	struct session *s = inst->emit_ctx;
+	uint64_t ts;
+
+	if (size < (int)sizeof(struct ebpfmon_hdr) || size > SESSION_SAMPLE_MAX) {
+		inst->malformed++;
+		return;
+	}
+	if (!inst->attached)
+		return;		/* a monitor whose attach failed half-way */
+	if (s->reorder.window_ns) {
+		/* The copy the window holds is aligned. */
+		memcpy(&ts, (const char *)data + offsetof(struct ebpfmon_hdr, ts_ns), sizeof(ts));
+		if (reorder__push(&s->reorder, ts, inst, data, size, sample_emit, s))
+			inst->malformed++;
+		return;
+	}
+	/* Perf puts samples 4 bytes past an 8-byte boundary; our structs want 8. */
+	memcpy(s->sample, data, size);
+	sample_emit(inst, s->sample, size, s);
+}
+
+void session__release_held(struct session *s, bool all)
+{
+	struct timespec now;
+	uint64_t mono;
+
+	if (!s->reorder.n)
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	mono = (uint64_t)now.tv_sec * 1000000000ull + now.tv_nsec;
+	reorder__release(&s->reorder, all ? UINT64_MAX : mono, sample_emit, s);
+}
+
+double session__next_release(const struct session *s)
+{
+	if (!s->reorder.n)
+		return 0;
+	return (s->reorder.heap[0]->ts + s->reorder.window_ns) / 1e9;
+}
+
+/* The kernel's PERF_RECORD_LOST: the same drops ebpfmon_lost counts, later. */
+static void on_lost(void *ctx, uint64_t lost)
+{
+	struct monitor_inst *inst = ctx;
+
+	pr_debug("%s: perf buffer reports %llu lost samples", inst->mon->name,
+		 (unsigned long long)lost);
+}
+
+/* New losses since the last look: a "lost" record and a warning. */
+static void report_lost(struct session *s, struct monitor_inst *inst, uint64_t total)
+{
+	uint64_t lost = total - inst->lost;
+	struct timespec now;
+	struct record *rec;
+
+	inst->lost = total;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	rec = session__record_new(s, inst, "lost",
+				  (uint64_t)now.tv_sec * 1000000000ull + now.tv_nsec);
+	record__uint(rec, "count", lost);
+	record__uint(rec, "total", total);
+	session__emit(s, rec);
+	pr_warn("%s: lost %llu events (%llu in all): the %s buffer was full",
+		inst->mon->name, (unsigned long long)lost, (unsigned long long)total,
+		session__ringbuf(s) ? "ring" : "perf");
+}
+
+static int inst_emit(struct monitor_inst *inst, struct record *rec)
+{
+	int err;
+
+	err = session__emit(inst->emit_ctx, rec);
+	if (!err)
+		inst->events++;
+	return err;
+}
+
+static struct record *inst_record(struct monitor_inst *inst, const char *type)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return session__record_new(inst->emit_ctx, inst, type,
+				   (uint64_t)now.tv_sec * 1000000000ull + now.tv_nsec);
+}
+
+void inst_connect(struct session *s, struct monitor_inst *inst)
+{
+	inst->record = inst_record;
+	inst->emit = inst_emit;
+	inst->emit_ctx = s;
+}
+
+int inst_buffer_open(struct session *s, struct monitor_inst *inst, struct probe_set *ps)
+{
+	if (session__ringbuf(s))
+		return probe_set__open_ring_buffer(ps, inst->mon->events_table, on_sample, inst);
+	return probe_set__open_perf_buffer(ps, inst->mon->events_table, on_sample, on_lost, inst,
+					   s->cfg.perf_pages, s->cfg.wakeup_events);
+}
+
+/* The kernel's counts for one monitor, on top of those of the ones it replaced. */
+void inst_read_counters(struct session *s, struct monitor_inst *inst)
+{
+	uint64_t n;
+
+	if (!inst->attached)
+		return;
+	if (!probe_set__percpu_sum(inst->ps, "ebpfmon_filtered", inst->id, &n))
+		inst->filtered = inst->filtered_base + n;
+	if (!probe_set__percpu_sum(inst->ps, "ebpfmon_lost", inst->id, &n) &&
+	    inst->lost_base + n > inst->lost)
+		report_lost(s, inst, inst->lost_base + n);
+}
+
+void session__read_counters(struct session *s)
+{
+	for (size_t i = 0; i < s->n_insts; i++)
+		inst_read_counters(s, s->insts[i]);
+}
+
+int session__poll(struct session *s, int timeout_ms)
+{
+	return probe_set__poll_many(s->sets, s->n_sets, timeout_ms);
+}
+
+void session__consume(struct session *s)
+{
+	for (size_t i = 0; i < s->n_sets; i++)
+		probe_set__consume(s->sets[i]);
+}
