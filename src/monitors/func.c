@@ -14,15 +14,14 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <bpf/btf.h>
 
 #include "probes/func.h"
 #include "config/config.h"
-#include "util/json_util.h"
 #include "bpf/kernel.h"
+#include "util/clock.h"
 #include "util/log.h"
 #include "output/metrics.h"
 #include "core/monitor.h"
@@ -59,14 +58,6 @@ struct func_names {
 	char **v;
 	size_t n, cap;
 };
-
-static double func_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 static int func_names_add(struct func_names *l, const char *name)
 {
@@ -410,7 +401,7 @@ static int func_attach(struct monitor_inst *inst, struct probe_set *ps)
 		}
 		attached++;
 	}
-	o->last_collect = func_now();
+	o->last_collect = clock_mono_s();
 	if (!attached)
 		return first ? first : -ENOENT;
 	pr_info("func: %zu of %zu functions attached (%s%s)", attached, o->n,
@@ -467,7 +458,7 @@ static int func_collect(struct monitor_inst *inst, struct probe_set *ps)
 {
 	struct func_opts *o = inst->priv;
 	struct func_rows rows = { .n = o->n };
-	double now = func_now(), interval = now - o->last_collect;
+	double now = clock_mono_s(), interval = now - o->last_collect;
 	int n, err = 0;
 
 	o->last_collect = now;

@@ -8,12 +8,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "probes/interrupt.h"
 #include "config/config.h"
-#include "util/json_util.h"
 #include "bpf/kernel.h"
+#include "util/clock.h"
 #include "util/log.h"
 #include "output/metrics.h"
 #include "core/monitor.h"
@@ -59,14 +58,6 @@ static const char *interrupt_vec_name(__s32 vec)
 	if (vec < 0 || vec >= (int)(sizeof(interrupt_vec_names) / sizeof(interrupt_vec_names[0])))
 		return NULL;
 	return interrupt_vec_names[vec];
-}
-
-static double interrupt_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
 /* kinds: a list of hardirq and softirq; an unknown name is an error at that item. */
@@ -157,7 +148,7 @@ static int interrupt_attach(struct monitor_inst *inst, struct probe_set *ps)
 {
 	struct interrupt_opts *o = inst->priv;
 
-	o->last_collect = interrupt_now();
+	o->last_collect = clock_mono_s();
 	return monitor_attach_tracepoints(inst, ps);
 }
 
@@ -310,7 +301,7 @@ static int interrupt_collect(struct monitor_inst *inst, struct probe_set *ps)
 {
 	struct interrupt_opts *o = inst->priv;
 	struct interrupt_rows rows = { 0 };
-	double now = interrupt_now(), interval = now - o->last_collect;
+	double now = clock_mono_s(), interval = now - o->last_collect;
 	uint64_t overflow;
 	int err = 0;
 

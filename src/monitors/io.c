@@ -11,15 +11,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <bpf/bpf.h>
 
 #include "probes/io.h"
 #include "config/config.h"
-#include "util/json_util.h"
 #include "bpf/kernel.h"
+#include "util/clock.h"
 #include "util/log.h"
 #include "output/metrics.h"
 #include "core/monitor.h"
@@ -84,14 +83,6 @@ static const struct monitor_tp io_tracepoints[] = {
 	{ "task", "task_newtask", true },
 	{ NULL },
 };
-
-static double io_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 /* The fds option: a C expression on fd for the probe ("1": every fd). */
 static int io_fds_parse(struct cfg_node *node, char **expr)
@@ -201,7 +192,7 @@ static int io_attach(struct monitor_inst *inst, struct probe_set *ps)
 	err = monitor_attach_tracepoints(inst, ps);
 	if (err)
 		return err;
-	o->last_collect = io_now();
+	o->last_collect = clock_mono_s();
 	if (!o->paths)
 		return 0;
 	o->proc_gen_fd = probe_set__table_fd(ps, "io_proc_gen");
@@ -381,7 +372,7 @@ static int io_collect(struct monitor_inst *inst, struct probe_set *ps)
 {
 	struct io_priv *o = inst->priv;
 	struct io_collect_ctx c = { 0 };
-	double now = io_now(), interval;
+	double now = clock_mono_s(), interval;
 	uint64_t full;
 	int n, err = 0;
 

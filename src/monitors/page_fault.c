@@ -10,12 +10,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "probes/page_fault.h"
 #include "config/config.h"
-#include "util/json_util.h"
+#include "util/clock.h"
 #include "util/log.h"
 #include "output/metrics.h"
 #include "core/monitor.h"
@@ -44,14 +43,6 @@ static const struct monitor_tp page_fault_tracepoints[] = {
 	{ "sched", "sched_process_exit", true },
 	{ NULL },
 };
-
-static double page_fault_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 static int page_fault_configure(struct monitor_inst *inst, struct cfg_node *node)
 {
@@ -110,7 +101,7 @@ static int page_fault_attach(struct monitor_inst *inst, struct probe_set *ps)
 			return err;
 		}
 	}
-	o->last_collect = page_fault_now();
+	o->last_collect = clock_mono_s();
 	return monitor_attach_tracepoints(inst, ps);
 }
 
@@ -217,7 +208,7 @@ static int page_fault_collect(struct monitor_inst *inst, struct probe_set *ps)
 	int n;
 
 	n = probe_set__drain(ps, "page_fault_counts", true, page_fault_row_add, &rows);
-	now = page_fault_now();
+	now = clock_mono_s();
 	/* Milliseconds are plenty; the timer wakes up late by more than that. */
 	interval = (long long)((now - o->last_collect) * 1000 + 0.5) / 1000.0;
 	o->last_collect = now;

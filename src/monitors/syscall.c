@@ -10,12 +10,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "probes/syscall.h"
 #include "config/config.h"
-#include "util/json_util.h"
 #include "bpf/kernel.h"
+#include "util/clock.h"
+#include "util/errnames.h"
 #include "util/log.h"
 #include "output/metrics.h"
 #include "core/monitor.h"
@@ -370,14 +370,6 @@ static int syscall_configure(struct monitor_inst *inst, struct cfg_node *node)
 	return err ? -ENOMEM : 0;
 }
 
-static double syscall_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 static __u32 syscall_category_index(const char *category)
 {
 	for (__u32 i = 1; i < sizeof(syscall_categories) / sizeof(syscall_categories[0]); i++)
@@ -433,7 +425,7 @@ static int syscall_attach(struct monitor_inst *inst, struct probe_set *ps)
 			return err;
 		}
 	}
-	o->last_collect = syscall_now();
+	o->last_collect = clock_mono_s();
 	/*
 	 * The comm filter's cache, first: raw only, and not in the list above,
 	 * where tracepoint__task__task_rename (io's program) would be taken.
@@ -530,7 +522,7 @@ static int syscall_collect(struct monitor_inst *inst, struct probe_set *ps)
 {
 	struct syscall_opts *o = inst->priv;
 	struct syscall_rows rows = { 0 };
-	double now = syscall_now(), interval = now - o->last_collect;
+	double now = clock_mono_s(), interval = now - o->last_collect;
 	uint64_t dropped;
 	int n, err = 0;
 

@@ -15,6 +15,7 @@
 #include <jansson.h>
 
 #include "config/config.h"
+#include "util/errnames.h"
 #include "util/json_util.h"
 #include "util/log.h"
 #include "output/record.h"
@@ -22,6 +23,7 @@
 #include "output/sink_fmt.h"
 #include <glob.h>
 #include "util/strbuf.h"
+#include "util/timefmt.h"
 #include "tap.h"
 #include "testutil.h"
 
