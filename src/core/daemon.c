@@ -22,6 +22,7 @@
 #endif
 
 #include "core/daemon.h"
+#include "util/clock.h"
 #include "util/log.h"
 
 #define STOP_POLL_NS 100000000L		/* --daemon-stop looks every 100 ms */
@@ -361,22 +362,14 @@ int daemon__status(const char *pid_file, bool quiet)
 	return ret;
 }
 
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 /* Poll every 100 ms for up to timeout seconds. */
 static bool wait_gone(pid_t pid, double timeout)
 {
 	const struct timespec step = { 0, STOP_POLL_NS };
-	double until = now_s() + timeout;
+	double until = clock_mono_s() + timeout;
 
 	while (!pid_gone(pid)) {
-		if (now_s() >= until)
+		if (clock_mono_s() >= until)
 			return false;
 		nanosleep(&step, NULL);
 	}

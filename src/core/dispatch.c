@@ -18,16 +18,15 @@
 #include "bpf/probe_set.h"
 #include "core/session_int.h"
 #include "output/sink.h"
+#include "util/clock.h"
 #include "util/users.h"
 
 void session__update_clock(struct session *s)
 {
-	struct timespec rt, mono;
+	/* Two statements: the order of the reads is fixed. */
+	uint64_t real = clock_real_ns();
 
-	clock_gettime(CLOCK_REALTIME, &rt);
-	clock_gettime(CLOCK_MONOTONIC, &mono);
-	s->mono_to_real_ns = (int64_t)(rt.tv_sec - mono.tv_sec) * 1000000000 +
-			     (rt.tv_nsec - mono.tv_nsec);
+	s->mono_to_real_ns = (int64_t)(real - clock_mono_ns());
 }
 
 struct record *session__record_new(struct session *s, struct monitor_inst *inst,
@@ -104,14 +103,9 @@ static void on_sample(void *ctx, void *data, int size)
 
 void session__release_held(struct session *s, bool all)
 {
-	struct timespec now;
-	uint64_t mono;
-
 	if (!s->reorder.n)
 		return;
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	mono = (uint64_t)now.tv_sec * 1000000000ull + now.tv_nsec;
-	reorder__release(&s->reorder, all ? UINT64_MAX : mono, sample_emit, s);
+	reorder__release(&s->reorder, all ? UINT64_MAX : clock_mono_ns(), sample_emit, s);
 }
 
 double session__next_release(const struct session *s)
@@ -134,13 +128,10 @@ static void on_lost(void *ctx, uint64_t lost)
 static void report_lost(struct session *s, struct monitor_inst *inst, uint64_t total)
 {
 	uint64_t lost = total - inst->lost;
-	struct timespec now;
 	struct record *rec;
 
 	inst->lost = total;
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	rec = session__record_new(s, inst, "lost",
-				  (uint64_t)now.tv_sec * 1000000000ull + now.tv_nsec);
+	rec = session__record_new(s, inst, "lost", clock_mono_ns());
 	record__uint(rec, "count", lost);
 	record__uint(rec, "total", total);
 	session__emit(s, rec);
@@ -161,11 +152,7 @@ static int inst_emit(struct monitor_inst *inst, struct record *rec)
 
 static struct record *inst_record(struct monitor_inst *inst, const char *type)
 {
-	struct timespec now;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return session__record_new(inst->emit_ctx, inst, type,
-				   (uint64_t)now.tv_sec * 1000000000ull + now.tv_nsec);
+	return session__record_new(inst->emit_ctx, inst, type, clock_mono_ns());
 }
 
 void inst_connect(struct session *s, struct monitor_inst *inst)

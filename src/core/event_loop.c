@@ -7,6 +7,7 @@
 
 #include "core/daemon.h"
 #include "core/event_loop.h"
+#include "util/clock.h"
 #include "util/log.h"
 #include "core/session.h"
 #include "output/sink.h"
@@ -22,14 +23,6 @@ static void on_signal(int sig)
 		hangup = 1;
 	else
 		stop_signal = sig;
-}
-
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
 void event_loop__catch_signals(void)
@@ -107,7 +100,7 @@ static int on_hangup(struct session *s)
 	int err;
 
 	snprintf(state, sizeof(state), "RELOADING=1\nMONOTONIC_USEC=%llu",
-		 (unsigned long long)(now_s() * 1e6));
+		 (unsigned long long)(clock_mono_s() * 1e6));
 	daemon__notify(state);
 	pr_info("signal: SIGHUP, reopening the output and log files and reloading %s",
 		s->cfg.doc->file);
@@ -123,7 +116,7 @@ static int on_hangup(struct session *s)
 int event_loop__run(struct session *s)
 {
 	const struct config *cfg = &s->cfg;
-	double start = now_s(), next_flush, next_stats, next_collect, t;
+	double start = clock_mono_s(), next_flush, next_stats, next_collect, t;
 	int err = 0;
 
 	for (size_t i = 0; i < s->n_insts; i++)
@@ -143,7 +136,7 @@ int event_loop__run(struct session *s)
 			wake = start + cfg->duration;
 		if (session__next_release(s) && session__next_release(s) < wake)
 			wake = session__next_release(s);
-		timeout_ms = (wake - now_s()) * 1000;
+		timeout_ms = (wake - clock_mono_s()) * 1000;
 		if (timeout_ms < 0)
 			timeout_ms = 0;
 		if (timeout_ms > POLL_MAX_MS)
@@ -154,7 +147,7 @@ int event_loop__run(struct session *s)
 			err = n;
 			break;
 		}
-		t = now_s();
+		t = clock_mono_s();
 		session__release_held(s, false);
 		if (hangup) {
 			hangup = 0;
@@ -189,7 +182,7 @@ int event_loop__run(struct session *s)
 	/* What the kernel already handed over still gets written. */
 	session__consume(s);
 	session__release_held(s, true);
-	collect_due(s, now_s(), true);	/* the last, partial interval */
+	collect_due(s, clock_mono_s(), true);	/* the last, partial interval */
 	session__read_counters(s);
 	if (sink__flush(s->sink) && !err)
 		err = s->write_error;

@@ -8,7 +8,7 @@
 
 #include "probes/common.h"
 #include "config/config.h"
-#include "util/json_util.h"
+#include "util/errnames.h"
 #include "bpf/kernel.h"
 #include "util/log.h"
 #include "output/metrics.h"

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "core/daemon.h"
+#include "util/clock.h"
 #include "util/log.h"
 #include "bpf/probe_set.h"
 #include "core/session_int.h"
@@ -312,11 +313,10 @@ out:
 size_t session_attach(struct session *s, struct probe_set *ps)
 {
 	size_t attached = 0;
-
-	struct timespec now;
+	double now;
 
 	session__update_clock(s);
-	clock_gettime(CLOCK_MONOTONIC, &now);
+	now = clock_mono_s();
 	for (size_t i = 0; i < s->n_insts; i++) {
 		struct monitor_inst *inst = s->insts[i];
 
@@ -325,7 +325,7 @@ size_t session_attach(struct session *s, struct probe_set *ps)
 		if (inst_usable(inst) && !inst_attach(s, inst, ps))
 			attached++;
 		inst->compile = false;
-		inst->next_collect = now.tv_sec + now.tv_nsec / 1e9 + inst->interval;
+		inst->next_collect = now + inst->interval;
 	}
 	return attached;
 }

@@ -14,18 +14,18 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <bpf/btf.h>
 
 #include "probes/func.h"
 #include "config/config.h"
-#include "util/json_util.h"
 #include "bpf/kernel.h"
+#include "util/clock.h"
 #include "util/log.h"
 #include "output/metrics.h"
 #include "core/monitor.h"
+#include "core/summary.h"
 #include "output/sink.h"
 #include "bpf/probe_set.h"
 
@@ -59,14 +59,6 @@ struct func_names {
 	char **v;
 	size_t n, cap;
 };
-
-static double func_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 static int func_names_add(struct func_names *l, const char *name)
 {
@@ -410,7 +402,7 @@ static int func_attach(struct monitor_inst *inst, struct probe_set *ps)
 		}
 		attached++;
 	}
-	o->last_collect = func_now();
+	o->last_collect = clock_mono_s();
 	if (!attached)
 		return first ? first : -ENOENT;
 	pr_info("func: %zu of %zu functions attached (%s%s)", attached, o->n,
@@ -435,73 +427,84 @@ static int func_on_event(struct monitor_inst *inst, const void *data, size_t siz
 	return 0;
 }
 
-struct func_rows {
-	struct func_stats *st;	/* per function index, summed over the CPUs */
-	size_t n;
+/* One function's stats, summed over the CPUs. */
+struct func_row {
+	__u32 idx;
+	struct func_stats st;
 };
 
-/* probe_set__drain's callback: one function's per-CPU stats, summed. */
-static void func_row_add(void *ctx, const void *key, const void *values, int n_values,
-			 size_t value_size)
+/* A summary_fold_fn: one function's per-CPU stats, summed. */
+static void func_row_add(struct summary_rows *rows, const void *key, const void *values,
+			 int n_values, size_t value_size)
 {
-	struct func_rows *rows = ctx;
 	size_t stride = (value_size + 7) & ~(size_t)7;
-	__u32 idx = *(const __u32 *)key;
-	struct func_stats *sum;
+	struct func_row *r;
 
-	if (idx >= rows->n || value_size < sizeof(*sum))
+	if (value_size < sizeof(r->st))
 		return;
-	sum = &rows->st[idx];
+	r = summary_rows__next(rows);
+	if (!r)
+		return;
+	r->idx = *(const __u32 *)key;
 	for (int c = 0; c < n_values; c++) {
 		const struct func_stats *s = (const void *)((const char *)values + c * stride);
 
-		sum->count += s->count;
-		sum->total_ns += s->total_ns;
+		r->st.count += s->count;
+		r->st.total_ns += s->total_ns;
 		for (int k = 0; k < EBPFMON_HIST_SLOTS; k++)
-			sum->hist[k] += s->hist[k];
+			r->st.hist[k] += s->hist[k];
 	}
+	if (r->st.count)
+		summary_rows__keep(rows);
+}
+
+/* By function index: the kernel's (sorted) order of the names. */
+static int func_row_cmp(const void *a, const void *b)
+{
+	const struct func_row *x = a, *y = b;
+
+	return x->idx < y->idx ? -1 : x->idx > y->idx;
+}
+
+static int func_row_emit(struct monitor_inst *inst, const void *row, double interval)
+{
+	const struct func_opts *o = inst->priv;
+	const struct func_row *r = row;
+	const struct func_stats *s = &r->st;
+	uint64_t slots[EBPFMON_HIST_SLOTS];
+	struct record *rec;
+
+	if (r->idx >= o->n)
+		return 0;
+	rec = monitor_inst__record(inst, "summary");
+	record__str(rec, "function", o->names[r->idx]);
+	record__int(rec, "count", s->count);
+	if (o->latency) {
+		record__int(rec, "total_ns", s->total_ns);
+		record__int(rec, "avg_ns", s->total_ns / s->count);
+		for (int k = 0; k < EBPFMON_HIST_SLOTS; k++)
+			slots[k] = s->hist[k];
+		record__json(rec, "latency_hist_ns", log2_hist_json(slots, EBPFMON_HIST_SLOTS));
+	}
+	record__real(rec, "interval_s", interval);
+	return monitor_inst__emit(inst, rec);
 }
 
 /* Summary mode: one row per function called in the interval. */
+static const struct summary_spec func_summary = {
+	.table = "func_stats",
+	.row_size = sizeof(struct func_row),
+	.fold = func_row_add,
+	.cmp = func_row_cmp,
+	.emit = func_row_emit,
+	.per_s = 1e6,
+};
+
 static int func_collect(struct monitor_inst *inst, struct probe_set *ps)
 {
 	struct func_opts *o = inst->priv;
-	struct func_rows rows = { .n = o->n };
-	double now = func_now(), interval = now - o->last_collect;
-	int n, err = 0;
 
-	o->last_collect = now;
-	rows.st = calloc(o->n, sizeof(*rows.st));
-	if (!rows.st)
-		return -ENOMEM;
-	n = probe_set__drain(ps, "func_stats", true, func_row_add, &rows);
-	if (n < 0) {
-		free(rows.st);
-		return n;
-	}
-	for (size_t i = 0; i < o->n && !err; i++) {
-		const struct func_stats *s = &rows.st[i];
-		uint64_t slots[EBPFMON_HIST_SLOTS];
-		struct record *rec;
-
-		if (!s->count)
-			continue;
-		rec = monitor_inst__record(inst, "summary");
-		record__str(rec, "function", o->names[i]);
-		record__int(rec, "count", s->count);
-		if (o->latency) {
-			record__int(rec, "total_ns", s->total_ns);
-			record__int(rec, "avg_ns", s->total_ns / s->count);
-			for (int k = 0; k < EBPFMON_HIST_SLOTS; k++)
-				slots[k] = s->hist[k];
-			record__json(rec, "latency_hist_ns",
-				     log2_hist_json(slots, EBPFMON_HIST_SLOTS));
-		}
-		record__real(rec, "interval_s", (double)(long long)(interval * 1e6 + 0.5) / 1e6);
-		err = monitor_inst__emit(inst, rec);
-	}
-	free(rows.st);
-	return err;
+	return summary_collect(inst, ps, &func_summary, &o->last_collect);
 }
 
 /* Scrape time: calls per function index, summed over the CPUs. */

@@ -8,15 +8,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "probes/interrupt.h"
 #include "config/config.h"
-#include "util/json_util.h"
 #include "bpf/kernel.h"
+#include "util/clock.h"
 #include "util/log.h"
 #include "output/metrics.h"
 #include "core/monitor.h"
+#include "core/summary.h"
 #include "output/sink.h"
 #include "util/strbuf.h"
 #include "bpf/probe_set.h"
@@ -59,14 +59,6 @@ static const char *interrupt_vec_name(__s32 vec)
 	if (vec < 0 || vec >= (int)(sizeof(interrupt_vec_names) / sizeof(interrupt_vec_names[0])))
 		return NULL;
 	return interrupt_vec_names[vec];
-}
-
-static double interrupt_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
 /* kinds: a list of hardirq and softirq; an unknown name is an error at that item. */
@@ -157,7 +149,7 @@ static int interrupt_attach(struct monitor_inst *inst, struct probe_set *ps)
 {
 	struct interrupt_opts *o = inst->priv;
 
-	o->last_collect = interrupt_now();
+	o->last_collect = clock_mono_s();
 	return monitor_attach_tracepoints(inst, ps);
 }
 
@@ -201,27 +193,11 @@ struct interrupt_row {
 	struct interrupt_sum sum;	/* migration: count only */
 };
 
-struct interrupt_rows {
-	struct interrupt_row *v;
-	size_t n, cap;
-	int err;
-};
-
-static struct interrupt_row *interrupt_rows_add(struct interrupt_rows *r)
-{
-	if (ARRAY_GROW(r->v, r->cap, r->n)) {
-		r->err = -ENOMEM;
-		return NULL;
-	}
-	return memset(&r->v[r->n++], 0, sizeof(*r->v));
-}
-
 /* A per-CPU entry of interrupt_sums: one row per CPU that saw the interrupt. */
-static void interrupt_sum_entry(void *ctx, const void *key, const void *values, int n_values,
-				size_t value_size)
+static void interrupt_sum_entry(struct summary_rows *rows, const void *key, const void *values,
+				int n_values, size_t value_size)
 {
 	const struct interrupt_key *k = key;
-	struct interrupt_rows *r = ctx;
 
 	for (int cpu = 0; cpu < n_values; cpu++) {
 		const struct interrupt_sum *s =
@@ -230,33 +206,34 @@ static void interrupt_sum_entry(void *ctx, const void *key, const void *values, 
 
 		if (!s->count)
 			continue;
-		row = interrupt_rows_add(r);
+		row = summary_rows__next(rows);
 		if (!row)
 			return;
 		row->kind = k->kind;
 		row->num = k->num;
 		row->cpu = cpu;
 		memcpy(&row->sum, s, sizeof(*s));
+		summary_rows__keep(rows);
 	}
 }
 
-static void interrupt_mig_entry(void *ctx, const void *key, const void *values, int n_values,
-				size_t value_size)
+static void interrupt_mig_entry(struct summary_rows *rows, const void *key, const void *values,
+				int n_values, size_t value_size)
 {
 	const struct interrupt_mig_key *k = key;
-	struct interrupt_rows *r = ctx;
 	struct interrupt_row *row;
 	__u64 count;
 
 	(void)n_values;
 	(void)value_size;
 	memcpy(&count, values, sizeof(count));
-	if (!count || !(row = interrupt_rows_add(r)))
+	if (!count || !(row = summary_rows__next(rows)))
 		return;
 	row->kind = INTERRUPT_KIND_MIGRATION;
 	row->num = k->orig_cpu;
 	row->cpu = k->dest_cpu;
 	row->sum.count = count;
+	summary_rows__keep(rows);
 }
 
 static int interrupt_row_cmp(const void *a, const void *b)
@@ -272,9 +249,9 @@ static int interrupt_row_cmp(const void *a, const void *b)
 	return x->cpu < y->cpu ? -1 : x->cpu > y->cpu;
 }
 
-static struct record *interrupt_row_record(struct monitor_inst *inst,
-					    const struct interrupt_row *row, double interval)
+static int interrupt_row_emit(struct monitor_inst *inst, const void *r, double interval)
 {
+	const struct interrupt_row *row = r;
 	const struct interrupt_sum *s = &row->sum;
 	struct record *rec = monitor_inst__record(inst, "summary");
 	uint64_t slots[EBPFMON_HIST_SLOTS];
@@ -300,42 +277,36 @@ static struct record *interrupt_row_record(struct monitor_inst *inst,
 			slots[k] = s->slots[k];
 		record__json(rec, "latency_hist_ns", log2_hist_json(slots, EBPFMON_HIST_SLOTS));
 	}
-	/* Microseconds are plenty, and spare readers 1.0000171350002347. */
-	record__real(rec, "interval_s", (double)(long long)(interval * 1e6 + 0.5) / 1e6);
-	return rec;
+	record__real(rec, "interval_s", interval);
+	/* A write error stays with the session, which stops on it. */
+	monitor_inst__emit(inst, rec);
+	return 0;
 }
 
 /* Summary mode: read and clear the sums, one row per CPU and interrupt. */
 static int interrupt_collect(struct monitor_inst *inst, struct probe_set *ps)
 {
 	struct interrupt_opts *o = inst->priv;
-	struct interrupt_rows rows = { 0 };
-	double now = interrupt_now(), interval = now - o->last_collect;
-	uint64_t overflow;
+	struct summary_rows rows = SUMMARY_ROWS_INIT(struct interrupt_row);
+	/* Microseconds are plenty, and spare readers 1.0000171350002347. */
+	double interval = summary_interval_s(&o->last_collect, 1e6);
+	uint64_t overflow = 0;
 	int err = 0;
 
-	o->last_collect = now;
 	if (o->hardirq || o->softirq)
-		err = probe_set__drain(ps, "interrupt_sums", true, interrupt_sum_entry, &rows);
+		err = summary_rows__read(&rows, ps, "interrupt_sums", true, interrupt_sum_entry);
 	if (err >= 0 && o->migrations && probe_set__has_program(ps,
 					"tracepoint__sched__sched_migrate_task"))
-		err = probe_set__drain(ps, "interrupt_migs", false, interrupt_mig_entry, &rows);
-	if (err >= 0)
-		err = rows.err;
-	if ((o->hardirq || o->softirq) &&
-	    !probe_set__percpu_sum(ps, "interrupt_overflow", 0, &overflow) &&
-	    overflow > o->overflow) {
+		err = summary_rows__read(&rows, ps, "interrupt_migs", false, interrupt_mig_entry);
+	if (o->hardirq || o->softirq)
+		overflow = summary_uncounted(ps, "interrupt_overflow", &o->overflow);
+	if (overflow)
 		pr_warn("interrupt: %llu interrupts not counted: more than %d distinct ones "
-			"in an interval", (unsigned long long)(overflow - o->overflow),
-			INTERRUPT_SUM_ROWS);
-		o->overflow = overflow;
-	}
-	if (err >= 0 && rows.n)
-		qsort(rows.v, rows.n, sizeof(*rows.v), interrupt_row_cmp);
-	for (size_t i = 0; err >= 0 && i < rows.n; i++) {
-		monitor_inst__emit(inst, interrupt_row_record(inst, &rows.v[i], interval));
-	}
-	free(rows.v);
+			"in an interval", (unsigned long long)overflow, INTERRUPT_SUM_ROWS);
+	if (err >= 0)
+		err = summary_rows__emit(&rows, interrupt_row_cmp, interrupt_row_emit, inst,
+					 interval);
+	summary_rows__release(&rows);
 	return err < 0 ? err : 0;
 }
 

@@ -11,18 +11,18 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <bpf/bpf.h>
 
 #include "probes/io.h"
 #include "config/config.h"
-#include "util/json_util.h"
 #include "bpf/kernel.h"
+#include "util/clock.h"
 #include "util/log.h"
 #include "output/metrics.h"
 #include "core/monitor.h"
+#include "core/summary.h"
 #include "output/sink.h"
 #include "util/strbuf.h"
 #include "bpf/probe_set.h"
@@ -84,14 +84,6 @@ static const struct monitor_tp io_tracepoints[] = {
 	{ "task", "task_newtask", true },
 	{ NULL },
 };
-
-static double io_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 /* The fds option: a C expression on fd for the probe ("1": every fd). */
 static int io_fds_parse(struct cfg_node *node, char **expr)
@@ -201,7 +193,7 @@ static int io_attach(struct monitor_inst *inst, struct probe_set *ps)
 	err = monitor_attach_tracepoints(inst, ps);
 	if (err)
 		return err;
-	o->last_collect = io_now();
+	o->last_collect = clock_mono_s();
 	if (!o->paths)
 		return 0;
 	o->proc_gen_fd = probe_set__table_fd(ps, "io_proc_gen");
@@ -296,30 +288,22 @@ struct io_row {
 	struct io_stats s;
 };
 
-struct io_collect_ctx {
-	struct io_row *rows;
-	size_t n, cap;
-	int err;
-};
-
-/* probe_set__drain's callback: merge one process's per-CPU values into a row. */
-static void io_row_add(void *ctx, const void *key, const void *values, int n_values,
-		       size_t value_size)
+/* A summary_fold_fn: merge one process's per-CPU values into a row. */
+static void io_row_add(struct summary_rows *rows, const void *key, const void *values,
+		       int n_values, size_t value_size)
 {
-	struct io_collect_ctx *c = ctx;
+	struct io_row *row;
 	struct io_stats *r;
 
 	if (value_size < sizeof(struct io_stats)) {
-		c->err = -EINVAL;
+		rows->err = -EINVAL;
 		return;
 	}
-	if (ARRAY_GROW(c->rows, c->cap, c->n)) {
-		c->err = -ENOMEM;
+	row = summary_rows__next(rows);
+	if (!row)
 		return;
-	}
-	memset(&c->rows[c->n], 0, sizeof(c->rows[c->n]));
-	c->rows[c->n].pid = *(const __u32 *)key;
-	r = &c->rows[c->n].s;
+	row->pid = *(const __u32 *)key;
+	r = &row->s;
 	for (int cpu = 0; cpu < n_values; cpu++) {
 		struct io_stats v;
 
@@ -340,7 +324,7 @@ static void io_row_add(void *ctx, const void *key, const void *values, int n_val
 			r->hist[k] += v.hist[k];
 	}
 	if (r->reads || r->writes)
-		c->n++;
+		summary_rows__keep(rows);
 }
 
 /* Busiest first: most bytes moved, then most calls. */
@@ -356,8 +340,9 @@ static int io_row_cmp(const void *a, const void *b)
 	return cx < cy ? 1 : cx > cy ? -1 : 0;
 }
 
-static int io_row_emit(struct monitor_inst *inst, const struct io_row *r, double interval)
+static int io_row_emit(struct monitor_inst *inst, const void *row, double interval)
 {
+	const struct io_row *r = row;
 	const struct io_stats *s = &r->s;
 	struct record *rec = monitor_inst__record(inst, "summary");
 
@@ -377,30 +362,25 @@ static int io_row_emit(struct monitor_inst *inst, const struct io_row *r, double
 	return 0;
 }
 
+static const struct summary_spec io_summary = {
+	.table = "io_stats",
+	.row_size = sizeof(struct io_row),
+	.fold = io_row_add,
+	.cmp = io_row_cmp,
+	.emit = io_row_emit,
+	.per_s = 1000,		/* to the ms: finer is scheduling noise */
+};
+
 static int io_collect(struct monitor_inst *inst, struct probe_set *ps)
 {
 	struct io_priv *o = inst->priv;
-	struct io_collect_ctx c = { 0 };
-	double now = io_now(), interval;
-	uint64_t full;
-	int n, err = 0;
+	int err = summary_collect(inst, ps, &io_summary, &o->last_collect);
+	uint64_t full = summary_uncounted(ps, "io_stats_full", &o->stats_full);
 
-	/* To the ms: finer is scheduling noise. */
-	interval = (long long)((now - o->last_collect) * 1000 + 0.5) / 1000.0;
-	o->last_collect = now;
-	n = probe_set__drain(ps, "io_stats", true, io_row_add, &c);
-	if (c.n)	/* qsort(NULL, 0, ...) is undefined: an interval without calls */
-		qsort(c.rows, c.n, sizeof(*c.rows), io_row_cmp);
-	for (size_t i = 0; i < c.n && !err; i++)
-		err = io_row_emit(inst, &c.rows[i], interval);
-	free(c.rows);
-	if (!probe_set__percpu_sum(ps, "io_stats_full", 0, &full) && full > o->stats_full) {
+	if (full)
 		pr_warn("io: %llu calls not counted: the summary table is full "
-			"(raise monitors.io.max_entries)",
-			(unsigned long long)(full - o->stats_full));
-		o->stats_full = full;
-	}
-	return n < 0 ? n : c.err ? c.err : err;
+			"(raise monitors.io.max_entries)", (unsigned long long)full);
+	return err;
 }
 
 static int io_metrics(struct monitor_inst *inst, struct probe_set *ps, struct metrics *m)

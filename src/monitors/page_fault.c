@@ -10,15 +10,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "probes/page_fault.h"
 #include "config/config.h"
-#include "util/json_util.h"
+#include "util/clock.h"
 #include "util/log.h"
 #include "output/metrics.h"
 #include "core/monitor.h"
+#include "core/summary.h"
 #include "output/sink.h"
 #include "util/strbuf.h"
 #include "bpf/probe_set.h"
@@ -44,14 +44,6 @@ static const struct monitor_tp page_fault_tracepoints[] = {
 	{ "sched", "sched_process_exit", true },
 	{ NULL },
 };
-
-static double page_fault_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 static int page_fault_configure(struct monitor_inst *inst, struct cfg_node *node)
 {
@@ -110,7 +102,7 @@ static int page_fault_attach(struct monitor_inst *inst, struct probe_set *ps)
 			return err;
 		}
 	}
-	o->last_collect = page_fault_now();
+	o->last_collect = clock_mono_s();
 	return monitor_attach_tracepoints(inst, ps);
 }
 
@@ -153,27 +145,18 @@ struct page_fault_row {
 	struct page_fault_counts c;
 };
 
-struct page_fault_rows {
-	struct page_fault_row *v;
-	size_t n, cap;
-	int err;
-};
-
-static void page_fault_row_add(void *ctx, const void *key, const void *values, int n_values,
-			       size_t value_size)
+/* A summary_fold_fn: one process's per-CPU counts summed into a row. */
+static void page_fault_row_add(struct summary_rows *rows, const void *key, const void *values,
+			       int n_values, size_t value_size)
 {
-	struct page_fault_rows *rows = ctx;
 	size_t stride = (value_size + 7) & ~(size_t)7;
 	struct page_fault_row *r;
 
 	if (value_size < sizeof(struct page_fault_counts))
 		return;
-	if (ARRAY_GROW(rows->v, rows->cap, rows->n)) {
-		rows->err = -ENOMEM;
+	r = summary_rows__next(rows);
+	if (!r)
 		return;
-	}
-	r = &rows->v[rows->n];
-	memset(r, 0, sizeof(*r));
 	memcpy(&r->k, key, sizeof(r->k));
 	for (int i = 0; i < n_values; i++) {
 		struct page_fault_counts c;
@@ -185,7 +168,7 @@ static void page_fault_row_add(void *ctx, const void *key, const void *values, i
 		r->c.kernel += c.kernel;
 	}
 	if (r->c.minor + r->c.major + r->c.user + r->c.kernel)
-		rows->n++;
+		summary_rows__keep(rows);
 }
 
 static uint64_t page_fault_row_total(const struct page_fault_row *r)
@@ -208,45 +191,43 @@ static int page_fault_row_cmp(const void *a, const void *b)
 	return strncmp(x->k.comm, y->k.comm, sizeof(x->k.comm));
 }
 
+static int page_fault_row_emit(struct monitor_inst *inst, const void *row, double interval)
+{
+	const struct page_fault_row *r = row;
+	struct record *rec = monitor_inst__record(inst, "summary");
+
+	record__int(rec, "pid", r->k.pid);
+	record__strn(rec, "comm", r->k.comm, sizeof(r->k.comm));
+	record__int(rec, "minor", r->c.minor);
+	record__int(rec, "major", r->c.major);
+	record__int(rec, "user", r->c.user);
+	record__int(rec, "kernel", r->c.kernel);
+	record__real(rec, "interval_s", interval);
+	/* A write error stays with the session, which stops on it. */
+	monitor_inst__emit(inst, rec);
+	return 0;
+}
+
+static const struct summary_spec page_fault_summary = {
+	.table = "page_fault_counts",
+	.row_size = sizeof(struct page_fault_row),
+	.fold = page_fault_row_add,
+	.cmp = page_fault_row_cmp,
+	.emit = page_fault_row_emit,
+	/* Milliseconds are plenty; the timer wakes up late by more than that. */
+	.per_s = 1000,
+};
+
 static int page_fault_collect(struct monitor_inst *inst, struct probe_set *ps)
 {
 	struct page_fault_opts *o = inst->priv;
-	struct page_fault_rows rows = { 0 };
-	double now, interval;
-	uint64_t full;
-	int n;
+	int err = summary_collect(inst, ps, &page_fault_summary, &o->last_collect);
+	uint64_t full = summary_uncounted(ps, "page_fault_full", &o->full);
 
-	n = probe_set__drain(ps, "page_fault_counts", true, page_fault_row_add, &rows);
-	now = page_fault_now();
-	/* Milliseconds are plenty; the timer wakes up late by more than that. */
-	interval = (long long)((now - o->last_collect) * 1000 + 0.5) / 1000.0;
-	o->last_collect = now;
-	if (n < 0 || rows.err) {
-		free(rows.v);
-		return n < 0 ? n : rows.err;
-	}
-	if (!probe_set__percpu_sum(ps, "page_fault_full", 0, &full) && full > o->full) {
+	if (full)
 		pr_warn("page_fault: %llu faults not counted: the summary table was full "
-			"(max_entries %lld)", (unsigned long long)(full - o->full), o->max_entries);
-		o->full = full;
-	}
-	if (rows.n)	/* qsort(NULL, 0, ...) is undefined: an interval without faults */
-		qsort(rows.v, rows.n, sizeof(*rows.v), page_fault_row_cmp);
-	for (size_t i = 0; i < rows.n; i++) {
-		const struct page_fault_row *r = &rows.v[i];
-		struct record *rec = monitor_inst__record(inst, "summary");
-
-		record__int(rec, "pid", r->k.pid);
-		record__strn(rec, "comm", r->k.comm, sizeof(r->k.comm));
-		record__int(rec, "minor", r->c.minor);
-		record__int(rec, "major", r->c.major);
-		record__int(rec, "user", r->c.user);
-		record__int(rec, "kernel", r->c.kernel);
-		record__real(rec, "interval_s", interval);
-		monitor_inst__emit(inst, rec);
-	}
-	free(rows.v);
-	return 0;
+			"(max_entries %lld)", (unsigned long long)full, o->max_entries);
+	return err;
 }
 
 static int page_fault_metrics(struct monitor_inst *inst, struct probe_set *ps,

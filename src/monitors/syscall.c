@@ -10,15 +10,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "probes/syscall.h"
 #include "config/config.h"
-#include "util/json_util.h"
 #include "bpf/kernel.h"
+#include "util/clock.h"
+#include "util/errnames.h"
 #include "util/log.h"
 #include "output/metrics.h"
 #include "core/monitor.h"
+#include "core/summary.h"
 #include "output/sink.h"
 #include "util/strbuf.h"
 #include "bpf/probe_set.h"
@@ -58,12 +59,6 @@ struct syscall_opts {
 struct syscall_row {
 	struct syscall_key key;
 	struct syscall_stats st;
-};
-
-struct syscall_rows {
-	struct syscall_row *v;
-	size_t n, cap;
-	int err;
 };
 
 /*
@@ -370,14 +365,6 @@ static int syscall_configure(struct monitor_inst *inst, struct cfg_node *node)
 	return err ? -ENOMEM : 0;
 }
 
-static double syscall_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 static __u32 syscall_category_index(const char *category)
 {
 	for (__u32 i = 1; i < sizeof(syscall_categories) / sizeof(syscall_categories[0]); i++)
@@ -433,7 +420,7 @@ static int syscall_attach(struct monitor_inst *inst, struct probe_set *ps)
 			return err;
 		}
 	}
-	o->last_collect = syscall_now();
+	o->last_collect = clock_mono_s();
 	/*
 	 * The comm filter's cache, first: raw only, and not in the list above,
 	 * where tracepoint__task__task_rename (io's program) would be taken.
@@ -478,19 +465,14 @@ static int syscall_on_event(struct monitor_inst *inst, const void *data, size_t 
 	return 0;
 }
 
-/* probe_set__drain's callback: merge one key's per-CPU values into a row. */
-static void syscall_row_add(void *ctx, const void *key, const void *values, int n_values,
-			    size_t value_size)
+/* A summary_fold_fn: merge one key's per-CPU values into a row. */
+static void syscall_row_add(struct summary_rows *rows, const void *key, const void *values,
+			    int n_values, size_t value_size)
 {
-	struct syscall_rows *rows = ctx;
-	struct syscall_row *r;
+	struct syscall_row *r = summary_rows__next(rows);
 
-	if (ARRAY_GROW(rows->v, rows->cap, rows->n)) {
-		rows->err = -ENOMEM;
+	if (!r)
 		return;
-	}
-	r = &rows->v[rows->n];
-	memset(r, 0, sizeof(*r));
 	memcpy(&r->key, key, sizeof(r->key));
 	for (int cpu = 0; cpu < n_values; cpu++) {
 		struct syscall_stats s;
@@ -511,7 +493,7 @@ static void syscall_row_add(void *ctx, const void *key, const void *values, int 
 			r->st.hist[k] += s.hist[k];
 	}
 	if (r->st.count)
-		rows->n++;
+		summary_rows__keep(rows);
 }
 
 /* Busiest first; then by pid and number, so equal counts keep one order. */
@@ -526,59 +508,54 @@ static int syscall_row_cmp(const void *a, const void *b)
 	return x->key.nr < y->key.nr ? -1 : x->key.nr > y->key.nr;
 }
 
+static int syscall_row_emit(struct monitor_inst *inst, const void *row, double interval)
+{
+	const struct syscall_row *r = row;
+	struct syscall_opts *o = inst->priv;
+	struct record *rec = monitor_inst__record(inst, "summary");
+	const char *name, *category;
+	uint64_t hist[EBPFMON_HIST_SLOTS];
+	char *tofree;
+
+	for (int k = 0; k < EBPFMON_HIST_SLOTS; k++)
+		hist[k] = r->st.hist[k];
+	syscall_lookup(o, r->key.nr, &name, &category, &tofree);
+	record__int(rec, "pid", r->key.pid);
+	record__strn(rec, "comm", r->st.comm, sizeof(r->st.comm));
+	record__int(rec, "nr", r->key.nr);
+	syscall_name_field(rec, name, tofree);
+	record__str(rec, "category", category);
+	record__int(rec, "count", r->st.count);
+	record__int(rec, "errors", r->st.errors);
+	if (o->latency) {
+		record__int(rec, "total_ns", r->st.total_ns);
+		record__int(rec, "min_ns", r->st.min_ns);
+		record__int(rec, "max_ns", r->st.max_ns);
+		record__int(rec, "avg_ns", r->st.total_ns / r->st.count);
+		record__json(rec, "latency_hist_ns", log2_hist_json(hist, EBPFMON_HIST_SLOTS));
+	}
+	record__real(rec, "interval_s", interval);
+	return monitor_inst__emit(inst, rec) ? -EIO : 0;
+}
+
+static const struct summary_spec syscall_summary = {
+	.table = "syscall_stats",
+	.row_size = sizeof(struct syscall_row),
+	.fold = syscall_row_add,
+	.cmp = syscall_row_cmp,
+	.emit = syscall_row_emit,
+	.per_s = 1000,
+};
+
 static int syscall_collect(struct monitor_inst *inst, struct probe_set *ps)
 {
 	struct syscall_opts *o = inst->priv;
-	struct syscall_rows rows = { 0 };
-	double now = syscall_now(), interval = now - o->last_collect;
-	uint64_t dropped;
-	int n, err = 0;
+	int err = summary_collect(inst, ps, &syscall_summary, &o->last_collect);
+	uint64_t dropped = summary_uncounted(ps, "syscall_dropped", &o->dropped);
 
-	o->last_collect = now;
-	n = probe_set__drain(ps, "syscall_stats", true, syscall_row_add, &rows);
-	if (n < 0)
-		err = n;
-	else if (rows.err)
-		err = rows.err;
-	if (!probe_set__percpu_sum(ps, "syscall_dropped", 0, &dropped) && dropped > o->dropped) {
+	if (dropped)
 		pr_warn("syscall: %llu calls not counted: the summary table was full "
-			"(max_entries: %lld)", (unsigned long long)(dropped - o->dropped),
-			o->max_entries);
-		o->dropped = dropped;
-	}
-	if (rows.n)
-		qsort(rows.v, rows.n, sizeof(*rows.v), syscall_row_cmp);
-	for (size_t i = 0; i < rows.n; i++) {
-		const struct syscall_row *r = &rows.v[i];
-		struct record *rec = monitor_inst__record(inst, "summary");
-		const char *name, *category;
-		uint64_t hist[EBPFMON_HIST_SLOTS];
-		char *tofree;
-
-		for (int k = 0; k < EBPFMON_HIST_SLOTS; k++)
-			hist[k] = r->st.hist[k];
-		syscall_lookup(o, r->key.nr, &name, &category, &tofree);
-		record__int(rec, "pid", r->key.pid);
-		record__strn(rec, "comm", r->st.comm, sizeof(r->st.comm));
-		record__int(rec, "nr", r->key.nr);
-		syscall_name_field(rec, name, tofree);
-		record__str(rec, "category", category);
-		record__int(rec, "count", r->st.count);
-		record__int(rec, "errors", r->st.errors);
-		if (o->latency) {
-			record__int(rec, "total_ns", r->st.total_ns);
-			record__int(rec, "min_ns", r->st.min_ns);
-			record__int(rec, "max_ns", r->st.max_ns);
-			record__int(rec, "avg_ns", r->st.total_ns / r->st.count);
-			record__json(rec, "latency_hist_ns", log2_hist_json(hist, EBPFMON_HIST_SLOTS));
-		}
-		record__real(rec, "interval_s", (long long)(interval * 1000 + 0.5) / 1000.0);
-		if (monitor_inst__emit(inst, rec))
-			err = -EIO;
-		if (err)
-			break;
-	}
-	free(rows.v);
+			"(max_entries: %lld)", (unsigned long long)dropped, o->max_entries);
 	return err;
 }
 

@@ -22,6 +22,7 @@
 
 #include "config/config.h"
 #include "output/exporter.h"
+#include "util/clock.h"
 #include "util/log.h"
 #include "output/metrics.h"
 #include "core/session.h"
@@ -47,14 +48,6 @@ struct exporter {
 	double last_scrape;		/* seconds the previous scrape took */
 	uint64_t warned;		/* monitors (by id) whose .metrics failed once */
 };
-
-static double now_mono(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 /*
  * /proc/self/stat from field 3 on (past the comm, which may hold spaces and
@@ -202,7 +195,7 @@ static void monitor_metrics(struct exporter *e, struct metrics *m)
 
 static char *scrape(struct exporter *e, size_t *len)
 {
-	double start = now_mono();
+	double start = clock_mono_s();
 	struct metrics *m;
 	char *text;
 
@@ -219,7 +212,7 @@ static char *scrape(struct exporter *e, size_t *len)
 	process_metrics(e, m);
 	text = metrics__text(m, len);
 	metrics__free(m);
-	e->last_scrape = now_mono() - start;
+	e->last_scrape = clock_mono_s() - start;
 	return text;
 }
 

@@ -6,8 +6,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "util/json_util.h"
 #include "output/record.h"
+#include "util/errnames.h"
+#include "util/timefmt.h"
+#include "util/utf8.h"
 
 void record__reset(struct record *rec)
 {
@@ -181,7 +183,6 @@ int json_encode_bytes(struct strbuf *out, const char *s, size_t len)
 	*w++ = '"';
 	while (i < len) {
 		unsigned char c = p[i];
-		size_t n;
 
 		if (json_plain(c)) {
 			*w++ = c;
@@ -189,16 +190,7 @@ int json_encode_bytes(struct strbuf *out, const char *s, size_t len)
 			continue;
 		}
 		if (c >= 0x80) {
-			n = utf8_seq_len(p + i, len - i);
-			if (n) {
-				memcpy(w, p + i, n);
-				w += n;
-				i += n;
-			} else {
-				memcpy(w, "\xef\xbf\xbd", 3);
-				w += 3;
-				i++;
-			}
+			i += utf8_copy_lossy(&w, p + i, len - i);
 			continue;
 		}
 		*w++ = '\\';

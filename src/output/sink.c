@@ -3,10 +3,11 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "config/config.h"
+#include "util/clock.h"
+#include "util/fdio.h"
 #include "util/log.h"
 #include "core/monitor.h"
 #include "output/record.h"
@@ -50,28 +51,18 @@ const struct sink_ops sink_none_ops = {
 	.close = none_close,
 };
 
-static double mono_now(void)
+int sink_write_once(int fd, const char *where, const char *buf, size_t len, int *failed)
 {
-	struct timespec ts;
+	int err;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-int sink_write_all(int fd, const char *buf, size_t len)
-{
-	size_t off = 0;
-
-	while (off < len) {
-		ssize_t n = write(fd, buf + off, len - off);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		off += n;
+	if (*failed || !len)
+		return *failed;
+	err = fd_write_all(fd, buf, len);
+	if (err) {
+		*failed = err;
+		pr_err("output: write to %s failed: %s", where, strerror(-err));
 	}
-	return 0;
+	return err;
 }
 
 const struct sink_monitor *sink_monitor_find(const struct sink *s, const char *name)
@@ -135,7 +126,7 @@ static struct sink *sink_open_one(const struct sink_config *sc, const struct sin
 	s->fd = STDOUT_FILENO;
 	s->max_records = sc->buffer_size;
 	s->flush_interval = sc->flush_interval;
-	s->last_flush = mono_now();
+	s->last_flush = clock_mono_s();
 	s->include_header = sc->include_header;
 	s->csv_delimiter = sc->csv_delimiter;
 	s->mons = mons;
@@ -227,7 +218,7 @@ static int sink_flush_now(struct sink *s, double now)
 
 static int sinks_flush(struct sink *s, bool all)
 {
-	double now = mono_now();
+	double now = clock_mono_s();
 	int err = 0, ret;
 
 	for (; s; s = s->next) {
@@ -255,7 +246,7 @@ static int sink_reopen_one(struct sink *s)
 {
 	int fd, err;
 
-	err = sink_flush_now(s, mono_now());
+	err = sink_flush_now(s, clock_mono_s());
 	if (err)
 		return err;
 	if (s->path && s->ops != &sink_csv_ops) {

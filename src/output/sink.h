@@ -66,8 +66,12 @@ int sink__flush_due(struct sink *s);
 int sink__reopen(struct sink *s);
 void sink__close(struct sink *s);
 
-/* Write all of buf to fd (EINTR retried): 0 or -errno. */
-int sink_write_all(int fd, const char *buf, size_t len);
+/*
+ * Write all of buf to fd unless an earlier write failed (*failed): the first
+ * failure is reported once, naming WHERE, and stays in *failed, so a sink
+ * whose file is gone keeps refusing. Returns *failed.
+ */
+int sink_write_once(int fd, const char *where, const char *buf, size_t len, int *failed);
 /* The sink's monitor of that name; NULL when not in the run. */
 const struct sink_monitor *sink_monitor_find(const struct sink *s, const char *name);
 /* The record's string field KEY (borrowed, not NUL-terminated); NULL if none. */

@@ -258,18 +258,11 @@ static void warn_extra_keys(struct csv_file *f, const struct record *rec)
 static int csv_flush(struct sink *s)
 {
 	struct sink_csv *c = s->priv;
-	int err;
 
 	for (size_t i = 0; i < c->n_files; i++) {
 		struct csv_file *f = &c->files[i];
 
-		if (!f->buf.len)
-			continue;
-		err = c->failed ? 0 : sink_write_all(f->fd, f->buf.buf, f->buf.len);
-		if (err) {
-			c->failed = err;
-			pr_err("output: write to %s failed: %s", f->path, strerror(-err));
-		}
+		sink_write_once(f->fd, f->path, f->buf.buf, f->buf.len, &c->failed);
 		strbuf_reset(&f->buf);
 	}
 	c->pending = 0;

@@ -3,21 +3,9 @@
 #include <string.h>
 #include <time.h>
 
-#include "util/json_util.h"
 #include "output/sink_fmt.h"
-
-static const char replacement[] = "\xef\xbf\xbd";	/* U+FFFD */
-
-/* The code point of a valid sequence of n bytes (utf8_seq_len's). */
-static uint32_t utf8_decode(const unsigned char *p, size_t n)
-{
-	static const unsigned char lead_mask[] = { 0, 0x7f, 0x1f, 0x0f, 0x07 };
-	uint32_t cp = p[0] & lead_mask[n];
-
-	for (size_t i = 1; i < n; i++)
-		cp = (cp << 6) | (p[i] & 0x3f);
-	return cp;
-}
+#include "util/timefmt.h"
+#include "util/utf8.h"
 
 int csv_cell(struct strbuf *out, const char *s, size_t len, char delim)
 {
@@ -36,19 +24,9 @@ int csv_cell(struct strbuf *out, const char *s, size_t len, char delim)
 	if (quote)
 		*w++ = '"';
 	while (i < len) {
-		size_t n = p[i] < 0x80 ? 1 : utf8_seq_len(p + i, len - i);
-
-		if (!n) {
-			memcpy(w, replacement, 3);
-			w += 3;
-			i++;
-			continue;
-		}
 		if (p[i] == '"')
 			*w++ = '"';
-		memcpy(w, p + i, n);
-		w += n;
-		i += n;
+		i += utf8_copy_lossy(&w, p + i, len - i);
 	}
 	if (quote)
 		*w++ = '"';
@@ -68,22 +46,19 @@ int text_clean(struct strbuf *out, const char *s, size_t len)
 	w = out->buf + out->len;
 	while (i < len) {
 		unsigned char c = p[i];
-		size_t n = c < 0x80 ? 1 : utf8_seq_len(p + i, len - i);
-		uint32_t cp = n ? utf8_decode(p + i, n) : 0xfffd;
+		uint32_t cp;
+		size_t n = utf8_decode(p + i, len - i, &cp);
 
 		if (c == '\n' || c == '\r' || c == '\t') {
 			*w++ = '\\';
 			*w++ = c == '\n' ? 'n' : c == '\r' ? 'r' : 't';
+			i++;
 		} else if (cp < 0x20 || (cp >= 0x7f && cp < 0xa0)) {
 			*w++ = '?';
-		} else if (!n) {
-			memcpy(w, replacement, 3);
-			w += 3;
+			i += n;
 		} else {
-			memcpy(w, p + i, n);
-			w += n;
+			i += utf8_put(&w, p + i, n);
 		}
-		i += n ? n : 1;
 	}
 	out->len = w - out->buf;
 	out->buf[out->len] = 0;
@@ -121,12 +96,13 @@ size_t text_cut(const char *s, size_t len, size_t max_cols, size_t *cols)
 	size_t i = 0, w = 0;
 
 	while (i < len) {
-		size_t n = p[i] < 0x80 ? 1 : utf8_seq_len(p + i, len - i);
+		uint32_t cp;
+		size_t n = utf8_decode(p + i, len - i, &cp);
 		int cw;
 
 		if (!n)
 			n = 1;	/* not UTF-8: callers clean first; count it as one */
-		cw = n == 1 ? 1 : codepoint_width(utf8_decode(p + i, n));
+		cw = n == 1 ? 1 : codepoint_width(cp);
 		if (w + cw > max_cols)
 			break;
 		w += cw;
@@ -145,20 +121,15 @@ size_t text_width(const char *s, size_t len)
 	return cols;
 }
 
-/* "HH:MM:SS" local time; events come in bursts within one second: cached. */
+/* "HH:MM:SS" local time ("??:??:??" when it has none). */
 static const char *local_hms(time_t secs)
 {
-	static time_t cached_secs = -1;
-	static char cached[16];
-	struct tm tm;
+	static struct second_cache hms = SECOND_CACHE_INIT;
+	const char *text;
+	size_t len;
 
-	if (secs != cached_secs) {
-		localtime_r(&secs, &tm);
-		if (strftime(cached, sizeof(cached), "%H:%M:%S", &tm) != 8)
-			memcpy(cached, "??:??:??", 9);
-		cached_secs = secs;
-	}
-	return cached;
+	text = second_cache__format(&hms, secs, "%H:%M:%S", true, &len);
+	return len == 8 ? text : "??:??:??";
 }
 
 /* A list of strings joined by spaces (argv); false when it holds something else. */

@@ -5,10 +5,7 @@
  */
 #include <errno.h>
 #include <stdlib.h>
-#include <string.h>
-#include <unistd.h>
 
-#include "util/log.h"
 #include "output/record.h"
 #include "output/sink.h"
 #include "util/strbuf.h"
@@ -28,21 +25,8 @@ static int json_open(struct sink *s)
 static int json_flush(struct sink *s)
 {
 	struct sink_json *j = s->priv;
-	size_t off = 0;
 
-	while (off < j->buf.len && !j->failed) {
-		ssize_t n = write(s->fd, j->buf.buf + off, j->buf.len - off);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			j->failed = -errno;
-			pr_err("output: write to %s failed: %s", s->path ? s->path : "stdout",
-			       strerror(errno));
-			break;
-		}
-		off += n;
-	}
+	sink_write_once(s->fd, s->path ? s->path : "stdout", j->buf.buf, j->buf.len, &j->failed);
 	strbuf_reset(&j->buf);
 	j->pending = 0;
 	return j->failed;

@@ -232,16 +232,8 @@ static int table_pairs(struct sink_table *t, const struct record *rec)
 static int table_flush(struct sink *s)
 {
 	struct sink_table *t = s->priv;
-	int err = 0;
 
-	if (t->out.len && !t->failed) {
-		err = sink_write_all(s->fd, t->out.buf, t->out.len);
-		if (err) {
-			t->failed = err;
-			pr_err("output: write to %s failed: %s", s->path ? s->path : "stdout",
-			       strerror(-err));
-		}
-	}
+	sink_write_once(s->fd, s->path ? s->path : "stdout", t->out.buf, t->out.len, &t->failed);
 	strbuf_reset(&t->out);
 	t->pending = 0;
 	return t->failed;

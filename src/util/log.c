@@ -9,6 +9,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "util/clock.h"
+#include "util/fdio.h"
 #include "util/log.h"
 
 static enum log_level current_level = LOG_LEVEL_INFO;
@@ -110,36 +112,21 @@ void log_close(void)
 	tee_stderr = false;
 }
 
-/* One write per message keeps lines whole when the file or stderr is shared. */
-static void write_line(int fd, const char *msg)
-{
-	size_t len = strlen(msg);
-
-	while (len) {
-		ssize_t n = write(fd, msg, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		msg += n;
-		len -= n;
-	}
-}
-
 /* "2026-11-22T11:34:16.123Z ebpfmon-bcc[42]: warn: msg\n": UTC, like the events' ts. */
 static void file_print(enum log_level level, const char *msg)
 {
-	struct timespec ts;
+	uint64_t now = clock_real_ns();
+	time_t secs = now / 1000000000ull;
 	struct tm tm;
 	char stamp[32], *line = NULL;
 
-	clock_gettime(CLOCK_REALTIME, &ts);
-	gmtime_r(&ts.tv_sec, &tm);
+	gmtime_r(&secs, &tm);
 	strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%S", &tm);
-	if (asprintf(&line, "%s.%03ldZ ebpfmon-bcc[%d]: %s: %s\n", stamp,
-		     ts.tv_nsec / 1000000, (int)getpid(), level_names[level], msg) >= 0)
-		write_line(log_fd, line);
+	/* One write per message keeps lines whole when the file or stderr is shared. */
+	if (asprintf(&line, "%s.%03uZ ebpfmon-bcc[%d]: %s: %s\n", stamp,
+		     (unsigned)(now % 1000000000ull / 1000000), (int)getpid(),
+		     level_names[level], msg) >= 0)
+		fd_write_all(log_fd, line, strlen(line));
 	free(line);
 }
 
@@ -165,7 +152,7 @@ void log_print(enum log_level level, const char *fmt, ...)
 	else if (target == LOG_TARGET_FILE)
 		file_print(level, msg);
 	if ((target == LOG_TARGET_STDERR || tee_stderr) && asprintf(&line, "%s\n", msg) >= 0)
-		write_line(STDERR_FILENO, line);
+		fd_write_all(STDERR_FILENO, line, strlen(line));
 cleanup:
 	free(line);
 	free(msg);

@@ -1,0 +1,105 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bpf/probe_set.h"
+#include "core/summary.h"
+#include "util/clock.h"
+#include "util/strbuf.h"
+
+void *summary_rows__next(struct summary_rows *rows)
+{
+	void *row;
+
+	if (array_grow(&rows->v, &rows->cap, rows->n, rows->row_size)) {
+		rows->err = -ENOMEM;
+		return NULL;
+	}
+	row = (char *)rows->v + rows->n * rows->row_size;
+	return memset(row, 0, rows->row_size);
+}
+
+void summary_rows__keep(struct summary_rows *rows)
+{
+	rows->n++;
+}
+
+struct summary_read {
+	struct summary_rows *rows;
+	summary_fold_fn fold;
+};
+
+/* probe_set__drain's callback: the entry to the monitor's fold. */
+static void summary_read_entry(void *ctx, const void *key, const void *values, int n_values,
+			       size_t stride)
+{
+	struct summary_read *r = ctx;
+
+	r->fold(r->rows, key, values, n_values, stride);
+}
+
+int summary_rows__read(struct summary_rows *rows, struct probe_set *ps, const char *table,
+		       bool percpu, summary_fold_fn fold)
+{
+	struct summary_read r = { .rows = rows, .fold = fold };
+	int n = probe_set__drain(ps, table, percpu, summary_read_entry, &r);
+
+	if (n >= 0 && rows->err)
+		n = rows->err;
+	return n;
+}
+
+int summary_rows__emit(struct summary_rows *rows, int (*cmp)(const void *, const void *),
+		       summary_emit_fn emit, struct monitor_inst *inst, double interval_s)
+{
+	int err = 0;
+
+	/* qsort(NULL, 0, ...) is undefined: an interval with nothing to count. */
+	if (cmp && rows->n)
+		qsort(rows->v, rows->n, rows->row_size, cmp);
+	for (size_t i = 0; i < rows->n && !err; i++)
+		err = emit(inst, (const char *)rows->v + i * rows->row_size, interval_s);
+	return err;
+}
+
+void summary_rows__release(struct summary_rows *rows)
+{
+	free(rows->v);
+	rows->v = NULL;
+	rows->n = rows->cap = 0;
+	rows->err = 0;
+}
+
+int summary_collect(struct monitor_inst *inst, struct probe_set *ps,
+		    const struct summary_spec *spec, double *last_collect)
+{
+	struct summary_rows rows = { .row_size = spec->row_size };
+	double interval = summary_interval_s(last_collect, spec->per_s);
+	int err;
+
+	err = summary_rows__read(&rows, ps, spec->table, true, spec->fold);
+	if (err >= 0)
+		err = summary_rows__emit(&rows, spec->cmp, spec->emit, inst, interval);
+	summary_rows__release(&rows);
+	return err < 0 ? err : 0;
+}
+
+uint64_t summary_uncounted(struct probe_set *ps, const char *counter, uint64_t *seen)
+{
+	uint64_t total, grown = 0;
+
+	if (!probe_set__percpu_sum(ps, counter, 0, &total) && total > *seen) {
+		grown = total - *seen;
+		*seen = total;
+	}
+	return grown;
+}
+
+double summary_interval_s(double *last_collect, double per_s)
+{
+	double now = clock_mono_s(), interval = now - *last_collect;
+
+	*last_collect = now;
+	return (double)(long long)(interval * per_s + 0.5) / per_s;
+}

@@ -1,0 +1,96 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#ifndef EBPFMON_SUMMARY_H
+#define EBPFMON_SUMMARY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct monitor_inst;
+struct probe_set;
+
+/*
+ * Summary mode's collect, shared by the monitors that have one: every
+ * interval, read and clear the probe's summary tables (per-CPU hashes), fold
+ * their entries into rows of the monitor's own struct, sort them and emit a
+ * "summary" record per row. The monitor writes the fold, the order and the
+ * record; this keeps the rows, the reading, the sorting and the loop.
+ */
+struct summary_rows {
+	void *v;		/* n rows of row_size bytes */
+	size_t row_size;
+	size_t n, cap;
+	int err;		/* the first error of a fold (-ENOMEM, -EINVAL) */
+};
+
+#define SUMMARY_ROWS_INIT(type) { .row_size = sizeof(type) }
+
+/*
+ * Fold one entry of a table into rows (summary_rows__next, __keep): values
+ * holds n_values values stride bytes apart, one per possible CPU of a
+ * per-CPU table, else one.
+ */
+typedef void (*summary_fold_fn)(struct summary_rows *rows, const void *key,
+				const void *values, int n_values, size_t stride);
+/*
+ * Build and emit the record of one row. A nonzero return stops the rows and
+ * is summary_rows__emit's result.
+ */
+typedef int (*summary_emit_fn)(struct monitor_inst *inst, const void *row, double interval_s);
+
+/*
+ * The row after the last, zeroed; it counts once summary_rows__keep is
+ * called (a row that folded to nothing is just not kept). NULL, with
+ * rows->err set, when the rows cannot grow.
+ */
+void *summary_rows__next(struct summary_rows *rows);
+void summary_rows__keep(struct summary_rows *rows);
+
+/*
+ * Read and clear TABLE, every entry through fold: the entries read, or
+ * -errno (the table's, or the first a fold set in rows->err).
+ */
+int summary_rows__read(struct summary_rows *rows, struct probe_set *ps, const char *table,
+		       bool percpu, summary_fold_fn fold);
+
+/*
+ * Sort the rows with cmp (NULL: in the order read), then emit each; 0, or the
+ * first nonzero emit's value.
+ */
+int summary_rows__emit(struct summary_rows *rows, int (*cmp)(const void *, const void *),
+		       summary_emit_fn emit, struct monitor_inst *inst, double interval_s);
+void summary_rows__release(struct summary_rows *rows);
+
+/* A monitor whose summary rows come from one per-CPU table. */
+struct summary_spec {
+	const char *table;	/* read and cleared every interval */
+	size_t row_size;
+	summary_fold_fn fold;
+	int (*cmp)(const void *, const void *);	/* the rows' order; NULL: as read */
+	summary_emit_fn emit;
+	double per_s;		/* interval_s rounded to 1/per_s seconds */
+};
+
+/*
+ * One collect of such a monitor: the interval since *last_collect, the table
+ * read into rows, sorted and emitted (nothing when it cannot be read
+ * whole). 0 or -errno.
+ */
+int summary_collect(struct monitor_inst *inst, struct probe_set *ps,
+		    const struct summary_spec *spec, double *last_collect);
+
+/*
+ * How much the per-CPU counter COUNTER (key 0: what the probe could not count
+ * in its full summary table) grew since *seen, which follows it; 0 when it
+ * did not or cannot be read. The monitor says so in its own words.
+ */
+uint64_t summary_uncounted(struct probe_set *ps, const char *counter, uint64_t *seen);
+
+/*
+ * The seconds since *last_collect (CLOCK_MONOTONIC seconds), rounded to
+ * 1/per_s (1000: milliseconds; finer is the timer's noise); *last_collect
+ * becomes now.
+ */
+double summary_interval_s(double *last_collect, double per_s);
+
+#endif

@@ -1,0 +1,13 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#ifndef EBPFMON_FDIO_H
+#define EBPFMON_FDIO_H
+
+#include <stddef.h>
+
+/*
+ * Write all len bytes of buf to fd, going on after short writes and EINTR:
+ * 0 or -errno.
+ */
+int fd_write_all(int fd, const void *buf, size_t len);
+
+#endif
