@@ -115,8 +115,14 @@ is "$(jq -r --argjson p "${KA[0]}" --arg a "${KA[1]}" 'select(.pid == $p and .ad
 	"$(printf 'user\twrite\t6\t\t')" \
 	"kaddr: a user-mode write to a kernel address, reported at once with major null"
 is "$E_ERRNO" 14 "efault: read(2) failed with EFAULT"
-is "$(sel "${E[@]}" '[.space, .access, .major, .duration_ns] | @tsv')" \
-	"$(printf 'kernel\twrite\t\t')" "efault: one failed kernel-mode fault, major null"
+# Kernels differ in how often the copy faults before it gives up: 6.1 once;
+# 6.18's clear_user twice at the same address (rep stosb, then its byte loop,
+# each from its own ip). Each such fault is reported, none accounted.
+efault=$(sel "${E[@]}" '[.space, .access, .major, .duration_ns] | @tsv')
+is "$(sort -u <<< "$efault")" \
+	"$(printf 'kernel\twrite\t\t')" "efault: failed kernel-mode faults only, major null"
+ok $(( $(grep -c . <<< "$efault") >= 1 && $(grep -c . <<< "$efault") <= 2 ? 0 : 1 )) \
+	"efault: one or two of them ($(grep -c . <<< "$efault"))"
 
 # Threads: faults are paired per thread.
 is "$(sel "${TH[@]}" '[.major, .space] | @tsv' | sort | uniq -c | awk '{ $1 = $1 } 1')" \
