@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * --daemon and its PID file, --daemon-status, --daemon-stop, and sd_notify.
- * The starter waits on a pipe until the daemon is attached, like sshd and
+ * The starter waits on a socket until the daemon is attached, like sshd and
  * chronyd, so its exit status says whether the daemon really runs.
  */
 #include <errno.h>
@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -55,9 +56,14 @@ int daemon__detach(void)
 	int fds[2], err = 0;
 	pid_t pid;
 
-	if (pipe2(fds, O_CLOEXEC)) {
+	/*
+	 * A socket, not a pipe: send(MSG_NOSIGNAL) to a starter that is gone
+	 * (Ctrl-C) fails with EPIPE instead of raising SIGPIPE, so the signal
+	 * dispositions stay the event loop's alone.
+	 */
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds)) {
 		err = -errno;
-		pr_err("daemon: pipe: %s", strerror(errno));
+		pr_err("daemon: socketpair: %s", strerror(errno));
 		return err;
 	}
 	fflush(NULL);
@@ -84,8 +90,6 @@ int daemon__detach(void)
 	if (pid > 0)
 		_exit(0);	/* not a session leader: can never gain a terminal again */
 	umask(027);
-	/* The starter may be gone (Ctrl-C): telling it must not kill us. */
-	signal(SIGPIPE, SIG_IGN);
 	starter_fd = fds[1];
 	return 0;
 fail:
@@ -210,7 +214,7 @@ void daemon__ready(const char *status)
 			pr_warn("daemon: chdir /: %s", strerror(errno));
 		log_tee_stderr(false);
 		stdio_to_null();
-		if (write(starter_fd, &ok, 1) != 1)
+		if (send(starter_fd, &ok, 1, MSG_NOSIGNAL) != 1)
 			pr_warn("daemon: the starter is gone: %s", strerror(errno));
 		close(starter_fd);
 		starter_fd = -1;
@@ -225,7 +229,7 @@ void daemon__exit(int code)
 	unsigned char c = code ? code : 1;	/* never "ready" when it is not */
 
 	if (starter_fd >= 0) {
-		if (write(starter_fd, &c, 1) != 1)
+		if (send(starter_fd, &c, 1, MSG_NOSIGNAL) != 1)
 			pr_debug("daemon: the starter is gone: %s", strerror(errno));
 		close(starter_fd);
 		starter_fd = -1;

@@ -272,4 +272,20 @@ like "$(cat "$T/fg.log")" \
 	"Z ebpfmon-bcc\[[0-9]+\]: info: ready: .*Z ebpfmon-bcc\[[0-9]+\]: info: exit: exec:" \
 	"logging.target file: the messages, with timestamps, are in the file"
 
+# ---- the starter killed while the daemon compiles (Ctrl-C): telling it
+# "ready" must not kill the daemon (no SIGPIPE), which runs on.
+seen_gone() { "$T/ebpfmon-dtrue" "gone-$$"; has_exec "$T/gone.json" "gone-$$"; }
+with_logging "$T/gone.yaml" "target: file" "file: log/gone.log"
+(cd "$T" && exec "$EBPFMON" --daemon -c gone.yaml -o gone.json -p ebpfmon-dtrue) > /dev/null 2>&1 &
+starter=$!
+sleep 0.1
+kill -KILL "$starter"
+for ((i = 0; i < 600; i++)); do seen_gone && break; sleep 0.1; done
+seen_gone
+ok $? "starter killed before ready: the daemon attached and traces"
+like "$(cat "$T/log/gone.log")" 'warn: daemon: the starter is gone: Broken pipe' \
+	"starter killed before ready: the daemon says so in its log"
+"$EBPFMON" --daemon-stop --pid-file "$PIDF" > /dev/null 2>&1
+is "$?" 0 "starter killed before ready: --daemon-stop stops the daemon"
+
 done_testing
