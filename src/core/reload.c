@@ -153,25 +153,27 @@ static void reload_line(const struct session *s, const struct session *c,
  * what becomes of each of C's monitors; PS holds the compiled ones, SINK
  * replaces the running one (both may be NULL).
  */
-static void reload_commit(struct session *s, struct session *c, const enum reload_fate *fates,
-			  struct probe_set *ps, struct sink *sink, struct monitor_inst **v)
+/* Which running instances stop recording: recompiled or removed ones, by id. */
+static void reload_mark_going(const struct session *s, const struct session *c,
+			      const enum reload_fate *fates, bool *going)
 {
-	struct monitor_inst **old = s->insts;
-	bool going[EBPFMON_MAX_MONITORS] = { false };
-	size_t n_old = s->n_insts, n = 0;
-	uint8_t one = 1;
-
-	/* Held samples point at instances that may go. */
-	session__release_held(s, true);
-	for (size_t i = 0; i < n_old; i++) {
+	for (size_t i = 0; i < s->n_insts; i++) {
+		const struct monitor_inst *oi = s->insts[i];
 		enum reload_fate fate = FATE_REMOVED;
 
 		for (size_t j = 0; j < c->n_insts; j++)
-			if (c->insts[j]->mon == old[i]->mon)
+			if (c->insts[j]->mon == oi->mon)
 				fate = fates[j];
-		going[old[i]->id] = old[i]->attached &&
-				    (fate == FATE_RECOMPILED || fate == FATE_REMOVED);
+		going[oi->id] = oi->attached && (fate == FATE_RECOMPILED || fate == FATE_REMOVED);
 	}
+}
+
+/* The instances of the new configuration into V: kept ones, or moved out of C. */
+static size_t reload_take_insts(const struct session *s, struct session *c,
+				const enum reload_fate *fates, struct monitor_inst **v)
+{
+	size_t n = 0;
+
 	for (size_t i = 0; i < c->n_insts; i++) {
 		struct monitor_inst *ci = c->insts[i];
 
@@ -183,6 +185,52 @@ static void reload_commit(struct session *s, struct session *c, const enum reloa
 		v[n++] = ci;
 		c->insts[i] = NULL;	/* moved; c frees what stays */
 	}
+	return n;
+}
+
+/*
+ * The old instances that are out of the new set: their counts carried to
+ * their successor, kept for the exit summary when their monitor is gone, or
+ * freed. Returns the new count of V.
+ */
+static size_t reload_settle_old(struct monitor_inst **old, size_t n_old,
+				struct monitor_inst **v, size_t n)
+{
+	for (size_t i = 0; i < n_old; i++) {
+		struct monitor_inst *oi = old[i];
+
+		if (insts_in(v, n, oi))
+			continue;
+		for (size_t j = 0; j < n; j++)
+			if (v[j]->mon == oi->mon)
+				inst_carry(v[j], oi);
+		/*
+		 * Monitors gone from the config keep their counts for the exit
+		 * summary (and the exporter's counters), no longer selected.
+		 */
+		if (!insts_have(v, n, oi->mon) &&
+		    (oi->events || oi->lost || oi->filtered || oi->malformed)) {
+			oi->enabled = false;
+			v[n++] = oi;
+		} else {
+			inst_free(oi);
+		}
+	}
+	return n;
+}
+
+static void reload_commit(struct session *s, struct session *c, const enum reload_fate *fates,
+			  struct probe_set *ps, struct sink *sink, struct monitor_inst **v)
+{
+	struct monitor_inst **old = s->insts;
+	bool going[EBPFMON_MAX_MONITORS] = { false };
+	size_t n_old = s->n_insts, n;
+	uint8_t one = 1;
+
+	/* Held samples point at instances that may go. */
+	session__release_held(s, true);
+	reload_mark_going(s, c, fates, going);
+	n = reload_take_insts(s, c, fates, v);
 	/*
 	 * A scrape sees the old structure or the new one, attached: the swap and
 	 * the attach (no event is handled in either) under the lock.
@@ -218,27 +266,7 @@ static void reload_commit(struct session *s, struct session *c, const enum reloa
 	if (ps)
 		probe_set__release_compiler(ps);
 	pthread_mutex_lock(&s->lock);
-	for (size_t i = 0; i < n_old; i++) {
-		struct monitor_inst *oi = old[i];
-
-		if (insts_in(v, n, oi))
-			continue;
-		for (size_t j = 0; j < n; j++)
-			if (v[j]->mon == oi->mon)
-				inst_carry(v[j], oi);
-		/*
-		 * Monitors gone from the config keep their counts for the exit
-		 * summary (and the exporter's counters), no longer selected.
-		 */
-		if (!insts_have(v, n, oi->mon) &&
-		    (oi->events || oi->lost || oi->filtered || oi->malformed)) {
-			oi->enabled = false;
-			v[n++] = oi;
-		} else {
-			inst_free(oi);
-		}
-	}
-	s->n_insts = n;
+	s->n_insts = reload_settle_old(old, n_old, v, n);
 	pthread_mutex_unlock(&s->lock);
 	free(old);
 	/* The drained events went to the old sink; the new one takes it from here. */
@@ -246,6 +274,44 @@ static void reload_commit(struct session *s, struct session *c, const enum reloa
 		sink__close(s->sink);
 		s->sink = sink;
 	}
+}
+
+/*
+ * Read the config again into C and check it all, touching nothing that
+ * runs: 0 or -errno, reported.
+ */
+static int reload_candidate(struct session *s, struct session *c)
+{
+	int err;
+
+	c->ready_fd = -1;
+	err = s->setup(c, s->setup_ctx);
+	if (err)
+		return err;
+	/* The exporter binds its address once, at the start. */
+	if (!c->cfg.metrics_listen != !s->cfg.metrics_listen ||
+	    (c->cfg.metrics_listen && strcmp(c->cfg.metrics_listen, s->cfg.metrics_listen))) {
+		pr_err("reload: metrics.listen changes only with a restart (now %s)",
+		       s->metrics_address ? s->metrics_address : "off");
+		return -EINVAL;
+	}
+	err = verdicts_check(c);
+	if (!err)
+		err = session_render_parts(c, NULL, true);
+	return err;
+}
+
+/* Each new instance's fate, and which go into a compile: true if any does. */
+static bool reload_plan(const struct session *s, struct session *c, enum reload_fate *fates)
+{
+	bool compile = false;
+
+	for (size_t i = 0; i < c->n_insts; i++) {
+		fates[i] = reload_fate(s, c, c->insts[i]);
+		c->insts[i]->compile = fates[i] == FATE_RECOMPILED || fates[i] == FATE_ADDED;
+		compile |= c->insts[i]->compile;
+	}
+	return compile;
 }
 
 int session__reload(struct session *s)
@@ -257,7 +323,6 @@ int session__reload(struct session *s)
 	struct sink *sink = NULL;
 	struct session *c;
 	char *old_doc = NULL, *new_doc = NULL, line[512];
-	bool compile = false;
 	int err;
 
 	c = calloc(1, sizeof(*c));
@@ -265,23 +330,7 @@ int session__reload(struct session *s)
 		err = -ENOMEM;
 		goto fail;
 	}
-	c->ready_fd = -1;
-	/* Read and check it all, touching nothing that runs. */
-	err = s->setup(c, s->setup_ctx);
-	if (err)
-		goto fail;
-	/* The exporter binds its address once, at the start. */
-	if (!c->cfg.metrics_listen != !s->cfg.metrics_listen ||
-	    (c->cfg.metrics_listen && strcmp(c->cfg.metrics_listen, s->cfg.metrics_listen))) {
-		pr_err("reload: metrics.listen changes only with a restart (now %s)",
-		       s->metrics_address ? s->metrics_address : "off");
-		err = -EINVAL;
-		goto fail;
-	}
-	err = verdicts_check(c);
-	if (err)
-		goto fail;
-	err = session_render_parts(c, NULL, true);
+	err = reload_candidate(s, c);
 	if (err)
 		goto fail;
 	fates = calloc(c->n_insts, sizeof(*fates));
@@ -290,13 +339,8 @@ int session__reload(struct session *s)
 		err = -ENOMEM;
 		goto fail;
 	}
-	for (size_t i = 0; i < c->n_insts; i++) {
-		fates[i] = reload_fate(s, c, c->insts[i]);
-		c->insts[i]->compile = fates[i] == FATE_RECOMPILED || fates[i] == FATE_ADDED;
-		compile |= c->insts[i]->compile;
-	}
 	/* The compile and the verifier before anything running is touched. */
-	if (compile) {
+	if (reload_plan(s, c, fates)) {
 		ps = session_compile(c);
 		err = ps ? probe_set__load_known(ps) : -errno;
 		if (!err)
