@@ -68,23 +68,31 @@ bail() {
 	exit 1
 }
 
-# BPF tests need root and a working bpf(). In CI a skip is a failure.
-need_bpf() {
-	local why=
-	if [ "$(id -u)" -ne 0 ]; then
-		why="not root"
-	elif ! command -v jq >/dev/null; then
-		why="jq not installed"
+# skip_rest WHY: the rest of this test cannot run here: all of it skipped
+# ("1..0 # SKIP WHY"), or once some tests have run, the ones left. In CI a
+# skip is a failure.
+skip_rest() {
+	if [ "${CI:-}" = true ]; then
+		ok 1 "BPF tests cannot run in CI: $1"
+		done_testing
 	fi
-	if [ -n "$why" ]; then
-		if [ "${CI:-}" = true ]; then
-			echo "not ok 1 - BPF tests cannot run in CI: $why"
-			echo "1..1"
-			exit 1
-		fi
-		echo "1..0 # SKIP $why"
+	if [ "$T_N" -eq 0 ]; then
+		echo "1..0 # SKIP $1"
 		exit 0
 	fi
+	diag "SKIP the rest: $1"
+	done_testing
+}
+
+# need_jq: what follows reads JSON.
+need_jq() {
+	command -v jq > /dev/null || skip_rest "jq not installed"
+}
+
+# BPF tests need root and a working bpf() (and jq, to read the records).
+need_bpf() {
+	[ "$(id -u)" -eq 0 ] || skip_rest "not root"
+	need_jq
 }
 
 # A config for tests: quick flushes, the given monitors section appended.
