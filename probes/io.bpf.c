@@ -301,89 +301,11 @@ out:
 	st->ts = 0;	/* taken */
 }
 
-#if @HAVE_SYS_ENTER_READ@ && @HAVE_SYS_EXIT_READ@
-TRACEPOINT_PROBE(syscalls, sys_enter_read)
-{
-	io_enter_rw(IO_OP_READ, (s32)args->fd, args->count);
-	return 0;
-}
-
-TRACEPOINT_PROBE(syscalls, sys_exit_read)
-{
-	io_exit(args, args->ret);
-	return 0;
-}
-#endif
-
-#if @HAVE_SYS_ENTER_WRITE@ && @HAVE_SYS_EXIT_WRITE@
-TRACEPOINT_PROBE(syscalls, sys_enter_write)
-{
-	io_enter_rw(IO_OP_WRITE, (s32)args->fd, args->count);
-	return 0;
-}
-
-TRACEPOINT_PROBE(syscalls, sys_exit_write)
-{
-	io_exit(args, args->ret);
-	return 0;
-}
-#endif
-
-#if @HAVE_SYS_ENTER_PREAD64@ && @HAVE_SYS_EXIT_PREAD64@
-TRACEPOINT_PROBE(syscalls, sys_enter_pread64)
-{
-	io_enter_rw(IO_OP_PREAD64, (s32)args->fd, args->count);
-	return 0;
-}
-
-TRACEPOINT_PROBE(syscalls, sys_exit_pread64)
-{
-	io_exit(args, args->ret);
-	return 0;
-}
-#endif
-
-#if @HAVE_SYS_ENTER_PWRITE64@ && @HAVE_SYS_EXIT_PWRITE64@
-TRACEPOINT_PROBE(syscalls, sys_enter_pwrite64)
-{
-	io_enter_rw(IO_OP_PWRITE64, (s32)args->fd, args->count);
-	return 0;
-}
-
-TRACEPOINT_PROBE(syscalls, sys_exit_pwrite64)
-{
-	io_exit(args, args->ret);
-	return 0;
-}
-#endif
-
-#if @HAVE_SYS_ENTER_READV@ && @HAVE_SYS_EXIT_READV@
-TRACEPOINT_PROBE(syscalls, sys_enter_readv)
-{
-	io_enter_vec(IO_OP_READV, (s32)args->fd, (const void *)args->vec, args->vlen);
-	return 0;
-}
-
-TRACEPOINT_PROBE(syscalls, sys_exit_readv)
-{
-	io_exit(args, args->ret);
-	return 0;
-}
-#endif
-
-#if @HAVE_SYS_ENTER_WRITEV@ && @HAVE_SYS_EXIT_WRITEV@
-TRACEPOINT_PROBE(syscalls, sys_enter_writev)
-{
-	io_enter_vec(IO_OP_WRITEV, (s32)args->fd, (const void *)args->vec, args->vlen);
-	return 0;
-}
-
-TRACEPOINT_PROBE(syscalls, sys_exit_writev)
-{
-	io_exit(args, args->ret);
-	return 0;
-}
-#endif
+/*
+ * One entry and exit program per call, from templates/io_syscall.bpf.c with
+ * the items src/monitors/io.c sets (tracepoint__syscalls__sys_enter_read...).
+ */
+@REPEAT(io_syscall.bpf.c)@
 
 #if IO_PATHS
 #if @HAVE_SYS_ENTER_CLOSE@

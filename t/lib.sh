@@ -68,23 +68,31 @@ bail() {
 	exit 1
 }
 
-# BPF tests need root and a working bpf(). In CI a skip is a failure.
-need_bpf() {
-	local why=
-	if [ "$(id -u)" -ne 0 ]; then
-		why="not root"
-	elif ! command -v jq >/dev/null; then
-		why="jq not installed"
+# skip_rest WHY: the rest of this test cannot run here: all of it skipped
+# ("1..0 # SKIP WHY"), or once some tests have run, the ones left. In CI a
+# skip is a failure.
+skip_rest() {
+	if [ "${CI:-}" = true ]; then
+		ok 1 "BPF tests cannot run in CI: $1"
+		done_testing
 	fi
-	if [ -n "$why" ]; then
-		if [ "${CI:-}" = true ]; then
-			echo "not ok 1 - BPF tests cannot run in CI: $why"
-			echo "1..1"
-			exit 1
-		fi
-		echo "1..0 # SKIP $why"
+	if [ "$T_N" -eq 0 ]; then
+		echo "1..0 # SKIP $1"
 		exit 0
 	fi
+	diag "SKIP the rest: $1"
+	done_testing
+}
+
+# need_jq: what follows reads JSON.
+need_jq() {
+	command -v jq > /dev/null || skip_rest "jq not installed"
+}
+
+# BPF tests need root and a working bpf() (and jq, to read the records).
+need_bpf() {
+	[ "$(id -u)" -eq 0 ] || skip_rest "not root"
+	need_jq
 }
 
 # A config for tests: quick flushes, the given monitors section appended.
@@ -128,15 +136,21 @@ mon_start_stdout() {
 	return 0
 }
 
-# poll_until COMMAND...: true once COMMAND is, within 10 s (polling every 50 ms).
-poll_until() {
-	local i
-	for ((i = 0; i < 200; i++)); do
+# wait_for COMMAND...: true once COMMAND is, tried every WAIT_STEP seconds
+# (0.05) for WAIT_SECONDS (10) at most; when it gives up, a diag line says on what.
+wait_for() {
+	local step=${WAIT_STEP:-0.05} tries i
+	tries=$(awk -v s="${WAIT_SECONDS:-10}" -v p="$step" 'BEGIN { print int(s / p + 0.5) }')
+	for ((i = 0; i < tries; i++)); do
 		"$@" && return 0
-		sleep 0.05
+		sleep "$step"
 	done
+	diag "gave up waiting for: $*"
 	return 1
 }
+
+# field TEXT KEY: the word after each word KEY of TEXT (a helper's "pid 123 ppid 45").
+field() { awk -v k="$2" '{ for (i = 1; i < NF; i++) if ($i == k) print $(i + 1) }' <<< "$1"; }
 
 # bpf_maps PID: "TYPE MAX_ENTRIES" for each BPF map PID holds open (fdinfo).
 bpf_maps() {
@@ -163,13 +177,11 @@ transport_in_use() {
 # "reload: " line) in ERRFILE, 30 s at most.
 mon_hup() {
 	kill -HUP "$MON_PID"
-	local i
-	for i in $(seq 300); do
-		[ "$(grep -cE '^reload: ' "$2")" -ge "$1" ] && return 0
-		sleep 0.1
-	done
-	return 1
+	WAIT_SECONDS=30 WAIT_STEP=0.1 wait_for reloads_reach "$1" "$2"
 }
+
+# reloads_reach N ERRFILE: ERRFILE has N reload outcomes or more.
+reloads_reach() { [ "$(grep -cE '^reload: ' "$2")" -ge "$1" ]; }
 
 # mon_stop: SIGTERM, then the exit status in MON_RC.
 mon_stop() {
@@ -189,17 +201,49 @@ all_lines_json() {
 	jq -R -s -e 'split("\n") | .[:-1] | all(fromjson | type == "object")' "$file" > /dev/null
 }
 
-# expect_config_error NAME WANT_RC WANT_LINE CONFIG_TEXT [ARGS...]: ebpfmon-bcc
-# with CONFIG_TEXT as its config exits WANT_RC, prints exactly WANT_LINE on
-# stderr and nothing on stdout.
+# The tests expect_run_error makes of a run: "status line stdout" (three:
+# "NAME: exit status RC", "NAME: the error line", "NAME: nothing on stdout"),
+# some of those words, or "joined" (one: "NAME: exit RC and the error line").
+ERROR_TESTS="status line stdout"
+# Arguments expect_error adds to ebpfmon-bcc's.
+ERROR_ARGS=()
+
+# expect_run_error NAME WANT_RC WANT_LINE ARGS...: ebpfmon-bcc ARGS exits
+# WANT_RC and prints exactly WANT_LINE on stderr (and nothing on stdout).
+expect_run_error() {
+	local name=$1 rc_want=$2 err_want=$3 rc
+	shift 3
+	"$EBPFMON" "$@" > "$T/stdout" 2> "$T/stderr"
+	rc=$?
+	if [ "$ERROR_TESTS" = joined ]; then
+		is "$rc:$(cat "$T/stderr")" "$rc_want:$err_want" "$name: exit $rc_want and the error line"
+		return
+	fi
+	[[ " $ERROR_TESTS " == *" status "* ]] && is "$rc" "$rc_want" "$name: exit status $rc_want"
+	[[ " $ERROR_TESTS " == *" line "* ]] &&
+		is "$(cat "$T/stderr")" "$err_want" "$name: the error line"
+	[[ " $ERROR_TESTS " == *" stdout "* ]] &&
+		is "$(wc -c < "$T/stdout")" 0 "$name: nothing on stdout"
+	return 0
+}
+
+# expect_config_error NAME WANT_RC WANT_LINE CONFIG_TEXT [ARGS...]:
+# expect_run_error with CONFIG_TEXT as the config, $T/bad.yaml.
 expect_config_error() {
 	local name=$1 rc_want=$2 err_want=$3 text=$4
 	shift 4
 	printf '%s' "$text" > "$T/bad.yaml"
-	"$EBPFMON" -c "$T/bad.yaml" "$@" > "$T/stdout" 2> "$T/stderr"
-	is "$?" "$rc_want" "$name: exit status $rc_want"
-	is "$(cat "$T/stderr")" "$err_want" "$name: the error line"
-	is "$(wc -c < "$T/stdout")" 0 "$name: nothing on stdout"
+	expect_run_error "$name" "$rc_want" "$err_want" -c "$T/bad.yaml" "$@"
+}
+
+# expect_error MONITOR NAME WANT OPTION_LINE...: a config of "monitors:",
+# "  MONITOR:" and the OPTION_LINEs (indented under it) is refused: exit
+# status 1 and the line "$T/bad.yaml:WANT" (ERROR_ARGS added, ERROR_TESTS made).
+expect_error() {
+	local monitor=$1 name=$2 want=$3
+	shift 3
+	expect_config_error "$name" 1 "$T/bad.yaml:$want" \
+		"$(printf 'monitors:\n  %s:\n' "$monitor"; printf '%s\n' "$@")"$'\n' "${ERROR_ARGS[@]}"
 }
 
 # http_fetch METHOD URL BODYFILE: the request's "STATUS CONTENT-TYPE" on
@@ -227,8 +271,22 @@ metrics_url() {
 	grep -o 'metrics: http://[^ ]*/metrics' "$1" | head -n 1 | cut -d' ' -f2
 }
 
-# metric_value FILE SAMPLE: the value of SAMPLE ('name{labels}' as written) in
-# an exposition; empty when it is not there.
-metric_value() {
-	awk -v k="$2" '$1 == k { print $2; exit }' "$1"
+# val FILE SAMPLE: the value of SAMPLE ('name{labels}' as written) in an
+# exposition, as written; 0 when it is not there.
+val() {
+	awk -v k="$2" '$1 == k { v = $2; exit } END { print v == "" ? 0 : v }' "$1"
+}
+
+# scrape FILE [WHAT]: GET $URL (an exporter's /metrics) into FILE. With PROMTOOL
+# set (to promtool), also the test "promtool check metrics accepts WHAT" (by
+# default "scrape N", N counting this test's scrapes): no complaint, status 0.
+SCRAPES=0
+PROMTOOL=
+scrape() {
+	local lint
+	curl -sf "$URL" > "$1" || return 1
+	SCRAPES=$((SCRAPES + 1))
+	[ -n "${PROMTOOL:-}" ] || return 0
+	lint=$("$PROMTOOL" check metrics < "$1" 2>&1)
+	is "$?:$lint" "0:" "promtool check metrics accepts ${2:-scrape $SCRAPES}"
 }

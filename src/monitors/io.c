@@ -139,6 +139,43 @@ out:
 	return err;
 }
 
+/*
+ * The items of templates/io_syscall.bpf.c, one per op: the call, whether the
+ * kernel traces its entry and exit, and the tracepoint fields that give the
+ * size (vectored calls: an iovec array and its count).
+ */
+static int io_items_set(struct monitor_inst *inst)
+{
+	int err = 0;
+
+	inst->items = calloc(IO_OP_COUNT, sizeof(*inst->items));
+	if (!inst->items)
+		return -ENOMEM;
+	inst->n_items = IO_OP_COUNT;
+	for (unsigned int op = 0; op < IO_OP_COUNT; op++) {
+		struct render_vars *item = &inst->items[op];
+		const char *name = io_op_names[op];
+		bool vec = IO_OP_IS_VEC(op);
+		char enter_tp[64], exit_tp[64], macro[32];
+		size_t i;
+
+		snprintf(enter_tp, sizeof(enter_tp), "sys_enter_%s", name);
+		snprintf(exit_tp, sizeof(exit_tp), "sys_exit_%s", name);
+		for (i = 0; name[i] && i < sizeof(macro) - 1; i++)
+			macro[i] = toupper((unsigned char)name[i]);
+		macro[i] = 0;
+		err |= render_vars__set(item, "SYSCALL", "%s", name);
+		err |= render_vars__set(item, "OP", "IO_OP_%s", macro);
+		err |= render_vars__set(item, "HAVE", "%d",
+					kernel_info__has_tracepoint(inst->ki, "syscalls", enter_tp) &&
+					kernel_info__has_tracepoint(inst->ki, "syscalls", exit_tp));
+		err |= render_vars__set(item, "VECTORED", "%d", vec);
+		err |= render_vars__set(item, "BUF_ARG", "%s", vec ? "vec" : "buf");
+		err |= render_vars__set(item, "LEN_ARG", "%s", vec ? "vlen" : "count");
+	}
+	return err ? -ENOMEM : 0;
+}
+
 static int io_configure(struct monitor_inst *inst, struct cfg_node *node)
 {
 	struct io_priv *o = calloc(1, sizeof(*o));
@@ -176,6 +213,7 @@ static int io_configure(struct monitor_inst *inst, struct cfg_node *node)
 	err |= render_vars__set(&inst->vars, "MAX_ENTRIES", "%lld", o->max_entries);
 	err |= render_vars__set(&inst->vars, "PATHS", "%d", o->paths);
 	err |= render_vars__set(&inst->vars, "FD_MATCH", "%s", fd_match);
+	err |= io_items_set(inst);
 	free(fd_match);
 	if (err)
 		return -ENOMEM;

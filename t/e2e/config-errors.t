@@ -47,25 +47,25 @@ is "$(cat "$T/stderr")" "config: cannot open $T/missing.yaml: No such file or di
 	"missing config file: the error line"
 
 write_config "$T/good.yaml" "monitors:" "  exec: {}"
-expect_flag_error() {
-	local name=$1 err_want=$2
-	shift 2
-	"$EBPFMON" -c "$T/good.yaml" "$@" > "$T/stdout" 2> "$T/stderr"
-	is "$?" 1 "$name: exit status 1"
-	is "$(cat "$T/stderr")" "$err_want" "$name: the error line"
-}
-expect_flag_error "bad --duration" "--duration: expected a number of seconds from 0 to 31536000, got 'soon'" \
-	-d soon
-expect_flag_error "unknown long option" "--bogus: unknown option (--help lists the options)" --bogus
-expect_flag_error "unknown short option" "-x: unknown option (--help lists the options)" -x
-expect_flag_error "missing argument" "--output: missing argument (--help lists the options)" --output
-expect_flag_error "unknown monitor" "--monitors: unknown monitor 'nosuch' (--list-monitors lists them)" \
-	-m exec,nosuch
-expect_flag_error "bad --pid" "--pid: expected a process id, got '0'" --pid 0
-expect_flag_error "unknown --user" "--user: unknown user 'no-such-user-x'" -u root,no-such-user-x
-expect_flag_error "long --comm" "--comm: process names are at most 15 characters, got 'abcdefghijklmnopq'" \
-	-p abcdefghijklmnopq
-expect_flag_error "stray argument" "extra: unexpected argument (--help lists the options)" extra
+# Bad flags with a good config: exit status 1 and the error line.
+ERROR_TESTS="status line"
+GOOD=(-c "$T/good.yaml")
+expect_run_error "bad --duration" 1 \
+	"--duration: expected a number of seconds from 0 to 31536000, got 'soon'" "${GOOD[@]}" -d soon
+expect_run_error "unknown long option" 1 "--bogus: unknown option (--help lists the options)" \
+	"${GOOD[@]}" --bogus
+expect_run_error "unknown short option" 1 "-x: unknown option (--help lists the options)" "${GOOD[@]}" -x
+expect_run_error "missing argument" 1 "--output: missing argument (--help lists the options)" \
+	"${GOOD[@]}" --output
+expect_run_error "unknown monitor" 1 \
+	"--monitors: unknown monitor 'nosuch' (--list-monitors lists them)" "${GOOD[@]}" -m exec,nosuch
+expect_run_error "bad --pid" 1 "--pid: expected a process id, got '0'" "${GOOD[@]}" --pid 0
+expect_run_error "unknown --user" 1 "--user: unknown user 'no-such-user-x'" \
+	"${GOOD[@]}" -u root,no-such-user-x
+expect_run_error "long --comm" 1 \
+	"--comm: process names are at most 15 characters, got 'abcdefghijklmnopq'" "${GOOD[@]}" -p abcdefghijklmnopq
+expect_run_error "stray argument" 1 "extra: unexpected argument (--help lists the options)" \
+	"${GOOD[@]}" extra
 
 # Not root: a clear permission error, exit 2, before anything is loaded.
 if [ "$(id -u)" -eq 0 ]; then

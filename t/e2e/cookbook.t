@@ -58,13 +58,9 @@ NAMES=ckbk-a,ckbk-b,ck-spawn,ck-syscall,ck-io,ck-open,ck-page_fault
 # io_run ARGS...: io_helper until it has done its I/O (it then keeps its files
 # open until killed).
 io_run() {
-	local i
 	"$T/ck-io" "$@" > "$T/io.out" &
 	local pid=$!
-	for i in $(seq 200); do
-		grep -qx done "$T/io.out" && break
-		sleep 0.05
-	done
+	wait_for grep -qx done "$T/io.out"
 	kill "$pid"
 	wait "$pid" 2> /dev/null
 }

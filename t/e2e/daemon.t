@@ -46,7 +46,7 @@ ok $([ "$sid" != "$(ps -o sid= -p $$ | tr -d ' ')" ] && [ "$sid" != "$pid" ] && 
 ok $([ "$ppid_d" != $$ ] && echo 0 || echo 1) "not our child (ppid $ppid_d)"
 
 "$T/ebpfmon-dtrue" "first-$$"
-poll_until has_exec "$T/out.json" "first-$$"
+wait_for has_exec "$T/out.json" "first-$$"
 ok $? "an exec right after the start is in the output file"
 
 # ---- --daemon-status
@@ -69,10 +69,10 @@ is "$(cat "$PIDF")" "$pid" "the pid file still names the first"
 mv "$T/out.json" "$T/out.json.1"
 mv "$T/log/ebpfmon.log" "$T/log/ebpfmon.log.1"
 kill -HUP "$pid"
-poll_until test -e "$T/out.json" -a -e "$T/log/ebpfmon.log"
+wait_for test -e "$T/out.json" -a -e "$T/log/ebpfmon.log"
 ok $? "SIGHUP creates the output and log files again"
 "$T/ebpfmon-dtrue" "second-$$"
-poll_until has_exec "$T/out.json" "second-$$"
+wait_for has_exec "$T/out.json" "second-$$"
 ok $? "events after SIGHUP go to the new output file"
 has_exec "$T/out.json.1" "second-$$"
 ok $((! $?)) "and not to the moved one"
@@ -89,14 +89,14 @@ like "$(cat "$T/log/ebpfmon.log.1")" 'info: signal: SIGHUP, reopening the output
 cp "$T/cfg.yaml" "$T/cfg.yaml.good"
 printf 'bogus_key: 1\n' >> "$T/cfg.yaml"
 kill -HUP "$pid"
-poll_until grep -q 'reload: keeping the running configuration' "$T/log/ebpfmon.log"
+wait_for grep -q 'reload: keeping the running configuration' "$T/log/ebpfmon.log"
 ok $? "SIGHUP with a broken config: 'keeping the running configuration' in the log"
 like "$(cat "$T/log/ebpfmon.log")" "error: $T/cfg.yaml:[0-9]+:1: bogus_key: unknown key" \
 	"with the error at its place in the file"
 "$EBPFMON" --daemon-status -q --pid-file "$PIDF"
 is "$?" 0 "the daemon still runs"
 "$T/ebpfmon-dtrue" "third-$$"
-poll_until has_exec "$T/out.json" "third-$$"
+wait_for has_exec "$T/out.json" "third-$$"
 ok $? "and still writes events"
 mv "$T/cfg.yaml.good" "$T/cfg.yaml"
 
@@ -175,7 +175,7 @@ is "$?" 0 "a csv daemon starts"
 "$T/ebpfmon-dtrue" "csv-$$"
 # The file appears with its first record: the glob is expanded on every try.
 csv_has() { grep -qs "csv-$$" "$T"/csvdir/exec_*.csv; }
-poll_until csv_has
+wait_for csv_has
 ok $? "its csv file, in the directory relative to where it was started, has the exec" || {
 	ls -la "$T/csvdir" "$T/log"; cat "$T"/csvdir/* "$T/csv.err"; tail -5 "$T/log/ebpfmon.log"
 	cat /proc/loadavg; } 2>&1 | sed 's/^/#   /'

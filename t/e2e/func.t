@@ -50,40 +50,35 @@ is "$(grep -c '^vfs_\(read\|write\)' <<< "$excl")" 0 "exclude: drops what it mat
 is "$(wc -l <<< "$excl")" "$(grep -cv '^vfs_\(read\|write\)' <<< "$all")" "exclude: keeps the rest"
 
 # --- config errors ----------------------------------------------------------------
-expect_error() {
-	local what=$1 want=$2
-	shift 2
-	expect_config_error "$what" 1 "$T/bad.yaml:$want" \
-		"$(printf 'monitors:\n  func:\n'; printf '%s\n' "$@")"$'\n' -m func,exec
-}
-expect_error "a pattern matching nothing" \
+ERROR_ARGS=(-m func,exec)
+expect_error func "a pattern matching nothing" \
 	"3:26: monitors.func.patterns[1]: pattern 'no_such_fn_*' matches no traceable kernel function" \
 	"    patterns: [vfs_read, no_such_fn_*]"
-expect_error "a single pattern matching nothing" \
+expect_error func "a single pattern matching nothing" \
 	"3:15: monitors.func.patterns: pattern 'no_such_fn_*' matches no traceable kernel function" \
 	"    patterns: no_such_fn_*"
-expect_error "more functions than max_probes" \
+expect_error func "more functions than max_probes" \
 	"3:15: monitors.func.patterns: $n_all kernel functions match, more than max_probes (2): narrow the patterns (or add exclude patterns) or raise max_probes" \
 	"    patterns: vfs_*" "    max_probes: 2"
-expect_error "everything excluded" \
+expect_error func "everything excluded" \
 	"3:15: monitors.func.patterns: every function the patterns match is excluded" \
 	"    patterns: [vfs_read]" "    exclude: vfs_*"
-expect_error "max_probes negative" \
+expect_error func "max_probes negative" \
 	'3:17: monitors.func.max_probes: expected an integer from 1 to 4096, got "-1"' \
 	"    max_probes: -1"
-expect_error "max_probes not a number" \
+expect_error func "max_probes not a number" \
 	'3:17: monitors.func.max_probes: expected an integer from 1 to 4096, got "many"' \
 	"    max_probes: many"
-expect_error "latency not a boolean" \
+expect_error func "latency not a boolean" \
 	'3:14: monitors.func.latency: expected a boolean (true/false, yes/no, on/off), got "3"' \
 	"    latency: 3"
-expect_error "unknown backend" \
+expect_error func "unknown backend" \
 	'3:14: monitors.func.backend: expected one of: auto, kprobe, fentry; got "kprobes"' \
 	"    backend: kprobes"
-expect_error "unknown mode" \
+expect_error func "unknown mode" \
 	'3:11: monitors.func.mode: expected one of: events, summary; got "count"' \
 	"    mode: count"
-expect_error "unknown key" \
+expect_error func "unknown key" \
 	'3:5: monitors.func.pattern: unknown key' \
 	"    pattern: vfs_read"
 

@@ -3,10 +3,11 @@
 # every panel with a query, and every metric name a query uses really exists:
 # in the exposition of a running ebpfmon-bcc with every monitor that can run
 # here, or, for func (it needs kprobes or fentry, which this kernel may
-# refuse), in the METRICS section of ebpfmon-bcc(8).
+# refuse), in the METRICS section of ebpfmon-bcc(8). The checks of the file
+# alone run without root too; the exporter part needs it.
 . "$(dirname "$0")/../lib.sh"
 
-need_bpf
+need_jq
 dash=$SRCDIR/etc/grafana/ebpfmon.json
 
 jq empty "$dash" 2> "$T/jq.err"
@@ -30,6 +31,7 @@ jq -r '.panels[].targets[]?.expr' "$dash" | grep -oE '\b(ebpfmon|process)_[a-z0-
 	sort -u > "$T/names"
 ok $(( $(wc -l < "$T/names") >= 15 ? 0 : 1 )) "the queries use $(wc -l < "$T/names") metric names"
 
+need_bpf
 # Every monitor that can run here, metrics only.
 runnable=$("$EBPFMON" -c "$SRCDIR/etc/ebpfmon.yaml" --check | jq -r '.monitors | to_entries
 	| map(select(.value.verdict | startswith("unavailable") | not) | .key) | join(",")')

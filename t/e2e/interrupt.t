@@ -228,41 +228,36 @@ is "$(jq -s -c '[(map(select(.type == "event")) | length > 0),
 	"min_duration_us: 1: events, none shorter than 1000 ns"
 
 # --- bad options -----------------------------------------------------------------------------
-expect_config_error() {
-	local name=$1 err_want=$2 text=$3
-	printf '%s' "$text" > "$T/bad.yaml"
-	"$EBPFMON" -c "$T/bad.yaml" > "$T/stdout" 2> "$T/stderr"
-	is "$?:$(cat "$T/stderr")" "1:$err_want" "$name: exit 1 and the error line"
-}
-expect_config_error "min_duration_us: abc" \
-	"$T/bad.yaml:3:22: monitors.interrupt.min_duration_us: expected an integer from 0 to 1000000, got \"abc\"" \
-	$'monitors:\n  interrupt:\n    min_duration_us: abc\n'
-expect_config_error "negative min_duration_us" \
-	"$T/bad.yaml:3:22: monitors.interrupt.min_duration_us: expected an integer from 0 to 1000000, got \"-5\"" \
-	$'monitors:\n  interrupt:\n    min_duration_us: -5\n'
-expect_config_error "unknown kind" \
-	"$T/bad.yaml:3:22: monitors.interrupt.kinds[1]: unknown kind \"nmi\" (expected hardirq or softirq)" \
-	$'monitors:\n  interrupt:\n    kinds: [hardirq, nmi]\n'
-expect_config_error "unknown kind in a scalar list" \
-	"$T/bad.yaml:3:12: monitors.interrupt.kinds: unknown kind \"bogus\" (expected hardirq or softirq)" \
-	$'monitors:\n  interrupt:\n    kinds: softirq,bogus\n'
-expect_config_error "kinds: a mapping" \
-	"$T/bad.yaml:3:12: monitors.interrupt.kinds: expected a list" \
-	$'monitors:\n  interrupt:\n    kinds: {a: 1}\n'
-expect_config_error "nothing to trace" \
-	"$T/bad.yaml:3:12: monitors.interrupt.kinds: nothing to trace: no kinds and migrations is off" \
-	$'monitors:\n  interrupt:\n    kinds: []\n'
-expect_config_error "migrations: wrong type" \
-	"$T/bad.yaml:3:17: monitors.interrupt.migrations: expected a boolean (true/false, yes/no, on/off), got \"maybe\"" \
-	$'monitors:\n  interrupt:\n    migrations: maybe\n'
-expect_config_error "unknown mode" \
-	"$T/bad.yaml:3:11: monitors.interrupt.mode: expected one of: events, summary; got \"often\"" \
-	$'monitors:\n  interrupt:\n    mode: often\n'
-expect_config_error "interval out of range" \
-	"$T/bad.yaml:3:15: monitors.interrupt.interval: expected a number of seconds from 0.1 to 86400, got \"0\"" \
-	$'monitors:\n  interrupt:\n    interval: 0\n'
-expect_config_error "unknown key" \
-	"$T/bad.yaml:3:5: monitors.interrupt.min_duration: unknown key" \
-	$'monitors:\n  interrupt:\n    min_duration: 5\n'
+ERROR_TESTS=joined
+expect_error interrupt "min_duration_us: abc" \
+	"3:22: monitors.interrupt.min_duration_us: expected an integer from 0 to 1000000, got \"abc\"" \
+	'    min_duration_us: abc'
+expect_error interrupt "negative min_duration_us" \
+	"3:22: monitors.interrupt.min_duration_us: expected an integer from 0 to 1000000, got \"-5\"" \
+	'    min_duration_us: -5'
+expect_error interrupt "unknown kind" \
+	"3:22: monitors.interrupt.kinds[1]: unknown kind \"nmi\" (expected hardirq or softirq)" \
+	'    kinds: [hardirq, nmi]'
+expect_error interrupt "unknown kind in a scalar list" \
+	"3:12: monitors.interrupt.kinds: unknown kind \"bogus\" (expected hardirq or softirq)" \
+	'    kinds: softirq,bogus'
+expect_error interrupt "kinds: a mapping" \
+	"3:12: monitors.interrupt.kinds: expected a list" \
+	'    kinds: {a: 1}'
+expect_error interrupt "nothing to trace" \
+	"3:12: monitors.interrupt.kinds: nothing to trace: no kinds and migrations is off" \
+	'    kinds: []'
+expect_error interrupt "migrations: wrong type" \
+	"3:17: monitors.interrupt.migrations: expected a boolean (true/false, yes/no, on/off), got \"maybe\"" \
+	'    migrations: maybe'
+expect_error interrupt "unknown mode" \
+	"3:11: monitors.interrupt.mode: expected one of: events, summary; got \"often\"" \
+	'    mode: often'
+expect_error interrupt "interval out of range" \
+	"3:15: monitors.interrupt.interval: expected a number of seconds from 0.1 to 86400, got \"0\"" \
+	'    interval: 0'
+expect_error interrupt "unknown key" \
+	"3:5: monitors.interrupt.min_duration: unknown key" \
+	'    min_duration: 5'
 
 done_testing

@@ -11,18 +11,14 @@ trap 'for p in $HPIDS; do kill "$p" 2> /dev/null; done; t_cleanup' EXIT
 # hrun NAME ARGS...: run io_helper in the background until it has done its
 # I/O (it then holds its files open); HP is its pid, HFD the fd it reports.
 hrun() {
-	local out=$T/$1.h i
+	local out=$T/$1.h
 	shift
 	: > "$out"
 	"$H" "$@" > "$out" &
 	HP=$!
 	HPIDS="$HPIDS $HP"
-	for i in $(seq 200); do
-		grep -qx done "$out" && break
-		sleep 0.05
-	done
+	wait_for grep -qx done "$out" || diag "io_helper $* did not finish"
 	HFD=$(awk 'NR == 1 { print $2 }' "$out")
-	grep -qx done "$out" || diag "io_helper $* did not finish"
 }
 
 # The helper's first line ("PID FD\n") is one write of this many bytes.
@@ -37,16 +33,8 @@ hstop_all() {
 	HPIDS=
 }
 
-# wait_for FILE N FILTER: until N records of FILE match the jq FILTER (10 s at most).
-wait_for() {
-	local i
-	for i in $(seq 200); do
-		[ "$(jq -c "$3" "$1" 2> /dev/null | wc -l)" -ge "$2" ] && return 0
-		sleep 0.05
-	done
-	diag "timed out waiting for $2 x $3"
-	return 1
-}
+# has_records FILE N FILTER: N records of FILE (or more) match the jq FILTER.
+has_records() { [ "$(jq -c "$3" "$1" 2> /dev/null | wc -l)" -ge "$2" ]; }
 
 # Events are decoded late (wakeup_events), so a path is resolved after the
 # helper has moved on: what the fd generations are for.
@@ -69,9 +57,9 @@ hrun rd reuse dup2 "$T/c" "$T/d"
 rdpid=$HP
 hrun ce cloexec "$T/e" "$T/f"
 cepid=$HP
-wait_for "$T/out.json" 1 "select(.pid == $rdpid and .op == \"write\" and .bytes == 20)"
-wait_for "$T/out.json" 1 "select(.pid == $cepid and .fd == 40 and .bytes == 20)"
-wait_for "$T/out.json" 16 "select(.pid == $wpid and .fd == $wfd)"
+wait_for has_records "$T/out.json" 1 "select(.pid == $rdpid and .op == \"write\" and .bytes == 20)"
+wait_for has_records "$T/out.json" 1 "select(.pid == $cepid and .fd == 40 and .bytes == 20)"
+wait_for has_records "$T/out.json" 16 "select(.pid == $wpid and .fd == $wfd)"
 hstop_all
 sleep 0.2
 mon_stop
@@ -128,7 +116,7 @@ hrun l1 write "$T/l1" 1048576 65536
 l1=$HP
 hrun l2 write "$T/l2" 200000 200000
 l2=$HP l2fd=$HFD
-wait_for "$T/large.json" 1 "select(.pid == $l2)"
+wait_for has_records "$T/large.json" 1 "select(.pid == $l2)"
 hstop_all
 sleep 0.2
 mon_stop
@@ -143,7 +131,7 @@ hrun s1 write "$T/s1" 1048576 65536
 s1=$HP
 hrun s2 slowread
 s2=$HP s2fd=$HFD
-wait_for "$T/slow.json" 1 "select(.pid == $s2)"
+wait_for has_records "$T/slow.json" 1 "select(.pid == $s2)"
 hstop_all
 sleep 0.2
 mon_stop
@@ -160,7 +148,7 @@ hrun b2 slowread
 b2=$HP
 hrun b3 write "$T/b3" 200000 200000
 b3=$HP
-wait_for "$T/both.json" 1 "select(.pid == $b3)"
+wait_for has_records "$T/both.json" 1 "select(.pid == $b3)"
 hstop_all
 sleep 0.2
 mon_stop
@@ -178,8 +166,8 @@ hrun f2 write "$T/f2" 65536 65536 38
 f2=$HP
 hrun f3 write "$T/f3" 65536 65536
 f3=$HP
-wait_for "$T/fds.json" 16 "select(.pid == $f1)"
-wait_for "$T/fds.json" 1 "select(.pid == $f2)"
+wait_for has_records "$T/fds.json" 16 "select(.pid == $f1)"
+wait_for has_records "$T/fds.json" 1 "select(.pid == $f2)"
 hstop_all
 sleep 0.2
 mon_stop
@@ -215,34 +203,33 @@ is "$(jq -s -c --argjson p $m2 'map(select(.pid == $p)) | [(map(.errors) | add),
 	'[1,true]' "summary: a failed read counts as an error"
 
 # Bad options: one line naming the place and the key, exit 1, nothing on stdout.
-expect_error() { expect_config_error "$1" 1 "$2" "$3"; }
-expect_error "negative slow_threshold_us" \
-	"$T/bad.yaml:3:24: monitors.io.slow_threshold_us: expected an integer from 0 to 3600000000, got \"-1\"" \
-	$'monitors:\n  io:\n    slow_threshold_us: -1\n'
-expect_error "large_threshold_bytes of the wrong type" \
-	"$T/bad.yaml:3:28: monitors.io.large_threshold_bytes: expected an integer from 0 to 2147483647, got \"big\"" \
-	$'monitors:\n  io:\n    large_threshold_bytes: big\n'
-expect_error "negative large_threshold_bytes" \
-	"$T/bad.yaml:3:28: monitors.io.large_threshold_bytes: expected an integer from 0 to 2147483647, got \"-5\"" \
-	$'monitors:\n  io:\n    large_threshold_bytes: -5\n'
-expect_error "an fd that is not a number" \
-	"$T/bad.yaml:3:14: monitors.io.fds[1]: expected a file descriptor (an integer from 0 to 2147483647), got \"x\"" \
-	$'monitors:\n  io:\n    fds: [3, x]\n'
-expect_error "a negative fd" \
-	"$T/bad.yaml:3:11: monitors.io.fds[0]: expected a file descriptor (an integer from 0 to 2147483647), got \"-1\"" \
-	$'monitors:\n  io:\n    fds: [-1]\n'
-expect_error "fds as a mapping" "$T/bad.yaml:4:7: monitors.io.fds: expected a list" \
-	$'monitors:\n  io:\n    fds:\n      a: 1\n'
-expect_error "max_entries too small" \
-	"$T/bad.yaml:3:18: monitors.io.max_entries: expected an integer from 64 to 1048576, got \"10\"" \
-	$'monitors:\n  io:\n    max_entries: 10\n'
-expect_error "resolve_paths of the wrong type" \
-	"$T/bad.yaml:3:20: monitors.io.resolve_paths: expected a boolean (true/false, yes/no, on/off), got \"maybe\"" \
-	$'monitors:\n  io:\n    resolve_paths: maybe\n'
-expect_error "an unknown mode" \
-	"$T/bad.yaml:3:11: monitors.io.mode: expected one of: events, summary; got \"sometimes\"" \
-	$'monitors:\n  io:\n    mode: sometimes\n'
-expect_error "unknown io option" "$T/bad.yaml:3:5: monitors.io.slow_threshold: unknown key" \
-	$'monitors:\n  io:\n    slow_threshold: 5\n'
+expect_error io "negative slow_threshold_us" \
+	"3:24: monitors.io.slow_threshold_us: expected an integer from 0 to 3600000000, got \"-1\"" \
+	'    slow_threshold_us: -1'
+expect_error io "large_threshold_bytes of the wrong type" \
+	"3:28: monitors.io.large_threshold_bytes: expected an integer from 0 to 2147483647, got \"big\"" \
+	'    large_threshold_bytes: big'
+expect_error io "negative large_threshold_bytes" \
+	"3:28: monitors.io.large_threshold_bytes: expected an integer from 0 to 2147483647, got \"-5\"" \
+	'    large_threshold_bytes: -5'
+expect_error io "an fd that is not a number" \
+	"3:14: monitors.io.fds[1]: expected a file descriptor (an integer from 0 to 2147483647), got \"x\"" \
+	'    fds: [3, x]'
+expect_error io "a negative fd" \
+	"3:11: monitors.io.fds[0]: expected a file descriptor (an integer from 0 to 2147483647), got \"-1\"" \
+	'    fds: [-1]'
+expect_error io "fds as a mapping" "4:7: monitors.io.fds: expected a list" \
+	'    fds:' '      a: 1'
+expect_error io "max_entries too small" \
+	"3:18: monitors.io.max_entries: expected an integer from 64 to 1048576, got \"10\"" \
+	'    max_entries: 10'
+expect_error io "resolve_paths of the wrong type" \
+	"3:20: monitors.io.resolve_paths: expected a boolean (true/false, yes/no, on/off), got \"maybe\"" \
+	'    resolve_paths: maybe'
+expect_error io "an unknown mode" \
+	"3:11: monitors.io.mode: expected one of: events, summary; got \"sometimes\"" \
+	'    mode: sometimes'
+expect_error io "unknown io option" "3:5: monitors.io.slow_threshold: unknown key" \
+	'    slow_threshold: 5'
 
 done_testing

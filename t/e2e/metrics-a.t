@@ -16,7 +16,7 @@ if ! command -v promtool > /dev/null; then
 	[ "${CI:-}" = true ] && bail "promtool is not installed (scripts/setup-debian.sh installs it)"
 	PROMTOOL=
 else
-	PROMTOOL=promtool
+	PROMTOOL=promtool	# scrape checks every scrape with it
 fi
 
 # Program names of their own: the filters keep out what tests beside this one do.
@@ -40,25 +40,8 @@ mon_metrics() {
 	local out=$1 err=$2
 	shift 2
 	mon_start_stdout "$out" "$err" --metrics-listen 127.0.0.1:0 "$@" || return 1
-	URL=$(grep -o 'metrics: http://[^ ]*/metrics' "$err" | head -1 | cut -d' ' -f2)
+	URL=$(metrics_url "$err")
 	[ -n "$URL" ]
-}
-
-# scrape FILE: /metrics into FILE, checked by promtool.
-SCRAPES=0
-scrape() {
-	curl -sf "$URL" > "$1" || return 1
-	SCRAPES=$((SCRAPES + 1))
-	if [ -n "$PROMTOOL" ]; then
-		local lint
-		lint=$(promtool check metrics < "$1" 2>&1)
-		is "$?:$lint" "0:" "promtool check metrics accepts scrape $SCRAPES"
-	fi
-}
-
-# val FILE SAMPLE: the value of SAMPLE (name{labels} as exposed); 0 when absent.
-val() {
-	awk -v s="$2" '$1 == s { v = $2 } END { print v == "" ? 0 : v }' "$1"
 }
 
 # delta SAMPLE: its growth from $B (before) to $A (after).
@@ -99,7 +82,7 @@ echo hi > "$T/d/exists"
 "$T/$OH" path "$T/d/exists" "$T/d/none1" "$T/d/none2" "$T/d/exists/x" > "$T/oh.out"
 "$T/$IH" all "$T/d/io" > "$T/ih.out" &
 IPID=$!
-poll_until grep -q done "$T/ih.out"
+wait_for grep -q done "$T/ih.out"
 kill "$IPID"
 wait "$IPID" 2> /dev/null
 echo | "$T/$PH" anon 300 > "$T/ph.out"
@@ -181,7 +164,7 @@ scrape "$B" || bail "no scrape (-f none)"
 "$T/$OH" path "$T/d/none1" > /dev/null
 "$T/$IH" all "$T/d/io2" > "$T/ih2.out" &
 IPID=$!
-poll_until grep -q done "$T/ih2.out"
+wait_for grep -q done "$T/ih2.out"
 kill "$IPID"
 wait "$IPID" 2> /dev/null
 echo | "$T/$PH" anon 100 > /dev/null

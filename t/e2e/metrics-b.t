@@ -25,14 +25,6 @@ head -c 100 /dev/zero > "$T/in100"
 kprobes=$(jq -r .kprobes.ok <<< "$("$EBPFMON" --check)")
 [ "$kprobes" = true ] || diag "no kprobes on $(uname -r): func is left out (t/vm.t runs it in the guest)"
 
-# scrape ERRFILE OUT: GET /metrics of the exporter whose ready line is in ERRFILE.
-scrape() {
-	local url
-	url=$(sed -n 's/^ready: .*metrics: \(http:[^ ]*\/metrics\).*/\1/p' "$1")
-	[ -n "$url" ] && curl -sf -o "$2" "$url"
-}
-# val FILE SAMPLE: the value of the sample written exactly so, or 0 without one.
-val() { awk -v s="$2" '$1 == s { v = $2 } END { print v + 0 }' "$1"; }
 # sum FILE REGEX: the values of the samples whose name{labels} match, added.
 sum() { awk -v r="$2" '$1 ~ r { v += $2 } END { print v + 0 }' "$1"; }
 # helpers_then_scrape RUN GETPPIDS BADCLOSES [SYSCALL-HELPER-ARGS...]: the helpers'
@@ -44,7 +36,8 @@ helpers_then_scrape() {
 	"$T/$IRQ" net 1 > /dev/null || bail "interrupt_helper net failed"
 	[ "$kprobes" = true ] && "$T/$DD" if="$T/in100" of="$T/out100" bs=1 count=100 2> /dev/null
 	sleep 0.5
-	scrape "$T/$run.err" "$T/${run}1.prom"
+	URL=$(metrics_url "$T/$run.err")
+	scrape "$T/${run}1.prom"
 	ok $? "run $run: a scrape after the helpers"
 	promtool check metrics < "$T/${run}1.prom" > "$T/promtool.out" 2>&1
 	ok $? "run $run: promtool check metrics accepts it"
@@ -63,7 +56,8 @@ fi
 write_config "$T/a.yaml" "${cfg[@]}"
 mon_start "$T/a.json" "$T/a.err" -c "$T/a.yaml" -m "$mons" --metrics-listen 127.0.0.1:0 ||
 	bail "ebpfmon-bcc did not start"
-scrape "$T/a.err" "$T/a0.prom"
+URL=$(metrics_url "$T/a.err")
+scrape "$T/a0.prom"
 ok $? "a scrape right after ready"
 for f in "syscalls_total counter" "syscall_errors_total counter" \
 	"syscall_latency_seconds histogram" "irq_latency_seconds histogram" "softirqs_total counter"; do

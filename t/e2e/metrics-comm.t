@@ -13,6 +13,7 @@ need_bpf
 
 command -v curl > /dev/null || bail "curl is not installed"
 command -v promtool > /dev/null || bail "promtool is not installed (Debian package prometheus)"
+PROMTOOL=promtool	# scrape checks every scrape with it
 [ -x "$TBUILD/syscall_helper" ] || bail "$TBUILD/syscall_helper is not built (make t/syscall_helper)"
 # Names of our own: the comm filter keeps out what tests beside this one do.
 # The spawner is not in the filter, so only the helpers' execs count.
@@ -21,21 +22,6 @@ cp "$SPAWN" "$T/$SP"
 for n in $A $B $C; do
 	cp "$TBUILD/syscall_helper" "$T/$n"
 done
-
-# scrape FILE: /metrics into FILE, checked by promtool.
-scrape() {
-	local lint
-	curl -sf "$URL" > "$1" || return 1
-	lint=$(promtool check metrics < "$1" 2>&1)
-	is "$?:$lint" "0:" "promtool check metrics accepts $(basename "$1")"
-}
-
-# val FILE SAMPLE: its value, 0 when absent.
-val() {
-	local v
-	v=$(metric_value "$1" "$2")
-	echo "${v:-0}"
-}
 
 # series FILE FAMILY: FAMILY's samples (name{labels} value).
 series() {
@@ -66,7 +52,7 @@ mon_start "$T/out.json" "$T/err" -c "$T/cfg.yaml" -m exec,syscall \
 	--metrics-listen 127.0.0.1:0 -p "$A,$B,$C" || bail "ebpfmon-bcc did not start"
 URL=$(metrics_url "$T/err")
 S0=$T/scrape0 S1=$T/scrape1 S2=$T/scrape2
-scrape "$S0" || bail "no scrape from $URL"
+scrape "$S0" scrape0 || bail "no scrape from $URL"
 is "$(series "$S0" ebpfmon_exec_total)" "$(exec_s other) 0" \
 	"before any exec: only exec_total{comm=\"other\"}, 0"
 
@@ -74,7 +60,7 @@ is "$(series "$S0" ebpfmon_exec_total)" "$(exec_s other) 0" \
 "$T/$SP" 3 "$T/$A" getppid 200 > /dev/null
 "$T/$SP" 2 "$T/$B" getppid 100 > /dev/null
 "$T/$SP" 1 "$T/$C" getppid 50 > /dev/null
-scrape "$S1" || bail "no second scrape"
+scrape "$S1" scrape1 || bail "no second scrape"
 is "$(val "$S1" "$(exec_s "$A")")" 3 "exec_total{comm=A}: 3"
 is "$(val "$S1" "$(exec_s "$B")")" 2 "exec_total{comm=B}: 2"
 is "$(val "$S1" "$(exec_s other)")" 1 "exec_total{comm=\"other\"}: C's 1"
@@ -88,7 +74,7 @@ is "$(series "$S1" ebpfmon_syscalls_total | grep -vc 'comm="')" 0 \
 
 # --- Wave 2: C becomes the busiest (5 execs, 2000 getppid): still "other".
 "$T/$SP" 5 "$T/$C" getppid 400 > /dev/null
-scrape "$S2" || bail "no third scrape"
+scrape "$S2" scrape2 || bail "no third scrape"
 is "$(grep -c "comm=\"$C\"" "$S2")" 0 "sticky: C, now the busiest, still has no series"
 is "$(val "$S2" "$(exec_s other)")" 6 "exec_total{comm=\"other\"}: +5, C's new execs"
 is "$(val "$S2" "$(getppid_s other)")" 2050 "syscalls_total{getppid,comm=\"other\"}: +2000"
@@ -113,7 +99,7 @@ mon_start "$T/outo.json" "$T/erro" -c "$T/cfgo.yaml" -m exec,syscall \
 URL=$(metrics_url "$T/erro")
 "$T/$SP" 2 "$T/other" getppid 10 > /dev/null
 "$T/$SP" 1 "$T/$A" getppid 10 > /dev/null
-scrape "$T/scrape-other" || bail "no scrape (other)"
+scrape "$T/scrape-other" scrape-other || bail "no scrape (other)"
 is "$(val "$T/scrape-other" "$(exec_s other)"):$(val "$T/scrape-other" "$(exec_s "$A")")" 2:1 \
 	"a program named other: counted once, in comm=\"other\", beside a labeled one"
 is "$(grep -c '^ebpfmon_exec_total{comm="other"}' "$T/scrape-other")" 1 "one comm=\"other\" sample"
@@ -125,7 +111,7 @@ mon_start "$T/out0.json" "$T/err0" -c "$T/cfg0.yaml" -m exec,syscall \
 	--metrics-listen 127.0.0.1:0 -p "$A,$B,$C" || bail "ebpfmon-bcc did not start (comm_labels 0)"
 URL=$(metrics_url "$T/err0")
 "$T/$SP" 2 "$T/$A" getppid 100 > /dev/null
-scrape "$T/scrape0-off" || bail "no scrape with comm_labels 0"
+scrape "$T/scrape0-off" scrape0-off || bail "no scrape with comm_labels 0"
 is "$(grep -c 'comm=' "$T/scrape0-off")" 0 "comm_labels 0: no sample has a comm label"
 is "$(val "$T/scrape0-off" ebpfmon_exec_total)" 2 "comm_labels 0: ebpfmon_exec_total 2, unlabeled"
 is "$(val "$T/scrape0-off" 'ebpfmon_syscalls_total{name="getppid",category="process"}')" 200 \

@@ -27,33 +27,33 @@ out=$(promtool check metrics < "$T/m1" 2>&1)
 is "$?:$out" "0:" "promtool check metrics accepts the exposition"
 is "$(grep -c '^# TYPE ' "$T/m1")" "$(grep '^# TYPE ' "$T/m1" | sort -u | wc -l)" \
 	"each family is announced once"
-is "$(metric_value "$T/m1" 'ebpfmon_monitor_up{monitor="exec"}')" 1 "exec is up"
-is "$(metric_value "$T/m1" 'ebpfmon_monitor_up{monitor="syscall"}')" 1 "syscall is up"
-is "$(metric_value "$T/m1" 'ebpfmon_events_total{monitor="exec"}')" 0 \
+is "$(val "$T/m1" 'ebpfmon_monitor_up{monitor="exec"}')" 1 "exec is up"
+is "$(val "$T/m1" 'ebpfmon_monitor_up{monitor="syscall"}')" 1 "syscall is up"
+is "$(val "$T/m1" 'ebpfmon_events_total{monitor="exec"}')" 0 \
 	"-f none writes no record, so no event counts as written"
-is "$(metric_value "$T/m1" 'ebpfmon_lost_events_total{monitor="syscall"}')" 0 "nothing lost"
+is "$(val "$T/m1" 'ebpfmon_lost_events_total{monitor="syscall"}')" 0 "nothing lost"
 build=$(grep '^ebpfmon_build_info{' "$T/m1")
 like "$build" "^ebpfmon_build_info\\{version=\"$version\",kernel=\"$(uname -r)\",transport=\"(ringbuf|perf)\"\\} 1\$" \
 	"ebpfmon_build_info: version, kernel and transport"
-rss=$(metric_value "$T/m1" process_resident_memory_bytes)
+rss=$(val "$T/m1" process_resident_memory_bytes)
 ok $(( rss > 1048576 && rss < 4294967296 ? 0 : 1 )) "process_resident_memory_bytes is sane ($rss)"
-vsz=$(metric_value "$T/m1" process_virtual_memory_bytes)
+vsz=$(val "$T/m1" process_virtual_memory_bytes)
 ok $(( vsz >= rss ? 0 : 1 )) "process_virtual_memory_bytes >= resident ($vsz)"
-fds=$(metric_value "$T/m1" process_open_fds)
+fds=$(val "$T/m1" process_open_fds)
 now=$(ls /proc/"$MON_PID"/fd | wc -l)
 # The scrape's own connection was open then, and is gone now.
 ok $(( fds >= 3 && fds - now <= 2 && now - fds <= 2 ? 0 : 1 )) \
 	"process_open_fds counts the open files ($fds, $now now)"
-is "$(metric_value "$T/m1" process_max_fds)" "$(awk '/open files/ { print $4 }' /proc/"$MON_PID"/limits)" \
+is "$(val "$T/m1" process_max_fds)" "$(awk '/open files/ { print $4 }' /proc/"$MON_PID"/limits)" \
 	"process_max_fds is the soft limit"
-start=$(metric_value "$T/m1" process_start_time_seconds)
+start=$(val "$T/m1" process_start_time_seconds)
 age=$(awk -v s="$start" -v now="$(date +%s)" 'BEGIN { print int(now - s) }')
 ok $(( age >= 0 && age < 600 ? 0 : 1 )) "process_start_time_seconds is when it started (${age}s ago)"
-cpu=$(metric_value "$T/m1" process_cpu_seconds_total)
+cpu=$(val "$T/m1" process_cpu_seconds_total)
 awk -v c="$cpu" 'BEGIN { exit !(c > 0 && c < 600) }'
 ok $? "process_cpu_seconds_total is sane ($cpu)"
 http_fetch GET "$url" "$T/m2" > /dev/null
-scrape=$(metric_value "$T/m2" ebpfmon_scrape_duration_seconds)
+scrape=$(val "$T/m2" ebpfmon_scrape_duration_seconds)
 awk -v d="$scrape" 'BEGIN { exit !(d > 0 && d < 1) }'
 ok $? "ebpfmon_scrape_duration_seconds: the previous scrape took $scrape s"
 
@@ -81,20 +81,20 @@ mon_start "$T/out.json" "$T/err" -c "$T/c.yaml" -m exec,func -f json --metrics-l
 	bail "ebpfmon-bcc -f json did not start"
 url=$(metrics_url "$T/err")
 http_fetch GET "$url" "$T/m3" > /dev/null
-is "$(metric_value "$T/m3" 'ebpfmon_monitor_up{monitor="func"}')" "$func_up" \
+is "$(val "$T/m3" 'ebpfmon_monitor_up{monitor="func"}')" "$func_up" \
 	"ebpfmon_monitor_up{monitor=\"func\"} is $func_up, as --check's verdict says"
 "$SPAWN" 25 /bin/true > /dev/null
 events_reach() {
 	http_fetch GET "$url" "$T/m3" > /dev/null
 	local n
-	n=$(metric_value "$T/m3" 'ebpfmon_events_total{monitor="exec"}')
+	n=$(val "$T/m3" 'ebpfmon_events_total{monitor="exec"}')
 	[ "${n:-0}" -ge 25 ]
 }
-poll_until events_reach
+wait_for events_reach
 ok $? "ebpfmon_events_total{monitor=\"exec\"} counts the 25 execs (on $listen)"
 mon_stop
 written=$(jq -s '[.[] | select(.monitor == "exec")] | length' "$T/out.json")
-ok $(( $(metric_value "$T/m3" 'ebpfmon_events_total{monitor="exec"}') <= written ? 0 : 1 )) \
+ok $(( $(val "$T/m3" 'ebpfmon_events_total{monitor="exec"}') <= written ? 0 : 1 )) \
 	"ebpfmon_events_total never counts more than was written ($written)"
 
 # --- across reloads (SIGHUP), scraped all the while --------------------------
@@ -120,13 +120,13 @@ PY
 scraper=$!
 reload_config 127.0.0.1:0 "  syscall: {}"
 kill -HUP "$MON_PID"
-poll_until grep -q '^reload: exec unchanged, syscall added' "$T/err"
+wait_for grep -q '^reload: exec unchanged, syscall added' "$T/err"
 ok $? "reload: syscall added" || sed 's/^/#   /' "$T/err"
 http_fetch GET "$url" "$T/m4" > /dev/null
-is "$(metric_value "$T/m4" 'ebpfmon_monitor_up{monitor="syscall"}')" 1 "after the reload syscall is up"
+is "$(val "$T/m4" 'ebpfmon_monitor_up{monitor="syscall"}')" 1 "after the reload syscall is up"
 reload_config 127.0.0.1:1 "  syscall: {}"
 kill -HUP "$MON_PID"
-poll_until grep -q '^reload: keeping the running configuration' "$T/err"
+wait_for grep -q '^reload: keeping the running configuration' "$T/err"
 ok $? "a reload that changes metrics.listen is refused"
 addr=${url#http://}
 is "$(grep 'metrics.listen' "$T/err")" \
@@ -134,7 +134,7 @@ is "$(grep 'metrics.listen' "$T/err")" \
 	"... with one line naming the address still served"
 reload_config 127.0.0.1:0 ""
 kill -HUP "$MON_PID"
-poll_until grep -q '^reload: exec unchanged, syscall removed' "$T/err"
+wait_for grep -q '^reload: exec unchanged, syscall removed' "$T/err"
 ok $? "reload: syscall removed"
 touch "$T/stop"
 wait "$scraper"
@@ -152,7 +152,7 @@ python3 -c 'import socket, sys, time
 s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen()
 print(s.getsockname()[1], flush=True); time.sleep(60)' > "$T/port" &
 holder=$!
-poll_until test -s "$T/port"
+wait_for test -s "$T/port"
 port=$(cat "$T/port")
 "$EBPFMON" -c "$T/c.yaml" -m exec --metrics-listen "127.0.0.1:$port" > "$T/stdout" 2> "$T/stderr"
 is "$?" 1 "port in use: exit status 1"

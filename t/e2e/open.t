@@ -190,51 +190,45 @@ is "$(jq -s -c --argjson p "$HPID" 'map(select(.pid == $p)) | sort_by(.ts_ns)[] 
 	"max_path: 4096 and 16 prefixes of 255 bytes: load, and a 4010-byte path arrives whole"
 
 # --- Bad options: one line naming file:line:col and the key, exit status 1.
-expect_error() {
-	local name=$1 want=$2 text=$3
-	printf '%s' "$text" > "$T/bad.yaml"
-	"$EBPFMON" -c "$T/bad.yaml" -m open > "$T/stdout" 2> "$T/stderr"
-	is "$?" 1 "$name: exit status 1"
-	is "$(cat "$T/stderr")" "$want" "$name: the error line"
-}
-expect_error "max_path not a number" \
-	"$T/bad.yaml:3:15: monitors.open.max_path: expected an integer from 16 to 4096, got \"abc\"" \
-	$'monitors:\n  open:\n    max_path: abc\n'
-expect_error "max_path too small" \
-	"$T/bad.yaml:3:15: monitors.open.max_path: expected an integer from 16 to 4096, got \"15\"" \
-	$'monitors:\n  open:\n    max_path: 15\n'
-expect_error "max_path too large" \
-	"$T/bad.yaml:3:15: monitors.open.max_path: expected an integer from 16 to 4096, got \"4097\"" \
-	$'monitors:\n  open:\n    max_path: 4097\n'
-expect_error "negative max_inflight" \
-	"$T/bad.yaml:3:19: monitors.open.max_inflight: expected an integer from 64 to 1048576, got \"-1\"" \
-	$'monitors:\n  open:\n    max_inflight: -1\n'
-expect_error "show_failed not a boolean" \
-	"$T/bad.yaml:3:18: monitors.open.show_failed: expected a boolean (true/false, yes/no, on/off), got \"maybe\"" \
-	$'monitors:\n  open:\n    show_failed: maybe\n'
-expect_error "failed_only quoted" \
-	"$T/bad.yaml:3:18: monitors.open.failed_only: expected a boolean (true/false, yes/no, on/off), got \"true\"" \
-	$'monitors:\n  open:\n    failed_only: "true"\n'
-expect_error "failed_only with show_failed: false" \
-	"$T/bad.yaml:4:18: monitors.open.failed_only: cannot be true when show_failed is false" \
-	$'monitors:\n  open:\n    show_failed: false\n    failed_only: true\n'
-expect_error "path_prefixes a mapping" \
-	"$T/bad.yaml:4:7: monitors.open.path_prefixes: expected a list" \
-	$'monitors:\n  open:\n    path_prefixes:\n      a: 1\n'
-expect_error "path_prefixes empty item" \
-	"$T/bad.yaml:3:25: monitors.open.path_prefixes[1]: empty list item" \
-	$'monitors:\n  open:\n    path_prefixes: [/a, "", /b]\n'
-expect_error "path_prefixes too many" \
-	"$T/bad.yaml:3:20: monitors.open.path_prefixes: at most 16 prefixes, got 17" \
-	"$(printf 'monitors:\n  open:\n    path_prefixes: [%s/q]\n' "$(printf '/p%d, ' $(seq 1 16))")"
-expect_error "path_prefixes item too long" \
-	"$T/bad.yaml:5:9: monitors.open.path_prefixes[1]: a prefix is at most 255 bytes, got 256" \
-	"$(printf 'monitors:\n  open:\n    path_prefixes:\n      - /a\n      - /%0255d\n' 0)"
-expect_error "mode summary" \
-	"$T/bad.yaml:3:11: monitors.open.mode: expected one of: events; got \"summary\"" \
-	$'monitors:\n  open:\n    mode: summary\n'
-expect_error "unknown key" \
-	"$T/bad.yaml:3:5: monitors.open.max_paht: unknown key" \
-	$'monitors:\n  open:\n    max_paht: 10\n'
+ERROR_ARGS=(-m open) ERROR_TESTS="status line"
+expect_error open "max_path not a number" \
+	"3:15: monitors.open.max_path: expected an integer from 16 to 4096, got \"abc\"" \
+	'    max_path: abc'
+expect_error open "max_path too small" \
+	"3:15: monitors.open.max_path: expected an integer from 16 to 4096, got \"15\"" \
+	'    max_path: 15'
+expect_error open "max_path too large" \
+	"3:15: monitors.open.max_path: expected an integer from 16 to 4096, got \"4097\"" \
+	'    max_path: 4097'
+expect_error open "negative max_inflight" \
+	"3:19: monitors.open.max_inflight: expected an integer from 64 to 1048576, got \"-1\"" \
+	'    max_inflight: -1'
+expect_error open "show_failed not a boolean" \
+	"3:18: monitors.open.show_failed: expected a boolean (true/false, yes/no, on/off), got \"maybe\"" \
+	'    show_failed: maybe'
+expect_error open "failed_only quoted" \
+	"3:18: monitors.open.failed_only: expected a boolean (true/false, yes/no, on/off), got \"true\"" \
+	'    failed_only: "true"'
+expect_error open "failed_only with show_failed: false" \
+	"4:18: monitors.open.failed_only: cannot be true when show_failed is false" \
+	'    show_failed: false' '    failed_only: true'
+expect_error open "path_prefixes a mapping" \
+	"4:7: monitors.open.path_prefixes: expected a list" \
+	'    path_prefixes:' '      a: 1'
+expect_error open "path_prefixes empty item" \
+	"3:25: monitors.open.path_prefixes[1]: empty list item" \
+	'    path_prefixes: [/a, "", /b]'
+expect_error open "path_prefixes too many" \
+	"3:20: monitors.open.path_prefixes: at most 16 prefixes, got 17" \
+	"    path_prefixes: [$(printf '/p%d, ' $(seq 1 16))/q]"
+expect_error open "path_prefixes item too long" \
+	"5:9: monitors.open.path_prefixes[1]: a prefix is at most 255 bytes, got 256" \
+	'    path_prefixes:' '      - /a' "      - /$(printf '%0255d' 0)"
+expect_error open "mode summary" \
+	"3:11: monitors.open.mode: expected one of: events; got \"summary\"" \
+	'    mode: summary'
+expect_error open "unknown key" \
+	"3:5: monitors.open.max_paht: unknown key" \
+	'    max_paht: 10'
 
 done_testing

@@ -222,28 +222,22 @@ like "$(cat "$T/err-full")" \
 	"max_entries: 64: a warning for the faults not counted"
 
 # Bad options: one line naming file:line:col and key, exit status 1.
-expect_error() {
-	local name=$1 want=$2
-	shift 2
-	printf 'monitors:\n  page_fault:\n%s\n' "$@" > "$T/bad.yaml"
-	"$EBPFMON" -c "$T/bad.yaml" > "$T/stdout" 2> "$T/stderr"
-	is "$?:$(cat "$T/stderr")" "1:$T/bad.yaml:3:$want" "$name: exit 1 and the error line"
-}
-expect_error "wrong type" \
-	'18: monitors.page_fault.sample_rate: expected an integer from 1 to 1000000, got "abc"' \
+ERROR_TESTS=joined
+expect_error page_fault "wrong type" \
+	'3:18: monitors.page_fault.sample_rate: expected an integer from 1 to 1000000, got "abc"' \
 	'    sample_rate: abc'
-expect_error "sample_rate 0" \
-	'18: monitors.page_fault.sample_rate: expected an integer from 1 to 1000000, got "0"' \
+expect_error page_fault "sample_rate 0" \
+	'3:18: monitors.page_fault.sample_rate: expected an integer from 1 to 1000000, got "0"' \
 	'    sample_rate: 0'
-expect_error "bad space" \
-	'12: monitors.page_fault.space: expected one of: both, user, kernel; got "users"' \
+expect_error page_fault "bad space" \
+	'3:12: monitors.page_fault.space: expected one of: both, user, kernel; got "users"' \
 	'    space: users'
-expect_error "negative max_entries" \
-	'18: monitors.page_fault.max_entries: expected an integer from 64 to 1048576, got "-1"' \
+expect_error page_fault "negative max_entries" \
+	'3:18: monitors.page_fault.max_entries: expected an integer from 64 to 1048576, got "-1"' \
 	'    max_entries: -1'
-expect_error "bad mode" \
-	'11: monitors.page_fault.mode: expected one of: events, summary; got "sum"' \
+expect_error page_fault "bad mode" \
+	'3:11: monitors.page_fault.mode: expected one of: events, summary; got "sum"' \
 	'    mode: sum'
-expect_error "unknown key" '5: monitors.page_fault.samplerate: unknown key' '    samplerate: 2'
+expect_error page_fault "unknown key" '3:5: monitors.page_fault.samplerate: unknown key' '    samplerate: 2'
 
 done_testing

@@ -61,20 +61,12 @@ print((nums or vals or [""])[0])
 PY
 }
 
-# wait_for DESC COMMAND...: poll COMMAND every 0.5 s for up to 40 s.
-wait_for() {
-	local desc=$1 i
-	shift
-	for ((i = 0; i < 80; i++)); do
-		"$@" && return 0
-		sleep 0.5
-	done
-	diag "gave up waiting for $desc"
-	return 1
-}
+# Each query is a Python run, and Prometheus scrapes every few seconds: wait_for
+# polls every 0.5 s for up to 40 s.
+WAIT_SECONDS=40 WAIT_STEP=0.5
 
 target_up() { [ "$(query 'up{job="ebpfmon"}')" = 1 ]; }
-wait_for "up == 1" target_up
+wait_for target_up
 ok $? "Prometheus scrapes the exporter: up{job=\"ebpfmon\"} == 1" ||
 	sed 's/^/#   /' "$T/prometheus.log" | tail -n 20
 is "$(query 'ebpfmon_monitor_up{job="ebpfmon",monitor="exec"}')" 1 \
@@ -83,7 +75,7 @@ is "$(query 'ebpfmon_monitor_up{job="ebpfmon",monitor="exec"}')" 1 \
 # --- ebpfmon_exec_total grows after spawning processes ------
 exec_total() { query 'sum(ebpfmon_exec_total{job="ebpfmon"})'; }
 has_exec_total() { [ -n "$(exec_total)" ]; }
-wait_for "ebpfmon_exec_total" has_exec_total
+wait_for has_exec_total
 before=$(exec_total)
 "$SPAWN" 30 /bin/true > /dev/null
 exec_grew() {
@@ -92,7 +84,7 @@ exec_grew() {
 	[ -n "$before" ] && [ -n "$now" ] &&
 		awk -v a="$before" -v b="$now" 'BEGIN { exit !(b >= a + 30) }'
 }
-wait_for "ebpfmon_exec_total to grow by 30" exec_grew
+wait_for exec_grew
 ok $? "ebpfmon_exec_total grows by the 30 spawned execs (${before:-absent} -> $(exec_total))"
 
 # --- the p99 of the syscall latency is a number ---------------
@@ -102,7 +94,7 @@ p99_is_number() {
 	v=$(p99)
 	[[ $v =~ ^[0-9.]+(e[-+]?[0-9]+)?$ ]]
 }
-wait_for "a syscall latency p99" p99_is_number
+wait_for p99_is_number
 ok $? "histogram_quantile(0.99, rate(ebpfmon_syscall_latency_seconds_bucket[30s])) is a number ($(p99))"
 
 mon_stop

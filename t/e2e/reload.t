@@ -20,16 +20,6 @@ progs() {
 	awk '$1 == "prog_id:" { print $2 }' /proc/"$MON_PID"/fdinfo/* 2> /dev/null | sort -nu
 }
 
-# wait_for FILE REGEX: until FILE has a line matching REGEX (10 s at most).
-wait_for() {
-	local i
-	for i in $(seq 100); do
-		grep -qE "$2" "$1" 2> /dev/null && return 0
-		sleep 0.1
-	done
-	return 1
-}
-
 # hup WANT: SIGHUP, then wait for the WANT-th reload outcome on stderr.
 hup() {
 	mon_hup "$1" "$T/err"
@@ -44,7 +34,7 @@ exec_argv() {
 # run_exec TAG: one exec of rl-true with five arguments, and its event.
 run_exec() {
 	"$T/rl-true" "$1" b c d e
-	wait_for "$T/out" "\"$1\"" || diag "no exec event for $1"
+	wait_for grep -qsE "\"$1\"" "$T/out" || diag "no exec event for $1"
 }
 
 # run_open NAME: one (failed) open under the watched directory.
@@ -62,7 +52,7 @@ A=$(progs)
 ok $([ -n "$A" ]; echo $?) "programs loaded ($(echo $A | wc -w))"
 run_exec one
 run_open one
-wait_for "$T/out" "watched/one\"" || diag "no open event"
+wait_for grep -qsE "watched/one\"" "$T/out" || diag "no open event"
 is "$(exec_argv "$T/out" one)" '[["'"$T"'/rl-true","one","b","c","d","e"],false]' \
 	"before any reload: argv of 6"
 
@@ -74,7 +64,7 @@ ok $(grep -qE '^ready: 2 monitors attached \(exec, open\)' <(tail -n 2 "$T/err")
 	"the ready line again"
 run_exec two
 run_open two
-wait_for "$T/out" "watched/two\""
+wait_for grep -qsE "watched/two\"" "$T/out"
 is "$(opened two "$T/out")" 1 "open events still flow"
 is "$(exec_argv "$T/out" two | wc -l)" 1 "exec events still flow"
 
@@ -93,7 +83,7 @@ run_exec three
 is "$(exec_argv "$T/out" three | tail -n 1)" '[["'"$T"'/rl-true","three"],true]' \
 	"an exec with 5 args now gives argv of 2, argv_truncated"
 run_open three
-wait_for "$T/out" "watched/three\""
+wait_for grep -qsE "watched/three\"" "$T/out"
 is "$(opened three "$T/out")" 1 "open events continue across exec's recompile"
 
 # 3. Broken configs: reported, and the old one keeps running.
@@ -142,9 +132,9 @@ is "$(grep '^reload: ' "$T/err" | tail -n 1)" "reload: exec unchanged, open remo
 C=$(progs)
 ok $([ -z "$(comm -12 <(echo "$kept") <(echo "$C"))" ]; echo $?) "open's programs are gone"
 ok $([ -z "$(comm -23 <(echo "$new") <(echo "$C"))" ]; echo $?) "exec's programs are untouched"
-wait_for "$T/out" '"type":"summary".*"monitor":"page_fault"'
+wait_for grep -qsE '"type":"summary".*"monitor":"page_fault"' "$T/out"
 ok $? "page_fault summary records arrive"
-wait_for "$T/err" '^stats: exec: [0-9]+ events'
+wait_for grep -qsE '^stats: exec: [0-9]+ events' "$T/err"
 ok $? "app.stats_interval applies at once: stats lines"
 before=$(grep -c '"monitor":"open"' "$T/out")
 run_open five

@@ -38,7 +38,7 @@ run_capped() {
 	setpriv --bounding-set "$bounding" --inh-caps -all "$EBPFMON" -c "$SRCDIR/etc/ebpfmon.yaml" \
 		-p ebpfmon-stest -d 2 -o "$out" "$@" 2> "$out.err" &
 	local pid=$!
-	poll_until grep -q 'ready:\|no monitor' "$out.err"
+	wait_for grep -q 'ready:\|no monitor' "$out.err"
 	"$T/ebpfmon-stest" "capped-$$"
 	wait "$pid"
 }
@@ -81,15 +81,15 @@ printf 'logging:\n  target: file\n  file: %s\noutput:\n  flush_interval: 0.1\nmo
 is "$?" 0 "the daemon starts"
 pid=$(cat "$T/run.pid")
 "$T/ebpfmon-stest" "before-$$"
-poll_until grep -q "before-$$" "$T/logs/events.json"
+wait_for grep -q "before-$$" "$T/logs/events.json"
 ok $? "an exec before the rotation is in events.json"
 logrotate -f -s "$T/lr.state" "$T/lr.conf" 2> "$T/lr.out"
 is "$?:$(cat "$T/lr.out")" "0:" "logrotate -f rotates and runs the postrotate script"
 # The postrotate's SIGHUP reopens asynchronously: wait until the fd names the new file.
-poll_until sh -c "ls -l /proc/$pid/fd | grep -q ' $T/logs/events.json\$'"
+wait_for sh -c "ls -l /proc/$pid/fd | grep -q ' $T/logs/events.json\$'"
 ok $? "after the postrotate SIGHUP the daemon writes to a new events.json"
 "$T/ebpfmon-stest" "after-$$"
-poll_until grep -q "after-$$" "$T/logs/events.json"
+wait_for grep -q "after-$$" "$T/logs/events.json"
 ok $? "an exec after the rotation is in the new events.json"
 grep -q "before-$$" "$T/logs/events.json.1" && ! grep -q "after-$$" "$T/logs/events.json.1"
 ok $? "events.json.1 holds what came before, only"

@@ -14,8 +14,6 @@ run_helper() {
 	shift
 	line=$("$T/$name" "$@") || bail "syscall_helper $* failed"
 }
-# field LINE KEY: a value of the helper's line.
-field() { awk -v k="$2" '{ for (i = 1; i < NF; i++) if ($i == k) print $(i + 1) }' <<< "$1"; }
 
 # trace OUT CONFIG-LINES... -- HELPER-ARGS...: start, run the helper once, stop.
 # output.transport is $TRANSPORT when set; the one really used goes to MON_TRANSPORT.
@@ -230,57 +228,51 @@ trace "$T/cntx.json" "    interval: 60" "    latency: false" "    exclude: getpp
 is "$(count_rows "$T/cntx.json")" '[["close",true,3,false]]' "latency: false: the number filter applies at sys_exit"
 
 # --- bad options: one line naming the place, exit 1, nothing on stdout -------------
-expect_error() {
-	local what=$1 want=$2
-	shift 2
-	expect_config_error "$what" 1 "$T/bad.yaml:$want" \
-		"$(printf 'monitors:\n  syscall:\n'; printf '%s\n' "$@")"$'\n'
-}
-expect_error "wrong type" \
+expect_error syscall "wrong type" \
 	'3:22: monitors.syscall.min_duration_us: expected an integer from 0 to 3600000000, got "abc"' \
 	"    min_duration_us: abc"
-expect_error "negative min_duration_us" \
+expect_error syscall "negative min_duration_us" \
 	'3:22: monitors.syscall.min_duration_us: expected an integer from 0 to 3600000000, got "-1"' \
 	"    min_duration_us: -1"
-expect_error "sample_rate 0" \
+expect_error syscall "sample_rate 0" \
 	'3:18: monitors.syscall.sample_rate: expected an integer from 1 to 1000000, got "0"' \
 	"    sample_rate: 0"
-expect_error "failed_only not a boolean" \
+expect_error syscall "failed_only not a boolean" \
 	'3:18: monitors.syscall.failed_only: expected a boolean (true/false, yes/no, on/off), got "maybe"' \
 	"    failed_only: maybe"
-expect_error "max_entries too small" \
+expect_error syscall "max_entries too small" \
 	'3:18: monitors.syscall.max_entries: expected an integer from 16 to 1048576, got "8"' \
 	"    max_entries: 8"
-expect_error "unknown mode" \
+expect_error syscall "unknown mode" \
 	'3:11: monitors.syscall.mode: expected one of: events, summary; got "trace"' \
 	"    mode: trace"
-expect_error "unknown syscall in include" \
+expect_error syscall "unknown syscall in include" \
 	"3:24: monitors.syscall.include[1]: unknown syscall 'nosuchcall'" \
 	"    include: [getppid, nosuchcall]"
-expect_error "unknown syscall in a block list" \
+expect_error syscall "unknown syscall in a block list" \
 	"5:9: monitors.syscall.exclude[1]: unknown syscall 'bogus'" \
 	"    exclude:" "      - close" "      - bogus"
-expect_error "unknown syscall in a comma list" \
+expect_error syscall "unknown syscall in a comma list" \
 	"3:14: monitors.syscall.exclude: unknown syscall 'bogus'" \
 	"    exclude: close, bogus"
 if [ "$(uname -m)" = x86_64 ]; then
-	expect_error "a syscall of another architecture" \
+	expect_error syscall "a syscall of another architecture" \
 		"3:15: monitors.syscall.include[0]: syscall 'socketcall' does not exist on this architecture" \
 		"    include: [socketcall]"
 fi
-expect_error "include is not a list" \
+expect_error syscall "include is not a list" \
 	'4:7: monitors.syscall.include: expected a list' \
 	"    include:" "      a: 1"
-expect_error "unknown hook" \
+expect_error syscall "unknown hook" \
 	'3:11: monitors.syscall.hook: expected one of: auto, raw_tracepoint, tracepoint; got "kprobe"' \
 	"    hook: kprobe"
-expect_error "latency: false in events mode" \
+expect_error syscall "latency: false in events mode" \
 	'4:14: monitors.syscall.latency: false needs mode: summary (events carry duration_ns)' \
 	"    mode: events" "    latency: false"
-expect_error "latency: false with min_duration_us" \
+expect_error syscall "latency: false with min_duration_us" \
 	'3:14: monitors.syscall.latency: false cannot go with min_duration_us' \
 	"    latency: false" "    min_duration_us: 10"
-expect_error "unknown option" \
+expect_error syscall "unknown option" \
 	'3:5: monitors.syscall.min_duration: unknown key' \
 	"    min_duration: 5"
 

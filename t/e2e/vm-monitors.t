@@ -21,7 +21,6 @@ cp "$TBUILD/interrupt_helper" "$T/$IRQ"
 cp "$TBUILD/page_fault_helper" "$T/$PF"
 IOPID=
 trap '[ -n "$IOPID" ] && kill "$IOPID" 2> /dev/null; t_cleanup' EXIT
-field() { awk -v k="$2" '{ for (i = 1; i < NF; i++) if ($i == k) print $(i + 1) }' <<< "$1"; }
 
 write_config "$T/cfg.yaml" \
 	"filters:" "  comm: [$SC, $IO, $OP, $IRQ, $PF]" \
@@ -45,7 +44,7 @@ SCPPID=$(field "$H" ppid)
 mkdir "$T/d" && echo hi > "$T/d/exists"
 "$T/$IO" write "$T/d/io" 4096 4096 > "$T/io.h" &
 IOPID=$!
-for i in $(seq 200); do grep -qx done "$T/io.h" && break; sleep 0.05; done
+wait_for grep -qx done "$T/io.h"
 IOFD=$(awk 'NR == 1 { print $2 }' "$T/io.h")
 # open: one that succeeds, one that fails.
 "$T/$OP" path "$T/d/exists" "$T/d/missing" > "$T/op.h"
