@@ -51,15 +51,11 @@ int session__emit(struct session *s, struct record *rec)
 	return err;
 }
 
-/* One sample, 8-byte aligned, into a record and out. */
-static void sample_emit(void *ctx, const void *data, size_t size, void *arg)
+struct record *session__event_record(struct session *s, struct monitor_inst *inst,
+				     const struct ebpfmon_hdr *h)
 {
-	struct monitor_inst *inst = ctx;
-	struct session *s = arg;
-	const struct ebpfmon_hdr *h = data;
-	struct record *rec;
+	struct record *rec = session__record_new(s, inst, "event", h->ts_ns);
 
-	rec = session__record_new(s, inst, "event", h->ts_ns);
 	record__uint(rec, "pid", h->pid);
 	record__uint(rec, "tid", h->tid);
 	if (h->flags & EBPFMON_HDR_PPID_VALID)
@@ -70,6 +66,16 @@ static void sample_emit(void *ctx, const void *data, size_t size, void *arg)
 	record__str(rec, "user", user_name(h->uid));
 	record__strn(rec, "comm", h->comm, sizeof(h->comm));
 	record__uint(rec, "cpu", h->cpu);
+	return rec;
+}
+
+/* One sample, 8-byte aligned, into a record and out. */
+static void sample_emit(void *ctx, const void *data, size_t size, void *arg)
+{
+	struct monitor_inst *inst = ctx;
+	struct session *s = arg;
+	struct record *rec = session__event_record(s, inst, data);
+
 	if (inst->mon->on_event(inst, data, size, rec)) {
 		inst->malformed++;
 	} else if (!session__emit(s, rec)) {

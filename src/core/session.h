@@ -105,6 +105,9 @@ json_t *session__check_report(struct session *s);
 /* Records: the session's one record, restarted with the common fields. */
 struct record *session__record_new(struct session *s, struct monitor_inst *inst,
 				   const char *type, uint64_t ts_mono_ns);
+/* An event's record: the common fields of its header H (the sample's start). */
+struct record *session__event_record(struct session *s, struct monitor_inst *inst,
+				     const struct ebpfmon_hdr *h);
 int session__emit(struct session *s, struct record *rec);
 void session__update_clock(struct session *s);
 /* Write the held samples whose window is over (all: every one). */

@@ -2,8 +2,7 @@
 /*
  * Unit tests for every monitor's event decoder (.on_event): events built
  * from probes/<name>.h with known values, decoded as the core does (the
- * common fields of sample_emit in src/core/session.c, then on_event),
- * written as the JSON sink writes them (record__encode_json), read back with
+ * common fields by session__event_record, then on_event), written as the JSON sink writes them (record__encode_json), read back with
  * jansson and compared field by field, in order. No root, no BPF.
  */
 #include <errno.h>
@@ -160,9 +159,9 @@ static void *ev_init(void)
 }
 
 /*
- * SIZE bytes of ev decoded as sample_emit does: the session's record with
- * the common fields, then on_event. The sample is copied into exactly SIZE
- * bytes, so a read past them is ASan's to see. Returns on_event's result;
+ * SIZE bytes of ev decoded as the core does: session__event_record, then
+ * on_event. The sample is copied into exactly SIZE bytes, so a read past
+ * them is ASan's to see. Returns on_event's result;
  * *line is the record as the JSON sink writes it (NULL on an error).
  */
 static int decode(struct monitor_inst *inst, size_t size, char **line)
@@ -178,17 +177,7 @@ static int decode(struct monitor_inst *inst, size_t size, char **line)
 		exit(2);
 	}
 	memcpy(sample, ev.b, size);
-	rec = session__record_new(&sess, inst, "event", h->ts_ns);
-	record__uint(rec, "pid", h->pid);
-	record__uint(rec, "tid", h->tid);
-	if (h->flags & EBPFMON_HDR_PPID_VALID)
-		record__uint(rec, "ppid", h->ppid);
-	else
-		record__null(rec, "ppid");
-	record__uint(rec, "uid", h->uid);
-	record__str(rec, "user", user_name(h->uid));
-	record__strn(rec, "comm", h->comm, sizeof(h->comm));
-	record__uint(rec, "cpu", h->cpu);
+	rec = session__event_record(&sess, inst, h);
 	err = inst->mon->on_event(inst, sample, size, rec);
 	*line = NULL;
 	/* Strings may point into the sample: written before it goes. */
