@@ -2,8 +2,9 @@
 /*
  * Unit tests for every monitor's event decoder (.on_event): events built
  * from probes/<name>.h with known values, decoded as the core does (the
- * common fields by session__event_record, then on_event), written as the JSON sink writes them (record__encode_json), read back with
- * jansson and compared field by field, in order. No root, no BPF.
+ * common fields by session__event_record, then on_event), written as the
+ * JSON sink writes them (record__encode_json), read back with jansson and
+ * compared field by field, in order. No root, no BPF.
  */
 #include <errno.h>
 #include <fcntl.h>
