@@ -441,6 +441,7 @@ static void test_getters(void)
 
 static void test_full(void)
 {
+	static const struct config zero;
 	static const char text[] =
 		"# ebpfmon test configuration\n"
 		"app:\n"
@@ -518,8 +519,9 @@ static void test_full(void)
 	is_int(max_args, 20, "full: monitors.exec.max_args");
 	is_str(exec->kids[1]->path, "monitors.exec.max_args", "full: monitor path");
 	config__free(&cfg);
+	ok(!memcmp(&cfg, &zero, sizeof(cfg)), "full: config__free leaves no pointer to free again");
 	load_done(&cfg, file, err);	/* config__free again */
-	ok(1, "full: config__free twice is harmless");
+	ok(!memcmp(&cfg, &zero, sizeof(cfg)), "full: config__free twice is harmless");
 }
 
 static void check_defaults(const char *name, const struct config *cfg)
