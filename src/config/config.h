@@ -6,89 +6,9 @@
 #include <stddef.h>
 #include <sys/socket.h>
 
-/*
- * The YAML document as a tree that remembers where every node came from, so
- * every error can name file:line:col and the dotted key path.
- */
-enum cfg_kind {
-	CFG_SCALAR,
-	CFG_MAP,
-	CFG_SEQ,
-};
-
-struct cfg_node {
-	enum cfg_kind kind;
-	const char *file;	/* owned by the document */
-	char *path;		/* dotted key path, "monitors.exec.max_args"; "[2]" for items */
-	char *key;		/* key in the parent mapping, NULL otherwise */
-	char *value;		/* CFG_SCALAR only */
-	bool quoted;		/* scalar was quoted: a string, never a number or bool */
-	bool null;		/* plain scalar "", "~" or "null" */
-	bool used;		/* looked up by a parser; unused keys are errors */
-	int line, col;		/* 1-based, of the value (of the key for mapping entries' key) */
-	int key_line, key_col;
-	struct cfg_node **kids;	/* CFG_MAP: values in order; CFG_SEQ: items */
-	size_t n_kids;
-};
-
-struct cfg_doc {
-	char *file;
-	struct cfg_node *root;	/* always a CFG_MAP */
-};
-
-/*
- * Load and parse a YAML file. Returns NULL with errno set after printing one
- * line such as "ebpfmon.yaml:3:1: yaml syntax error: ..." or
- * "ebpfmon.yaml: empty configuration file". Missing file: ENOENT with
- * "config: cannot open FILE: No such file or directory".
- */
-struct cfg_doc *cfg_doc__load(const char *file);
-struct cfg_doc *cfg_doc__parse_string(const char *name, const char *text, size_t len);
-void cfg_doc__free(struct cfg_doc *doc);
-
-/* Print "file:line:col: path: message" as one pr_err line. */
-void cfg_node__error(const struct cfg_node *node, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-
-/* The same, at the position of the node's key (for "unknown ..." errors). */
-void cfg_node__key_error(const struct cfg_node *node, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-
-/* Child of a mapping by key (marks it used); NULL when absent. */
-struct cfg_node *cfg_node__get(struct cfg_node *map, const char *key);
-
-/*
- * Typed getters on a mapping entry. An absent key or a null value leaves
- * *out untouched (the caller's default) and returns 0. A present but wrong
- * value prints one error line and returns -EINVAL.
- */
-int cfg_get_bool(struct cfg_node *map, const char *key, bool *out);
-int cfg_get_int(struct cfg_node *map, const char *key, long long min, long long max,
-		long long *out);
-/* Non-negative decimal seconds, e.g. "0.5"; range in seconds. */
-int cfg_get_double(struct cfg_node *map, const char *key, double min, double max,
-		   double *out);
-/* *out is replaced with a malloc'd copy (old value freed). */
-int cfg_get_string(struct cfg_node *map, const char *key, char **out);
-/* One of choices (NULL-terminated); *out is the index. */
-int cfg_get_enum(struct cfg_node *map, const char *key, const char *const *choices,
-		 int *out);
-/* A sequence of scalars, or one scalar; *out is a NULL-terminated malloc'd vector. */
-int cfg_get_strv(struct cfg_node *map, const char *key, char ***out);
-/* A mapping (or absent/null: *out = NULL). Wrong kind: error. */
-int cfg_get_map(struct cfg_node *map, const char *key, struct cfg_node **out);
-
-/*
- * The subtree as one string (keys, kinds, values; no places), to tell
- * whether two configs say the same; malloc'd, NULL with errno set.
- */
-char *cfg_node__dump(const struct cfg_node *node);
-
-/* Every key of map not looked up is "unknown key": one line each; -EINVAL. */
-int cfg_node__check_unused(const struct cfg_node *map);
-
-void strv_free(char **v);
-size_t strv_len(char *const *v);
+/* The tree and its getters, for the monitors' own sections too. */
+#include "config/getters.h"
+#include "config/yaml_tree.h"
 
 #define DAEMON_PID_FILE "/run/ebpfmon-bcc.pid"
 

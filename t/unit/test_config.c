@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-/* Unit tests for src/config.c: the YAML tree, the getters and config__load. */
+/* Unit tests for src/config/: the YAML tree, the getters and config__load. */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
@@ -158,6 +158,12 @@ static void test_tree(void)
 	ok(f && f->kind == CFG_SCALAR && f->null, "tree: empty value is null");
 	ok(cfg_node__get(doc->root, "zz") == NULL, "tree: absent key is NULL");
 	cfg_doc__free(doc);
+
+	doc = parse_text("s: !!str 5\nn: 5\n", &err);
+	ok(doc && doc->root->kids[0]->quoted, "tree: !!str makes a string");
+	ok(doc && !doc->root->kids[1]->quoted, "tree: untagged plain is not one");
+	free(err);
+	cfg_doc__free(doc);
 }
 
 static void parse_fails(const char *name, const char *text, const char *want)
@@ -170,6 +176,26 @@ static void parse_fails(const char *name, const char *text, const char *want)
 	is_str(err, want, nm("%s: error message", name));
 	cfg_doc__free(doc);
 	free(err);
+}
+
+/* "a: [[[...]]]" with depth brackets: refused at the 65th level. */
+static void nested_fails(const char *name, size_t depth)
+{
+	char *text = malloc(2 * depth + 4), want[400] = "t.yaml:1:68: a";
+
+	if (!text) {
+		perror("malloc");
+		exit(2);
+	}
+	memcpy(text, "a: ", 3);
+	memset(text + 3, '[', depth);
+	memset(text + 3 + depth, ']', depth);
+	text[3 + 2 * depth] = '\0';
+	for (int i = 0; i < 64; i++)
+		strcat(want, "[0]");
+	strcat(want, ": nested more than 64 levels deep\n");
+	parse_fails(name, text, want);
+	free(text);
 }
 
 static void test_tree_errors(void)
@@ -193,19 +219,11 @@ static void test_tree_errors(void)
 		    "token (while scanning for the next token)\n");
 	parse_fails("newline in a key stays on one line", "\"x\\ny\": {}\n\"x\\ny\": {}\n",
 		    "t.yaml:2:1: x\\x0ay: duplicate key\n");
-	{
-		char deep[200] = "a: ", want[400] = "t.yaml:1:68: a";
-
-		/* "a" is depth 1, so the 65th "[" is one too many. */
-		for (int i = 0; i < 70; i++)
-			strcat(deep, "[");
-		for (int i = 0; i < 70; i++)
-			strcat(deep, "]");
-		for (int i = 0; i < 64; i++)
-			strcat(want, "[0]");
-		strcat(want, ": nested more than 64 levels deep\n");
-		parse_fails("too deep", deep, want);
-	}
+	/* "a" is depth 1, so the 65th "[" is one too many. */
+	nested_fails("too deep", 70);
+	parse_fails("unused anchor", "a: &x 1\n", "t.yaml:1:4: a: anchors are not supported\n");
+	/* 2 MB: refused at the 65th level, before libyaml scans the rest. */
+	nested_fails("far too deep", 1000000);
 }
 
 /* ---------------------------------------------------------------------------
@@ -423,6 +441,7 @@ static void test_getters(void)
 
 static void test_full(void)
 {
+	static const struct config zero;
 	static const char text[] =
 		"# ebpfmon test configuration\n"
 		"app:\n"
@@ -500,8 +519,9 @@ static void test_full(void)
 	is_int(max_args, 20, "full: monitors.exec.max_args");
 	is_str(exec->kids[1]->path, "monitors.exec.max_args", "full: monitor path");
 	config__free(&cfg);
+	ok(!memcmp(&cfg, &zero, sizeof(cfg)), "full: config__free leaves no pointer to free again");
 	load_done(&cfg, file, err);	/* config__free again */
-	ok(1, "full: config__free twice is harmless");
+	ok(!memcmp(&cfg, &zero, sizeof(cfg)), "full: config__free twice is harmless");
 }
 
 static void check_defaults(const char *name, const struct config *cfg)
