@@ -377,54 +377,106 @@ cleanup:
  * Build the node that starts with event ev (still the caller's to delete),
  * reading the events of its children. Takes ownership of path.
  */
-static int parse_node(struct parse_ctx *ctx, const yaml_event_t *ev, char *path,
-		      int depth, struct cfg_node **out)
+/*
+ * The kind of node EV starts, and the event that ends it (none for a
+ * scalar); aliases, anchors and too deep nesting refused, reported.
+ */
+static int node_kind(struct parse_ctx *ctx, const yaml_event_t *ev, const char *path,
+		     int depth, enum cfg_kind *kind, yaml_event_type_t *end_type)
 {
-	struct cfg_node *node = NULL;
 	const yaml_char_t *anchor = NULL;
-	yaml_event_type_t end_type;
-	enum cfg_kind kind;
-	int err = 0;
 
-	*out = NULL;
 	switch (ev->type) {
 	case YAML_ALIAS_EVENT:
 		report_mark(ctx, &ev->start_mark, path, "aliases are not supported");
-		err = -EINVAL;
-		goto cleanup;
+		return -EINVAL;
 	case YAML_SCALAR_EVENT:
-		kind = CFG_SCALAR;
+		*kind = CFG_SCALAR;
 		anchor = ev->data.scalar.anchor;
-		end_type = YAML_NO_EVENT;
+		*end_type = YAML_NO_EVENT;
 		break;
 	case YAML_MAPPING_START_EVENT:
-		kind = CFG_MAP;
+		*kind = CFG_MAP;
 		anchor = ev->data.mapping_start.anchor;
-		end_type = YAML_MAPPING_END_EVENT;
+		*end_type = YAML_MAPPING_END_EVENT;
 		break;
 	case YAML_SEQUENCE_START_EVENT:
-		kind = CFG_SEQ;
+		*kind = CFG_SEQ;
 		anchor = ev->data.sequence_start.anchor;
-		end_type = YAML_SEQUENCE_END_EVENT;
+		*end_type = YAML_SEQUENCE_END_EVENT;
 		break;
 	default:
 		report_mark(ctx, &ev->start_mark, path, "unexpected yaml event %d",
 			    (int)ev->type);
-		err = -EINVAL;
-		goto cleanup;
+		return -EINVAL;
 	}
 	if (anchor) {
 		report_mark(ctx, &ev->start_mark, path, "anchors are not supported");
-		err = -EINVAL;
-		goto cleanup;
+		return -EINVAL;
 	}
 	if (depth > CFG_MAX_DEPTH) {
 		report_mark(ctx, &ev->start_mark, path,
 			    "nested more than %d levels deep", CFG_MAX_DEPTH);
-		err = -EINVAL;
-		goto cleanup;
+		return -EINVAL;
 	}
+	return 0;
+}
 
+static int scalar_fill(struct parse_ctx *ctx, const yaml_event_t *ev, struct cfg_node *node)
+{
+	yaml_scalar_style_t style = ev->data.scalar.style;
+	const char *tag = (const char *)ev->data.scalar.tag;
+	int err;
+
+	err = scalar_dup(ctx, ev, node->path, &node->value);
+	if (err)
+		return err;
+	/*
+	 * Only plain scalars are resolved to numbers, booleans and null;
+	 * quoted and block (| >) scalars, and "!!str x", are strings.
+	 */
+	node->quoted = style != YAML_PLAIN_SCALAR_STYLE || (tag && !strcmp(tag, YAML_STR_TAG));
+	node->null = !node->quoted && plain_is_null(node->value, ev->data.scalar.length);
+	return 0;
+}
+
+/* A mapping's entries or a sequence's items, up to END_TYPE. */
+static int collection_fill(struct parse_ctx *ctx, struct cfg_node *node,
+			   yaml_event_type_t end_type, int depth)
+{
+	for (;;) {
+		yaml_event_t kev;
+		int err;
+
+		err = next_event(ctx, &kev);
+		if (err)
+			return err;
+		if (kev.type == end_type) {
+			yaml_event_delete(&kev);
+			return 0;
+		}
+		if (node->kind == CFG_MAP)
+			err = parse_map_entry(ctx, node, &kev, depth);
+		else
+			err = parse_seq_item(ctx, node, &kev, depth);
+		yaml_event_delete(&kev);
+		if (err)
+			return err;
+	}
+}
+
+static int parse_node(struct parse_ctx *ctx, const yaml_event_t *ev, char *path,
+		      int depth, struct cfg_node **out)
+{
+	struct cfg_node *node = NULL;
+	yaml_event_type_t end_type;
+	enum cfg_kind kind;
+	int err;
+
+	*out = NULL;
+	err = node_kind(ctx, ev, path, depth, &kind, &end_type);
+	if (err)
+		goto cleanup;
 	node = calloc(1, sizeof(*node));
 	if (!node) {
 		report_mark(ctx, &ev->start_mark, path, "out of memory");
@@ -437,43 +489,10 @@ static int parse_node(struct parse_ctx *ctx, const yaml_event_t *ev, char *path,
 	path = NULL;
 	node->line = (int)ev->start_mark.line + 1;
 	node->col = (int)ev->start_mark.column + 1;
-
-	if (kind == CFG_SCALAR) {
-		yaml_scalar_style_t style = ev->data.scalar.style;
-		const char *tag = (const char *)ev->data.scalar.tag;
-
-		err = scalar_dup(ctx, ev, node->path, &node->value);
-		if (err)
-			goto cleanup;
-		/*
-		 * Only plain scalars are resolved to numbers, booleans and null;
-		 * quoted and block (| >) scalars, and "!!str x", are strings.
-		 */
-		node->quoted = style != YAML_PLAIN_SCALAR_STYLE ||
-			       (tag && !strcmp(tag, YAML_STR_TAG));
-		node->null = !node->quoted &&
-			     plain_is_null(node->value, ev->data.scalar.length);
-		goto cleanup;
-	}
-
-	for (;;) {
-		yaml_event_t kev;
-
-		err = next_event(ctx, &kev);
-		if (err)
-			goto cleanup;
-		if (kev.type == end_type) {
-			yaml_event_delete(&kev);
-			break;
-		}
-		if (kind == CFG_MAP)
-			err = parse_map_entry(ctx, node, &kev, depth);
-		else
-			err = parse_seq_item(ctx, node, &kev, depth);
-		yaml_event_delete(&kev);
-		if (err)
-			goto cleanup;
-	}
+	if (kind == CFG_SCALAR)
+		err = scalar_fill(ctx, ev, node);
+	else
+		err = collection_fill(ctx, node, end_type, depth);
 cleanup:
 	free(path);
 	if (err) {
@@ -502,14 +521,78 @@ static int expect_event(struct parse_ctx *ctx, yaml_event_type_t want)
 	return err;
 }
 
+/*
+ * The stream's one document into *ROOT (NULL for a stream of whitespace and
+ * comments): 0 or -errno, reported.
+ */
+static int parse_stream(struct parse_ctx *ctx, struct cfg_node **root)
+{
+	yaml_event_t ev;
+	char *path;
+	int err;
+
+	err = expect_event(ctx, YAML_STREAM_START_EVENT);
+	if (!err)
+		err = next_event(ctx, &ev);
+	if (err)
+		return err;
+	if (ev.type == YAML_STREAM_END_EVENT) {
+		yaml_event_delete(&ev);
+		return 0;
+	}
+	if (ev.type != YAML_DOCUMENT_START_EVENT) {
+		report_mark(ctx, &ev.start_mark, NULL, "unexpected yaml event %d", (int)ev.type);
+		yaml_event_delete(&ev);
+		return -EINVAL;
+	}
+	yaml_event_delete(&ev);
+	err = next_event(ctx, &ev);
+	if (err)
+		return err;
+	path = strdup("");
+	if (!path) {
+		yaml_event_delete(&ev);
+		report(ctx->file, 0, 0, NULL, "out of memory");
+		return -ENOMEM;
+	}
+	err = parse_node(ctx, &ev, path, 0, root);
+	yaml_event_delete(&ev);
+	if (!err)
+		err = expect_event(ctx, YAML_DOCUMENT_END_EVENT);
+	if (!err)
+		err = next_event(ctx, &ev);
+	if (err)
+		return err;
+	if (ev.type == YAML_DOCUMENT_START_EVENT) {
+		report_mark(ctx, &ev.start_mark, NULL, "more than one yaml document in the file");
+		err = -EINVAL;
+	}
+	yaml_event_delete(&ev);
+	return err;
+}
+
+/* A configuration is a mapping: 0 or -EINVAL, reported. */
+static int root_check(const struct parse_ctx *ctx, const struct cfg_node *root)
+{
+	if (!root || (root->kind == CFG_SCALAR && root->null)) {
+		report(ctx->file, 0, 0, NULL, "empty configuration file");
+		return -EINVAL;
+	}
+	if (root->kind != CFG_MAP) {
+		report(ctx->file, root->line, root->col, NULL,
+		       "expected a mapping at the top level, got a %s",
+		       root->kind == CFG_SEQ ? "list" : "scalar value");
+		return -EINVAL;
+	}
+	return 0;
+}
+
 struct cfg_doc *cfg_doc__parse_string(const char *name, const char *text, size_t len)
 {
 	struct parse_ctx ctx = { .text = text, .len = len };
 	struct cfg_doc *doc = NULL;
 	struct cfg_node *root = NULL;
 	bool parser_ready = false;
-	yaml_event_t ev;
-	char *path;
 	int err;
 
 	doc = calloc(1, sizeof(*doc));
@@ -528,70 +611,11 @@ struct cfg_doc *cfg_doc__parse_string(const char *name, const char *text, size_t
 	}
 	parser_ready = true;
 	yaml_parser_set_input_string(&ctx.parser, (const unsigned char *)text, len);
-
-	err = expect_event(&ctx, YAML_STREAM_START_EVENT);
+	err = parse_stream(&ctx, &root);
+	if (!err)
+		err = root_check(&ctx, root);
 	if (err)
 		goto cleanup;
-	err = next_event(&ctx, &ev);
-	if (err)
-		goto cleanup;
-	if (ev.type == YAML_STREAM_END_EVENT) {
-		/* Nothing but whitespace and comments. */
-		yaml_event_delete(&ev);
-		goto check_root;
-	}
-	if (ev.type != YAML_DOCUMENT_START_EVENT) {
-		report_mark(&ctx, &ev.start_mark, NULL, "unexpected yaml event %d",
-			    (int)ev.type);
-		yaml_event_delete(&ev);
-		err = -EINVAL;
-		goto cleanup;
-	}
-	yaml_event_delete(&ev);
-
-	err = next_event(&ctx, &ev);
-	if (err)
-		goto cleanup;
-	path = strdup("");
-	if (!path) {
-		yaml_event_delete(&ev);
-		report(ctx.file, 0, 0, NULL, "out of memory");
-		err = -ENOMEM;
-		goto cleanup;
-	}
-	err = parse_node(&ctx, &ev, path, 0, &root);
-	yaml_event_delete(&ev);
-	if (err)
-		goto cleanup;
-	err = expect_event(&ctx, YAML_DOCUMENT_END_EVENT);
-	if (err)
-		goto cleanup;
-
-	err = next_event(&ctx, &ev);
-	if (err)
-		goto cleanup;
-	if (ev.type == YAML_DOCUMENT_START_EVENT) {
-		report_mark(&ctx, &ev.start_mark, NULL,
-			    "more than one yaml document in the file");
-		err = -EINVAL;
-	}
-	yaml_event_delete(&ev);
-	if (err)
-		goto cleanup;
-
-check_root:
-	if (!root || (root->kind == CFG_SCALAR && root->null)) {
-		report(ctx.file, 0, 0, NULL, "empty configuration file");
-		err = -EINVAL;
-		goto cleanup;
-	}
-	if (root->kind != CFG_MAP) {
-		report(ctx.file, root->line, root->col, NULL,
-		       "expected a mapping at the top level, got a %s",
-		       root->kind == CFG_SEQ ? "list" : "scalar value");
-		err = -EINVAL;
-		goto cleanup;
-	}
 	doc->root = root;
 	root = NULL;
 cleanup:
