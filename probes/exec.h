@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* The exec monitor's event, shared by probes/exec.bpf.c and src/mon_exec.c. */
+/* The exec monitor's event, shared by probes/exec.bpf.c and src/monitors/exec.c. */
 #ifndef EBPFMON_PROBE_EXEC_H
 #define EBPFMON_PROBE_EXEC_H
 

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* The func monitor's event, shared by probes/func.bpf.c and src/mon_func.c. */
+/* The func monitor's event, shared by probes/func.bpf.c and src/monitors/func.c. */
 #ifndef EBPFMON_PROBE_FUNC_H
 #define EBPFMON_PROBE_FUNC_H
 

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* The interrupt monitor's event, shared by probes/interrupt.bpf.c and src/mon_interrupt.c. */
+/* The interrupt monitor's event, shared by probes/interrupt.bpf.c and src/monitors/interrupt.c. */
 #ifndef EBPFMON_PROBE_INTERRUPT_H
 #define EBPFMON_PROBE_INTERRUPT_H
 

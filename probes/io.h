@@ -1,14 +1,14 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * The io monitor's event (one call) and summary row, shared by
- * probes/io.bpf.c and src/mon_io.c.
+ * probes/io.bpf.c and src/monitors/io.c.
  */
 #ifndef EBPFMON_PROBE_IO_H
 #define EBPFMON_PROBE_IO_H
 
 #include "common.h"
 
-/* io_call_event.op; src/mon_io.c names them. */
+/* io_call_event.op; src/monitors/io.c names them. */
 #define IO_OP_READ	0
 #define IO_OP_WRITE	1
 #define IO_OP_PREAD64	2

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* The open monitor's event, shared by probes/open.bpf.c and src/mon_open.c. */
+/* The open monitor's event, shared by probes/open.bpf.c and src/monitors/open.c. */
 #ifndef EBPFMON_PROBE_OPEN_H
 #define EBPFMON_PROBE_OPEN_H
 

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* The page_fault monitor's event, shared by probes/page_fault.bpf.c and src/mon_page_fault.c. */
+/* The page_fault monitor's event, shared by probes/page_fault.bpf.c and src/monitors/page_fault.c. */
 #ifndef EBPFMON_PROBE_PAGE_FAULT_H
 #define EBPFMON_PROBE_PAGE_FAULT_H
 

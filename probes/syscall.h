@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* The syscall monitor's records, shared by probes/syscall.bpf.c and src/mon_syscall.c. */
+/* The syscall monitor's records, shared by probes/syscall.bpf.c and src/monitors/syscall.c. */
 #ifndef EBPFMON_PROBE_SYSCALL_H
 #define EBPFMON_PROBE_SYSCALL_H
 
@@ -42,7 +42,7 @@ struct syscall_stats {
 #define SYSCALL_M_SLOTS (SYSCALL_NR_MAX + 1)
 /* (syscall, errno) pairs counted apart; the rest count as error "other". */
 #define SYSCALL_M_ERROR_PAIRS 2048
-/* Latency histogram categories (src/mon_syscall.c names them; 0 is "other"). */
+/* Latency histogram categories (src/monitors/syscall.c names them; 0 is "other"). */
 #define SYSCALL_M_CATEGORIES 16
 
 struct syscall_m_calls {

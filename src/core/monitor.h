@@ -56,11 +56,11 @@ struct monitor {
 	/* Summary mode: read and clear kernel maps, emit records. */
 	int (*collect)(struct monitor_inst *inst, struct probe_set *ps);
 	void (*detach)(struct monitor_inst *inst);
-	/* The table sink's columns for events and for summary rows (src/sink.h). */
+	/* The table sink's columns for events and for summary rows (src/output/sink.h). */
 	const struct table_column *columns;
 	const struct table_column *summary_columns;
 	/*
-	 * Prometheus metrics (src/metrics.h) from the probe's metric maps, which
+	 * Prometheus metrics (src/output/metrics.h) from the probe's metric maps, which
 	 * are compiled in when the probe global METRICS is 1, cumulative since
 	 * attach and never cleared. Runs on the exporter's thread while the
 	 * event loop runs: read maps only, change no state the loop uses.
@@ -155,11 +155,11 @@ json_t *log2_hist_json(const uint64_t *slots, int n_slots);
 /*
  * Metric histograms (probes/common.h's struct ebpfmon_metric_hist): add the
  * per-CPU values probe_set__walk hands out to SUM; the calls counted; one
- * histogram sample set in seconds (the current family, src/metrics.h).
+ * histogram sample set in seconds (the current family, src/output/metrics.h).
  */
 void metric_hist_add_cpus(struct ebpfmon_metric_hist *sum, const void *values, int n_values,
 			  size_t stride);
-/* A probe_entry_fn (src/probe_set.h): every entry's histogram added to CTX's. */
+/* A probe_entry_fn (src/bpf/probe_set.h): every entry's histogram added to CTX's. */
 void metric_hist_entry_add(void *ctx, const void *key, const void *values, int n_values,
 			   size_t stride);
 uint64_t metric_hist_count(const struct ebpfmon_metric_hist *h);
@@ -203,7 +203,7 @@ struct comm_counts {
 
 void comm_counts__add(struct comm_counts *cc, const char *comm, uint32_t nr, uint64_t n);
 void comm_counts__release(struct comm_counts *cc);
-/* A probe_entry_fn (src/probe_set.h) for a per-CPU u64 table keyed by comm: CTX's comm_counts. */
+/* A probe_entry_fn (src/bpf/probe_set.h) for a per-CPU u64 table keyed by comm: CTX's comm_counts. */
 void comm_counts_entry_add(void *ctx, const void *key, const void *values, int n_values,
 			   size_t stride);
 /*

@@ -8,7 +8,7 @@
 /*
  * One Prometheus text exposition (format 0.0.4), written at scrape time by
  * the exporter's thread. Monitors fill it from their kernel metric maps in
- * their .metrics hook (src/monitor.h).
+ * their .metrics hook (src/core/monitor.h).
  */
 struct metrics;
 

@@ -183,7 +183,7 @@ while read -r mon type path; do
 done < "$T/paths"
 
 # func cannot run here without kprobes (and fentry is refused), so its keys
-# come from the source: every key mon_func.c puts into a record.
+# come from the source: every key src/monitors/func.c puts into a record.
 func_keys=$(grep -o 'record__[a-z]*(rec, "[a-z_]*"' "$SRCDIR/src/monitors/func.c" |
 	sed 's/.*"\(.*\)"/\1/' | sort -u)
 ok $(( $(wc -w <<< "$func_keys") >= 5 ? 0 : 1 )) "mon_func.c's record keys found ($(echo $func_keys))"

@@ -21,7 +21,7 @@
 #include "testutil.h"
 
 /* ---------------------------------------------------------------------------
- * CSV cells and table text (src/sink_fmt.c)
+ * CSV cells and table text (src/output/sink_fmt.c)
  */
 
 static char *cell(const char *s, size_t len, char delim)

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Unit tests for the Prometheus text writer (src/metrics.c): escaping,
+ * Unit tests for the Prometheus text writer (src/output/metrics.c): escaping,
  * numbers, histogram cumulation and the order of families.
  */
 #include <math.h>

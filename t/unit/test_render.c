@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Unit tests for src/render.c: variables, OFFSETOF, #include, resources,
+ * Unit tests for src/bpf/render.c: variables, OFFSETOF, #include, resources,
  * render_repeat and the error lines. The embedded table is t/embedded_test.c,
  * made from t/data/render-include.h.
  */
