@@ -16,16 +16,16 @@ cp "$HELPER" "$T/$NAME"
 JQDEF='def hex: ltrimstr("0x") | explode | reduce .[] as $c (0; . * 16 + (if $c >= 97 then $c - 87 else $c - 48 end));
 def page_in($s; $e): (.address | hex) as $a | $a >= ($s | hex) and $a < ($e | hex);'
 
-# helper MODE ARGS...: run the helper; it prints "PID START END FN EXTRA" and
-# waits for a line on stdin, which we send once we have read its line. Sets
-# H_PID H_START H_END H_FN H_EXTRA.
+# helper MODE ARGS...: run the helper; it prints "PID START END FN EXTRA SINCE"
+# and waits for a line on stdin, which we send once we have read its line. Sets
+# H_PID H_START H_END H_FN H_EXTRA H_SINCE.
 helper() {
 	rm -f "$T/hin" "$T/hout"
 	mkfifo "$T/hin" "$T/hout"
 	"$T/$NAME" "$@" < "$T/hin" > "$T/hout" &
 	local pid=$!
 	exec 4> "$T/hin" 5< "$T/hout"
-	if ! read -r -t 30 H_PID H_START H_END H_FN H_EXTRA <&5; then
+	if ! read -r -t 30 H_PID H_START H_END H_FN H_EXTRA H_SINCE <&5; then
 		kill -TERM "$pid" 2> /dev/null
 		bail "page_fault_helper $* did not answer"
 	fi
@@ -34,10 +34,15 @@ helper() {
 	wait "$pid" 2> /dev/null	# (no "Segmentation fault" line for "die")
 }
 
-# sel PID START END [JQ-FILTER]: events of PID whose address is in [START, END).
+# sel PID START END SINCE [JQ-FILTER]: events of PID whose address is in
+# [START, END), taken from SINCE (ts_ns) on: before it, the same addresses may
+# have been another mapping of the process (ld.so reads /etc/ld.so.cache and
+# unmaps it; a one-page mapping then lands in that hole), whose faults are real
+# but not the helper's.
 sel() {
-	jq -r -c --argjson p "$1" --arg s "$2" --arg e "$3" "$JQDEF"'
-		select(.type == "event" and .pid == $p and page_in($s; $e))'"${4:+ | $4}" "$OUT"
+	jq -r -c --argjson p "$1" --arg s "$2" --arg e "$3" --argjson t "$4" "$JQDEF"'
+		select(.type == "event" and .pid == $p and .ts_ns >= $t and page_in($s; $e))
+		'"${5:+ | $5}" "$OUT"
 }
 
 # A directory whose files have a page cache that can be dropped (not tmpfs).
@@ -49,24 +54,25 @@ OUT=$T/out.json
 mon_start "$OUT" "$T/err" -c "$T/cfg.yaml" -p "$NAME" || bail "ebpfmon-bcc did not start"
 like "$(cat "$T/err")" 'ready: 1 monitor attached \(page_fault\)' "the ready line names the monitor"
 helper anon 256
-A=("$H_PID" "$H_START" "$H_END" "$H_FN")
+A=("$H_PID" "$H_START" "$H_END" "$H_SINCE")
+A_FN=$H_FN
 helper kread 64
-K=("$H_PID" "$H_START" "$H_END")
+K=("$H_PID" "$H_START" "$H_END" "$H_SINCE")
 helper file 64 "$FILEDIR"
-F=("$H_PID" "$H_START" "$H_END" "$H_FN")
+F=("$H_PID" "$H_START" "$H_END" "$H_SINCE")
 F_CACHED=$H_EXTRA
 helper segv
-S=("$H_PID" "$H_START" "$H_END" "$H_FN")
+S=("$H_PID" "$H_START" "$H_END" "$H_SINCE")
 helper die
 D_RC=$?
-D=("$H_PID" "$H_START" "$H_END")
+D=("$H_PID" "$H_START" "$H_END" "$H_SINCE")
 helper kaddr
 KA=("$H_PID" "$H_START")
 helper efault
-E=("$H_PID" "$H_START" "$H_END")
+E=("$H_PID" "$H_START" "$H_END" "$H_SINCE")
 E_ERRNO=$H_EXTRA
 helper threads 256
-TH=("$H_PID" "$H_START" "$H_END")
+TH=("$H_PID" "$H_START" "$H_END" "$H_SINCE")
 sleep 0.3
 mon_stop
 is "$MON_RC" 0 "exits 0 on SIGTERM"
@@ -74,17 +80,17 @@ all_lines_json "$OUT"
 ok $? "every output line is one complete JSON object"
 
 # Fresh anonymous pages written from user space: one minor fault each.
-is "$(sel "${A[@]:0:3}" | wc -l)" 256 "anon: 256 faults in the mapping"
-is "$(sel "${A[@]:0:3}" '(.address | hex) - (.address | hex) % 4096' | sort -u | wc -l)" 256 \
+is "$(sel "${A[@]}" | wc -l)" 256 "anon: 256 faults in the mapping"
+is "$(sel "${A[@]}" '(.address | hex) - (.address | hex) % 4096' | sort -u | wc -l)" 256 \
 	"anon: one on each of the 256 pages"
-is "$(sel "${A[@]:0:3}" '[.space, .access, .present, .major, .error_code] | @tsv' | sort | uniq -c |
+is "$(sel "${A[@]}" '[.space, .access, .present, .major, .error_code] | @tsv' | sort | uniq -c |
 	awk '{ $1 = $1 } 1')" "256 user write false false 6" \
 	"anon: space user, access write, present false, major false, error_code 6"
-is "$(sel "${A[@]:0:3}" '[.tid, .comm, .monitor, (.duration_ns | type)] | @tsv' | sort -u)" \
+is "$(sel "${A[@]}" '[.tid, .comm, .monitor, (.duration_ns | type)] | @tsv' | sort -u)" \
 	"$(printf '%s\t%s\tpage_fault\tnumber' "${A[0]}" "$NAME")" "anon: tid, comm, monitor, duration_ns"
-is "$(sel "${A[@]:0:3}" "(.ip | hex) - (\"${A[3]}\" | hex) | . >= 0 and . < 256" |
+is "$(sel "${A[@]}" "(.ip | hex) - (\"$A_FN\" | hex) | . >= 0 and . < 256" |
 	sort -u)" true "anon: ip is in the function that wrote the pages"
-like "$(sel "${A[@]:0:3}" '[.address, .ip] | tojson' | head -1)" '^\["0x[0-9a-f]+","0x[0-9a-f]+"\]$' \
+like "$(sel "${A[@]}" '[.address, .ip] | tojson' | head -1)" '^\["0x[0-9a-f]+","0x[0-9a-f]+"\]$' \
 	"anon: address and ip are hex strings"
 
 # The kernel writing to fresh pages (read(2) from /dev/zero): kernel-mode faults.
@@ -96,15 +102,15 @@ like "$(sel "${K[@]}" '.ip' | sort -u | tr '\n' ' ')" '^(0xffff[0-9a-f]{12} )+$'
 
 # A file read back after its page cache was dropped: major faults.
 is "$F_CACHED" 0 "file: no page of the file was cached before the reads"
-nmaj=$(sel "${F[@]:0:3}" 'select(.major == true)' | wc -l)
+nmaj=$(sel "${F[@]}" 'select(.major == true)' | wc -l)
 ok $((nmaj >= 32 ? 0 : 1)) "file: major faults in the file mapping ($nmaj of 64 pages)"
-is "$(sel "${F[@]:0:3}" '[.space, .access, .present, (.major | type)] | @tsv' | sort -u)" \
+is "$(sel "${F[@]}" '[.space, .access, .present, (.major | type)] | @tsv' | sort -u)" \
 	"$(printf 'user\tread\tfalse\tboolean')" "file: user-mode reads, all accounted"
-is "$(sel "${F[@]:0:3}" 'select(.major) | .duration_ns > 0' | sort -u)" true \
+is "$(sel "${F[@]}" 'select(.major) | .duration_ns > 0' | sort -u)" true \
 	"file: a major fault takes time (duration_ns > 0)"
 
 # Faults that fail are never accounted: major and duration_ns are null.
-is "$(sel "${S[@]:0:3}" '[.space, .access, .present, .major, .duration_ns] | @tsv')" \
+is "$(sel "${S[@]}" '[.space, .access, .present, .major, .duration_ns] | @tsv')" \
 	"$(printf 'user\twrite\tfalse\t\t')" "segv: one failed user-mode fault, major null"
 is "$D_RC" 139 "die: the helper died of SIGSEGV"
 is "$(sel "${D[@]}" '[.space, .access, .major, .duration_ns] | @tsv')" \
@@ -138,9 +144,9 @@ for space in kernel user; do
 	OUT=$T/out-$space.json
 	mon_start "$OUT" "$T/err-$space" -c "$T/cfg-$space.yaml" -p "$NAME" || bail "no start"
 	helper anon 64
-	A=("$H_PID" "$H_START" "$H_END")
+	A=("$H_PID" "$H_START" "$H_END" "$H_SINCE")
 	helper kread 64
-	K=("$H_PID" "$H_START" "$H_END")
+	K=("$H_PID" "$H_START" "$H_END" "$H_SINCE")
 	sleep 0.3
 	mon_stop
 	want_a=0 want_k=64
@@ -156,7 +162,7 @@ write_config "$T/cfg-sample.yaml" "monitors:" "  page_fault:" "    sample_rate: 
 OUT=$T/out-sample.json
 mon_start "$OUT" "$T/err-sample" -c "$T/cfg-sample.yaml" -p "$NAME" || bail "no start"
 helper anon 1024
-A=("$H_PID" "$H_START" "$H_END")
+A=("$H_PID" "$H_START" "$H_END" "$H_SINCE")
 sleep 0.3
 mon_stop
 n=$(sel "${A[@]}" | wc -l)

@@ -1,9 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * page_fault_helper MODE [N] [DIR]: make page faults on demand, print
- * "PID START END FN EXTRA" (the pid, the mapping the faults are in, hex; the
- * function that touched it, hex; EXTRA as below), then wait for a line on
- * stdin (or EOF, or a signal) before exiting.
+ * "PID START END FN EXTRA SINCE" (the pid, the mapping the faults are in, hex;
+ * the function that touched it, hex; EXTRA as below; SINCE: CLOCK_MONOTONIC
+ * in ns, the clock of the events' ts_ns, before the mapping was made), then
+ * wait for a line on stdin (or EOF, or a signal) before exiting.
+ *
+ * Faults in [START, END) before SINCE are not the helper's: ld.so maps
+ * /etc/ld.so.cache, reads it and unmaps it before main, and a small mapping
+ * made next lands in that hole, so a user-mode read of the cache (accounted)
+ * can have the same address as the segv, die or efault page.
  *   anon N      write one byte to each of N fresh anonymous pages (user-mode
  *               faults, minor); EXTRA 0
  *   kread N     read(2) /dev/zero into N fresh anonymous pages (the kernel
@@ -31,6 +37,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <time.h>
 #include <unistd.h>
 
 static long page;
@@ -160,6 +167,14 @@ static void threads_touch(char *p, long pages)
 		pthread_join(t[i], NULL);
 }
 
+static unsigned long long mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
+
 static void on_segv(int sig)
 {
 	(void)sig;
@@ -178,6 +193,7 @@ int main(int argc, char **argv)
 	long n = argc > 2 ? strtol(argv[2], NULL, 10) : 0, extra = 0;
 	void *fn = NULL;
 	char *p = NULL, line[64];
+	unsigned long long since = mono_ns();
 
 	page = sysconf(_SC_PAGESIZE);
 	signal(SIGTERM, on_term);
@@ -228,8 +244,8 @@ int main(int argc, char **argv)
 			"die | kaddr | efault\n");
 		return 2;
 	}
-	printf("%d 0x%lx 0x%lx 0x%lx %ld\n", (int)getpid(), (unsigned long)p,
-	       (unsigned long)p + n * page, (unsigned long)fn, extra);
+	printf("%d 0x%lx 0x%lx 0x%lx %ld %llu\n", (int)getpid(), (unsigned long)p,
+	       (unsigned long)p + n * page, (unsigned long)fn, extra, since);
 	fflush(stdout);
 	if (!fgets(line, sizeof(line), stdin))
 		return 0;
