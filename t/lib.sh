@@ -152,11 +152,16 @@ wait_for() {
 # field TEXT KEY: the word after each word KEY of TEXT (a helper's "pid 123 ppid 45").
 field() { awk -v k="$2" '{ for (i = 1; i < NF; i++) if ($i == k) print $(i + 1) }' <<< "$1"; }
 
+# fdinfo PID: the fdinfo of every fd PID holds, one after the other (each
+# starts with "pos:"). Through cat: an fd closed between the glob and the
+# read (--ready-fd, just after its byte) is skipped; mawk would stop there.
+fdinfo() { cat /proc/"$1"/fdinfo/* 2> /dev/null; }
+
 # bpf_maps PID: "TYPE MAX_ENTRIES" for each BPF map PID holds open (fdinfo).
 bpf_maps() {
-	awk 'FNR == 1 && t != "" { print t, m; t = "" }
+	fdinfo "$1" | awk '$1 == "pos:" && t != "" { print t, m; t = "" }
 	     $1 == "map_type:" { t = $2 } $1 == "max_entries:" { m = $2 }
-	     END { if (t != "") print t, m }' /proc/"$1"/fdinfo/* 2> /dev/null
+	     END { if (t != "") print t, m }'
 }
 
 # transport_in_use PID: the event transport PID really uses, seen from the

@@ -17,7 +17,7 @@ cfg() {
 
 # progs: the ids of the BPF programs ebpfmon-bcc holds, sorted (fdinfo).
 progs() {
-	awk '$1 == "prog_id:" { print $2 }' /proc/"$MON_PID"/fdinfo/* 2> /dev/null | sort -nu
+	fdinfo "$MON_PID" | awk '$1 == "prog_id:" { print $2 }' | sort -nu
 }
 
 # hup WANT: SIGHUP, then wait for the WANT-th reload outcome on stderr.
