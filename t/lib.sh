@@ -127,8 +127,8 @@ mon_start_stdout() {
 	mkfifo "$T/ready"
 	"$EBPFMON" --ready-fd 3 "$@" > "$out" 2> "$err" 3> "$T/ready" &
 	MON_PID=$!
-	# Generous: under emulation (t/vm) loading fentry programs alone takes minutes.
-	if ! read -r -t 400 -n 1 byte < "$T/ready" || [ "$byte" != 1 ]; then
+	# READY_TIMEOUT: generous; under emulation (t/vm) loading fentry programs takes minutes.
+	if ! read -r -t "${READY_TIMEOUT:-400}" -n 1 byte < "$T/ready" || [ "$byte" != 1 ]; then
 		diag "ebpfmon-bcc did not get ready; its stderr:"
 		sed 's/^/#   /' "$err"
 		return 1
