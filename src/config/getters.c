@@ -131,8 +131,12 @@ static int parse_ll(const struct cfg_node *node, long long *out)
 	return 0;
 }
 
-int cfg_get_int(struct cfg_node *map, const char *key, long long min, long long max,
-		long long *out)
+/*
+ * KEY's integer, within [min, max] and a power of two when POW2; else the
+ * error names the range (and the power). Absent: 0, *out untouched.
+ */
+static int get_ll(struct cfg_node *map, const char *key, long long min, long long max,
+		  bool pow2, long long *out)
 {
 	struct cfg_node *node;
 	char buf[CFG_SHOW_SIZE];
@@ -142,33 +146,26 @@ int cfg_get_int(struct cfg_node *map, const char *key, long long min, long long 
 	err = cfg_get_scalar(map, key, &node);
 	if (err || !node)
 		return err;
-	if (parse_ll(node, &v) || v < min || v > max) {
-		cfg_node__error(node, "expected an integer from %lld to %lld, got \"%s\"",
-				min, max, cfg_value_show(node->value, buf, sizeof(buf)));
+	if (parse_ll(node, &v) || v < min || v > max || (pow2 && (v & (v - 1)))) {
+		cfg_node__error(node, "expected %s from %lld to %lld, got \"%s\"",
+				pow2 ? "a power of two" : "an integer", min, max,
+				cfg_value_show(node->value, buf, sizeof(buf)));
 		return -EINVAL;
 	}
 	*out = v;
 	return 0;
 }
 
+int cfg_get_int(struct cfg_node *map, const char *key, long long min, long long max,
+		long long *out)
+{
+	return get_ll(map, key, min, max, false, out);
+}
+
 /* A power of two from 1 to max (buffer sizes in pages). */
 int cfg_get_pow2(struct cfg_node *map, const char *key, long long max, long long *out)
 {
-	struct cfg_node *node;
-	char buf[CFG_SHOW_SIZE];
-	long long v;
-	int err;
-
-	err = cfg_get_scalar(map, key, &node);
-	if (err || !node)
-		return err;
-	if (parse_ll(node, &v) || v < 1 || v > max || (v & (v - 1))) {
-		cfg_node__error(node, "expected a power of two from 1 to %lld, got \"%s\"", max,
-				cfg_value_show(node->value, buf, sizeof(buf)));
-		return -EINVAL;
-	}
-	*out = v;
-	return 0;
+	return get_ll(map, key, 1, max, true, out);
 }
 
 /*
