@@ -197,6 +197,16 @@ mon_stop() {
 	MON_PID=
 }
 
+# mkexpr EXPR: EXPR as make expands it in the build's Makefile; mkvar VAR:
+# $(VAR). For tests that run make themselves (unset MAKEFLAGS first: those
+# makes are no sub-makes of make check).
+mkexpr() {
+	[ -f "$T/print.mk" ] || printf 'print-expr:\n\t@echo "value=$(EXPR)"\n' > "$T/print.mk"
+	make -s --no-print-directory -C "$BUILDDIR" -f Makefile -f "$T/print.mk" print-expr \
+		EXPR="$1" | sed -n 's/^value=//p'
+}
+mkvar() { mkexpr "\$($1)"; }
+
 # Every line of FILE is one complete JSON object.
 all_lines_json() {
 	local file=$1

@@ -14,13 +14,6 @@ fi
 
 # The makes below are not sub-makes of make check (no jobserver, no -w).
 unset MAKEFLAGS MFLAGS MAKELEVEL
-# mkexpr EXPR: EXPR as make expands it in the build's Makefile; mkvar VAR: $(VAR).
-printf 'print-expr:\n\t@echo "value=$(EXPR)"\n' > "$T/print.mk"
-mkexpr() {
-	make -s --no-print-directory -C "$BUILDDIR" -f Makefile -f "$T/print.mk" print-expr \
-		EXPR="$1" | sed -n 's/^value=//p'
-}
-mkvar() { mkexpr "\$($1)"; }
 
 # data_dir FILE: the directory automake installs FILE into: $(Xdir) of the
 # X_DATA variable (dist_, nodist_ and nobase_ prefixes aside) that lists it;
