@@ -62,6 +62,14 @@ unset MAKEFLAGS MFLAGS MAKELEVEL
 unit=$(mkvar systemdsystemunitdir)/ebpfmon-bcc.service
 [ "$unit" != /ebpfmon-bcc.service ] || bail "configure installs no unit (--with-systemdsystemunitdir=no)"
 unitpaths=$(systemd-analyze --system unit-paths 2> /dev/null)
+# A prefix under /tmp (make distcheck's, in a clone there): nspawn mounts a
+# tmpfs there, so the installed tree is bound over it, from outside ROOT (a
+# source under ROOT/tmp would be behind that tmpfs too).
+prefix=$(mkvar prefix)
+stage=
+case $prefix in
+/tmp/*) stage=$T/rw/prefix ;;
+esac
 cat > "$T/boot.sh" << EOF
 set -e
 mount -t tmpfs -o mode=755 ebpfmon-test "$T/rw"
@@ -70,10 +78,15 @@ mount -t overlay -o lowerdir=/,upperdir="$T/rw/upper",workdir="$T/rw/work" ebpfm
 make -s --no-print-directory -C "$BUILDDIR" install DESTDIR="$ROOT" > "$T/install.log" 2>&1 ||
 	{ echo "make install failed: \$(tail -n 5 "$T/install.log")"; exit 1; }
 . "$T/prepare.sh"
+binds=
+if [ -n "$stage" ]; then
+	mkdir "$stage" && mount --bind "$ROOT$prefix" "$stage"
+	binds=--bind="$stage:$prefix"
+fi
 touch "$T/installed"
 exec systemd-nspawn --quiet --directory="$ROOT" --machine="$MACHINE" --register=no --keep-unit \\
 	--capability=CAP_BPF,CAP_PERFMON,CAP_IPC_LOCK,CAP_SYS_PTRACE \\
-	--system-call-filter='bpf perf_event_open' --bind=/sys/kernel/tracing \\
+	--system-call-filter='bpf perf_event_open' --bind=/sys/kernel/tracing \$binds \\
 	--console=read-only --boot systemd.unit=ebpfmon-test.target systemd.firstboot=off
 EOF
 # Run inside the namespace once the program is installed: the config the unit
@@ -104,10 +117,12 @@ mkdir -p "$d"
 		fi
 		[ -n "$val" ] && echo "Environment=$v=$val"
 	done
-	# A prefix under /root or /home (make distcheck's, in a clone there) is
-	# hidden by ProtectHome=yes: only then, and said in the TAP.
+	# A prefix under /root, /home or /tmp (make distcheck's, in a clone
+	# there) is hidden by ProtectHome=yes or PrivateTmp=yes: only then, and
+	# said in the TAP.
 	case $bin in
-	/root/* | /home/* | /run/user/*) echo "ProtectHome=no"; touch "$T/protect-home" ;;
+	/root/* | /home/* | /run/user/*) echo "ProtectHome=no" | tee "$T/hidden" ;;
+	/tmp/*) echo "PrivateTmp=no" | tee "$T/hidden" ;;
 	esac
 } > "$d/test-env.conf"
 echo "$bin" > "$T/bin-path"
@@ -121,12 +136,14 @@ NSPAWN_PID=$!
 WAIT_SECONDS=300 WAIT_STEP=0.2 wait_for sh -c "[ -f '$T/installed' ] || ! kill -0 $NSPAWN_PID"
 [ -f "$T/installed" ] || bail "make install into the overlay failed: $(cat "$T/boot.log")"
 ok 0 "make install DESTDIR= an overlay of / (the unit: $unit)"
-[ -f "$T/protect-home" ] && diag "the prefix is under a home directory: ProtectHome=no for this test"
+[ -f "$T/hidden" ] && diag "the prefix is where the unit hides it: $(cat "$T/hidden") for this test"
+# find_leader: true once nspawn runs systemd (LEADER its pid), or is gone.
 find_leader() {
 	LEADER=$(pgrep -P "$NSPAWN_PID" -x systemd | head -n 1)
-	[ -n "$LEADER" ]
+	[ -n "$LEADER" ] || ! kill -0 "$NSPAWN_PID" 2> /dev/null
 }
-WAIT_SECONDS=60 WAIT_STEP=0.2 wait_for find_leader ||
+WAIT_SECONDS=60 WAIT_STEP=0.2 wait_for find_leader
+[ -n "$LEADER" ] ||
 	bail "systemd-nspawn started no systemd: $(tail -n 20 "$T/boot.log")"
 t_install=$(since "$t0")
 CGROUPS=$(awk -F: '$3 ~ /\/init\.scope$/ { sub(/\/init\.scope$/, "", $3); print $3 }' /proc/"$LEADER"/cgroup |
@@ -140,7 +157,9 @@ t_boot=$(since "$t0")
 like "$state" '^(running|degraded)$' "the container's systemd booted its target ($state, ${t_boot} s)"
 [ "$state" = degraded ] && diag "failed units: $(in_box systemctl --failed --plain --no-legend | paste -sd,)"
 fragment=$(in_box systemctl show -p FragmentPath --value ebpfmon-bcc)
-is "$(in_box readlink -f "$fragment")" "$(in_box readlink -f "$unit")" "systemd loads the installed unit"
+loaded=$(in_box readlink -f "$fragment")
+is "$loaded" "$(in_box readlink -f "$unit")" "systemd loads the installed unit"
+[ -n "$loaded" ] || bail "no unit to start: $(tail -n 5 "$T/boot.log")"
 
 # ---- start: Type=notify, active once READY=1
 s=$(date +%s.%N)
@@ -148,7 +167,7 @@ in_box systemctl start ebpfmon-bcc 2> "$T/start.err"
 rc=$?
 t_start=$(since "$s")
 is "$rc:$(cat "$T/start.err")" "0:" "systemctl start returns 0 (${t_start} s)"
-[ "$rc" = 0 ] || diag "journal: $(journal | tail -n 5)"
+[ "$rc" = 0 ] || bail "the unit did not start; its journal: $(journal | tail -n 5 | paste -sd'|')"
 is "$(states)" "active running success" "active, running (READY=1 came)"
 status=$(prop StatusText)
 like "$status" '^1 monitor attached \(exec\); .*metrics: http://127\.0\.0\.1:[0-9]+/metrics$' \
