@@ -2,7 +2,8 @@
 # Set up a Debian 12 machine for ebpfmon-bcc, build it, and then:
 #   --run   run it with the default config (etc/ebpfmon.yaml) until Ctrl-C
 #   --test  run the whole test suite under AddressSanitizer and UBSan, a smoke
-#           run of the benchmarks, then make distcheck
+#           run of the benchmarks, each fuzzer for 60 s (make fuzz), then
+#           make distcheck
 # Run as root from the top of the source tree. Installing is idempotent:
 # packages already present are not fetched again.
 set -eu
@@ -26,6 +27,8 @@ packages="build-essential autoconf automake libtool pkg-config
 	libbpfcc-dev libbpf-dev libyaml-dev libjansson-dev libseccomp-dev libelf-dev zlib1g-dev
 	linux-headers-$arch jq util-linux procps mandoc qemu-system-x86 linux-image-amd64 busybox-static cpio
 	libsystemd-dev systemd-container logrotate python3 libmicrohttpd-dev prometheus"
+# make fuzz: clang and its libFuzzer runtime (libclang_rt.fuzzer).
+[ "$mode" = --test ] && packages="$packages clang libclang-rt-14-dev"
 
 missing=
 for p in $packages; do
@@ -78,6 +81,8 @@ case $mode in
 	# The benchmark scripts still work end to end (tiny counts; it installs
 	# bpftrace and bpfcc-tools for bench/peers; the figures mean nothing).
 	make -s bench-smoke
+	# The fuzzers on their corpus: any crash, leak or 10 s input fails.
+	make -s fuzz FUZZ_SECONDS=60
 	make -s -j"$jobs" distcheck
 	;;
 esac

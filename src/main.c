@@ -156,20 +156,24 @@ static void usage(FILE *f)
 		SYSCONFDIR, DAEMON_PID_FILE);
 }
 
+/* As the config writes seconds (cfg_seconds_parse): not "nan", "1e-31" or "010". */
 static int parse_seconds(const char *flag, const char *arg, double *out)
 {
-	char *end;
-	double v;
+	double v = 0;
+	int err;
 
-	errno = 0;
-	v = strtod(arg, &end);
-	if (errno || end == arg || *end || v < 0 || v > 31536000) {
-		pr_err("%s: expected a number of seconds from 0 to 31536000, got '%s'", flag,
-		       arg);
-		return -EINVAL;
+	err = cfg_seconds_parse(arg, &v);
+	if (!err && v <= 31536000) {
+		*out = v;
+		return 0;
 	}
-	*out = v;
-	return 0;
+	if (err == -ERANGE)
+		pr_err("%s: expected 0 or a number of seconds from 0.000000001 (1 ns) to 31536000, "
+		       "got '%s'", flag, arg);
+	else
+		pr_err("%s: expected a number of seconds from 0 to 31536000%s, got '%s'", flag,
+		       cfg_seconds_hint(arg, err), arg);
+	return -EINVAL;
 }
 
 static int parse_fd(const char *arg, int *out)

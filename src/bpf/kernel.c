@@ -310,7 +310,9 @@ static bool headers_scan_usr_src(struct kernel_info *ki)
 			n++;
 	}
 	closedir(d);
-	qsort(names, n, sizeof(*names), version_cmp);
+	/* Not qsort(NULL, 0, ...) when there is none: its arguments are nonnull. */
+	if (n > 1)
+		qsort(names, n, sizeof(*names), version_cmp);
 	/* This kernel's own tree first, then the newest. */
 	for (size_t i = 0; i < n && !found; i++) {
 		if (strcmp(names[i] + 14, ki->release))

@@ -208,7 +208,7 @@ static int render_items(struct strbuf *out, const char *name, const char *text,
 /* @REPEAT(file)@: the template file once per item of ctx->items. */
 static int render_repeat_file(struct strbuf *out, const char *name, const char *text,
 			      const char *at, const char *var, size_t klen,
-			      const struct render_ctx *ctx)
+			      const struct render_ctx *ctx, int depth)
 {
 	char file[128];
 	char *tmpl;
@@ -220,6 +220,12 @@ static int render_repeat_file(struct strbuf *out, const char *name, const char *
 	}
 	memcpy(file, var + 7, klen - 8);
 	file[klen - 8] = 0;
+	/* A template that repeats itself (--probe-dir) would recurse for ever. */
+	if (depth >= RENDER_MAX_DEPTH) {
+		pr_err("render: %s:%d: templates nested too deeply at \"%s\"", name,
+		       line_of(text, at), file);
+		return -ELOOP;
+	}
 	tmpl = resource_load(file);
 	if (!tmpl) {
 		err = -errno;
@@ -227,14 +233,15 @@ static int render_repeat_file(struct strbuf *out, const char *name, const char *
 		       file, strerror(errno));
 		return err;
 	}
-	err = render_items(out, file, tmpl, ctx, ctx->items, ctx->n_items, 1);
+	err = render_items(out, file, tmpl, ctx, ctx->items, ctx->n_items, depth + 1);
 	free(tmpl);
 	return err;
 }
 
 static int render_placeholder(struct strbuf *out, const char *name, const char *text,
 			      const char *at, const char *key, size_t klen,
-			      const struct render_ctx *ctx, const struct render_vars *item)
+			      const struct render_ctx *ctx, const struct render_vars *item,
+			      int depth)
 {
 	char var[128], type[64], member[64];
 	const char *value = NULL;
@@ -246,7 +253,7 @@ static int render_placeholder(struct strbuf *out, const char *name, const char *
 	memcpy(var, key, klen);
 	var[klen] = 0;
 	if (!strncmp(var, "REPEAT(", 7) && var[klen - 1] == ')' && klen > 8)
-		return render_repeat_file(out, name, text, at, var, klen, ctx);
+		return render_repeat_file(out, name, text, at, var, klen, ctx, depth);
 	/* The whole placeholder must be OFFSETOF(type,member), nothing more. */
 	if (sscanf(var, "OFFSETOF(%63[a-z0-9_],%63[a-z0-9_])%n", type, member, &used) == 2 &&
 	    used == (int)klen && strlen(type) < 63 && strlen(member) < 63) {
@@ -325,7 +332,8 @@ static int render_into(struct strbuf *out, const char *name, const char *text,
 					;
 			if (end && end > key && *end == '@' &&
 			    (!strchr(key, '\n') || end < strchr(key, '\n'))) {
-				err = render_placeholder(out, name, text, p, key, end - key, ctx, item);
+				err = render_placeholder(out, name, text, p, key, end - key, ctx, item,
+							 depth);
 				p = end + 1;
 			} else {
 				err = strbuf_addc(out, '@');

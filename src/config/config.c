@@ -620,23 +620,11 @@ static int load_filters(struct config *cfg, struct cfg_node *root)
 }
 
 
-int config__load(struct config *cfg, const char *file)
+/* The sections of the loaded cfg->doc: 0 or the first -errno, reported. */
+static int config_parse(struct config *cfg)
 {
-	struct cfg_node *root;
+	struct cfg_node *root = cfg->doc->root;
 	int err = 0;
-
-	config__init_defaults(cfg);
-	if (!cfg->headers || !cfg->pid_file) {
-		pr_err("config: out of memory");
-		err = -ENOMEM;
-		goto cleanup;
-	}
-	cfg->doc = cfg_doc__load(file);
-	if (!cfg->doc) {
-		err = -errno;
-		goto cleanup;
-	}
-	root = cfg->doc->root;
 
 	merge_err(&err, load_app(cfg, root));
 	merge_err(&err, load_logging(cfg, root));
@@ -647,6 +635,29 @@ int config__load(struct config *cfg, const char *file)
 	merge_err(&err, load_filters(cfg, root));
 	merge_err(&err, cfg_get_map(root, "monitors", &cfg->monitors));
 	merge_err(&err, cfg_node__check_unused(root));
-cleanup:
 	return err;
+}
+
+/* The defaults, and TEXT (or else FILE) as the document: 0 or -errno, reported. */
+static int config_load(struct config *cfg, const char *file, const char *text, size_t len)
+{
+	config__init_defaults(cfg);
+	if (!cfg->headers || !cfg->pid_file) {
+		pr_err("config: out of memory");
+		return -ENOMEM;
+	}
+	cfg->doc = text ? cfg_doc__parse_string(file, text, len) : cfg_doc__load(file);
+	if (!cfg->doc)
+		return -errno;
+	return config_parse(cfg);
+}
+
+int config__load(struct config *cfg, const char *file)
+{
+	return config_load(cfg, file, NULL, 0);
+}
+
+int config__load_string(struct config *cfg, const char *name, const char *text, size_t len)
+{
+	return config_load(cfg, name, text ? text : "", len);
 }

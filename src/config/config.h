@@ -87,6 +87,8 @@ void config__init_defaults(struct config *cfg);
  * to the monitors. Returns 0 or -errno after printing one error line.
  */
 int config__load(struct config *cfg, const char *file);
+/* The same from TEXT (LEN bytes, no NUL needed), named NAME in errors. */
+int config__load_string(struct config *cfg, const char *name, const char *text, size_t len);
 void config__free(struct config *cfg);
 /*
  * -f/--format and -o/--output (either may be NULL): they replace output.sinks

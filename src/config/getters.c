@@ -91,7 +91,11 @@ int cfg_get_bool(struct cfg_node *map, const char *key, bool *out)
 	return 0;
 }
 
-/* Decimal or 0x hex, optional leading '-', nothing else; unquoted only. */
+/*
+ * Decimal or 0x hex, optional leading '-', nothing else; unquoted only.
+ * -EDOM for a leading zero ("010"): YAML 1.1 reads that as octal 8, a
+ * reader of the file may take it for ten, so it is neither.
+ */
 static int parse_ll(const struct cfg_node *node, long long *out)
 {
 	const char *s = node->value;
@@ -115,6 +119,8 @@ static int parse_ll(const struct cfg_node *node, long long *out)
 	for (const char *p = s; *p; p++)
 		if (base == 16 ? !isxdigit((unsigned char)*p) : !isdigit((unsigned char)*p))
 			return -EINVAL;
+	if (base == 10 && s[0] == '0' && s[1])
+		return -EDOM;
 	errno = 0;
 	mag = strtoull(s, &end, base);
 	if (errno || *end)
@@ -146,9 +152,11 @@ static int get_ll(struct cfg_node *map, const char *key, long long min, long lon
 	err = cfg_get_scalar(map, key, &node);
 	if (err || !node)
 		return err;
-	if (parse_ll(node, &v) || v < min || v > max || (pow2 && (v & (v - 1)))) {
-		cfg_node__error(node, "expected %s from %lld to %lld, got \"%s\"",
+	err = parse_ll(node, &v);
+	if (err || v < min || v > max || (pow2 && (v & (v - 1)))) {
+		cfg_node__error(node, "expected %s from %lld to %lld%s, got \"%s\"",
 				pow2 ? "a power of two" : "an integer", min, max,
+				err == -EDOM ? " without a leading zero (YAML 1.1 reads 010 as octal)" : "",
 				cfg_value_show(node->value, buf, sizeof(buf)));
 		return -EINVAL;
 	}
@@ -168,24 +176,13 @@ int cfg_get_pow2(struct cfg_node *map, const char *key, long long max, long long
 	return get_ll(map, key, 1, max, true, out);
 }
 
-/*
- * Non-negative decimal: digits, optionally one '.' and more digits ("2",
- * "0.5", ".5", "5."). Parsed by hand, not by strtod, so that the locale's
- * decimal point does not matter and "inf", "1e3" or " 1" are refused.
- */
-static int parse_seconds(const struct cfg_node *node, double *out)
+int cfg_seconds_parse(const char *text, double *out)
 {
-	static const double pow10[] = {
-		1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9,
-		1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18,
-	};
-	unsigned long long mant = 0;
-	int digits = 0, frac = 0;
-	bool dot = false, any = false;
+	unsigned long long whole = 0, ns = 0;
+	int frac = 0;
+	bool dot = false, any = false, below_ns = false;
 
-	if (node->kind != CFG_SCALAR || node->quoted)
-		return -EINVAL;
-	for (const char *p = node->value; *p; p++) {
+	for (const char *p = text; *p; p++) {
 		if (*p == '.' && !dot) {
 			dot = true;
 			continue;
@@ -193,21 +190,27 @@ static int parse_seconds(const struct cfg_node *node, double *out)
 		if (!isdigit((unsigned char)*p))
 			return -EINVAL;
 		any = true;
-		if (dot)
+		if (!dot) {
+			/* Past 10^9 s no setting takes it: keep it too big, not wrapped. */
+			if (whole < 1000000000ull)
+				whole = whole * 10 + (unsigned long long)(*p - '0');
+		} else if (frac < 9) {
+			ns = ns * 10 + (unsigned long long)(*p - '0');
 			frac++;
-		if (!mant && *p == '0') {
-			/* Leading zeros are not significant digits. */
-			if (dot && frac > 18)
-				return -ERANGE;
-			continue;
+		} else if (*p != '0') {
+			below_ns = true;
 		}
-		if (++digits > 18 || frac > 18)
-			return -ERANGE;
-		mant = mant * 10 + (unsigned long long)(*p - '0');
 	}
 	if (!any)
 		return -EINVAL;
-	*out = (double)mant / pow10[frac];
+	if (text[0] == '0' && isdigit((unsigned char)text[1]))
+		return -EDOM;
+	while (frac++ < 9)
+		ns *= 10;
+	if (!whole && !ns && below_ns)
+		return -ERANGE;
+	/* One division of the exact count of nanoseconds: "0.1" is 0.1. */
+	*out = (double)(whole * 1000000000ull + ns) / 1e9;
 	return 0;
 }
 
@@ -221,26 +224,41 @@ static const char *show_double(double v, char *buf, size_t size)
 	return buf;
 }
 
+const char *cfg_seconds_hint(const char *value, int err)
+{
+	if (err == -EDOM)
+		return " without a leading zero";
+	if (err == -EINVAL && strpbrk(value, "eExX") && strpbrk(value, "0123456789"))
+		return " in decimal digits such as 0.5 (no exponent or hex)";
+	return "";
+}
+
 int cfg_get_double(struct cfg_node *map, const char *key, double min, double max,
 		   double *out)
 {
 	struct cfg_node *node;
 	char buf[CFG_SHOW_SIZE], lo[32], hi[32];
-	double v;
+	double v = 0;
 	int err;
 
 	err = cfg_get_scalar(map, key, &node);
 	if (err || !node)
 		return err;
-	if (parse_seconds(node, &v) || v < min || v > max) {
-		cfg_node__error(node, "expected a number of seconds from %s to %s, got \"%s\"",
-				show_double(min, lo, sizeof(lo)),
-				show_double(max, hi, sizeof(hi)),
-				cfg_value_show(node->value, buf, sizeof(buf)));
-		return -EINVAL;
+	err = node->quoted ? -EINVAL : cfg_seconds_parse(node->value, &v);
+	if (!err && v >= min && v <= max) {
+		*out = v;
+		return 0;
 	}
-	*out = v;
-	return 0;
+	show_double(min, lo, sizeof(lo));
+	show_double(max, hi, sizeof(hi));
+	cfg_value_show(node->value, buf, sizeof(buf));
+	if (err == -ERANGE && min <= 0)
+		cfg_node__error(node, "expected 0 or a number of seconds from 0.000000001 (1 ns) "
+				"to %s, got \"%s\"", hi, buf);
+	else
+		cfg_node__error(node, "expected a number of seconds from %s to %s%s, got \"%s\"",
+				lo, hi, cfg_seconds_hint(node->value, err), buf);
+	return -EINVAL;
 }
 
 int cfg_get_string(struct cfg_node *map, const char *key, char **out)

@@ -20,6 +20,23 @@ int cfg_get_pow2(struct cfg_node *map, const char *key, long long max, long long
 /* Non-negative decimal seconds, e.g. "0.5"; range in seconds. */
 int cfg_get_double(struct cfg_node *map, const char *key, double min, double max,
 		   double *out);
+/*
+ * Seconds as the config and the command line write them: decimal digits and
+ * at most one '.' ("2", "0.5", ".5", "5."), no sign, exponent, "inf" or
+ * blanks; parsed by hand so the locale's decimal point does not matter. To
+ * the nanosecond (further digits dropped). 0, or -EINVAL (not such a
+ * number), -EDOM (a leading zero: "010", which YAML 1.1 reads as octal),
+ * -ERANGE (positive yet below 1 ns, "0.0000000001"). Too large for any
+ * setting is no error here: *out is then above every maximum.
+ */
+int cfg_seconds_parse(const char *text, double *out);
+/*
+ * What to add to "expected a number of seconds from A to B" for TEXT that
+ * cfg_seconds_parse refused with ERR (-EINVAL, -EDOM), where the range alone
+ * would not say it ("1e-31" lies in it): " without a leading zero", " in
+ * decimal digits such as 0.5 (no exponent or hex)", or "".
+ */
+const char *cfg_seconds_hint(const char *text, int err);
 /* *out is replaced with a malloc'd copy (old value freed). */
 int cfg_get_string(struct cfg_node *map, const char *key, char **out);
 /* One of choices (NULL-terminated); *out is the index. */

@@ -43,9 +43,15 @@ struct cfg_doc {
  */
 struct cfg_doc *cfg_doc__load(const char *file);
 struct cfg_doc *cfg_doc__parse_string(const char *name, const char *text, size_t len);
+/* Also cfg_errors_flush(): the document's errors are over. */
 void cfg_doc__free(struct cfg_doc *doc);
+/* "config: N more errors not shown" when error lines were held back; resets the count. */
+void cfg_errors_flush(void);
 
-/* Print "file:line:col: path: message" as one pr_err line. */
+/*
+ * Print "file:line:col: path: message" as one pr_err line. After 20 such
+ * lines (of any node, until cfg_errors_flush) the rest are only counted.
+ */
 void cfg_node__error(const struct cfg_node *node, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 

@@ -370,6 +370,7 @@ fail:
 		sets_put(s, ps);
 	}
 	log_set_level(level);
+	cfg_errors_flush();	/* the count of those not shown, before the verdict */
 	pr_err("reload: keeping the running configuration");
 cleanup:
 	free(old_doc);

@@ -64,4 +64,27 @@ if [ "$(jq -r .headers.matches_kernel "$T/check.json")" = false ]; then
 	like "$(cat "$T/err")" 'exec: degraded: ppid unavailable' "btf: off: the degradation is said on stderr"
 fi
 
+# No kernel headers anywhere: /usr/src without a linux-headers-* tree (an
+# empty tmpfs over it, and over /lib/modules/RELEASE/build, in a mount
+# namespace of the program's own) is "no kernel headers" and exit 2, in the
+# sanitized build too (the scan of an empty /usr/src was qsort(NULL, 0, ...),
+# which UBSan stops with exit 1).
+no_headers() {
+	unshare -m sh -c 'mount --make-rprivate / &&
+		b=/lib/modules/$(uname -r)/build && { [ ! -e "$b" ] || mount -t tmpfs none "$b"; } &&
+		mount -t tmpfs none /usr/src &&
+		{ [ ! -e /sys/kernel/kheaders.tar.xz ] || mount --bind /dev/null /sys/kernel/kheaders.tar.xz; } &&
+		exec "$0" "$@"' "$EBPFMON" "$@"
+}
+nohdr_why="no kernel headers: none at /lib/modules/$(uname -r)/build or /usr/src/linux-headers-*; on Debian install linux-headers-amd64"
+write_config "$T/nohdr.yaml" "monitors:" "  exec: {}"
+no_headers -c "$T/nohdr.yaml" --check > "$T/nohdr.json" 2> "$T/nohdr.err"
+is "$?" 2 "no kernel headers: --check exits 2"
+is "$(jq -r .headers.why "$T/nohdr.json")" "$nohdr_why" "no kernel headers: --check says why"
+is "$(cat "$T/nohdr.err")" "" "no kernel headers: --check, nothing on stderr"
+no_headers -c "$T/nohdr.yaml" -d 1 > "$T/nohdr.out" 2> "$T/nohdr.err"
+is "$?" 2 "no kernel headers: a run exits 2"
+is "$(cat "$T/nohdr.err")" "exec: skipped: unavailable: $nohdr_why
+no monitor can run" "no kernel headers: a run says why"
+
 done_testing

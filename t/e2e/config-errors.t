@@ -40,6 +40,32 @@ expect_config_error "bad transport" 1 \
 expect_config_error "bad ringbuf_pages" 1 \
 	"$T/bad.yaml:2:18: output.ringbuf_pages: expected a power of two from 1 to 65536, got \"100\"" \
 	$'output:\n  ringbuf_pages: 100\n'
+# YAML tags were dropped without a word ("!foo") or changed a value's kind.
+expect_config_error "yaml tag" 1 \
+	"$T/bad.yaml:2:11: output.format: yaml tags (such as !!str) are not supported; quote a value to make it a string" \
+	$'output:\n  format: !!str json\n'
+expect_config_error "local yaml tag" 1 \
+	"$T/bad.yaml:3:5: monitors.exec: yaml tags (such as !!str) are not supported; quote a value to make it a string" \
+	$'monitors:\n  exec:\n    !foo {max_args: 4}\n'
+# 010: YAML 1.1 says octal 8, the eye says ten: neither, said so.
+expect_config_error "leading zero" 1 \
+	"$T/bad.yaml:2:16: output.buffer_size: expected an integer from 1 to 65536 without a leading zero (YAML 1.1 reads 010 as octal), got \"010\"" \
+	$'output:\n  buffer_size: 010\n'
+# 1e-31 lies between 0 and the maximum: the message says what is wrong with it.
+expect_config_error "seconds with an exponent" 1 \
+	"$T/bad.yaml:2:13: app.duration: expected a number of seconds from 0 to 31536000 in decimal digits such as 0.5 (no exponent or hex), got \"1e-31\"" \
+	$'app:\n  duration: 1e-31\n'
+expect_config_error "seconds below 1 ns" 1 \
+	"$T/bad.yaml:2:19: output.reorder_window: expected 0 or a number of seconds from 0.000000001 (1 ns) to 10, got \"0.0000000000000000000000000000001\"" \
+	$'output:\n  reorder_window: 0.0000000000000000000000000000001\n'
+# 200,000 unknown keys: 20 lines and a count, not 200,000 lines (and at once:
+# bench/config times it).
+awk 'BEGIN { for (i = 0; i < 200000; i++) printf "k%d: 1\n", i }' > "$T/many.yaml"
+"$EBPFMON" -c "$T/many.yaml" > "$T/stdout" 2> "$T/stderr"
+is "$?" 1 "200,000 unknown keys: exit status 1"
+is "$(wc -l < "$T/stderr")" 21 "200,000 unknown keys: 21 lines on stderr"
+is "$(tail -n 1 "$T/stderr")" "config: 199980 more errors not shown" "200,000 unknown keys: the count"
+is "$(head -n 1 "$T/stderr")" "$T/many.yaml:1:1: k0: unknown key" "200,000 unknown keys: the first"
 
 "$EBPFMON" -c "$T/missing.yaml" > "$T/stdout" 2> "$T/stderr"
 is "$?" 1 "missing config file: exit status"
@@ -52,6 +78,11 @@ ERROR_TESTS="status line"
 GOOD=(-c "$T/good.yaml")
 expect_run_error "bad --duration" 1 \
 	"--duration: expected a number of seconds from 0 to 31536000, got 'soon'" "${GOOD[@]}" -d soon
+expect_run_error "--duration with an exponent" 1 \
+	"--duration: expected a number of seconds from 0 to 31536000 in decimal digits such as 0.5 (no exponent or hex), got '1e-31'" \
+	"${GOOD[@]}" -d 1e-31
+expect_run_error "--duration nan" 1 "--duration: expected a number of seconds from 0 to 31536000, got 'nan'" \
+	"${GOOD[@]}" -d nan
 expect_run_error "unknown long option" 1 "--bogus: unknown option (--help lists the options)" \
 	"${GOOD[@]}" --bogus
 expect_run_error "unknown short option" 1 "-x: unknown option (--help lists the options)" "${GOOD[@]}" -x

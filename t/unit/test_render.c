@@ -372,6 +372,7 @@ static void test_resource_dir(void)
 		{ "probes/both.h", "from probes\n" },
 		{ "templates/both.h", "from templates\n" },
 		{ "loop.h", "#include \"loop.h\"\n" },
+		{ "rep.c", "@REPEAT(rep.c)@\n" },
 		{ "empty.h", "" },
 	};
 	char *dir, *path;
@@ -417,6 +418,13 @@ static void test_resource_dir(void)
 		"/* ---- empty.h ---- */\n\n");
 	render_fails("dir: include loop", "main.c", "#include \"loop.h\"\n", &ctx, ELOOP,
 		     "render: loop.h:1: includes nested too deeply at \"loop.h\"\n");
+	/* A template that repeats itself: refused, not a stack overflow. */
+	ctx.items = &vars;
+	ctx.n_items = 1;
+	render_fails("dir: REPEAT loop", "main.c", "@REPEAT(rep.c)@\n", &ctx, ELOOP,
+		     "render: rep.c:1: templates nested too deeply at \"rep.c\"\n");
+	ctx.items = NULL;
+	ctx.n_items = 0;
 
 	/* A directory replaces the embedded set entirely. */
 	path = fmt("%s/render-include.h", dir);
