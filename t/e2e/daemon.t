@@ -124,6 +124,10 @@ wait "$dead"
 echo "$dead" > "$PIDF"
 "$EBPFMON" --daemon-status --pid-file "$PIDF" > /dev/null 2> "$T/stale.err"
 is "$?" 3 "a stale pid file: --daemon-status exits 3"
+is "$(cat "$PIDF" 2> /dev/null)" "$dead" "and leaves it as it was (a query changes nothing)"
+like "$(cat "$T/stale.err")" "$PIDF is stale \(its lock is free\)" "and says it is stale"
+out=$("$EBPFMON" --daemon-stop --pid-file "$PIDF" 2> "$T/stale.err")
+is "$?:$out" "0:ebpfmon-bcc is not running" "--daemon-stop on a stale pid file exits 0"
 ok $([ ! -e "$PIDF" ] && echo 0 || echo 1) "and removes it"
 like "$(cat "$T/stale.err")" "removed the stale pid file $PIDF" "and says so"
 
