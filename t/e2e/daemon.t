@@ -282,7 +282,9 @@ seen_gone() { "$T/ebpfmon-dtrue" "gone-$$"; has_exec "$T/gone.json" "gone-$$"; }
 with_logging "$T/gone.yaml" "target: file" "file: log/gone.log"
 (cd "$T" && exec "$EBPFMON" --daemon -c gone.yaml -o gone.json -p ebpfmon-dtrue) > /dev/null 2>&1 &
 starter=$!
-sleep 0.1
+# Once the daemon holds its pid file it compiles: a fixed 0.1 s was before
+# the fork on a loaded machine (the config and BTF are read first).
+wait_for test -s "$PIDF"
 kill -KILL "$starter"
 for ((i = 0; i < 600; i++)); do seen_gone && break; sleep 0.1; done
 seen_gone
