@@ -16,6 +16,7 @@
 #include "bpf/render.h"
 #include "core/session.h"
 #include "output/sink.h"
+#include "util/trust.h"
 #include "util/users.h"
 
 #define EXIT_USAGE 1		/* bad flag, bad config */
@@ -30,6 +31,7 @@ enum {
 	OPT_READY_FD,
 	OPT_STATS_INTERVAL,
 	OPT_METRICS_LISTEN,
+	OPT_INSECURE_CONFIG,
 	/* daemon */
 	OPT_DAEMON,
 	OPT_PID_FILE,
@@ -55,6 +57,7 @@ struct cli {
 	bool verbose;
 	bool list_monitors;
 	bool check;
+	bool insecure_config;
 	/* daemon */
 	const char *pid_file;
 	double stop_timeout;	/* < 0: from the config */
@@ -81,6 +84,7 @@ static const struct option long_options[] = {
 	{ "ready-fd", required_argument, NULL, OPT_READY_FD },
 	{ "stats-interval", required_argument, NULL, OPT_STATS_INTERVAL },
 	{ "metrics-listen", required_argument, NULL, OPT_METRICS_LISTEN },
+	{ "insecure-config", no_argument, NULL, OPT_INSECURE_CONFIG },
 	{ "daemon", no_argument, NULL, OPT_DAEMON },
 	{ "pid-file", required_argument, NULL, OPT_PID_FILE },
 	{ "daemon-status", no_argument, NULL, OPT_DAEMON_STATUS },
@@ -123,12 +127,14 @@ static void usage(FILE *f)
 "      --dump-probe MONITOR  print the eBPF C rendered for MONITOR and exit\n"
 "      --probe-dir DIR       read probes/ and templates/ from DIR instead of the\n"
 "                            copies built into the program\n"
+"      --insecure-config     load a config, --probe-dir or kernel.headers that\n"
+"                            another user can write, with a warning (tests only)\n"
 "      --daemon              run in the background once every probe is attached;\n"
 "                            the output must be a file; logging goes to syslog\n"
 "                            unless logging.target is file\n"
 "      --pid-file FILE       the daemon's PID file (default %s)\n"
 "      --daemon-status       say whether the daemon runs: exit 0 running, 3 not,\n"
-"                            4 the PID file cannot be read\n"
+"                            4 the PID file cannot be read or holds no PID\n"
 "      --daemon-stop         SIGTERM the daemon and wait; SIGKILL after the stop\n"
 "                            timeout; exit 0 when stopped or not running\n"
 "      --stop-timeout SECS   seconds --daemon-stop waits before SIGKILL (default 10)\n"
@@ -260,6 +266,7 @@ static int parse_args(int argc, char **argv, struct cli *cli)
 				return -EINVAL;
 			break;
 		case OPT_METRICS_LISTEN: cli->metrics_listen = optarg; break;
+		case OPT_INSECURE_CONFIG: cli->insecure_config = true; break;
 		case OPT_DAEMON: cli->daemon = true; break;
 		case OPT_PID_FILE: cli->pid_file = optarg; break;
 		case OPT_DAEMON_STATUS: cli->daemon_status = true; break;
@@ -670,8 +677,12 @@ int main(int argc, char **argv)
 		return EXIT_USAGE;
 	if (cli.list_monitors)
 		return list_monitors();
-	if (cli.probe_dir)
+	trust_set_insecure(cli.insecure_config);
+	if (cli.probe_dir) {
 		resource_set_dir(cli.probe_dir);
+		if (resource_check_dir())
+			goto cleanup;
+	}
 	if (cli.pid_file && (cli.daemon_status || cli.daemon_stop)) {
 		ret = daemon_control(&cli, &s.cfg);
 		goto cleanup;

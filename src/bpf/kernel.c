@@ -19,6 +19,7 @@
 #include "config/config.h"
 #include "bpf/kernel.h"
 #include "util/log.h"
+#include "util/trust.h"
 
 #ifndef CAP_PERFMON
 #define CAP_PERFMON 38
@@ -330,23 +331,32 @@ static bool headers_scan_usr_src(struct kernel_info *ki)
 	return found;
 }
 
-static void probe_headers(struct kernel_info *ki, const char *setting)
+/* 0, or -EPERM: kernel.headers names a tree another user can write. */
+static int probe_headers(struct kernel_info *ki, const char *setting)
 {
 	char path[PATH_MAX];
+	int err = 0;
 
 	if (setting && strcmp(setting, "auto")) {
+		/* Compiled as root: no one else may write a header of it (util/trust.h). */
+		if (is_dir(setting))
+			err = trust_check_tree(setting, -1, "kernel.headers");
+		if (err)
+			return err;
 		if (!headers_try(ki, setting, "kernel.headers"))
 			snprintf(ki->headers_why, sizeof(ki->headers_why),
 				 "kernel.headers %s is not a kernel header tree "
 				 "(no include/generated/autoconf.h, or no include/linux beside it)",
 				 setting);
-		return;
+		else if (strcmp(ki->headers_build, ki->headers_source))
+			err = trust_check_tree(ki->headers_source, -1, "kernel.headers");
+		return err;
 	}
 	snprintf(path, sizeof(path), "/lib/modules/%s/build", ki->release);
 	if (headers_try(ki, path, "/lib/modules"))
-		return;
+		return 0;
 	if (headers_scan_usr_src(ki))
-		return;
+		return 0;
 	if (is_file("/sys/kernel/kheaders.tar.xz")) {
 		ki->headers_ok = true;
 		ki->headers_match = true;
@@ -354,17 +364,19 @@ static void probe_headers(struct kernel_info *ki, const char *setting)
 		ki->headers_minor = ki->minor;
 		snprintf(ki->headers_how, sizeof(ki->headers_how),
 			 "/sys/kernel/kheaders.tar.xz (CONFIG_IKHEADERS)");
-		return;
+		return 0;
 	}
 	snprintf(ki->headers_why, sizeof(ki->headers_why),
 		 "no kernel headers: none at /lib/modules/%s/build or /usr/src/linux-headers-*; "
 		 "on Debian install linux-headers-amd64", ki->release);
+	return 0;
 }
 
 int kernel_info__probe(struct kernel_info *ki, const struct config *cfg)
 {
 	struct utsname un;
 	char path[256];
+	int err;
 
 	memset(ki, 0, sizeof(*ki));
 	uname(&un);
@@ -376,7 +388,7 @@ int kernel_info__probe(struct kernel_info *ki, const struct config *cfg)
 	probe_bpf(ki);
 	probe_tracefs(ki);
 	probe_btf(ki, cfg->btf);
-	probe_headers(ki, cfg->headers);
+	err = probe_headers(ki, cfg->headers);
 	if (ki->tracefs_ok) {
 		snprintf(path, sizeof(path), "%s/kprobe_events", ki->tracefs);
 		ki->kprobes = access(path, F_OK) == 0;
@@ -388,7 +400,7 @@ int kernel_info__probe(struct kernel_info *ki, const struct config *cfg)
 	probe_raw_tracepoint(ki);
 	probe_fentry(ki);
 	probe_ringbuf(ki);
-	return 0;
+	return err;
 }
 
 void kernel_info__free(struct kernel_info *ki)

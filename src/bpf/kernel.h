@@ -48,7 +48,8 @@ struct kernel_info {
 /*
  * Gather the facts; mounts tracefs when it is missing and we may. Errors
  * found here are facts (recorded with their reason), not failures: returns
- * 0, or -errno only when memory runs out.
+ * 0, or -errno only when memory runs out, or -EPERM when kernel.headers
+ * names a tree another user can write (one line, see util/trust.h).
  */
 int kernel_info__probe(struct kernel_info *ki, const struct config *cfg);
 void kernel_info__free(struct kernel_info *ki);

@@ -6,11 +6,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "bpf/embedded.h"
 #include "util/log.h"
 #include "bpf/render.h"
 #include "util/strbuf.h"
+#include "util/trust.h"
 
 #define RENDER_MAX_DEPTH 8
 
@@ -85,39 +87,61 @@ void resource_set_dir(const char *dir)
 	resource_dir = dir ? strdup(dir) : NULL;
 }
 
-/* A regular file's text; NULL with errno set otherwise (EISDIR, EIO, ...). */
+/*
+ * A regular file's text; NULL with errno set otherwise (ENOENT, EISDIR, EIO,
+ * EPERM: another user can write it, said on one line).
+ */
 static char *file_slurp(const char *path)
 {
 	struct strbuf sb = STRBUF_INIT;
 	char chunk[8192];
-	struct stat st;
-	int err = 0;
-	FILE *f;
-	size_t n;
+	int fd, err = 0;
+	ssize_t n;
 
-	f = fopen(path, "re");
-	if (!f)
+	/* Checked as a whole by resource_check_dir(); each file again as read. */
+	fd = trust_open(path, "--probe-dir", !trust_insecure());
+	if (fd < 0) {
+		errno = -fd;
 		return NULL;
-	if (fstat(fileno(f), &st) || !S_ISREG(st.st_mode)) {
-		err = S_ISDIR(st.st_mode) ? EISDIR : EINVAL;
-		goto cleanup;
 	}
-	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0) {
+	while ((n = read(fd, chunk, sizeof(chunk))) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			err = errno;
+			break;
+		}
 		if (strbuf_add(&sb, chunk, n)) {
 			err = ENOMEM;
-			goto cleanup;
+			break;
 		}
 	}
-	if (ferror(f))
-		err = EIO;
-cleanup:
-	fclose(f);
+	close(fd);
 	if (err) {
 		strbuf_release(&sb);
 		errno = err;
 		return NULL;
 	}
 	return strbuf_detach(&sb);
+}
+
+int resource_check_dir(void)
+{
+	static const char *const subdirs[] = { "probes", "templates" };
+	char path[4096];
+	struct stat st;
+	int err;
+
+	if (!resource_dir)
+		return 0;
+	/* The directory and what it holds, its probes/ and templates/ too. */
+	err = trust_check_tree(resource_dir, 1, "--probe-dir");
+	for (size_t i = 0; !err && i < sizeof(subdirs) / sizeof(subdirs[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", resource_dir, subdirs[i]);
+		if (!stat(path, &st) && S_ISDIR(st.st_mode))
+			err = trust_check_tree(path, 1, "--probe-dir");
+	}
+	return err;
 }
 
 char *resource_load(const char *name)

@@ -48,6 +48,11 @@ char *render_repeat(const char *name, const char *text, const struct render_ctx 
 
 /* Probe and template files: embedded at build time, or read from a directory. */
 void resource_set_dir(const char *dir);
+/*
+ * That directory, its probes/ and templates/ and the files in them must be
+ * writable by no other user (see util/trust.h): 0 or -EPERM after one line.
+ */
+int resource_check_dir(void);
 /* malloc'd, NUL-terminated; NULL with errno set (ENOENT when unknown). */
 char *resource_load(const char *name);
 

@@ -16,12 +16,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <yaml.h>
 
 #include "config/yaml_tree.h"
 #include "util/log.h"
 #include "util/strbuf.h"
+#include "util/trust.h"
 
 /* Deeper nesting than this is not a configuration file; it bounds recursion. */
 #define CFG_MAX_DEPTH		64
@@ -739,13 +741,21 @@ struct cfg_doc *cfg_doc__load(const char *file)
 	struct cfg_doc *doc = NULL;
 	char *text = NULL;
 	size_t len = 0, cap = 0;
-	FILE *f;
-	int err = 0;
+	FILE *f = NULL;
+	int fd, err = 0;
 
-	f = fopen(file, "r");
-	if (!f) {
+	/* Refused: a FIFO (it would block), a file or directory others can write. */
+	fd = trust_open(file, "config", true);
+	err = fd < 0 ? fd : 0;
+	if (fd >= 0 && !(f = fdopen(fd, "r"))) {
 		err = -errno;
-		pr_err("config: cannot open %s: %s", file, strerror(-err));
+		close(fd);
+	}
+	if (err) {
+		if (err == -EISDIR)
+			pr_err("config: cannot read %s: %s", file, strerror(-err));
+		else if (err != -EINVAL && err != -EPERM)
+			pr_err("config: cannot open %s: %s", file, strerror(-err));
 		goto cleanup;
 	}
 	for (;;) {

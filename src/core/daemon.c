@@ -25,6 +25,7 @@
 #include "core/daemon.h"
 #include "util/clock.h"
 #include "util/log.h"
+#include "util/trust.h"
 
 #define STOP_POLL_NS 100000000L		/* --daemon-stop looks every 100 ms */
 #define KILL_WAIT_S 5.0			/* after SIGKILL, for the kernel to tear it down */
@@ -123,12 +124,61 @@ static pid_t pid_read(int fd)
 	return pid_parse(buf);
 }
 
-/* Still the file at PATH? A stale-file cleanup may have unlinked it after our open. */
+/*
+ * Still the file at PATH (not a symbolic link put there since)? A stale-file
+ * cleanup may have unlinked it after our open.
+ */
 static bool same_file(int fd, const char *path)
 {
 	struct stat a, b;
 
-	return !fstat(fd, &a) && !stat(path, &b) && a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+	return !fstat(fd, &a) && !lstat(path, &b) && a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+}
+
+/*
+ * The pid file opened without following a symbolic link (in a directory
+ * others can write, one could point it at any file root then truncates),
+ * and refused unless it is a regular file owned by us or root (by us alone
+ * with only_ours: the daemon writes it). -errno after one line; none for
+ * -ENOENT and -EEXIST, which the callers expect.
+ */
+static int pid_file_open(const char *path, int flags, bool only_ours)
+{
+	struct stat st;
+	int fd, err;
+
+	fd = open(path, flags | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK, 0644);
+	if (fd < 0) {
+		err = -errno;
+		if (errno == ELOOP)
+			pr_err("daemon: the pid file %s is a symbolic link; refusing", path);
+		else if (errno != ENOENT && errno != EEXIST)
+			pr_err("daemon: %s %s: %s", (flags & O_ACCMODE) == O_RDONLY ?
+			       "cannot read the pid file" : "cannot open the pid file", path,
+			       strerror(errno));
+		return err;
+	}
+	if (fstat(fd, &st)) {
+		err = -errno;
+	} else if (!S_ISREG(st.st_mode)) {
+		pr_err("daemon: the pid file %s is %s, not a regular file; refusing", path,
+		       file_type_name(st.st_mode));
+		err = -EINVAL;
+	} else if (st.st_uid != geteuid() && (only_ours || st.st_uid != 0)) {
+		pr_err("daemon: the pid file %s is owned by uid %u, not uid %s%u; refusing", path,
+		       (unsigned)st.st_uid, only_ours || !geteuid() ? "" : "0 or ",
+		       (unsigned)geteuid());
+		err = -EPERM;
+	} else if (only_ours && st.st_nlink != 1) {
+		/* A hard link to a file of ours elsewhere, made by someone else. */
+		pr_err("daemon: the pid file %s has %u links; refusing", path,
+		       (unsigned)st.st_nlink);
+		err = -EPERM;
+	} else {
+		return fd;
+	}
+	close(fd);
+	return err;
 }
 
 int daemon__lock_pid_file(const char *path)
@@ -137,10 +187,19 @@ int daemon__lock_pid_file(const char *path)
 	int fd = -1, err = 0, len;
 
 	for (;;) {
-		fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+		/* Ours if we create it; one that was there is checked before any change. */
+		fd = pid_file_open(path, O_RDWR | O_CREAT | O_EXCL, true);
+		if (fd == -EEXIST) {
+			fd = pid_file_open(path, O_RDWR, true);
+			if (fd == -ENOENT)
+				continue;	/* removed in between: create it */
+		}
 		if (fd < 0) {
-			err = -errno;
-			pr_err("daemon: cannot open the pid file %s: %s", path, strerror(errno));
+			err = fd;
+			fd = -1;
+			if (err == -ENOENT)
+				pr_err("daemon: cannot open the pid file %s: %s", path,
+				       strerror(-err));
 			goto fail;
 		}
 		if (flock(fd, LOCK_EX | LOCK_NB)) {
@@ -236,7 +295,9 @@ void daemon__exit(int code)
 	}
 	/* Last: whoever waits for the file to go knows everything else is done. */
 	if (pid_fd >= 0) {
-		if (unlink(pid_path) && errno != ENOENT)
+		if (!same_file(pid_fd, pid_path))
+			pr_warn("daemon: %s is no longer our pid file; leaving it", pid_path);
+		else if (unlink(pid_path) && errno != ENOENT)
 			pr_warn("daemon: cannot remove %s: %s", pid_path, strerror(errno));
 		close(pid_fd);
 		pid_fd = -1;
@@ -306,31 +367,38 @@ static double uptime_of(pid_t pid)
 }
 
 /*
- * Who holds the PID file: DAEMON_EXIT_RUNNING with *pid, NOT_RUNNING (a
- * stale file is removed, only while we hold its lock, so never a new
- * daemon's), or UNKNOWN after an error line.
+ * Who holds the PID file: DAEMON_EXIT_RUNNING with *pid, NOT_RUNNING, or
+ * UNKNOWN after an error line (a file that holds no pid: not ours to judge
+ * or remove). A stale file (its lock free) is removed only with remove
+ * (--daemon-stop), while we hold its lock, so never a new daemon's; a
+ * status query changes nothing.
  */
-static int pid_file_check(const char *path, pid_t *pid, bool quiet)
+static int pid_file_check(const char *path, pid_t *pid, bool remove, bool quiet)
 {
 	int fd, ret = DAEMON_EXIT_NOT_RUNNING;
 
 	*pid = 0;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0 && errno == ENOENT)
+	fd = pid_file_open(path, O_RDONLY, false);
+	if (fd == -ENOENT)
 		return DAEMON_EXIT_NOT_RUNNING;
-	if (fd < 0) {
-		pr_err("daemon: cannot read the pid file %s: %s", path, strerror(errno));
+	if (fd < 0)
 		return DAEMON_EXIT_UNKNOWN;
-	}
-	if (!flock(fd, LOCK_EX | LOCK_NB)) {
+	if (!flock(fd, remove ? LOCK_EX | LOCK_NB : LOCK_SH | LOCK_NB)) {
 		/* Nobody holds it: the daemon that wrote it is dead. */
 		if (!same_file(fd, path))
 			goto cleanup;	/* removed already */
-		if (unlink(path) && errno != ENOENT)
+		if (!pid_read(fd)) {
+			pr_err("daemon: the pid file %s holds no pid", path);
+			ret = DAEMON_EXIT_UNKNOWN;
+		} else if (!remove) {
+			if (!quiet)
+				pr_info("daemon: %s is stale (its lock is free)", path);
+		} else if (unlink(path) && errno != ENOENT) {
 			pr_warn("daemon: cannot remove the stale pid file %s: %s", path,
 				strerror(errno));
-		else if (!quiet)
+		} else if (!quiet) {
 			pr_info("daemon: removed the stale pid file %s", path);
+		}
 		goto cleanup;
 	}
 	*pid = pid_read(fd);
@@ -349,7 +417,7 @@ int daemon__status(const char *pid_file, bool quiet)
 {
 	pid_t pid;
 	double up;
-	int ret = pid_file_check(pid_file, &pid, quiet);
+	int ret = pid_file_check(pid_file, &pid, false, quiet);
 
 	if (quiet || ret == DAEMON_EXIT_UNKNOWN)
 		return ret;
@@ -385,7 +453,7 @@ int daemon__stop(const char *pid_file, double timeout, bool quiet)
 	pid_t pid, again;
 	int ret;
 
-	ret = pid_file_check(pid_file, &pid, quiet);
+	ret = pid_file_check(pid_file, &pid, true, quiet);
 	if (ret == DAEMON_EXIT_UNKNOWN)
 		return ret;
 	if (ret == DAEMON_EXIT_NOT_RUNNING) {
@@ -408,7 +476,7 @@ int daemon__stop(const char *pid_file, double timeout, bool quiet)
 		}
 	}
 	/* Killed, it could not remove its PID file: the lock is free, so this does. */
-	pid_file_check(pid_file, &again, true);
+	pid_file_check(pid_file, &again, true, true);
 	if (!quiet)
 		printf("ebpfmon-bcc stopped (pid %d)\n", (int)pid);
 	return 0;

@@ -8,7 +8,7 @@
 #define DAEMON_EXIT_RUNNING 0
 #define DAEMON_EXIT_FAILED 1		/* --daemon-stop could not stop it */
 #define DAEMON_EXIT_NOT_RUNNING 3
-#define DAEMON_EXIT_UNKNOWN 4		/* the PID file cannot be read */
+#define DAEMON_EXIT_UNKNOWN 4		/* the PID file cannot be read, or holds no pid */
 
 /*
  * Fork, setsid, fork. Returns 0 in the daemon (the grandchild) or -errno;
@@ -20,6 +20,8 @@ int daemon__detach(void);
 /*
  * Create PATH 0644, lock it (flock, held for the daemon's life) and write our
  * pid. Another holder: "daemon: already running as pid N (PATH)", -EEXIST.
+ * Never through a symbolic link, and a file that was there is changed only
+ * if it is a regular file of ours with one link; else one line and -errno.
  */
 int daemon__lock_pid_file(const char *path);
 /*
@@ -35,7 +37,10 @@ void daemon__notify(const char *state);
  */
 void daemon__exit(int code);
 
-/* --daemon-status: the DAEMON_EXIT_* code; one line on stdout unless quiet. */
+/*
+ * --daemon-status: the DAEMON_EXIT_* code; one line on stdout unless quiet.
+ * A query: it changes nothing (a stale PID file stays, it is only named).
+ */
 int daemon__status(const char *pid_file, bool quiet);
 /* --daemon-stop: SIGTERM, SIGKILL after timeout seconds; 0, 1 or 4. */
 int daemon__stop(const char *pid_file, double timeout, bool quiet);

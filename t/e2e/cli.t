@@ -43,7 +43,7 @@ ok $? "--probe-dir: the directory's exec.bpf.c is used"
 ok $((! $?)) "without --probe-dir the built-in copy is used"
 "$EBPFMON" -c "$T/cfg.yaml" --probe-dir "$T/nowhere" --dump-probe exec > /dev/null 2> "$T/err"
 is "$?" 1 "--probe-dir without the files: exit 1"
-is "$(head -n 1 "$T/err")" "probe: cannot load prologue.bpf.c: No such file or directory" \
+is "$(head -n 1 "$T/err")" "--probe-dir: cannot check $T/nowhere: No such file or directory" \
 	"--probe-dir without the files: the error"
 
 # A placeholder nobody defines is an error naming file and line.

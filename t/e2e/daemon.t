@@ -124,6 +124,10 @@ wait "$dead"
 echo "$dead" > "$PIDF"
 "$EBPFMON" --daemon-status --pid-file "$PIDF" > /dev/null 2> "$T/stale.err"
 is "$?" 3 "a stale pid file: --daemon-status exits 3"
+is "$(cat "$PIDF" 2> /dev/null)" "$dead" "and leaves it as it was (a query changes nothing)"
+like "$(cat "$T/stale.err")" "$PIDF is stale \(its lock is free\)" "and says it is stale"
+out=$("$EBPFMON" --daemon-stop --pid-file "$PIDF" 2> "$T/stale.err")
+is "$?:$out" "0:ebpfmon-bcc is not running" "--daemon-stop on a stale pid file exits 0"
 ok $([ ! -e "$PIDF" ] && echo 0 || echo 1) "and removes it"
 like "$(cat "$T/stale.err")" "removed the stale pid file $PIDF" "and says so"
 
@@ -278,7 +282,9 @@ seen_gone() { "$T/ebpfmon-dtrue" "gone-$$"; has_exec "$T/gone.json" "gone-$$"; }
 with_logging "$T/gone.yaml" "target: file" "file: log/gone.log"
 (cd "$T" && exec "$EBPFMON" --daemon -c gone.yaml -o gone.json -p ebpfmon-dtrue) > /dev/null 2>&1 &
 starter=$!
-sleep 0.1
+# Once the daemon holds its pid file it compiles: a fixed 0.1 s was before
+# the fork on a loaded machine (the config and BTF are read first).
+wait_for test -s "$PIDF"
 kill -KILL "$starter"
 for ((i = 0; i < 600; i++)); do seen_gone && break; sleep 0.1; done
 seen_gone
