@@ -165,12 +165,21 @@ static const char *const on_errors[] = {
 	NULL,
 };
 
-/* output.file or a sink's file: "-" is stdout (NULL). */
+/*
+ * Standard output by name: "-", or /dev/stdout (a symbolic link, which an
+ * output file never follows: the name means fd 1, so it is fd 1).
+ */
+static bool file_is_stdout(const char *file)
+{
+	return !strcmp(file, "-") || !strcmp(file, "/dev/stdout");
+}
+
+/* output.file or a sink's file: stdout is NULL. */
 static int get_file(struct cfg_node *map, const char *key, char **out)
 {
 	int err = cfg_get_string(map, key, out);
 
-	if (!err && *out && !strcmp(*out, "-")) {
+	if (!err && *out && file_is_stdout(*out)) {
 		free(*out);
 		*out = NULL;
 	}
@@ -407,7 +416,8 @@ int config__set_output(struct config *cfg, const char *format, const char *outpu
 		pr_err("--output: expected a directory without a \"..\" component, got '%s'", output);
 		return -EINVAL;
 	}
-	if (output && strcmp(output, "-") && !(copy = strdup(output)))
+	if (output && (fmt == OUTPUT_CSV ? strcmp(output, "-") : !file_is_stdout(output)) &&
+	    !(copy = strdup(output)))
 		return -ENOMEM;
 	cfg->format = fmt;
 	if (output && fmt == OUTPUT_CSV) {

@@ -234,14 +234,40 @@ static void sink_free(struct sink *s)
 	free(s);
 }
 
-/* The json or table file, appended to: an fd, or -errno after one error line. */
+/*
+ * The json or table file, appended to. Never through a symbolic link: one
+ * planted in a world-writable directory would send root's output onto any
+ * file (fs.protected_symlinks covers sticky directories only). And only
+ * where lines belong: a regular file, a FIFO or a character device such as
+ * /dev/null. An fd, or -errno after one error line naming PATH.
+ */
 static int output_file_open(const char *path, bool again)
 {
-	int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+	const char *re = again ? "re" : "";	/* "cannot reopen" at SIGHUP */
+	struct stat st;
+	int fd, err;
 
+	fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0640);
 	if (fd < 0) {
-		pr_err("output: cannot %sopen %s: %s", again ? "re" : "", path, strerror(errno));
-		return -errno;
+		err = -errno;
+		if ((err == -ELOOP || err == -EACCES) && !lstat(path, &st) && S_ISLNK(st.st_mode))
+			pr_err("output: cannot %sopen %s: it is a symbolic link, which is never "
+			       "followed; name the file itself", re, path);
+		else
+			pr_err("output: cannot %sopen %s: %s", re, path, strerror(-err));
+		return err;
+	}
+	if (fstat(fd, &st)) {
+		err = -errno;
+		pr_err("output: cannot %sopen %s: %s", re, path, strerror(-err));
+		close(fd);
+		return err;
+	}
+	if (!S_ISREG(st.st_mode) && !S_ISFIFO(st.st_mode) && !S_ISCHR(st.st_mode)) {
+		pr_err("output: cannot %sopen %s: not a regular file, FIFO or character device",
+		       re, path);
+		close(fd);
+		return -EINVAL;
 	}
 	return fd;
 }
@@ -429,6 +455,7 @@ static int sink_reopen_one(struct sink *s)
 
 	sink_flush_now(s, clock_mono_s());
 	if (s->path && s->ops != &sink_csv_ops) {
+		/* Refused (a link planted there): the open file stays, said once. */
 		fd = output_file_open(s->path, true);
 		if (fd < 0)
 			return fd;

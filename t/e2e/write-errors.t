@@ -1,13 +1,15 @@
 #!/bin/bash
 # Write failures, for real: a 1 MB tmpfs that fills up under real exec
-# events (json and csv; output.on_error exit and drop), /dev/full, and a
-# reader that goes away (| head -1). No half line is ever left, every record
-# not written is counted (events = written + not written), a "lost" record
-# with reason write says so where it can be written, and the exit status
-# says how the run ended.
+# events (json and csv; output.on_error exit and drop), /dev/full, a reader
+# that goes away (| head -1), and symbolic links planted as -o by another
+# user (at the start and at a SIGHUP's reopen). No half line is ever left,
+# every record not written is counted (events = written + not written), a
+# "lost" record with reason write says so where it can be written, and the
+# exit status says how the run ended.
 . "$(dirname "$0")/../lib.sh"
 need_bpf
 command -v python3 > /dev/null || bail "python3 is needed to read the csv files"
+command -v setpriv > /dev/null || bail "setpriv (util-linux) is needed to plant links as nobody"
 
 FULL=$T/full
 mkdir "$FULL"
@@ -216,5 +218,63 @@ ok "$(awk -v a="$t0" -v b="$t1" 'BEGIN { print (b - a <= 1.5) ? 0 : 1 }')" \
 	"| head -1: the run ended $(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", b - a }') s after head (at most 1.5)"
 is "$rc" 0 "| head -1: exit status 0"
 is "$(cat "$T/head.err")" "" "| head -1: nothing on stderr at level warn"
+
+# Links planted by nobody in a sticky and a plain world-writable directory,
+# pointing at a root-only file: refused, the file untouched.
+TARGET=$T/target
+printf 'root only\n' > "$TARGET"
+chmod 600 "$TARGET"
+before="$(sha256sum < "$TARGET") $(stat -c '%a %s' "$TARGET")"
+for mode in 1777 0777; do
+	d=$T/dir$mode
+	mkdir "$d"
+	chmod "$mode" "$d"
+	for fmt in json table; do
+		setpriv --reuid=65534 --regid=65534 --clear-groups ln -s "$TARGET" "$d/out.$fmt" ||
+			bail "nobody cannot make a link in $d"
+		ERROR_TESTS="status line" expect_run_error "-o a link in a $mode directory ($fmt)" 1 \
+			"output: cannot open $d/out.$fmt: it is a symbolic link, which is never followed; name the file itself" \
+			-c "$T/warn.yaml" -f "$fmt" -o "$d/out.$fmt" -d 1
+	done
+done
+is "$(sha256sum < "$TARGET") $(stat -c '%a %s' "$TARGET")" "$before" "the link's target is untouched"
+
+# The same at a SIGHUP's reopen: the file moved away (logrotate) and a link
+# planted in its place: refused, the old file kept, the target untouched.
+d=$T/dir0777
+for fmt in json table; do
+	out=$d/hup.$fmt
+	mon_start "$out" "$T/hup-$fmt.err" -c "$T/warn.yaml" -f "$fmt" -p "$PROG" || bail "no start (hup)"
+	mv "$out" "$out.1"
+	setpriv --reuid=65534 --regid=65534 --clear-groups ln -s "$TARGET" "$out" ||
+		bail "nobody cannot make a link in $d"
+	kill -HUP "$MON_PID"
+	WAIT_SECONDS=30 wait_for grep -q 'cannot reopen' "$T/hup-$fmt.err"
+	"$SPAWN" 1 "$T/$PROG" "hup-$$" > /dev/null
+	sleep 0.5
+	mon_stop
+	is "$MON_RC" 0 "reopen onto a link ($fmt): the run goes on, status 0"
+	is "$(grep '^output: ' "$T/hup-$fmt.err")" \
+		"output: cannot reopen $out: it is a symbolic link, which is never followed; name the file itself" \
+		"reopen onto a link ($fmt): one error line naming it"
+	like "$(cat "$out.1")" "hup-$$" "reopen onto a link ($fmt): the open file goes on"
+	is "$(sha256sum < "$TARGET") $(stat -c '%a %s' "$TARGET")" "$before" \
+		"reopen onto a link ($fmt): the target is untouched"
+done
+
+# What users legitimately name: /dev/null (a character device) and
+# /dev/stdout (a link, but the name means fd 1: no file is opened).
+mon_start /dev/null "$T/null.err" -c "$T/warn.yaml" -p "$PROG" || bail "no start (/dev/null)"
+"$SPAWN" 1 "$T/$PROG" > /dev/null
+sleep 0.3
+mon_stop
+is "$MON_RC:$(cat "$T/null.err")" "0:" "-o /dev/null: works, nothing said"
+mon_start_stdout "$T/stdout.json" "$T/stdout.err" -c "$T/warn.yaml" -p "$PROG" -o /dev/stdout ||
+	bail "no start (/dev/stdout)"
+"$SPAWN" 1 "$T/$PROG" "stdout-$$" > /dev/null
+sleep 0.3
+mon_stop
+is "$MON_RC:$(jq -r 'select(.type == "event") | .argv[1]' "$T/stdout.json")" "0:stdout-$$" \
+	"-o /dev/stdout: stdout itself"
 
 done_testing
