@@ -19,7 +19,7 @@
 #include "util/trust.h"
 #include "util/users.h"
 
-#define EXIT_USAGE 1		/* bad flag, bad config */
+#define EXIT_USAGE 1		/* bad flag, bad config, output not written */
 #define EXIT_CANNOT_RUN 2	/* no monitor can run here */
 
 enum {
@@ -145,8 +145,10 @@ static void usage(FILE *f)
 "Command-line values override the configuration file. Diagnostics go to\n"
 "stderr; stdout carries only data.\n"
 "\n"
-"Exit status: 0 success, 1 bad option or configuration (or the daemon already\n"
-"runs), 2 no monitor can run (not privileged, no kernel support).\n"
+"Exit status: 0 success (also when the reader of stdout went away), 1 bad\n"
+"option or configuration, the daemon already runs, or the output cannot be\n"
+"opened or written (output.on_error: exit), 2 no monitor can run (not\n"
+"privileged, no kernel support).\n"
 "\n"
 "EXAMPLES\n"
 "  ebpfmon-bcc -c /etc/ebpfmon.yaml\n"
@@ -593,7 +595,7 @@ static int run(struct session *s, const struct cli *cli, struct exporter *export
 		pr_err("permission denied: %s", s->ki.privileged_why);
 		return EXIT_CANNOT_RUN;
 	}
-	s->sink = sink__open(&s->cfg, s->insts, s->n_insts);
+	s->sink = sink__open(&s->cfg, s->insts, s->n_insts, s->unwritten);
 	if (!s->sink)
 		return EXIT_USAGE;
 	err = session__start(s);

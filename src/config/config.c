@@ -159,12 +159,27 @@ static const char *const output_formats[] = {
 	NULL,
 };
 
-/* output.file or a sink's file: "-" is stdout (NULL). */
+static const char *const on_errors[] = {
+	[ON_ERROR_EXIT] = "exit",
+	[ON_ERROR_DROP] = "drop",
+	NULL,
+};
+
+/*
+ * Standard output by name: "-", or /dev/stdout (a symbolic link, which an
+ * output file never follows: the name means fd 1, so it is fd 1).
+ */
+static bool file_is_stdout(const char *file)
+{
+	return !strcmp(file, "-") || !strcmp(file, "/dev/stdout");
+}
+
+/* output.file or a sink's file: stdout is NULL. */
 static int get_file(struct cfg_node *map, const char *key, char **out)
 {
 	int err = cfg_get_string(map, key, out);
 
-	if (!err && *out && !strcmp(*out, "-")) {
+	if (!err && *out && file_is_stdout(*out)) {
 		free(*out);
 		*out = NULL;
 	}
@@ -280,6 +295,7 @@ static int load_sink(struct config *cfg, struct cfg_node *item, struct sink_conf
 		.csv_delimiter = cfg->csv_delimiter,
 		.buffer_size = cfg->buffer_size,
 		.flush_interval = cfg->flush_interval,
+		.on_error = cfg->on_error,
 	};
 	sc->dir = strdup(cfg->output_dir);
 	if (!sc->dir)
@@ -303,6 +319,7 @@ static int load_sink(struct config *cfg, struct cfg_node *item, struct sink_conf
 	merge_err(&err, get_delimiter(item, "csv_delimiter", &sc->csv_delimiter));
 	merge_err(&err, cfg_get_int(item, "buffer_size", 1, 65536, &sc->buffer_size));
 	merge_err(&err, cfg_get_double(item, "flush_interval", 0.01, 3600, &sc->flush_interval));
+	merge_err(&err, cfg_get_enum(item, "on_error", on_errors, &sc->on_error));
 	merge_err(&err, cfg_node__check_unused(item));
 	if (!err)
 		err = sink_clash_check(cfg, sc, item);
@@ -359,6 +376,7 @@ static int load_output(struct config *cfg, struct cfg_node *root)
 	merge_err(&err, cfg_get_int(sec, "buffer_size", 1, 65536, &cfg->buffer_size));
 	merge_err(&err, cfg_get_double(sec, "flush_interval", 0.01, 3600,
 				       &cfg->flush_interval));
+	merge_err(&err, cfg_get_enum(sec, "on_error", on_errors, &cfg->on_error));
 	merge_err(&err, cfg_get_enum(sec, "transport", transports, &cfg->transport));
 	merge_err(&err, cfg_get_pow2(sec, "perf_pages", 4096, &cfg->perf_pages));
 	merge_err(&err, cfg_get_pow2(sec, "ringbuf_pages", 65536, &cfg->ringbuf_pages));
@@ -398,7 +416,8 @@ int config__set_output(struct config *cfg, const char *format, const char *outpu
 		pr_err("--output: expected a directory without a \"..\" component, got '%s'", output);
 		return -EINVAL;
 	}
-	if (output && strcmp(output, "-") && !(copy = strdup(output)))
+	if (output && (fmt == OUTPUT_CSV ? strcmp(output, "-") : !file_is_stdout(output)) &&
+	    !(copy = strdup(output)))
 		return -ENOMEM;
 	cfg->format = fmt;
 	if (output && fmt == OUTPUT_CSV) {
@@ -427,6 +446,7 @@ size_t config__sinks(const struct config *cfg, struct sink_config *one,
 		.csv_delimiter = cfg->csv_delimiter,
 		.buffer_size = cfg->buffer_size,
 		.flush_interval = cfg->flush_interval,
+		.on_error = cfg->on_error,
 	};
 	*sinks = one;
 	return 1;

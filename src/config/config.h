@@ -21,9 +21,16 @@ enum output_format {
 	OUTPUT_AUTO,		/* unset: a table on a terminal, else json */
 };
 
+/* output.on_error: what a failed write does. */
+enum output_on_error {
+	ON_ERROR_EXIT,		/* say so once and end the run with an error */
+	ON_ERROR_DROP,		/* count and drop the records, try again at the next write */
+};
+
 /* One output (an output.sinks item, or the output section itself). */
 struct sink_config {
 	int format;			/* enum output_format */
+	int on_error;			/* enum output_on_error */
 	char *file;			/* json, table: NULL = stdout */
 	char *dir;			/* csv: one file per monitor in here */
 	bool include_header;		/* csv: header row of the first record's keys */
@@ -57,6 +64,7 @@ struct config {
 	char *output_dir;		/* output.dir (csv), default "output" */
 	bool include_header;		/* output.include_header (csv), default true */
 	char csv_delimiter;		/* output.csv_delimiter, default ',' */
+	int on_error;			/* enum output_on_error, output.on_error, default exit */
 	struct sink_config *sinks;	/* output.sinks; NULL: one sink from the keys above */
 	size_t n_sinks;
 	long long buffer_size;		/* output.buffer_size: records held before a write, 1..65536, default 256 */

@@ -39,16 +39,19 @@ struct record *session__record_new(struct session *s, struct monitor_inst *inst,
 	record__time(rec, "ts", ts_mono_ns + s->mono_to_real_ns);
 	record__uint(rec, "ts_ns", ts_mono_ns);
 	record__str(rec, "monitor", inst->mon->name);
+	rec->mon_id = inst->id;
 	return rec;
 }
 
+/*
+ * To every sink. A sink that cannot write it counts it (unwritten) and says
+ * so as output.on_error asks; the loop asks the sinks whether to go on.
+ * -ENOMEM when the record could not be built.
+ */
 int session__emit(struct session *s, struct record *rec)
 {
-	int err = sink__write(s->sink, rec);
-
-	if (err && !s->write_error)
-		s->write_error = err;
-	return err;
+	sink__write(s->sink, rec);
+	return rec->err;
 }
 
 struct record *session__event_record(struct session *s, struct monitor_inst *inst,
@@ -78,8 +81,11 @@ static void sample_emit(void *ctx, const void *data, size_t size, void *arg)
 
 	if (inst->mon->on_event(inst, data, size, rec)) {
 		inst->malformed++;
-	} else if (!session__emit(s, rec)) {
+	} else {
+		/* Every event counts: written, or unwritten by a sink. */
 		inst->events++;
+		rec->counted = true;
+		session__emit(s, rec);
 	}
 }
 
@@ -138,6 +144,7 @@ static void report_lost(struct session *s, struct monitor_inst *inst, uint64_t t
 
 	inst->lost = total;
 	rec = session__record_new(s, inst, "lost", clock_mono_ns());
+	record__str(rec, "reason", "buffer");
 	record__uint(rec, "count", lost);
 	record__uint(rec, "total", total);
 	session__emit(s, rec);
@@ -146,14 +153,37 @@ static void report_lost(struct session *s, struct monitor_inst *inst, uint64_t t
 		session__ringbuf(s) ? "ring" : "perf");
 }
 
+/*
+ * Records the sinks could not write, told by a "lost" record with reason
+ * write to each sink that has not been told yet: a sink that still writes
+ * has it at once; one that drops (output.on_error drop) is told again at
+ * every look until it writes it. count: the records not written since the
+ * last such record of this sink; total: since the start (summed over sinks).
+ */
+static void report_unwritten(struct session *s, struct monitor_inst *inst)
+{
+	uint64_t total = s->unwritten[inst->id], untold;
+	struct record *rec;
+
+	for (struct sink *sk = s->sink; sk; sk = sk->next) {
+		untold = sink__untold(sk, inst->id, total);
+		if (!untold)
+			continue;
+		rec = session__record_new(s, inst, "lost", clock_mono_ns());
+		record__str(rec, "reason", "write");
+		record__uint(rec, "count", untold);
+		record__uint(rec, "total", total);
+		rec->tells = total;
+		sink__write_one(sk, rec);
+	}
+}
+
+/* A summary row (or another record of the monitor's own): counted like an event. */
 static int inst_emit(struct monitor_inst *inst, struct record *rec)
 {
-	int err;
-
-	err = session__emit(inst->emit_ctx, rec);
-	if (!err)
-		inst->events++;
-	return err;
+	inst->events++;
+	rec->counted = true;
+	return session__emit(inst->emit_ctx, rec);
 }
 
 static struct record *inst_record(struct monitor_inst *inst, const char *type)
@@ -181,6 +211,8 @@ void inst_read_counters(struct session *s, struct monitor_inst *inst)
 {
 	uint64_t n;
 
+	if (s->unwritten[inst->id])
+		report_unwritten(s, inst);
 	if (!inst->attached)
 		return;
 	if (!probe_set__percpu_sum(inst->ps, "ebpfmon_filtered", inst->id, &n))

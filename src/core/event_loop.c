@@ -58,6 +58,10 @@ void event_loop__print_stats(struct session *s, const char *prefix)
 		if (inst->malformed && len < sizeof(line))
 			len += snprintf(line + len, sizeof(line) - len, ", %llu malformed",
 					(unsigned long long)inst->malformed);
+		/* events = records written + these, per sink that failed */
+		if (s->unwritten[inst->id] && len < sizeof(line))
+			len += snprintf(line + len, sizeof(line) - len, ", %llu not written",
+					(unsigned long long)s->unwritten[inst->id]);
 	}
 	log_print(LOG_LEVEL_INFO, "%s: %s", prefix, len ? line : "no monitor attached");
 }
@@ -124,7 +128,7 @@ int event_loop__run(struct session *s)
 	next_collect = collect_due(s, start, false);
 	next_flush = start + cfg->flush_interval;
 	next_stats = cfg->stats_interval > 0 ? start + cfg->stats_interval : 0;
-	while (!stop_signal && !s->write_error) {
+	while (!stop_signal && !sink__error(s->sink)) {
 		double wake = next_flush;
 		int timeout_ms, n;
 
@@ -184,7 +188,12 @@ int event_loop__run(struct session *s)
 	session__release_held(s, true);
 	collect_due(s, clock_mono_s(), true);	/* the last, partial interval */
 	session__read_counters(s);
-	if (sink__flush(s->sink) && !err)
-		err = s->write_error;
-	return err ? err : s->write_error;
+	sink__flush(s->sink);
+	/* What that last write could not write, told where it still can be. */
+	session__read_counters(s);
+	sink__flush(s->sink);
+	/* A reader that went away ends the run as a success, as SIGPIPE ends bcc's tools. */
+	if (!err && sink__error(s->sink) != -EPIPE)
+		err = sink__error(s->sink);
+	return err;
 }

@@ -349,7 +349,7 @@ int session__reload(struct session *s)
 			goto fail;
 	}
 	if (output_changed(s, c, fates)) {
-		sink = sink__open(&c->cfg, c->insts, c->n_insts);
+		sink = sink__open(&c->cfg, c->insts, c->n_insts, s->unwritten);
 		if (!sink) {
 			err = -errno;
 			goto fail;

@@ -56,7 +56,12 @@ struct session {
 	 */
 	pthread_mutex_t lock;
 	int ready_fd;			/* -1: none */
-	int write_error;		/* first sink error: stops the loop */
+	/*
+	 * By monitor id: records a sink could not write (summed over sinks).
+	 * Here, not in the instances: a reload replaces them, and the sinks
+	 * count into it until they are closed.
+	 */
+	uint64_t unwritten[EBPFMON_MAX_MONITORS];
 	void *sample;			/* aligned copy of the sample being decoded */
 	struct record rec;		/* the one record being built */
 	struct reorder reorder;		/* output.reorder_window's held samples */

@@ -19,6 +19,8 @@ void record__reset(struct record *rec)
 	rec->n = 0;
 	rec->n_ptrs = 0;
 	rec->err = 0;
+	rec->counted = false;
+	rec->tells = 0;
 	strbuf_reset(&rec->arena);
 }
 

@@ -64,6 +64,13 @@ struct record {
 	const char **ptrs;
 	size_t n_ptrs, cap_ptrs;
 	int err;		/* first allocation failure: the record is not written */
+	/*
+	 * Counted in its monitor's events (an event or a summary row, not a lost
+	 * record): a sink that does not write it counts it in unwritten[mon_id].
+	 */
+	bool counted;
+	unsigned mon_id;
+	uint64_t tells;		/* a lost record with reason write: the total it tells */
 };
 
 void record__reset(struct record *rec);

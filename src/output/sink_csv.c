@@ -15,6 +15,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "config/config.h"
+#include "util/clock.h"
 #include "util/log.h"
 #include "output/record.h"
 #include "output/sink.h"
@@ -32,7 +34,9 @@ struct csv_file {
 	size_t n_cols;
 	const char **warned;	/* keys not in the header, reported once */
 	size_t n_warned;
-	struct strbuf buf;	/* whole rows only */
+	struct sink_lines out;	/* whole rows only */
+	int create_err;		/* why fd is -1 */
+	double retry_at;	/* on_error drop: CLOCK_MONOTONIC seconds to try again */
 };
 
 struct sink_csv {
@@ -41,7 +45,6 @@ struct sink_csv {
 	char stamp[32];
 	unsigned long pending;	/* rows in the files' buffers */
 	struct strbuf cell;
-	int failed;		/* first write error */
 	unsigned long unnamed;	/* records without a usable name, dropped */
 };
 
@@ -113,6 +116,7 @@ static bool name_safe(const char *name, size_t len)
 	return true;
 }
 
+/* Make f's file: 0, or -errno reported as on_error says. */
 static int file_create(struct sink *s, struct csv_file *f)
 {
 	struct sink_csv *c = s->priv;
@@ -135,14 +139,41 @@ static int file_create(struct sink *s, struct csv_file *f)
 			break;
 	}
 	if (f->fd < 0) {
-		err = -errno;
-		pr_err("output: cannot create %s: %s", f->path, strerror(errno));
+		f->create_err = err = -errno;
+		f->retry_at = clock_mono_s() + s->flush_interval;
+		sink_fail(s, f->path, err, true);
 	}
 	return err;
 }
 
-static void file_release(struct csv_file *f)
+/*
+ * The header row, before the first row of an empty file: the file is new,
+ * or the write that held its header failed and was cut back. Its own line:
+ * a row that fails to encode does not take it back.
+ */
+static int header_add(struct sink *s, struct csv_file *f)
 {
+	struct stat st;
+	int err = 0;
+
+	if (!s->include_header || f->out.n || fstat(f->fd, &st) || st.st_size)
+		return 0;
+	for (size_t i = 0; i < f->n_cols && !err; i++) {
+		if (i)
+			err = strbuf_addc(&f->out.buf, s->csv_delimiter);
+		if (!err)
+			err = csv_cell(&f->out.buf, f->cols[i], strlen(f->cols[i]), s->csv_delimiter);
+	}
+	if (!err)
+		err = strbuf_add(&f->out.buf, "\r\n", 2);
+	if (!err)
+		err = sink_lines__mark(s, &f->out, NULL);
+	return err;
+}
+
+static void file_release(struct sink *s, struct csv_file *f)
+{
+	sink_lines__release(s, &f->out);
 	if (f->fd >= 0)
 		close(f->fd);
 	free(f->monitor);
@@ -150,10 +181,24 @@ static void file_release(struct csv_file *f)
 	free(f->path);
 	free(f->cols);
 	free(f->warned);
-	strbuf_release(&f->buf);
 }
 
-/* The file for this monitor and type, made at the first record; NULL: skip it. */
+/*
+ * An existing file's, or NULL (*err set) while it could not be made: under
+ * on_error drop it is tried again once a flush interval has passed.
+ */
+static struct csv_file *file_ready(struct sink *s, struct csv_file *f, int *err)
+{
+	if (f->fd < 0 && s->on_error == ON_ERROR_DROP && !s->error &&
+	    clock_mono_s() >= f->retry_at) {
+		*err = file_create(s, f);
+		return *err ? NULL : f;
+	}
+	*err = f->fd >= 0 ? 0 : f->create_err;
+	return f->fd >= 0 ? f : NULL;
+}
+
+/* The file for this monitor and type, made at the first record; NULL (*err set): skip it. */
 static struct csv_file *csv_file_get(struct sink *s, const struct record *rec, int *err)
 {
 	struct sink_csv *c = s->priv;
@@ -168,6 +213,7 @@ static struct csv_file *csv_file_get(struct sink *s, const struct record *rec, i
 		if (!c->unnamed++)
 			pr_warn("output: %s: a record without a plain monitor and type name "
 				"has no file; such records are left out", s->path);
+		*err = -EINVAL;
 		return NULL;
 	}
 	m = NULL;
@@ -182,7 +228,7 @@ static struct csv_file *csv_file_get(struct sink *s, const struct record *rec, i
 		if (strlen(f->monitor) == mlen && !memcmp(f->monitor, mon, mlen) &&
 		    (f->type ? type && strlen(f->type) == tlen && !memcmp(f->type, type, tlen)
 			     : !type))
-			return f->fd >= 0 ? f : NULL;
+			return file_ready(s, f, err);
 	}
 	if (ARRAY_GROW(c->files, c->cap_files, c->n_files)) {
 		*err = -ENOMEM;
@@ -191,6 +237,7 @@ static struct csv_file *csv_file_get(struct sink *s, const struct record *rec, i
 	f = &c->files[c->n_files++];
 	memset(f, 0, sizeof(*f));
 	f->fd = -1;
+	f->create_err = -ENOMEM;	/* until file_create says otherwise */
 	f->monitor = strndup(mon, mlen);
 	f->type = type ? strndup(type, tlen) : NULL;
 	f->cols = calloc(rec->n ? rec->n : 1, sizeof(*f->cols));
@@ -201,20 +248,7 @@ static struct csv_file *csv_file_get(struct sink *s, const struct record *rec, i
 	f->n_cols = rec->n;
 	for (size_t i = 0; i < rec->n; i++)
 		f->cols[i] = rec->fields[i].key;
-	/* One error line per file, then its records are dropped. */
-	if (file_create(s, f))
-		return NULL;
-	if (s->include_header) {
-		for (size_t i = 0; i < f->n_cols && !*err; i++) {
-			if (i)
-				*err = strbuf_addc(&f->buf, s->csv_delimiter);
-			if (!*err)
-				*err = csv_cell(&f->buf, f->cols[i], strlen(f->cols[i]),
-						s->csv_delimiter);
-		}
-		if (!*err)
-			*err = strbuf_add(&f->buf, "\r\n", 2);
-	}
+	*err = file_create(s, f);
 	return *err ? NULL : f;
 }
 
@@ -259,38 +293,35 @@ static int csv_flush(struct sink *s)
 {
 	struct sink_csv *c = s->priv;
 
-	for (size_t i = 0; i < c->n_files; i++) {
-		struct csv_file *f = &c->files[i];
-
-		sink_write_once(f->fd, f->path, f->buf.buf, f->buf.len, &c->failed);
-		strbuf_reset(&f->buf);
-	}
+	for (size_t i = 0; i < c->n_files; i++)
+		if (c->files[i].fd >= 0)
+			sink_lines__write(s, &c->files[i].out, c->files[i].fd, c->files[i].path);
 	c->pending = 0;
-	return c->failed;
+	return s->error;
 }
 
 static int csv_write_record(struct sink *s, const struct record *rec)
 {
 	struct sink_csv *c = s->priv;
 	struct csv_file *f;
-	size_t start, matched = 0;
-	int err = rec->err;
+	size_t matched = 0;
+	int err = 0;
 
-	if (c->failed)
-		return c->failed;
-	if (err)
-		return err;
 	f = csv_file_get(s, rec, &err);
 	if (!f)
 		return err;
-	start = f->buf.len;
+	err = header_add(s, f);
+	if (err) {
+		sink_lines__unmark(&f->out);
+		return err;
+	}
 	for (size_t i = 0; i < f->n_cols && !err; i++) {
 		const struct field *fld = field_find(rec, i, f->cols[i]);
 		const char *str;
 		size_t len;
 
 		if (i)
-			err = strbuf_addc(&f->buf, s->csv_delimiter);
+			err = strbuf_addc(&f->out.buf, s->csv_delimiter);
 		if (err || !fld)
 			continue;
 		matched++;
@@ -304,28 +335,30 @@ static int csv_write_record(struct sink *s, const struct record *rec)
 		}
 		/* "" is an empty string, an empty cell null. */
 		if (!err && !len && (fld->kind == FIELD_STR || fld->kind == FIELD_ARENA_STR))
-			err = strbuf_add(&f->buf, "\"\"", 2);
+			err = strbuf_add(&f->out.buf, "\"\"", 2);
 		else if (!err && len)
-			err = csv_cell(&f->buf, str, len, s->csv_delimiter);
+			err = csv_cell(&f->out.buf, str, len, s->csv_delimiter);
 	}
 	if (!err)
-		err = strbuf_add(&f->buf, "\r\n", 2);
+		err = strbuf_add(&f->out.buf, "\r\n", 2);
+	if (!err)
+		err = sink_lines__mark(s, &f->out, rec);
 	if (err) {
 		/* Whole rows only. */
-		f->buf.len = start;
+		sink_lines__unmark(&f->out);
 		return err;
 	}
 	if (matched < rec->n)
 		warn_extra_keys(f, rec);
 	if (++c->pending >= s->max_records)
-		return csv_flush(s);
+		csv_flush(s);
 	return 0;
 }
 
-static void csv_files_close(struct sink_csv *c)
+static void csv_files_close(struct sink *s, struct sink_csv *c)
 {
 	for (size_t i = 0; i < c->n_files; i++)
-		file_release(&c->files[i]);
+		file_release(s, &c->files[i]);
 	c->n_files = 0;
 }
 
@@ -334,7 +367,7 @@ static int csv_reopen(struct sink *s)
 	struct sink_csv *c = s->priv;
 
 	/* Per-run files rotate by starting new ones, with the time of the reopen. */
-	csv_files_close(c);
+	csv_files_close(s, c);
 	csv_stamp(c);
 	return mkdir_p(s->path);
 }
@@ -343,7 +376,7 @@ static void csv_close(struct sink *s)
 {
 	struct sink_csv *c = s->priv;
 
-	csv_files_close(c);
+	csv_files_close(s, c);
 	free(c->files);
 	strbuf_release(&c->cell);
 	free(c);

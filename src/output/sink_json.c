@@ -1,19 +1,18 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * JSON lines. Whole lines are collected in memory and written with write(2)
- * only at line boundaries, so a reader (or a kill) never sees half a line.
+ * only at line boundaries, so a reader (or a kill) never sees half a line;
+ * a write that fails part way is cut back to the last whole line.
  */
 #include <errno.h>
 #include <stdlib.h>
 
 #include "output/record.h"
 #include "output/sink.h"
-#include "util/strbuf.h"
 
 struct sink_json {
-	struct strbuf buf;
-	unsigned long pending;	/* records in buf */
-	int failed;		/* first write error, reported once */
+	struct sink_lines lines;
+	unsigned long pending;	/* records held */
 };
 
 static int json_open(struct sink *s)
@@ -26,10 +25,8 @@ static int json_flush(struct sink *s)
 {
 	struct sink_json *j = s->priv;
 
-	sink_write_once(s->fd, s->path ? s->path : "stdout", j->buf.buf, j->buf.len, &j->failed);
-	strbuf_reset(&j->buf);
 	j->pending = 0;
-	return j->failed;
+	return sink_lines__write(s, &j->lines, s->fd, s->path ? s->path : "stdout");
 }
 
 static int json_write_record(struct sink *s, const struct record *rec)
@@ -37,15 +34,17 @@ static int json_write_record(struct sink *s, const struct record *rec)
 	struct sink_json *j = s->priv;
 	int err;
 
-	if (j->failed)
-		return j->failed;
-	err = record__encode_json(rec, &j->buf);
+	err = record__encode_json(rec, &j->lines.buf);
 	if (!err)
-		err = strbuf_addc(&j->buf, '\n');
-	if (err)
+		err = strbuf_addc(&j->lines.buf, '\n');
+	if (!err)
+		err = sink_lines__mark(s, &j->lines, rec);
+	if (err) {
+		sink_lines__unmark(&j->lines);
 		return err;
+	}
 	if (++j->pending >= s->max_records)
-		return json_flush(s);
+		json_flush(s);
 	return 0;
 }
 
@@ -53,7 +52,7 @@ static void json_close(struct sink *s)
 {
 	struct sink_json *j = s->priv;
 
-	strbuf_release(&j->buf);
+	sink_lines__release(s, &j->lines);
 	free(j);
 }
 

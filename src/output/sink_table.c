@@ -25,7 +25,7 @@ struct table_header {
 };
 
 struct sink_table {
-	struct strbuf out;	/* whole lines */
+	struct sink_lines out;	/* whole lines */
 	struct strbuf row;	/* the line being built */
 	struct strbuf cell;	/* a value, cleaned */
 	struct strbuf raw;	/* a value, as it came */
@@ -35,7 +35,6 @@ struct sink_table {
 	size_t monitor_width;	/* the MONITOR column's; 0: one monitor, no column */
 	struct table_header *headers;
 	size_t n_headers, cap_headers;
-	int failed;
 };
 
 /* The terminal's size, else $COLUMNS/$LINES, else 80x24 on a tty, unlimited in a file. */
@@ -120,9 +119,9 @@ static int table_line(struct sink_table *t)
 	/* A cut in the padding leaves blanks at the end. */
 	while (len < t->row.len && len && t->row.buf[len - 1] == ' ')
 		len--;
-	err = strbuf_add(&t->out, t->row.buf, len);
+	err = strbuf_add(&t->out.buf, t->row.buf, len);
 	if (!err)
-		err = strbuf_addc(&t->out, '\n');
+		err = strbuf_addc(&t->out.buf, '\n');
 	strbuf_reset(&t->row);
 	t->lines++;
 	return err;
@@ -233,10 +232,8 @@ static int table_flush(struct sink *s)
 {
 	struct sink_table *t = s->priv;
 
-	sink_write_once(s->fd, s->path ? s->path : "stdout", t->out.buf, t->out.len, &t->failed);
-	strbuf_reset(&t->out);
 	t->pending = 0;
-	return t->failed;
+	return sink_lines__write(s, &t->out, s->fd, s->path ? s->path : "stdout");
 }
 
 static int table_write_record(struct sink *s, const struct record *rec)
@@ -245,13 +242,9 @@ static int table_write_record(struct sink *s, const struct record *rec)
 	const struct table_column *cols = NULL;
 	const struct sink_monitor *m = NULL;
 	const char *mon, *type;
-	size_t mlen = 0, tlen = 0, start = t->out.len;
-	int err = rec->err;
+	size_t mlen = 0, tlen = 0;
+	int err = 0;
 
-	if (t->failed)
-		return t->failed;
-	if (err)
-		return err;
 	mon = record_get_str(rec, "monitor", &mlen);
 	type = record_get_str(rec, "type", &tlen);
 	for (size_t i = 0; mon && i < s->n_mons && !m; i++)
@@ -280,15 +273,17 @@ static int table_write_record(struct sink *s, const struct record *rec)
 		err = table_pairs(t, rec);
 	if (!err)
 		err = table_line(t);
+	/* Whole lines only: the header it printed, if any, and the row. */
+	if (!err)
+		err = sink_lines__mark(s, &t->out, rec);
 	if (err) {
-		/* Whole lines only. */
-		t->out.len = start;
+		sink_lines__unmark(&t->out);
 		strbuf_reset(&t->row);
 		return err;
 	}
 	/* A person watches a terminal: every row at once. */
 	if (s->tty || ++t->pending >= s->max_records)
-		return table_flush(s);
+		table_flush(s);
 	return 0;
 }
 
@@ -306,7 +301,7 @@ static void table_close(struct sink *s)
 {
 	struct sink_table *t = s->priv;
 
-	strbuf_release(&t->out);
+	sink_lines__release(s, &t->out);
 	strbuf_release(&t->row);
 	strbuf_release(&t->cell);
 	strbuf_release(&t->raw);

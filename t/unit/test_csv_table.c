@@ -154,7 +154,7 @@ static void test_csv_sink(void)
 	free(cfg.output_dir);
 	cfg.output_dir = dir = fmt("%s/csv/sub", tmpdir);
 	capture_begin(&c);
-	s = sink__open(&cfg, NULL, 0);
+	s = sink__open(&cfg, NULL, 0, NULL);
 	for (int i = 0; i < 3 && s; i++) {
 		record__reset(&rec);
 		record__str(&rec, "type", "event");

@@ -13,7 +13,9 @@
 #include <unistd.h>
 
 #include <jansson.h>
+#include <linux/types.h>
 
+#include "probes/common.h"
 #include "config/config.h"
 #include "util/log.h"
 #include "output/record.h"
@@ -174,6 +176,13 @@ static size_t parse_lines(const char *text, json_t **recs, size_t max)
 	return n;
 }
 
+/* One record to the sink: what the run would hear of it (sink__error). */
+static int write_rec(struct sink *s, struct record *rec)
+{
+	sink__write(s, rec);
+	return sink__error(s);
+}
+
 static void test_sink(void)
 {
 	struct config cfg;
@@ -181,6 +190,7 @@ static void test_sink(void)
 	char *path, *path2, *text, *err;
 	struct record written[8] = { 0 }, rec = { 0 };
 	json_t *read[8], *expect[3];
+	uint64_t unwritten[EBPFMON_MAX_MONITORS] = { 0 };
 	struct capture c;
 	size_t n;
 	int e, same;
@@ -191,7 +201,7 @@ static void test_sink(void)
 	cfg.output_file = path;
 	cfg.buffer_size = 3;
 
-	s = sink__open(&cfg, NULL, 0);
+	s = sink__open(&cfg, NULL, 0, unwritten);
 	if (!ok(s != NULL, "sink__open on a new file")) {
 		free(path);
 		return;
@@ -212,13 +222,13 @@ static void test_sink(void)
 	expect[1] = json_pack("{s:s, s:[ss]}", "comm", "bad" FFFD "\xc3\xa9", "argv", "a b", "q\"\n");
 	expect[2] = json_pack("{s:i, s:n, s:b}", "pid", 42, "error", "ok", 1);
 
-	is_int(sink__write(s, &written[0]), 0, "write 1: 0");
-	is_int(sink__write(s, &written[1]), 0, "write 2: 0");
+	is_int(write_rec(s, &written[0]), 0, "write 1: 0");
+	is_int(write_rec(s, &written[1]), 0, "write 2: 0");
 	text = read_file(path);
 	is_str(text, "", "two records held: file still empty");
 	free(text);
 
-	is_int(sink__write(s, &written[2]), 0, "write 3: 0");
+	is_int(write_rec(s, &written[2]), 0, "write 3: 0");
 	text = read_file(path);
 	is_str(text,
 	       "{\"n\":1}\n"
@@ -237,7 +247,7 @@ static void test_sink(void)
 	ok(same, "the lines load back equal to the records");
 	free(text);
 
-	is_int(sink__write(s, &written[3]), 0, "write 4: 0");
+	is_int(write_rec(s, &written[3]), 0, "write 4: 0");
 	text = read_file(path);
 	is_int(count_lines(text), 3, "fourth record held");
 	free(text);
@@ -258,7 +268,10 @@ static void test_sink(void)
 	/* A record that could not be built whole: refused, nothing buffered. */
 	rec_n(&rec, 7);
 	rec.err = -ENOMEM;
-	is_int(sink__write(s, &rec), -ENOMEM, "a record with an error is refused");
+	rec.counted = true;
+	rec.mon_id = 1;
+	is_int(write_rec(s, &rec), 0, "a record with an error is refused, the sink goes on");
+	is_int(unwritten[1], 1, "the refused record is counted as not written");
 	record__release(&rec);
 	sink__flush(s);
 	text = read_file(path);
@@ -267,7 +280,7 @@ static void test_sink(void)
 
 	/* reopen: held records go to the old file, new ones to the new one. */
 	path2 = fmt("%s/out.json.1", tmpdir);
-	is_int(sink__write(s, &written[4]), 0, "write 5: 0");
+	is_int(write_rec(s, &written[4]), 0, "write 5: 0");
 	if (rename(path, path2)) {
 		perror("rename");
 		exit(2);
@@ -277,7 +290,7 @@ static void test_sink(void)
 	is_int(count_lines(text), 5, "reopen flushed to the rotated file");
 	ok(strstr(text, "{\"n\":5}\n") != NULL, "record 5 in the rotated file");
 	free(text);
-	is_int(sink__write(s, &written[5]), 0, "write 6: 0");
+	is_int(write_rec(s, &written[5]), 0, "write 6: 0");
 	sink__close(s);
 	text = read_file(path);
 	is_str(text, "{\"n\":6}\n", "sink__close flushed record 6 into the new file");
@@ -285,10 +298,10 @@ static void test_sink(void)
 
 	/* O_APPEND: existing content stays; buffer_size 1 writes at once. */
 	cfg.buffer_size = 1;
-	s = sink__open(&cfg, NULL, 0);
+	s = sink__open(&cfg, NULL, 0, unwritten);
 	ok(s != NULL, "sink__open on an existing file");
 	if (s) {
-		is_int(sink__write(s, &written[0]), 0, "buffer_size 1: write");
+		is_int(write_rec(s, &written[0]), 0, "buffer_size 1: write");
 		text = read_file(path);
 		is_str(text, "{\"n\":6}\n{\"n\":1}\n", "buffer_size 1: appended at once");
 		free(text);
@@ -303,7 +316,7 @@ static void test_sink(void)
 	cfg.output_file = path2;
 	capture_begin(&c);
 	errno = 0;
-	s = sink__open(&cfg, NULL, 0);
+	s = sink__open(&cfg, NULL, 0, unwritten);
 	e = errno;
 	err = capture_end(&c);
 	ok(s == NULL, "sink__open in a missing directory: NULL");
@@ -318,26 +331,46 @@ static void test_sink(void)
 	if (access("/dev/full", W_OK) == 0) {
 		cfg.output_file = "/dev/full";
 		cfg.buffer_size = 1;
-		s = sink__open(&cfg, NULL, 0);
+		s = sink__open(&cfg, NULL, 0, unwritten);
 		ok(s != NULL, "sink__open /dev/full");
 		if (s) {
 			capture_begin(&c);
-			is_int(sink__write(s, &written[0]), -ENOSPC, "/dev/full: -ENOSPC");
-			is_int(sink__write(s, &written[3]), -ENOSPC, "/dev/full: still -ENOSPC");
+			written[0].counted = written[3].counted = true;
+			written[0].mon_id = written[3].mon_id = 3;
+			is_int(write_rec(s, &written[0]), -ENOSPC, "/dev/full: -ENOSPC");
+			is_int(write_rec(s, &written[3]), -ENOSPC, "/dev/full: still -ENOSPC");
 			is_int(sink__flush(s), -ENOSPC, "/dev/full: flush -ENOSPC");
 			sink__close(s);
 			err = capture_end(&c);
 			is_str(err, "output: write to /dev/full failed: No space left on device\n",
 			       "/dev/full: one error line");
+			is_int(unwritten[3], 2, "/dev/full: both records counted as not written");
 			free(err);
 		}
+		/* on_error drop: one warning, the records counted, no error for the run. */
+		cfg.on_error = ON_ERROR_DROP;
+		s = sink__open(&cfg, NULL, 0, unwritten);
+		ok(s != NULL, "sink__open /dev/full, on_error drop");
+		if (s) {
+			capture_begin(&c);
+			is_int(write_rec(s, &written[0]), 0, "drop: no error for the run");
+			is_int(write_rec(s, &written[3]), 0, "drop: still none");
+			sink__close(s);
+			err = capture_end(&c);
+			is_str(err, "output: write to /dev/full failed: No space left on device; "
+			       "dropping records until it works again (output.on_error: drop)\n",
+			       "drop: one warning");
+			is_int(unwritten[3], 4, "drop: both records counted as not written");
+			free(err);
+		}
+		cfg.on_error = ON_ERROR_EXIT;
 	} else {
 		printf("ok %d - # SKIP no writable /dev/full\n", ++tap_n);
 	}
 
 	/* stdout: never closed by the sink. */
 	cfg.output_file = NULL;
-	s = sink__open(&cfg, NULL, 0);
+	s = sink__open(&cfg, NULL, 0, unwritten);
 	ok(s && !s->path && s->fd == STDOUT_FILENO, "no output file: stdout");
 	sink__close(s);
 	ok(fcntl(STDOUT_FILENO, F_GETFD) >= 0, "stdout still open after sink__close");
