@@ -15,6 +15,7 @@
 #include "core/monitor.h"
 #include "bpf/probe_set.h"
 #include "util/strbuf.h"
+#include "util/utf8.h"
 
 const struct monitor *monitor_find(const char *name)
 {
@@ -181,9 +182,8 @@ void comm_counts__add(struct comm_counts *cc, const char *comm, uint32_t nr, uin
 		return;
 	}
 	c = &cc->v[cc->n++];
-	/* Kernel comms are NUL-terminated within EBPFMON_COMM_LEN; be sure. */
-	memcpy(c->comm, comm, sizeof(c->comm));
-	c->comm[sizeof(c->comm) - 1] = 0;
+	/* Kernel comms end within EBPFMON_COMM_LEN (be sure); as a label, valid UTF-8. */
+	utf8_repair(c->comm, comm, strnlen(comm, EBPFMON_COMM_LEN - 1));
 	c->nr = nr;
 	c->n = n;
 }
@@ -282,6 +282,29 @@ void comm_labels__release(struct comm_labels *cl)
 	*cl = (struct comm_labels){ 0 };
 }
 
+static int comm_count_by_key(const void *a, const void *b)
+{
+	const struct comm_count *x = a, *y = b;
+	int d = strcmp(x->comm, y->comm);
+
+	return d ? d : (x->nr > y->nr) - (x->nr < y->nr);
+}
+
+/* One entry per (comm, nr), their counts summed. */
+static void comm_counts_merge(struct comm_counts *cc)
+{
+	size_t n = 0;
+
+	qsort(cc->v, cc->n, sizeof(*cc->v), comm_count_by_key);
+	for (size_t i = 0; i < cc->n; i++) {
+		if (n && !comm_count_by_key(&cc->v[n - 1], &cc->v[i]))
+			cc->v[n - 1].n += cc->v[i].n;
+		else
+			cc->v[n++] = cc->v[i];
+	}
+	cc->n = n;
+}
+
 int comm_labels__scrape(struct comm_labels *cl, unsigned max, struct probe_set *ps,
 			const char *table, probe_entry_fn fn, struct comm_counts *cc)
 {
@@ -289,6 +312,8 @@ int comm_labels__scrape(struct comm_labels *cl, unsigned max, struct probe_set *
 
 	if (err >= 0)
 		err = cc->err;
+	if (!err && cc->n)
+		comm_counts_merge(cc);
 	if (!err)
 		err = comm_labels__update(cl, max, cc);
 	return err;

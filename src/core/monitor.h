@@ -183,14 +183,24 @@ static inline unsigned monitor_inst__comm_labels(const struct monitor_inst *inst
  * only the exporter's thread touches it: scrapes are serialized by the
  * session lock. A reload that recompiles the monitor starts a new one.
  */
+/*
+ * A comm as a label: the kernel's bytes (any but NUL, up to 15) repaired to
+ * valid UTF-8, each stray byte U+FFFD (3 bytes).
+ */
+#define COMM_LABEL_LEN	(3 * (EBPFMON_COMM_LEN - 1) + 1)
+
 struct comm_labels {
-	char (*names)[EBPFMON_COMM_LEN];
+	char (*names)[COMM_LABEL_LEN];
 	size_t n, cap;
 };
 
-/* A count by comm (and by a monitor's own key, NR), read at a scrape. */
+/*
+ * A count by comm (and by a monitor's own key, NR), read at a scrape. Two
+ * comms that differ only in bytes the repair replaces are one label: their
+ * counts are summed (comm_labels__scrape), or the page would repeat a label set.
+ */
 struct comm_count {
-	char comm[EBPFMON_COMM_LEN];
+	char comm[COMM_LABEL_LEN];
 	uint32_t nr;
 	uint64_t n;
 };
@@ -211,7 +221,10 @@ void comm_counts_entry_add(void *ctx, const void *key, const void *values, int n
  * busiest first, while the set has fewer than MAX: 0 or -ENOMEM.
  */
 int comm_labels__update(struct comm_labels *cl, unsigned max, const struct comm_counts *cc);
-/* Read per-CPU TABLE into CC with FN (a comm_counts_entry_add), then update CL. */
+/*
+ * Read per-CPU TABLE into CC with FN (a comm_counts_entry_add), sum the
+ * entries of one (comm, nr), then update CL.
+ */
 int comm_labels__scrape(struct comm_labels *cl, unsigned max, struct probe_set *ps,
 			const char *table, probe_entry_fn fn, struct comm_counts *cc);
 bool comm_labels__has(const struct comm_labels *cl, const char *comm);

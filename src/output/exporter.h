@@ -14,7 +14,7 @@ struct exporter *exporter__bind(const char *listen);
 /* "HOST:PORT" really listened on (port 0 resolved). */
 const char *exporter__address(const struct exporter *e);
 /*
- * Serve GET /metrics from S on libmicrohttpd's own thread; a scrape holds
+ * Serve GET /metrics from S on the exporter's own thread; a scrape holds
  * s->lock while it reads the monitors. 0 or -errno after an error line.
  */
 int exporter__start(struct exporter *e, struct session *s);

@@ -9,6 +9,7 @@
 
 #include "output/metrics.h"
 #include "util/strbuf.h"
+#include "util/utf8.h"
 
 struct metric_family {
 	char *name;
@@ -102,18 +103,33 @@ const char *metric_value_format(char *buf, size_t size, double v)
 	return buf;
 }
 
-/* A label value: backslash, double quote and line feed escaped. */
-static int add_escaped(struct strbuf *sb, const char *s, const char *specials)
+int metric_text_escape(struct strbuf *sb, const char *s, size_t len, bool label)
 {
-	int err = 0;
+	const unsigned char *p = (const unsigned char *)s;
+	size_t i = 0;
+	char *w;
 
-	for (; *s && !err; s++) {
-		if (!strchr(specials, *s))
-			err = strbuf_addc(sb, *s);
-		else
-			err = strbuf_adds(sb, *s == '\n' ? "\\n" : *s == '"' ? "\\\"" : "\\\\");
+	/* Worst case: every byte U+FFFD (3 bytes) or escaped (2). */
+	if (strbuf_grow(sb, len * UTF8_REPLACEMENT_LEN))
+		return -ENOMEM;
+	w = sb->buf + sb->len;
+	while (i < len) {
+		unsigned char c = p[i];
+
+		if (c == '\\' || c == '\n' || (label && c == '"')) {
+			*w++ = '\\';
+			*w++ = c == '\n' ? 'n' : c;
+			i++;
+		} else if (c < 0x80) {
+			*w++ = c;
+			i++;
+		} else {
+			i += utf8_copy_lossy(&w, p + i, len - i);
+		}
 	}
-	return err;
+	sb->len = w - sb->buf;
+	sb->buf[sb->len] = 0;
+	return 0;
 }
 
 /* NAME{k="v",...,extra_key="extra_value"} VALUE */
@@ -137,12 +153,14 @@ static void sample_add(struct metrics *m, const char *name, const char *suffix,
 		err |= strbuf_addc(sb, '{');
 	for (size_t i = 0; labels && labels[i] && labels[i + 1]; i += 2) {
 		err |= strbuf_addf(sb, "%s%s=\"", i ? "," : "", labels[i]);
-		err |= add_escaped(sb, labels[i + 1], "\\\"\n");
+		err |= metric_text_escape(sb, labels[i + 1], strlen(labels[i + 1]), true);
 		err |= strbuf_addc(sb, '"');
 	}
-	if (extra_key)
-		err |= strbuf_addf(sb, "%s%s=\"%s\"", labels && labels[0] ? "," : "", extra_key,
-				   extra_value);
+	if (extra_key) {
+		err |= strbuf_addf(sb, "%s%s=\"", labels && labels[0] ? "," : "", extra_key);
+		err |= metric_text_escape(sb, extra_value, strlen(extra_value), true);
+		err |= strbuf_addc(sb, '"');
+	}
 	if (any)
 		err |= strbuf_addc(sb, '}');
 	err |= strbuf_addf(sb, " %s\n", metric_value_format(num, sizeof(num), value));
@@ -186,7 +204,7 @@ char *metrics__text(struct metrics *m, size_t *len)
 		const struct metric_family *f = &m->fams[i];
 
 		err = strbuf_addf(&out, "# HELP %s ", f->name);
-		err |= add_escaped(&out, f->help, "\\\n");
+		err |= metric_text_escape(&out, f->help, strlen(f->help), false);
 		err |= strbuf_addf(&out, "\n# TYPE %s %s\n", f->name, type_names[f->type]);
 		if (f->samples.len)
 			err |= strbuf_add(&out, f->samples.buf, f->samples.len);

@@ -2,8 +2,11 @@
 #ifndef EBPFMON_METRICS_H
 #define EBPFMON_METRICS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+struct strbuf;
 
 /*
  * One Prometheus text exposition (format 0.0.4), written at scrape time by
@@ -60,5 +63,15 @@ char *metrics__text(struct metrics *m, size_t *len);
  * shortest text that reads back as V, "+Inf", "-Inf", "NaN". Returns buf.
  */
 const char *metric_value_format(char *buf, size_t size, double v);
+
+/*
+ * S (LEN bytes, from the kernel or a process: anything) appended to SB as
+ * the text format wants a LABEL value (backslash, double quote and line feed
+ * escaped) or else a # HELP text (backslash and line feed): valid UTF-8,
+ * every byte of no well-formed sequence (a name cut inside a character, a
+ * hostile prctl(PR_SET_NAME)) becoming U+FFFD as in JSON lines, since one
+ * bad byte makes Prometheus reject the whole page. 0 or -ENOMEM.
+ */
+int metric_text_escape(struct strbuf *sb, const char *s, size_t len, bool label);
 
 #endif

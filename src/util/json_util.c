@@ -11,7 +11,6 @@ json_t *json_string_lossy(const char *s, size_t maxlen)
 	size_t len = strnlen(s, maxlen), i = 0, n;
 	struct strbuf sb = STRBUF_INIT;
 	json_t *str;
-	char *w;
 
 	while (i < len && (n = utf8_seq_len(p + i, len - i)))
 		i += n;
@@ -20,10 +19,7 @@ json_t *json_string_lossy(const char *s, size_t maxlen)
 	/* Worst case: every byte becomes U+FFFD. */
 	if (strbuf_grow(&sb, len * UTF8_REPLACEMENT_LEN))
 		return NULL;
-	w = sb.buf;
-	for (i = 0; i < len;)
-		i += utf8_copy_lossy(&w, p + i, len - i);
-	str = json_stringn_nocheck(sb.buf, w - sb.buf);
+	str = json_stringn_nocheck(sb.buf, utf8_repair(sb.buf, s, len));
 	strbuf_release(&sb);
 	return str;
 }

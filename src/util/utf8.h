@@ -86,4 +86,19 @@ static inline size_t utf8_copy_lossy(char **w, const unsigned char *s, size_t av
 	return utf8_put(w, s, utf8_seq_len(s, avail));
 }
 
+/*
+ * The LEN bytes at S as valid UTF-8 at DST (room for 3 * LEN + 1 bytes),
+ * NUL-terminated; returns its length.
+ */
+static inline size_t utf8_repair(char *dst, const char *s, size_t len)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	char *w = dst;
+
+	for (size_t i = 0; i < len;)
+		i += utf8_copy_lossy(&w, p + i, len - i);
+	*w = 0;
+	return w - dst;
+}
+
 #endif

@@ -1,15 +1,18 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Unit tests for the Prometheus text writer (src/output/metrics.c): escaping,
- * numbers, histogram cumulation and the order of families.
+ * Unit tests for the Prometheus text writer (src/output/metrics.c): escaping
+ * and the repair of hostile label values, numbers, histogram cumulation and the order of families.
  */
 #include <math.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "output/metrics.h"
+#include "util/strbuf.h"
+#include "util/utf8.h"
 #include "tap.h"
 
 /* The exposition of m, freed with m. */
@@ -143,6 +146,103 @@ static void test_errors(void)
 	metrics__free(m);
 }
 
+/* S escaped as a label value (LABEL) or a help text: the bytes appended. */
+static char *escaped(const char *s, size_t len, bool label)
+{
+	struct strbuf sb = STRBUF_INIT;
+
+	if (strbuf_adds(&sb, "") || metric_text_escape(&sb, s, len, label))
+		return NULL;
+	return strbuf_detach(&sb);
+}
+
+/* Whether the text format reads S as one label value: UTF-8, every " \ escaped, no line feed. */
+static bool label_value_ok(const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t len = strlen(s), n;
+
+	for (size_t i = 0; i < len; i += n) {
+		n = utf8_seq_len(p + i, len - i);
+		if (!n || p[i] == '\n' || p[i] == '"')
+			return false;
+		if (p[i] == '\\') {
+			if (i + 1 == len || !strchr("\\\"n", p[i + 1]))
+				return false;
+			n = 2;
+		}
+	}
+	return true;
+}
+
+#define FFFD UTF8_REPLACEMENT
+
+static void test_hostile(void)
+{
+	static const struct {
+		const char *in, *want, *name;
+	} cases[] = {
+		{ "\xff\xfe{a=\"b\"}", FFFD FFFD "{a=\\\"b\\\"}", "bytes of no UTF-8 and quotes" },
+		{ "a\nb\\c\"", "a\\nb\\\\c\\\"", "line feed, backslash, quote" },
+		{ "\\\"\n", "\\\\\\\"\\n", "only specials" },
+		/* A 15-byte comm cut inside a character: each stray byte on its own. */
+		{ "aaaaaaaaaaaaa\xe2\x82", "aaaaaaaaaaaaa" FFFD FFFD, "3-byte sequence cut at 15" },
+		{ "aaaaaaaaaaaa\xf0\x9f\x98", "aaaaaaaaaaaa" FFFD FFFD FFFD, "4-byte sequence cut at 15" },
+		{ "aaaaaaaaaaaaaa\xc3", "aaaaaaaaaaaaaa" FFFD, "2-byte sequence cut at 15" },
+		{ "\xc0\xaf", FFFD FFFD, "overlong slash" },
+		{ "\xed\xa0\x80", FFFD FFFD FFFD, "surrogate" },
+		{ "\xf4\x90\x80\x80", FFFD FFFD FFFD FFFD, "past U+10FFFF" },
+		{ "\x80\"\xbf", FFFD "\\\"" FFFD, "continuation bytes around a quote" },
+		{ "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80", "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80",
+		  "valid UTF-8 kept" },
+		{ "tab\tcr\r", "tab\tcr\r", "other control characters are fine as they are" },
+	};
+	char name[96], in[3];
+	char *got;
+	int bad = 0;
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		got = escaped(cases[i].in, strlen(cases[i].in), true);
+		snprintf(name, sizeof(name), "hostile: %s", cases[i].name);
+		is_str(got, cases[i].want, name);
+		ok(got && label_value_ok(got), "hostile: %s: a valid label value", cases[i].name);
+		free(got);
+	}
+	got = escaped("say \"hi\"\\\n\xff", 11, false);
+	is_str(got, "say \"hi\"\\\\\\n" FFFD, "hostile: help text: quotes kept, \\ and newline escaped");
+	free(got);
+	/* Every pair of bytes but NUL, as a comm may hold them. */
+	for (int a = 1; a < 256; a++) {
+		for (int b = 1; b < 256; b++) {
+			in[0] = a, in[1] = b, in[2] = 0;
+			got = escaped(in, 2, true);
+			bad += !got || !label_value_ok(got);
+			free(got);
+		}
+	}
+	is_int(bad, 0, "hostile: every two-byte name is a valid label value");
+}
+
+static void test_hostile_page(void)
+{
+	struct metrics *m = metrics__new();
+	const char *labels[] = { "comm", "\xff\xfe{a=\"b\"}", NULL };
+	const uint64_t slots[2] = { 1, 2 };
+	char *text;
+
+	metrics__family(m, "t_total", METRIC_COUNTER, "T.");
+	metrics__sample(m, "t_total", labels, 1);
+	metrics__family(m, "h_seconds", METRIC_HISTOGRAM, "H.");
+	metrics__log2_hist(m, "h_seconds", labels, slots, 2, 2, 1);
+	text = text_of(m);
+	ok(text && strstr(text, "t_total{comm=\"" FFFD FFFD "{a=\\\"b\\\"}\"} 1\n"),
+	     "hostile page: the sample's label repaired and escaped");
+	ok(text && strstr(text, "h_seconds_bucket{comm=\"" FFFD FFFD "{a=\\\"b\\\"}\",le=\"1\"} 1\n"),
+	     "hostile page: and in each histogram line");
+	ok(!strstr(text, "\xff"), "hostile page: no stray byte left");
+	free(text);
+}
+
 int main(void)
 {
 	test_values();
@@ -150,5 +250,7 @@ int main(void)
 	test_histogram();
 	test_order();
 	test_errors();
+	test_hostile();
+	test_hostile_page();
 	return done_testing();
 }
