@@ -16,10 +16,12 @@ mkdir "$FULL"
 mount -t tmpfs -o size=1m,mode=0755 tmpfs "$FULL" || bail "cannot mount a tmpfs on $FULL"
 trap 'umount -l "$FULL" 2> /dev/null; t_cleanup' EXIT
 
-# Program names of this test's own: the -p filter keeps other execs out.
-PROG=ebpfmon-wrerr
+# Program names of this run's own (at most 15 characters): the -p filter
+# keeps other execs out, those of another run of this test too.
+PROG=wrerr-$$
+HEADPROG=whead-$$
 cp /bin/true "$T/$PROG"
-cp /bin/true "$T/ebpfmon-whead"
+cp /bin/true "$T/$HEADPROG"
 # Three 100-byte arguments: about 700 bytes a JSON line, 600 a csv row.
 ARG=$(printf 'a%.0s' $(seq 1 100))
 BURST=3000
@@ -202,9 +204,9 @@ sed 's/^  flush_interval: .*/  flush_interval: 1/' "$T/warn.yaml" > "$T/head.yam
 mkfifo "$T/pipe"
 head -n 1 < "$T/pipe" > "$T/head.out" &
 HEAD_PID=$!
-mon_start_stdout "$T/pipe" "$T/head.err" -c "$T/head.yaml" -p ebpfmon-whead -d 120 ||
+mon_start_stdout "$T/pipe" "$T/head.err" -c "$T/head.yaml" -p "$HEADPROG" -d 120 ||
 	bail "no start (head)"
-"$SPAWN" 1 "$T/ebpfmon-whead" "head-$$" > /dev/null
+"$SPAWN" 1 "$T/$HEADPROG" "head-$$" > /dev/null
 wait "$HEAD_PID"
 t0=$(date +%s.%N)
 WAIT_SECONDS=5 WAIT_STEP=0.02 wait_for eval '! kill -0 "$MON_PID" 2> /dev/null'
