@@ -25,7 +25,7 @@ arch=$(dpkg --print-architecture)
 packages="build-essential autoconf automake libtool pkg-config
 	libbpfcc-dev libbpf-dev libyaml-dev libjansson-dev libseccomp-dev libelf-dev zlib1g-dev
 	linux-headers-$arch jq util-linux procps mandoc qemu-system-x86 linux-image-amd64 busybox-static cpio
-	libsystemd-dev logrotate python3 libmicrohttpd-dev prometheus"
+	libsystemd-dev logrotate python3 libmicrohttpd-dev prometheus stress-ng"
 
 missing=
 for p in $packages; do
