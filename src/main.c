@@ -16,6 +16,7 @@
 #include "bpf/render.h"
 #include "core/session.h"
 #include "output/sink.h"
+#include "util/heap.h"
 #include "util/users.h"
 
 #define EXIT_USAGE 1		/* bad flag, bad config */
@@ -662,6 +663,7 @@ int main(int argc, char **argv)
 	char *config_path = NULL;
 	int ret = EXIT_USAGE;
 
+	heap_setup();
 	if (parse_args(argc, argv, &cli))
 		return EXIT_USAGE;
 	if (cli.list_monitors)
