@@ -7,10 +7,25 @@ need_bpf
 
 anon() { awk '$1 == "RssAnon:" { print $2 }' "/proc/$MON_PID/status"; }
 
-# settled_under KB: RssAnon comes under KB within 12 s (the heap is looked
-# at every 5 s); its last reading in ANON either way.
+# The bounds are those of glibc's heap. A sanitized build allocates through
+# ASan, whose quarantine holds freed memory by design: there the cases still
+# run (the sanitizer watches their paths) and the figures are only shown.
+asan=false
+ldd "$EBPFMON" 2> /dev/null | grep -q libasan && asan=true
+
+# bounded KB NAME: RssAnon comes under KB within 12 s (the heap is looked
+# at every 5 s); NAME gets the last reading in place of @.
 under() { ANON=$(anon); [ "$ANON" -lt "$1" ]; }
-settled_under() { WAIT_SECONDS=12 WAIT_STEP=0.5 wait_for under "$1"; }
+bounded() {
+	if $asan; then
+		ANON=$(anon)
+		diag "${2//@/$ANON} (ASan build: not checked)"
+		return
+	fi
+	WAIT_SECONDS=12 WAIT_STEP=0.5 wait_for under "$1"
+	local rc=$?
+	ok $rc "${2//@/$ANON}"
+}
 
 # 1. Recompiling reloads: each one loads the kernel's BTF (5 MB) and runs
 # clang again; what the old ones held must not stay resident.
@@ -24,8 +39,7 @@ for i in 1 2 3 4 5 6; do
 	mon_hup "$i" "$T/err" || bail "reload $i did not finish"
 done
 is "$(grep -c '^reload: exec recompiled, open unchanged$' "$T/err")" 6 "6 reloads, each recompiled exec"
-settled_under $((a0 + 3072))
-ok $? "6 recompiling reloads: RssAnon $a0 -> $ANON kB, under 3 MB more"
+bounded $((a0 + 3072)) "6 recompiling reloads: RssAnon $a0 -> @ kB, under 3 MB more"
 mon_stop
 
 # 2. A summary table filled to max_entries (10240 pid/syscall keys, rows of
@@ -41,8 +55,7 @@ done
 sleep 2.5
 rows=$(jq -s 'map(select(.type == "summary")) | length' "$T/out")
 ok $((rows >= 10000 ? 0 : 1)) "1500 processes: a full table ($rows summary rows)"
-settled_under $((a0 + 2048))
-ok $? "syscall summary, $rows rows: RssAnon $a0 -> $ANON kB, under 2 MB more"
+bounded $((a0 + 2048)) "syscall summary, $rows rows: RssAnon $a0 -> @ kB, under 2 MB more"
 mon_stop
 
 # 3. A burst the reorder window holds (50,000 small copies), then frees.
@@ -60,8 +73,7 @@ written() { [ "$(grep -c '"name":"getppid"' "$T/out")" -ge 50000 ]; }
 WAIT_SECONDS=30 wait_for written
 ok $? "50000 getppid events written"
 is "$(grep -c '"type":"lost"' "$T/out")" 0 "none lost"
-settled_under $((a0 + 2048))
-ok $? "a burst of 50000 held events: RssAnon $a0 -> $ANON kB, under 2 MB more"
+bounded $((a0 + 2048)) "a burst of 50000 held events: RssAnon $a0 -> @ kB, under 2 MB more"
 mon_stop
 
 done_testing
