@@ -16,6 +16,7 @@
 #include "bpf/render.h"
 #include "core/session.h"
 #include "output/sink.h"
+#include "util/heap.h"
 #include "util/trust.h"
 #include "util/users.h"
 
@@ -675,6 +676,7 @@ int main(int argc, char **argv)
 	char *config_path = NULL;
 	int ret = EXIT_USAGE;
 
+	heap_setup();
 	if (parse_args(argc, argv, &cli))
 		return EXIT_USAGE;
 	if (cli.list_monitors)

@@ -8,6 +8,7 @@
 #include "core/daemon.h"
 #include "core/event_loop.h"
 #include "util/clock.h"
+#include "util/heap.h"
 #include "util/log.h"
 #include "core/session.h"
 #include "output/sink.h"
@@ -172,6 +173,7 @@ int event_loop__run(struct session *s)
 		}
 		if (next_collect && t >= next_collect)
 			next_collect = collect_due(s, t, false);
+		heap_watch(t);
 		if (next_stats && t >= next_stats) {
 			session__read_counters(s);
 			event_loop__print_stats(s, "stats");

@@ -13,6 +13,7 @@
 #include "output/record.h"
 #include "bpf/probe_set.h"
 #include "bpf/render.h"
+#include "core/summary.h"
 
 struct cfg_node;
 struct kernel_info;
@@ -115,6 +116,7 @@ struct monitor_inst {
 	bool summary;			/* mode: summary -- collect() every interval */
 	double interval;		/* seconds between collect() calls */
 	double next_collect;		/* CLOCK_MONOTONIC seconds */
+	struct summary_rows rows;	/* collect()'s, kept from one interval to the next */
 	/*
 	 * Set by the core: a record with the common fields, and its output. There
 	 * is one record at a time: record() starts the next one.

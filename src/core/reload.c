@@ -88,6 +88,7 @@ static void inst_retire(struct session *s, struct monitor_inst *inst)
 	if (monitor_inst__collects(inst) && inst->mon->collect(inst, ps))
 		pr_warn("%s: collect failed", inst->mon->name);
 	inst_read_counters(s, inst);
+	summary_rows__release(&inst->rows);	/* it collects no more */
 	inst->attached = false;
 	if (inst->mon->detach)
 		inst->mon->detach(inst);

@@ -246,6 +246,7 @@ void inst_free(struct monitor_inst *inst)
 	free(inst->items);
 	free(inst->text);
 	free(inst->settings);
+	summary_rows__release(&inst->rows);
 	free(inst);
 }
 

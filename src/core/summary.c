@@ -2,17 +2,54 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "bpf/probe_set.h"
+#include "core/monitor.h"
 #include "core/summary.h"
 #include "util/clock.h"
 #include "util/strbuf.h"
+
+static bool rows_mapped(const struct summary_rows *rows)
+{
+	return rows->cap * rows->row_size >= SUMMARY_ROWS_MAP_BYTES;
+}
+
+/*
+ * Twice the room: on the heap while small, then in a mapping of its own
+ * (mremap grows it without a copy), which reset and release unmap.
+ */
+static int rows_grow(struct summary_rows *rows)
+{
+	size_t cap = rows->cap ? 2 * rows->cap : 64, bytes = cap * rows->row_size;
+	void *v;
+
+	if (bytes < SUMMARY_ROWS_MAP_BYTES) {
+		v = realloc(rows->v, bytes);
+		if (!v)
+			return -ENOMEM;
+	} else if (rows_mapped(rows)) {
+		v = mremap(rows->v, rows->cap * rows->row_size, bytes, MREMAP_MAYMOVE);
+		if (v == MAP_FAILED)
+			return -ENOMEM;
+	} else {
+		v = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (v == MAP_FAILED)
+			return -ENOMEM;
+		if (rows->n)
+			memcpy(v, rows->v, rows->n * rows->row_size);
+		free(rows->v);
+	}
+	rows->v = v;
+	rows->cap = cap;
+	return 0;
+}
 
 void *summary_rows__next(struct summary_rows *rows)
 {
 	void *row;
 
-	if (array_grow(&rows->v, &rows->cap, rows->n, rows->row_size)) {
+	if (rows->n == rows->cap && rows_grow(rows)) {
 		rows->err = -ENOMEM;
 		return NULL;
 	}
@@ -63,9 +100,20 @@ int summary_rows__emit(struct summary_rows *rows, int (*cmp)(const void *, const
 	return err;
 }
 
+void summary_rows__reset(struct summary_rows *rows)
+{
+	if (rows_mapped(rows))
+		summary_rows__release(rows);
+	rows->n = 0;
+	rows->err = 0;
+}
+
 void summary_rows__release(struct summary_rows *rows)
 {
-	free(rows->v);
+	if (rows_mapped(rows))
+		munmap(rows->v, rows->cap * rows->row_size);
+	else
+		free(rows->v);
 	rows->v = NULL;
 	rows->n = rows->cap = 0;
 	rows->err = 0;
@@ -74,14 +122,15 @@ void summary_rows__release(struct summary_rows *rows)
 int summary_collect(struct monitor_inst *inst, struct probe_set *ps,
 		    const struct summary_spec *spec, double *last_collect)
 {
-	struct summary_rows rows = { .row_size = spec->row_size };
+	struct summary_rows *rows = &inst->rows;
 	double interval = summary_interval_s(last_collect, spec->per_s);
 	int err;
 
-	err = summary_rows__read(&rows, ps, spec->table, true, spec->fold);
+	rows->row_size = spec->row_size;
+	err = summary_rows__read(rows, ps, spec->table, true, spec->fold);
 	if (err >= 0)
-		err = summary_rows__emit(&rows, spec->cmp, spec->emit, inst, interval);
-	summary_rows__release(&rows);
+		err = summary_rows__emit(rows, spec->cmp, spec->emit, inst, interval);
+	summary_rows__reset(rows);
 	return err < 0 ? err : 0;
 }
 

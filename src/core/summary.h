@@ -24,6 +24,7 @@ struct summary_rows {
 };
 
 #define SUMMARY_ROWS_INIT(type) { .row_size = sizeof(type) }
+#define SUMMARY_ROWS_MAP_BYTES (128 * 1024)
 
 /*
  * Fold one entry of a table into rows (summary_rows__next, __keep): values
@@ -59,6 +60,15 @@ int summary_rows__read(struct summary_rows *rows, struct probe_set *ps, const ch
  */
 int summary_rows__emit(struct summary_rows *rows, int (*cmp)(const void *, const void *),
 		       summary_emit_fn emit, struct monitor_inst *inst, double interval_s);
+/*
+ * Empty for the next collect. Rows under SUMMARY_ROWS_MAP_BYTES stay: a
+ * collect of as many rows as the last allocates nothing. More are in a
+ * mapping of their own, unmapped here: a table of max_entries rows of 1 kB
+ * each interval would otherwise land on free heap pages (its realloc growth
+ * from the heap's free chunks, whatever the mmap threshold), and they stayed
+ * resident after the free (bench/soak; t/e2e/memory.t).
+ */
+void summary_rows__reset(struct summary_rows *rows);
 void summary_rows__release(struct summary_rows *rows);
 
 /* A monitor whose summary rows come from one per-CPU table. */

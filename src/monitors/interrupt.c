@@ -287,26 +287,27 @@ static int interrupt_row_emit(struct monitor_inst *inst, const void *r, double i
 static int interrupt_collect(struct monitor_inst *inst, struct probe_set *ps)
 {
 	struct interrupt_opts *o = inst->priv;
-	struct summary_rows rows = SUMMARY_ROWS_INIT(struct interrupt_row);
+	struct summary_rows *rows = &inst->rows;
 	/* Microseconds are plenty, and spare readers 1.0000171350002347. */
 	double interval = summary_interval_s(&o->last_collect, 1e6);
 	uint64_t overflow = 0;
 	int err = 0;
 
+	rows->row_size = sizeof(struct interrupt_row);
 	if (o->hardirq || o->softirq)
-		err = summary_rows__read(&rows, ps, "interrupt_sums", true, interrupt_sum_entry);
+		err = summary_rows__read(rows, ps, "interrupt_sums", true, interrupt_sum_entry);
 	if (err >= 0 && o->migrations && probe_set__has_program(ps,
 					"tracepoint__sched__sched_migrate_task"))
-		err = summary_rows__read(&rows, ps, "interrupt_migs", false, interrupt_mig_entry);
+		err = summary_rows__read(rows, ps, "interrupt_migs", false, interrupt_mig_entry);
 	if (o->hardirq || o->softirq)
 		overflow = summary_uncounted(ps, "interrupt_overflow", &o->overflow);
 	if (overflow)
 		pr_warn("interrupt: %llu interrupts not counted: more than %d distinct ones "
 			"in an interval", (unsigned long long)overflow, INTERRUPT_SUM_ROWS);
 	if (err >= 0)
-		err = summary_rows__emit(&rows, interrupt_row_cmp, interrupt_row_emit, inst,
+		err = summary_rows__emit(rows, interrupt_row_cmp, interrupt_row_emit, inst,
 					 interval);
-	summary_rows__release(&rows);
+	summary_rows__reset(rows);
 	return err < 0 ? err : 0;
 }
 

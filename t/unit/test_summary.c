@@ -76,8 +76,28 @@ static void test_rows(void)
 		add(&rows, k, 1);
 	is_int(rows.n, 293, "rows: grow past the first allocation");
 	is_int(rows.err, 0, "rows: no error");
+	{
+		const void *v0 = rows.v;
+		size_t cap0 = rows.cap;
+
+		summary_rows__reset(&rows);
+		is_int(rows.n, 0, "reset: empty again");
+		for (uint32_t k = 10; k < 300; k++)
+			add(&rows, k, 1);
+		ok(rows.v == v0 && rows.cap == cap0,
+		   "reset: as many rows again allocate nothing (the array is kept)");
+	}
 	summary_rows__release(&rows);
 	is_int(rows.n, 0, "release: empty again");
+	ok(!rows.v && !rows.cap, "release: the array is freed");
+	/* Past SUMMARY_ROWS_MAP_BYTES: mapped, and unmapped by reset. */
+	for (uint32_t k = 0; k < 3 * SUMMARY_ROWS_MAP_BYTES / sizeof(struct row); k++)
+		add(&rows, k, 1);
+	ok(rows.n == 3 * SUMMARY_ROWS_MAP_BYTES / sizeof(struct row) &&
+	   ((const struct row *)rows.v)[rows.n - 1].key == rows.n - 1 && !rows.err,
+	   "rows: grown into a mapping, every row kept");
+	summary_rows__reset(&rows);
+	ok(!rows.v && !rows.cap && !rows.n, "reset: a mapped array is unmapped");
 
 	add(&rows, 1, 5);
 	add(&rows, 3, 9);
