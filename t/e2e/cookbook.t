@@ -172,8 +172,9 @@ man_recipe() {
 		sed 's/\\-/-/g; s/\\(aq/'"'"'/g; s/\\e/\\/g'
 }
 BCC="execsnoop execsnoop-u execsnoop-n opensnoop opensnoop-x opensnoop-F syscount syscount-L
-	syscount-P fileslower hardirqs softirqs funccount funclatency"
-for r in $BCC; do
+	syscount-P fileslower hardirqs softirqs"
+# (funccount and funclatency need kprobes: cookbook-func.t, run in t/vm's guest too.)
+for r in $BCC funccount funclatency; do
 	[ -n "$(recipe "$r")" ] || ok 1 "README.md has the bcc recipe $r"
 	is "$(man_recipe "$r")" "$(recipe "$r")" "ebpfmon-bcc(8) has the README's $r command"
 done
@@ -453,23 +454,6 @@ irq_check softirqs softirq "$OUT_softirqs" "$T/si.a" "$T/si.b" "$T/si.c" "$T/si.
 has_line "$OUT_softirqs" "NET_RX$tab[1-9][0-9]*$tab[0-9]+" "softirqs: NET_RX of the loopback traffic"
 has_line "$OUT_softirqs" "TIMER$tab[1-9][0-9]*$tab[0-9]+" "softirqs: TIMER"
 
-# funccount, funclatency: real in the qemu guest (t/vm/, kprobes); here the
-# reason they cannot run.
-check=$("$EBPFMON" --check 2> /dev/null)
-if [ "$(jq -r '.kprobes.ok or .fentry.ok' <<< "$check")" = true ]; then
-	bcc_ok funccount
-	has_line "$OUT_funccount" "vfs_read$tab[1-9][0-9]*" "funccount: vfs_read counted"
-	bcc_ok funclatency
-	n=$(awk -F'\t' '{ n += $3 } END { print n + 0 }' <<< "$OUT_funclatency")
-	ok $(( n >= 10 ? 0 : 1 )) "funclatency: vfs_read calls in the histogram ($n)"
-	has_line "$OUT_funclatency" "[0-9]+$tab[0-9]+$tab[1-9][0-9]*" "funclatency: buckets lo, hi, count"
-else
-	why="func: skipped: unavailable: kprobes: $(jq -r .kprobes.why <<< "$check"); fentry: $(jq -r .fentry.why <<< "$check")"
-	for r in funccount funclatency; do
-		is "$(eval echo "\$RC_$r")" 2 "$r: without kprobes or fentry: exit status 2"
-		has_line "$(cat "$T/r/$r/err")" "$(sed 's/[][().*+?^$|\\]/\\&/g' <<< "$why")" "$r: the reason on stderr"
-	done
-fi
 diag "bcc recipes: $(( $(date +%s) - bcc_s0 )) s in all"
 
 # --- the man page's jq examples ------------------------------------------------------
