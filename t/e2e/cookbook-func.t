@@ -7,24 +7,10 @@
 . "$(dirname "$0")/../lib.sh"
 need_bpf
 
-recipe() {
-	awk -v m="<!-- cookbook: $1 -->" '
-		$0 == m { want = 1; next }
-		want && /^```/ { if (on) exit; on = 1; next }
-		on { print }' "$SRCDIR/README.md"
-}
 check=$("$EBPFMON" --check 2> /dev/null) || bail "ebpfmon-bcc --check failed"
 real=$(jq -r '.kprobes.ok or .fentry.ok' <<< "$check")
 
-# An ebpfmon-bcc on PATH that adds only --ready-fd and notes its pid.
-mkdir "$T/bin"
-cat > "$T/bin/ebpfmon-bcc" <<END
-#!/bin/bash
-"$EBPFMON" --ready-fd 3 "\$@" &
-echo \$! > mon.pid
-wait \$!
-END
-chmod 755 "$T/bin/ebpfmon-bcc"
+cookbook_path "$T/bin"
 
 declare -A JOB FD
 for r in funccount funclatency; do

@@ -12,13 +12,6 @@ for h in spawn syscall_helper io_helper open_helper page_fault_helper; do
 	[ -x "$H/$h" ] || bail "$H/$h is not built (make check builds it)"
 done
 
-# recipe NAME: the code block after "<!-- cookbook: NAME -->" in README.md.
-recipe() {
-	awk -v m="<!-- cookbook: $1 -->" '
-		$0 == m { want = 1; next }
-		want && /^```/ { if (on) exit; on = 1; next }
-		on { print }' "$SRCDIR/README.md"
-}
 # has_line TEXT REGEX NAME: a line of TEXT matches REGEX (extended, whole line).
 has_line() {
 	if grep -qxE -- "$2" <<< "$1"; then
@@ -180,15 +173,8 @@ for r in $BCC funccount funclatency; do
 done
 
 bcc_s0=$(date +%s)
-mkdir "$T/bin" "$T/r"
-cat > "$T/bin/ebpfmon-bcc" <<EOF
-#!/bin/bash
-# (Its records are kept in raw.json too.)
-"$EBPFMON" --ready-fd 3 "\$@" > >(tee raw.json) &
-echo \$! > mon.pid
-wait \$!
-EOF
-chmod 755 "$T/bin/ebpfmon-bcc"
+mkdir "$T/r"
+cookbook_path "$T/bin"
 cp /bin/true "$T/backup.sh"
 echo data > "$T/w/rel.txt"
 
