@@ -227,6 +227,38 @@ is "$(count_rows "$T/cnttp.json")" '[["close",true,3,false],["getppid",1000,0,fa
 trace "$T/cntx.json" "    interval: 60" "    latency: false" "    exclude: getppid" "    sample_rate: 1" -- getppid 1000 badclose 3
 is "$(count_rows "$T/cntx.json")" '[["close",true,3,false]]' "latency: false: the number filter applies at sys_exit"
 
+# --- -u: decided at sys_enter, in both modes ------------------------------------------
+# setreuid(65534, 65534) by root returns under uid 65534: the call is root's,
+# whatever the mode (latency: false hooks sys_enter for it too).
+setreuids() {
+	jq -s --argjson p "$HPID" '[.[] | select(.pid == $p and .name == "setreuid") | .count // 1] | add // 0' "$1"
+}
+TRACE_ARGS=(-u root)
+trace "$T/uev.json" "    mode: events" -- mmap 65536 setreuid 65534
+MMAP_HELPER=$HELPER
+is "$(setreuids "$T/uev.json")" 1 "-u root, events: root's setreuid(65534) is counted"
+trace "$T/usum.json" "    interval: 60" -- setreuid 65534
+is "$(setreuids "$T/usum.json")" 1 "-u root, summary: the same call, counted once"
+trace "$T/ucnt.json" "    interval: 60" "    latency: false" -- setreuid 65534
+is "$(setreuids "$T/ucnt.json")" 1 "-u root, summary with latency: false: the same call, counted once"
+TRACE_ARGS=(-u 65534)
+trace "$T/uev2.json" "    mode: events" -- setreuid 65534
+is "$(setreuids "$T/uev2.json")" 0 "-u 65534, events: the call root made is not 65534's"
+trace "$T/ucnt2.json" "    interval: 60" "    latency: false" -- setreuid 65534
+is "$(setreuids "$T/ucnt2.json")" 0 "-u 65534, summary with latency: false: nor here"
+TRACE_ARGS=()
+
+# --- ret_hex: the result of a call returning an address, as strace shows it ---------
+HPID=$(field "$MMAP_HELPER" pid)
+addr=$(field "$MMAP_HELPER" mmap_addr)
+is "$(jq -c --argjson p "$HPID" --arg a "$addr" 'select(.pid == $p and .name == "mmap" and .ret_hex == $a) |
+	[.ret > 0, (.ret | . % 4096), .error]' "$T/uev.json")" '[true,0,null]' \
+	"mmap: ret_hex is the address the helper got ($addr); ret the same, a number"
+is "$(jq -s --argjson p "$HPID" '[.[] | select(.pid == $p and .name == "mmap")] | all(.ret_hex | test("^0x[0-9a-f]+$"))' "$T/uev.json")" \
+	true "mmap: every ret_hex is 0x and lowercase hex"
+is "$(jq -s --argjson p "$HPID" '[.[] | select(.pid == $p and .name != "mmap" and .name != "brk" and .name != "mremap") | if has("ret_hex") then .ret_hex else "missing" end] | unique' -c "$T/uev.json")" \
+	"[null]" "other calls: ret_hex null (every event has the key)"
+
 # --- bad options: one line naming the place, exit 1, nothing on stdout -------------
 expect_error syscall "wrong type" \
 	'3:22: monitors.syscall.min_duration_us: expected an integer from 0 to 3600000000, got "abc"' \
