@@ -112,6 +112,14 @@ is "$(jq '.count == 1 and .min_ns >= 5000000' <<< "$(row nanosleep)")" true "sum
 is "$(jq -s --argjson p "$HPID" '[.[] | select(.pid == $p) | .nr] | length == (unique | length)' "$T/sum.json")" \
 	true "summary: one row per syscall of a process"
 
+# The exit line counts a summary monitor's rows and intervals, not events; the
+# ready line says how its data leaves the kernel.
+is "$(grep -o 'exit: syscall: [0-9]* rows ([0-9]* intervals*), 0 lost' "$T/sum.json.err")" \
+	"exit: syscall: $(grep -c . "$T/sum.json") rows (1 interval), 0 lost" \
+	"summary: the exit line counts the rows written and the one interval"
+like "$(grep '^ready:' "$T/sum.json.err")" 'ready: 1 monitor attached \(syscall\); transport: maps read every 60 s \(syscall\)$' \
+	"summary: the ready line names the maps read every interval"
+
 # Every interval a new set of rows, covering that interval.
 # The last sleep lets a periodic collection, not the one at exit, take the second batch.
 trace "$T/per.json" "    interval: 0.3" -- getppid 100 nanosleep 800 getppid 100 nanosleep 500
@@ -120,6 +128,8 @@ is "$(jq -s -c '[length >= 2, (map(.count) | add)]' <<< "$rows")" '[true,200]' \
 	"summary, interval 0.3: the calls before and after an 800 ms sleep come in separate rows"
 is "$(jq -s 'all(.interval_s > 0.2 and .interval_s < 1)' <<< "$rows")" true \
 	"summary, interval 0.3: each row's interval_s is about 0.3"
+like "$(cat "$T/per.json.err")" "exit: syscall: $(grep -c . "$T/per.json") rows \\(([3-9]|[1-9][0-9]) intervals\\)" \
+	"summary, interval 0.3: the exit line counts the rows and the intervals (at least 3 in 1.3 s)"
 
 # --- options --------------------------------------------------------------------
 trace "$T/min.json" "    mode: events" "    min_duration_us: 1000" -- getppid 1000 nanosleep 5
