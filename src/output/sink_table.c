@@ -5,7 +5,7 @@
  * a monitor's header line before its first row and again a screenful
  * later (counted in terminal rows, a wrapped line is several). Summaries:
  * each interval starts with its time, "[HH:MM:SS]" as syscount prints it,
- * and the header. Nothing is cut: a value wider than its column pushes the
+ * and the header; the rows leave their TIME column out. Nothing is cut: a value wider than its column pushes the
  * row right and the last column (a path, argv) runs long, as execsnoop
  * lets it; the terminal wraps it. Control characters are escaped so a row
  * stays one line.
@@ -106,6 +106,12 @@ static int add_cell(struct strbuf *row, const char *text, size_t len, size_t wid
 	if (!err && align == COLUMN_LEFT && !last)
 		err = add_blanks(row, pad);
 	return err;
+}
+
+/* A summary row's time is its interval's, on the "[HH:MM:SS]" line above it. */
+static bool column_shown(const struct table_column *c, bool summary)
+{
+	return !summary || strcmp(c->key, "ts");
 }
 
 static size_t column_width(const struct table_column *c)
@@ -230,8 +236,9 @@ static int table_header(struct sink *s, struct sink_table *t, const struct table
 	if (t->monitor_width && !err)
 		err = add_cell(&t->head, "MONITOR", 7, t->monitor_width, COLUMN_LEFT, false);
 	for (const struct table_column *c = cols; c->header && !err; c++)
-		err = add_cell(&t->head, c->header, strlen(c->header), column_width(c), c->align,
-			       !c[1].header);
+		if (column_shown(c, mon))
+			err = add_cell(&t->head, c->header, strlen(c->header), column_width(c),
+				       c->align, !c[1].header);
 	if (!err) {
 		h->printed = true;
 		h->line = t->lines;
@@ -323,6 +330,8 @@ static int table_write_record(struct sink *s, const struct record *rec)
 	strbuf_reset(&t->head);
 	err = table_monitor_cell(t, mon, mlen);
 	for (const struct table_column *c = cols; c && c->header && !err; c++) {
+		if (!column_shown(c, summary))
+			continue;
 		err = cell_text(t, rec, field_get(rec, c->key));
 		if (!err)
 			err = add_cell(&t->row, t->cell.buf, t->cell.len, column_width(c), c->align,

@@ -252,6 +252,7 @@ static const struct table_column ev_cols[] = {
 	{ NULL },
 };
 static const struct table_column sum_cols[] = {
+	{ "TIME", "ts", 8, COLUMN_LEFT },	/* the interval's, on the line above */
 	{ "NAME", "name", 6, COLUMN_LEFT },
 	{ "COUNT", "count", 6, COLUMN_RIGHT },
 	{ NULL },
@@ -340,7 +341,7 @@ static void test_table_sink(void)
 	is_int(count_lines(text, "["), 2, "table: a summary's two intervals start with their time");
 	is_int(count_lines(text, "MONITOR NAME"), 2, "table: the summary's header once per interval");
 	ok(text && strstr(text, "\n\n[") && strstr(text, "] sum\nMONITOR NAME    COUNT\nsum     read        7\n"),
-	   "table: a blank line, [HH:MM:SS] and the monitor, the header, the rows");
+	   "table: a blank line, [HH:MM:SS] and the monitor, the header, the rows (no TIME)");
 	free(text);
 	record__release(&rec);
 	cfg.output_file = NULL;
