@@ -118,8 +118,11 @@ expect_config_error "-f csv -o with .." 1 \
 # No clobbering: the names of the next seconds exist already.
 mkdir -p "$T/keep"
 chmod 700 "$T/keep"
-for i in $(seq 0 20); do
-	echo precious > "$T/keep/exec_$(date -d "@$(( $(date +%s) + i ))" +%Y%m%d_%H%M%S).csv"
+# A loaded machine can take long to compile the probes: the names of 5 minutes.
+now=$(date +%s)
+for i in $(seq 0 300); do
+	printf -v name 'exec_%(%Y%m%d_%H%M%S)T.csv' $(( now + i ))
+	echo precious > "$T/keep/$name"
 done
 write_config "$T/cfg2.yaml" "monitors:" "  exec:" "    enabled: true"
 mon_start_stdout "$T/stdout2" "$T/err2" -c "$T/cfg2.yaml" -f csv -o "$T/keep" ||
