@@ -347,8 +347,10 @@ is "$(grep -cxE "ckbk-a$tab[0-9]+$tab[0-9]+${tab}0$tab$T/ckbk-a x y z" <<< "$out
 	"execsnoop: 7 execs of ckbk-a with their arguments"
 is "$(grep -cxE "ckbk-b$tab[0-9]+$tab[0-9]+${tab}0$tab$T/ckbk-b" <<< "$out")" 2 "execsnoop: 2 of ckbk-b"
 is "$(grep -cE "$tab-2$tab$MISSING/prog\$" <<< "$out")" 1 "execsnoop: the failed exec, ret -2 (execsnoop -x)"
-ppids=$(awk -F'\t' '$1 == "ckbk-a" { print $3 }' <<< "$out" | sort -u)
-spawn_pid=$(awk -F'\t' -v p="$ppids" '$1 == "ck-spawn" && $2 == p && $5 ~ / 7 / { print $2 }' <<< "$out")
+# (Other tests may run programs of the same names meanwhile: ours are under $T.)
+ppids=$(awk -F'\t' -v a="$T/ckbk-a x y z" '$1 == "ckbk-a" && $5 == a { print $3 }' <<< "$out" | sort -u)
+spawn_pid=$(awk -F'\t' -v p="$ppids" -v a="$T/ck-spawn 7 $T/ckbk-a x y z" \
+	'$1 == "ck-spawn" && $2 == p && $5 == a { print $2 }' <<< "$out")
 is "$(wc -w <<< "$ppids"):$spawn_pid" "1:$ppids" "execsnoop: their PPID is the spawner's exec'd pid"
 
 # execsnoop -u nobody: only nobody's execs, and all of them.
