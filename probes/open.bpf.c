@@ -16,6 +16,11 @@
 #define OPEN_PATH_BUF @PATH_BUF@	/* a power of two, >= OPEN_PATH_READ */
 #define OPEN_N_PREFIXES @N_PREFIXES@
 #define OPEN_PREFIX_WORDS @PREFIX_WORDS@	/* u64 words of the longest prefix */
+/* full_path: relative paths resolved in the kernel (probes/kpath.h). */
+#define OPEN_FULL_PATH (@FULL_PATH@ && EBPFMON_EVENTS)
+#if OPEN_FULL_PATH
+#include "kpath.h"
+#endif
 
 /* What entry saw, for exit. */
 struct open_start {
@@ -38,6 +43,9 @@ struct open_how_args {
 struct open_buf {
 	struct open_event ev;
 	char path[OPEN_PATH_BUF];
+#if OPEN_FULL_PATH
+	char full[KPATH_OUT_SIZE];
+#endif
 };
 
 /* Metrics only (EBPFMON_EVENTS 0): no events, only the metric. */
@@ -182,6 +190,24 @@ static __always_inline void open_exit(void *ctx, long ret)
 	if (len > OPEN_PATH_BUF)
 		len = OPEN_PATH_BUF;
 	b->ev.path_len = len;
+	b->ev.full_off = 0;
+	b->ev.full_len = 0;
+	b->ev.full_flags = 0;
+#if OPEN_FULL_PATH
+	/* An absolute path is its own full path: only a relative one is walked. */
+	if (n && b->path[0] != '/') {
+		u64 flen = kpath_at(b->full, st->op == OPEN_OP_OPEN ? -100 : st->dirfd,
+				    b->path, 1, &b->ev.full_flags);
+
+		open_opaque(flen);
+		if (flen > KPATH_MAX - 1)
+			flen = KPATH_MAX - 1;
+		b->ev.full_off = OPEN_PATH_BUF;
+		b->ev.full_len = flen;
+		open_events_submit(ctx, b, sizeof(b->ev) + OPEN_PATH_BUF + flen + 1);
+		goto out;
+	}
+#endif
 	open_events_submit(ctx, b, sizeof(b->ev) + len);
 out:
 	open_starts.delete(&tid);

@@ -91,6 +91,8 @@ struct monitor_inst {
 	enum monitor_verdict verdict;
 	char why[512];
 	const struct kernel_info *ki;
+	/* configure may set the table's event columns in place of mon->columns. */
+	const struct table_column *columns;
 	bool enabled;			/* selected for this run */
 	bool attached;
 	/* metrics.listen is set: the probe fills its metric maps (global METRICS). */

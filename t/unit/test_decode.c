@@ -616,7 +616,9 @@ static size_t openat2_ev(const char *path, unsigned long long flags, unsigned lo
 
 /* The open record's fields after path (flags ... error), for the flags cases. */
 #define OPEN_FLAGS(flags, names, mode) \
-	"{'op':'openat','dirfd':-100,'path':'/f','path_truncated':false,'flags':%d," \
+	"{'op':'openat','dirfd':-100,'path':'/f','path_truncated':false," \
+	"'full_path':null,'full_path_truncated':false,'full_path_error':'unavailable'," \
+	"'flags':%d," \
 	"'flags_names':" names ",'mode':" mode ",'resolve':null,'resolve_names':null," \
 	"'ret':3,'error':null}", (int)(flags)
 
@@ -670,17 +672,22 @@ static void test_open(void)
 	decodes_to(inst, OPEN_EV(OPEN_OP_OPENAT, "/etc/passwd", O_RDONLY | O_CLOEXEC, 0, 3),
 		   "open: openat",
 		   "{'op':'openat','dirfd':-100,'path':'/etc/passwd','path_truncated':false,"
+		   "'full_path':null,'full_path_truncated':false,'full_path_error':'unavailable',"
 		   "'flags':%d,'flags_names':['O_RDONLY','O_CLOEXEC'],'mode':null,"
 		   "'resolve':null,'resolve_names':null,'ret':3,'error':null}",
 		   O_RDONLY | O_CLOEXEC);
 	decodes_to(inst, OPEN_EV(OPEN_OP_OPEN, "out", O_WRONLY | O_CREAT | O_TRUNC, 0644, 4),
 		   "open: open (no dirfd), O_CREAT",
-		   "{'op':'open','dirfd':null,'path':'out','path_truncated':false,'flags':%d,"
+		   "{'op':'open','dirfd':null,'path':'out','path_truncated':false,"
+		   "'full_path':null,'full_path_truncated':false,'full_path_error':'unavailable',"
+		   "'flags':%d,"
 		   "'flags_names':['O_WRONLY','O_CREAT','O_TRUNC'],'mode':'0644','resolve':null,"
 		   "'resolve_names':null,'ret':4,'error':null}", O_WRONLY | O_CREAT | O_TRUNC);
 	decodes_to(inst, open_ev(OPEN_OP_OPENAT, 7, "x", 2, O_RDONLY, 0, -ENOENT),
 		   "open: failed, ENOENT, a dirfd",
-		   "{'op':'openat','dirfd':7,'path':'x','path_truncated':false,'flags':0,"
+		   "{'op':'openat','dirfd':7,'path':'x','path_truncated':false,"
+		   "'full_path':null,'full_path_truncated':false,'full_path_error':'unavailable',"
+		   "'flags':0,"
 		   "'flags_names':['O_RDONLY'],'mode':null,'resolve':null,'resolve_names':null,"
 		   "'ret':-2,'error':'ENOENT'}");
 	test_open_flags(inst);
@@ -689,55 +696,73 @@ static void test_open(void)
 	decodes_to(inst, OPEN_EV(OPEN_OP_OPENAT, "/0123456789abcdefg", O_RDONLY, 0, -ENOENT),
 		   "open: a path past max_path: cut, path_truncated",
 		   "{'op':'openat','dirfd':-100,'path':'/0123456789abcde','path_truncated':true,"
+		   "'full_path':null,'full_path_truncated':false,'full_path_error':'unavailable',"
 		   "'flags':0,'flags_names':['O_RDONLY'],'mode':null,'resolve':null,"
 		   "'resolve_names':null,'ret':-2,'error':'ENOENT'}");
 	decodes_to(inst, OPEN_EV(OPEN_OP_OPENAT, "/0123456789abcde", O_RDONLY, 0, 5),
 		   "open: a path of max_path exactly: whole",
 		   "{'op':'openat','dirfd':-100,'path':'/0123456789abcde','path_truncated':false,"
+		   "'full_path':null,'full_path_truncated':false,'full_path_error':'unavailable',"
 		   "'flags':0,'flags_names':['O_RDONLY'],'mode':null,'resolve':null,"
 		   "'resolve_names':null,'ret':5,'error':null}");
 	decodes_to(inst, open_ev(OPEN_OP_OPENAT, AT_FDCWD, "/tmp/ab", 5, O_RDONLY, 0, 3),
 		   "open: a path sent without its NUL: path_len bytes",
-		   "{'op':'openat','dirfd':-100,'path':'/tmp/','path_truncated':false,'flags':0,"
+		   "{'op':'openat','dirfd':-100,'path':'/tmp/','path_truncated':false,"
+		   "'full_path':null,'full_path_truncated':false,'full_path_error':'unavailable',"
+		   "'flags':0,"
 		   "'flags_names':['O_RDONLY'],'mode':null,'resolve':null,'resolve_names':null,"
 		   "'ret':3,'error':null}");
 	decodes_to(inst, open_ev(OPEN_OP_OPENAT, AT_FDCWD, "", 0, O_RDONLY, 0, -ENOENT),
 		   "open: no path bytes: empty",
-		   "{'op':'openat','dirfd':-100,'path':'','path_truncated':false,'flags':0,"
+		   "{'op':'openat','dirfd':-100,'path':'','path_truncated':false,"
+		   "'full_path':null,'full_path_truncated':false,'full_path_error':'unavailable',"
+		   "'flags':0,"
 		   "'flags_names':['O_RDONLY'],'mode':null,'resolve':null,'resolve_names':null,"
 		   "'ret':-2,'error':'ENOENT'}");
 	decodes_to(inst, OPEN_EV(OPEN_OP_OPENAT, "/tmp/\xfe\xff", O_RDONLY, 0, 3),
 		   "open: invalid UTF-8 in the path",
 		   "{'op':'openat','dirfd':-100,'path':'/tmp/\\ufffd\\ufffd',"
-		   "'path_truncated':false,'flags':0,'flags_names':['O_RDONLY'],'mode':null,"
+		   "'path_truncated':false,"
+		   "'full_path':null,'full_path_truncated':false,'full_path_error':'unavailable',"
+		   "'flags':0,'flags_names':['O_RDONLY'],'mode':null,"
 		   "'resolve':null,'resolve_names':null,'ret':3,'error':null}");
 	size = OPEN_EV(OPEN_OP_OPENAT, "", O_RDONLY, 0, -EFAULT);
 	((struct open_event *)ev.b)->info = OPEN_I_PATH_UNAVAILABLE;
 	decodes_to(inst, size, "open: the path unreadable: null",
-		   "{'op':'openat','dirfd':-100,'path':null,'path_truncated':false,'flags':0,"
+		   "{'op':'openat','dirfd':-100,'path':null,'path_truncated':false,"
+		   "'full_path':null,'full_path_truncated':false,'full_path_error':'unavailable',"
+		   "'flags':0,"
 		   "'flags_names':['O_RDONLY'],'mode':null,'resolve':null,'resolve_names':null,"
 		   "'ret':-14,'error':'EFAULT'}");
 
 	decodes_to(inst, openat2_ev("/d", O_RDONLY | O_DIRECTORY, 0, 0x0c, 0, 3),
 		   "open: openat2, resolve",
-		   "{'op':'openat2','dirfd':-100,'path':'/d','path_truncated':false,'flags':%d,"
+		   "{'op':'openat2','dirfd':-100,'path':'/d','path_truncated':false,"
+		   "'full_path':null,'full_path_truncated':false,'full_path_error':'unavailable',"
+		   "'flags':%d,"
 		   "'flags_names':['O_RDONLY','O_DIRECTORY'],'mode':null,'resolve':12,"
 		   "'resolve_names':['RESOLVE_NO_SYMLINKS','RESOLVE_BENEATH'],'ret':3,"
 		   "'error':null}", O_RDONLY | O_DIRECTORY);
 	decodes_to(inst, openat2_ev("/d", O_WRONLY | O_CREAT, 0640, 0x7f, 0, -EXDEV),
 		   "open: openat2, every resolve bit and an unknown one",
-		   "{'op':'openat2','dirfd':-100,'path':'/d','path_truncated':false,'flags':%d,"
+		   "{'op':'openat2','dirfd':-100,'path':'/d','path_truncated':false,"
+		   "'full_path':null,'full_path_truncated':false,'full_path_error':'unavailable',"
+		   "'flags':%d,"
 		   "'flags_names':['O_WRONLY','O_CREAT'],'mode':'0640','resolve':127,"
 		   "'resolve_names':['RESOLVE_NO_XDEV','RESOLVE_NO_MAGICLINKS',"
 		   "'RESOLVE_NO_SYMLINKS','RESOLVE_BENEATH','RESOLVE_IN_ROOT','RESOLVE_CACHED',"
 		   "'0x40'],'ret':-18,'error':'EXDEV'}", O_WRONLY | O_CREAT);
 	decodes_to(inst, openat2_ev("/d", O_RDONLY, 0, 0, 0, 3), "open: openat2, resolve 0",
-		   "{'op':'openat2','dirfd':-100,'path':'/d','path_truncated':false,'flags':0,"
+		   "{'op':'openat2','dirfd':-100,'path':'/d','path_truncated':false,"
+		   "'full_path':null,'full_path_truncated':false,'full_path_error':'unavailable',"
+		   "'flags':0,"
 		   "'flags_names':['O_RDONLY'],'mode':null,'resolve':0,'resolve_names':[],"
 		   "'ret':3,'error':null}");
 	decodes_to(inst, openat2_ev("/d", O_CREAT, 0644, 0x08, OPEN_I_HOW_UNAVAILABLE, -EFAULT),
 		   "open: openat2, open_how unreadable: flags, mode and resolve null",
-		   "{'op':'openat2','dirfd':-100,'path':'/d','path_truncated':false,'flags':null,"
+		   "{'op':'openat2','dirfd':-100,'path':'/d','path_truncated':false,"
+		   "'full_path':null,'full_path_truncated':false,'full_path_error':'unavailable',"
+		   "'flags':null,"
 		   "'flags_names':null,'mode':null,'resolve':null,'resolve_names':null,"
 		   "'ret':-14,'error':'EFAULT'}");
 
