@@ -2,18 +2,23 @@
 # Paths from the kernel (probes/kpath.h) in real events: open's full_path for
 # relative paths against the cwd and a dirfd, through a tmpfs mount point, a
 # bind mount and /proc, from a symlinked cwd, and cut (marked) past the
-# bounds; in json, csv and table from one run.
+# bounds; in json, csv and table from one run. exec's path: the file an
+# fexecve ran, not /dev/fd/N, and a failed execveat's dirfd resolved.
 . "$(dirname "$0")/../lib.sh"
 need_bpf
 
 HELPER=$TBUILD/open_helper
+FEXEC=$TBUILD/fexec_helper
 [ -x "$HELPER" ] || bail "$HELPER is not built (make t/open_helper)"
+[ -x "$FEXEC" ] || bail "$FEXEC is not built (make t/fexec_helper)"
 
 D=$T/d
 mkdir -p "$D/sub" "$T/d2" "$T/mnt" "$T/bind"
 echo hi > "$D/exists"
 echo hi > "$T/d2/other"
 ln -s "$D" "$T/dlink"
+cp /bin/true "$T/kpath-true"
+ln -s kpath-true "$T/kpath-link"
 # Deeper than the walk's 32 steps, and longer than its 4096 bytes.
 deep=$T/deep$(printf '/a%.0s' $(seq 40))
 mkdir -p "$deep"
@@ -52,8 +57,10 @@ write_config "$T/cfg.yaml" \
 	"    - { format: json, file: $T/out.json }" \
 	"    - { format: csv, dir: $T/csv }" \
 	"    - { format: table, file: $T/out.table }" \
-	"monitors:" "  open: {}"
-COLUMNS=300 mon_start_stdout /dev/null "$T/err" -c "$T/cfg.yaml" -p open_helper ||
+	"monitors:" "  open: {}" "  exec: {}"
+# An fexecve'd program's comm is its file's name (6.18), or the fd's number.
+COLUMNS=300 mon_start_stdout /dev/null "$T/err" -c "$T/cfg.yaml" \
+	-p open_helper,fexec_helper,kpath-true,kpath-link,3 ||
 	bail "ebpfmon-bcc did not start"
 run "$T/h1" "$D/sub" path ../exists missing ./x
 p_cwd=$HPID
@@ -75,6 +82,11 @@ p_deep=$HPID
 (cd "$T/long" && for i in $(seq 25); do cd "$n200" || exit; done && exec "$HELPER" path x) > "$T/h9" ||
 	diag "open_helper in the long directory failed"
 p_long=$(awk '$1 == "pid" { print $2 }' "$T/h9")
+"$FEXEC" fexecve "$T/kpath-true" fexecve-arg > "$T/x1" || diag "fexecve failed"
+p_fexec=$(awk '$1 == "pid" { print $2 }' "$T/x1")
+"$FEXEC" fail "$D" exists "$D/exists" > "$T/x2"
+p_fail=$(awk '$1 == "pid" { print $2 }' "$T/x2")
+"$T/kpath-link" link-arg
 sleep 0.3
 mon_stop
 is "$MON_RC" 0 "exits 0 on SIGTERM"
@@ -116,6 +128,21 @@ ok $(grep -q ",$D/sub/missing,false," "$csv"; echo $?) "csv: a relative open's f
 is "$(grep -c " $D/sub/missing\$" "$T/out.table")" 1 "table: PATH shows full_path"
 is "$(grep -c " $T/d2/other\$" "$T/out.table")" 1 "table: PATH shows a dirfd's full path"
 
+# exec's path.
+execs() {
+	jq -s -r --argjson p "$1" --arg h "$FEXEC" \
+		'map(select(.monitor == "exec" and .pid == $p and .filename != $h)) | sort_by(.ts_ns)[]
+		| [.filename, .path, .path_truncated, .error] | map(tostring) | join(" ")' "$T/out.json"
+}
+like "$(execs "$p_fexec")" "^/dev/fd/[0-9]+ $T/kpath-true false null\$" \
+	"fexecve: filename is what the kernel was given, path the file the fd points to"
+is "$(execs "$p_fail")" "exists $D/exists false EACCES
+ $D/exists false EACCES" \
+	"failed execveat: the name resolved against the dirfd; AT_EMPTY_PATH: the fd's file"
+is "$(jq -r 'select(.monitor == "exec" and .argv == ["'"$T"'/kpath-link","link-arg"])
+	| [.filename, .path] | join(" ")' "$T/out.json")" "$T/kpath-link $T/kpath-true" \
+	"an exec through a symlink: path is the file the kernel ran"
+
 # full_path: false is opensnoop without -F: no fields, no walk.
 write_config "$T/off.yaml" "monitors:" "  open:" "    full_path: false"
 mon_start "$T/off.json" "$T/err-off" -c "$T/off.yaml" -p open_helper || bail "no start"
@@ -127,11 +154,14 @@ is "$(jq -c --argjson p "$HPID" 'select(.pid == $p and .path == "missing") | [.p
 	'["missing",false]' "full_path: false: no full_path field"
 
 # Without BTF there is no walk: --check says so for the monitor.
-write_config "$T/nobtf.yaml" "kernel:" "  btf: off" "monitors:" "  open: {}"
+write_config "$T/nobtf.yaml" "kernel:" "  btf: off" "monitors:" "  open: {}" "  exec: {}"
 "$EBPFMON" -c "$T/nobtf.yaml" --check > "$T/nobtf.json"
 like "$(jq -r .monitors.open.verdict "$T/nobtf.json")" \
 	"^degraded: .*full_path is null: paths from the kernel need BTF" \
 	"btf: off: open is degraded, full_path null, and --check says why"
+like "$(jq -r .monitors.exec.verdict "$T/nobtf.json")" \
+	"^degraded: .*path is null: paths from the kernel need BTF" \
+	"btf: off: exec is degraded, path null, and --check says why"
 
 ERROR_ARGS=(-m open) ERROR_TESTS="status line"
 expect_error open "full_path not a boolean" \
