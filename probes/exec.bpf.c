@@ -260,19 +260,15 @@ TRACEPOINT_PROBE(syscalls, sys_exit_execve)
 	return 0;
 }
 
-#if @HAVE_SYS_ENTER_EXECVEAT@ && @HAVE_SYS_EXIT_EXECVEAT@
-#if EBPFMON_EVENTS
+/*
+ * sys_exit_execveat runs sys_exit_execve's program (src/monitors/exec.c
+ * attaches it): one layout, and the path walk verified once.
+ */
+#if @HAVE_SYS_ENTER_EXECVEAT@ && @HAVE_SYS_EXIT_EXECVEAT@ && EBPFMON_EVENTS
 TRACEPOINT_PROBE(syscalls, sys_enter_execveat)
 {
 	exec_enter((const char *)args->filename, (const char *const *)args->argv,
 		   (s32)args->fd);
-	return 0;
-}
-#endif
-
-TRACEPOINT_PROBE(syscalls, sys_exit_execveat)
-{
-	exec_exit(args, args->ret);
 	return 0;
 }
 #endif

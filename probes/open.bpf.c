@@ -219,19 +219,11 @@ static __always_inline void open_exit(void *ctx, long ret)
 }
 #endif
 
-#if @HAVE_SYS_ENTER_OPEN@ && @HAVE_SYS_EXIT_OPEN@
-#if EBPFMON_EVENTS
+#if @HAVE_SYS_ENTER_OPEN@ && @HAVE_SYS_EXIT_OPEN@ && EBPFMON_EVENTS
 TRACEPOINT_PROBE(syscalls, sys_enter_open)
 {
 	open_enter(OPEN_OP_OPEN, 0, (const char *)args->filename, (u32)args->flags,
 		   (u16)args->mode, NULL, 0);
-	return 0;
-}
-#endif
-
-TRACEPOINT_PROBE(syscalls, sys_exit_open)
-{
-	open_exit(args, args->ret);
 	return 0;
 }
 #endif
@@ -245,25 +237,22 @@ TRACEPOINT_PROBE(syscalls, sys_enter_openat)
 }
 #endif
 
+/*
+ * The exit of open and openat2 too (src/monitors/open.c attaches it to
+ * theirs): every sys_exit_* has this layout, and one program with the path
+ * walk is verified once, not three times.
+ */
 TRACEPOINT_PROBE(syscalls, sys_exit_openat)
 {
 	open_exit(args, args->ret);
 	return 0;
 }
 
-#if @HAVE_SYS_ENTER_OPENAT2@ && @HAVE_SYS_EXIT_OPENAT2@
-#if EBPFMON_EVENTS
+#if @HAVE_SYS_ENTER_OPENAT2@ && @HAVE_SYS_EXIT_OPENAT2@ && EBPFMON_EVENTS
 TRACEPOINT_PROBE(syscalls, sys_enter_openat2)
 {
 	open_enter(OPEN_OP_OPENAT2, (s32)args->dfd, (const char *)args->filename, 0, 0,
 		   (const void *)args->how, args->usize);
-	return 0;
-}
-#endif
-
-TRACEPOINT_PROBE(syscalls, sys_exit_openat2)
-{
-	open_exit(args, args->ret);
 	return 0;
 }
 #endif

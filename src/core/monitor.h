@@ -28,6 +28,11 @@ struct monitor_tp {
 	const char *category;
 	const char *event;
 	bool optional;
+	/*
+	 * The program, when not tracepoint__CATEGORY__EVENT: one program for
+	 * several tracepoints of one layout is loaded, and verified, once.
+	 */
+	const char *prog;
 };
 
 /*

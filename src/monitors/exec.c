@@ -31,7 +31,8 @@ static const struct monitor_tp exec_tracepoints[] = {
 	{ "syscalls", "sys_exit_execve", false },
 	{ "sched", "sched_process_exec", false },
 	{ "syscalls", "sys_enter_execveat", true },
-	{ "syscalls", "sys_exit_execveat", true },
+	/* sys_exit_execve's program: one layout, verified once. */
+	{ "syscalls", "sys_exit_execveat", true, "tracepoint__syscalls__sys_exit_execve" },
 	{ NULL },
 };
 
