@@ -1,15 +1,19 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * io: read, write, pread64, pwrite64, readv, writev. Entry remembers the fd,
- * the size asked for and the time per thread; exit measures, applies the
- * thresholds and either sends an event or adds to the process's summary row.
+ * io: read, write, pread64, pwrite64, readv, writev, preadv, pwritev, preadv2,
+ * pwritev2 and the copies (copy_file_range, sendfile, splice, tee). Entry
+ * remembers the fd (two for a copy), the size asked for and the time per
+ * thread; exit measures, applies the thresholds and either sends an event or
+ * adds to the process's summary row.
  *
  * Paths are resolved by the host from /proc/PID/fd/FD when it decodes the
  * event; by then the fd may have been closed and reused. So that the host can
  * tell, each event carries two generations, the process's (moved by exec and
  * close_range, dropped when its pid is given to a new task) and the fd's
  * (moved by close and dup2/dup3 onto it): a name read while neither has moved
- * is the event's file.
+ * is the event's file. An fd with no path in a mount (a pipe, a socket, an
+ * anonymous inode) is named in the kernel from its inode when the event is
+ * sent: /proc would only say the same, later or never.
  */
 #include "io.h"
 
@@ -21,13 +25,41 @@
 #define IO_SLOW_NS @SLOW_NS@ULL
 #define IO_LARGE_BYTES @LARGE_BYTES@ULL
 
+/*
+ * preadv2/pwritev2's tracepoint struct (made by bcc from their format) has a
+ * field of this kernel type; linux/fs.h's is the same int (C11 allows both).
+ */
+typedef int rwf_t;
+
+#if EBPFMON_OFFSETS_TRUSTED
+/* Headers, not BTF, give the offsets (prologue.bpf.c included sched.h). */
+#ifdef _LINUX_SCHED_H
+#include <linux/fs.h>
+#include <linux/fdtable.h>
+#endif
+#define IO_OFF_TASK_FILES @OFFSETOF(task_struct,files)@
+#define IO_OFF_FILES_FDT @OFFSETOF(files_struct,fdt)@
+#define IO_OFF_FDT_MAX_FDS @OFFSETOF(fdtable,max_fds)@
+#define IO_OFF_FDT_FD @OFFSETOF(fdtable,fd)@
+#define IO_OFF_FILE_INODE @OFFSETOF(file,f_inode)@
+#define IO_OFF_FILE_DENTRY (@OFFSETOF(file,f_path)@ + @OFFSETOF(path,dentry)@)
+#define IO_OFF_INODE_SB @OFFSETOF(inode,i_sb)@
+#define IO_OFF_INODE_INO @OFFSETOF(inode,i_ino)@
+#define IO_OFF_SB_MAGIC @OFFSETOF(super_block,s_magic)@
+#define IO_OFF_DENTRY_NAME (@OFFSETOF(dentry,d_name)@ + @OFFSETOF(qstr,name)@)
+/* include/uapi/linux/magic.h */
+#define IO_PIPEFS_MAGIC 0x50495045UL
+#define IO_SOCKFS_MAGIC 0x534F434BUL
+#define IO_ANON_INODE_FS_MAGIC 0x09041934UL
+#endif
+
 struct io_start {
 	u64 ts;
 	u64 requested;
 	s32 fd;
 	u32 op;
 	u32 iovcnt;
-	u32 pad;
+	s32 fd_out;	/* copies; -1 otherwise */
 };
 
 /* The userspace struct iovec of a 64-bit task (compat syscalls are not traced). */
@@ -96,7 +128,7 @@ static __always_inline int io_fd_match(s32 fd)
 	return @FD_MATCH@;
 }
 
-static __always_inline void io_enter(u32 op, s32 fd, u64 requested, u32 iovcnt)
+static __always_inline void io_enter(u32 op, s32 fd, s32 fd_out, u64 requested, u32 iovcnt)
 {
 	u32 tid = (u32)bpf_get_current_pid_tgid();
 	struct io_start *old = io_starts.lookup(&tid);
@@ -106,6 +138,7 @@ static __always_inline void io_enter(u32 op, s32 fd, u64 requested, u32 iovcnt)
 		.fd = fd,
 		.op = op,
 		.iovcnt = iovcnt,
+		.fd_out = fd_out,
 	};
 
 	/*
@@ -123,11 +156,19 @@ static __always_inline void io_enter_rw(u32 op, s32 fd, u64 count)
 {
 	if (!ebpfmon_ids_match() || !io_fd_match(fd))
 		return;
-	io_enter(op, fd, count, 0);
+	io_enter(op, fd, -1, count, 0);
+}
+
+/* Copies: watched when either end is. */
+static __always_inline void io_enter_copy(u32 op, s32 fd_in, s32 fd_out, u64 len)
+{
+	if (!ebpfmon_ids_match() || !(io_fd_match(fd_in) || io_fd_match(fd_out)))
+		return;
+	io_enter(op, fd_in, fd_out, len, 0);
 }
 
 /*
- * readv/writev: the caller has just written its iovec array, so it is
+ * readv, writev and the p*v* calls: the caller has just written its iovec array, so it is
  * resident; one read of up to IO_MAX_IOV entries, then fixed-offset sums.
  */
 static __always_inline void io_enter_vec(u32 op, s32 fd, const void *vec, u64 vlen)
@@ -151,7 +192,7 @@ static __always_inline void io_enter_vec(u32 op, s32 fd, const void *vec, u64 vl
 			sum += b->iov[i].len;
 		}
 	}
-	io_enter(op, fd, sum, vlen > 0xffffffffULL ? 0xffffffff : (u32)vlen);
+	io_enter(op, fd, -1, sum, vlen > 0xffffffffULL ? 0xffffffff : (u32)vlen);
 }
 
 #if IO_PATHS
@@ -228,11 +269,13 @@ static __always_inline void io_count(u32 op, s64 ret, u64 dur)
 	/* The name once per row and CPU, not per call. */
 	if (!s->reads && !s->writes)
 		bpf_get_current_comm(s->comm, sizeof(s->comm));
-	if (IO_OP_IS_WRITE(op)) {
+	/* A copy reads what it writes: it counts as both. */
+	if (IO_OP_IS_WRITE(op) || IO_OP_IS_COPY(op)) {
 		s->writes++;
 		if (ret > 0)
 			s->write_bytes += ret;
-	} else {
+	}
+	if (!IO_OP_IS_WRITE(op)) {
 		s->reads++;
 		if (ret > 0)
 			s->read_bytes += ret;
@@ -245,6 +288,63 @@ static __always_inline void io_count(u32 op, s64 ret, u64 dur)
 	s->hist[ebpfmon_hist_slot(dur)]++;
 }
 #elif EBPFMON_EVENTS
+#if EBPFMON_OFFSETS_TRUSTED
+/*
+ * The current task's open file at fd, or NULL: task->files->fdt->fd[fd].
+ * Read at exit, so the fd is the call's unless another thread changed it
+ * meanwhile (as /proc could not tell either).
+ */
+static __always_inline void *io_fd_file(s32 fd)
+{
+	char *task = (char *)bpf_get_current_task();
+	char *files = NULL, *fdt = NULL, **fda = NULL;
+	void *file = NULL;
+	unsigned int max = 0;
+
+	if (fd < 0)
+		return NULL;
+	bpf_probe_read_kernel(&files, sizeof(files), task + IO_OFF_TASK_FILES);
+	if (files)
+		bpf_probe_read_kernel(&fdt, sizeof(fdt), files + IO_OFF_FILES_FDT);
+	if (fdt) {
+		bpf_probe_read_kernel(&max, sizeof(max), fdt + IO_OFF_FDT_MAX_FDS);
+		bpf_probe_read_kernel(&fda, sizeof(fda), fdt + IO_OFF_FDT_FD);
+	}
+	if (fda && (u32)fd < max)
+		bpf_probe_read_kernel(&file, sizeof(file), fda + fd);
+	return file;
+}
+
+/* Pipe, socket or anonymous inode: from the file system's magic. */
+static __always_inline void io_fd_kind_fill(struct io_fd_kind *k, s32 fd)
+{
+	char *file = io_fd_file(fd), *inode = NULL, *sb = NULL, *dentry = NULL;
+	const char *name = NULL;
+	unsigned long magic = 0, ino = 0;
+
+	if (file)
+		bpf_probe_read_kernel(&inode, sizeof(inode), file + IO_OFF_FILE_INODE);
+	if (inode) {
+		bpf_probe_read_kernel(&sb, sizeof(sb), inode + IO_OFF_INODE_SB);
+		bpf_probe_read_kernel(&ino, sizeof(ino), inode + IO_OFF_INODE_INO);
+	}
+	if (sb)
+		bpf_probe_read_kernel(&magic, sizeof(magic), sb + IO_OFF_SB_MAGIC);
+	k->ino = ino;
+	if (magic == IO_PIPEFS_MAGIC) {
+		k->kind = IO_FD_PIPE;
+	} else if (magic == IO_SOCKFS_MAGIC) {
+		k->kind = IO_FD_SOCKET;
+	} else if (magic == IO_ANON_INODE_FS_MAGIC) {
+		bpf_probe_read_kernel(&dentry, sizeof(dentry), file + IO_OFF_FILE_DENTRY);
+		if (dentry)
+			bpf_probe_read_kernel(&name, sizeof(name), dentry + IO_OFF_DENTRY_NAME);
+		if (name && bpf_probe_read_kernel_str(k->anon, sizeof(k->anon), name) > 0)
+			k->kind = IO_FD_ANON;
+	}
+}
+#endif
+
 static __always_inline void io_send(void *ctx, struct io_start *st, s64 ret, u64 now)
 {
 	struct io_call_event ev = {};
@@ -257,9 +357,17 @@ static __always_inline void io_send(void *ctx, struct io_start *st, s64 ret, u64
 	ev.fd = st->fd;
 	ev.op = st->op;
 	ev.iovcnt = st->iovcnt;
+	ev.fd_out = st->fd_out;
+#if EBPFMON_OFFSETS_TRUSTED
+	io_fd_kind_fill(&ev.kinds[0], ev.fd);
+	if (ev.fd_out >= 0)
+		io_fd_kind_fill(&ev.kinds[1], ev.fd_out);
+#endif
 #if IO_PATHS
 	ev.proc_gen = io_proc_gen_get(ev.hdr.pid, now);
 	ev.fd_gen = io_fd_gen_get(ev.hdr.pid, ev.fd, now);
+	if (ev.fd_out >= 0)
+		ev.fd_out_gen = io_fd_gen_get(ev.hdr.pid, ev.fd_out, now);
 #endif
 	io_events_submit(ctx, &ev, sizeof(ev));
 }
