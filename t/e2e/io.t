@@ -37,9 +37,6 @@ hstop_all() {
 # has_records FILE N FILTER: N records of FILE (or more) match the jq FILTER.
 has_records() { [ "$(jq -c "$3" "$1" 2> /dev/null | wc -l)" -ge "$2" ]; }
 
-# ino PID FD: the inode /proc names the fd by (pipe:[INO], socket:[INO]).
-ino() { stat -L -c %i "/proc/$1/fd/$2"; }
-
 # Events are decoded late (wakeup_events), so a path is resolved after the
 # helper has moved on (what the fd generations are for), or has exited.
 write_config "$T/cfg.yaml" "  wakeup_events: 10000" "monitors:" "  io: {}"
@@ -77,17 +74,16 @@ sfpid=$HP
 read -r sfin sfout <<< "$HFDS"
 hrun sp splice "$T/sp.out"
 sppid=$HP
-read -r spp spq spfile <<< "$HFDS"
+read -r spp spq spfile pinode qinode <<< "$HFDS"
 hrun pv pv "$T/pv"
 pvpid=$HP pvfd=$HFD
 hrun so special
 sopid=$HP
-read -r sosock soev <<< "$HFDS"
+read -r sosock soev sinode <<< "$HFDS"
 hrun q quick "$T/quick"
 qpid=$HP qfd=$HFD
 wait_for has_records "$T/out.json" 1 "select(.pid == $sopid and .op == \"write\" and .bytes == 8)"
 wait_for has_records "$T/out.json" 1 "select(.pid == $qpid and .bytes == 77)"
-pinode=$(ino $sppid "$spp") qinode=$(ino $sppid "$spq") sinode=$(ino $sopid "$sosock")
 hstop_all
 sleep 0.2
 mon_stop
@@ -148,16 +144,16 @@ is "$(ev $sfpid 'select(.op == "sendfile") | [.fd_in, .path_in, .fd_out, .path_o
 	"[$sfin,\"$T/sf.in\",$sfout,\"$T/sf.out\",1234,1234]" "sendfile: fd_in, fd_out, both paths, 1234 bytes"
 is "$(ev $sppid 'select(.op == "tee" or .op == "splice") | [.op, .fd_in, .path_in, .fd_out, .path_out, .bytes]' | jq -sc .)" \
 	"[[\"tee\",$spp,\"pipe:[$pinode]\",$spq,\"pipe:[$qinode]\",300],[\"splice\",$spp,\"pipe:[$pinode]\",$spfile,\"$T/sp.out\",300]]" \
-	"tee pipe to pipe, splice pipe to file: pipe:[INODE] as /proc/PID/fd names them"
+	"tee pipe to pipe, splice pipe to file, the process gone: pipe:[INODE] (its fstat's) as /proc named them"
 is "$(ev $sppid 'select(.op == "write" and .bytes == 300) | .path')" "\"pipe:[$pinode]\"" \
 	"a write into a pipe: pipe:[INODE]"
 is "$(ev $pvpid "select(.fd == $pvfd and (.op | test(\"v2?$\"))) | [.op, .requested, .bytes, .iovcnt, .path]" | jq -sc .)" \
 	"[[\"pwritev\",10,10,4,\"$T/pv\"],[\"pwritev2\",11,11,2,\"$T/pv\"],[\"preadv\",7,7,1,\"$T/pv\"],[\"preadv2\",17,17,2,\"$T/pv\"]]" \
 	"pwritev, pwritev2, preadv, preadv2: op, requested, bytes, iovcnt, path"
 is "$(ev $sopid "select(.fd == $sosock and .op == \"write\") | [.op, .bytes, .path]")" "[\"write\",42,\"socket:[$sinode]\"]" \
-	"a write to a unix socket: socket:[INODE]"
+	"a write to a unix socket, the process gone: socket:[INODE]"
 is "$(ev $sopid "select(.fd == $soev and .op == \"write\") | [.op, .bytes, .path]")" '["write",8,"anon_inode:[eventfd]"]' \
-	"a write to an eventfd: anon_inode:[eventfd]"
+	"a write to an eventfd, the process gone: anon_inode:[eventfd]"
 is "$(ev $qpid "select(.fd == $qfd and .op == \"write\") | [.op, .bytes, .path]")" "[\"write\",77,\"$T/quick\"]" \
 	"a process that exited before its event was read: the path from the kernel"
 

@@ -20,10 +20,13 @@
  *   sendfile IN OUT              write 1234 bytes to IN, sendfile them to
  *                                OUT ("PID IN OUT")
  *   splice FILE                  write 300 to pipe P, tee P to pipe Q,
- *                                splice P to FILE ("PID P_READ Q_WRITE FILE")
+ *                                splice P to FILE ("PID P_READ Q_WRITE FILE
+ *                                P_INODE Q_INODE"), exit at once
  *   special                      write 42 to a unix socket, 8 to an eventfd
- *                                ("PID SOCKET EVENTFD")
- *   quick FILE                   write 77 to FILE and exit at once, no hold
+ *                                ("PID SOCKET EVENTFD SOCKET_INODE"), exit
+ *   quick FILE                   write 77 to FILE and exit at once
+ * The last three do not hold their fds: by the time the monitor reads their
+ * events, /proc no longer has them.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -35,6 +38,7 @@
 #include <sys/eventfd.h>
 #include <sys/sendfile.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -73,12 +77,23 @@ static void announce(int fd)
 	fflush(stdout);
 }
 
-/* "PID FD..." in one write. */
-static void announce_fds(int n, const int *fds)
+static unsigned long ino_of(int fd)
+{
+	struct stat st;
+
+	if (fstat(fd, &st))
+		die("fstat");
+	return (unsigned long)st.st_ino;
+}
+
+/* "PID FD... INODE..." in one write: the inodes of the first n_ino fds. */
+static void announce_fds(int n, const int *fds, int n_ino)
 {
 	printf("%d", (int)getpid());
 	for (int i = 0; i < n; i++)
 		printf(" %d", fds[i]);
+	for (int i = 0; i < n_ino; i++)
+		printf(" %lu", ino_of(fds[i]));
 	printf("\n");
 	fflush(stdout);
 }
@@ -106,7 +121,7 @@ static void copies(int argc, char **argv)
 	if (!strcmp(cmd, "sendfile") && argc == 4) {
 		fds[0] = open_rw(argv[2]);
 		fds[1] = open_rw(argv[3]);
-		announce_fds(2, fds);
+		announce_fds(2, fds, 0);
 		if (write(fds[0], buf, 1234) != 1234 || lseek(fds[0], 0, SEEK_SET) ||
 		    sendfile(fds[1], fds[0], NULL, 1234) != 1234)
 			die("sendfile");
@@ -116,7 +131,7 @@ static void copies(int argc, char **argv)
 		fds[0] = p[0];
 		fds[1] = q[1];
 		fds[2] = open_rw(argv[2]);
-		announce_fds(3, fds);
+		announce_fds(3, fds, 2);
 		if (write(p[1], buf, 300) != 300 || tee(p[0], q[1], 300, 0) != 300 ||
 		    splice(p[0], NULL, fds[2], NULL, 300, 0) != 300)
 			die("splice");
@@ -129,7 +144,7 @@ static void copies(int argc, char **argv)
 		fds[1] = eventfd(0, 0);
 		if (fds[1] < 0)
 			die("eventfd");
-		announce_fds(2, fds);
+		announce_fds(2, fds, 1);
 		if (write(fds[0], buf, 42) != 42 || write(fds[1], &one, 8) != 8)
 			die("special");
 	} else {
@@ -259,14 +274,19 @@ int main(int argc, char **argv)
 			die("write");
 	} else if (!strcmp(cmd, "pv") && argc == 3) {
 		pv(argv[2]);
-	} else if (!strcmp(cmd, "sendfile") || !strcmp(cmd, "splice") || !strcmp(cmd, "special")) {
+	} else if (!strcmp(cmd, "sendfile")) {
 		copies(argc, argv);
-	} else if (!strcmp(cmd, "quick") && argc == 3) {
-		/* Gone before the monitor reads the event: /proc cannot name the file. */
-		fd = open_rw(argv[2]);
-		announce(fd);
-		if (write(fd, buf, 77) != 77)
-			die("write");
+	} else if (!strcmp(cmd, "splice") || !strcmp(cmd, "special") ||
+		   (!strcmp(cmd, "quick") && argc == 3)) {
+		if (cmd[0] == 'q') {
+			fd = open_rw(argv[2]);
+			announce(fd);
+			if (write(fd, buf, 77) != 77)
+				die("write");
+		} else {
+			copies(argc, argv);
+		}
+		/* Gone before the monitor reads the events: /proc cannot name the fds. */
 		printf("done\n");
 		fflush(stdout);
 		return 0;
