@@ -11,11 +11,17 @@
  * tell, each event carries two generations, the process's (moved by exec and
  * close_range, dropped when its pid is given to a new task) and the fd's
  * (moved by close and dup2/dup3 onto it): a name read while neither has moved
- * is the event's file. An fd with no path in a mount (a pipe, a socket, an
- * anonymous inode) is named in the kernel from its inode when the event is
- * sent: /proc would only say the same, later or never.
+ * is the event's file.
+ *
+ * With BTF the kernel names the file itself when it sends the event, so a
+ * process that is gone by the time the host reads it still has its paths: a
+ * pipe, a socket or an anonymous inode from its inode, a file by a dentry
+ * walk (probes/kpath.h). That is done once per (process, fd, generations):
+ * io_kpath_sent remembers what was sent, the host keeps it (and deletes the
+ * entry when it drops its copy), and later calls on the fd read nothing.
  */
 #include "io.h"
+#include "kpath.h"
 
 #define IO_MON_ID @MON_ID@
 /* Metrics only (EBPFMON_EVENTS 0): neither events nor summary rows. */
@@ -31,27 +37,21 @@
  */
 typedef int rwf_t;
 
-#if EBPFMON_OFFSETS_TRUSTED
-/* Headers, not BTF, give the offsets (prologue.bpf.c included sched.h). */
-#ifdef _LINUX_SCHED_H
-#include <linux/fs.h>
-#include <linux/fdtable.h>
-#endif
-#define IO_OFF_TASK_FILES @OFFSETOF(task_struct,files)@
-#define IO_OFF_FILES_FDT @OFFSETOF(files_struct,fdt)@
-#define IO_OFF_FDT_MAX_FDS @OFFSETOF(fdtable,max_fds)@
-#define IO_OFF_FDT_FD @OFFSETOF(fdtable,fd)@
-#define IO_OFF_FILE_INODE @OFFSETOF(file,f_inode)@
-#define IO_OFF_FILE_DENTRY (@OFFSETOF(file,f_path)@ + @OFFSETOF(path,dentry)@)
-#define IO_OFF_INODE_SB @OFFSETOF(inode,i_sb)@
-#define IO_OFF_INODE_INO @OFFSETOF(inode,i_ino)@
-#define IO_OFF_SB_MAGIC @OFFSETOF(super_block,s_magic)@
-#define IO_OFF_DENTRY_NAME (@OFFSETOF(dentry,d_name)@ + @OFFSETOF(qstr,name)@)
+/* Besides kpath.h's: the inode and its file system's magic number. */
+#define IO_OFF_FILE_INODE @BTF_OFFSETOF(file,f_inode)@
+#define IO_OFF_INODE_SB @BTF_OFFSETOF(inode,i_sb)@
+#define IO_OFF_INODE_INO @BTF_OFFSETOF(inode,i_ino)@
+#define IO_OFF_SB_MAGIC @BTF_OFFSETOF(super_block,s_magic)@
+/* Names in the kernel: events with resolve_paths, and BTF for every offset. */
+#define IO_KNAMES (@RESOLVE_PATHS@ && EBPFMON_EVENTS && !IO_SUMMARY && KPATH_OK && \
+		   IO_OFF_FILE_INODE >= 0 && \
+		   IO_OFF_INODE_SB >= 0 && IO_OFF_INODE_INO >= 0 && IO_OFF_SB_MAGIC >= 0)
+/* Files' paths walked too: only with the generations that say when to walk again. */
+#define IO_KPATH (IO_KNAMES && IO_PATHS)
 /* include/uapi/linux/magic.h */
 #define IO_PIPEFS_MAGIC 0x50495045UL
 #define IO_SOCKFS_MAGIC 0x534F434BUL
 #define IO_ANON_INODE_FS_MAGIC 0x09041934UL
-#endif
 
 struct io_start {
 	u64 ts;
@@ -89,6 +89,23 @@ BPF_PERCPU_ARRAY(io_stats_full, u64, 1);
 /* Generations: by tgid, and by tgid << 32 | fd. Started at first sight. */
 BPF_TABLE("lru_hash", u32, u64, io_proc_gen, @MAX_ENTRIES@);
 BPF_TABLE("lru_hash", u64, u64, io_fd_gen, @MAX_ENTRIES@);
+#endif
+#if IO_KPATH
+/* The generations a walked path was last sent with, by tgid << 32 | fd. */
+struct io_sent {
+	u64 proc_gen;
+	u64 fd_gen;
+};
+
+BPF_TABLE("lru_hash", u64, struct io_sent, io_kpath_sent, @MAX_ENTRIES@);
+
+/* An event and its two paths (KPATH_OUT_SIZE each for the walk's bounds). */
+struct io_send_buf {
+	struct io_call_event ev;
+	char data[2 * KPATH_OUT_SIZE];
+};
+
+BPF_PERCPU_ARRAY(io_send_scratch, struct io_send_buf, 1);
 #endif
 /* Summary rows and metrics reach the host through maps: no buffer for them. */
 #if EBPFMON_EVENTS && !IO_SUMMARY
@@ -288,92 +305,137 @@ static __always_inline void io_count(u32 op, s64 ret, u64 dur)
 	s->hist[ebpfmon_hist_slot(dur)]++;
 }
 #elif EBPFMON_EVENTS
-#if EBPFMON_OFFSETS_TRUSTED
+#if IO_KNAMES
 /*
- * The current task's open file at fd, or NULL: task->files->fdt->fd[fd].
- * Read at exit, so the fd is the call's unless another thread changed it
- * meanwhile (as /proc could not tell either).
+ * A pipe, a socket or an anonymous inode, from FILE's file system magic.
+ * FILE is the task's file at fd at exit: the call's, unless another thread
+ * changed the fd meanwhile (which /proc could not tell either).
  */
-static __always_inline void *io_fd_file(s32 fd)
+static __always_inline void io_fd_kind_fill(struct io_fd_kind *k, const char *file)
 {
-	char *task = (char *)bpf_get_current_task();
-	char *files = NULL, *fdt = NULL, **fda = NULL;
-	void *file = NULL;
-	unsigned int max = 0;
-
-	if (fd < 0)
-		return NULL;
-	bpf_probe_read_kernel(&files, sizeof(files), task + IO_OFF_TASK_FILES);
-	if (files)
-		bpf_probe_read_kernel(&fdt, sizeof(fdt), files + IO_OFF_FILES_FDT);
-	if (fdt) {
-		bpf_probe_read_kernel(&max, sizeof(max), fdt + IO_OFF_FDT_MAX_FDS);
-		bpf_probe_read_kernel(&fda, sizeof(fda), fdt + IO_OFF_FDT_FD);
-	}
-	if (fda && (u32)fd < max)
-		bpf_probe_read_kernel(&file, sizeof(file), fda + fd);
-	return file;
-}
-
-/* Pipe, socket or anonymous inode: from the file system's magic. */
-static __always_inline void io_fd_kind_fill(struct io_fd_kind *k, s32 fd)
-{
-	char *file = io_fd_file(fd), *inode = NULL, *sb = NULL, *dentry = NULL;
-	const char *name = NULL;
+	char *inode = kpath_ptr(file, IO_OFF_FILE_INODE), *sb = kpath_ptr(inode, IO_OFF_INODE_SB);
+	char *dentry, *name;
 	unsigned long magic = 0, ino = 0;
 
-	if (file)
-		bpf_probe_read_kernel(&inode, sizeof(inode), file + IO_OFF_FILE_INODE);
-	if (inode) {
-		bpf_probe_read_kernel(&sb, sizeof(sb), inode + IO_OFF_INODE_SB);
-		bpf_probe_read_kernel(&ino, sizeof(ino), inode + IO_OFF_INODE_INO);
-	}
-	if (sb)
-		bpf_probe_read_kernel(&magic, sizeof(magic), sb + IO_OFF_SB_MAGIC);
+	if (!sb)
+		return;
+	bpf_probe_read_kernel(&ino, sizeof(ino), inode + IO_OFF_INODE_INO);
+	bpf_probe_read_kernel(&magic, sizeof(magic), sb + IO_OFF_SB_MAGIC);
 	k->ino = ino;
 	if (magic == IO_PIPEFS_MAGIC) {
 		k->kind = IO_FD_PIPE;
 	} else if (magic == IO_SOCKFS_MAGIC) {
 		k->kind = IO_FD_SOCKET;
 	} else if (magic == IO_ANON_INODE_FS_MAGIC) {
-		bpf_probe_read_kernel(&dentry, sizeof(dentry), file + IO_OFF_FILE_DENTRY);
-		if (dentry)
-			bpf_probe_read_kernel(&name, sizeof(name), dentry + IO_OFF_DENTRY_NAME);
+		dentry = kpath_ptr(file, KPATH_OFF_FILE_PATH + KPATH_OFF_PATH_DENTRY);
+		name = kpath_ptr(dentry, KPATH_OFF_DENTRY_NAME + KPATH_OFF_QSTR_NAME);
 		if (name && bpf_probe_read_kernel_str(k->anon, sizeof(k->anon), name) > 0)
 			k->kind = IO_FD_ANON;
 	}
 }
 #endif
 
-static __always_inline void io_send(void *ctx, struct io_start *st, s64 ret, u64 now)
+#if IO_KPATH
+/*
+ * The name of fd, unless the host has it already (sent with the same
+ * generations: then nothing is read at all): its kind, and for a file its
+ * path into OUT. Returns the path's bytes, NUL included, or 0.
+ */
+static __always_inline u32 io_name(char *out, s32 fd, u64 proc_gen, u64 fd_gen,
+				   struct io_fd_kind *k, u32 *flags)
 {
-	struct io_call_event ev = {};
+	u64 key = (bpf_get_current_pid_tgid() & 0xffffffff00000000ULL) | (u32)fd;
+	struct io_sent *old = io_kpath_sent.lookup(&key), now = { proc_gen, fd_gen };
+	const void *file;
+	u32 n = 0;
 
-	if (ebpfmon_hdr_fill(&ev.hdr, IO_MON_ID))
-		return;
-	ev.duration_ns = now - st->ts;
-	ev.requested = st->requested;
-	ev.ret = ret;
-	ev.fd = st->fd;
-	ev.op = st->op;
-	ev.iovcnt = st->iovcnt;
-	ev.fd_out = st->fd_out;
-#if EBPFMON_OFFSETS_TRUSTED
-	io_fd_kind_fill(&ev.kinds[0], ev.fd);
-	if (ev.fd_out >= 0)
-		io_fd_kind_fill(&ev.kinds[1], ev.fd_out);
-#endif
-#if IO_PATHS
-	ev.proc_gen = io_proc_gen_get(ev.hdr.pid, now);
-	ev.fd_gen = io_fd_gen_get(ev.hdr.pid, ev.fd, now);
-	if (ev.fd_out >= 0)
-		ev.fd_out_gen = io_fd_gen_get(ev.hdr.pid, ev.fd_out, now);
-#endif
-	io_events_submit(ctx, &ev, sizeof(ev));
+	if (old && old->proc_gen == proc_gen && old->fd_gen == fd_gen)
+		return 0;
+	file = kpath_fd_file(fd);
+	if (!file)
+		return 0;
+	io_fd_kind_fill(k, file);
+	if (k->kind == IO_FD_FILE) {
+		n = kpath_walk(out, kpath_file_path(file), flags);
+		/* Not under the task's root: a name the host could not place. */
+		if (!n || (*flags & (KPATH_F_UNAVAILABLE | KPATH_F_UNREACHABLE)))
+			return 0;
+		n++;
+	}
+	if (proc_gen && fd_gen)
+		io_kpath_sent.update(&key, &now);
+	return n;
 }
 #endif
 
-static __always_inline void io_exit(void *ctx, s64 ret)
+/* COPY: a constant, so that only copies' programs have the second walk verified. */
+static __always_inline void io_send(void *ctx, struct io_start *st, s64 ret, u64 now, int copy)
+{
+#if IO_KPATH
+	u32 zero = 0, n0 = 0, n1 = 0;
+	struct io_send_buf *b = io_send_scratch.lookup(&zero);
+	struct io_call_event *e;
+#else
+	struct io_call_event ev0 = {}, *e = &ev0;
+#endif
+	u64 size = sizeof(*e);
+
+#if IO_KPATH
+	if (!b)
+		return;
+	e = &b->ev;
+	__builtin_memset(e, 0, sizeof(*e));
+#endif
+	if (ebpfmon_hdr_fill(&e->hdr, IO_MON_ID))
+		return;
+	e->duration_ns = now - st->ts;
+	e->requested = st->requested;
+	e->ret = ret;
+	e->fd = st->fd;
+	e->op = st->op;
+	e->iovcnt = st->iovcnt;
+	e->fd_out = st->fd_out;
+#if IO_KNAMES && !IO_KPATH
+	/* No generations to tell when the host has them: named every time. */
+	io_fd_kind_fill(&e->kinds[0], kpath_fd_file(e->fd));
+	if (e->fd_out >= 0)
+		io_fd_kind_fill(&e->kinds[1], kpath_fd_file(e->fd_out));
+#endif
+#if IO_PATHS
+	e->proc_gen = io_proc_gen_get(e->hdr.pid, now);
+	e->fd_gen = io_fd_gen_get(e->hdr.pid, e->fd, now);
+	if (e->fd_out >= 0)
+		e->fd_out_gen = io_fd_gen_get(e->hdr.pid, e->fd_out, now);
+#endif
+#if IO_KPATH
+	e->path_len[0] = io_name(b->data, e->fd, e->proc_gen, e->fd_gen, &e->kinds[0],
+				 &e->path_flags[0]);
+	/*
+	 * Everything the second walk needs is read back from the map value:
+	 * the verifier then sees one state after the first walk, not one per
+	 * way it ended (two walks in a row were too many states for it).
+	 */
+	io_opaque(e);
+	if (copy && e->fd_out >= 0)
+		e->path_len[1] = io_name(b->data + KPATH_OUT_SIZE, e->fd_out, e->proc_gen,
+					 e->fd_out_gen, &e->kinds[1], &e->path_flags[1]);
+	io_opaque(e);
+	n0 = e->path_len[0];
+	n1 = e->path_len[1];
+	/* fd_out's path moved up against fd's: what is sent has no gap. */
+	io_opaque(n0);
+	n0 &= KPATH_OUT_SIZE - 1;
+	io_opaque(n1);
+	n1 &= KPATH_OUT_SIZE - 1;
+	if (n1 && bpf_probe_read_kernel(b->data + n0, n1, b->data + KPATH_OUT_SIZE))
+		e->path_len[1] = n1 = 0;
+	size += n0 + n1;
+#endif
+	io_events_submit(ctx, e, size);
+}
+#endif
+
+static __always_inline void io_exit(void *ctx, s64 ret, int copy)
 {
 	u32 tid = (u32)bpf_get_current_pid_tgid();
 	struct io_start *st = io_starts.lookup(&tid);
@@ -403,7 +465,7 @@ static __always_inline void io_exit(void *ctx, s64 ret)
 #if IO_SUMMARY
 	io_count(st->op, ret, dur);
 #elif EBPFMON_EVENTS
-	io_send(ctx, st, ret, now);
+	io_send(ctx, st, ret, now, copy);
 #endif
 out:
 	st->ts = 0;	/* taken */

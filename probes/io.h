@@ -70,6 +70,14 @@ struct io_call_event {
 	__s32 fd_out;		/* copies: the fd written to; else -1 */
 	__u64 fd_out_gen;	/* copies: fd_out's generation */
 	struct io_fd_kind kinds[2];	/* fd, fd_out */
+	/*
+	 * Paths walked in the kernel (probes/kpath.h), sent after the struct:
+	 * fd's then fd_out's, NUL included; 0 when not sent (not a file in a
+	 * mount, no BTF, or sent before for the same generations: the host
+	 * has it cached). KPATH_F_* of each walk.
+	 */
+	__u32 path_len[2];
+	__u32 path_flags[2];
 };
 
 /* Metrics: one per op, cumulative. */

@@ -14,7 +14,7 @@ TRACEPOINT_PROBE(syscalls, sys_enter_@TRACEPOINT@)
 
 TRACEPOINT_PROBE(syscalls, sys_exit_@TRACEPOINT@)
 {
-	io_exit(args, args->ret);
+	io_exit(args, args->ret, @COPY@);
 	return 0;
 }
 #endif

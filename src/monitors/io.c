@@ -49,6 +49,7 @@ struct io_priv {
 	bool resolve_paths;
 	bool paths;			/* resolving, and the probe keeps generations */
 	int proc_gen_fd, fd_gen_fd;	/* io_proc_gen, io_fd_gen: the host's check */
+	int sent_fd;			/* io_kpath_sent: what the kernel thinks we hold */
 	double last_collect;		/* CLOCK_MONOTONIC seconds */
 	uint64_t stats_full;		/* io_stats_full seen so far */
 	struct io_path_entry cache[IO_PATH_CACHE];
@@ -225,7 +226,7 @@ static int io_configure(struct monitor_inst *inst, struct cfg_node *node)
 		return -ENOMEM;
 	o->max_entries = 10240;
 	o->resolve_paths = true;
-	o->proc_gen_fd = o->fd_gen_fd = -1;
+	o->proc_gen_fd = o->fd_gen_fd = o->sent_fd = -1;
 	inst->priv = o;
 	err |= monitor_parse_mode(inst, node, false);
 	if (node) {
@@ -251,6 +252,7 @@ static int io_configure(struct monitor_inst *inst, struct cfg_node *node)
 	err |= render_vars__set(&inst->vars, "LARGE_BYTES", "%lld", o->large_bytes);
 	err |= render_vars__set(&inst->vars, "MAX_ENTRIES", "%lld", o->max_entries);
 	err |= render_vars__set(&inst->vars, "PATHS", "%d", o->paths);
+	err |= render_vars__set(&inst->vars, "RESOLVE_PATHS", "%d", o->resolve_paths);
 	err |= render_vars__set(&inst->vars, "FD_MATCH", "%s", fd_match);
 	err |= io_items_set(inst);
 	free(fd_match);
@@ -275,6 +277,8 @@ static int io_attach(struct monitor_inst *inst, struct probe_set *ps)
 		return 0;
 	o->proc_gen_fd = probe_set__table_fd(ps, "io_proc_gen");
 	o->fd_gen_fd = probe_set__table_fd(ps, "io_fd_gen");
+	/* Absent without BTF: every path then comes from /proc. */
+	o->sent_fd = probe_set__table_fd(ps, "io_kpath_sent");
 	if (o->proc_gen_fd < 0 || o->fd_gen_fd < 0) {
 		/* Paths only: the events themselves are fine. */
 		pr_warn("io: path resolution off: no generation tables in the probe");
@@ -284,12 +288,35 @@ static int io_attach(struct monitor_inst *inst, struct probe_set *ps)
 }
 
 /*
- * The name of the event's fd, from /proc/PID/fd/FD now. Trusted only when
+ * Keep PATH for (pid, fd) at these generations. The kernel walks an fd's
+ * path again only when io_kpath_sent says the host lacks it: so an entry
+ * replaced by another (pid, fd) is deleted there too.
+ */
+static void io_cache_put(struct io_priv *o, struct io_path_entry *c, __u32 pid, __s32 fd,
+			 __u64 proc_gen, __u64 fd_gen, const char *path, size_t len)
+{
+	char *copy = strndup(path, len);
+
+	if (!copy)
+		return;
+	if (c->path && (c->pid != pid || c->fd != fd) && o->sent_fd >= 0) {
+		__u64 key = (__u64)c->pid << 32 | (__u32)c->fd;
+
+		bpf_map_delete_elem(o->sent_fd, &key);
+	}
+	free(c->path);
+	*c = (struct io_path_entry){ .pid = pid, .fd = fd, .proc_gen = proc_gen,
+				     .fd_gen = fd_gen, .path = copy };
+}
+
+/*
+ * The name of the event's fd: the path the kernel sent with it, or the one
+ * kept from an earlier event, or failing both from /proc/PID/fd/FD now. Trusted only when
  * both generations are still the event's after the readlink: then no close,
  * dup2, dup3, close_range or exec came between, and the fd is the same file.
  */
 static void io_path_field(struct record *rec, struct io_priv *o, const char *name,
-			  const struct io_call_event *e, int i)
+			  const struct io_call_event *e, int i, const char *kpath)
 {
 	__s32 fd = i ? e->fd_out : e->fd;
 	__u64 want_gen = i ? e->fd_out_gen : e->fd_gen;
@@ -300,7 +327,6 @@ static void io_path_field(struct record *rec, struct io_priv *o, const char *nam
 	__u64 key = (__u64)e->hdr.pid << 32 | (__u32)fd, proc_gen = 0, fd_gen = 0;
 	__u32 pid = e->hdr.pid;
 	ssize_t n;
-	char *copy;
 
 	/* Named by the kernel when the event was sent, the way /proc names them. */
 	if (o->resolve_paths && k->kind != IO_FD_FILE) {
@@ -311,10 +337,22 @@ static void io_path_field(struct record *rec, struct io_priv *o, const char *nam
 		else
 			n = snprintf(buf, sizeof(buf), "anon_inode:%.*s", (int)sizeof(k->anon),
 				     k->anon);
+		/* Sent once per generations, as a path is: kept for the next calls. */
+		if (o->paths && e->proc_gen && want_gen)
+			io_cache_put(o, c, pid, fd, e->proc_gen, want_gen, buf, n);
 		record__strcpy(rec, name, buf, n);
 		return;
 	}
-	if (!o->paths || !e->proc_gen || !want_gen || fd < 0)
+	if (!o->paths || fd < 0)
+		goto none;
+	if (e->path_len[i]) {
+		n = strnlen(kpath, e->path_len[i]);
+		if (e->proc_gen && want_gen)
+			io_cache_put(o, c, pid, fd, e->proc_gen, want_gen, kpath, n);
+		record__strcpy(rec, name, kpath, n);
+		return;
+	}
+	if (!e->proc_gen || !want_gen)
 		goto none;
 	if (c->path && c->pid == pid && c->fd == fd && c->proc_gen == e->proc_gen &&
 	    c->fd_gen == want_gen) {
@@ -330,12 +368,7 @@ static void io_path_field(struct record *rec, struct io_priv *o, const char *nam
 	    bpf_map_lookup_elem(o->fd_gen_fd, &key, &fd_gen) ||
 	    proc_gen != e->proc_gen || fd_gen != want_gen)
 		goto none;
-	copy = strdup(buf);
-	if (copy) {
-		free(c->path);
-		*c = (struct io_path_entry){ .pid = pid, .fd = fd, .proc_gen = proc_gen,
-					     .fd_gen = fd_gen, .path = copy };
-	}
+	io_cache_put(o, c, pid, fd, proc_gen, fd_gen, buf, n);
 	record__strcpy(rec, name, buf, n);
 	return;
 none:
@@ -346,9 +379,13 @@ static int io_on_event(struct monitor_inst *inst, const void *data, size_t size,
 {
 	struct io_priv *o = inst->priv;
 	const struct io_call_event *e = data;
+	const char *kpath = (const char *)(e + 1);	/* the kernel's paths, if any */
 	bool ok;
 
 	if (size < sizeof(*e) || e->op >= IO_OP_COUNT)
+		return -EINVAL;
+	if (e->path_len[0] > size - sizeof(*e) ||
+	    e->path_len[1] > size - sizeof(*e) - e->path_len[0])
 		return -EINVAL;
 	ok = e->ret >= 0;
 	record__str(rec, "op", io_ops[e->op].name);
@@ -357,12 +394,12 @@ static int io_on_event(struct monitor_inst *inst, const void *data, size_t size,
 		record__null(rec, "fd");
 		record__null(rec, "path");
 		record__int(rec, "fd_in", e->fd);
-		io_path_field(rec, o, "path_in", e, 0);
+		io_path_field(rec, o, "path_in", e, 0, kpath);
 		record__int(rec, "fd_out", e->fd_out);
-		io_path_field(rec, o, "path_out", e, 1);
+		io_path_field(rec, o, "path_out", e, 1, kpath + e->path_len[0]);
 	} else {
 		record__int(rec, "fd", e->fd);
-		io_path_field(rec, o, "path", e, 0);
+		io_path_field(rec, o, "path", e, 0, kpath);
 		record__null(rec, "fd_in");
 		record__null(rec, "path_in");
 		record__null(rec, "fd_out");

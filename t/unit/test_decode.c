@@ -497,6 +497,28 @@ static size_t io_ev(unsigned op, int fd, unsigned long long requested, long long
 	return sizeof(*e);
 }
 
+/*
+ * An event of process 1234 (gone: no /proc) at generations 1 with the paths
+ * the kernel walked, NULL for none sent.
+ */
+static size_t io_kpath_ev(unsigned op, int fd, int fd_out, const char *path,
+			  const char *path_out)
+{
+	struct io_call_event *e = ev_init();
+	char *data = (char *)(e + 1);
+
+	e->op = op;
+	e->fd = fd;
+	e->fd_out = fd_out;
+	e->hdr.pid = 1234;
+	e->proc_gen = e->fd_gen = e->fd_out_gen = 1;
+	e->path_len[0] = path ? strlen(path) + 1 : 0;
+	e->path_len[1] = path_out ? strlen(path_out) + 1 : 0;
+	memcpy(data, path ? path : "", e->path_len[0]);
+	memcpy(data + e->path_len[0], path_out ? path_out : "", e->path_len[1]);
+	return sizeof(*e) + e->path_len[0] + e->path_len[1];
+}
+
 /* A copy from FD_IN to FD_OUT; the event stays in ev for kinds to be set. */
 static size_t io_copy_ev(unsigned op, int fd_in, int fd_out, unsigned long long requested,
 			 long long ret, unsigned long long duration_ns)
@@ -625,6 +647,26 @@ static void test_io(void)
 	close(fd);
 	unlink(file);
 	free(file);
+
+	/* Paths the kernel walked, after the struct; kept for the next events. */
+	line_has(inst, io_kpath_ev(IO_OP_WRITE, 7, -1, "/gone/a", NULL),
+		 "\"fd\":7,\"path\":\"/gone/a\",", "io: the kernel's path (no /proc for pid 1234)");
+	line_has(inst, io_kpath_ev(IO_OP_WRITE, 7, -1, NULL, NULL),
+		 "\"fd\":7,\"path\":\"/gone/a\",",
+		 "io: the same fd and generations, no path sent: the one kept");
+	line_has(inst, io_kpath_ev(IO_OP_COPY_FILE_RANGE, 7, 8, NULL, "/gone/b"),
+		 "\"path_in\":\"/gone/a\",\"fd_out\":8,\"path_out\":\"/gone/b\",",
+		 "io: a copy: fd_in's kept, fd_out's sent after it");
+	line_has(inst, io_kpath_ev(IO_OP_COPY_FILE_RANGE, 9, 8, "/gone/c", NULL),
+		 "\"path_in\":\"/gone/c\",\"fd_out\":8,\"path_out\":\"/gone/b\",",
+		 "io: a copy: fd_in's sent, fd_out's kept");
+	e = (struct io_call_event *)ev.b;
+	e->fd_gen = 2;
+	e->path_len[0] = 0;
+	line_has(inst, sizeof(*e), "\"fd\":null,\"path\":null,\"fd_in\":9,"
+		 "\"path_in\":null,", "io: another generation of the fd: not the kept path");
+	rejects(inst, io_kpath_ev(IO_OP_WRITE, 7, -1, "/gone/a", NULL) - 1,
+		"io: a path_len past the sample");
 	inst_free(&paths);
 }
 
