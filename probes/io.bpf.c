@@ -368,8 +368,7 @@ static __always_inline u32 io_name(char *out, s32 fd, u64 proc_gen, u64 fd_gen,
 }
 #endif
 
-/* COPY: a constant, so that only copies' programs have the second walk verified. */
-static __always_inline void io_send(void *ctx, struct io_start *st, s64 ret, u64 now, int copy)
+static __always_inline void io_send(void *ctx, struct io_start *st, s64 ret, u64 now)
 {
 #if IO_KPATH
 	u32 zero = 0, n0 = 0, n1 = 0;
@@ -416,7 +415,7 @@ static __always_inline void io_send(void *ctx, struct io_start *st, s64 ret, u64
 	 * way it ended (two walks in a row were too many states for it).
 	 */
 	io_opaque(e);
-	if (copy && e->fd_out >= 0)
+	if (e->fd_out >= 0)
 		e->path_len[1] = io_name(b->data + KPATH_OUT_SIZE, e->fd_out, e->proc_gen,
 					 e->fd_out_gen, &e->kinds[1], &e->path_flags[1]);
 	io_opaque(e);
@@ -435,7 +434,7 @@ static __always_inline void io_send(void *ctx, struct io_start *st, s64 ret, u64
 }
 #endif
 
-static __always_inline void io_exit(void *ctx, s64 ret, int copy)
+static __always_inline void io_exit(void *ctx, s64 ret)
 {
 	u32 tid = (u32)bpf_get_current_pid_tgid();
 	struct io_start *st = io_starts.lookup(&tid);
@@ -465,17 +464,27 @@ static __always_inline void io_exit(void *ctx, s64 ret, int copy)
 #if IO_SUMMARY
 	io_count(st->op, ret, dur);
 #elif EBPFMON_EVENTS
-	io_send(ctx, st, ret, now, copy);
+	io_send(ctx, st, ret, now);
 #endif
 out:
 	st->ts = 0;	/* taken */
 }
 
 /*
- * One entry and exit program per call, from templates/io_syscall.bpf.c with
- * the items src/monitors/io.c sets (tracepoint__syscalls__sys_enter_read...).
+ * One entry program per call, from templates/io_syscall.bpf.c with the items
+ * src/monitors/io.c sets (tracepoint__syscalls__sys_enter_read...).
  */
 @REPEAT(io_syscall.bpf.c)@
+
+/*
+ * The exit of every call: src/monitors/io.c attaches it to each sys_exit_*
+ * (one layout), so the path walks are verified once.
+ */
+TRACEPOINT_PROBE(syscalls, sys_exit_read)
+{
+	io_exit(args, args->ret);
+	return 0;
+}
 
 #if IO_PATHS
 #if @HAVE_SYS_ENTER_CLOSE@

@@ -1,4 +1,7 @@
-/* @INDEX@: @SYSCALL@ (the items: io_items_set in src/monitors/io.c) */
+/*
+ * @INDEX@: @SYSCALL@'s entry (the items: io_items_set in src/monitors/io.c);
+ * its exit runs io.bpf.c's one exit program.
+ */
 #if @HAVE@
 TRACEPOINT_PROBE(syscalls, sys_enter_@TRACEPOINT@)
 {
@@ -9,12 +12,6 @@ TRACEPOINT_PROBE(syscalls, sys_enter_@TRACEPOINT@)
 #else
 	io_enter_rw(@OP@, (s32)args->@FD_ARG@, args->@LEN_ARG@);
 #endif
-	return 0;
-}
-
-TRACEPOINT_PROBE(syscalls, sys_exit_@TRACEPOINT@)
-{
-	io_exit(args, args->ret, @COPY@);
 	return 0;
 }
 #endif

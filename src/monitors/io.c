@@ -81,36 +81,41 @@ static const struct io_op_desc {
 	[IO_OP_TEE] = { "tee", "tee", "fdin", "fdout", NULL, "len" },
 };
 
-/* read and write are needed; a kernel without the others only sees less. */
+/*
+ * read and write are needed; a kernel without the others only sees less.
+ * One exit program serves every call (every sys_exit_* has one layout): with
+ * the kernel's path walk it is verified once, not fourteen times.
+ */
+#define IO_EXIT "tracepoint__syscalls__sys_exit_read"
 static const struct monitor_tp io_tracepoints[] = {
 	{ "syscalls", "sys_enter_read", false },
 	{ "syscalls", "sys_exit_read", false },
 	{ "syscalls", "sys_enter_write", false },
-	{ "syscalls", "sys_exit_write", false },
+	{ "syscalls", "sys_exit_write", false, IO_EXIT },
 	{ "syscalls", "sys_enter_pread64", true },
-	{ "syscalls", "sys_exit_pread64", true },
+	{ "syscalls", "sys_exit_pread64", true, IO_EXIT },
 	{ "syscalls", "sys_enter_pwrite64", true },
-	{ "syscalls", "sys_exit_pwrite64", true },
+	{ "syscalls", "sys_exit_pwrite64", true, IO_EXIT },
 	{ "syscalls", "sys_enter_readv", true },
-	{ "syscalls", "sys_exit_readv", true },
+	{ "syscalls", "sys_exit_readv", true, IO_EXIT },
 	{ "syscalls", "sys_enter_writev", true },
-	{ "syscalls", "sys_exit_writev", true },
+	{ "syscalls", "sys_exit_writev", true, IO_EXIT },
 	{ "syscalls", "sys_enter_preadv", true },
-	{ "syscalls", "sys_exit_preadv", true },
+	{ "syscalls", "sys_exit_preadv", true, IO_EXIT },
 	{ "syscalls", "sys_enter_pwritev", true },
-	{ "syscalls", "sys_exit_pwritev", true },
+	{ "syscalls", "sys_exit_pwritev", true, IO_EXIT },
 	{ "syscalls", "sys_enter_preadv2", true },
-	{ "syscalls", "sys_exit_preadv2", true },
+	{ "syscalls", "sys_exit_preadv2", true, IO_EXIT },
 	{ "syscalls", "sys_enter_pwritev2", true },
-	{ "syscalls", "sys_exit_pwritev2", true },
+	{ "syscalls", "sys_exit_pwritev2", true, IO_EXIT },
 	{ "syscalls", "sys_enter_copy_file_range", true },
-	{ "syscalls", "sys_exit_copy_file_range", true },
+	{ "syscalls", "sys_exit_copy_file_range", true, IO_EXIT },
 	{ "syscalls", "sys_enter_sendfile64", true },
-	{ "syscalls", "sys_exit_sendfile64", true },
+	{ "syscalls", "sys_exit_sendfile64", true, IO_EXIT },
 	{ "syscalls", "sys_enter_splice", true },
-	{ "syscalls", "sys_exit_splice", true },
+	{ "syscalls", "sys_exit_splice", true, IO_EXIT },
 	{ "syscalls", "sys_enter_tee", true },
-	{ "syscalls", "sys_exit_tee", true },
+	{ "syscalls", "sys_exit_tee", true, IO_EXIT },
 	/* For paths: when a process's fds may name other files. */
 	{ "syscalls", "sys_enter_close", true },
 	{ "syscalls", "sys_enter_close_range", true },
