@@ -49,12 +49,14 @@ void event_loop__print_stats(struct session *s, const char *prefix)
 		const struct monitor_inst *inst = s->insts[i];
 
 		/* A monitor a reload removed still has its counts to tell. */
-		if (!inst->attached && !inst->events && !inst->lost && !inst->filtered)
+		if (!inst->attached && !inst->events && !inst->lost && !inst->table_full &&
+		    !inst->filtered)
 			continue;
 		len += snprintf(line + len, len < sizeof(line) ? sizeof(line) - len : 0,
 				"%s%s: %llu events, %llu lost, %llu filtered", len ? "; " : "",
 				inst->mon->name, (unsigned long long)inst->events,
-				(unsigned long long)inst->lost,
+				/* what the buffer and the summary tables could not take */
+				(unsigned long long)(inst->lost + inst->table_full),
 				(unsigned long long)inst->filtered);
 		if (inst->malformed && len < sizeof(line))
 			len += snprintf(line + len, sizeof(line) - len, ", %llu malformed",

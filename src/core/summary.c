@@ -2,12 +2,16 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdio.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 #include "bpf/probe_set.h"
 #include "core/monitor.h"
+#include "core/session.h"
 #include "core/summary.h"
 #include "util/clock.h"
+#include "util/log.h"
 #include "util/strbuf.h"
 
 static bool rows_mapped(const struct summary_rows *rows)
@@ -100,6 +104,29 @@ int summary_rows__emit(struct summary_rows *rows, int (*cmp)(const void *, const
 	return err;
 }
 
+int summary_rows__emit_top(struct summary_rows *rows, const struct summary_spec *spec,
+			   unsigned top, struct monitor_inst *inst, double interval_s)
+{
+	size_t n = rows->n, shown = top && spec->merge && top < n ? top : n;
+	char *other;
+	int err = 0;
+
+	if (spec->cmp && n)
+		qsort(rows->v, n, rows->row_size, spec->cmp);
+	for (size_t i = 0; i < shown && !err; i++)
+		err = spec->emit(inst, (const char *)rows->v + i * rows->row_size, interval_s);
+	if (err || shown == n)
+		return err;
+	/* The row after the last, not kept: room for the (other) row. */
+	other = summary_rows__next(rows);
+	if (!other)
+		return rows->err;
+	for (size_t i = shown; i < n; i++)
+		spec->merge(other, (const char *)rows->v + i * rows->row_size);
+	spec->other(other);
+	return spec->emit(inst, other, interval_s);
+}
+
 void summary_rows__reset(struct summary_rows *rows)
 {
 	if (rows_mapped(rows))
@@ -129,7 +156,7 @@ int summary_collect(struct monitor_inst *inst, struct probe_set *ps,
 	rows->row_size = spec->row_size;
 	err = summary_rows__read(rows, ps, spec->table, true, spec->fold);
 	if (err >= 0)
-		err = summary_rows__emit(rows, spec->cmp, spec->emit, inst, interval);
+		err = summary_rows__emit_top(rows, spec, inst->top, inst, interval);
 	summary_rows__reset(rows);
 	return err < 0 ? err : 0;
 }
@@ -143,6 +170,53 @@ uint64_t summary_uncounted(struct probe_set *ps, const char *counter, uint64_t *
 		*seen = total;
 	}
 	return grown;
+}
+
+void summary_table_full(struct monitor_inst *inst, uint64_t n, const char *what,
+			long long max_entries)
+{
+	struct record *rec;
+
+	if (!n)
+		return;
+	inst->table_full += n;
+	rec = inst->record(inst, "lost");
+	record__str(rec, "reason", "table_full");
+	record__uint(rec, "count", n);
+	record__uint(rec, "total", inst->table_full);
+	record__int(rec, "max_entries", max_entries);
+	session__emit(inst->emit_ctx, rec);
+	pr_warn("%s: %llu %s did not fit the summary table (max_entries: %lld): counted in "
+		"(other) rows", inst->mon->name, (unsigned long long)n, what, max_entries);
+}
+
+int summary_counters_delta(struct probe_set *ps, const char *table, uint64_t *prev,
+			   uint64_t *delta, size_t n)
+{
+	int err = probe_set__percpu_array_sums(ps, table, delta, n);
+
+	for (size_t i = 0; !err && i < n; i++) {
+		uint64_t now = delta[i];
+
+		delta[i] = now - prev[i];
+		prev[i] = now;
+	}
+	return err;
+}
+
+long long summary_default_entries(void)
+{
+	long long pid_max = 0, cpus = sysconf(_SC_NPROCESSORS_CONF), n;
+	FILE *f = fopen("/proc/sys/kernel/pid_max", "re");
+
+	if (!f || fscanf(f, "%lld", &pid_max) != 1)
+		pid_max = 32768;
+	if (f)
+		fclose(f);
+	n = pid_max < 65536 ? pid_max : 65536;
+	while (cpus > 0 && n > 10240 && n * cpus > (1 << 18))
+		n /= 2;
+	return n < 10240 ? 10240 : n;
 }
 
 double summary_interval_s(double *last_collect, double per_s)

@@ -79,7 +79,23 @@ struct summary_spec {
 	int (*cmp)(const void *, const void *);	/* the rows' order; NULL: as read */
 	summary_emit_fn emit;
 	double per_s;		/* interval_s rounded to 1/per_s seconds */
+	/*
+	 * top (inst->top): the rows past the first top, in cmp's order, are
+	 * added into one row (merge: dst += src) that other() then marks as the
+	 * (other) row (pid 0, comm "(other)"), so the totals stay exact. NULL
+	 * merge: every row.
+	 */
+	void (*merge)(void *dst, const void *src);
+	void (*other)(void *row);
 };
+
+/*
+ * Sort the rows with spec->cmp and emit the first top of them (0: all), then
+ * the (other) row of the rest as spec says; 0 or the first nonzero emit's
+ * value.
+ */
+int summary_rows__emit_top(struct summary_rows *rows, const struct summary_spec *spec,
+			   unsigned top, struct monitor_inst *inst, double interval_s);
 
 /*
  * One collect of such a monitor: the interval since *last_collect, the table
@@ -95,6 +111,33 @@ int summary_collect(struct monitor_inst *inst, struct probe_set *ps,
  * did not or cannot be read. The monitor says so in its own words.
  */
 uint64_t summary_uncounted(struct probe_set *ps, const char *counter, uint64_t *seen);
+
+/*
+ * N counts that did not fit the kernel's summary table (max_entries): a
+ * {"type":"lost","reason":"table_full"} record, a warning, and the exit
+ * line's "lost". WHAT names the counted things ("calls").
+ */
+void summary_table_full(struct monitor_inst *inst, uint64_t n, const char *what,
+			long long max_entries);
+
+/*
+ * What a per-CPU array of u64 counters (TABLE, n words over all its keys,
+ * summed over the CPUs) grew by since *prev (n words, updated): into delta.
+ * Overflow arrays are never cleared, so nothing counted between a read and
+ * a clear can be lost. 0 or -errno.
+ */
+int summary_counters_delta(struct probe_set *ps, const char *table, uint64_t *prev,
+			   uint64_t *delta, size_t n);
+
+/*
+ * max_entries of a summary table the config does not size: the machine's
+ * pid_max (a row for every process that can exist), at least 10240, and at
+ * most 65536 rows while rows x CPUs stay under 2^18 (kernel memory).
+ */
+long long summary_default_entries(void);
+
+/* The (other) row's comm. */
+#define SUMMARY_OTHER_COMM "(other)"
 
 /*
  * The seconds since *last_collect (CLOCK_MONOTONIC seconds), rounded to
