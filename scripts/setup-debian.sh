@@ -29,6 +29,8 @@ packages="build-essential autoconf automake libtool pkg-config
 	libsystemd-dev systemd-container logrotate python3 libmicrohttpd-dev prometheus curl iproute2 stress-ng"
 # make fuzz: clang and its libFuzzer runtime (libclang_rt.fuzzer).
 [ "$mode" = --test ] && packages="$packages clang libclang-rt-14-dev"
+# t/e2e/summary.t: bpftrace counts the calls the syscall summary must total.
+[ "$mode" = --test ] && packages="$packages bpftrace"
 
 missing=
 for p in $packages; do
