@@ -21,6 +21,9 @@ struct summary_rows {
 	size_t row_size;
 	size_t n, cap;
 	int err;		/* the first error of a fold (-ENOMEM, -EINVAL) */
+	/* summary_collect's: the spec's over and full counters seen so far. */
+	uint64_t *over_seen;
+	uint64_t full_seen;
 };
 
 #define SUMMARY_ROWS_INIT(type) { .row_size = sizeof(type) }
@@ -87,6 +90,21 @@ struct summary_spec {
 	 */
 	void (*merge)(void *dst, const void *src);
 	void (*other)(void *row);
+	/* An (other) row already (the overflow's): past top whatever its count. */
+	bool (*is_other)(const void *row);
+	/* The order that picks the top rows, then shown in cmp's (NULL: cmp). */
+	int (*top_cmp)(const void *, const void *);
+	/*
+	 * The kernel table's overflow: full, a per-CPU u64 (key 0) of the counts
+	 * it had no room for; over, a per-CPU array (key 0) of its value type
+	 * (over_size bytes, u64 counters only) where the probe counts them
+	 * instead, cumulative. Its growth is folded as a row of a zeroed key
+	 * that other() then marks. what: the things counted ("calls").
+	 */
+	const char *full;
+	const char *over;
+	size_t over_size;
+	const char *what;
 };
 
 /*
@@ -98,12 +116,20 @@ int summary_rows__emit_top(struct summary_rows *rows, const struct summary_spec 
 			   unsigned top, struct monitor_inst *inst, double interval_s);
 
 /*
+ * What the kernel table had no room for in this interval (spec->over's
+ * growth): one row, folded and marked (other). 0 or -errno.
+ */
+int summary_rows__over(struct summary_rows *rows, struct probe_set *ps,
+		       const struct summary_spec *spec);
+
+/*
  * One collect of such a monitor: the interval since *last_collect, the table
- * read into rows, sorted and emitted (nothing when it cannot be read
- * whole). 0 or -errno.
+ * read into rows with its overflow row, sorted and emitted, top of them
+ * (nothing when it cannot be read whole); the overflow told as lost
+ * (max_entries: the table's). 0 or -errno.
  */
 int summary_collect(struct monitor_inst *inst, struct probe_set *ps,
-		    const struct summary_spec *spec, double *last_collect);
+		    const struct summary_spec *spec, double *last_collect, long long max_entries);
 
 /*
  * How much the per-CPU counter COUNTER (key 0: what the probe could not count

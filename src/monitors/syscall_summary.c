@@ -149,6 +149,11 @@ static void syscall_row_other(void *row)
 	memcpy(r->st.comm, SUMMARY_OTHER_COMM, sizeof(SUMMARY_OTHER_COMM));
 }
 
+static bool syscall_row_is_other(const void *row)
+{
+	return ((const struct syscall_row *)row)->other;
+}
+
 /* The calls syscall_stats had no row for in this interval: a row per syscall. */
 static int syscall_over_rows(struct syscall_sum *sum, struct probe_set *ps,
 			     struct summary_rows *rows)
@@ -238,6 +243,7 @@ int syscall_sum__collect(struct syscall_sum *sum, struct monitor_inst *inst,
 	struct summary_spec spec = {
 		.row_size = sizeof(struct syscall_row), .cmp = syscall_row_cmp, .emit = emit,
 		.merge = syscall_row_merge, .other = syscall_row_other,
+		.is_other = syscall_row_is_other,
 	};
 	int err;
 
