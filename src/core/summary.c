@@ -258,8 +258,10 @@ void summary_table_full(struct monitor_inst *inst, uint64_t n, const char *what,
 	record__uint(rec, "total", inst->table_full);
 	record__int(rec, "max_entries", max_entries);
 	session__emit(inst->emit_ctx, rec);
-	pr_warn("%s: %llu %s did not fit the summary table (max_entries: %lld): counted in "
-		"(other) rows", inst->mon->name, (unsigned long long)n, what, max_entries);
+	/* A table allocated as rows appear also refuses a row the kernel has no memory for. */
+	pr_warn("%s: %llu %s found no row in the summary table (max_entries: %lld, or no "
+		"kernel memory for a new row at once): counted in (other) rows",
+		inst->mon->name, (unsigned long long)n, what, max_entries);
 }
 
 int summary_counters_delta(struct probe_set *ps, const char *table, uint64_t *prev,

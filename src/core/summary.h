@@ -139,7 +139,8 @@ int summary_collect(struct monitor_inst *inst, struct probe_set *ps,
 uint64_t summary_uncounted(struct probe_set *ps, const char *counter, uint64_t *seen);
 
 /*
- * N counts that did not fit the kernel's summary table (max_entries): a
+ * N counts that found no row in the kernel's summary table (max_entries
+ * reached, or no memory for a row of a table allocated as rows appear): a
  * {"type":"lost","reason":"table_full"} record, a warning, and the exit
  * line's "lost". WHAT names the counted things ("calls").
  */

@@ -45,7 +45,9 @@ mon_stop
 # 2. A summary table filled to max_entries (10240 pid/syscall keys, rows of
 # 1.1 kB): the collect's rows (12 MB) are freed, and their pages go with them.
 cp /bin/true "$T/mem-true"
-write_config "$T/cfg.yaml" "monitors:" "  syscall:" "    mode: summary" "    interval: 1"
+# top 0: every row written, as the table held them.
+write_config "$T/cfg.yaml" "monitors:" "  syscall:" "    mode: summary" "    interval: 1" \
+	"    max_entries: 10240" "    top: 0"
 mon_start "$T/out" "$T/err" -c "$T/cfg.yaml" -p mem-true || bail "no start"
 sleep 1.5
 a0=$(anon)

@@ -109,7 +109,7 @@ is "$(jq -s -c '[.[] | select(.type == "lost")] | map([.monitor, .reason, .max_e
 	'[["syscall","table_full",16,true,true]]' "max_entries 16: the lost record: monitor, reason, max_entries, count, total"
 is "$(jq -s '[.[] | select(.type == "summary" and .comm == "(other)" and .pid == 0) | .name != null] | all' "$S")" true \
 	"max_entries 16: an (other) row per syscall, by name"
-like "$(cat "$S.err")" 'syscall: [0-9]+ calls did not fit the summary table \(max_entries: 16\)' \
+like "$(cat "$S.err")" 'syscall: [0-9]+ calls found no row in the summary table \(max_entries: 16, ' \
 	"max_entries 16: a warning names max_entries"
 
 # --- group_by syscall and process: the same calls, summed otherwise ------------
@@ -133,4 +133,16 @@ is "$(jq -s -c '[.[] | select(.type == "summary") | [.scope, has("pid"), has("na
 	'[["process",true,false]]' "group_by process: one row per process, no syscall (syscount -P)"
 ok $(($(jq -s '[.[] | select(.type == "summary" and .comm == "(other)")] | length' "$P") > 0 ? 0 : 1)) \
 	"group_by process, top 5: the other processes in an (other) row"
+# --- the table: syscount -L's columns -------------------------------------------
+TB=$T/table.txt
+loop_ready 20
+write_config "$TB.yaml" "monitors:" "  syscall:" "    mode: summary" "    group_by: syscall"
+mon_start "$TB" "$TB.err" -c "$TB.yaml" -m syscall -p "$sh,$tr" -f table || bail "ebpfmon-bcc did not start"
+loop_go
+sleep 0.3
+mon_stop
+like "$(grep -m1 'SYSCALL' "$TB")" 'SYSCALL +COUNT +ERRORS +AVG\(ns\) +MAX\(ns\)' \
+	"table: a syscall summary's header has COUNT, ERRORS, AVG(ns) and MAX(ns)"
+like "$(grep -m1 ' execve ' "$TB")" ' execve +20 +0 +[1-9][0-9]* +[1-9][0-9]* ' \
+	"table: the execve row: 20 calls, 0 errors, their mean and longest duration"
 done_testing
