@@ -65,6 +65,7 @@ cp "$TBUILD/syscall_helper" "$T/mem-burst" || bail "no $TBUILD/syscall_helper"
 write_config "$T/cfg.yaml" "  reorder_window: 1" "monitors:" "  syscall:" \
 	"    mode: events" "    include: [getppid]"
 sed -i 's/^  ringbuf_pages: .*/  ringbuf_pages: 4096/; s/^  perf_pages: .*/  perf_pages: 1024/' "$T/cfg.yaml"
+: > "$T/out"	# -o appends: the summary's records (table_full ones too) are not this one's
 mon_start "$T/out" "$T/err" -c "$T/cfg.yaml" -p mem-burst || bail "no start"
 sleep 1
 a0=$(anon)

@@ -87,8 +87,10 @@ is "$(jq -s -c '[.[] | select(.type == "summary") | .scope] |
 is "$(jq -s -c '[.[] | select(.type == "summary" and .comm == "(other)" and .name == null)] |
 	map([.pid, has("nr")]) | unique' "$D")" '[[0,false]]' \
 	"defaults: the (other) row of the rows past top: pid 0, no syscall"
-is "$(jq -s -c '[.[] | select(.type == "summary" and .scope == "system") | has("pid"), has("name")] | unique' "$D")" \
-	'[false,true]' "defaults: a system row names its syscall, no process"
+is "$(jq -s -c '[.[] | select(.type == "summary" and .scope == "system") |
+	[.comm, has("pid"), has("name")]] | unique' "$D")" \
+	'[[null,false,true],["(other)",true,false]]' \
+	"defaults: a system row names its syscall, no process; its (other) row neither"
 
 # --- a tiny table: what does not fit is counted all the same -----------------
 S=$T/small.json
