@@ -52,10 +52,20 @@ void event_loop__print_stats(struct session *s, const char *prefix)
 		if (!inst->attached && !inst->events && !inst->lost && !inst->table_full &&
 		    !inst->filtered)
 			continue;
+		/* A summary monitor writes rows, one set per interval, not events. */
+		if (monitor_inst__collects(inst))
+			len += snprintf(line + len, len < sizeof(line) ? sizeof(line) - len : 0,
+					"%s%s: %llu rows (%llu interval%s)", len ? "; " : "",
+					inst->mon->name, (unsigned long long)inst->events,
+					(unsigned long long)inst->intervals,
+					inst->intervals == 1 ? "" : "s");
+		else
+			len += snprintf(line + len, len < sizeof(line) ? sizeof(line) - len : 0,
+					"%s%s: %llu events", len ? "; " : "", inst->mon->name,
+					(unsigned long long)inst->events);
 		len += snprintf(line + len, len < sizeof(line) ? sizeof(line) - len : 0,
-				"%s%s: %llu events, %llu lost, %llu filtered", len ? "; " : "",
-				inst->mon->name, (unsigned long long)inst->events,
 				/* what the buffer and the summary tables could not take */
+				", %llu lost, %llu filtered",
 				(unsigned long long)(inst->lost + inst->table_full),
 				(unsigned long long)inst->filtered);
 		if (inst->malformed && len < sizeof(line))
@@ -89,6 +99,8 @@ static double collect_due(struct session *s, double t, bool all)
 
 			if (err)
 				pr_warn("%s: collect failed: %s", inst->mon->name, strerror(-err));
+			else
+				inst->intervals++;
 			inst->next_collect = t + inst->interval;
 		}
 		if (!next || inst->next_collect < next)

@@ -63,7 +63,7 @@ sum() { jq -s "[.[] | select(.type == \"summary\") | select($2) | .count] | add 
 # lost OUT: the counts of OUT's table_full lost records.
 lost() { jq -s '[.[] | select(.type == "lost" and .reason == "table_full") | .count] | add // 0' "$1"; }
 # exit_lost OUT: the exit line's lost count.
-exit_lost() { sed -n 's/^exit: syscall: [0-9]* events, \([0-9]*\) lost.*/\1/p' "$1.err"; }
+exit_lost() { sed -n 's/^exit: syscall: [^,]*, \([0-9]*\) lost.*/\1/p' "$1.err"; }
 
 # --- the defaults: 1,500 execs -----------------------------------------------
 D=$T/default.json
