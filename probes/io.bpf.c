@@ -79,11 +79,15 @@ BPF_PERCPU_ARRAY(io_iov_scratch, struct io_iovbuf, 1);
  * Rows are allocated as processes appear, not max_entries of them up front;
  * per CPU, so a call adds without atomics (the host merges the CPUs).
  */
-BPF_F_TABLE("percpu_hash", u32, struct io_stats, io_stats, @MAX_ENTRIES@, BPF_F_NO_PREALLOC);
+BPF_F_TABLE("percpu_hash", u32, struct io_stats, io_stats, @STATS_ENTRIES@, BPF_F_NO_PREALLOC);
 /* The zeroed row a new process starts from (too big for the stack). */
 BPF_PERCPU_ARRAY(io_stats_zero, struct io_stats, 1);
-/* Calls not counted because io_stats was full. */
+/*
+ * Calls io_stats had no row for: how many, and their sums (cumulative: the
+ * host takes the growth, its (other) row).
+ */
 BPF_PERCPU_ARRAY(io_stats_full, u64, 1);
+BPF_PERCPU_ARRAY(io_stats_over, struct io_stats, 1);
 #endif
 #if IO_PATHS
 /* Generations: by tgid, and by tgid << 32 | fd. Started at first sight. */
@@ -262,6 +266,7 @@ static __always_inline void io_count(u32 op, s64 ret, u64 dur)
 {
 	u32 tgid = bpf_get_current_pid_tgid() >> 32, zero = 0;
 	struct io_stats *s, *z;
+	int over = 0;
 
 	/* pid and uid were checked at entry; the name may have changed since. */
 	if (!ebpfmon_comm_match()) {
@@ -280,7 +285,10 @@ static __always_inline void io_count(u32 op, s64 ret, u64 dur)
 
 			if (full)
 				(*full)++;
-			return;
+			s = io_stats_over.lookup(&zero);
+			if (!s)
+				return;
+			over = 1;
 		}
 	}
 	/* The name once per row and CPU, not per call. */
@@ -300,7 +308,8 @@ static __always_inline void io_count(u32 op, s64 ret, u64 dur)
 	if (ret < 0)
 		s->errors++;
 	s->total_ns += dur;
-	if (dur > s->max_ns)
+	/* A maximum is no counter: the (other) row has none. */
+	if (!over && dur > s->max_ns)
 		s->max_ns = dur;
 	s->hist[ebpfmon_hist_slot(dur)]++;
 }

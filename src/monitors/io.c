@@ -46,12 +46,12 @@ struct io_priv {
 	long long slow_us;
 	long long large_bytes;
 	long long max_entries;
+	long long stats_entries;	/* io_stats: max_entries if given, else the machine's */
 	bool resolve_paths;
 	bool paths;			/* resolving, and the probe keeps generations */
 	int proc_gen_fd, fd_gen_fd;	/* io_proc_gen, io_fd_gen: the host's check */
 	int sent_fd;			/* io_kpath_sent: what the kernel thinks we hold */
 	double last_collect;		/* CLOCK_MONOTONIC seconds */
-	uint64_t stats_full;		/* io_stats_full seen so far */
 	struct io_path_entry cache[IO_PATH_CACHE];
 };
 
@@ -234,6 +234,7 @@ static int io_configure(struct monitor_inst *inst, struct cfg_node *node)
 	o->proc_gen_fd = o->fd_gen_fd = o->sent_fd = -1;
 	inst->priv = o;
 	err |= monitor_parse_mode(inst, node, false);
+	err |= monitor_parse_top(inst, node, 20);
 	if (node) {
 		err |= cfg_get_int(node, "slow_threshold_us", 0, IO_SLOW_US_MAX, &o->slow_us);
 		err |= cfg_get_int(node, "large_threshold_bytes", 0, IO_LARGE_MAX,
@@ -255,7 +256,10 @@ static int io_configure(struct monitor_inst *inst, struct cfg_node *node)
 		   kernel_info__has_tracepoint(inst->ki, "syscalls", "sys_enter_close");
 	err |= render_vars__set(&inst->vars, "SLOW_NS", "%lld", o->slow_us * 1000);
 	err |= render_vars__set(&inst->vars, "LARGE_BYTES", "%lld", o->large_bytes);
+	o->stats_entries = node && cfg_node__get(node, "max_entries") ? o->max_entries :
+			   summary_default_entries();
 	err |= render_vars__set(&inst->vars, "MAX_ENTRIES", "%lld", o->max_entries);
+	err |= render_vars__set(&inst->vars, "STATS_ENTRIES", "%lld", o->stats_entries);
 	err |= render_vars__set(&inst->vars, "PATHS", "%d", o->paths);
 	err |= render_vars__set(&inst->vars, "RESOLVE_PATHS", "%d", o->resolve_paths);
 	err |= render_vars__set(&inst->vars, "FD_MATCH", "%s", fd_match);
@@ -488,6 +492,40 @@ static int io_row_cmp(const void *a, const void *b)
 	return cx < cy ? 1 : cx > cy ? -1 : 0;
 }
 
+/* A row added into another: the rows past top. */
+static void io_row_merge(void *dst, const void *src)
+{
+	struct io_stats *d = &((struct io_row *)dst)->s;
+	const struct io_stats *s = &((const struct io_row *)src)->s;
+
+	d->reads += s->reads;
+	d->writes += s->writes;
+	d->read_bytes += s->read_bytes;
+	d->write_bytes += s->write_bytes;
+	d->errors += s->errors;
+	d->total_ns += s->total_ns;
+	if (s->max_ns > d->max_ns)
+		d->max_ns = s->max_ns;
+	for (int k = 0; k < EBPFMON_HIST_SLOTS; k++)
+		d->hist[k] += s->hist[k];
+}
+
+static bool io_row_is_other(const void *row)
+{
+	const struct io_row *r = row;
+
+	return !r->pid && !strncmp(r->s.comm, SUMMARY_OTHER_COMM, sizeof(r->s.comm));
+}
+
+static void io_row_other(void *row)
+{
+	struct io_row *r = row;
+
+	r->pid = 0;
+	memset(r->s.comm, 0, sizeof(r->s.comm));
+	memcpy(r->s.comm, SUMMARY_OTHER_COMM, sizeof(SUMMARY_OTHER_COMM));
+}
+
 static int io_row_emit(struct monitor_inst *inst, const void *row, double interval)
 {
 	const struct io_row *r = row;
@@ -517,18 +555,20 @@ static const struct summary_spec io_summary = {
 	.cmp = io_row_cmp,
 	.emit = io_row_emit,
 	.per_s = 1000,		/* to the ms: finer is scheduling noise */
+	.merge = io_row_merge,
+	.other = io_row_other,
+	.is_other = io_row_is_other,
+	.full = "io_stats_full",
+	.over = "io_stats_over",
+	.over_size = sizeof(struct io_stats),
+	.what = "calls",
 };
 
 static int io_collect(struct monitor_inst *inst, struct probe_set *ps)
 {
 	struct io_priv *o = inst->priv;
-	int err = summary_collect(inst, ps, &io_summary, &o->last_collect);
-	uint64_t full = summary_uncounted(ps, "io_stats_full", &o->stats_full);
 
-	if (full)
-		pr_warn("io: %llu calls not counted: the summary table is full "
-			"(raise monitors.io.max_entries)", (unsigned long long)full);
-	return err;
+	return summary_collect(inst, ps, &io_summary, &o->last_collect, o->stats_entries);
 }
 
 static int io_metrics(struct monitor_inst *inst, struct probe_set *ps, struct metrics *m)

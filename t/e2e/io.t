@@ -258,6 +258,22 @@ is "$(jq -s -c --argjson p $m3 'map(select(.type == "summary" and .pid == $p)) |
 	[(map(.writes) | add), (map(.write_bytes) | add), (map(.read_bytes) | add) >= 1234]' "$T/sum.json")" \
 	"[4,$(($(hline m3) + 5 + 1234 + 1234)),true]" "summary: a sendfile counts as a write and a read of its 1234 bytes"
 
+# A full summary table (max_entries 64, top 0: every row): the calls of 36 of
+# 100 processes go to an (other) row, told by a lost record and the exit line.
+TRUE=iotrue-$$
+cp /bin/true "$T/$TRUE"
+io_cfg full "    mode: summary" "    interval: 60" "    max_entries: 64" "    top: 0"
+mon_start "$T/full.json" "$T/full.err" -c "$T/full.yaml" -p "$TRUE" || bail "no start"
+"$SPAWN" 100 "$T/$TRUE" > /dev/null
+mon_stop
+is "$(jq -r 'select(.comm == "'"$TRUE"'") | .pid' "$T/full.json" | sort -u | wc -l)" 64 \
+	"max_entries: 64: 64 of 100 processes have a row"
+lost=$(jq -s '[.[] | select(.type == "lost" and .reason == "table_full") | .count] | add // 0' "$T/full.json")
+ok $((lost > 0 ? 0 : 1)) "max_entries: 64: a lost record (table_full) tells $lost calls"
+is "$(jq -s '[.[] | select(.type == "summary" and .pid == 0 and .comm == "(other)") | .reads + .writes] |
+	add // 0' "$T/full.json")" "$lost" "max_entries: 64: the (other) row holds exactly those calls"
+like "$(cat "$T/full.err")" "exit: io: [^,]+, $lost lost" "max_entries: 64: the exit line counts them"
+
 # Bad options: one line naming the place and the key, exit 1, nothing on stdout.
 expect_error io "negative slow_threshold_us" \
 	"3:24: monitors.io.slow_threshold_us: expected an integer from 0 to 3600000000, got \"-1\"" \
