@@ -188,7 +188,8 @@ static int inst_emit(struct monitor_inst *inst, struct record *rec)
 
 static struct record *inst_record(struct monitor_inst *inst, const char *type)
 {
-	return session__record_new(inst->emit_ctx, inst, type, clock_mono_ns());
+	return session__record_new(inst->emit_ctx, inst, type,
+				   inst->collect_ns ? inst->collect_ns : clock_mono_ns());
 }
 
 void inst_connect(struct session *s, struct monitor_inst *inst)

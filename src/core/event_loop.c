@@ -95,12 +95,7 @@ static double collect_due(struct session *s, double t, bool all)
 		if (!collects(inst))
 			continue;
 		if (all || t >= inst->next_collect) {
-			int err = inst->mon->collect(inst, inst->ps);
-
-			if (err)
-				pr_warn("%s: collect failed: %s", inst->mon->name, strerror(-err));
-			else
-				inst->intervals++;
+			monitor_inst__collect(inst);
 			inst->next_collect = t + inst->interval;
 		}
 		if (!next || inst->next_collect < next)

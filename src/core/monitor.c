@@ -14,6 +14,7 @@
 #include "output/metrics.h"
 #include "core/monitor.h"
 #include "bpf/probe_set.h"
+#include "util/clock.h"
 #include "util/strbuf.h"
 #include "util/utf8.h"
 
@@ -34,6 +35,20 @@ const char *monitor_verdict_name(enum monitor_verdict v)
 	};
 
 	return names[v];
+}
+
+int monitor_inst__collect(struct monitor_inst *inst)
+{
+	int err;
+
+	inst->collect_ns = clock_mono_ns();
+	err = inst->mon->collect(inst, inst->ps);
+	inst->collect_ns = 0;
+	if (err)
+		pr_warn("%s: collect failed: %s", inst->mon->name, strerror(-err));
+	else
+		inst->intervals++;
+	return err;
 }
 
 void monitor_inst__verdict(struct monitor_inst *inst, enum monitor_verdict v,

@@ -112,6 +112,8 @@ struct monitor_inst {
 	/* Read by the exporter's thread with __atomic_load_n(..., __ATOMIC_RELAXED). */
 	uint64_t events;		/* records written (summary mode: rows) */
 	uint64_t intervals;		/* summary mode: collections made */
+	/* While collect runs: its time, the ts of every record it makes (one interval, one ts). */
+	uint64_t collect_ns;
 	uint64_t lost;			/* perf buffer losses */
 	uint64_t filtered;		/* dropped by the kernel-side filters */
 	uint64_t malformed;		/* short or inconsistent samples */
@@ -253,6 +255,12 @@ void comm_labels__release(struct comm_labels *cl);
  */
 void monitor_metrics_errnos(struct metrics *m, const char *name, const char *label,
 			    const uint64_t *slots);
+
+/*
+ * Read a summary monitor's interval (mon->collect) and count it. Every record
+ * it makes carries the same ts, so a reader (the table) can tell intervals apart.
+ */
+int monitor_inst__collect(struct monitor_inst *inst);
 
 /* Emit a record of TYPE ("summary", ...) built by the monitor. */
 static inline struct record *monitor_inst__record(struct monitor_inst *inst, const char *type)

@@ -85,12 +85,8 @@ static void inst_retire(struct session *s, struct monitor_inst *inst)
 	probe_set__detach(ps, inst);
 	/* Its decoder needs its options: what the reorder window holds goes out first. */
 	session__release_held(s, true);
-	if (monitor_inst__collects(inst)) {
-		if (inst->mon->collect(inst, ps))
-			pr_warn("%s: collect failed", inst->mon->name);
-		else
-			inst->intervals++;
-	}
+	if (monitor_inst__collects(inst))
+		monitor_inst__collect(inst);
 	inst_read_counters(s, inst);
 	summary_rows__release(&inst->rows);	/* it collects no more */
 	inst->attached = false;

@@ -26,7 +26,7 @@ struct table_header {
 	const struct table_column *cols;
 	const char *mon;	/* summaries: the monitor's, an interval each */
 	unsigned long line;	/* terminal rows written before it */
-	uint64_t last_ns;	/* summaries: the time of the last row */
+	uint64_t last_ns;	/* summaries: the ts of the last row (its interval's) */
 	bool printed;
 };
 
@@ -175,20 +175,16 @@ static const struct field *field_get(const struct record *rec, const char *key)
 }
 
 /*
- * Whether a summary row starts an interval: the rows of one collect come
- * together, the next ones an interval later; a gap of half an interval
- * (half a second without interval_s) is the next one.
+ * Whether a summary row starts an interval: every record of one collect
+ * carries the collect's time (monitor_inst__collect), the next interval's
+ * another.
  */
 static bool interval_starts(struct table_header *h, const struct record *rec)
 {
 	const struct field *ts = field_get(rec, "ts");
-	const struct field *iv = field_get(rec, "interval_s");
-	uint64_t now = ts && ts->kind == FIELD_TIME ? ts->v.u : 0, gap = 500000000;
-	bool starts;
+	uint64_t now = ts && ts->kind == FIELD_TIME ? ts->v.u : 0;
+	bool starts = !h->printed || now != h->last_ns;
 
-	if (iv && iv->kind == FIELD_REAL && iv->v.d > 0)
-		gap = iv->v.d * 5e8;
-	starts = !h->printed || now < h->last_ns || now - h->last_ns >= gap;
 	h->last_ns = now;
 	return starts;
 }
