@@ -194,9 +194,37 @@ static const struct {
 	  "1 when the monitor is attached, 0 when it could not be (--check says why)." },
 	{ "ebpfmon_events_total", METRIC_COUNTER,
 	  "Records the monitor wrote (events and summaries)." },
-	{ "ebpfmon_lost_events_total", METRIC_COUNTER,
-	  "Events the kernel dropped because the perf or ring buffer was full." },
 };
+
+/* What a monitor lost, by the reason its lost records give. */
+static void lost_metrics(struct session *s, struct metrics *m)
+{
+	const char *labels[] = { "monitor", NULL, "reason", NULL, NULL };
+
+	metrics__family(m, "ebpfmon_lost_events_total", METRIC_COUNTER,
+			"Events or counts lost: reason buffer (the perf or ring buffer was full), "
+			"table_full (a summary table had no row; counted in its (other) rows), "
+			"write (a record an output could not write).");
+	for (size_t i = 0; i < s->n_insts; i++) {
+		struct monitor_inst *inst = s->insts[i];
+		/* The event loop counts these while we read. */
+		uint64_t buffer = __atomic_load_n(&inst->lost, __ATOMIC_RELAXED),
+			 full = __atomic_load_n(&inst->table_full, __ATOMIC_RELAXED),
+			 write = __atomic_load_n(&s->unwritten[inst->id], __ATOMIC_RELAXED);
+
+		if (!inst->enabled && !buffer && !full && !write)
+			continue;
+		labels[1] = inst->mon->name;
+		labels[3] = "buffer";
+		metrics__sample(m, "ebpfmon_lost_events_total", labels, buffer);
+		if (inst->summary) {
+			labels[3] = "table_full";
+			metrics__sample(m, "ebpfmon_lost_events_total", labels, full);
+		}
+		labels[3] = "write";
+		metrics__sample(m, "ebpfmon_lost_events_total", labels, write);
+	}
+}
 
 /* The tool's own health; under s->lock. */
 static void health_metrics(struct exporter *e, struct metrics *m)
@@ -215,11 +243,10 @@ static void health_metrics(struct exporter *e, struct metrics *m)
 			struct monitor_inst *inst = s->insts[i];
 			/* The event loop counts these while we read. */
 			double v = k == 0 ? inst->attached :
-				   k == 1 ? __atomic_load_n(&inst->events, __ATOMIC_RELAXED) :
-					    __atomic_load_n(&inst->lost, __ATOMIC_RELAXED);
+					    __atomic_load_n(&inst->events, __ATOMIC_RELAXED);
 
 			/* A monitor a reload removed: its counters go on, it is not down. */
-			if (!inst->enabled && (k == 0 || (!inst->events && !inst->lost)))
+			if (!inst->enabled && (k == 0 || !inst->events))
 				continue;
 			labels[1] = inst->mon->name;
 			metrics__sample(m, health[k].name, labels, v);
@@ -258,6 +285,7 @@ static char *scrape(struct exporter *e, size_t *len)
 		return NULL;
 	pthread_mutex_lock(&e->s->lock);
 	health_metrics(e, m);
+	lost_metrics(e->s, m);
 	monitor_metrics(e, m);
 	pthread_mutex_unlock(&e->s->lock);
 	metrics__family(m, "ebpfmon_scrape_duration_seconds", METRIC_GAUGE,

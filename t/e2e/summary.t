@@ -96,10 +96,20 @@ is "$(jq -s -c '[.[] | select(.type == "summary" and .scope == "system") |
 S=$T/small.json
 loop_ready 200
 bt_start "$T/bt2"
-start "$S" "    max_entries: 16" "    top: 0" "    group_by: pid_syscall"
+start "$S" "    max_entries: 16" "    top: 0" "    group_by: pid_syscall" "    interval: 1" \
+	"metrics:" "  listen: 127.0.0.1:0"
 loop_go
 sleep 0.3
+# The exporter counts them too, by reason (once an interval has been read).
+full_metric() {
+	http_fetch GET "$(metrics_url "$S.err")" "$T/small.prom" > /dev/null &&
+		[ "$(val "$T/small.prom" 'ebpfmon_lost_events_total{monitor="syscall",reason="table_full"}')" -gt 0 ]
+}
+WAIT_STEP=0.2 wait_for full_metric
+ok $? "max_entries 16: ebpfmon_lost_events_total{reason=\"table_full\"} counts them"
 mon_stop
+is "$(( $(val "$T/small.prom" 'ebpfmon_lost_events_total{monitor="syscall",reason="table_full"}') <= $(lost "$S") ))" 1 \
+	"max_entries 16: the metric never counts more than the lost records tell"
 bt_stop "$T/bt2"
 is "$(sum "$S" '.scope == "process"')" "$BT" "max_entries 16: the rows still total bpftrace's count"
 is "$(sum "$S" '.scope == "system"')" "$BT" "max_entries 16: the system rows too"
