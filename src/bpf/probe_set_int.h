@@ -76,6 +76,7 @@ struct probe_set {
 	struct pollfd *ring_pfds;	/* the rings' map fds, in the order of rings */
 	int n_rings;
 	int n_possible_cpus;
+	bool no_lookup_and_delete;	/* the kernel refused BPF_MAP_LOOKUP_AND_DELETE_ELEM on a hash */
 	const void *owner;	/* what is attached or opened now is this monitor's */
 };
 

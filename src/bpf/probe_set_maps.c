@@ -26,7 +26,27 @@ static const struct table *table_find(const struct probe_set *ps, const char *na
 }
 
 
-/* Every entry of a hash table to fn; deleted after it was read when drain. */
+/*
+ * One entry read and deleted in one call (hash maps, 5.14+), so a count a
+ * program adds between a lookup and a delete is not lost with the entry;
+ * else (older kernels) a lookup, then a delete. False: the entry is gone.
+ */
+static bool read_and_delete(struct probe_set *ps, int fd, void *key, void *values)
+{
+	if (!ps->no_lookup_and_delete) {
+		if (bpf_lookup_and_delete(fd, key, values) == 0)
+			return true;
+		if (errno == ENOENT)
+			return false;
+		ps->no_lookup_and_delete = true;
+	}
+	if (bpf_lookup_elem(fd, key, values) < 0)
+		return false;
+	bpf_delete_elem(fd, key);
+	return true;
+}
+
+/* Every entry of a hash table to fn; deleted as it is read when drain. */
 static int table_read(struct probe_set *ps, const char *table, bool percpu, bool drain,
 		      probe_entry_fn fn, void *ctx)
 {
@@ -67,11 +87,10 @@ static int table_read(struct probe_set *ps, const char *table, bool percpu, bool
 	for (int i = 0; i < n; i++) {
 		void *key = keys + (size_t)i * key_size;
 
-		if (bpf_lookup_elem(fd, key, values) < 0)
-			continue;
-		if (drain)
-			bpf_delete_elem(fd, key);
-		fn(ctx, key, values, n_values, stride);
+		if (drain && read_and_delete(ps, fd, key, values))
+			fn(ctx, key, values, n_values, stride);
+		else if (!drain && bpf_lookup_elem(fd, key, values) == 0)
+			fn(ctx, key, values, n_values, stride);
 	}
 cleanup:
 	free(keys);
