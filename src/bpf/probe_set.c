@@ -430,6 +430,27 @@ bool probe_set__has_program(struct probe_set *ps, const char *fn)
 	return false;
 }
 
+int probe_set__recursion_misses(struct probe_set *ps, const void *owner, uint64_t *n)
+{
+	struct bpf_prog_info info;
+	uint32_t len;
+	int err = -ENOENT;
+
+	*n = 0;
+	for (size_t i = 0; i < ps->n_progs; i++) {
+		if (ps->progs[i].owner != owner)
+			continue;
+		memset(&info, 0, sizeof(info));
+		len = sizeof(info);
+		err = bcc_err(bpf_obj_get_info_by_fd(ps->progs[i].fd, &info, &len));
+		if (err)
+			break;
+		/* Before 5.12 the kernel fills less and the count stays 0. */
+		*n += info.recursion_misses;
+	}
+	return err;
+}
+
 int probe_set__attach_perf_event(struct probe_set *ps, const char *fn, uint32_t type,
 				 uint64_t config, uint64_t sample_period)
 {

@@ -64,6 +64,12 @@ int probe_set__attach_kfunc(struct probe_set *ps, const char *fn);
 
 /* A program of that name was compiled (probes leave out what options turn off). */
 bool probe_set__has_program(struct probe_set *ps, const char *fn);
+/*
+ * Runs the kernel skipped of OWNER's programs (bpf_prog_info.recursion_misses):
+ * a program is not run on a CPU where another BPF program of its kind runs.
+ * -ENOENT: OWNER has no program here.
+ */
+int probe_set__recursion_misses(struct probe_set *ps, const void *owner, uint64_t *n);
 /* Run program FN on a software/hardware perf event on every online CPU. */
 int probe_set__attach_perf_event(struct probe_set *ps, const char *fn, uint32_t type,
 				 uint64_t config, uint64_t sample_period);

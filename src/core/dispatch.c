@@ -136,21 +136,43 @@ static void on_lost(void *ctx, uint64_t lost)
 		 (unsigned long long)lost);
 }
 
+static void lost_record(struct session *s, struct monitor_inst *inst, const char *reason,
+			uint64_t count, uint64_t total)
+{
+	struct record *rec = session__record_new(s, inst, "lost", clock_mono_ns());
+
+	record__str(rec, "reason", reason);
+	record__uint(rec, "count", count);
+	record__uint(rec, "total", total);
+	session__emit(s, rec);
+}
+
 /* New losses since the last look: a "lost" record and a warning. */
 static void report_lost(struct session *s, struct monitor_inst *inst, uint64_t total)
 {
 	uint64_t lost = total - inst->lost;
-	struct record *rec;
 
 	inst->lost = total;
-	rec = session__record_new(s, inst, "lost", clock_mono_ns());
-	record__str(rec, "reason", "buffer");
-	record__uint(rec, "count", lost);
-	record__uint(rec, "total", total);
-	session__emit(s, rec);
+	lost_record(s, inst, "buffer", lost, total);
 	pr_warn("%s: lost %llu events (%llu in all): the %s buffer was full",
 		inst->mon->name, (unsigned long long)lost, (unsigned long long)total,
 		session__ringbuf(s) ? "ring" : "perf");
+}
+
+/*
+ * Runs of the monitor's programs the kernel skipped: it runs no tracepoint
+ * program on a CPU where another BPF program is running (an interrupt taken
+ * inside one, say), and counts it in the program's recursion_misses.
+ */
+static void report_missed(struct session *s, struct monitor_inst *inst, uint64_t total)
+{
+	uint64_t missed = total - inst->missed;
+
+	inst->missed = total;
+	lost_record(s, inst, "recursion", missed, total);
+	pr_warn("%s: the kernel skipped %llu runs of its programs (%llu in all): another BPF "
+		"program was running on that CPU", inst->mon->name, (unsigned long long)missed,
+		(unsigned long long)total);
 }
 
 /*
@@ -221,6 +243,8 @@ void inst_read_counters(struct session *s, struct monitor_inst *inst)
 	if (!probe_set__percpu_sum(inst->ps, "ebpfmon_lost", inst->id, &n) &&
 	    inst->lost_base + n > inst->lost)
 		report_lost(s, inst, inst->lost_base + n);
+	if (!probe_set__recursion_misses(inst->ps, inst, &n) && inst->missed_base + n > inst->missed)
+		report_missed(s, inst, inst->missed_base + n);
 }
 
 void session__read_counters(struct session *s)

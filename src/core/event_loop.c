@@ -50,7 +50,7 @@ void event_loop__print_stats(struct session *s, const char *prefix)
 
 		/* A monitor a reload removed still has its counts to tell. */
 		if (!inst->attached && !inst->events && !inst->lost && !inst->table_full &&
-		    !inst->filtered)
+		    !inst->missed && !inst->filtered)
 			continue;
 		/* A summary monitor writes rows, one set per interval, not events. */
 		if (monitor_inst__collects(inst))
@@ -64,9 +64,9 @@ void event_loop__print_stats(struct session *s, const char *prefix)
 					"%s%s: %llu events", len ? "; " : "", inst->mon->name,
 					(unsigned long long)inst->events);
 		len += snprintf(line + len, len < sizeof(line) ? sizeof(line) - len : 0,
-				/* what the buffer and the summary tables could not take */
+				/* what the buffer, the summary tables and the kernel's runs missed */
 				", %llu lost, %llu filtered",
-				(unsigned long long)(inst->lost + inst->table_full),
+				(unsigned long long)(inst->lost + inst->table_full + inst->missed),
 				(unsigned long long)inst->filtered);
 		if (inst->malformed && len < sizeof(line))
 			len += snprintf(line + len, sizeof(line) - len, ", %llu malformed",

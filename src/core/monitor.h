@@ -118,8 +118,9 @@ struct monitor_inst {
 	uint64_t filtered;		/* dropped by the kernel-side filters */
 	uint64_t malformed;		/* short or inconsistent samples */
 	uint64_t table_full;		/* counts a full summary table had no row for */
+	uint64_t missed;		/* runs of its programs the kernel skipped (recursion) */
 	/* The counts of the instances this one replaced at reloads: kernel ones restart. */
-	uint64_t lost_base, filtered_base;
+	uint64_t lost_base, filtered_base, missed_base;
 	struct probe_set *ps;		/* the compile its programs come from */
 	char *text;			/* its rendered probe source */
 	char *settings;			/* its config subtree (cfg_node__dump) */

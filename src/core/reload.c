@@ -105,6 +105,7 @@ static void inst_carry(struct monitor_inst *to, const struct monitor_inst *from)
 	to->table_full = from->table_full;
 	to->lost = to->lost_base = from->lost;
 	to->filtered = to->filtered_base = from->filtered;
+	to->missed = to->missed_base = from->missed;
 }
 
 static bool insts_have(struct monitor_inst *const *v, size_t n, const struct monitor *mon)
@@ -212,7 +213,7 @@ static size_t reload_settle_old(struct monitor_inst **old, size_t n_old,
 		 * summary (and the exporter's counters), no longer selected.
 		 */
 		if (!insts_have(v, n, oi->mon) &&
-		    (oi->events || oi->lost || oi->table_full || oi->filtered ||
+		    (oi->events || oi->lost || oi->table_full || oi->missed || oi->filtered ||
 		     oi->malformed)) {
 			oi->enabled = false;
 			v[n++] = oi;

@@ -204,15 +204,17 @@ static void lost_metrics(struct session *s, struct metrics *m)
 	metrics__family(m, "ebpfmon_lost_events_total", METRIC_COUNTER,
 			"Events or counts lost: reason buffer (the perf or ring buffer was full), "
 			"table_full (a summary table had no row; counted in its (other) rows), "
-			"write (a record an output could not write).");
+			"write (a record an output could not write), recursion (runs of its "
+			"programs the kernel skipped: another BPF program ran on that CPU).");
 	for (size_t i = 0; i < s->n_insts; i++) {
 		struct monitor_inst *inst = s->insts[i];
 		/* The event loop counts these while we read. */
 		uint64_t buffer = __atomic_load_n(&inst->lost, __ATOMIC_RELAXED),
 			 full = __atomic_load_n(&inst->table_full, __ATOMIC_RELAXED),
-			 write = __atomic_load_n(&s->unwritten[inst->id], __ATOMIC_RELAXED);
+			 write = __atomic_load_n(&s->unwritten[inst->id], __ATOMIC_RELAXED),
+			 missed = __atomic_load_n(&inst->missed, __ATOMIC_RELAXED);
 
-		if (!inst->enabled && !buffer && !full && !write)
+		if (!inst->enabled && !buffer && !full && !write && !missed)
 			continue;
 		labels[1] = inst->mon->name;
 		labels[3] = "buffer";
@@ -223,6 +225,8 @@ static void lost_metrics(struct session *s, struct metrics *m)
 		}
 		labels[3] = "write";
 		metrics__sample(m, "ebpfmon_lost_events_total", labels, write);
+		labels[3] = "recursion";
+		metrics__sample(m, "ebpfmon_lost_events_total", labels, missed);
 	}
 }
 

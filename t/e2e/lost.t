@@ -70,4 +70,23 @@ is "$(jq -c 'select(.argv[1]? == "at-fail-'$$'") | [.filename, .ret, .error]' "$
 	"[\"/nonexistent/at-$$\",-2,\"ENOENT\"]" "execveat: the failed exec, from sys_exit_execveat"
 like "$(cat "$T/at.err")" 'stats: exec: [0-9]+ events, 0 lost, 0 filtered' "--stats-interval prints stats"
 
+# Runs the kernel skipped: a hardirq taken while a tracepoint or perf-event
+# program (page_fault's) runs on that CPU does not run interrupt's programs
+# (recursion_misses). They are told as lost records and on the exit line.
+write_config "$T/cfg3.yaml" "monitors:" "  interrupt:" "    mode: summary" "    interval: 0.5" \
+	"  page_fault:" "    mode: summary" "    interval: 0.5"
+mon_start "$T/rec.json" "$T/rec.err" -c "$T/cfg3.yaml" -m interrupt,page_fault --stats-interval 0.5 ||
+	bail "no start"
+# Faults on both CPUs until the kernel has skipped some (a few per second here).
+for i in 1 2 3 4 5; do
+	stress-ng --fault 2 --io 1 -t 2 > /dev/null 2>&1
+	grep -q '"reason":"recursion"' "$T/rec.json" && break
+done
+mon_stop
+missed=$(jq -s '[.[] | select(.type == "lost" and .reason == "recursion" and .monitor == "interrupt") | .count] | add // 0' "$T/rec.json")
+ok $((missed > 0 ? 0 : 1)) "recursion: lost records tell the interrupt runs the kernel skipped ($missed)"
+is "$(sed -n 's/^exit: interrupt: [^,]*, \([0-9]*\) lost.*/\1/p' "$T/rec.err")" "$missed" \
+	"recursion: the exit line's lost counts them"
+like "$(cat "$T/rec.err")" 'interrupt: the kernel skipped [0-9]+ runs of its programs' "recursion: a warning says so"
+
 done_testing

@@ -31,8 +31,8 @@ is "$(val "$T/m1" 'ebpfmon_monitor_up{monitor="exec"}')" 1 "exec is up"
 is "$(val "$T/m1" 'ebpfmon_monitor_up{monitor="syscall"}')" 1 "syscall is up"
 is "$(val "$T/m1" 'ebpfmon_events_total{monitor="exec"}')" 0 \
 	"-f none writes no record, so no event counts as written"
-is "$(grep -c '^ebpfmon_lost_events_total{monitor="syscall",reason="\(buffer\|table_full\|write\)"} 0$' "$T/m1")" 3 \
-	"nothing lost: buffer, table_full (a summary monitor) and write all 0"
+is "$(grep -c '^ebpfmon_lost_events_total{monitor="syscall",reason="\(buffer\|table_full\|write\|recursion\)"} 0$' "$T/m1")" 4 \
+	"nothing lost: buffer, table_full (a summary monitor), write and recursion all 0"
 is "$(grep -c '^ebpfmon_lost_events_total{monitor="exec",reason="table_full"}' "$T/m1")" 0 \
 	"an event monitor has no table_full count"
 build=$(grep '^ebpfmon_build_info{' "$T/m1")

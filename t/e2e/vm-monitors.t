@@ -109,7 +109,9 @@ is "$(jq -r --argjson p "$PFPID" --arg s "$PFSTART" --arg e "$PFEND" "$JQDEF"'
 	"page_fault: 16 user-mode write faults, minor, in the helper's fresh pages"
 diag "$(grep '^exit:' "$T/err")"
 like "$(grep '^exit:' "$T/err")" 'page_fault: [0-9]+ events' "the exit summary"
-is "$(grep '^exit:' "$T/err" | grep -o '[0-9]* lost' | sort -u)" "0 lost" "no monitor lost events"
+# interrupt's runs inside page_fault's programs are skipped by the kernel and
+# told apart (reason recursion); no buffer may overflow.
+is "$(grep -c ': lost [0-9]* events .*buffer was full' "$T/err")" 0 "no monitor lost events to a full buffer"
 
 # --- kernel.btf: off: struct offsets from the kernel headers.
 write_config "$T/nobtf.yaml" "kernel:" "  btf: off" "monitors:" "  exec: {}"
