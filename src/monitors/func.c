@@ -314,7 +314,7 @@ static int func_configure(struct monitor_inst *inst, struct cfg_node *node)
 		err |= cfg_get_bool(node, "latency", &o->latency);
 		err |= cfg_get_enum(node, "backend", func_backends, &backend);
 	}
-	err |= monitor_parse_mode(inst, node, false);
+	err |= monitor_parse_mode(inst, node, true);
 	if (err)
 		return -EINVAL;
 	if (!o->patterns || !o->patterns[0]) {

@@ -117,7 +117,7 @@ static int interrupt_configure(struct monitor_inst *inst, struct cfg_node *node)
 		return -ENOMEM;
 	o->hardirq = o->softirq = true;
 	inst->priv = o;
-	if (monitor_parse_mode(inst, node, false))
+	if (monitor_parse_mode(inst, node, true))
 		err = -EINVAL;
 	if (node) {
 		err |= cfg_get_int(node, "min_duration_us", 0, INTERRUPT_MIN_US_MAX,

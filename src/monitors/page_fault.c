@@ -58,7 +58,7 @@ static int page_fault_configure(struct monitor_inst *inst, struct cfg_node *node
 	o->sample_rate = 1;
 	o->max_entries = 10240;
 	inst->priv = o;
-	err |= monitor_parse_mode(inst, node, false);
+	err |= monitor_parse_mode(inst, node, true);
 	if (node) {
 		err |= cfg_get_enum(node, "space", spaces, &o->space);
 		err |= cfg_get_int(node, "sample_rate", 1, 1000000, &o->sample_rate);
