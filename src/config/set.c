@@ -16,13 +16,17 @@ struct cfg_doc *cfg_doc__new(void)
 {
 	struct cfg_doc *doc = calloc(1, sizeof(*doc));
 
-	if (doc)
+	if (doc) {
+		/* What a reload says it reads again. */
+		doc->file = strdup("the built-in defaults");
 		doc->root = calloc(1, sizeof(*doc->root));
+	}
 	if (doc && doc->root) {
 		doc->root->kind = CFG_MAP;
+		doc->root->file = doc->file;
 		doc->root->path = strdup("");
 	}
-	if (!doc || !doc->root || !doc->root->path) {
+	if (!doc || !doc->file || !doc->root || !doc->root->path) {
 		cfg_doc__free(doc);
 		errno = ENOMEM;
 		return NULL;

@@ -31,7 +31,7 @@ struct cfg_node {
 };
 
 struct cfg_doc {
-	char *file;		/* NULL: no file, a tree of --set values only */
+	char *file;		/* the file's name, or "the built-in defaults" */
 	struct cfg_node *root;	/* always a CFG_MAP */
 	char **labels;		/* what --set nodes name instead of a file */
 	size_t n_labels;
@@ -55,7 +55,7 @@ void cfg_doc__free(struct cfg_doc *doc);
 int cfg_node__parse(const char *file, const char *text, size_t len, struct cfg_node **out);
 void cfg_node__free(struct cfg_node *node);
 
-/* A document of no file: an empty mapping, for the built-in defaults. */
+/* A document of no file: an empty mapping, named "the built-in defaults". */
 struct cfg_doc *cfg_doc__new(void);
 /*
  * --set KEY=VALUE: VALUE, read as YAML ("10", "true", "[a, b]", "" for

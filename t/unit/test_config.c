@@ -994,6 +994,7 @@ static void test_set(void)
 	check_defaults("no file", &cfg);
 	ok(cfg.doc && cfg.doc->root && cfg.doc->root->kind == CFG_MAP && !cfg.doc->root->n_kids,
 	   "no file: an empty tree");
+	is_str(cfg.doc ? cfg.doc->file : NULL, "the built-in defaults", "no file: the document's name");
 	ok(cfg.monitors == NULL, "no file: no monitors section");
 	set_done(&cfg, file, err);
 
