@@ -222,11 +222,12 @@ ebpfmon_stop() {
 		exit 1
 	fi
 	mon_cpu_s=$(awk -v a="$mon_ticks0" -v b="$t1" -v hz="$bench_hz" 'BEGIN { print (b - a) / hz }')
-	# "exit: syscall: 5 events, 0 lost, 0 filtered; open: ..."
+	# "exit: syscall: 5 events, 0 lost, 0 filtered; open: ..." (summary
+	# monitors: "io: 12 rows (3 intervals), 0 lost, ...")
 	# (No process substitution: bash 5.2 then loses track of later background
 	# jobs, and wait returns before they end.)
 	read -r mon_records mon_lost <<< "$(sed -n 's/^exit: //p' "$tmp/mon.err" | tr ';' '\n' |
-		awk '{ for (i = 2; i <= NF; i++) { if ($i ~ /^events/) e += $(i - 1);
+		awk '{ for (i = 2; i <= NF; i++) { if ($i ~ /^(events|rows)/) e += $(i - 1);
 						   if ($i ~ /^lost/) l += $(i - 1) } }
 		     END { print e + 0, l + 0 }')"
 }

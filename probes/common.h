@@ -157,19 +157,26 @@ static __always_inline int ebpfmon_comm_match(void)
  */
 #define ebpfmon_task_match() (ebpfmon_ids_match() && ebpfmon_comm_match())
 
-static __always_inline u32 ebpfmon_current_ppid(void)
+/* The current task's real parent (a task_struct); NULL without trusted offsets. */
+static __always_inline char *ebpfmon_current_parent(void)
 {
-	u32 ppid = 0;
+	char *parent = NULL;
 #if EBPFMON_OFFSETS_TRUSTED
 	char *task = (char *)bpf_get_current_task();
-	char *parent = NULL;
 
 	bpf_probe_read_kernel(&parent, sizeof(parent),
 			      task + EBPFMON_OFF_TASK_REAL_PARENT);
-	if (parent)
-		bpf_probe_read_kernel(&ppid, sizeof(ppid),
-				      parent + EBPFMON_OFF_TASK_TGID);
 #endif
+	return parent;
+}
+
+static __always_inline u32 ebpfmon_current_ppid(void)
+{
+	char *parent = ebpfmon_current_parent();
+	u32 ppid = 0;
+
+	if (parent)
+		bpf_probe_read_kernel(&ppid, sizeof(ppid), parent + EBPFMON_OFF_TASK_TGID);
 	return ppid;
 }
 
@@ -207,15 +214,17 @@ static __always_inline u32 ebpfmon_errno_slot(s64 ret)
 
 /*
  * Fill the common header from the current task. Returns 0 when the event
- * passes the filters, -1 (counted as filtered) when it does not.
+ * passes the filters, -1 (counted as filtered) when it does not. IDS_KEPT:
+ * the pid and uid filters were decided already, where the event began (a
+ * syscall's sys_enter: the uid may change before it returns).
  */
-static __always_inline int ebpfmon_hdr_fill(struct ebpfmon_hdr *h, u32 mon_id)
+static __always_inline int ebpfmon_hdr_fill_ids(struct ebpfmon_hdr *h, u32 mon_id, int ids_kept)
 {
 	u64 id = bpf_get_current_pid_tgid();
 
 	if (ebpfmon_is_self_or_retired(mon_id))
 		return -1;
-	if (!ebpfmon_pid_uid_match()) {
+	if (!ids_kept && !ebpfmon_pid_uid_match()) {
 		ebpfmon_count_filtered(mon_id);
 		return -1;
 	}
@@ -240,6 +249,8 @@ static __always_inline int ebpfmon_hdr_fill(struct ebpfmon_hdr *h, u32 mon_id)
 	h->flags = EBPFMON_OFFSETS_TRUSTED ? EBPFMON_HDR_PPID_VALID : 0;
 	return 0;
 }
+
+#define ebpfmon_hdr_fill(h, mon_id) ebpfmon_hdr_fill_ids(h, mon_id, 0)
 #endif /* EBPFMON_BPF */
 
 #endif

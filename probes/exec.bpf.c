@@ -26,10 +26,12 @@
 #define EXEC_OFF_TASK_MM @OFFSETOF(task_struct,mm)@
 #define EXEC_OFF_MM_ARG_START @OFFSETOF(mm_struct,arg_start)@
 #define EXEC_OFF_MM_ARG_END @OFFSETOF(mm_struct,arg_end)@
+#define EXEC_OFF_TASK_COMM @OFFSETOF(task_struct,comm)@
 
 struct exec_start {
 	const char *filename;
 	const char *const *argv;
+	u32 syscall;		/* EXEC_F_EXECVE or EXEC_F_EXECVEAT */
 };
 
 struct exec_buf {
@@ -90,14 +92,25 @@ static __always_inline void exec_count(s64 ret)
 #endif
 
 #if EBPFMON_EVENTS
-static __always_inline void exec_enter(const char *filename, const char *const *argv)
+static __always_inline void exec_enter(const char *filename, const char *const *argv,
+				       u32 syscall)
 {
-	struct exec_start st = { .filename = filename, .argv = argv };
+	struct exec_start st = { .filename = filename, .argv = argv, .syscall = syscall };
 	u32 tid = (u32)bpf_get_current_pid_tgid();
 
 	if (!ebpfmon_ids_match())
 		return;
 	exec_starts.update(&tid, &st);
+}
+
+/* The real parent's comm (execsnoop's PCOMM), empty when offsets are unknown. */
+static __always_inline void exec_pcomm(char *pcomm)
+{
+	char *parent = ebpfmon_current_parent();
+
+	__builtin_memset(pcomm, 0, EBPFMON_COMM_LEN);
+	if (parent)
+		bpf_probe_read_kernel_str(pcomm, EBPFMON_COMM_LEN, parent + EXEC_OFF_TASK_COMM);
 }
 
 /* Keeps clang from dropping a bound the verifier needs to see. */
@@ -134,7 +147,8 @@ static __always_inline void exec_exit(void *ctx, long ret)
 	if (!b || ebpfmon_hdr_fill(&b->ev.hdr, EXEC_MON_ID))
 		goto out;
 	b->ev.ret = ret;
-	b->ev.flags = EXEC_F_FROM_SYSCALL | EXEC_F_ARGS_SLOTS;
+	b->ev.flags = EXEC_F_FROM_SYSCALL | EXEC_F_ARGS_SLOTS | st->syscall;
+	exec_pcomm(b->ev.pcomm);
 	if (bpf_probe_read_user_str(b->ev.filename, sizeof(b->ev.filename), st->filename) < 0)
 		b->ev.filename[0] = 0;
 	for (i = 0; i < EXEC_SLOTS; i++) {
@@ -172,7 +186,8 @@ static __always_inline void exec_exit(void *ctx, long ret)
 #if EBPFMON_EVENTS
 TRACEPOINT_PROBE(syscalls, sys_enter_execve)
 {
-	exec_enter((const char *)args->filename, (const char *const *)args->argv);
+	exec_enter((const char *)args->filename, (const char *const *)args->argv,
+		   EXEC_F_EXECVE);
 	return 0;
 }
 #endif
@@ -187,7 +202,8 @@ TRACEPOINT_PROBE(syscalls, sys_exit_execve)
 #if EBPFMON_EVENTS
 TRACEPOINT_PROBE(syscalls, sys_enter_execveat)
 {
-	exec_enter((const char *)args->filename, (const char *const *)args->argv);
+	exec_enter((const char *)args->filename, (const char *const *)args->argv,
+		   EXEC_F_EXECVEAT);
 	return 0;
 }
 #endif
@@ -203,7 +219,8 @@ TRACEPOINT_PROBE(sched, sched_process_exec)
 {
 #if EBPFMON_EVENTS
 	struct exec_buf *b;
-	u32 zero = 0, len = 0;
+	struct exec_start *st;
+	u32 zero = 0, len = 0, tid = (u32)bpf_get_current_pid_tgid();
 
 #if EBPFMON_METRICS
 	exec_count(0);
@@ -212,7 +229,10 @@ TRACEPOINT_PROBE(sched, sched_process_exec)
 	if (!b || ebpfmon_hdr_fill(&b->ev.hdr, EXEC_MON_ID))
 		return 0;
 	b->ev.ret = 0;
-	b->ev.flags = 0;
+	/* Which call: its sys_enter's entry, still there until sys_exit. */
+	st = exec_starts.lookup(&tid);
+	b->ev.flags = st ? st->syscall : 0;
+	exec_pcomm(b->ev.pcomm);
 	TP_DATA_LOC_READ_STR(b->ev.filename, filename, sizeof(b->ev.filename));
 #if EBPFMON_OFFSETS_TRUSTED
 	{

@@ -12,6 +12,8 @@
 #define EXEC_F_ARGS_UNAVAILABLE	0x2	/* argv could not be read at all */
 #define EXEC_F_FROM_SYSCALL	0x4	/* built at sys_exit (a failed exec) */
 #define EXEC_F_ARGS_SLOTS	0x8	/* args[]: one slot of arg_size + 2 bytes per argument */
+#define EXEC_F_EXECVE		0x10	/* made by execve (neither: not seen, e.g. the kernel's own) */
+#define EXEC_F_EXECVEAT		0x20	/* made by execveat */
 
 struct exec_event {
 	struct ebpfmon_hdr hdr;
@@ -19,6 +21,7 @@ struct exec_event {
 	__u32 flags;
 	__u32 args_len;		/* bytes of args[] sent: NUL-separated strings, or slots */
 	__u32 pad;
+	char pcomm[EBPFMON_COMM_LEN];	/* the real parent's comm; empty: unknown */
 	char filename[EXEC_FILENAME_SIZE];
 	char args[];
 };

@@ -7,7 +7,11 @@
  * counter, then ts + nr in this CPU's slot. Everything else (duration,
  * failed_only, comm filter, the event or the summary update) happens at
  * exit, for the calls that were kept. Summary mode without latency counts
- * calls at sys_exit alone.
+ * calls at sys_exit alone, unless a uid filter needs sys_enter.
+ *
+ * The pid and uid filters are decided at sys_enter, in both modes: a call
+ * belongs to whoever made it, so a setreuid(65534) by root is root's call
+ * (-u root keeps it, -u 65534 does not), as strace and bcc's tools see it.
  */
 #include "syscall.h"
 
@@ -40,6 +44,11 @@
 #define SYSCALL_COMM_SELF (SYSCALL_SUMMARY || SYSCALL_METRICS)
 /* The comm filter's answer is cached (see syscall_comm_ok). */
 #define SYSCALL_COMM_CACHE (SYSCALL_COMM_SELF && SYSCALL_RAW && EBPFMON_FILTER_COMM)
+/*
+ * sys_enter is hooked: to time calls, or to decide a uid filter where the
+ * call is made (a setuid call returns under another uid).
+ */
+#define SYSCALL_ENTER (SYSCALL_LATENCY || EBPFMON_FILTER_UID)
 
 /*
  * This CPU's state. A thread runs on one CPU from its sys_enter until it is
@@ -59,7 +68,7 @@ struct syscall_cpu {
 };
 BPF_PERCPU_ARRAY(syscall_cpu, struct syscall_cpu, 1);
 
-#if SYSCALL_LATENCY
+#if SYSCALL_ENTER
 struct syscall_start {
 	u64 ts;
 	s64 nr;
@@ -242,7 +251,7 @@ static __always_inline int syscall_kept(struct syscall_cpu *c, s64 nr)
 	return 1;
 }
 
-#if SYSCALL_LATENCY
+#if SYSCALL_ENTER
 static __always_inline int syscall_enter(s64 nr)
 {
 	u32 zero = 0, tid = (u32)bpf_get_current_pid_tgid();
@@ -270,7 +279,8 @@ static __always_inline int syscall_enter(s64 nr)
 	}
 #endif
 	c->nr = nr;
-	c->ts = bpf_ktime_get_ns();
+	/* Without latency, any ts but 0 says "kept". */
+	c->ts = SYSCALL_LATENCY ? bpf_ktime_get_ns() : 1;
 	return 0;
 }
 
@@ -342,7 +352,8 @@ static __always_inline void syscall_emit(void *ctx, s64 nr, s64 ret, u64 dur)
 {
 	struct syscall_event ev;
 
-	if (ebpfmon_hdr_fill(&ev.hdr, SYSCALL_MON_ID))
+	/* pid and uid: decided at sys_enter (SYSCALL_ENTER, always so in events mode). */
+	if (ebpfmon_hdr_fill_ids(&ev.hdr, SYSCALL_MON_ID, SYSCALL_ENTER))
 		return;
 	ev.ret = ret;
 	ev.duration_ns = dur;
@@ -373,7 +384,7 @@ static __always_inline int syscall_exit(void *ctx, s64 nr, s64 ret)
 
 	if (!c)
 		return 0;
-#if SYSCALL_LATENCY
+#if SYSCALL_ENTER
 	u64 ts;
 
 	if (c->tid == tid) {
@@ -393,7 +404,8 @@ static __always_inline int syscall_exit(void *ctx, s64 nr, s64 ret)
 	}
 	if (!ts)
 		return 0;
-	dur = bpf_ktime_get_ns() - ts;
+	if (SYSCALL_LATENCY)
+		dur = bpf_ktime_get_ns() - ts;
 #else
 	if (!syscall_kept(c, nr))
 		return 0;
@@ -420,7 +432,7 @@ static __always_inline int syscall_exit(void *ctx, s64 nr, s64 ret)
 }
 
 /* Programs of raw tracepoints are named raw_tracepoint__<event>. */
-#if SYSCALL_RAW && SYSCALL_LATENCY
+#if SYSCALL_RAW && SYSCALL_ENTER
 /* sys_enter(struct pt_regs *regs, long id), sys_exit(struct pt_regs *regs, long ret) */
 RAW_TRACEPOINT_PROBE(sys_enter)
 {
@@ -451,7 +463,7 @@ RAW_TRACEPOINT_PROBE(sys_exit)
 	return syscall_exit(ctx, nr, (s64)ctx->args[1]);
 }
 #else
-#if SYSCALL_LATENCY
+#if SYSCALL_ENTER
 TRACEPOINT_PROBE(raw_syscalls, sys_enter)
 {
 	return syscall_enter(args->id);

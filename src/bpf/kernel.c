@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <linux/capability.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -372,6 +373,29 @@ static int probe_headers(struct kernel_info *ki, const char *setting)
 	return 0;
 }
 
+/*
+ * libbpf's messages (its own and those of its calls in libbcc) through our
+ * logger, at debug: every libbpf call whose failure matters is reported by
+ * its caller in our words, with the effect ("no BTF (cannot load vmlinux
+ * BTF: ...)"), so "libbpf: failed to find valid kernel BTF" on a kernel
+ * without BTF is a detail for -v. libbpf's own debug chatter is left out.
+ */
+static int libbpf_log(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	char msg[512];
+	size_t len;
+
+	if (level == LIBBPF_DEBUG || log_get_level() < LOG_LEVEL_DEBUG)
+		return 0;
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	len = strlen(msg);
+	while (len && msg[len - 1] == '\n')
+		msg[--len] = 0;
+	/* Its messages start "libbpf: " already. */
+	pr_debug("%s%s", strncmp(msg, "libbpf: ", 8) ? "libbpf: " : "", msg);
+	return 0;
+}
+
 int kernel_info__probe(struct kernel_info *ki, const struct config *cfg)
 {
 	struct utsname un;
@@ -379,6 +403,7 @@ int kernel_info__probe(struct kernel_info *ki, const struct config *cfg)
 	int err;
 
 	memset(ki, 0, sizeof(*ki));
+	libbpf_set_print(libbpf_log);
 	uname(&un);
 	snprintf(ki->release, sizeof(ki->release), "%s", un.release);
 	snprintf(ki->machine, sizeof(ki->machine), "%s", un.machine);

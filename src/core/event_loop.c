@@ -51,10 +51,19 @@ void event_loop__print_stats(struct session *s, const char *prefix)
 		/* A monitor a reload removed still has its counts to tell. */
 		if (!inst->attached && !inst->events && !inst->lost && !inst->filtered)
 			continue;
+		/* A summary monitor writes rows, one set per interval, not events. */
+		if (monitor_inst__collects(inst))
+			len += snprintf(line + len, len < sizeof(line) ? sizeof(line) - len : 0,
+					"%s%s: %llu rows (%llu interval%s)", len ? "; " : "",
+					inst->mon->name, (unsigned long long)inst->events,
+					(unsigned long long)inst->intervals,
+					inst->intervals == 1 ? "" : "s");
+		else
+			len += snprintf(line + len, len < sizeof(line) ? sizeof(line) - len : 0,
+					"%s%s: %llu events", len ? "; " : "", inst->mon->name,
+					(unsigned long long)inst->events);
 		len += snprintf(line + len, len < sizeof(line) ? sizeof(line) - len : 0,
-				"%s%s: %llu events, %llu lost, %llu filtered", len ? "; " : "",
-				inst->mon->name, (unsigned long long)inst->events,
-				(unsigned long long)inst->lost,
+				", %llu lost, %llu filtered", (unsigned long long)inst->lost,
 				(unsigned long long)inst->filtered);
 		if (inst->malformed && len < sizeof(line))
 			len += snprintf(line + len, sizeof(line) - len, ", %llu malformed",
@@ -87,6 +96,8 @@ static double collect_due(struct session *s, double t, bool all)
 
 			if (err)
 				pr_warn("%s: collect failed: %s", inst->mon->name, strerror(-err));
+			else
+				inst->intervals++;
 			inst->next_collect = t + inst->interval;
 		}
 		if (!next || inst->next_collect < next)

@@ -103,7 +103,8 @@ struct monitor_inst {
 	/* metrics.comm_labels: label this many comms by name, the rest "other"; 0: none. */
 	unsigned comm_labels;
 	/* Read by the exporter's thread with __atomic_load_n(..., __ATOMIC_RELAXED). */
-	uint64_t events;		/* records written */
+	uint64_t events;		/* records written (summary mode: rows) */
+	uint64_t intervals;		/* summary mode: collections made */
 	uint64_t lost;			/* perf buffer losses */
 	uint64_t filtered;		/* dropped by the kernel-side filters */
 	uint64_t malformed;		/* short or inconsistent samples */

@@ -85,8 +85,12 @@ static void inst_retire(struct session *s, struct monitor_inst *inst)
 	probe_set__detach(ps, inst);
 	/* Its decoder needs its options: what the reorder window holds goes out first. */
 	session__release_held(s, true);
-	if (monitor_inst__collects(inst) && inst->mon->collect(inst, ps))
-		pr_warn("%s: collect failed", inst->mon->name);
+	if (monitor_inst__collects(inst)) {
+		if (inst->mon->collect(inst, ps))
+			pr_warn("%s: collect failed", inst->mon->name);
+		else
+			inst->intervals++;
+	}
 	inst_read_counters(s, inst);
 	summary_rows__release(&inst->rows);	/* it collects no more */
 	inst->attached = false;
@@ -100,6 +104,7 @@ static void inst_retire(struct session *s, struct monitor_inst *inst)
 static void inst_carry(struct monitor_inst *to, const struct monitor_inst *from)
 {
 	to->events = from->events;
+	to->intervals = from->intervals;
 	to->malformed = from->malformed;
 	to->lost = to->lost_base = from->lost;
 	to->filtered = to->filtered_base = from->filtered;

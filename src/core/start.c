@@ -330,27 +330,77 @@ size_t session_attach(struct session *s, struct probe_set *ps)
 	return attached;
 }
 
+/* ", NAME" for each attached monitor after FROM that streams, or collects every INTERVAL s. */
+static void ready_names(struct session *s, struct strbuf *sb, size_t from, bool streams,
+			double interval)
+{
+	const char *sep = "";
+
+	for (size_t i = from; i < s->n_insts; i++) {
+		const struct monitor_inst *inst = s->insts[i];
+
+		if (!inst->attached || (streams ? !inst_streams(inst) :
+					!monitor_inst__collects(inst) || inst->interval != interval))
+			continue;
+		strbuf_addf(sb, "%s%s", sep, inst->mon->name);
+		sep = ", ";
+	}
+}
+
+/*
+ * How each monitor's data leaves the kernel: "ringbuf (exec, open), maps read
+ * every 5 s (syscall)"; empty when nothing does (metrics only).
+ */
+static void ready_transport(struct session *s, struct strbuf *sb)
+{
+	struct strbuf names = STRBUF_INIT;
+	bool grouped = false;
+
+	ready_names(s, &names, 0, true, 0);
+	if (names.len)
+		strbuf_addf(sb, "%s (%s)", session__ringbuf(s) ? "ringbuf" : "perf", names.buf);
+	strbuf_release(&names);
+	for (size_t i = 0; i < s->n_insts; i++) {
+		const struct monitor_inst *inst = s->insts[i];
+		bool seen = false;
+
+		if (!inst->attached || !monitor_inst__collects(inst))
+			continue;
+		/* One group per interval, where its first monitor is. */
+		for (size_t j = 0; j < i && !seen; j++)
+			seen = s->insts[j]->attached && monitor_inst__collects(s->insts[j]) &&
+			       s->insts[j]->interval == inst->interval;
+		if (seen)
+			continue;
+		strbuf_addf(sb, "%s%s%g s (", sb->len ? ", " : "",
+			    grouped ? "every " : "maps read every ", inst->interval);
+		grouped = true;
+		ready_names(s, sb, i, false, inst->interval);
+		strbuf_addc(sb, ')');
+	}
+}
+
 void session__ready(struct session *s)
 {
-	char names[512] = "", line[768];
+	struct strbuf transport = STRBUF_INIT;
+	char names[512] = "", line[1024];
 	size_t attached = 0;
-	bool events = false;
 
 	for (size_t i = 0; i < s->n_insts; i++) {
 		if (!s->insts[i]->attached)
 			continue;
 		snprintf(names + strlen(names), sizeof(names) - strlen(names), "%s%s",
 			 names[0] ? ", " : "", s->insts[i]->mon->name);
-		events |= inst_streams(s->insts[i]);
 		attached++;
 	}
-	/* The transport only when some monitor streams events through it. */
+	ready_transport(s, &transport);
 	snprintf(line, sizeof(line), "%zu monitor%s attached (%s)%s%s%s%s%s", attached,
-		 attached == 1 ? "" : "s", names, events ? "; transport: " : "",
-		 events ? (session__ringbuf(s) ? "ringbuf" : "perf") : "",
+		 attached == 1 ? "" : "s", names, transport.len ? "; transport: " : "",
+		 transport.len ? transport.buf : "",
 		 s->metrics_address ? "; metrics: http://" : "",
 		 s->metrics_address ? s->metrics_address : "",
 		 s->metrics_address ? "/metrics" : "");
+	strbuf_release(&transport);
 	log_print(LOG_LEVEL_INFO, "ready: %s", line);
 	if (s->ready_fd >= 0) {
 		if (write(s->ready_fd, "1", 1) != 1)

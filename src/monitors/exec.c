@@ -124,6 +124,12 @@ static int exec_on_event(struct monitor_inst *inst, const void *data, size_t siz
 	if (size < sizeof(*e) || sizeof(*e) + e->args_len > size)
 		return -EINVAL;
 	truncated = e->flags & EXEC_F_ARGS_TRUNCATED;
+	if (e->pcomm[0])
+		record__strn(rec, "pcomm", e->pcomm, sizeof(e->pcomm));
+	else
+		record__null(rec, "pcomm");
+	record__str(rec, "syscall", e->flags & EXEC_F_EXECVEAT ? "execveat" :
+		    e->flags & EXEC_F_EXECVE ? "execve" : NULL);
 	record__strn(rec, "filename", e->filename, sizeof(e->filename));
 	/* A jansson array: exec events are rare enough, and argv needs per-item cuts. */
 	record__json(rec, "argv", e->flags & EXEC_F_ARGS_UNAVAILABLE && !e->args_len ?
@@ -205,6 +211,8 @@ static const struct table_column exec_columns[] = {
 	{ "UID", "uid", 6, COLUMN_RIGHT },
 	{ "PID", "pid", 7, COLUMN_RIGHT },
 	{ "PPID", "ppid", 7, COLUMN_RIGHT },
+	{ "PCOMM", "pcomm", 16, COLUMN_LEFT },
+	{ "SYSCALL", "syscall", 8, COLUMN_LEFT },
 	{ "RET", "ret", 3, COLUMN_RIGHT },
 	{ "ARGS", "argv", 0, COLUMN_LEFT },
 	{ NULL },

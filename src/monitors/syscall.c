@@ -28,6 +28,7 @@
 struct syscall_name {
 	char *name;			/* NULL: libseccomp does not know it */
 	const char *category;
+	bool pointer;			/* returns an address (see syscall_returns_pointer) */
 	bool resolved;
 };
 
@@ -196,6 +197,20 @@ static const char *syscall_category(const char *name)
 }
 
 /*
+ * The calls whose result is an address, shown in hex as strace does
+ * (ret_hex); mmap2 where the architecture has it.
+ */
+static bool syscall_returns_pointer(const char *name)
+{
+	static const char *const calls[] = { "mmap", "mmap2", "mremap", "brk", "shmat" };
+
+	for (size_t i = 0; name && i < sizeof(calls) / sizeof(calls[0]); i++)
+		if (!strcmp(name, calls[i]))
+			return true;
+	return false;
+}
+
+/*
  * Name and category of nr. Numbers the table holds are resolved once; any
  * other (none on x86_64) each time, with *tofree to free after use.
  */
@@ -213,6 +228,7 @@ static void syscall_lookup(struct syscall_opts *o, long long nr, const char **na
 	if (!o->names[nr].resolved) {
 		o->names[nr].name = seccomp_syscall_resolve_num_arch(SCMP_ARCH_NATIVE, (int)nr);
 		o->names[nr].category = syscall_category(o->names[nr].name);
+		o->names[nr].pointer = syscall_returns_pointer(o->names[nr].name);
 		o->names[nr].resolved = true;
 	}
 	*name = o->names[nr].name;
@@ -450,17 +466,26 @@ static int syscall_on_event(struct monitor_inst *inst, const void *data, size_t 
 			    struct record *rec)
 {
 	const struct syscall_event *e = data;
+	struct syscall_opts *o = inst->priv;
 	const char *name, *category;
 	char *tofree;
+	bool pointer;
 
 	if (size < sizeof(*e))
 		return -EINVAL;
-	syscall_lookup(inst->priv, e->nr, &name, &category, &tofree);
+	syscall_lookup(o, e->nr, &name, &category, &tofree);
+	pointer = e->nr >= 0 && e->nr < SYSCALL_NR_MAX ? o->names[e->nr].pointer :
+		  syscall_returns_pointer(name);
 	record__int(rec, "nr", e->nr);
 	syscall_name_field(rec, name, tofree);
 	record__str(rec, "category", category);
 	record__int(rec, "duration_ns", e->duration_ns);
 	record__int(rec, "ret", e->ret);
+	/* On every event, null but for addresses, so CSV files keep one header. */
+	if (pointer && e->ret >= 0)
+		record__strf(rec, "ret_hex", "%#llx", (unsigned long long)e->ret);
+	else
+		record__null(rec, "ret_hex");
 	record__errno(rec, "error", e->ret);
 	return 0;
 }

@@ -88,4 +88,21 @@ is "$(cat "$T/nohdr.err")" "config: loaded $T/nohdr.yaml
 exec: skipped: unavailable: $nohdr_why
 no monitor can run" "no kernel headers: a run says why"
 
+# No BTF (a bind mount over /sys/kernel/btf/vmlinux, in a mount namespace of
+# the program's own): libbpf's "failed to find valid kernel BTF" goes through
+# our logger at debug, not raw onto stderr.
+no_btf() {
+	unshare -m sh -c 'mount --make-rprivate / && mount --bind /dev/null /sys/kernel/btf/vmlinux &&
+		exec "$0" "$@"' "$EBPFMON" "$@"
+}
+if [ -e /sys/kernel/btf/vmlinux ]; then
+	no_btf -c "$T/nohdr.yaml" --check > "$T/nobtf2.json" 2> "$T/nobtf2.err"
+	is "$(jq -r .btf.ok "$T/nobtf2.json")" false "BTF hidden: --check says no BTF"
+	is "$(grep -c '^libbpf' "$T/nobtf2.err")" 0 "BTF hidden: no libbpf line on stderr at the default level"
+	no_btf -c "$T/nohdr.yaml" --check -v > /dev/null 2> "$T/nobtf2v.err"
+	like "$(cat "$T/nobtf2v.err")" '(^|
+)libbpf: failed to find valid kernel BTF(
+|$)' "BTF hidden: -v shows libbpf's message, one line"
+fi
+
 done_testing

@@ -59,7 +59,7 @@ if header:
 else:
     assert exec_rows[0][0] == "event", "no header: the first row is a record"
     head = ["type", "ts", "ts_ns", "monitor", "pid", "tid", "ppid", "uid", "user", "comm",
-            "cpu", "filename", "argv", "argv_truncated", "ret", "error"]
+            "cpu", "pcomm", "syscall", "filename", "argv", "argv_truncated", "ret", "error"]
 assert all(len(r) == len(head) for r in exec_rows), "every row has the header's columns"
 mine = [dict(zip(head, r)) for r in exec_rows
         if json.loads(r[head.index("argv")] or "[]")[:2] == ["/bin/true", marker]]
@@ -69,6 +69,7 @@ assert json.loads(row["argv"]) == want_argv, json.loads(row["argv"])
 assert row["ret"] == "0" and row["error"] == "", (row["ret"], row["error"])
 assert row["argv_truncated"] == "false" and row["comm"] == "true"
 assert row["filename"] == "/bin/true"
+assert row["syscall"] == "execve" and row["pcomm"] != "", (row["syscall"], row["pcomm"])
 sys_rows = rows("syscall_*.csv")
 if header:
     sh = sys_rows.pop(0)

@@ -19,6 +19,10 @@ bash -c '/bin/true ppid-probe; exit 0' &
 parent_pid=$!
 wait $parent_pid
 /bin/true $'\xff\xfe-bad-utf8' "with space" ""
+# execveat, from a parent whose comm only this test uses.
+PCOMM=pcomm$$
+cp "$TBUILD/spawn" "$T/$PCOMM" || bail "no $TBUILD/spawn"
+"$T/$PCOMM" --execveat 1 /bin/true execveat-$$ > /dev/null
 sleep 0.3
 mon_stop
 
@@ -51,6 +55,14 @@ is "$(jq -s --argjson p "$fail_pid" '[.[] | select(.pid == $p)] | length' "$T/ou
 
 pev=$(jq -c 'select(.argv == ["/bin/true","ppid-probe"])' "$T/out.json")
 is "$(jq .ppid <<< "$pev")" "$parent_pid" "ppid is the real parent's pid (BTF offsets, not the 6.1 headers)"
+
+shell_comm=$(cat /proc/$$/comm)
+is "$(jq -r '[.pcomm, .syscall] | @tsv' <<< "$ev")" "$(printf '%s\texecve' "$shell_comm")" \
+	"pcomm is the parent's comm ($shell_comm), syscall execve"
+is "$(jq -r '[.pcomm, .syscall] | @tsv' <<< "$fev")" "$(printf '%s\texecve' "$shell_comm")" \
+	"failed exec: pcomm and syscall too"
+is "$(jq -r 'select(.argv == ["/bin/true","execveat-'$$'"]) | [.pcomm, .syscall, .ret] | @tsv' "$T/out.json")" \
+	"$(printf '%s\texecveat\t0' "$PCOMM")" "execveat from a parent named $PCOMM: pcomm and syscall execveat"
 
 bev=$(jq -c 'select(.argv[1]? // "" | startswith("\ufffd\ufffd"))' "$T/out.json")
 is "$(jq -c .argv <<< "$bev")" $'["/bin/true","\xef\xbf\xbd\xef\xbf\xbd-bad-utf8","with space",""]' \

@@ -112,6 +112,14 @@ is "$(jq '.count == 1 and .min_ns >= 5000000' <<< "$(row nanosleep)")" true "sum
 is "$(jq -s --argjson p "$HPID" '[.[] | select(.pid == $p) | .nr] | length == (unique | length)' "$T/sum.json")" \
 	true "summary: one row per syscall of a process"
 
+# The exit line counts a summary monitor's rows and intervals, not events; the
+# ready line says how its data leaves the kernel.
+is "$(grep -o 'exit: syscall: [0-9]* rows ([0-9]* intervals*), 0 lost' "$T/sum.json.err")" \
+	"exit: syscall: $(grep -c . "$T/sum.json") rows (1 interval), 0 lost" \
+	"summary: the exit line counts the rows written and the one interval"
+like "$(grep '^ready:' "$T/sum.json.err")" 'ready: 1 monitor attached \(syscall\); transport: maps read every 60 s \(syscall\)$' \
+	"summary: the ready line names the maps read every interval"
+
 # Every interval a new set of rows, covering that interval.
 # The last sleep lets a periodic collection, not the one at exit, take the second batch.
 trace "$T/per.json" "    interval: 0.3" -- getppid 100 nanosleep 800 getppid 100 nanosleep 500
@@ -120,6 +128,8 @@ is "$(jq -s -c '[length >= 2, (map(.count) | add)]' <<< "$rows")" '[true,200]' \
 	"summary, interval 0.3: the calls before and after an 800 ms sleep come in separate rows"
 is "$(jq -s 'all(.interval_s > 0.2 and .interval_s < 1)' <<< "$rows")" true \
 	"summary, interval 0.3: each row's interval_s is about 0.3"
+like "$(cat "$T/per.json.err")" "exit: syscall: $(grep -c . "$T/per.json") rows \\(([3-9]|[1-9][0-9]) intervals\\)" \
+	"summary, interval 0.3: the exit line counts the rows and the intervals (at least 3 in 1.3 s)"
 
 # --- options --------------------------------------------------------------------
 trace "$T/min.json" "    mode: events" "    min_duration_us: 1000" -- getppid 1000 nanosleep 5
@@ -226,6 +236,38 @@ is "$(count_rows "$T/cnttp.json")" '[["close",true,3,false],["getppid",1000,0,fa
 	"latency: false, hook: tracepoint: the same rows"
 trace "$T/cntx.json" "    interval: 60" "    latency: false" "    exclude: getppid" "    sample_rate: 1" -- getppid 1000 badclose 3
 is "$(count_rows "$T/cntx.json")" '[["close",true,3,false]]' "latency: false: the number filter applies at sys_exit"
+
+# --- -u: decided at sys_enter, in both modes ------------------------------------------
+# setreuid(65534, 65534) by root returns under uid 65534: the call is root's,
+# whatever the mode (latency: false hooks sys_enter for it too).
+setreuids() {
+	jq -s --argjson p "$HPID" '[.[] | select(.pid == $p and .name == "setreuid") | .count // 1] | add // 0' "$1"
+}
+TRACE_ARGS=(-u root)
+trace "$T/uev.json" "    mode: events" -- mmap 65536 setreuid 65534
+MMAP_HELPER=$HELPER
+is "$(setreuids "$T/uev.json")" 1 "-u root, events: root's setreuid(65534) is counted"
+trace "$T/usum.json" "    interval: 60" -- setreuid 65534
+is "$(setreuids "$T/usum.json")" 1 "-u root, summary: the same call, counted once"
+trace "$T/ucnt.json" "    interval: 60" "    latency: false" -- setreuid 65534
+is "$(setreuids "$T/ucnt.json")" 1 "-u root, summary with latency: false: the same call, counted once"
+TRACE_ARGS=(-u 65534)
+trace "$T/uev2.json" "    mode: events" -- setreuid 65534
+is "$(setreuids "$T/uev2.json")" 0 "-u 65534, events: the call root made is not 65534's"
+trace "$T/ucnt2.json" "    interval: 60" "    latency: false" -- setreuid 65534
+is "$(setreuids "$T/ucnt2.json")" 0 "-u 65534, summary with latency: false: nor here"
+TRACE_ARGS=()
+
+# --- ret_hex: the result of a call returning an address, as strace shows it ---------
+HPID=$(field "$MMAP_HELPER" pid)
+addr=$(field "$MMAP_HELPER" mmap_addr)
+is "$(jq -c --argjson p "$HPID" --arg a "$addr" 'select(.pid == $p and .name == "mmap" and .ret_hex == $a) |
+	[.ret > 0, (.ret | . % 4096), .error]' "$T/uev.json")" '[true,0,null]' \
+	"mmap: ret_hex is the address the helper got ($addr); ret the same, a number"
+is "$(jq -s --argjson p "$HPID" '[.[] | select(.pid == $p and .name == "mmap")] | all(.ret_hex | test("^0x[0-9a-f]+$"))' "$T/uev.json")" \
+	true "mmap: every ret_hex is 0x and lowercase hex"
+is "$(jq -s --argjson p "$HPID" '[.[] | select(.pid == $p and .name != "mmap" and .name != "brk" and .name != "mremap") | if has("ret_hex") then .ret_hex else "missing" end] | unique' -c "$T/uev.json")" \
+	"[null]" "other calls: ret_hex null (every event has the key)"
 
 # --- bad options: one line naming the place, exit 1, nothing on stdout -------------
 expect_error syscall "wrong type" \

@@ -24,8 +24,8 @@ sleep 0.3
 mon_stop
 is "$MON_RC" 0 "exits 0 on SIGTERM"
 
-is "$(head -1 "$T/table" | tr -s ' ')" "TIME COMM UID PID PPID RET ARGS" \
-	"exec columns: TIME COMM UID PID PPID RET ARGS"
+is "$(head -1 "$T/table" | tr -s ' ')" "TIME COMM UID PID PPID PCOMM SYSCALL RET ARGS" \
+	"exec columns: TIME COMM UID PID PPID PCOMM SYSCALL RET ARGS"
 is "$(grep -c '^TIME ' "$T/table")" 1 "one header in a file (no terminal height)"
 all_lines_json "$T/events.json"
 ok $? "the json sink of the same run: whole JSON lines"
@@ -61,7 +61,7 @@ for e in want:
         assert aligned, "%s not aligned under its header: %r" % (n, rows[0])
     assert re.fullmatch(r"\d\d:\d\d:\d\d", got["TIME"][0]), got["TIME"]
     for n, k in (("COMM", "comm"), ("UID", "uid"), ("PID", "pid"), ("PPID", "ppid"),
-                 ("RET", "ret")):
+                 ("PCOMM", "pcomm"), ("SYSCALL", "syscall"), ("RET", "ret")):
         assert got[n][0] == str(e[k]), (n, got[n][0], e[k])
     args = " ".join(e["argv"]).replace("\n", "\\n")
     assert got["ARGS"][0] == args, (got["ARGS"][0], args)
@@ -132,7 +132,7 @@ read -r -t 100 -n 1 byte < "$T/ready3"
 "$SPAWN" 1 /bin/true "pty-$marker" > /dev/null
 wait $pty_pid
 tr -d '\r' < "$T/pty" > "$T/pty.txt"
-like "$(grep -m1 '^TIME' "$T/pty.txt" | tr -s ' ')" '^TIME COMM UID PID PPID RET ARGS$' \
+like "$(grep -m1 '^TIME' "$T/pty.txt" | tr -s ' ')" '^TIME COMM UID PID PPID PCOMM SYSCALL RET ARGS$' \
 	"on a terminal the default is a table"
 like "$(grep -m1 "pty-$marker" "$T/pty.txt")" "^[0-9:]{8} true .* /bin/true pty-$marker\$" \
 	"with the exec in it"

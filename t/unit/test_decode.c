@@ -329,56 +329,56 @@ static void test_exec(void)
 	size_t n, size;
 
 	decodes_to(inst, EXEC_EV(0, 0, "/bin/true", "/bin/true\0a\0b\0c\0"), "exec: success",
-		   "{'filename':'/bin/true','argv':['/bin/true','a','b','c'],"
+		   "{'pcomm':null,'syscall':null,'filename':'/bin/true','argv':['/bin/true','a','b','c'],"
 		   "'argv_truncated':false,'ret':0,'error':null}");
 	/* Failed execs are built at sys_exit from the caller's argv, in slots of arg_size + 2. */
 	n = exec_slots(slots, 128 + 2, failed, 3);
 	decodes_to(inst, exec_ev(-ENOENT, EXEC_F_FROM_SYSCALL | EXEC_F_ARGS_SLOTS,
 				 failed[0], strlen(failed[0]), slots, n),
 		   "exec: failed, ENOENT, argv from slots",
-		   "{'filename':'/nonexistent/foo','argv':['/nonexistent/foo','x','y'],"
+		   "{'pcomm':null,'syscall':null,'filename':'/nonexistent/foo','argv':['/nonexistent/foo','x','y'],"
 		   "'argv_truncated':false,'ret':-2,'error':'ENOENT'}");
 	decodes_to(inst, exec_ev(-EACCES, EXEC_F_FROM_SYSCALL | EXEC_F_ARGS_SLOTS,
 				 "/etc/passwd", 11, slots, 2 * 130 + 2),
 		   "exec: failed, EACCES, the last slot sent short",
-		   "{'filename':'/etc/passwd','argv':['/nonexistent/foo','x','y'],"
+		   "{'pcomm':null,'syscall':null,'filename':'/etc/passwd','argv':['/nonexistent/foo','x','y'],"
 		   "'argv_truncated':false,'ret':-13,'error':'EACCES'}");
 	decodes_to(inst, EXEC_EV(-5000, EXEC_F_FROM_SYSCALL, "/x", ""),
 		   "exec: a result that is no errno: error null",
-		   "{'filename':'/x','argv':[],'argv_truncated':false,'ret':-5000,'error':null}");
+		   "{'pcomm':null,'syscall':null,'filename':'/x','argv':[],'argv_truncated':false,'ret':-5000,'error':null}");
 	decodes_to(inst, EXEC_EV(0, EXEC_F_ARGS_UNAVAILABLE, "/bin/sh", ""),
 		   "exec: argv unavailable: null",
-		   "{'filename':'/bin/sh','argv':null,'argv_truncated':false,'ret':0,"
+		   "{'pcomm':null,'syscall':null,'filename':'/bin/sh','argv':null,'argv_truncated':false,'ret':0,"
 		   "'error':null}");
 	decodes_to(inst, EXEC_EV(0, EXEC_F_ARGS_UNAVAILABLE, "/bin/sh", "sh\0"),
 		   "exec: argv unavailable but some sent: what was sent",
-		   "{'filename':'/bin/sh','argv':['sh'],'argv_truncated':false,'ret':0,"
+		   "{'pcomm':null,'syscall':null,'filename':'/bin/sh','argv':['sh'],'argv_truncated':false,'ret':0,"
 		   "'error':null}");
 	decodes_to(inst, EXEC_EV(0, EXEC_F_ARGS_TRUNCATED, "/bin/ls", "ls\0-l\0"),
 		   "exec: cut by the kernel: argv_truncated",
-		   "{'filename':'/bin/ls','argv':['ls','-l'],'argv_truncated':true,'ret':0,"
+		   "{'pcomm':null,'syscall':null,'filename':'/bin/ls','argv':['ls','-l'],'argv_truncated':true,'ret':0,"
 		   "'error':null}");
 	decodes_to(inst, EXEC_EV(0, 0, "/bin/x", "x\0\0\0y\0"), "exec: empty arguments kept",
-		   "{'filename':'/bin/x','argv':['x','','','y'],'argv_truncated':false,'ret':0,"
+		   "{'pcomm':null,'syscall':null,'filename':'/bin/x','argv':['x','','','y'],'argv_truncated':false,'ret':0,"
 		   "'error':null}");
 	decodes_to(inst, EXEC_EV(0, 0, "/bin/x", "x\0abc"), "exec: last argument without a NUL",
-		   "{'filename':'/bin/x','argv':['x','abc'],'argv_truncated':false,'ret':0,"
+		   "{'pcomm':null,'syscall':null,'filename':'/bin/x','argv':['x','abc'],'argv_truncated':false,'ret':0,"
 		   "'error':null}");
 	decodes_to(inst, EXEC_EV(0, 0, "/bin/\xff", "caf\xc3\0\xfe\xff\0"),
 		   "exec: invalid UTF-8 becomes U+FFFD",
-		   "{'filename':'/bin/\\ufffd','argv':['caf\\ufffd','\\ufffd\\ufffd'],"
+		   "{'pcomm':null,'syscall':null,'filename':'/bin/\\ufffd','argv':['caf\\ufffd','\\ufffd\\ufffd'],"
 		   "'argv_truncated':false,'ret':0,'error':null}");
 	memset(name, 'f', EXEC_FILENAME_SIZE);
 	name[EXEC_FILENAME_SIZE] = 0;
 	decodes_to(inst, exec_ev(0, 0, name, EXEC_FILENAME_SIZE, "f\0", 2),
 		   "exec: a filename filling its array, no NUL",
-		   "{'filename':'%s','argv':['f'],'argv_truncated':false,'ret':0,'error':null}",
+		   "{'pcomm':null,'syscall':null,'filename':'%s','argv':['f'],'argv_truncated':false,'ret':0,'error':null}",
 		   name);
 	EXEC_EV(0, 0, "/bin/true", "true\0");
 	memcpy(ev.hdr.comm, "0123456789abcdef", EBPFMON_COMM_LEN);
 	ev.hdr.flags = 0;
 	decodes_to(inst, sizeof(struct exec_event) + 5, "exec: 16-byte comm, no ppid",
-		   "{'comm':'0123456789abcdef','ppid':null,'filename':'/bin/true',"
+		   "{'comm':'0123456789abcdef','ppid':null,'pcomm':null,'syscall':null,'filename':'/bin/true',"
 		   "'argv':['true'],'argv_truncated':false,'ret':0,'error':null}");
 
 	size = EXEC_EV(0, 0, "/bin/true", "true\0");
@@ -392,18 +392,18 @@ static void test_exec(void)
 	small = inst_new("exec", &ki_none, "max_args: 3, arg_size: 16");
 	inst = small.inst;
 	decodes_to(inst, EXEC_EV(0, 0, "/bin/a", "a\0b\0c\0d\0"), "exec: past max_args: cut",
-		   "{'filename':'/bin/a','argv':['a','b','c'],'argv_truncated':true,'ret':0,"
+		   "{'pcomm':null,'syscall':null,'filename':'/bin/a','argv':['a','b','c'],'argv_truncated':true,'ret':0,"
 		   "'error':null}");
 	decodes_to(inst, EXEC_EV(0, 0, "/bin/a", "a\0b\0c\0"), "exec: max_args exactly: whole",
-		   "{'filename':'/bin/a','argv':['a','b','c'],'argv_truncated':false,'ret':0,"
+		   "{'pcomm':null,'syscall':null,'filename':'/bin/a','argv':['a','b','c'],'argv_truncated':false,'ret':0,"
 		   "'error':null}");
 	decodes_to(inst, EXEC_EV(0, 0, "/bin/a", "a\0" "0123456789abcdefXYZ\0z\0"),
 		   "exec: an argument past arg_size: cut, the next one whole",
-		   "{'filename':'/bin/a','argv':['a','0123456789abcdef','z'],"
+		   "{'pcomm':null,'syscall':null,'filename':'/bin/a','argv':['a','0123456789abcdef','z'],"
 		   "'argv_truncated':true,'ret':0,'error':null}");
 	decodes_to(inst, EXEC_EV(0, 0, "/bin/a", "0123456789abcdef\0"),
 		   "exec: an argument of arg_size exactly: whole",
-		   "{'filename':'/bin/a','argv':['0123456789abcdef'],'argv_truncated':false,"
+		   "{'pcomm':null,'syscall':null,'filename':'/bin/a','argv':['0123456789abcdef'],'argv_truncated':false,"
 		   "'ret':0,'error':null}");
 	/* A slot (arg_size + 2 = 18 bytes) filled to the end: no NUL in it. */
 	memset(slots, 'z', 18);
@@ -411,8 +411,18 @@ static void test_exec(void)
 	decodes_to(inst, exec_ev(-ENOEXEC, EXEC_F_FROM_SYSCALL | EXEC_F_ARGS_SLOTS, "/bin/a", 6,
 				 slots, 22),
 		   "exec: a full slot: cut to arg_size, the next slot read",
-		   "{'filename':'/bin/a','argv':['zzzzzzzzzzzzzzzz','q'],'argv_truncated':true,"
+		   "{'pcomm':null,'syscall':null,'filename':'/bin/a','argv':['zzzzzzzzzzzzzzzz','q'],'argv_truncated':true,"
 		   "'ret':-8,'error':'ENOEXEC'}");
+	/* pcomm: the real parent's comm; syscall: which call its sys_enter saw. */
+	EXEC_EV(0, EXEC_F_EXECVEAT, "/bin/true", "true\0");
+	memcpy(((struct exec_event *)ev.b)->pcomm, "0123456789abcdef", EBPFMON_COMM_LEN);
+	decodes_to(inst, sizeof(struct exec_event) + 5, "exec: 16-byte pcomm, execveat",
+		   "{'pcomm':'0123456789abcdef','syscall':'execveat','filename':'/bin/true',"
+		   "'argv':['true'],'argv_truncated':false,'ret':0,'error':null}");
+	decodes_to(inst, EXEC_EV(-ENOENT, EXEC_F_FROM_SYSCALL | EXEC_F_EXECVE, "/x", ""),
+		   "exec: failed execve",
+		   "{'pcomm':null,'syscall':'execve','filename':'/x','argv':[],"
+		   "'argv_truncated':false,'ret':-2,'error':'ENOENT'}");
 	is_int(self_emits, 0, "exec: on_event emits nothing itself");
 	inst_free(&small);
 }
@@ -439,39 +449,45 @@ static void test_syscall(void)
 
 	decodes_to(inst, syscall_ev(SYS_getppid, T_PID - 1, 1500), "syscall: getppid",
 		   "{'nr':%d,'name':'getppid','category':'process','duration_ns':1500,"
-		   "'ret':%d,'error':null}", SYS_getppid, T_PID - 1);
+		   "'ret':%d,'ret_hex':null,'error':null}", SYS_getppid, T_PID - 1);
 	decodes_to(inst, syscall_ev(SYS_getppid, 1, 0), "syscall: getppid again (cached name)",
 		   "{'nr':%d,'name':'getppid','category':'process','duration_ns':0,'ret':1,"
-		   "'error':null}", SYS_getppid);
+		   "'ret_hex':null,'error':null}", SYS_getppid);
 	decodes_to(inst, syscall_ev(SYS_openat, -ENOENT, 2500), "syscall: failed openat",
 		   "{'nr':%d,'name':'openat','category':'file','duration_ns':2500,'ret':-2,"
-		   "'error':'ENOENT'}", SYS_openat);
+		   "'ret_hex':null,'error':'ENOENT'}", SYS_openat);
 	decodes_to(inst, syscall_ev(SYS_read, -EAGAIN, 10), "syscall: read, EAGAIN",
 		   "{'nr':%d,'name':'read','category':'io','duration_ns':10,'ret':-11,"
-		   "'error':'EAGAIN'}", SYS_read);
+		   "'ret_hex':null,'error':'EAGAIN'}", SYS_read);
 	decodes_to(inst, syscall_ev(SYS_rt_sigaction, 0, 10), "syscall: a prefix rule (rt_sig*)",
 		   "{'nr':%d,'name':'rt_sigaction','category':'signal','duration_ns':10,'ret':0,"
-		   "'error':null}", SYS_rt_sigaction);
+		   "'ret_hex':null,'error':null}", SYS_rt_sigaction);
 	decodes_to(inst, syscall_ev(SYS_getxattr, -ENODATA, 10), "syscall: a suffix rule (*xattr)",
 		   "{'nr':%d,'name':'getxattr','category':'file','duration_ns':10,'ret':%d,"
-		   "'error':'ENODATA'}", SYS_getxattr, -ENODATA);
+		   "'ret_hex':null,'error':'ENODATA'}", SYS_getxattr, -ENODATA);
 	decodes_to(inst, syscall_ev(SYS_reboot, -EPERM, 10), "syscall: no rule: other",
 		   "{'nr':%d,'name':'reboot','category':'other','duration_ns':10,'ret':-1,"
-		   "'error':'EPERM'}", SYS_reboot);
+		   "'ret_hex':null,'error':'EPERM'}", SYS_reboot);
 	decodes_to(inst, syscall_ev(SYS_mmap, 0x7f0000000000ll, 10), "syscall: an address result",
 		   "{'nr':%d,'name':'mmap','category':'memory','duration_ns':10,"
-		   "'ret':139637976727552,'error':null}", SYS_mmap);
+		   "'ret':139637976727552,'ret_hex':'0x7f0000000000','error':null}", SYS_mmap);
+	decodes_to(inst, syscall_ev(SYS_brk, 0x55d0c0de0000ll, 10), "syscall: brk, in hex too",
+		   "{'nr':%d,'name':'brk','category':'memory','duration_ns':10,"
+		   "'ret':94355077332992,'ret_hex':'0x55d0c0de0000','error':null}", SYS_brk);
+	decodes_to(inst, syscall_ev(SYS_mmap, -ENOMEM, 10), "syscall: a failed mmap: ret_hex null",
+		   "{'nr':%d,'name':'mmap','category':'memory','duration_ns':10,"
+		   "'ret':-12,'ret_hex':null,'error':'ENOMEM'}", SYS_mmap);
 	decodes_to(inst, syscall_ev(SYS_read, -512, 10),
 		   "syscall: the kernel's ERESTARTSYS: no name",
 		   "{'nr':%d,'name':'read','category':'io','duration_ns':10,'ret':-512,"
-		   "'error':null}", SYS_read);
+		   "'ret_hex':null,'error':null}", SYS_read);
 	decodes_to(inst, syscall_ev(-1, -ENOSYS, 10), "syscall: nr -1: no name, other",
 		   "{'nr':-1,'name':null,'category':'other','duration_ns':10,'ret':-38,"
-		   "'error':'ENOSYS'}");
+		   "'ret_hex':null,'error':'ENOSYS'}");
 	decodes_to(inst, syscall_ev(100000, -ENOSYS, 10),
 		   "syscall: a number past the table, unknown: no name",
 		   "{'nr':100000,'name':null,'category':'other','duration_ns':10,'ret':-38,"
-		   "'error':'ENOSYS'}");
+		   "'ret_hex':null,'error':'ENOSYS'}");
 	size = syscall_ev(SYS_read, 0, 0);
 	rejects(inst, size - 1, "syscall: shorter than its struct");
 	is_int(self_emits, 0, "syscall: on_event emits nothing itself");
