@@ -5,6 +5,8 @@
  * The benchmarks run it alone and under a tracer to see what tracing costs.
  *   getppid   N getppid() calls
  *   open      N openat + close of /dev/null
+ *   openrel   N openat + close of "null" from the cwd /dev (a relative path:
+ *             the open monitor's full_path walks the cwd in the kernel)
  *   rw        N 1-byte read() from /dev/zero, each followed by a 1-byte
  *             write() to /dev/null
  *   pagefault N fresh anonymous pages touched (mmap'd 64 MiB at a time)
@@ -37,11 +39,11 @@
 /* A literal the first open() may not have faulted in: touched before timing. */
 static const char dev_null[] = "/dev/null";
 
-enum kind { GETPPID, OPEN, RW, PAGEFAULT, EXEC, BUILD };
+enum kind { GETPPID, OPEN, RW, PAGEFAULT, EXEC, BUILD, OPENREL };
 
 static const char *const kind_names[] = {
 	[GETPPID] = "getppid", [OPEN] = "open", [RW] = "rw", [PAGEFAULT] = "pagefault",
-	[EXEC] = "exec", [BUILD] = "build",
+	[EXEC] = "exec", [BUILD] = "build", [OPENREL] = "openrel",
 };
 
 /* What build compiles: real headers to open and parse, a little code. */
@@ -95,6 +97,8 @@ static int work__setup(struct work *w)
 	w->page = sysconf(_SC_PAGESIZE);
 	w->chunk_pages = CHUNK_BYTES / w->page;
 	w->chunk_used = w->chunk_pages;
+	if (w->kind == OPENREL && chdir("/dev"))
+		return -errno;
 	if (w->kind == RW) {
 		w->fd_in = open("/dev/zero", O_RDONLY);
 		w->fd_out = open(dev_null, O_WRONLY);
@@ -170,6 +174,9 @@ static int work__run(struct work *w, long n)
 			break;
 		case OPEN:
 			close(open(dev_null, O_RDONLY));
+			break;
+		case OPENREL:
+			close(open(dev_null + 5, O_RDONLY));
 			break;
 		case RW:
 			if (read(w->fd_in, &byte, 1) != 1 || write(w->fd_out, &byte, 1) != 1)
@@ -252,7 +259,7 @@ int main(int argc, char **argv)
 		rate = strtod(argv[4], &end);
 	if ((argc != 3 && !(argc == 5 && rate > 0 && !*end)) ||
 	    (n = strtol(argv[2], &end, 10)) <= 0 || *end || kind_parse(argv[1], &w.kind)) {
-		fprintf(stderr, "usage: workload getppid|open|rw|pagefault|exec|build N [--rate OPS_PER_S]\n");
+		fprintf(stderr, "usage: workload getppid|open|openrel|rw|pagefault|exec|build N [--rate OPS_PER_S]\n");
 		goto cleanup;
 	}
 	status = 1;

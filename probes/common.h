@@ -37,6 +37,14 @@ struct ebpfmon_metric_hist {
  */
 #define EBPFMON_ERRNO_SLOTS 256
 
+/*
+ * What a walk of probes/kpath.h (a path from the kernel) could not do; the
+ * host names them with kpath_flags_error() (bpf/kernel.h).
+ */
+#define KPATH_F_TRUNCATED	0x1	/* longer or deeper than the bounds: cut, "..." first */
+#define KPATH_F_UNREACHABLE	0x2	/* not under the task's root (a pipe, another namespace) */
+#define KPATH_F_UNAVAILABLE	0x4	/* no BTF, or a pointer that could not be read */
+
 /* ebpfmon_hdr.flags */
 #define EBPFMON_HDR_PPID_VALID 0x1
 

@@ -27,22 +27,50 @@
 #define EXEC_OFF_MM_ARG_START @OFFSETOF(mm_struct,arg_start)@
 #define EXEC_OFF_MM_ARG_END @OFFSETOF(mm_struct,arg_end)@
 #define EXEC_OFF_TASK_COMM @OFFSETOF(task_struct,comm)@
+/*
+ * path: the file the kernel ran (mm->exe_file, what /proc/PID/exe shows) or,
+ * for a failed exec, the filename resolved against the dirfd or the cwd; by
+ * a walk of probes/kpath.h (BTF only), written after the args.
+ */
+#define EXEC_PATH (@PATH@ && EBPFMON_EVENTS)
+#if EXEC_PATH
+#include "kpath.h"
+#define EXEC_OFF_MM_EXE_FILE @BTF_OFFSETOF(mm_struct,exe_file)@
+#endif
 
 struct exec_start {
 	const char *filename;
 	const char *const *argv;
 	u32 syscall;		/* EXEC_F_EXECVE or EXEC_F_EXECVEAT */
+	s64 dirfd;		/* execveat's; AT_FDCWD for execve */
 };
 
 struct exec_buf {
 	struct exec_event ev;
 	char data[EXEC_ARGS_BUF];
+#if EXEC_PATH
+	char path[KPATH_MAX];	/* room for the path after the args */
+#endif
 };
+
+#if EXEC_PATH
+/*
+ * The walk writes here before the args are read, and the path is copied
+ * after them at the end: walked after a loop over the args, it would be
+ * verified once per way out of that loop.
+ */
+struct exec_path_buf {
+	char s[KPATH_OUT_SIZE];
+};
+#endif
 
 /* Metrics only (EBPFMON_EVENTS 0): no events, only the metric. */
 #if EBPFMON_EVENTS
 BPF_TABLE("lru_hash", u32, struct exec_start, exec_starts, @MAX_INFLIGHT@);
 BPF_PERCPU_ARRAY(exec_scratch, struct exec_buf, 1);
+#if EXEC_PATH
+BPF_PERCPU_ARRAY(exec_path_scratch, struct exec_path_buf, 1);
+#endif
 #include "output.h"
 #endif
 
@@ -93,9 +121,10 @@ static __always_inline void exec_count(s64 ret)
 
 #if EBPFMON_EVENTS
 static __always_inline void exec_enter(const char *filename, const char *const *argv,
-				       u32 syscall)
+				       u32 syscall, s64 dirfd)
 {
-	struct exec_start st = { .filename = filename, .argv = argv, .syscall = syscall };
+	struct exec_start st = { .filename = filename, .argv = argv, .syscall = syscall,
+				 .dirfd = dirfd };
 	u32 tid = (u32)bpf_get_current_pid_tgid();
 
 	if (!ebpfmon_ids_match())
@@ -116,13 +145,60 @@ static __always_inline void exec_pcomm(char *pcomm)
 /* Keeps clang from dropping a bound the verifier needs to see. */
 #define exec_opaque(v) asm volatile("" : "+r"(v))
 
+/*
+ * (EXEC_PATH) The path, into exec_path_scratch: of the file FILE, or with AT
+ * of the event's filename against DIRFD (an absolute filename is its own
+ * path: not sent again). Its bytes with the NUL go to ev.path_len, in map
+ * memory, which the verifier does not follow: the ways out of the walk are
+ * then one state, not one each through the args' loop.
+ */
+static __always_inline void exec_path_walk(struct exec_buf *b, const void *file, int at,
+					   s64 dirfd)
+{
+	u32 plen = 0;
+#if EXEC_PATH
+	struct exec_path_buf *pb;
+	u32 zero = 0;
+#endif
+
+	b->ev.path_flags = 0;
+#if EXEC_PATH
+	pb = exec_path_scratch.lookup(&zero);
+	if (!pb)
+		plen = 0;
+	else if (!at)
+		plen = kpath_walk(pb->s, kpath_file_path(file), &b->ev.path_flags) + 1;
+	else if (b->ev.filename[0] != '/')
+		plen = kpath_at(pb->s, dirfd, b->ev.filename, 1, &b->ev.path_flags) + 1;
+#endif
+	b->ev.path_len = plen;
+}
+
+/* The args' LEN bytes, then the path exec_path_walk() found. */
 static __always_inline void exec_submit(void *ctx, struct exec_buf *b, u64 len)
 {
+	u64 plen = b->ev.path_len;
+
 	exec_opaque(len);
 	if (len > EXEC_ARGS_BUF)
 		len = EXEC_ARGS_BUF;
 	b->ev.args_len = len;
-	exec_events_submit(ctx, b, sizeof(b->ev) + len);
+#if EXEC_PATH
+	{
+		u32 zero = 0;
+		struct exec_path_buf *pb = exec_path_scratch.lookup(&zero);
+
+		exec_opaque(plen);
+		if (plen > KPATH_MAX)
+			plen = KPATH_MAX;
+		if (!pb || bpf_probe_read_kernel(b->data + len, plen, pb->s))
+			plen = 0;
+	}
+#else
+	plen = 0;
+#endif
+	b->ev.path_len = plen;
+	exec_events_submit(ctx, b, sizeof(b->ev) + len + plen);
 }
 
 /* A failed exec: the old image is still there, read what the caller passed. */
@@ -151,6 +227,7 @@ static __always_inline void exec_exit(void *ctx, long ret)
 	exec_pcomm(b->ev.pcomm);
 	if (bpf_probe_read_user_str(b->ev.filename, sizeof(b->ev.filename), st->filename) < 0)
 		b->ev.filename[0] = 0;
+	exec_path_walk(b, NULL, 1, st->dirfd);
 	for (i = 0; i < EXEC_SLOTS; i++) {
 		const char *arg = NULL;
 		long n;
@@ -187,7 +264,7 @@ static __always_inline void exec_exit(void *ctx, long ret)
 TRACEPOINT_PROBE(syscalls, sys_enter_execve)
 {
 	exec_enter((const char *)args->filename, (const char *const *)args->argv,
-		   EXEC_F_EXECVE);
+		   EXEC_F_EXECVE, -100);
 	return 0;
 }
 #endif
@@ -198,19 +275,15 @@ TRACEPOINT_PROBE(syscalls, sys_exit_execve)
 	return 0;
 }
 
-#if @HAVE_SYS_ENTER_EXECVEAT@ && @HAVE_SYS_EXIT_EXECVEAT@
-#if EBPFMON_EVENTS
+/*
+ * sys_exit_execveat runs sys_exit_execve's program (src/monitors/exec.c
+ * attaches it): one layout, and the path walk verified once.
+ */
+#if @HAVE_SYS_ENTER_EXECVEAT@ && @HAVE_SYS_EXIT_EXECVEAT@ && EBPFMON_EVENTS
 TRACEPOINT_PROBE(syscalls, sys_enter_execveat)
 {
 	exec_enter((const char *)args->filename, (const char *const *)args->argv,
-		   EXEC_F_EXECVEAT);
-	return 0;
-}
-#endif
-
-TRACEPOINT_PROBE(syscalls, sys_exit_execveat)
-{
-	exec_exit(args, args->ret);
+		   EXEC_F_EXECVEAT, (s32)args->fd);
 	return 0;
 }
 #endif
@@ -234,6 +307,14 @@ TRACEPOINT_PROBE(sched, sched_process_exec)
 	b->ev.flags = st ? st->syscall : 0;
 	exec_pcomm(b->ev.pcomm);
 	TP_DATA_LOC_READ_STR(b->ev.filename, filename, sizeof(b->ev.filename));
+	{
+		const void *exe = NULL;
+#if EXEC_PATH
+		exe = kpath_ptr(kpath_ptr((void *)bpf_get_current_task(), EXEC_OFF_TASK_MM),
+				EXEC_OFF_MM_EXE_FILE);
+#endif
+		exec_path_walk(b, exe, 0, -100);
+	}
 #if EBPFMON_OFFSETS_TRUSTED
 	{
 		char *task = (char *)bpf_get_current_task();

@@ -20,6 +20,8 @@ struct exec_event {
 	__s32 ret;		/* 0, or -errno of a failed exec */
 	__u32 flags;
 	__u32 args_len;		/* bytes of args[] sent: NUL-separated strings, or slots */
+	__u32 path_len;		/* bytes after args[]: the kernel's path, its NUL included; 0: none */
+	__u32 path_flags;	/* KPATH_F_* of that walk */
 	__u32 pad;
 	char pcomm[EBPFMON_COMM_LEN];	/* the real parent's comm; empty: unknown */
 	char filename[EXEC_FILENAME_SIZE];

@@ -16,6 +16,11 @@
 #define OPEN_PATH_BUF @PATH_BUF@	/* a power of two, >= OPEN_PATH_READ */
 #define OPEN_N_PREFIXES @N_PREFIXES@
 #define OPEN_PREFIX_WORDS @PREFIX_WORDS@	/* u64 words of the longest prefix */
+/* full_path: relative paths resolved in the kernel (probes/kpath.h). */
+#define OPEN_FULL_PATH (@FULL_PATH@ && EBPFMON_EVENTS)
+#if OPEN_FULL_PATH
+#include "kpath.h"
+#endif
 
 /* What entry saw, for exit. */
 struct open_start {
@@ -38,6 +43,9 @@ struct open_how_args {
 struct open_buf {
 	struct open_event ev;
 	char path[OPEN_PATH_BUF];
+#if OPEN_FULL_PATH
+	char full[KPATH_OUT_SIZE];
+#endif
 };
 
 /* Metrics only (EBPFMON_EVENTS 0): no events, only the metric. */
@@ -182,6 +190,24 @@ static __always_inline void open_exit(void *ctx, long ret)
 	if (len > OPEN_PATH_BUF)
 		len = OPEN_PATH_BUF;
 	b->ev.path_len = len;
+	b->ev.full_off = 0;
+	b->ev.full_len = 0;
+	b->ev.full_flags = 0;
+#if OPEN_FULL_PATH
+	/* An absolute path is its own full path: only a relative one is walked. */
+	if (n && b->path[0] != '/') {
+		u64 flen = kpath_at(b->full, st->op == OPEN_OP_OPEN ? -100 : st->dirfd,
+				    b->path, 1, &b->ev.full_flags);
+
+		open_opaque(flen);
+		if (flen > KPATH_MAX - 1)
+			flen = KPATH_MAX - 1;
+		b->ev.full_off = OPEN_PATH_BUF;
+		b->ev.full_len = flen;
+		open_events_submit(ctx, b, sizeof(b->ev) + OPEN_PATH_BUF + flen + 1);
+		goto out;
+	}
+#endif
 	open_events_submit(ctx, b, sizeof(b->ev) + len);
 out:
 	open_starts.delete(&tid);
@@ -193,19 +219,11 @@ static __always_inline void open_exit(void *ctx, long ret)
 }
 #endif
 
-#if @HAVE_SYS_ENTER_OPEN@ && @HAVE_SYS_EXIT_OPEN@
-#if EBPFMON_EVENTS
+#if @HAVE_SYS_ENTER_OPEN@ && @HAVE_SYS_EXIT_OPEN@ && EBPFMON_EVENTS
 TRACEPOINT_PROBE(syscalls, sys_enter_open)
 {
 	open_enter(OPEN_OP_OPEN, 0, (const char *)args->filename, (u32)args->flags,
 		   (u16)args->mode, NULL, 0);
-	return 0;
-}
-#endif
-
-TRACEPOINT_PROBE(syscalls, sys_exit_open)
-{
-	open_exit(args, args->ret);
 	return 0;
 }
 #endif
@@ -219,25 +237,22 @@ TRACEPOINT_PROBE(syscalls, sys_enter_openat)
 }
 #endif
 
+/*
+ * The exit of open and openat2 too (src/monitors/open.c attaches it to
+ * theirs): every sys_exit_* has this layout, and one program with the path
+ * walk is verified once, not three times.
+ */
 TRACEPOINT_PROBE(syscalls, sys_exit_openat)
 {
 	open_exit(args, args->ret);
 	return 0;
 }
 
-#if @HAVE_SYS_ENTER_OPENAT2@ && @HAVE_SYS_EXIT_OPENAT2@
-#if EBPFMON_EVENTS
+#if @HAVE_SYS_ENTER_OPENAT2@ && @HAVE_SYS_EXIT_OPENAT2@ && EBPFMON_EVENTS
 TRACEPOINT_PROBE(syscalls, sys_enter_openat2)
 {
 	open_enter(OPEN_OP_OPENAT2, (s32)args->dfd, (const char *)args->filename, 0, 0,
 		   (const void *)args->how, args->usize);
-	return 0;
-}
-#endif
-
-TRACEPOINT_PROBE(syscalls, sys_exit_openat2)
-{
-	open_exit(args, args->ret);
 	return 0;
 }
 #endif

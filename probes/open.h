@@ -28,6 +28,10 @@ struct open_event {
 	__u32 op;		/* OPEN_OP_* */
 	__u32 info;		/* OPEN_I_* */
 	__u32 path_len;		/* bytes of path[] sent, its NUL included */
+	__u32 full_off;		/* full_path: offset in path[] of the kernel's path, 0: none */
+	__u32 full_len;		/* its bytes, NUL excluded */
+	__u32 full_flags;	/* KPATH_F_* of the walk */
+	__u32 pad;
 	char path[];		/* max_path + 1 bytes read: longer means cut */
 };
 

@@ -28,8 +28,9 @@ packages="build-essential autoconf automake libtool pkg-config
 	libbpfcc-dev libbpf-dev libyaml-dev libjansson-dev libseccomp-dev libelf-dev zlib1g-dev
 	linux-headers-$arch jq util-linux procps mandoc qemu-system-x86 linux-image-amd64 busybox-static cpio
 	libsystemd-dev systemd-container logrotate python3 libmicrohttpd-dev prometheus curl iproute2 stress-ng"
-# make fuzz: clang and its libFuzzer runtime (libclang_rt.fuzzer).
-[ "$mode" = --test ] && packages="$packages clang libclang-rt-14-dev"
+# make fuzz: clang and its libFuzzer runtime (libclang_rt.fuzzer); the
+# tests that compare counts with bpftrace's and bcc-tools' (syscount-bpfcc).
+[ "$mode" = --test ] && packages="$packages clang libclang-rt-14-dev bpftrace bpfcc-tools"
 
 missing=
 for p in $packages; do

@@ -305,3 +305,24 @@ scrape() {
 	lint=$("$PROMTOOL" check metrics < "$1" 2>&1)
 	is "$?:$lint" "0:" "promtool check metrics accepts ${2:-scrape $SCRAPES}"
 }
+
+# recipe NAME: README.md's code block after "<!-- cookbook: NAME -->".
+recipe() {
+	awk -v m="<!-- cookbook: $1 -->" '
+		$0 == m { want = 1; next }
+		want && /^```/ { if (on) exit; on = 1; next }
+		on { print }' "$SRCDIR/README.md"
+}
+
+# cookbook_path DIR: DIR/ebpfmon-bcc, for README's commands as written: ours
+# with --ready-fd 3, its pid in ./mon.pid, its records also in ./raw.json.
+cookbook_path() {
+	mkdir -p "$1"
+	cat > "$1/ebpfmon-bcc" <<END
+#!/bin/bash
+"$EBPFMON" --ready-fd 3 "\$@" > >(tee raw.json) &
+echo \$! > mon.pid
+wait \$!
+END
+	chmod 755 "$1/ebpfmon-bcc"
+}

@@ -17,7 +17,10 @@
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 
+#include <linux/types.h>
+
 #include "config/config.h"
+#include "probes/common.h"
 #include "bpf/kernel.h"
 #include "util/log.h"
 #include "util/trust.h"
@@ -513,6 +516,46 @@ int kernel_info__btf_offset(const struct kernel_info *ki, const char *type,
 		return -EINVAL;	/* a bitfield has no byte offset */
 	*off = bits / 8;
 	return 0;
+}
+
+const char *kernel_info__kpath_why(const struct kernel_info *ki)
+{
+	/* The members probes/kpath.h asks for with @BTF_OFFSETOF@. */
+	static const char *const members[][2] = {
+		{ "task_struct", "fs" }, { "task_struct", "files" },
+		{ "fs_struct", "root" }, { "fs_struct", "pwd" },
+		{ "files_struct", "fdt" }, { "fdtable", "max_fds" }, { "fdtable", "fd" },
+		{ "file", "f_path" }, { "path", "mnt" }, { "path", "dentry" },
+		{ "dentry", "d_parent" }, { "dentry", "d_name" },
+		{ "qstr", "len" }, { "qstr", "name" }, { "vfsmount", "mnt_root" },
+		{ "mount", "mnt" }, { "mount", "mnt_parent" }, { "mount", "mnt_mountpoint" },
+	};
+	static char why[192];
+	long off;
+
+	if (!ki->btf) {
+		/* struct mount lives in fs/mount.h, which no header package ships. */
+		snprintf(why, sizeof(why), "paths from the kernel need BTF (struct mount is "
+			 "in no header tree): %s", ki->btf_why);
+		return why;
+	}
+	for (size_t i = 0; i < sizeof(members) / sizeof(members[0]); i++) {
+		if (!kernel_info__btf_offset(ki, members[i][0], members[i][1], &off))
+			continue;
+		snprintf(why, sizeof(why), "paths from the kernel: BTF has no %s.%s",
+			 members[i][0], members[i][1]);
+		return why;
+	}
+	return NULL;
+}
+
+const char *kpath_flags_error(unsigned flags)
+{
+	if (flags & KPATH_F_UNAVAILABLE)
+		return "unavailable";
+	if (flags & KPATH_F_UNREACHABLE)
+		return "not under the process's root";
+	return NULL;
 }
 
 static const char *kernel_arch(const char *machine)

@@ -64,6 +64,14 @@ const char *kernel_info__offsets_source(const struct kernel_info *ki);
 int kernel_info__btf_offset(const struct kernel_info *ki, const char *type,
 			    const char *member, long *off);
 
+/*
+ * Paths from the kernel (probes/kpath.h) need BTF offsets of these members:
+ * NULL when this kernel gives them all, else why not (for --check).
+ */
+const char *kernel_info__kpath_why(const struct kernel_info *ki);
+/* The reason a walk failed, from its KPATH_F_* flags; NULL when it did not. */
+const char *kpath_flags_error(unsigned flags);
+
 /* Environment and extra clang flags libbcc needs to use the chosen headers. */
 int kernel_info__apply_headers(const struct kernel_info *ki, char ***cflags, int *ncflags);
 

@@ -337,10 +337,18 @@ static int attachment_add(struct probe_set *ps, int fd, bool perf_event, const c
 int probe_set__attach_tracepoint(struct probe_set *ps, const char *category,
 				 const char *event)
 {
-	char fn[256], what[256];
-	int prog, fd;
+	char fn[256];
 
 	snprintf(fn, sizeof(fn), "tracepoint__%s__%s", category, event);
+	return probe_set__attach_tracepoint_prog(ps, fn, category, event);
+}
+
+int probe_set__attach_tracepoint_prog(struct probe_set *ps, const char *fn,
+				      const char *category, const char *event)
+{
+	char what[256];
+	int prog, fd;
+
 	snprintf(what, sizeof(what), "tracepoint %s:%s", category, event);
 	prog = prog_load(ps, fn, BPF_PROG_TYPE_TRACEPOINT);
 	if (prog < 0)

@@ -51,6 +51,9 @@ void probe_set__detach(struct probe_set *ps, const void *owner);
 /* TRACEPOINT_PROBE(category, event) and RAW_TRACEPOINT_PROBE(event) programs. */
 int probe_set__attach_tracepoint(struct probe_set *ps, const char *category,
 				 const char *event);
+/* Program FN on tracepoint CATEGORY:EVENT (FN may serve several of one layout). */
+int probe_set__attach_tracepoint_prog(struct probe_set *ps, const char *fn,
+				      const char *category, const char *event);
 int probe_set__attach_raw_tracepoint(struct probe_set *ps, const char *event);
 
 /* A kprobe (or kretprobe) on kernel function FUNC running program FN. */

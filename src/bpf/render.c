@@ -278,6 +278,15 @@ static int render_placeholder(struct strbuf *out, const char *name, const char *
 	var[klen] = 0;
 	if (!strncmp(var, "REPEAT(", 7) && var[klen - 1] == ')' && klen > 8)
 		return render_repeat_file(out, name, text, at, var, klen, ctx, depth);
+	/* BTF_OFFSETOF(type,member): the offset, or -1 for the probe's #if. */
+	if (sscanf(var, "BTF_OFFSETOF(%63[a-z0-9_],%63[a-z0-9_])%n", type, member, &used) == 2 &&
+	    used == (int)klen && strlen(type) < 63 && strlen(member) < 63) {
+		long boff = -1;
+
+		if (!ctx->btf_offset || ctx->btf_offset(ctx->offset_ctx, type, member, &boff))
+			boff = -1;
+		return strbuf_addf(out, "%ld", boff);
+	}
 	/* The whole placeholder must be OFFSETOF(type,member), nothing more. */
 	if (sscanf(var, "OFFSETOF(%63[a-z0-9_],%63[a-z0-9_])%n", type, member, &used) == 2 &&
 	    used == (int)klen && strlen(type) < 63 && strlen(member) < 63) {
@@ -349,7 +358,8 @@ static int render_into(struct strbuf *out, const char *name, const char *text,
 				p = next;
 				continue;
 			}
-			if (!strncmp(key, "OFFSETOF(", 9) || !strncmp(key, "REPEAT(", 7))
+			if (!strncmp(key, "OFFSETOF(", 9) || !strncmp(key, "BTF_OFFSETOF(", 13) ||
+			    !strncmp(key, "REPEAT(", 7))
 				end = strchr(key, '@');
 			else
 				for (end = key; is_key_char(*end); end++)

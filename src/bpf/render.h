@@ -6,7 +6,9 @@
 
 /*
  * Probe sources are templates: @NAME@ is a variable, @OFFSETOF(type,member)@
- * a struct member offset of the running kernel, @REPEAT(file)@ the template
+ * a struct member offset of the running kernel (an error when unknown),
+ * @BTF_OFFSETOF(type,member)@ that offset from BTF or -1 (no BTF, no such
+ * member: never an error, the probe tests it in an #if), @REPEAT(file)@ the template
  * file rendered once per item of ctx->items (each item's vars and @INDEX@
  * apply), and a line `#include "file.h"` is replaced by that file (from the
  * embedded set, or --probe-dir), itself rendered.
@@ -26,11 +28,16 @@ void render_vars__free(struct render_vars *rv);
 typedef int (*render_offset_fn)(void *ctx, const char *type, const char *member,
 				char **out);
 
+/* Resolves BTF_OFFSETOF: 0 and *off, or -errno (rendered -1). */
+typedef int (*render_btf_offset_fn)(void *ctx, const char *type, const char *member,
+				    long *off);
+
 struct render_ctx {
 	const struct render_vars *vars;		/* looked up first */
 	const struct render_vars *globals;	/* then these */
 	render_offset_fn offset;
-	void *offset_ctx;
+	render_btf_offset_fn btf_offset;
+	void *offset_ctx;			/* for both */
 	const struct render_vars *items;	/* for @REPEAT(file)@ */
 	size_t n_items;
 };

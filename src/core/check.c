@@ -44,6 +44,7 @@ json_t *session__check_report(struct session *s)
 	json_set(r, "struct_offsets", json_pack("{s:b,s:s}", "trusted",
 						kernel_info__offsets_trusted(ki), "source",
 						kernel_info__offsets_source(ki)));
+	json_set(r, "kernel_paths", ok_why(!kernel_info__kpath_why(ki), kernel_info__kpath_why(ki)));
 	json_set(r, "kprobes", ok_why(ki->kprobes, ki->kprobes_why));
 	json_set(r, "raw_tracepoints", ok_why(ki->raw_tracepoints, ki->raw_tracepoints_why));
 	json_set(r, "fentry", ok_why(ki->fentry, ki->fentry_why));

@@ -61,14 +61,20 @@ int monitor_attach_tracepoints(struct monitor_inst *inst, struct probe_set *ps)
 		int err;
 
 		snprintf(fn, sizeof(fn), "tracepoint__%s__%s", tp->category, tp->event);
-		if (!probe_set__has_program(ps, fn)) {
+		if (tp->prog) {
+			/* Shared: its own #if cannot say this tracepoint is missing. */
+			if (!probe_set__has_program(ps, tp->prog) ||
+			    !kernel_info__has_tracepoint(inst->ki, tp->category, tp->event))
+				continue;
+			snprintf(fn, sizeof(fn), "%s", tp->prog);
+		} else if (!probe_set__has_program(ps, fn)) {
 			snprintf(fn, sizeof(fn), "raw_tracepoint__%s", tp->event);
 			if (!probe_set__has_program(ps, fn))
 				continue;
 			raw = true;
 		}
 		err = raw ? probe_set__attach_raw_tracepoint(ps, tp->event) :
-			    probe_set__attach_tracepoint(ps, tp->category, tp->event);
+			    probe_set__attach_tracepoint_prog(ps, fn, tp->category, tp->event);
 		if (err) {
 			pr_err("%s: failed to attach %s %s%s%s: %s", inst->mon->name,
 			       raw ? "raw tracepoint" : "tracepoint", raw ? "" : tp->category,

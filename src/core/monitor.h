@@ -28,6 +28,11 @@ struct monitor_tp {
 	const char *category;
 	const char *event;
 	bool optional;
+	/*
+	 * The program, when not tracepoint__CATEGORY__EVENT: one program for
+	 * several tracepoints of one layout is loaded, and verified, once.
+	 */
+	const char *prog;
 };
 
 /*
@@ -91,6 +96,8 @@ struct monitor_inst {
 	enum monitor_verdict verdict;
 	char why[512];
 	const struct kernel_info *ki;
+	/* configure may set the table's event columns in place of mon->columns. */
+	const struct table_column *columns;
 	bool enabled;			/* selected for this run */
 	bool attached;
 	/* metrics.listen is set: the probe fills its metric maps (global METRICS). */

@@ -37,6 +37,13 @@ static int offset_of(void *ctx, const char *type, const char *member, char **out
 	return (*out = strdup("0")) ? 0 : -ENOMEM;
 }
 
+static int btf_offset_of(void *ctx, const char *type, const char *member, long *off)
+{
+	struct session *s = ctx;
+
+	return kernel_info__btf_offset(&s->ki, type, member, off);
+}
+
 static int globals_set(struct session *s, struct render_vars *g)
 {
 	const struct filters *f = &s->filters;
@@ -101,7 +108,8 @@ static int shared_set(struct session *s)
 int session_render_parts(struct session *s, const char *only, bool strict)
 {
 	struct render_vars globals = { 0 };
-	struct render_ctx ctx = { .globals = &globals, .offset = offset_of, .offset_ctx = s };
+	struct render_ctx ctx = { .globals = &globals, .offset = offset_of,
+				  .btf_offset = btf_offset_of, .offset_ctx = s };
 	char *text = NULL;
 	int err;
 

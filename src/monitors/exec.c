@@ -22,6 +22,7 @@ struct exec_opts {
 	long long arg_size;
 	long long max_inflight;
 	bool show_failed;
+	const char *path_why;		/* why path is null (no BTF) */
 	struct comm_labels comm;	/* metrics.comm_labels: the exporter's */
 };
 
@@ -30,7 +31,8 @@ static const struct monitor_tp exec_tracepoints[] = {
 	{ "syscalls", "sys_exit_execve", false },
 	{ "sched", "sched_process_exec", false },
 	{ "syscalls", "sys_enter_execveat", true },
-	{ "syscalls", "sys_exit_execveat", true },
+	/* sys_exit_execve's program: one layout, verified once. */
+	{ "syscalls", "sys_exit_execveat", true, "tracepoint__syscalls__sys_exit_execve" },
 	{ NULL },
 };
 
@@ -76,8 +78,12 @@ static int exec_configure(struct monitor_inst *inst, struct cfg_node *node)
 	err |= render_vars__set(&inst->vars, "SHOW_FAILED", "%d", o->show_failed);
 	err |= render_vars__set(&inst->vars, "COMM_LABELS", "%u",
 				inst->metrics ? monitor_inst__comm_labels(inst) : 0);
+	o->path_why = kernel_info__kpath_why(inst->ki);
+	err |= render_vars__set(&inst->vars, "PATH", "%d", !o->path_why);
 	if (err)
 		return -ENOMEM;
+	if (o->path_why)
+		monitor_inst__verdict(inst, VERDICT_DEGRADED, "path is null: %s", o->path_why);
 	if (!kernel_info__offsets_trusted(inst->ki))
 		monitor_inst__verdict(inst, VERDICT_DEGRADED,
 				      "argv of successful execs unavailable without BTF or "
@@ -114,6 +120,31 @@ static json_t *exec_argv(const struct exec_opts *o, const char *args, size_t len
 	return argv;
 }
 
+/*
+ * path: the file the kernel ran, or for a failed exec the filename resolved
+ * against the dirfd or the cwd (an absolute one is itself); null when the
+ * walk could not run or tell (kpath_flags_error).
+ */
+static void exec_path(const struct exec_opts *o, const struct exec_event *e,
+		      struct record *rec)
+{
+	const char *p = NULL;
+	size_t len = 0;
+	bool cut = false;
+
+	if (!o->path_why && !e->path_len && e->filename[0] == '/' &&
+	    (e->flags & EXEC_F_FROM_SYSCALL)) {
+		p = e->filename;
+		len = strnlen(e->filename, sizeof(e->filename));
+	} else if (!o->path_why && e->path_len && !kpath_flags_error(e->path_flags)) {
+		p = e->args + e->args_len;
+		len = strnlen(p, e->path_len);
+		cut = e->path_flags & KPATH_F_TRUNCATED;
+	}
+	record__strn(rec, "path", p, len);
+	record__bool(rec, "path_truncated", cut);
+}
+
 static int exec_on_event(struct monitor_inst *inst, const void *data, size_t size,
 			 struct record *rec)
 {
@@ -121,7 +152,8 @@ static int exec_on_event(struct monitor_inst *inst, const void *data, size_t siz
 	const struct exec_event *e = data;
 	bool truncated;
 
-	if (size < sizeof(*e) || sizeof(*e) + e->args_len > size)
+	if (size < sizeof(*e) || sizeof(*e) + e->args_len > size ||
+	    e->path_len > size - sizeof(*e) - e->args_len)
 		return -EINVAL;
 	truncated = e->flags & EXEC_F_ARGS_TRUNCATED;
 	if (e->pcomm[0])
@@ -136,6 +168,7 @@ static int exec_on_event(struct monitor_inst *inst, const void *data, size_t siz
 		     NULL : exec_argv(o, e->args, e->args_len,
 				      e->flags & EXEC_F_ARGS_SLOTS, &truncated));
 	record__bool(rec, "argv_truncated", truncated);
+	exec_path(o, e, rec);
 	record__int(rec, "ret", e->ret);
 	record__errno(rec, "error", e->ret);
 	return 0;

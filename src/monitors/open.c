@@ -19,12 +19,15 @@
 #include "core/monitor.h"
 #include "output/sink.h"
 #include "bpf/probe_set.h"
+#include "bpf/kernel.h"
 
 struct open_opts {
 	long long max_path;
 	long long max_inflight;
 	bool show_failed;
 	bool failed_only;
+	bool full_path;			/* relative paths resolved in the kernel */
+	const char *full_path_why;	/* why it cannot be: full_path is null */
 	char **prefixes;
 	size_t n_prefixes;
 	size_t prefix_words;		/* u64 words of the longest prefix */
@@ -33,10 +36,11 @@ struct open_opts {
 static const struct monitor_tp open_tracepoints[] = {
 	{ "syscalls", "sys_enter_openat", false },
 	{ "syscalls", "sys_exit_openat", false },
+	/* One exit program for the three (their layout is one): verified once. */
 	{ "syscalls", "sys_enter_open", true },
-	{ "syscalls", "sys_exit_open", true },
+	{ "syscalls", "sys_exit_open", true, "tracepoint__syscalls__sys_exit_openat" },
 	{ "syscalls", "sys_enter_openat2", true },
-	{ "syscalls", "sys_exit_openat2", true },
+	{ "syscalls", "sys_exit_openat2", true, "tracepoint__syscalls__sys_exit_openat" },
 	{ NULL },
 };
 
@@ -86,6 +90,20 @@ static const struct {
 	{ "RESOLVE_IN_ROOT", 0x10 },
 	{ "RESOLVE_CACHED", 0x20 },
 };
+
+/* As opensnoop; with full_path (opensnoop -F), the kernel's full path. */
+#define OPEN_COLUMNS(path_key) {					\
+	{ "TIME", "ts", 8, COLUMN_LEFT },				\
+	{ "PID", "pid", 7, COLUMN_RIGHT },				\
+	{ "COMM", "comm", 16, COLUMN_LEFT },				\
+	{ "FD", "ret", 4, COLUMN_RIGHT },				\
+	{ "ERR", "error", 7, COLUMN_LEFT },				\
+	{ "OP", "op", 7, COLUMN_LEFT },					\
+	{ "PATH", path_key, 0, COLUMN_LEFT },				\
+	{ NULL },							\
+}
+static const struct table_column open_columns[] = OPEN_COLUMNS("path");
+static const struct table_column open_columns_full[] = OPEN_COLUMNS("full_path");
 
 static unsigned long roundup_pow2(unsigned long v)
 {
@@ -146,6 +164,7 @@ static int open_configure(struct monitor_inst *inst, struct cfg_node *node)
 	o->max_path = 256;
 	o->max_inflight = 10240;
 	o->show_failed = true;
+	o->full_path = true;
 	inst->priv = o;
 	if (node) {
 		/* The key every monitor shares; open has only events. */
@@ -154,6 +173,7 @@ static int open_configure(struct monitor_inst *inst, struct cfg_node *node)
 		err |= cfg_get_int(node, "max_inflight", 64, 1048576, &o->max_inflight);
 		err |= cfg_get_bool(node, "show_failed", &o->show_failed);
 		err |= cfg_get_bool(node, "failed_only", &o->failed_only);
+		err |= cfg_get_bool(node, "full_path", &o->full_path);
 		err |= open_parse_prefixes(o, node);
 		if (!err && o->failed_only && !o->show_failed) {
 			cfg_node__error(cfg_node__get(node, "failed_only"),
@@ -175,6 +195,16 @@ static int open_configure(struct monitor_inst *inst, struct cfg_node *node)
 	err |= render_vars__set(&inst->vars, "FAILED_ONLY", "%d", o->failed_only);
 	err |= render_vars__set(&inst->vars, "N_PREFIXES", "%zu", o->n_prefixes);
 	err |= render_vars__set(&inst->vars, "PREFIX_WORDS", "%zu", o->prefix_words);
+	if (o->full_path) {
+		o->full_path_why = kernel_info__kpath_why(inst->ki);
+		if (o->full_path_why)
+			monitor_inst__verdict(inst, VERDICT_DEGRADED, "full_path is null: %s",
+					      o->full_path_why);
+		else
+			inst->columns = open_columns_full;
+	}
+	err |= render_vars__set(&inst->vars, "FULL_PATH", "%d",
+				o->full_path && !o->full_path_why);
 	return err ? -ENOMEM : 0;
 }
 
@@ -257,6 +287,42 @@ static void open_resolve_field(struct record *rec, unsigned long long resolve)
 	record__strv(rec, "resolve_names", names, n);
 }
 
+/*
+ * full_path, full_path_truncated, full_path_error: an absolute path is its
+ * own; a relative one is the kernel's path of its directory, "/", and it.
+ */
+static void open_full_path(const struct open_opts *o, const struct open_event *e, size_t size,
+			   const char *path, size_t len, bool path_cut, struct record *rec)
+{
+	/* The reason in detail is the verdict's (--check); here one word. */
+	const char *why = o->full_path_why ? "unavailable" : NULL, *full = NULL;
+	size_t flen = 0;
+	bool cut = false;
+
+	if (!why && !path)
+		why = "path unavailable";
+	if (!why && path[0] == '/') {
+		full = path;
+		flen = len;
+		cut = path_cut;
+	} else if (!why) {
+		why = e->full_off ? kpath_flags_error(e->full_flags) : "unavailable";
+		if (e->full_off > size - sizeof(*e) || e->full_len >= size - sizeof(*e) - e->full_off)
+			why = "malformed";
+		if (!why) {
+			full = e->path + e->full_off;
+			flen = strnlen(full, e->full_len);
+			cut = path_cut || (e->full_flags & KPATH_F_TRUNCATED);
+		}
+	}
+	record__strn(rec, "full_path", full, flen);
+	record__bool(rec, "full_path_truncated", cut);
+	if (why)
+		record__str(rec, "full_path_error", why);
+	else
+		record__null(rec, "full_path_error");
+}
+
 static int open_on_event(struct monitor_inst *inst, const void *data, size_t size,
 			 struct record *rec)
 {
@@ -279,6 +345,10 @@ static int open_on_event(struct monitor_inst *inst, const void *data, size_t siz
 	record__strn(rec, "path", path_ok ? e->path : NULL,
 		     len < (size_t)o->max_path ? len : (size_t)o->max_path);
 	record__bool(rec, "path_truncated", path_ok && len > (size_t)o->max_path);
+	if (o->full_path)
+		open_full_path(o, e, size, path_ok ? e->path : NULL,
+			       len < (size_t)o->max_path ? len : (size_t)o->max_path,
+			       path_ok && len > (size_t)o->max_path, rec);
 	if (e->op == OPEN_OP_OPENAT2 && !how) {
 		record__null(rec, "flags");
 		record__null(rec, "flags_names");
@@ -333,16 +403,6 @@ static void open_detach(struct monitor_inst *inst)
 	inst->priv = NULL;
 }
 
-static const struct table_column open_columns[] = {
-	{ "TIME", "ts", 8, COLUMN_LEFT },
-	{ "PID", "pid", 7, COLUMN_RIGHT },
-	{ "COMM", "comm", 16, COLUMN_LEFT },
-	{ "FD", "ret", 4, COLUMN_RIGHT },
-	{ "ERR", "error", 7, COLUMN_LEFT },
-	{ "OP", "op", 7, COLUMN_LEFT },
-	{ "PATH", "path", 0, COLUMN_LEFT },
-	{ NULL },
-};
 
 const struct monitor mon_open = {
 	.name = "open",

@@ -6,6 +6,8 @@
  * line ends, a cell quoted when it holds the delimiter, '"', CR or LF.
  * Files are made lazily, at a monitor's first record of a type; the stamp is
  * the time the sink was opened (or reopened: SIGHUP starts new files).
+ * A list of strings (argv) is one cell, its items joined by spaces as the
+ * table shows it (sink_fmt.h: field_text).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -289,6 +291,13 @@ static void warn_extra_keys(struct csv_file *f, const struct record *rec)
 	}
 }
 
+/* Strings and lists of strings (argv, joined by spaces): "" when empty. */
+static bool field_is_text(const struct field *f)
+{
+	return f->kind == FIELD_STR || f->kind == FIELD_ARENA_STR || f->kind == FIELD_STRV ||
+	       (f->kind == FIELD_JSON && json_is_array(f->v.json));
+}
+
 static int csv_flush(struct sink *s)
 {
 	struct sink_csv *c = s->priv;
@@ -333,8 +342,8 @@ static int csv_write_record(struct sink *s, const struct record *rec)
 			str = c->cell.buf;
 			len = c->cell.len;
 		}
-		/* "" is an empty string, an empty cell null. */
-		if (!err && !len && (fld->kind == FIELD_STR || fld->kind == FIELD_ARENA_STR))
+		/* "" is an empty string (or list), an empty cell null. */
+		if (!err && !len && field_is_text(fld))
 			err = strbuf_add(&f->out.buf, "\"\"", 2);
 		else if (!err && len)
 			err = csv_cell(&f->out.buf, str, len, s->csv_delimiter);

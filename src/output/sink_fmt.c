@@ -132,22 +132,29 @@ static const char *local_hms(time_t secs)
 	return len == 8 ? text : "??:??:??";
 }
 
+/*
+ * One item of a list joined by spaces (argv), cleaned as a table cell is:
+ * a list reads as one line in a csv cell too, for cut, awk and spreadsheets.
+ */
+static int join_item(struct strbuf *out, bool first, const char *s, size_t len)
+{
+	int err = first ? 0 : strbuf_addc(out, ' ');
+
+	return err ? err : text_clean(out, s, len);
+}
+
 /* A list of strings joined by spaces (argv); false when it holds something else. */
 static bool json_strings_join(json_t *arr, struct strbuf *out, int *err)
 {
-	size_t i, start = out->len;
+	size_t i;
 	json_t *v;
 
-	json_array_foreach(arr, i, v) {
-		if (!json_is_string(v)) {
-			out->len = start;
+	json_array_foreach(arr, i, v)
+		if (!json_is_string(v))
 			return false;
-		}
-		if (i && !*err)
-			*err = strbuf_addc(out, ' ');
+	json_array_foreach(arr, i, v)
 		if (!*err)
-			*err = strbuf_add(out, json_string_value(v), json_string_length(v));
-	}
+			*err = join_item(out, !i, json_string_value(v), json_string_length(v));
 	return true;
 }
 
@@ -167,13 +174,9 @@ int field_text(const struct record *rec, const struct field *f, struct strbuf *o
 		str = record__field_str(rec, f, &len);
 		return strbuf_add(out, str, len);
 	case FIELD_STRV:
-		if (!table)
-			break;
 		for (size_t i = 0; i < f->v.a.len && !err; i++) {
-			if (i)
-				err = strbuf_addc(out, ' ');
-			if (!err)
-				err = strbuf_adds(out, record__field_strv(rec, f, i));
+			str = record__field_strv(rec, f, i);
+			err = join_item(out, !i, str, strlen(str));
 		}
 		return err;
 	case FIELD_TIME:
@@ -182,7 +185,7 @@ int field_text(const struct record *rec, const struct field *f, struct strbuf *o
 		format_rfc3339_ns(f->v.u, ts, sizeof(ts));
 		return strbuf_adds(out, ts);
 	case FIELD_JSON:
-		if (table && json_is_array(f->v.json) && json_strings_join(f->v.json, out, &err))
+		if (json_is_array(f->v.json) && json_strings_join(f->v.json, out, &err))
 			return err;
 		break;
 	default:

@@ -37,9 +37,11 @@ size_t text_cut(const char *s, size_t len, size_t max_cols, size_t *cols);
 size_t text_width(const char *s, size_t len);
 
 /*
- * A field's value as text, raw (not yet cleaned or quoted): null is empty
- * (table: "-"), a list is its compact JSON (table: joined by spaces), a time
- * RFC 3339 (table: local HH:MM:SS), nested values compact JSON.
+ * A field's value as text, not yet quoted: null is empty (table: "-"), a
+ * list of strings (argv) its items joined by single spaces, each cleaned as
+ * text_clean does (an item's own spaces are not marked, as in execsnoop; the
+ * json output keeps the list), a time RFC 3339 (table: local HH:MM:SS),
+ * numbers, bools, other lists and nested values compact JSON. Strings raw.
  */
 int field_text(const struct record *rec, const struct field *f, struct strbuf *out,
 	       bool table);

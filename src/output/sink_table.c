@@ -1,10 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * A console table, like the bcc tools: the columns each monitor declares
- * (struct table_column), a MONITOR column first when several run, a
- * monitor's header line before its first row and again every screenful.
- * Every line is cut to the terminal's width, counted in display columns;
- * control characters are escaped so a row stays one line.
+ * (struct table_column), a MONITOR column first when several run. Events:
+ * a monitor's header line before its first row and again a screenful
+ * later (counted in terminal rows, a wrapped line is several). Summaries:
+ * each interval starts with its time, "[HH:MM:SS]" as syscount prints it,
+ * and the header; the rows leave their TIME column out. Nothing is cut: a value wider than its column pushes the
+ * row right and the last column (a path, argv) runs long, as execsnoop
+ * lets it; the terminal wraps it. Control characters are escaped so a row
+ * stays one line.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -20,17 +24,20 @@
 /* When a header line was last printed for one set of columns. */
 struct table_header {
 	const struct table_column *cols;
-	unsigned long line;	/* lines written before it; ULONG_MAX: never */
+	const char *mon;	/* summaries: the monitor's, an interval each */
+	unsigned long line;	/* terminal rows written before it */
+	uint64_t last_ns;	/* summaries: the time of the last row */
 	bool printed;
 };
 
 struct sink_table {
 	struct sink_lines out;	/* whole lines */
 	struct strbuf row;	/* the line being built */
+	struct strbuf head;	/* the header lines it needs */
 	struct strbuf cell;	/* a value, cleaned */
 	struct strbuf raw;	/* a value, as it came */
 	unsigned long pending;	/* rows in out */
-	unsigned long lines;	/* lines written (headers too) */
+	unsigned long lines;	/* terminal rows written (headers too) */
 	size_t width, height;	/* 0: unlimited */
 	size_t monitor_width;	/* the MONITOR column's; 0: one monitor, no column */
 	struct table_header *headers;
@@ -101,6 +108,12 @@ static int add_cell(struct strbuf *row, const char *text, size_t len, size_t wid
 	return err;
 }
 
+/* A summary row's time is its interval's, on the "[HH:MM:SS]" line above it. */
+static bool column_shown(const struct table_column *c, bool summary)
+{
+	return !summary || strcmp(c->key, "ts");
+}
+
 static size_t column_width(const struct table_column *c)
 {
 	size_t h = strlen(c->header);
@@ -108,22 +121,26 @@ static size_t column_width(const struct table_column *c)
 	return (size_t)c->width > h ? (size_t)c->width : h;
 }
 
-/* The row (or a header) as one line: cut to the width, then into out. */
-static int table_line(struct sink_table *t)
+/* Terminal rows a line takes: the terminal wraps a long one. */
+static size_t line_rows(const struct sink_table *t, const struct strbuf *line)
 {
-	size_t len = t->row.len;
+	size_t cols = t->width && line->len > t->width ? text_width(line->buf, line->len) : 0;
+
+	return cols > t->width ? (cols + t->width - 1) / t->width : 1;
+}
+
+/* A row (or a header) as one line into out, whole. */
+static int table_line(struct sink_table *t, struct strbuf *line)
+{
 	int err;
 
-	if (t->width)
-		len = text_cut(t->row.buf, t->row.len, t->width, NULL);
-	/* A cut in the padding leaves blanks at the end. */
-	while (len < t->row.len && len && t->row.buf[len - 1] == ' ')
-		len--;
-	err = strbuf_add(&t->out.buf, t->row.buf, len);
+	while (line->len && line->buf[line->len - 1] == ' ')
+		line->buf[--line->len] = 0;
+	err = strbuf_add(&t->out.buf, line->buf ? line->buf : "", line->len);
 	if (!err)
 		err = strbuf_addc(&t->out.buf, '\n');
-	strbuf_reset(&t->row);
-	t->lines++;
+	t->lines += line_rows(t, line);
+	strbuf_reset(line);
 	return err;
 }
 
@@ -134,43 +151,19 @@ static int table_monitor_cell(struct sink_table *t, const char *mon, size_t len)
 	return add_cell(&t->row, mon, len, t->monitor_width, COLUMN_LEFT, false);
 }
 
-static struct table_header *header_get(struct sink_table *t, const struct table_column *cols)
+static struct table_header *header_get(struct sink_table *t, const struct table_column *cols,
+				      const char *mon)
 {
 	struct table_header *h;
 
 	for (size_t i = 0; i < t->n_headers; i++)
-		if (t->headers[i].cols == cols)
+		if (t->headers[i].cols == cols && t->headers[i].mon == mon)
 			return &t->headers[i];
 	if (ARRAY_GROW(t->headers, t->cap_headers, t->n_headers))
 		return NULL;
 	h = &t->headers[t->n_headers++];
-	*h = (struct table_header){ .cols = cols };
+	*h = (struct table_header){ .cols = cols, .mon = mon };
 	return h;
-}
-
-/* A monitor's header before its first row, and again a screenful later. */
-static int table_header(struct sink *s, struct sink_table *t, const struct table_column *cols)
-{
-	struct table_header *h = header_get(t, cols);
-	int err = 0;
-
-	if (!h)
-		return -ENOMEM;
-	if (h->printed && (!t->height || t->lines - h->line < t->height))
-		return 0;
-	if (h->printed)
-		table_measure(s, t);	/* the terminal may have been resized */
-	if (t->monitor_width)
-		err = add_cell(&t->row, "MONITOR", 7, t->monitor_width, COLUMN_LEFT, false);
-	for (const struct table_column *c = cols; c->header && !err; c++)
-		err = add_cell(&t->row, c->header, strlen(c->header), column_width(c), c->align,
-			       !c[1].header);
-	if (!err) {
-		h->printed = true;
-		h->line = t->lines;
-		err = table_line(t);
-	}
-	return err;
 }
 
 static const struct field *field_get(const struct record *rec, const char *key)
@@ -179,6 +172,79 @@ static const struct field *field_get(const struct record *rec, const char *key)
 		if (!strcmp(rec->fields[i].key, key))
 			return &rec->fields[i];
 	return NULL;
+}
+
+/*
+ * Whether a summary row starts an interval: the rows of one collect come
+ * together, the next ones an interval later; a gap of half an interval
+ * (half a second without interval_s) is the next one.
+ */
+static bool interval_starts(struct table_header *h, const struct record *rec)
+{
+	const struct field *ts = field_get(rec, "ts");
+	const struct field *iv = field_get(rec, "interval_s");
+	uint64_t now = ts && ts->kind == FIELD_TIME ? ts->v.u : 0, gap = 500000000;
+	bool starts;
+
+	if (iv && iv->kind == FIELD_REAL && iv->v.d > 0)
+		gap = iv->v.d * 5e8;
+	starts = !h->printed || now < h->last_ns || now - h->last_ns >= gap;
+	h->last_ns = now;
+	return starts;
+}
+
+/* A summary interval's first line: a blank line after earlier output, then its time. */
+static int table_interval(struct sink_table *t, const struct record *rec, const char *mon)
+{
+	const struct field *ts = field_get(rec, "ts");
+	int err = 0;
+
+	if (t->lines)
+		err = table_line(t, &t->head);
+	if (!err)
+		err = strbuf_addc(&t->head, '[');
+	if (!err && ts)
+		err = field_text(rec, ts, &t->head, true);
+	if (!err)
+		err = strbuf_addc(&t->head, ']');
+	if (!err && t->monitor_width)
+		err = strbuf_addf(&t->head, " %s", mon);
+	return err ? err : table_line(t, &t->head);
+}
+
+/*
+ * A monitor's header, before the row in t->row: events, before the first
+ * row and again when the row would not be on one screen with it; summaries
+ * (mon set), at each interval, after its time.
+ */
+static int table_header(struct sink *s, struct sink_table *t, const struct table_column *cols,
+			const struct record *rec, const char *mon)
+{
+	struct table_header *h = header_get(t, cols, mon);
+	int err = 0;
+
+	if (!h)
+		return -ENOMEM;
+	if (mon ? !interval_starts(h, rec)
+		: h->printed && (!t->height ||
+				 t->lines - h->line + line_rows(t, &t->row) <= t->height))
+		return 0;
+	if (h->printed)
+		table_measure(s, t);	/* the terminal may have been resized */
+	if (mon)
+		err = table_interval(t, rec, mon);
+	if (t->monitor_width && !err)
+		err = add_cell(&t->head, "MONITOR", 7, t->monitor_width, COLUMN_LEFT, false);
+	for (const struct table_column *c = cols; c->header && !err; c++)
+		if (column_shown(c, mon))
+			err = add_cell(&t->head, c->header, strlen(c->header), column_width(c),
+				       c->align, !c[1].header);
+	if (!err) {
+		h->printed = true;
+		h->line = t->lines;
+		err = table_line(t, &t->head);
+	}
+	return err;
 }
 
 /* A field's text, cleaned for one line, in t->cell. */
@@ -243,6 +309,7 @@ static int table_write_record(struct sink *s, const struct record *rec)
 	const struct sink_monitor *m = NULL;
 	const char *mon, *type;
 	size_t mlen = 0, tlen = 0;
+	bool summary;
 	int err = 0;
 
 	mon = record_get_str(rec, "monitor", &mlen);
@@ -250,20 +317,21 @@ static int table_write_record(struct sink *s, const struct record *rec)
 	for (size_t i = 0; mon && i < s->n_mons && !m; i++)
 		if (strlen(s->mons[i].name) == mlen && !memcmp(s->mons[i].name, mon, mlen))
 			m = &s->mons[i];
+	summary = type && tlen == 7 && !memcmp(type, "summary", 7);
 	if (m && type && tlen == 5 && !memcmp(type, "event", 5))
 		cols = m->columns;
-	else if (m && type && tlen == 7 && !memcmp(type, "summary", 7))
+	else if (m && summary)
 		cols = m->summary_columns;
 	if (!mon) {
 		mon = "";
 		mlen = 0;
 	}
 	strbuf_reset(&t->row);
-	if (cols)
-		err = table_header(s, t, cols);
-	if (!err)
-		err = table_monitor_cell(t, mon, mlen);
+	strbuf_reset(&t->head);
+	err = table_monitor_cell(t, mon, mlen);
 	for (const struct table_column *c = cols; c && c->header && !err; c++) {
+		if (!column_shown(c, summary))
+			continue;
 		err = cell_text(t, rec, field_get(rec, c->key));
 		if (!err)
 			err = add_cell(&t->row, t->cell.buf, t->cell.len, column_width(c), c->align,
@@ -271,14 +339,17 @@ static int table_write_record(struct sink *s, const struct record *rec)
 	}
 	if (!cols && !err)
 		err = table_pairs(t, rec);
+	if (cols && !err)
+		err = table_header(s, t, cols, rec, summary ? m->name : NULL);
 	if (!err)
-		err = table_line(t);
+		err = table_line(t, &t->row);
 	/* Whole lines only: the header it printed, if any, and the row. */
 	if (!err)
 		err = sink_lines__mark(s, &t->out, rec);
 	if (err) {
 		sink_lines__unmark(&t->out);
 		strbuf_reset(&t->row);
+		strbuf_reset(&t->head);
 		return err;
 	}
 	/* A person watches a terminal: every row at once. */
@@ -303,6 +374,7 @@ static void table_close(struct sink *s)
 
 	sink_lines__release(s, &t->out);
 	strbuf_release(&t->row);
+	strbuf_release(&t->head);
 	strbuf_release(&t->cell);
 	strbuf_release(&t->raw);
 	free(t->headers);

@@ -15,6 +15,8 @@ is "$(jq -r .tracefs.path "$T/check.json")" /sys/kernel/tracing "tracefs path"
 if [ -r /sys/kernel/btf/vmlinux ]; then
 	is "$(jq -r '[.btf.ok, .struct_offsets.trusted] | @tsv' "$T/check.json")" "$(printf 'true\ttrue')" \
 		"BTF present, offsets trusted"
+	is "$(jq -c .kernel_paths "$T/check.json")" '{"ok":true,"why":null}' \
+		"kernel_paths: BTF gives every offset probes/kpath.h walks with"
 fi
 is "$(jq -r .headers.ok "$T/check.json")" true "kernel headers found"
 build=$(jq -r .headers.build "$T/check.json")
@@ -53,6 +55,8 @@ if [ "$(jq -r .headers.matches_kernel "$T/check.json")" = false ]; then
 	write_config "$T/nobtf.yaml" "kernel:" "  btf: off" "monitors:" "  exec: {}"
 	"$EBPFMON" -c "$T/nobtf.yaml" --check > "$T/nobtf.json"
 	is "$?" 0 "btf: off --check exits 0 (exec still runs)"
+	like "$(jq -r .kernel_paths.why "$T/nobtf.json")" '^paths from the kernel need BTF \(struct mount is in no header tree\): turned off by kernel.btf: off$' \
+		"btf: off: kernel_paths is false, with the reason"
 	like "$(jq -r .monitors.exec.verdict "$T/nobtf.json")" "^degraded: ppid unavailable: .*headers are $hdr_major" \
 		"btf: off with headers of another kernel: exec degraded, with the reason"
 	# And the events say so rather than carry a wrong ppid.

@@ -1,6 +1,7 @@
 #!/bin/bash
 # The table sink against real execs: column names, values under them,
-# widths in display columns, MONITOR with several monitors, the default
+# widths in display columns, MONITOR with several monitors, nothing cut,
+# headers once per screen (events) or interval (summaries), the default
 # format on a terminal and in a pipe, json and table sinks side by side.
 . "$(dirname "$0")/../lib.sh"
 need_bpf
@@ -70,57 +71,74 @@ EOF
 is "$(python3 "$T/cols.py" "$T/table" "$T/events.json" "$marker" 2>&1)" ok \
 	"json and table sinks got the same execs; values under the right columns, argv joined, \\n escaped"
 
-# width.py FILE WIDTH: no line is wider than WIDTH display columns.
-cat > "$T/width.py" <<'EOF'
-import sys, unicodedata
-width = int(sys.argv[2])
-def cols(s):
-    return sum(0 if unicodedata.combining(c) else
-               2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in s)
-lines = open(sys.argv[1], encoding="utf-8").read().split("\n")[:-1]
-wide = [l for l in lines if cols(l) > width]
-assert lines and not wide, wide[:3]
-print(max(cols(l) for l in lines))
-EOF
-like "$(python3 "$T/width.py" "$T/table" 300 2>&1)" '^[0-9]+$' "COLUMNS=300: every line fits"
 
-# Several monitors and a narrow terminal: MONITOR first, lines cut at 40.
+# Several monitors and a narrow terminal: MONITOR first, nothing cut (the
+# last column runs long, the terminal wraps it), a header again before a
+# row that would leave the screen (wrapped rows counted), a summary's
+# header once per interval after its "[HH:MM:SS] syscall".
 write_config "$T/cfg2.yaml" "monitors:" "  exec:" "    enabled: true" \
 	"  syscall:" "    mode: summary" "    interval: 0.3"
 COLUMNS=40 LINES=10 mon_start_stdout "$T/table2" "$T/err2" -c "$T/cfg2.yaml" -f table ||
 	bail "ebpfmon-bcc did not start"
 cp /bin/true "$T/$wide$wide$wide$wide$wide$wide"	# comm: its first 15 bytes, 5 characters
-"$SPAWN" 1 "$T/$wide$wide$wide$wide$wide$wide" "$marker" "$(printf 'long-%.0s' {1..20})" \
-	> /dev/null
+long="$(printf 'long-%.0s' {1..20})/end"
+"$SPAWN" 1 "$T/$wide$wide$wide$wide$wide$wide" "$marker" "$long" > /dev/null
+for i in 1 2 3 4 5 6; do "$SPAWN" 1 /bin/true "$marker-$i" "$long" > /dev/null; done
 sleep 0.8
 mon_stop
-is "$(python3 "$T/width.py" "$T/table2" 40 2>&1)" 40 \
-	"COLUMNS=40: every line at most 40 display columns, long ones exactly 40"
-is "$(grep -m1 '^MONITOR TIME' "$T/table2")" "MONITOR TIME     COMM                UID" \
-	"several monitors: MONITOR, then exec's columns, cut at 40"
-like "$(grep -m1 '^MONITOR TIME *PID COMM' "$T/table2")" '^MONITOR TIME +PID COMM$' \
-	"syscall summary rows have their own header"
+is "$(grep -m1 '^MONITOR TIME' "$T/table2")" \
+	"MONITOR TIME     COMM                UID     PID    PPID RET ARGS" \
+	"several monitors: MONITOR, then exec's columns, whole past 40 columns"
+is "$(grep -c -- " 0 [^ ]* $marker[-0-9]* $long\$" "$T/table2")" 7 \
+	"a long argv is whole at the end of its row (no line cut at 40 columns)"
 cat > "$T/headers.py" <<'EOF'
-import sys
+import re, sys, unicodedata
+def cols(s):
+    return sum(0 if unicodedata.combining(c) else
+               2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in s)
+def rows(l):
+    return max(1, (cols(l) + 39) // 40)
 lines = open(sys.argv[1], encoding="utf-8").read().split("\n")[:-1]
-last = {}
-worst = 0
+since, worst, stamps, sys_heads = None, 0, 0, 0
 for i, l in enumerate(lines):
-    if l.startswith("MONITOR"):
-        last[l.split()[3]] = i      # exec's 4th header is UID, syscall's COMM
-        continue
-    key = "UID" if l.startswith("exec") else "COMM"
-    assert key in last, "a row before its monitor's header: %r" % l
-    worst = max(worst, i - last[key])
-assert sum(l.startswith("MONITOR") for l in lines) > 2, "headers repeated"
-print(worst)
+    if l.startswith("MONITOR TIME     COMM"):
+        since = 0
+    if since is not None:
+        since += rows(l)
+    if l.startswith("exec "):
+        assert since is not None, "an exec row before its header"
+        # A row taller than the screen on its own comes right after a header.
+        if not lines[i - 1].startswith("MONITOR TIME     COMM"):
+            worst = max(worst, since)
+    if re.fullmatch(r"\[\d\d:\d\d:\d\d\] syscall", l):
+        stamps += 1
+        assert re.match(r"MONITOR +PID COMM", lines[i + 1]), lines[i + 1]
+        assert i == 0 or lines[i - 1] == "", "a blank line before an interval"
+    if re.match(r"MONITOR +PID COMM", l):
+        sys_heads += 1
+assert sum(l.startswith("MONITOR TIME     COMM") for l in lines) > 1, "exec's header repeated"
+print(worst <= 10, stamps >= 2 and sys_heads == stamps, "(%d intervals)" % stamps)
 EOF
-is "$(python3 "$T/headers.py" "$T/table2" 2>&1)" 9 \
-	"LINES=10: each monitor's header again after 9 lines, never later"
-like "$(grep -m1 '^syscall ' "$T/table2")" '^syscall +[0-9:]{8} +[0-9]+ ' "syscall rows too"
-is "$(grep -m1 "$wide$wide" "$T/table2" | sed 's/[0-9][0-9]:[0-9][0-9]:[0-9][0-9]/T/')" \
+like "$(python3 "$T/headers.py" "$T/table2" 2>&1)" '^True True ' \
+	"LINES=10: exec's header on one screen with its rows (wrapped rows counted); syscall's header once per interval, after [HH:MM:SS] syscall"
+like "$(grep -m1 '^syscall ' "$T/table2")" '^syscall +[0-9]+ [^ ].* [0-9]+$' \
+	"syscall rows too, without the TIME of the interval line above them"
+cat > "$T/first40.py" <<'EOF'
+import sys, unicodedata
+for l in open(sys.argv[1], encoding="utf-8").read().split("\n"):
+    if l.startswith("exec ") and l.split()[2].startswith(sys.argv[2]):
+        w, out = 0, ""
+        for c in l:
+            w += 2 if unicodedata.east_asian_width(c) in "WF" else 1
+            if w > 40:
+                break
+            out += c
+        print(out)
+        break
+EOF
+is "$(python3 "$T/first40.py" "$T/table2" "$wide$wide" | sed 's/[0-9][0-9]:[0-9][0-9]:[0-9][0-9]/T/')" \
 	"exec    T $wide$wide${wide:0:3}            0" \
-	"a comm of double-width characters: padded by display columns, cut at 40"
+	"a comm of double-width characters: padded by display columns"
 # The default format: a table on a terminal, json in a pipe.
 write_config "$T/cfg3.yaml" "monitors:" "  exec:" "    enabled: true"
 rm -f "$T/ready3"
@@ -134,7 +152,7 @@ wait $pty_pid
 tr -d '\r' < "$T/pty" > "$T/pty.txt"
 like "$(grep -m1 '^TIME' "$T/pty.txt" | tr -s ' ')" '^TIME COMM UID PID PPID PCOMM SYSCALL RET ARGS$' \
 	"on a terminal the default is a table"
-like "$(grep -m1 "pty-$marker" "$T/pty.txt")" "^[0-9:]{8} true .* /bin/true pty-$marker\$" \
+like "$(grep -m1 "^[0-9:]* true .*pty-$marker" "$T/pty.txt")" "^[0-9:]{8} true .* /bin/true pty-$marker\$" \
 	"with the exec in it"
 "$EBPFMON" -c "$T/cfg3.yaml" -d 3 --ready-fd 3 3> "$T/ready3" 2> /dev/null | cat > "$T/pipe" &
 pipe_pid=$!

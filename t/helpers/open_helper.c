@@ -7,6 +7,7 @@
  *   open_helper all DIR    every case below; DIR holds "exists", a symlink
  *                          "link" to it, and "pathfile" (a path, NUL-ended)
  *   open_helper path P...  openat(AT_FDCWD, P, O_RDONLY) for each P
+ *   open_helper at DIR P...  openat(DIRFD, P, O_RDONLY), DIRFD an O_PATH fd of DIR
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -117,6 +118,14 @@ int main(int argc, char **argv)
 			done(report("path", syscall(SYS_openat, AT_FDCWD, argv[i], O_RDONLY)));
 		return 0;
 	}
-	fprintf(stderr, "usage: open_helper all DIR | path PATH...\n");
+	if (argc >= 4 && !strcmp(argv[1], "at")) {
+		long dfd = report("dir", open(argv[2], O_PATH | O_DIRECTORY));
+
+		for (int i = 3; i < argc; i++)
+			done(report("at", syscall(SYS_openat, (int)dfd, argv[i], O_RDONLY)));
+		done(dfd);
+		return 0;
+	}
+	fprintf(stderr, "usage: open_helper all DIR | path PATH... | at DIR PATH...\n");
 	return 2;
 }

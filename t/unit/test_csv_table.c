@@ -16,6 +16,7 @@
 #include "output/record.h"
 #include "output/sink.h"
 #include "output/sink_fmt.h"
+#include "core/monitor.h"
 #include "util/strbuf.h"
 #include "tap.h"
 #include "testutil.h"
@@ -115,9 +116,9 @@ static void test_text(void)
 	is_str(out.buf, "-3", "text: negative int");
 	strbuf_reset(&out);
 	field_text(&rec, &rec.fields[3], &out, false);
-	is_str(out.buf, "[\"/bin/x\",\"a b\",\"c\\\"d\"]", "csv text: argv is its compact JSON");
+	is_str(out.buf, "/bin/x a b c\"d", "csv text: argv joined by spaces, as the table shows it");
 	got = cell(out.buf, out.len, ',');
-	is_str(got, "\"[\"\"/bin/x\"\",\"\"a b\"\",\"\"c\\\"\"d\"\"]\"", "csv: argv cell quoted");
+	is_str(got, "\"/bin/x a b c\"\"d\"", "csv: the joined argv quoted for its quote");
 	free(got);
 	strbuf_reset(&out);
 	field_text(&rec, &rec.fields[3], &out, true);
@@ -125,6 +126,49 @@ static void test_text(void)
 	strbuf_reset(&out);
 	field_text(&rec, &rec.fields[4], &out, true);
 	is_str(out.buf, "[{\"lo\":1}]", "table text: other nested values as JSON");
+	strbuf_release(&out);
+	record__release(&rec);
+}
+
+/* Hostile arguments in a csv cell: one line, valid UTF-8, RFC 4180 quoting. */
+static void test_argv_cell(void)
+{
+	static const char *const strv[] = { "nginx", "-g", "daemon off;" };
+	struct record rec = { 0 };
+	struct strbuf out = STRBUF_INIT;
+	char *got;
+
+	record__json(&rec, "argv", json_pack("[s,s,s,s,s,s,s,s]", "/bin/echo", "a,b",
+					     "say \"hi\"", "two\nlines", "cr\rtab\t",
+					     "esc\x1b[31m", "", "bell\x07"));
+	/* json_string_lossy would give U+FFFD: a raw byte string tests the cleaning. */
+	json_array_append_new(rec.fields[0].v.json, json_stringn_nocheck("\xff\xfe-bad", 6));
+	record__json(&rec, "empty", json_array());
+	record__json(&rec, "nums", json_pack("[i,i]", 1, 2));
+	record__strv(&rec, "strv", strv, 3);
+	field_text(&rec, &rec.fields[0], &out, false);
+	got = cell(out.buf, out.len, ',');
+	is_str(got, "\"/bin/echo a,b say \"\"hi\"\" two\\nlines cr\\rtab\\t esc?[31m  bell? "
+		    "\xef\xbf\xbd\xef\xbf\xbd-bad\"",
+	       "csv: argv joined, quoted for the comma, quotes doubled, LF/CR/tab escaped, "
+	       "other controls '?', not UTF-8 U+FFFD: one line");
+	free(got);
+	strbuf_reset(&out);
+	field_text(&rec, &rec.fields[0], &out, true);
+	ok(out.buf && strstr(out.buf, "a,b say \"hi\" two\\nlines"),
+	   "table text: the same joined argv");
+	strbuf_reset(&out);
+	field_text(&rec, &rec.fields[1], &out, false);
+	is_int(out.len, 0, "csv text: an empty list is empty (the sink writes \"\")");
+	strbuf_reset(&out);
+	field_text(&rec, &rec.fields[2], &out, false);
+	is_str(out.buf, "[1,2]", "csv text: a list of numbers stays JSON");
+	strbuf_reset(&out);
+	field_text(&rec, &rec.fields[3], &out, false);
+	is_str(out.buf, "nginx -g daemon off;", "csv text: a string list joined as the user guide shows");
+	got = cell(out.buf, out.len, ';');
+	is_str(got, "\"nginx -g daemon off;\"", "csv: ';' as the delimiter quotes it");
+	free(got);
 	strbuf_release(&out);
 	record__release(&rec);
 }
@@ -164,6 +208,8 @@ static void test_csv_sink(void)
 			record__str(&rec, "b", "x;y");
 		else
 			record__int(&rec, "c", 3);
+		record__json(&rec, "argv", i == 1 ? json_array() :
+			     json_pack("[s,s]", "/bin/echo", i ? "a\nb" : "a,b"));
 		sink__write(s, &rec);
 	}
 	record__reset(&rec);
@@ -179,8 +225,10 @@ static void test_csv_sink(void)
 	ok(!glob(path, 0, NULL, &g) && g.gl_pathc == 2, "csv: one file per monitor and type");
 	free(path);
 	text = g.gl_pathc == 2 ? read_file(g.gl_pathv[0]) : NULL;	/* sorted: m_2026... first */
-	is_str(text, "type,monitor,a,b\r\nevent,m,0,x;y\r\nevent,m,1,\r\nevent,m,2,\r\n",
-	       "csv: header of the first record, later ones by key, a missing key empty");
+	is_str(text, "type,monitor,a,b,argv\r\nevent,m,0,x;y,\"/bin/echo a,b\"\r\n"
+		     "event,m,1,,\"\"\r\nevent,m,2,,/bin/echo a\\nb\r\n",
+	       "csv: header of the first record, later ones by key, a missing key empty; "
+	       "argv joined by spaces, an empty one \"\"");
 	free(text);
 	text = g.gl_pathc == 2 ? read_file(g.gl_pathv[1]) : NULL;
 	is_str(text, "type,monitor,count\r\nlost,m,7\r\n", "csv: lost records in m_lost_STAMP.csv");
@@ -196,13 +244,121 @@ static void test_csv_sink(void)
 	free(dir);
 }
 
+/* A monitor for the table sink: events with a path last, summary rows. */
+static const struct table_column ev_cols[] = {
+	{ "TIME", "ts", 8, COLUMN_LEFT },
+	{ "PID", "pid", 5, COLUMN_RIGHT },
+	{ "PATH", "path", 0, COLUMN_LEFT },
+	{ NULL },
+};
+static const struct table_column sum_cols[] = {
+	{ "TIME", "ts", 8, COLUMN_LEFT },	/* the interval's, on the line above */
+	{ "NAME", "name", 6, COLUMN_LEFT },
+	{ "COUNT", "count", 6, COLUMN_RIGHT },
+	{ NULL },
+};
+
+static void table_record(struct sink *s, struct record *rec, const char *mon, const char *type,
+			 uint64_t ts, const char *key, const char *val)
+{
+	record__reset(rec);
+	record__str(rec, "type", type);
+	record__time(rec, "ts", ts);
+	record__str(rec, "monitor", mon);
+	record__int(rec, "pid", 42);
+	record__str(rec, key, val);
+	record__int(rec, "count", 7);
+	record__real(rec, "interval_s", 1.0);
+	sink__write(s, rec);
+}
+
+static size_t count_lines(const char *text, const char *prefix)
+{
+	size_t n = 0, len = strlen(prefix);
+
+	for (const char *p = text; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL)
+		n += !strncmp(p, prefix, len);
+	return n;
+}
+
+/*
+ * The table sink in a 30x8 "terminal" ($COLUMNS, $LINES): paths whole, a
+ * header again a screenful later counted in wrapped rows, a summary's
+ * header once per interval after its time.
+ */
+static void test_table_sink(void)
+{
+	const char *path = "/usr/lib/locale/C.UTF-8/LC_CTYPE/and/more";	/* 41 bytes */
+	struct monitor mev = { .name = "ev", .columns = ev_cols };
+	struct monitor msum = { .name = "sum", .summary_columns = sum_cols };
+	struct monitor_inst iev = { .mon = &mev, .enabled = true };
+	struct monitor_inst isum = { .mon = &msum, .enabled = true, .summary = true };
+	struct monitor_inst *insts[] = { &iev, &isum };
+	uint64_t t0 = 1700000000ull * 1000000000ull;
+	struct record rec = { 0 };
+	struct config cfg;
+	struct sink *s;
+	char *file, *text, *line, *row;
+	size_t rows = 0, worst = 0;
+	bool whole = true;
+
+	config__init_defaults(&cfg);
+	cfg.format = OUTPUT_TABLE;
+	cfg.output_file = file = fmt("%s/table.txt", tmpdir);
+	setenv("COLUMNS", "30", 1);
+	setenv("LINES", "8", 1);
+	s = sink__open(&cfg, insts, 2, NULL);
+	ok(s != NULL, "table sink__open");
+	for (int i = 0; i < 8 && s; i++)
+		table_record(s, &rec, "ev", "event", t0 + i * 1000000ull, "path", path);
+	/* Two intervals of three rows, rows a millisecond apart, intervals a second. */
+	for (int k = 0; k < 2 && s; k++)
+		for (int i = 0; i < 3; i++)
+			table_record(s, &rec, "sum", "summary", t0 + (k + 1) * 1000000000ull + i * 1000000ull,
+				     "name", "read");
+	sink__close(s);
+	unsetenv("COLUMNS");
+	unsetenv("LINES");
+	text = read_file(file);
+	ok(text != NULL, "the table file");
+	/* Each ev row: 8 + 1 + 7 + 1 + 5 + 1 + 41 = 64 columns, 3 rows of 30. */
+	for (line = text; line && *line; line = row ? row + 1 : NULL) {
+		row = strchr(line, '\n');
+		if (!strncmp(line, "ev ", 3))
+			whole &= row && row - line > 41 && !strncmp(row - 41, path, 41);
+		if (!strncmp(line, "MONITOR TIME", 12)) {
+			worst = rows > worst ? rows : worst;
+			rows = 0;
+		}
+		rows += row && row - line > 30 ? (row - line + 29) / 30 : 1;
+		if (!strncmp(line, "[", 1))
+			break;
+	}
+	ok(whole, "table: a path in the last column is whole, past the 30 columns");
+	ok(count_lines(text, "MONITOR TIME") == 4 && worst == 7,
+	   "table: ev's header again before a row that would leave the screen (8 terminal "
+	   "rows; each row wraps to 3): one header per two rows");
+	is_int(count_lines(text, "["), 2, "table: a summary's two intervals start with their time");
+	is_int(count_lines(text, "MONITOR NAME"), 2, "table: the summary's header once per interval");
+	ok(text && strstr(text, "\n\n[") && strstr(text, "] sum\nMONITOR NAME    COUNT\nsum     read        7\n"),
+	   "table: a blank line, [HH:MM:SS] and the monitor, the header, the rows (no TIME)");
+	free(text);
+	record__release(&rec);
+	cfg.output_file = NULL;
+	config__free(&cfg);
+	unlink(file);
+	free(file);
+}
+
 int main(void)
 {
 	log_set_level(LOG_LEVEL_INFO);
 	tmpdir_setup("test_csv_table");
 
 	test_text();
+	test_argv_cell();
 	test_csv_sink();
+	test_table_sink();
 
 	rmdir(tmpdir);
 	return done_testing();

@@ -330,56 +330,56 @@ static void test_exec(void)
 
 	decodes_to(inst, EXEC_EV(0, 0, "/bin/true", "/bin/true\0a\0b\0c\0"), "exec: success",
 		   "{'pcomm':null,'syscall':null,'filename':'/bin/true','argv':['/bin/true','a','b','c'],"
-		   "'argv_truncated':false,'ret':0,'error':null}");
+		   "'argv_truncated':false,'path':null,'path_truncated':false,'ret':0,'error':null}");
 	/* Failed execs are built at sys_exit from the caller's argv, in slots of arg_size + 2. */
 	n = exec_slots(slots, 128 + 2, failed, 3);
 	decodes_to(inst, exec_ev(-ENOENT, EXEC_F_FROM_SYSCALL | EXEC_F_ARGS_SLOTS,
 				 failed[0], strlen(failed[0]), slots, n),
 		   "exec: failed, ENOENT, argv from slots",
 		   "{'pcomm':null,'syscall':null,'filename':'/nonexistent/foo','argv':['/nonexistent/foo','x','y'],"
-		   "'argv_truncated':false,'ret':-2,'error':'ENOENT'}");
+		   "'argv_truncated':false,'path':null,'path_truncated':false,'ret':-2,'error':'ENOENT'}");
 	decodes_to(inst, exec_ev(-EACCES, EXEC_F_FROM_SYSCALL | EXEC_F_ARGS_SLOTS,
 				 "/etc/passwd", 11, slots, 2 * 130 + 2),
 		   "exec: failed, EACCES, the last slot sent short",
 		   "{'pcomm':null,'syscall':null,'filename':'/etc/passwd','argv':['/nonexistent/foo','x','y'],"
-		   "'argv_truncated':false,'ret':-13,'error':'EACCES'}");
+		   "'argv_truncated':false,'path':null,'path_truncated':false,'ret':-13,'error':'EACCES'}");
 	decodes_to(inst, EXEC_EV(-5000, EXEC_F_FROM_SYSCALL, "/x", ""),
 		   "exec: a result that is no errno: error null",
-		   "{'pcomm':null,'syscall':null,'filename':'/x','argv':[],'argv_truncated':false,'ret':-5000,'error':null}");
+		   "{'pcomm':null,'syscall':null,'filename':'/x','argv':[],'argv_truncated':false,'path':null,'path_truncated':false,'ret':-5000,'error':null}");
 	decodes_to(inst, EXEC_EV(0, EXEC_F_ARGS_UNAVAILABLE, "/bin/sh", ""),
 		   "exec: argv unavailable: null",
-		   "{'pcomm':null,'syscall':null,'filename':'/bin/sh','argv':null,'argv_truncated':false,'ret':0,"
+		   "{'pcomm':null,'syscall':null,'filename':'/bin/sh','argv':null,'argv_truncated':false,'path':null,'path_truncated':false,'ret':0,"
 		   "'error':null}");
 	decodes_to(inst, EXEC_EV(0, EXEC_F_ARGS_UNAVAILABLE, "/bin/sh", "sh\0"),
 		   "exec: argv unavailable but some sent: what was sent",
-		   "{'pcomm':null,'syscall':null,'filename':'/bin/sh','argv':['sh'],'argv_truncated':false,'ret':0,"
+		   "{'pcomm':null,'syscall':null,'filename':'/bin/sh','argv':['sh'],'argv_truncated':false,'path':null,'path_truncated':false,'ret':0,"
 		   "'error':null}");
 	decodes_to(inst, EXEC_EV(0, EXEC_F_ARGS_TRUNCATED, "/bin/ls", "ls\0-l\0"),
 		   "exec: cut by the kernel: argv_truncated",
-		   "{'pcomm':null,'syscall':null,'filename':'/bin/ls','argv':['ls','-l'],'argv_truncated':true,'ret':0,"
+		   "{'pcomm':null,'syscall':null,'filename':'/bin/ls','argv':['ls','-l'],'argv_truncated':true,'path':null,'path_truncated':false,'ret':0,"
 		   "'error':null}");
 	decodes_to(inst, EXEC_EV(0, 0, "/bin/x", "x\0\0\0y\0"), "exec: empty arguments kept",
-		   "{'pcomm':null,'syscall':null,'filename':'/bin/x','argv':['x','','','y'],'argv_truncated':false,'ret':0,"
+		   "{'pcomm':null,'syscall':null,'filename':'/bin/x','argv':['x','','','y'],'argv_truncated':false,'path':null,'path_truncated':false,'ret':0,"
 		   "'error':null}");
 	decodes_to(inst, EXEC_EV(0, 0, "/bin/x", "x\0abc"), "exec: last argument without a NUL",
-		   "{'pcomm':null,'syscall':null,'filename':'/bin/x','argv':['x','abc'],'argv_truncated':false,'ret':0,"
+		   "{'pcomm':null,'syscall':null,'filename':'/bin/x','argv':['x','abc'],'argv_truncated':false,'path':null,'path_truncated':false,'ret':0,"
 		   "'error':null}");
 	decodes_to(inst, EXEC_EV(0, 0, "/bin/\xff", "caf\xc3\0\xfe\xff\0"),
 		   "exec: invalid UTF-8 becomes U+FFFD",
 		   "{'pcomm':null,'syscall':null,'filename':'/bin/\\ufffd','argv':['caf\\ufffd','\\ufffd\\ufffd'],"
-		   "'argv_truncated':false,'ret':0,'error':null}");
+		   "'argv_truncated':false,'path':null,'path_truncated':false,'ret':0,'error':null}");
 	memset(name, 'f', EXEC_FILENAME_SIZE);
 	name[EXEC_FILENAME_SIZE] = 0;
 	decodes_to(inst, exec_ev(0, 0, name, EXEC_FILENAME_SIZE, "f\0", 2),
 		   "exec: a filename filling its array, no NUL",
-		   "{'pcomm':null,'syscall':null,'filename':'%s','argv':['f'],'argv_truncated':false,'ret':0,'error':null}",
+		   "{'pcomm':null,'syscall':null,'filename':'%s','argv':['f'],'argv_truncated':false,'path':null,'path_truncated':false,'ret':0,'error':null}",
 		   name);
 	EXEC_EV(0, 0, "/bin/true", "true\0");
 	memcpy(ev.hdr.comm, "0123456789abcdef", EBPFMON_COMM_LEN);
 	ev.hdr.flags = 0;
 	decodes_to(inst, sizeof(struct exec_event) + 5, "exec: 16-byte comm, no ppid",
 		   "{'comm':'0123456789abcdef','ppid':null,'pcomm':null,'syscall':null,'filename':'/bin/true',"
-		   "'argv':['true'],'argv_truncated':false,'ret':0,'error':null}");
+		   "'argv':['true'],'argv_truncated':false,'path':null,'path_truncated':false,'ret':0,'error':null}");
 
 	size = EXEC_EV(0, 0, "/bin/true", "true\0");
 	rejects(inst, size - 6, "exec: shorter than its struct");
@@ -392,19 +392,19 @@ static void test_exec(void)
 	small = inst_new("exec", &ki_none, "max_args: 3, arg_size: 16");
 	inst = small.inst;
 	decodes_to(inst, EXEC_EV(0, 0, "/bin/a", "a\0b\0c\0d\0"), "exec: past max_args: cut",
-		   "{'pcomm':null,'syscall':null,'filename':'/bin/a','argv':['a','b','c'],'argv_truncated':true,'ret':0,"
+		   "{'pcomm':null,'syscall':null,'filename':'/bin/a','argv':['a','b','c'],'argv_truncated':true,'path':null,'path_truncated':false,'ret':0,"
 		   "'error':null}");
 	decodes_to(inst, EXEC_EV(0, 0, "/bin/a", "a\0b\0c\0"), "exec: max_args exactly: whole",
-		   "{'pcomm':null,'syscall':null,'filename':'/bin/a','argv':['a','b','c'],'argv_truncated':false,'ret':0,"
+		   "{'pcomm':null,'syscall':null,'filename':'/bin/a','argv':['a','b','c'],'argv_truncated':false,'path':null,'path_truncated':false,'ret':0,"
 		   "'error':null}");
 	decodes_to(inst, EXEC_EV(0, 0, "/bin/a", "a\0" "0123456789abcdefXYZ\0z\0"),
 		   "exec: an argument past arg_size: cut, the next one whole",
 		   "{'pcomm':null,'syscall':null,'filename':'/bin/a','argv':['a','0123456789abcdef','z'],"
-		   "'argv_truncated':true,'ret':0,'error':null}");
+		   "'argv_truncated':true,'path':null,'path_truncated':false,'ret':0,'error':null}");
 	decodes_to(inst, EXEC_EV(0, 0, "/bin/a", "0123456789abcdef\0"),
 		   "exec: an argument of arg_size exactly: whole",
 		   "{'pcomm':null,'syscall':null,'filename':'/bin/a','argv':['0123456789abcdef'],'argv_truncated':false,"
-		   "'ret':0,'error':null}");
+		   "'path':null,'path_truncated':false,'ret':0,'error':null}");
 	/* A slot (arg_size + 2 = 18 bytes) filled to the end: no NUL in it. */
 	memset(slots, 'z', 18);
 	memcpy(slots + 18, "q\0\0\0", 4);
@@ -412,17 +412,17 @@ static void test_exec(void)
 				 slots, 22),
 		   "exec: a full slot: cut to arg_size, the next slot read",
 		   "{'pcomm':null,'syscall':null,'filename':'/bin/a','argv':['zzzzzzzzzzzzzzzz','q'],'argv_truncated':true,"
-		   "'ret':-8,'error':'ENOEXEC'}");
+		   "'path':null,'path_truncated':false,'ret':-8,'error':'ENOEXEC'}");
 	/* pcomm: the real parent's comm; syscall: which call its sys_enter saw. */
 	EXEC_EV(0, EXEC_F_EXECVEAT, "/bin/true", "true\0");
 	memcpy(((struct exec_event *)ev.b)->pcomm, "0123456789abcdef", EBPFMON_COMM_LEN);
 	decodes_to(inst, sizeof(struct exec_event) + 5, "exec: 16-byte pcomm, execveat",
 		   "{'pcomm':'0123456789abcdef','syscall':'execveat','filename':'/bin/true',"
-		   "'argv':['true'],'argv_truncated':false,'ret':0,'error':null}");
+		   "'argv':['true'],'argv_truncated':false,'path':null,'path_truncated':false,'ret':0,'error':null}");
 	decodes_to(inst, EXEC_EV(-ENOENT, EXEC_F_FROM_SYSCALL | EXEC_F_EXECVE, "/x", ""),
 		   "exec: failed execve",
 		   "{'pcomm':null,'syscall':'execve','filename':'/x','argv':[],"
-		   "'argv_truncated':false,'ret':-2,'error':'ENOENT'}");
+		   "'argv_truncated':false,'path':null,'path_truncated':false,'ret':-2,'error':'ENOENT'}");
 	is_int(self_emits, 0, "exec: on_event emits nothing itself");
 	inst_free(&small);
 }
@@ -632,7 +632,9 @@ static size_t openat2_ev(const char *path, unsigned long long flags, unsigned lo
 
 /* The open record's fields after path (flags ... error), for the flags cases. */
 #define OPEN_FLAGS(flags, names, mode) \
-	"{'op':'openat','dirfd':-100,'path':'/f','path_truncated':false,'flags':%d," \
+	"{'op':'openat','dirfd':-100,'path':'/f','path_truncated':false," \
+	"'full_path':null,'full_path_truncated':false,'full_path_error':'unavailable'," \
+	"'flags':%d," \
 	"'flags_names':" names ",'mode':" mode ",'resolve':null,'resolve_names':null," \
 	"'ret':3,'error':null}", (int)(flags)
 
@@ -686,17 +688,22 @@ static void test_open(void)
 	decodes_to(inst, OPEN_EV(OPEN_OP_OPENAT, "/etc/passwd", O_RDONLY | O_CLOEXEC, 0, 3),
 		   "open: openat",
 		   "{'op':'openat','dirfd':-100,'path':'/etc/passwd','path_truncated':false,"
+		   "'full_path':null,'full_path_truncated':false,'full_path_error':'unavailable',"
 		   "'flags':%d,'flags_names':['O_RDONLY','O_CLOEXEC'],'mode':null,"
 		   "'resolve':null,'resolve_names':null,'ret':3,'error':null}",
 		   O_RDONLY | O_CLOEXEC);
 	decodes_to(inst, OPEN_EV(OPEN_OP_OPEN, "out", O_WRONLY | O_CREAT | O_TRUNC, 0644, 4),
 		   "open: open (no dirfd), O_CREAT",
-		   "{'op':'open','dirfd':null,'path':'out','path_truncated':false,'flags':%d,"
+		   "{'op':'open','dirfd':null,'path':'out','path_truncated':false,"
+		   "'full_path':null,'full_path_truncated':false,'full_path_error':'unavailable',"
+		   "'flags':%d,"
 		   "'flags_names':['O_WRONLY','O_CREAT','O_TRUNC'],'mode':'0644','resolve':null,"
 		   "'resolve_names':null,'ret':4,'error':null}", O_WRONLY | O_CREAT | O_TRUNC);
 	decodes_to(inst, open_ev(OPEN_OP_OPENAT, 7, "x", 2, O_RDONLY, 0, -ENOENT),
 		   "open: failed, ENOENT, a dirfd",
-		   "{'op':'openat','dirfd':7,'path':'x','path_truncated':false,'flags':0,"
+		   "{'op':'openat','dirfd':7,'path':'x','path_truncated':false,"
+		   "'full_path':null,'full_path_truncated':false,'full_path_error':'unavailable',"
+		   "'flags':0,"
 		   "'flags_names':['O_RDONLY'],'mode':null,'resolve':null,'resolve_names':null,"
 		   "'ret':-2,'error':'ENOENT'}");
 	test_open_flags(inst);
@@ -705,55 +712,73 @@ static void test_open(void)
 	decodes_to(inst, OPEN_EV(OPEN_OP_OPENAT, "/0123456789abcdefg", O_RDONLY, 0, -ENOENT),
 		   "open: a path past max_path: cut, path_truncated",
 		   "{'op':'openat','dirfd':-100,'path':'/0123456789abcde','path_truncated':true,"
+		   "'full_path':null,'full_path_truncated':false,'full_path_error':'unavailable',"
 		   "'flags':0,'flags_names':['O_RDONLY'],'mode':null,'resolve':null,"
 		   "'resolve_names':null,'ret':-2,'error':'ENOENT'}");
 	decodes_to(inst, OPEN_EV(OPEN_OP_OPENAT, "/0123456789abcde", O_RDONLY, 0, 5),
 		   "open: a path of max_path exactly: whole",
 		   "{'op':'openat','dirfd':-100,'path':'/0123456789abcde','path_truncated':false,"
+		   "'full_path':null,'full_path_truncated':false,'full_path_error':'unavailable',"
 		   "'flags':0,'flags_names':['O_RDONLY'],'mode':null,'resolve':null,"
 		   "'resolve_names':null,'ret':5,'error':null}");
 	decodes_to(inst, open_ev(OPEN_OP_OPENAT, AT_FDCWD, "/tmp/ab", 5, O_RDONLY, 0, 3),
 		   "open: a path sent without its NUL: path_len bytes",
-		   "{'op':'openat','dirfd':-100,'path':'/tmp/','path_truncated':false,'flags':0,"
+		   "{'op':'openat','dirfd':-100,'path':'/tmp/','path_truncated':false,"
+		   "'full_path':null,'full_path_truncated':false,'full_path_error':'unavailable',"
+		   "'flags':0,"
 		   "'flags_names':['O_RDONLY'],'mode':null,'resolve':null,'resolve_names':null,"
 		   "'ret':3,'error':null}");
 	decodes_to(inst, open_ev(OPEN_OP_OPENAT, AT_FDCWD, "", 0, O_RDONLY, 0, -ENOENT),
 		   "open: no path bytes: empty",
-		   "{'op':'openat','dirfd':-100,'path':'','path_truncated':false,'flags':0,"
+		   "{'op':'openat','dirfd':-100,'path':'','path_truncated':false,"
+		   "'full_path':null,'full_path_truncated':false,'full_path_error':'unavailable',"
+		   "'flags':0,"
 		   "'flags_names':['O_RDONLY'],'mode':null,'resolve':null,'resolve_names':null,"
 		   "'ret':-2,'error':'ENOENT'}");
 	decodes_to(inst, OPEN_EV(OPEN_OP_OPENAT, "/tmp/\xfe\xff", O_RDONLY, 0, 3),
 		   "open: invalid UTF-8 in the path",
 		   "{'op':'openat','dirfd':-100,'path':'/tmp/\\ufffd\\ufffd',"
-		   "'path_truncated':false,'flags':0,'flags_names':['O_RDONLY'],'mode':null,"
+		   "'path_truncated':false,"
+		   "'full_path':null,'full_path_truncated':false,'full_path_error':'unavailable',"
+		   "'flags':0,'flags_names':['O_RDONLY'],'mode':null,"
 		   "'resolve':null,'resolve_names':null,'ret':3,'error':null}");
 	size = OPEN_EV(OPEN_OP_OPENAT, "", O_RDONLY, 0, -EFAULT);
 	((struct open_event *)ev.b)->info = OPEN_I_PATH_UNAVAILABLE;
 	decodes_to(inst, size, "open: the path unreadable: null",
-		   "{'op':'openat','dirfd':-100,'path':null,'path_truncated':false,'flags':0,"
+		   "{'op':'openat','dirfd':-100,'path':null,'path_truncated':false,"
+		   "'full_path':null,'full_path_truncated':false,'full_path_error':'unavailable',"
+		   "'flags':0,"
 		   "'flags_names':['O_RDONLY'],'mode':null,'resolve':null,'resolve_names':null,"
 		   "'ret':-14,'error':'EFAULT'}");
 
 	decodes_to(inst, openat2_ev("/d", O_RDONLY | O_DIRECTORY, 0, 0x0c, 0, 3),
 		   "open: openat2, resolve",
-		   "{'op':'openat2','dirfd':-100,'path':'/d','path_truncated':false,'flags':%d,"
+		   "{'op':'openat2','dirfd':-100,'path':'/d','path_truncated':false,"
+		   "'full_path':null,'full_path_truncated':false,'full_path_error':'unavailable',"
+		   "'flags':%d,"
 		   "'flags_names':['O_RDONLY','O_DIRECTORY'],'mode':null,'resolve':12,"
 		   "'resolve_names':['RESOLVE_NO_SYMLINKS','RESOLVE_BENEATH'],'ret':3,"
 		   "'error':null}", O_RDONLY | O_DIRECTORY);
 	decodes_to(inst, openat2_ev("/d", O_WRONLY | O_CREAT, 0640, 0x7f, 0, -EXDEV),
 		   "open: openat2, every resolve bit and an unknown one",
-		   "{'op':'openat2','dirfd':-100,'path':'/d','path_truncated':false,'flags':%d,"
+		   "{'op':'openat2','dirfd':-100,'path':'/d','path_truncated':false,"
+		   "'full_path':null,'full_path_truncated':false,'full_path_error':'unavailable',"
+		   "'flags':%d,"
 		   "'flags_names':['O_WRONLY','O_CREAT'],'mode':'0640','resolve':127,"
 		   "'resolve_names':['RESOLVE_NO_XDEV','RESOLVE_NO_MAGICLINKS',"
 		   "'RESOLVE_NO_SYMLINKS','RESOLVE_BENEATH','RESOLVE_IN_ROOT','RESOLVE_CACHED',"
 		   "'0x40'],'ret':-18,'error':'EXDEV'}", O_WRONLY | O_CREAT);
 	decodes_to(inst, openat2_ev("/d", O_RDONLY, 0, 0, 0, 3), "open: openat2, resolve 0",
-		   "{'op':'openat2','dirfd':-100,'path':'/d','path_truncated':false,'flags':0,"
+		   "{'op':'openat2','dirfd':-100,'path':'/d','path_truncated':false,"
+		   "'full_path':null,'full_path_truncated':false,'full_path_error':'unavailable',"
+		   "'flags':0,"
 		   "'flags_names':['O_RDONLY'],'mode':null,'resolve':0,'resolve_names':[],"
 		   "'ret':3,'error':null}");
 	decodes_to(inst, openat2_ev("/d", O_CREAT, 0644, 0x08, OPEN_I_HOW_UNAVAILABLE, -EFAULT),
 		   "open: openat2, open_how unreadable: flags, mode and resolve null",
-		   "{'op':'openat2','dirfd':-100,'path':'/d','path_truncated':false,'flags':null,"
+		   "{'op':'openat2','dirfd':-100,'path':'/d','path_truncated':false,"
+		   "'full_path':null,'full_path_truncated':false,'full_path_error':'unavailable',"
+		   "'flags':null,"
 		   "'flags_names':null,'mode':null,'resolve':null,'resolve_names':null,"
 		   "'ret':-14,'error':'EFAULT'}");
 

@@ -293,6 +293,38 @@ static void test_offsetof(void)
 	}
 }
 
+/* BTF_OFFSETOF: a number, or -1 when BTF has none; never an error. */
+static int btf_offset_cb(void *ctx, const char *type, const char *member, long *off)
+{
+	struct offsets *o = ctx;
+
+	o->calls++;
+	if (!strcmp(type, "dentry") && !strcmp(member, "d_parent")) {
+		*off = 24;
+		return 0;
+	}
+	return strcmp(type, "mount") ? -ENOENT : -ENODATA;
+}
+
+static void test_btf_offsetof(void)
+{
+	struct offsets o = { 0 };
+	struct render_ctx ctx = { .offset = offset_cb, .btf_offset = btf_offset_cb,
+				  .offset_ctx = &o };
+
+	renders("BTF_OFFSETOF known", "#define X @BTF_OFFSETOF(dentry,d_parent)@\n", &ctx,
+		"#define X 24\n");
+	renders("BTF_OFFSETOF unknown member: -1", "#if @BTF_OFFSETOF(dentry,nope)@ >= 0\n",
+		&ctx, "#if -1 >= 0\n");
+	renders("BTF_OFFSETOF without BTF: -1", "@BTF_OFFSETOF(mount,mnt_parent)@\n", &ctx,
+		"-1\n");
+	is_int(o.calls, 3, "BTF_OFFSETOF: the BTF callback, never OFFSETOF's");
+	renders("BTF_OFFSETOF without a callback: -1", "@BTF_OFFSETOF(dentry,d_parent)@\n",
+		&(struct render_ctx){ 0 }, "-1\n");
+	render_fails("BTF_OFFSETOF with junk", "j.c", "@BTF_OFFSETOF(dentry,d_parent)x@\n", &ctx,
+		     EINVAL, "render: j.c:1: unknown placeholder @BTF_OFFSETOF(dentry,d_parent)x@\n");
+}
+
 /* ---------------------------------------------------------------------------
  * #include and resources
  */
@@ -584,6 +616,7 @@ int main(void)
 	test_substitution();
 	test_unknown();
 	test_offsetof();
+	test_btf_offsetof();
 	test_include();
 	test_resource_dir();
 	test_repeat();
