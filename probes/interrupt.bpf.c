@@ -51,8 +51,12 @@ BPF_PERCPU_HASH(interrupt_sums, struct interrupt_key, struct interrupt_sum,
 		INTERRUPT_SUM_ROWS);
 /* An all-zero value to create entries from: too big for the stack. */
 BPF_ARRAY(interrupt_zero, struct interrupt_sum, 1);
-/* Interrupts not counted because interrupt_sums was full. */
+/*
+ * Interrupts interrupt_sums had no row for: how many, and their sums
+ * (cumulative: the host takes the growth, its (other) row).
+ */
 BPF_PERCPU_ARRAY(interrupt_overflow, u64, 1);
+BPF_PERCPU_ARRAY(interrupt_over, struct interrupt_sum, 1);
 #if INTERRUPT_MIGRATIONS
 BPF_HASH(interrupt_migs, struct interrupt_mig_key, u64, 4096);
 #endif
@@ -131,7 +135,9 @@ static __always_inline void interrupt_account(u32 kind, s32 num, u64 delta,
 
 		if (n)
 			(*n)++;
-		return;
+		s = interrupt_over.lookup(&z);
+		if (!s)
+			return;
 	}
 	/* This CPU's first one: other CPUs' values start zeroed, name too. */
 	if (!s->count && name)

@@ -15,12 +15,41 @@
 #define IO_OP_PWRITE64	3
 #define IO_OP_READV	4
 #define IO_OP_WRITEV	5
-#define IO_OP_COUNT	6
+#define IO_OP_PREADV	6
+#define IO_OP_PWRITEV	7
+#define IO_OP_PREADV2	8
+#define IO_OP_PWRITEV2	9
+/* Copies: two fds, bytes read from one and written to the other. */
+#define IO_OP_COPY_FILE_RANGE	10
+#define IO_OP_SENDFILE	11
+#define IO_OP_SPLICE	12
+#define IO_OP_TEE	13
+#define IO_OP_COUNT	14
 #define IO_OP_IS_WRITE(op) ((op) == IO_OP_WRITE || (op) == IO_OP_PWRITE64 || \
-			    (op) == IO_OP_WRITEV)
-#define IO_OP_IS_VEC(op) ((op) == IO_OP_READV || (op) == IO_OP_WRITEV)
+			    (op) == IO_OP_WRITEV || (op) == IO_OP_PWRITEV || \
+			    (op) == IO_OP_PWRITEV2)
+#define IO_OP_IS_VEC(op) ((op) == IO_OP_READV || (op) == IO_OP_WRITEV || \
+			  ((op) >= IO_OP_PREADV && (op) <= IO_OP_PWRITEV2))
+#define IO_OP_IS_COPY(op) ((op) >= IO_OP_COPY_FILE_RANGE && (op) < IO_OP_COUNT)
 
-/* readv/writev: iovecs summed into "requested" (the rest are not read). */
+/*
+ * What an fd is when it has no path in a mount: told apart by the file
+ * system's magic, named as /proc/PID/fd names them (pipe:[INODE], ...).
+ */
+#define IO_FD_FILE	0	/* a path, or not looked at */
+#define IO_FD_PIPE	1
+#define IO_FD_SOCKET	2
+#define IO_FD_ANON	3	/* anon_inode:NAME, NAME from the dentry */
+#define IO_ANON_LEN	24
+
+struct io_fd_kind {
+	__u64 ino;
+	__u32 kind;		/* IO_FD_* */
+	__u32 pad;
+	char anon[IO_ANON_LEN];	/* IO_FD_ANON: the dentry's name, e.g. "[eventfd]" */
+};
+
+/* Vectored calls: iovecs summed into "requested" (the rest are not read). */
 #define IO_MAX_IOV 16
 
 struct io_call_event {
@@ -35,10 +64,20 @@ struct io_call_event {
 	 */
 	__u64 proc_gen;
 	__u64 fd_gen;
-	__s32 fd;
+	__s32 fd;		/* copies: the fd read from */
 	__u32 op;		/* IO_OP_* */
-	__u32 iovcnt;		/* readv/writev: the caller's iovcnt */
-	__u32 pad;
+	__u32 iovcnt;		/* vectored calls: the caller's iovcnt */
+	__s32 fd_out;		/* copies: the fd written to; else -1 */
+	__u64 fd_out_gen;	/* copies: fd_out's generation */
+	struct io_fd_kind kinds[2];	/* fd, fd_out */
+	/*
+	 * Paths walked in the kernel (probes/kpath.h), sent after the struct:
+	 * fd's then fd_out's, NUL included; 0 when not sent (not a file in a
+	 * mount, no BTF, or sent before for the same generations: the host
+	 * has it cached). KPATH_F_* of each walk.
+	 */
+	__u32 path_len[2];
+	__u32 path_flags[2];
 };
 
 /* Metrics: one per op, cumulative. */

@@ -115,13 +115,17 @@ static __always_inline void page_fault_metric(struct page_fault_perf_ctx *ctx, u
 #elif PAGE_FAULT_SUMMARY
 BPF_TABLE("percpu_hash", struct page_fault_key, struct page_fault_counts, page_fault_counts,
 	  @MAX_ENTRIES@);
-/* Faults not counted because the table was full; the host warns. */
+/*
+ * Faults the table had no row for: how many, and their counts (cumulative:
+ * the host takes the growth, its (other) row).
+ */
 BPF_PERCPU_ARRAY(page_fault_full, u64, 1);
+BPF_PERCPU_ARRAY(page_fault_over, struct page_fault_counts, 1);
 
 /*
  * The filters and the sampling (counted as filtered when COUNT, on sample
- * counter SLOT), then this process's counters on this CPU; NULL when left
- * out, or (counted) when the table is full.
+ * counter SLOT), then this process's counters on this CPU, or the (other)
+ * ones when the table is full; NULL when left out.
  */
 static __always_inline struct page_fault_counts *page_fault_counts_get(int count, u32 slot)
 {
@@ -146,6 +150,7 @@ static __always_inline struct page_fault_counts *page_fault_counts_get(int count
 
 		if (n)
 			(*n)++;
+		c = page_fault_over.lookup(&zero_key);
 	}
 	return c;
 }

@@ -108,8 +108,9 @@ BPF_F_TABLE("percpu_hash", struct syscall_key, struct syscall_stats, syscall_sta
 	    @MAX_ENTRIES@, BPF_F_NO_PREALLOC);
 /* A zeroed value to insert from: 376 bytes are too many for the stack. */
 BPF_PERCPU_ARRAY(syscall_zero, struct syscall_stats, 1);
-/* Calls not counted because syscall_stats was full. */
+/* Calls syscall_stats had no row for: their count, and their (other) rows. */
 BPF_PERCPU_ARRAY(syscall_dropped, u64, 1);
+BPF_PERCPU_ARRAY(syscall_over, struct syscall_over, SYSCALL_OVER_SLOTS);
 #elif !SYSCALL_SUMMARY
 #include "output.h"
 #endif
@@ -325,10 +326,21 @@ static __always_inline void syscall_account(u64 id, s64 nr, s64 ret, u64 dur)
 			syscall_stats.insert(&key, z);
 		v = syscall_stats.lookup(&key);
 		if (!v) {
+			u32 slot = nr >= 0 && nr < SYSCALL_NR_MAX ? nr : SYSCALL_NR_MAX;
+			struct syscall_over *o = syscall_over.lookup(&slot);
 			u64 *d = syscall_dropped.lookup(&zero);
 
 			if (d)
 				(*d)++;
+			if (!o)
+				return;
+			o->count++;
+			if (ret < 0)
+				o->errors++;
+#if SYSCALL_LATENCY
+			o->total_ns += dur;
+			o->hist[ebpfmon_hist_slot(dur)]++;
+#endif
 			return;
 		}
 	}

@@ -36,6 +36,20 @@ struct syscall_stats {
 };
 
 /*
+ * mode: summary -- the calls syscall_stats had no row for, by number (the
+ * last slot: numbers beyond SYSCALL_NR_MAX), cumulative: the host takes the
+ * growth each interval, so no call is lost between a read and a clear.
+ */
+struct syscall_over {
+	__u64 count;
+	__u64 errors;
+	__u64 total_ns;
+	__u64 hist[EBPFMON_HIST_SLOTS];
+};
+
+#define SYSCALL_OVER_SLOTS (SYSCALL_NR_MAX + 1)
+
+/*
  * Metrics (metrics.listen): cumulative since attach, never cleared. Per
  * number, the last slot taking numbers beyond SYSCALL_NR_MAX.
  */

@@ -49,7 +49,8 @@ void event_loop__print_stats(struct session *s, const char *prefix)
 		const struct monitor_inst *inst = s->insts[i];
 
 		/* A monitor a reload removed still has its counts to tell. */
-		if (!inst->attached && !inst->events && !inst->lost && !inst->filtered)
+		if (!inst->attached && !inst->events && !inst->lost && !inst->table_full &&
+		    !inst->filtered)
 			continue;
 		/* A summary monitor writes rows, one set per interval, not events. */
 		if (monitor_inst__collects(inst))
@@ -63,7 +64,9 @@ void event_loop__print_stats(struct session *s, const char *prefix)
 					"%s%s: %llu events", len ? "; " : "", inst->mon->name,
 					(unsigned long long)inst->events);
 		len += snprintf(line + len, len < sizeof(line) ? sizeof(line) - len : 0,
-				", %llu lost, %llu filtered", (unsigned long long)inst->lost,
+				/* what the buffer and the summary tables could not take */
+				", %llu lost, %llu filtered",
+				(unsigned long long)(inst->lost + inst->table_full),
 				(unsigned long long)inst->filtered);
 		if (inst->malformed && len < sizeof(line))
 			len += snprintf(line + len, sizeof(line) - len, ", %llu malformed",

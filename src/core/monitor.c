@@ -102,6 +102,15 @@ int monitor_parse_mode(struct monitor_inst *inst, struct cfg_node *node, bool su
 	return render_vars__set(&inst->vars, "SUMMARY", "%d", inst->summary);
 }
 
+int monitor_parse_top(struct monitor_inst *inst, struct cfg_node *node, unsigned top)
+{
+	long long n = top;
+	int err = node ? cfg_get_int(node, "top", 0, 1048576, &n) : 0;
+
+	inst->top = n;
+	return err ? -EINVAL : 0;
+}
+
 json_t *log2_hist_json(const uint64_t *slots, int n_slots)
 {
 	json_t *hist = json_array();

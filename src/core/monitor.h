@@ -115,6 +115,7 @@ struct monitor_inst {
 	uint64_t lost;			/* perf buffer losses */
 	uint64_t filtered;		/* dropped by the kernel-side filters */
 	uint64_t malformed;		/* short or inconsistent samples */
+	uint64_t table_full;		/* counts a full summary table had no row for */
 	/* The counts of the instances this one replaced at reloads: kernel ones restart. */
 	uint64_t lost_base, filtered_base;
 	struct probe_set *ps;		/* the compile its programs come from */
@@ -122,6 +123,7 @@ struct monitor_inst {
 	char *settings;			/* its config subtree (cfg_node__dump) */
 	bool compile;			/* text goes into the next compile */
 	bool summary;			/* mode: summary -- collect() every interval */
+	unsigned top;			/* summary rows per interval, the rest (other); 0: all */
 	double interval;		/* seconds between collect() calls */
 	double next_collect;		/* CLOCK_MONOTONIC seconds */
 	struct summary_rows rows;	/* collect()'s, kept from one interval to the next */
@@ -154,6 +156,9 @@ int monitor_attach_tracepoints(struct monitor_inst *inst, struct probe_set *ps);
  * (inst->metrics_only) is always in summary mode.
  */
 int monitor_parse_mode(struct monitor_inst *inst, struct cfg_node *node, bool summary);
+
+/* top: N (0..1048576, default given) summary rows per interval into inst->top. */
+int monitor_parse_top(struct monitor_inst *inst, struct cfg_node *node, unsigned top);
 
 /*
  * A log2 histogram as JSON: [{"lo":L,"hi":H,"count":N}, ...] for the

@@ -106,6 +106,7 @@ static void inst_carry(struct monitor_inst *to, const struct monitor_inst *from)
 	to->events = from->events;
 	to->intervals = from->intervals;
 	to->malformed = from->malformed;
+	to->table_full = from->table_full;
 	to->lost = to->lost_base = from->lost;
 	to->filtered = to->filtered_base = from->filtered;
 }
@@ -215,7 +216,8 @@ static size_t reload_settle_old(struct monitor_inst **old, size_t n_old,
 		 * summary (and the exporter's counters), no longer selected.
 		 */
 		if (!insts_have(v, n, oi->mon) &&
-		    (oi->events || oi->lost || oi->filtered || oi->malformed)) {
+		    (oi->events || oi->lost || oi->table_full || oi->filtered ||
+		     oi->malformed)) {
 			oi->enabled = false;
 			v[n++] = oi;
 		} else {

@@ -21,6 +21,9 @@ struct summary_rows {
 	size_t row_size;
 	size_t n, cap;
 	int err;		/* the first error of a fold (-ENOMEM, -EINVAL) */
+	/* summary_collect's: the spec's over and full counters seen so far. */
+	uint64_t *over_seen;
+	uint64_t full_seen;
 };
 
 #define SUMMARY_ROWS_INIT(type) { .row_size = sizeof(type) }
@@ -79,15 +82,54 @@ struct summary_spec {
 	int (*cmp)(const void *, const void *);	/* the rows' order; NULL: as read */
 	summary_emit_fn emit;
 	double per_s;		/* interval_s rounded to 1/per_s seconds */
+	/*
+	 * top (inst->top): the rows past the first top, in cmp's order, are
+	 * added into one row (merge: dst += src) that other() then marks as the
+	 * (other) row (pid 0, comm "(other)"), so the totals stay exact. NULL
+	 * merge: every row.
+	 */
+	void (*merge)(void *dst, const void *src);
+	void (*other)(void *row);
+	/* An (other) row already (the overflow's): past top whatever its count. */
+	bool (*is_other)(const void *row);
+	/* The order that picks the top rows, then shown in cmp's (NULL: cmp). */
+	int (*top_cmp)(const void *, const void *);
+	/*
+	 * The kernel table's overflow: full, a per-CPU u64 (key 0) of the counts
+	 * it had no room for; over, a per-CPU array (key 0) of its value type
+	 * (over_size bytes, u64 counters only) where the probe counts them
+	 * instead, cumulative. Its growth is folded as a row of a zeroed key
+	 * that other() then marks. what: the things counted ("calls").
+	 */
+	const char *full;
+	const char *over;
+	size_t over_size;
+	const char *what;
 };
 
 /*
+ * Sort the rows with spec->cmp and emit the first top of them (0: all), then
+ * the (other) row of the rest as spec says; 0 or the first nonzero emit's
+ * value.
+ */
+int summary_rows__emit_top(struct summary_rows *rows, const struct summary_spec *spec,
+			   unsigned top, struct monitor_inst *inst, double interval_s);
+
+/*
+ * What the kernel table had no room for in this interval (spec->over's
+ * growth): one row, folded and marked (other). 0 or -errno.
+ */
+int summary_rows__over(struct summary_rows *rows, struct probe_set *ps,
+		       const struct summary_spec *spec);
+
+/*
  * One collect of such a monitor: the interval since *last_collect, the table
- * read into rows, sorted and emitted (nothing when it cannot be read
- * whole). 0 or -errno.
+ * read into rows with its overflow row, sorted and emitted, top of them
+ * (nothing when it cannot be read whole); the overflow told as lost
+ * (max_entries: the table's). 0 or -errno.
  */
 int summary_collect(struct monitor_inst *inst, struct probe_set *ps,
-		    const struct summary_spec *spec, double *last_collect);
+		    const struct summary_spec *spec, double *last_collect, long long max_entries);
 
 /*
  * How much the per-CPU counter COUNTER (key 0: what the probe could not count
@@ -95,6 +137,34 @@ int summary_collect(struct monitor_inst *inst, struct probe_set *ps,
  * did not or cannot be read. The monitor says so in its own words.
  */
 uint64_t summary_uncounted(struct probe_set *ps, const char *counter, uint64_t *seen);
+
+/*
+ * N counts that found no row in the kernel's summary table (max_entries
+ * reached, or no memory for a row of a table allocated as rows appear): a
+ * {"type":"lost","reason":"table_full"} record, a warning, and the exit
+ * line's "lost". WHAT names the counted things ("calls").
+ */
+void summary_table_full(struct monitor_inst *inst, uint64_t n, const char *what,
+			long long max_entries);
+
+/*
+ * What a per-CPU array of u64 counters (TABLE, n words over all its keys,
+ * summed over the CPUs) grew by since *prev (n words, updated): into delta.
+ * Overflow arrays are never cleared, so nothing counted between a read and
+ * a clear can be lost. 0 or -errno.
+ */
+int summary_counters_delta(struct probe_set *ps, const char *table, uint64_t *prev,
+			   uint64_t *delta, size_t n);
+
+/*
+ * max_entries of a summary table the config does not size: the machine's
+ * pid_max (a row for every process that can exist), at least 10240, and at
+ * most 65536 rows while rows x CPUs stay under 2^18 (kernel memory).
+ */
+long long summary_default_entries(void);
+
+/* The (other) row's comm. */
+#define SUMMARY_OTHER_COMM "(other)"
 
 /*
  * The seconds since *last_collect (CLOCK_MONOTONIC seconds), rounded to

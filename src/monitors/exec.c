@@ -245,7 +245,6 @@ static const struct table_column exec_columns[] = {
 	{ "PID", "pid", 7, COLUMN_RIGHT },
 	{ "PPID", "ppid", 7, COLUMN_RIGHT },
 	{ "PCOMM", "pcomm", 16, COLUMN_LEFT },
-	{ "SYSCALL", "syscall", 8, COLUMN_LEFT },
 	{ "RET", "ret", 3, COLUMN_RIGHT },
 	{ "ARGS", "argv", 0, COLUMN_LEFT },
 	{ NULL },

@@ -315,6 +315,8 @@ static int func_configure(struct monitor_inst *inst, struct cfg_node *node)
 		err |= cfg_get_enum(node, "backend", func_backends, &backend);
 	}
 	err |= monitor_parse_mode(inst, node, true);
+	/* funccount shows every function asked for. */
+	err |= monitor_parse_top(inst, node, 0);
 	if (err)
 		return -EINVAL;
 	if (!o->patterns || !o->patterns[0]) {
@@ -458,12 +460,41 @@ static void func_row_add(struct summary_rows *rows, const void *key, const void 
 		summary_rows__keep(rows);
 }
 
+/* The row of the functions past top. */
+#define FUNC_ROW_OTHER UINT32_MAX
+
 /* By function index: the kernel's (sorted) order of the names. */
 static int func_row_cmp(const void *a, const void *b)
 {
 	const struct func_row *x = a, *y = b;
 
 	return x->idx < y->idx ? -1 : x->idx > y->idx;
+}
+
+/* top: the most called. */
+static int func_row_busiest(const void *a, const void *b)
+{
+	const struct func_row *x = a, *y = b;
+
+	if (x->st.count != y->st.count)
+		return x->st.count > y->st.count ? -1 : 1;
+	return func_row_cmp(a, b);
+}
+
+static void func_row_merge(void *dst, const void *src)
+{
+	struct func_row *d = dst;
+	const struct func_row *s = src;
+
+	d->st.count += s->st.count;
+	d->st.total_ns += s->st.total_ns;
+	for (int k = 0; k < EBPFMON_HIST_SLOTS; k++)
+		d->st.hist[k] += s->st.hist[k];
+}
+
+static void func_row_other(void *row)
+{
+	((struct func_row *)row)->idx = FUNC_ROW_OTHER;
 }
 
 static int func_row_emit(struct monitor_inst *inst, const void *row, double interval)
@@ -474,10 +505,11 @@ static int func_row_emit(struct monitor_inst *inst, const void *row, double inte
 	uint64_t slots[EBPFMON_HIST_SLOTS];
 	struct record *rec;
 
-	if (r->idx >= o->n)
+	if (r->idx >= o->n && r->idx != FUNC_ROW_OTHER)
 		return 0;
 	rec = monitor_inst__record(inst, "summary");
-	record__str(rec, "function", o->names[r->idx]);
+	record__str(rec, "function", r->idx == FUNC_ROW_OTHER ? SUMMARY_OTHER_COMM :
+		    o->names[r->idx]);
 	record__int(rec, "count", s->count);
 	if (o->latency) {
 		record__int(rec, "total_ns", s->total_ns);
@@ -498,13 +530,17 @@ static const struct summary_spec func_summary = {
 	.cmp = func_row_cmp,
 	.emit = func_row_emit,
 	.per_s = 1e6,
+	.merge = func_row_merge,
+	.other = func_row_other,
+	.top_cmp = func_row_busiest,
 };
 
 static int func_collect(struct monitor_inst *inst, struct probe_set *ps)
 {
 	struct func_opts *o = inst->priv;
 
-	return summary_collect(inst, ps, &func_summary, &o->last_collect);
+	/* func_stats has a row per function: it is never full. */
+	return summary_collect(inst, ps, &func_summary, &o->last_collect, 0);
 }
 
 /* Scrape time: calls per function index, summed over the CPUs. */

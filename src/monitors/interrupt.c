@@ -117,7 +117,8 @@ static int interrupt_configure(struct monitor_inst *inst, struct cfg_node *node)
 		return -ENOMEM;
 	o->hardirq = o->softirq = true;
 	inst->priv = o;
-	if (monitor_parse_mode(inst, node, true))
+	/* hardirqs and softirqs show every interrupt. */
+	if (monitor_parse_mode(inst, node, true) || monitor_parse_top(inst, node, 0))
 		err = -EINVAL;
 	if (node) {
 		err |= cfg_get_int(node, "min_duration_us", 0, INTERRUPT_MIN_US_MAX,
@@ -191,6 +192,7 @@ struct interrupt_row {
 	__s32 num;		/* irq, vec; migration: orig_cpu */
 	__s32 cpu;		/* migration: dest_cpu */
 	struct interrupt_sum sum;	/* migration: count only */
+	bool other;		/* the rows past top */
 };
 
 /* A per-CPU entry of interrupt_sums: one row per CPU that saw the interrupt. */
@@ -249,6 +251,29 @@ static int interrupt_row_cmp(const void *a, const void *b)
 	return x->cpu < y->cpu ? -1 : x->cpu > y->cpu;
 }
 
+static void interrupt_row_merge(void *dst, const void *src)
+{
+	struct interrupt_sum *d = &((struct interrupt_row *)dst)->sum;
+	const struct interrupt_sum *s = &((const struct interrupt_row *)src)->sum;
+
+	d->count += s->count;
+	d->total_ns += s->total_ns;
+	if (s->max_ns > d->max_ns)
+		d->max_ns = s->max_ns;
+	for (int k = 0; k < EBPFMON_HIST_SLOTS; k++)
+		d->slots[k] += s->slots[k];
+}
+
+static void interrupt_row_other(void *row)
+{
+	((struct interrupt_row *)row)->other = true;
+}
+
+static bool interrupt_row_is_other(const void *row)
+{
+	return ((const struct interrupt_row *)row)->other;
+}
+
 static int interrupt_row_emit(struct monitor_inst *inst, const void *r, double interval)
 {
 	const struct interrupt_row *row = r;
@@ -256,8 +281,12 @@ static int interrupt_row_emit(struct monitor_inst *inst, const void *r, double i
 	struct record *rec = monitor_inst__record(inst, "summary");
 	uint64_t slots[EBPFMON_HIST_SLOTS];
 
-	record__str(rec, "kind", interrupt_kind_names[row->kind]);
-	if (row->kind == INTERRUPT_KIND_MIGRATION) {
+	if (row->other) {
+		/* Interrupts and migrations past top: counts only. */
+		record__str(rec, "kind", SUMMARY_OTHER_COMM);
+		record__int(rec, "count", s->count);
+	} else if (record__str(rec, "kind", interrupt_kind_names[row->kind]),
+		   row->kind == INTERRUPT_KIND_MIGRATION) {
 		record__int(rec, "orig_cpu", row->num);
 		record__int(rec, "dest_cpu", row->cpu);
 		record__int(rec, "count", s->count);
@@ -283,6 +312,29 @@ static int interrupt_row_emit(struct monitor_inst *inst, const void *r, double i
 	return 0;
 }
 
+/* The order, and top's: the busiest rows, shown in the order above. */
+static int interrupt_row_busiest(const void *a, const void *b)
+{
+	const struct interrupt_row *x = a, *y = b;
+
+	if (x->sum.count != y->sum.count)
+		return x->sum.count > y->sum.count ? -1 : 1;
+	return interrupt_row_cmp(a, b);
+}
+
+static const struct summary_spec interrupt_summary = {
+	.row_size = sizeof(struct interrupt_row),
+	.cmp = interrupt_row_cmp,
+	.emit = interrupt_row_emit,
+	.merge = interrupt_row_merge,
+	.other = interrupt_row_other,
+	.is_other = interrupt_row_is_other,
+	.top_cmp = interrupt_row_busiest,
+	.fold = interrupt_sum_entry,
+	.over = "interrupt_over",
+	.over_size = sizeof(struct interrupt_sum),
+};
+
 /* Summary mode: read and clear the sums, one row per CPU and interrupt. */
 static int interrupt_collect(struct monitor_inst *inst, struct probe_set *ps)
 {
@@ -290,7 +342,6 @@ static int interrupt_collect(struct monitor_inst *inst, struct probe_set *ps)
 	struct summary_rows *rows = &inst->rows;
 	/* Microseconds are plenty, and spare readers 1.0000171350002347. */
 	double interval = summary_interval_s(&o->last_collect, 1e6);
-	uint64_t overflow = 0;
 	int err = 0;
 
 	rows->row_size = sizeof(struct interrupt_row);
@@ -299,14 +350,13 @@ static int interrupt_collect(struct monitor_inst *inst, struct probe_set *ps)
 	if (err >= 0 && o->migrations && probe_set__has_program(ps,
 					"tracepoint__sched__sched_migrate_task"))
 		err = summary_rows__read(rows, ps, "interrupt_migs", false, interrupt_mig_entry);
+	if (err >= 0 && (o->hardirq || o->softirq))
+		err = summary_rows__over(rows, ps, &interrupt_summary);
 	if (o->hardirq || o->softirq)
-		overflow = summary_uncounted(ps, "interrupt_overflow", &o->overflow);
-	if (overflow)
-		pr_warn("interrupt: %llu interrupts not counted: more than %d distinct ones "
-			"in an interval", (unsigned long long)overflow, INTERRUPT_SUM_ROWS);
+		summary_table_full(inst, summary_uncounted(ps, "interrupt_overflow", &o->overflow),
+				   "interrupts", INTERRUPT_SUM_ROWS);
 	if (err >= 0)
-		err = summary_rows__emit(rows, interrupt_row_cmp, interrupt_row_emit, inst,
-					 interval);
+		err = summary_rows__emit_top(rows, &interrupt_summary, inst->top, inst, interval);
 	summary_rows__reset(rows);
 	return err < 0 ? err : 0;
 }

@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * io: read/write system calls (read, write, pread64, pwrite64, readv,
- * writev): fd, path, size asked for and moved, latency, result. Or, in
- * summary mode, per-process totals and a latency histogram every interval.
+ * writev, preadv, pwritev, preadv2, pwritev2) and copies (copy_file_range,
+ * sendfile, splice, tee): fd(s), path(s), size asked for and moved, latency,
+ * result. Or, in summary mode, per-process totals and a latency histogram
+ * every interval.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -44,37 +46,76 @@ struct io_priv {
 	long long slow_us;
 	long long large_bytes;
 	long long max_entries;
+	long long stats_entries;	/* io_stats: max_entries if given, else the machine's */
 	bool resolve_paths;
 	bool paths;			/* resolving, and the probe keeps generations */
 	int proc_gen_fd, fd_gen_fd;	/* io_proc_gen, io_fd_gen: the host's check */
+	int sent_fd;			/* io_kpath_sent: what the kernel thinks we hold */
 	double last_collect;		/* CLOCK_MONOTONIC seconds */
-	uint64_t stats_full;		/* io_stats_full seen so far */
 	struct io_path_entry cache[IO_PATH_CACHE];
 };
 
-static const char *const io_op_names[IO_OP_COUNT] = {
-	[IO_OP_READ] = "read",
-	[IO_OP_WRITE] = "write",
-	[IO_OP_PREAD64] = "pread64",
-	[IO_OP_PWRITE64] = "pwrite64",
-	[IO_OP_READV] = "readv",
-	[IO_OP_WRITEV] = "writev",
+/*
+ * Each op's call: its name in events, its tracepoints' name, and the
+ * tracepoint fields of the fd (copies: read from, then written to) and the
+ * size (vectored calls: the iovec array and its count).
+ */
+static const struct io_op_desc {
+	const char *name, *tp, *fd, *fd_out, *buf, *len;
+} io_ops[IO_OP_COUNT] = {
+	[IO_OP_READ] = { "read", "read", "fd", NULL, "buf", "count" },
+	[IO_OP_WRITE] = { "write", "write", "fd", NULL, "buf", "count" },
+	[IO_OP_PREAD64] = { "pread64", "pread64", "fd", NULL, "buf", "count" },
+	[IO_OP_PWRITE64] = { "pwrite64", "pwrite64", "fd", NULL, "buf", "count" },
+	[IO_OP_READV] = { "readv", "readv", "fd", NULL, "vec", "vlen" },
+	[IO_OP_WRITEV] = { "writev", "writev", "fd", NULL, "vec", "vlen" },
+	[IO_OP_PREADV] = { "preadv", "preadv", "fd", NULL, "vec", "vlen" },
+	[IO_OP_PWRITEV] = { "pwritev", "pwritev", "fd", NULL, "vec", "vlen" },
+	[IO_OP_PREADV2] = { "preadv2", "preadv2", "fd", NULL, "vec", "vlen" },
+	[IO_OP_PWRITEV2] = { "pwritev2", "pwritev2", "fd", NULL, "vec", "vlen" },
+	[IO_OP_COPY_FILE_RANGE] = { "copy_file_range", "copy_file_range", "fd_in", "fd_out",
+				    NULL, "len" },
+	/* 64-bit kernels trace sendfile(2) as sendfile64. */
+	[IO_OP_SENDFILE] = { "sendfile", "sendfile64", "in_fd", "out_fd", NULL, "count" },
+	[IO_OP_SPLICE] = { "splice", "splice", "fd_in", "fd_out", NULL, "len" },
+	[IO_OP_TEE] = { "tee", "tee", "fdin", "fdout", NULL, "len" },
 };
 
-/* read and write are needed; a kernel without the others only sees less. */
+/*
+ * read and write are needed; a kernel without the others only sees less.
+ * One exit program serves every call (every sys_exit_* has one layout): with
+ * the kernel's path walk it is verified once, not fourteen times.
+ */
+#define IO_EXIT "tracepoint__syscalls__sys_exit_read"
 static const struct monitor_tp io_tracepoints[] = {
 	{ "syscalls", "sys_enter_read", false },
 	{ "syscalls", "sys_exit_read", false },
 	{ "syscalls", "sys_enter_write", false },
-	{ "syscalls", "sys_exit_write", false },
+	{ "syscalls", "sys_exit_write", false, IO_EXIT },
 	{ "syscalls", "sys_enter_pread64", true },
-	{ "syscalls", "sys_exit_pread64", true },
+	{ "syscalls", "sys_exit_pread64", true, IO_EXIT },
 	{ "syscalls", "sys_enter_pwrite64", true },
-	{ "syscalls", "sys_exit_pwrite64", true },
+	{ "syscalls", "sys_exit_pwrite64", true, IO_EXIT },
 	{ "syscalls", "sys_enter_readv", true },
-	{ "syscalls", "sys_exit_readv", true },
+	{ "syscalls", "sys_exit_readv", true, IO_EXIT },
 	{ "syscalls", "sys_enter_writev", true },
-	{ "syscalls", "sys_exit_writev", true },
+	{ "syscalls", "sys_exit_writev", true, IO_EXIT },
+	{ "syscalls", "sys_enter_preadv", true },
+	{ "syscalls", "sys_exit_preadv", true, IO_EXIT },
+	{ "syscalls", "sys_enter_pwritev", true },
+	{ "syscalls", "sys_exit_pwritev", true, IO_EXIT },
+	{ "syscalls", "sys_enter_preadv2", true },
+	{ "syscalls", "sys_exit_preadv2", true, IO_EXIT },
+	{ "syscalls", "sys_enter_pwritev2", true },
+	{ "syscalls", "sys_exit_pwritev2", true, IO_EXIT },
+	{ "syscalls", "sys_enter_copy_file_range", true },
+	{ "syscalls", "sys_exit_copy_file_range", true, IO_EXIT },
+	{ "syscalls", "sys_enter_sendfile64", true },
+	{ "syscalls", "sys_exit_sendfile64", true, IO_EXIT },
+	{ "syscalls", "sys_enter_splice", true },
+	{ "syscalls", "sys_exit_splice", true, IO_EXIT },
+	{ "syscalls", "sys_enter_tee", true },
+	{ "syscalls", "sys_exit_tee", true, IO_EXIT },
 	/* For paths: when a process's fds may name other files. */
 	{ "syscalls", "sys_enter_close", true },
 	{ "syscalls", "sys_enter_close_range", true },
@@ -141,8 +182,7 @@ out:
 
 /*
  * The items of templates/io_syscall.bpf.c, one per op: the call, whether the
- * kernel traces its entry and exit, and the tracepoint fields that give the
- * size (vectored calls: an iovec array and its count).
+ * kernel traces its entry and exit, and its tracepoint fields (io_ops).
  */
 static int io_items_set(struct monitor_inst *inst)
 {
@@ -154,24 +194,29 @@ static int io_items_set(struct monitor_inst *inst)
 	inst->n_items = IO_OP_COUNT;
 	for (unsigned int op = 0; op < IO_OP_COUNT; op++) {
 		struct render_vars *item = &inst->items[op];
-		const char *name = io_op_names[op];
-		bool vec = IO_OP_IS_VEC(op);
+		const struct io_op_desc *d = &io_ops[op];
+		const char *name = d->name;
 		char enter_tp[64], exit_tp[64], macro[32];
 		size_t i;
 
-		snprintf(enter_tp, sizeof(enter_tp), "sys_enter_%s", name);
-		snprintf(exit_tp, sizeof(exit_tp), "sys_exit_%s", name);
+		snprintf(enter_tp, sizeof(enter_tp), "sys_enter_%s", d->tp);
+		snprintf(exit_tp, sizeof(exit_tp), "sys_exit_%s", d->tp);
 		for (i = 0; name[i] && i < sizeof(macro) - 1; i++)
 			macro[i] = toupper((unsigned char)name[i]);
 		macro[i] = 0;
 		err |= render_vars__set(item, "SYSCALL", "%s", name);
+		err |= render_vars__set(item, "TRACEPOINT", "%s", d->tp);
 		err |= render_vars__set(item, "OP", "IO_OP_%s", macro);
 		err |= render_vars__set(item, "HAVE", "%d",
 					kernel_info__has_tracepoint(inst->ki, "syscalls", enter_tp) &&
 					kernel_info__has_tracepoint(inst->ki, "syscalls", exit_tp));
-		err |= render_vars__set(item, "VECTORED", "%d", vec);
-		err |= render_vars__set(item, "BUF_ARG", "%s", vec ? "vec" : "buf");
-		err |= render_vars__set(item, "LEN_ARG", "%s", vec ? "vlen" : "count");
+		err |= render_vars__set(item, "VECTORED", "%d", IO_OP_IS_VEC(op));
+		err |= render_vars__set(item, "COPY", "%d", IO_OP_IS_COPY(op));
+		/* Every placeholder is rendered, the unused ones too. */
+		err |= render_vars__set(item, "FD_ARG", "%s", d->fd);
+		err |= render_vars__set(item, "FD_OUT_ARG", "%s", d->fd_out ? d->fd_out : d->fd);
+		err |= render_vars__set(item, "BUF_ARG", "%s", d->buf ? d->buf : d->len);
+		err |= render_vars__set(item, "LEN_ARG", "%s", d->len);
 	}
 	return err ? -ENOMEM : 0;
 }
@@ -186,9 +231,10 @@ static int io_configure(struct monitor_inst *inst, struct cfg_node *node)
 		return -ENOMEM;
 	o->max_entries = 10240;
 	o->resolve_paths = true;
-	o->proc_gen_fd = o->fd_gen_fd = -1;
+	o->proc_gen_fd = o->fd_gen_fd = o->sent_fd = -1;
 	inst->priv = o;
 	err |= monitor_parse_mode(inst, node, false);
+	err |= monitor_parse_top(inst, node, 20);
 	if (node) {
 		err |= cfg_get_int(node, "slow_threshold_us", 0, IO_SLOW_US_MAX, &o->slow_us);
 		err |= cfg_get_int(node, "large_threshold_bytes", 0, IO_LARGE_MAX,
@@ -210,8 +256,12 @@ static int io_configure(struct monitor_inst *inst, struct cfg_node *node)
 		   kernel_info__has_tracepoint(inst->ki, "syscalls", "sys_enter_close");
 	err |= render_vars__set(&inst->vars, "SLOW_NS", "%lld", o->slow_us * 1000);
 	err |= render_vars__set(&inst->vars, "LARGE_BYTES", "%lld", o->large_bytes);
+	o->stats_entries = node && cfg_node__get(node, "max_entries") ? o->max_entries :
+			   summary_default_entries();
 	err |= render_vars__set(&inst->vars, "MAX_ENTRIES", "%lld", o->max_entries);
+	err |= render_vars__set(&inst->vars, "STATS_ENTRIES", "%lld", o->stats_entries);
 	err |= render_vars__set(&inst->vars, "PATHS", "%d", o->paths);
+	err |= render_vars__set(&inst->vars, "RESOLVE_PATHS", "%d", o->resolve_paths);
 	err |= render_vars__set(&inst->vars, "FD_MATCH", "%s", fd_match);
 	err |= io_items_set(inst);
 	free(fd_match);
@@ -236,6 +286,8 @@ static int io_attach(struct monitor_inst *inst, struct probe_set *ps)
 		return 0;
 	o->proc_gen_fd = probe_set__table_fd(ps, "io_proc_gen");
 	o->fd_gen_fd = probe_set__table_fd(ps, "io_fd_gen");
+	/* Absent without BTF: every path then comes from /proc. */
+	o->sent_fd = probe_set__table_fd(ps, "io_kpath_sent");
 	if (o->proc_gen_fd < 0 || o->fd_gen_fd < 0) {
 		/* Paths only: the events themselves are fine. */
 		pr_warn("io: path resolution off: no generation tables in the probe");
@@ -245,61 +297,123 @@ static int io_attach(struct monitor_inst *inst, struct probe_set *ps)
 }
 
 /*
- * The name of the event's fd, from /proc/PID/fd/FD now. Trusted only when
+ * Keep PATH for (pid, fd) at these generations. The kernel walks an fd's
+ * path again only when io_kpath_sent says the host lacks it: so an entry
+ * replaced by another (pid, fd) is deleted there too.
+ */
+static void io_cache_put(struct io_priv *o, struct io_path_entry *c, __u32 pid, __s32 fd,
+			 __u64 proc_gen, __u64 fd_gen, const char *path, size_t len)
+{
+	char *copy = strndup(path, len);
+
+	if (!copy)
+		return;
+	if (c->path && (c->pid != pid || c->fd != fd) && o->sent_fd >= 0) {
+		__u64 key = (__u64)c->pid << 32 | (__u32)c->fd;
+
+		bpf_map_delete_elem(o->sent_fd, &key);
+	}
+	free(c->path);
+	*c = (struct io_path_entry){ .pid = pid, .fd = fd, .proc_gen = proc_gen,
+				     .fd_gen = fd_gen, .path = copy };
+}
+
+/*
+ * The name of the event's fd: the path the kernel sent with it, or the one
+ * kept from an earlier event, or failing both from /proc/PID/fd/FD now. Trusted only when
  * both generations are still the event's after the readlink: then no close,
  * dup2, dup3, close_range or exec came between, and the fd is the same file.
  */
-static void io_path_field(struct record *rec, struct io_priv *o,
-			  const struct io_call_event *e)
+static void io_path_field(struct record *rec, struct io_priv *o, const char *name,
+			  const struct io_call_event *e, int i, const char *kpath)
 {
-	unsigned slot = (e->hdr.pid * 2654435761u ^ (unsigned)e->fd) % IO_PATH_CACHE;
+	__s32 fd = i ? e->fd_out : e->fd;
+	__u64 want_gen = i ? e->fd_out_gen : e->fd_gen;
+	const struct io_fd_kind *k = &e->kinds[i];
+	unsigned slot = (e->hdr.pid * 2654435761u ^ (unsigned)fd) % IO_PATH_CACHE;
 	struct io_path_entry *c = &o->cache[slot];
 	char link[64], buf[PATH_MAX];
-	__u64 key = (__u64)e->hdr.pid << 32 | (__u32)e->fd, proc_gen = 0, fd_gen = 0;
+	__u64 key = (__u64)e->hdr.pid << 32 | (__u32)fd, proc_gen = 0, fd_gen = 0;
 	__u32 pid = e->hdr.pid;
 	ssize_t n;
-	char *copy;
 
-	if (!o->paths || !e->proc_gen || !e->fd_gen || e->fd < 0)
-		goto none;
-	if (c->path && c->pid == pid && c->fd == e->fd && c->proc_gen == e->proc_gen &&
-	    c->fd_gen == e->fd_gen) {
-		record__str(rec, "path", c->path);	/* the cache outlives the record */
+	/* Named by the kernel when the event was sent, the way /proc names them. */
+	if (o->resolve_paths && k->kind != IO_FD_FILE) {
+		if (k->kind == IO_FD_PIPE)
+			n = snprintf(buf, sizeof(buf), "pipe:[%llu]", (unsigned long long)k->ino);
+		else if (k->kind == IO_FD_SOCKET)
+			n = snprintf(buf, sizeof(buf), "socket:[%llu]", (unsigned long long)k->ino);
+		else
+			n = snprintf(buf, sizeof(buf), "anon_inode:%.*s", (int)sizeof(k->anon),
+				     k->anon);
+		/* Sent once per generations, as a path is: kept for the next calls. */
+		if (o->paths && e->proc_gen && want_gen)
+			io_cache_put(o, c, pid, fd, e->proc_gen, want_gen, buf, n);
+		record__strcpy(rec, name, buf, n);
 		return;
 	}
-	snprintf(link, sizeof(link), "/proc/%u/fd/%d", pid, e->fd);
+	if (!o->paths || fd < 0)
+		goto none;
+	if (e->path_len[i]) {
+		n = strnlen(kpath, e->path_len[i]);
+		if (e->proc_gen && want_gen)
+			io_cache_put(o, c, pid, fd, e->proc_gen, want_gen, kpath, n);
+		record__strcpy(rec, name, kpath, n);
+		return;
+	}
+	if (!e->proc_gen || !want_gen)
+		goto none;
+	if (c->path && c->pid == pid && c->fd == fd && c->proc_gen == e->proc_gen &&
+	    c->fd_gen == want_gen) {
+		record__str(rec, name, c->path);	/* the cache outlives the record */
+		return;
+	}
+	snprintf(link, sizeof(link), "/proc/%u/fd/%d", pid, fd);
 	n = readlink(link, buf, sizeof(buf) - 1);
 	if (n < 0)
 		goto none;
 	buf[n] = 0;
 	if (bpf_map_lookup_elem(o->proc_gen_fd, &pid, &proc_gen) ||
 	    bpf_map_lookup_elem(o->fd_gen_fd, &key, &fd_gen) ||
-	    proc_gen != e->proc_gen || fd_gen != e->fd_gen)
+	    proc_gen != e->proc_gen || fd_gen != want_gen)
 		goto none;
-	copy = strdup(buf);
-	if (copy) {
-		free(c->path);
-		*c = (struct io_path_entry){ .pid = pid, .fd = e->fd, .proc_gen = proc_gen,
-					     .fd_gen = fd_gen, .path = copy };
-	}
-	record__strcpy(rec, "path", buf, n);
+	io_cache_put(o, c, pid, fd, proc_gen, fd_gen, buf, n);
+	record__strcpy(rec, name, buf, n);
 	return;
 none:
-	record__null(rec, "path");
+	record__null(rec, name);
 }
 
 static int io_on_event(struct monitor_inst *inst, const void *data, size_t size, struct record *rec)
 {
 	struct io_priv *o = inst->priv;
 	const struct io_call_event *e = data;
+	const char *kpath = (const char *)(e + 1);	/* the kernel's paths, if any */
 	bool ok;
 
 	if (size < sizeof(*e) || e->op >= IO_OP_COUNT)
 		return -EINVAL;
+	if (e->path_len[0] > size - sizeof(*e) ||
+	    e->path_len[1] > size - sizeof(*e) - e->path_len[0])
+		return -EINVAL;
 	ok = e->ret >= 0;
-	record__str(rec, "op", io_op_names[e->op]);
-	record__int(rec, "fd", e->fd);
-	io_path_field(rec, o, e);
+	record__str(rec, "op", io_ops[e->op].name);
+	/* Every event has every key (a CSV file's columns are its first record's). */
+	if (IO_OP_IS_COPY(e->op)) {
+		record__null(rec, "fd");
+		record__null(rec, "path");
+		record__int(rec, "fd_in", e->fd);
+		io_path_field(rec, o, "path_in", e, 0, kpath);
+		record__int(rec, "fd_out", e->fd_out);
+		io_path_field(rec, o, "path_out", e, 1, kpath + e->path_len[0]);
+	} else {
+		record__int(rec, "fd", e->fd);
+		io_path_field(rec, o, "path", e, 0, kpath);
+		record__null(rec, "fd_in");
+		record__null(rec, "path_in");
+		record__null(rec, "fd_out");
+		record__null(rec, "path_out");
+	}
 	/* read(fd, buf, SIZE_MAX) is legal: an unsigned 64-bit count. */
 	record__uint(rec, "requested", e->requested);
 	if (IO_OP_IS_VEC(e->op))
@@ -378,6 +492,40 @@ static int io_row_cmp(const void *a, const void *b)
 	return cx < cy ? 1 : cx > cy ? -1 : 0;
 }
 
+/* A row added into another: the rows past top. */
+static void io_row_merge(void *dst, const void *src)
+{
+	struct io_stats *d = &((struct io_row *)dst)->s;
+	const struct io_stats *s = &((const struct io_row *)src)->s;
+
+	d->reads += s->reads;
+	d->writes += s->writes;
+	d->read_bytes += s->read_bytes;
+	d->write_bytes += s->write_bytes;
+	d->errors += s->errors;
+	d->total_ns += s->total_ns;
+	if (s->max_ns > d->max_ns)
+		d->max_ns = s->max_ns;
+	for (int k = 0; k < EBPFMON_HIST_SLOTS; k++)
+		d->hist[k] += s->hist[k];
+}
+
+static bool io_row_is_other(const void *row)
+{
+	const struct io_row *r = row;
+
+	return !r->pid && !strncmp(r->s.comm, SUMMARY_OTHER_COMM, sizeof(r->s.comm));
+}
+
+static void io_row_other(void *row)
+{
+	struct io_row *r = row;
+
+	r->pid = 0;
+	memset(r->s.comm, 0, sizeof(r->s.comm));
+	memcpy(r->s.comm, SUMMARY_OTHER_COMM, sizeof(SUMMARY_OTHER_COMM));
+}
+
 static int io_row_emit(struct monitor_inst *inst, const void *row, double interval)
 {
 	const struct io_row *r = row;
@@ -407,18 +555,20 @@ static const struct summary_spec io_summary = {
 	.cmp = io_row_cmp,
 	.emit = io_row_emit,
 	.per_s = 1000,		/* to the ms: finer is scheduling noise */
+	.merge = io_row_merge,
+	.other = io_row_other,
+	.is_other = io_row_is_other,
+	.full = "io_stats_full",
+	.over = "io_stats_over",
+	.over_size = sizeof(struct io_stats),
+	.what = "calls",
 };
 
 static int io_collect(struct monitor_inst *inst, struct probe_set *ps)
 {
 	struct io_priv *o = inst->priv;
-	int err = summary_collect(inst, ps, &io_summary, &o->last_collect);
-	uint64_t full = summary_uncounted(ps, "io_stats_full", &o->stats_full);
 
-	if (full)
-		pr_warn("io: %llu calls not counted: the summary table is full "
-			"(raise monitors.io.max_entries)", (unsigned long long)full);
-	return err;
+	return summary_collect(inst, ps, &io_summary, &o->last_collect, o->stats_entries);
 }
 
 static int io_metrics(struct monitor_inst *inst, struct probe_set *ps, struct metrics *m)
@@ -431,16 +581,16 @@ static int io_metrics(struct monitor_inst *inst, struct probe_set *ps, struct me
 	err = probe_set__percpu_array_sums(ps, "io_op_metrics", (uint64_t *)v,
 					   sizeof(v) / (sizeof(uint64_t)));
 	metrics__family(m, "ebpfmon_io_bytes_total", METRIC_COUNTER,
-			"Bytes moved by read and write system calls, by op.");
+			"Bytes moved by read, write and copy system calls, by op.");
 	for (int op = 0; op < IO_OP_COUNT && !err; op++) {
-		const char *labels[] = { "op", io_op_names[op], NULL };
+		const char *labels[] = { "op", io_ops[op].name, NULL };
 
 		metrics__sample(m, "ebpfmon_io_bytes_total", labels, v[op].bytes);
 	}
 	metrics__family(m, "ebpfmon_io_latency_seconds", METRIC_HISTOGRAM,
-			"Latency of read and write system calls (entry to exit), by op.");
+			"Latency of read, write and copy system calls (entry to exit), by op.");
 	for (int op = 0; op < IO_OP_COUNT && !err; op++) {
-		const char *labels[] = { "op", io_op_names[op], NULL };
+		const char *labels[] = { "op", io_ops[op].name, NULL };
 
 		metric_hist_write(m, "ebpfmon_io_latency_seconds", labels, &v[op].lat);
 	}

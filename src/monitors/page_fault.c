@@ -34,7 +34,6 @@ struct page_fault_opts {
 	long long sample_rate;
 	long long max_entries;
 	double last_collect;		/* CLOCK_MONOTONIC seconds */
-	uint64_t full;			/* faults not counted: summary table full */
 };
 
 static const struct monitor_tp page_fault_tracepoints[] = {
@@ -59,6 +58,10 @@ static int page_fault_configure(struct monitor_inst *inst, struct cfg_node *node
 	o->max_entries = 10240;
 	inst->priv = o;
 	err |= monitor_parse_mode(inst, node, true);
+	err |= monitor_parse_top(inst, node, 20);
+	/* Summary rows: the machine's; events: faults in flight. */
+	if (inst->summary)
+		o->max_entries = summary_default_entries();
 	if (node) {
 		err |= cfg_get_enum(node, "space", spaces, &o->space);
 		err |= cfg_get_int(node, "sample_rate", 1, 1000000, &o->sample_rate);
@@ -191,6 +194,33 @@ static int page_fault_row_cmp(const void *a, const void *b)
 	return strncmp(x->k.comm, y->k.comm, sizeof(x->k.comm));
 }
 
+static void page_fault_row_merge(void *dst, const void *src)
+{
+	struct page_fault_row *d = dst;
+	const struct page_fault_row *s = src;
+
+	d->c.minor += s->c.minor;
+	d->c.major += s->c.major;
+	d->c.user += s->c.user;
+	d->c.kernel += s->c.kernel;
+}
+
+static bool page_fault_row_is_other(const void *row)
+{
+	const struct page_fault_row *r = row;
+
+	return !r->k.pid && !strncmp(r->k.comm, SUMMARY_OTHER_COMM, sizeof(r->k.comm));
+}
+
+static void page_fault_row_other(void *row)
+{
+	struct page_fault_row *r = row;
+
+	r->k.pid = 0;
+	memset(r->k.comm, 0, sizeof(r->k.comm));
+	memcpy(r->k.comm, SUMMARY_OTHER_COMM, sizeof(SUMMARY_OTHER_COMM));
+}
+
 static int page_fault_row_emit(struct monitor_inst *inst, const void *row, double interval)
 {
 	const struct page_fault_row *r = row;
@@ -216,18 +246,20 @@ static const struct summary_spec page_fault_summary = {
 	.emit = page_fault_row_emit,
 	/* Milliseconds are plenty; the timer wakes up late by more than that. */
 	.per_s = 1000,
+	.merge = page_fault_row_merge,
+	.other = page_fault_row_other,
+	.is_other = page_fault_row_is_other,
+	.full = "page_fault_full",
+	.over = "page_fault_over",
+	.over_size = sizeof(struct page_fault_counts),
+	.what = "faults",
 };
 
 static int page_fault_collect(struct monitor_inst *inst, struct probe_set *ps)
 {
 	struct page_fault_opts *o = inst->priv;
-	int err = summary_collect(inst, ps, &page_fault_summary, &o->last_collect);
-	uint64_t full = summary_uncounted(ps, "page_fault_full", &o->full);
 
-	if (full)
-		pr_warn("page_fault: %llu faults not counted: the summary table was full "
-			"(max_entries %lld)", (unsigned long long)full, o->max_entries);
-	return err;
+	return summary_collect(inst, ps, &page_fault_summary, &o->last_collect, o->max_entries);
 }
 
 static int page_fault_metrics(struct monitor_inst *inst, struct probe_set *ps,

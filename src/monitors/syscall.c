@@ -20,6 +20,7 @@
 #include "output/metrics.h"
 #include "core/monitor.h"
 #include "core/summary.h"
+#include "monitors/syscall_summary.h"
 #include "output/sink.h"
 #include "util/strbuf.h"
 #include "bpf/probe_set.h"
@@ -51,15 +52,9 @@ struct syscall_opts {
 	bool filter_nr;			/* include or exclude given */
 	bool traced[SYSCALL_NR_MAX];
 	struct syscall_name names[SYSCALL_NR_MAX];
-	uint64_t dropped;		/* syscall_dropped seen so far */
+	struct syscall_sum *sum;	/* summary mode's rows */
 	double last_collect;		/* CLOCK_MONOTONIC seconds */
 	struct comm_labels comm;	/* metrics.comm_labels: the exporter's */
-};
-
-/* One summary row: a key and its values summed over the CPUs. */
-struct syscall_row {
-	struct syscall_key key;
-	struct syscall_stats st;
 };
 
 /*
@@ -339,10 +334,11 @@ static int syscall_configure(struct monitor_inst *inst, struct cfg_node *node)
 	o->hook = SYSCALL_HOOK_AUTO;
 	o->latency = true;
 	o->sample_rate = 1;
-	o->max_entries = 10240;
+	o->max_entries = summary_default_entries();
 	o->max_inflight = 10240;
 	inst->priv = o;
 	err |= monitor_parse_mode(inst, node, true);
+	err |= syscall_sum__configure(inst, node, SYSCALL_GROUP_PID_SYSCALL, &o->sum);
 	if (node) {
 		err |= cfg_get_enum(node, "hook", syscall_hooks, &o->hook);
 		err |= cfg_get_bool(node, "latency", &o->latency);
@@ -490,49 +486,6 @@ static int syscall_on_event(struct monitor_inst *inst, const void *data, size_t 
 	return 0;
 }
 
-/* A summary_fold_fn: merge one key's per-CPU values into a row. */
-static void syscall_row_add(struct summary_rows *rows, const void *key, const void *values,
-			    int n_values, size_t value_size)
-{
-	struct syscall_row *r = summary_rows__next(rows);
-
-	if (!r)
-		return;
-	memcpy(&r->key, key, sizeof(r->key));
-	for (int cpu = 0; cpu < n_values; cpu++) {
-		struct syscall_stats s;
-
-		memcpy(&s, (const char *)values + cpu * value_size, sizeof(s));
-		if (!s.count)
-			continue;
-		if (!r->st.count || s.min_ns < r->st.min_ns)
-			r->st.min_ns = s.min_ns;
-		if (!r->st.count)
-			memcpy(r->st.comm, s.comm, sizeof(r->st.comm));
-		if (s.max_ns > r->st.max_ns)
-			r->st.max_ns = s.max_ns;
-		r->st.count += s.count;
-		r->st.errors += s.errors;
-		r->st.total_ns += s.total_ns;
-		for (int k = 0; k < EBPFMON_HIST_SLOTS; k++)
-			r->st.hist[k] += s.hist[k];
-	}
-	if (r->st.count)
-		summary_rows__keep(rows);
-}
-
-/* Busiest first; then by pid and number, so equal counts keep one order. */
-static int syscall_row_cmp(const void *a, const void *b)
-{
-	const struct syscall_row *x = a, *y = b;
-
-	if (x->st.count != y->st.count)
-		return x->st.count > y->st.count ? -1 : 1;
-	if (x->key.pid != y->key.pid)
-		return x->key.pid < y->key.pid ? -1 : 1;
-	return x->key.nr < y->key.nr ? -1 : x->key.nr > y->key.nr;
-}
-
 static int syscall_row_emit(struct monitor_inst *inst, const void *row, double interval)
 {
 	const struct syscall_row *r = row;
@@ -544,18 +497,26 @@ static int syscall_row_emit(struct monitor_inst *inst, const void *row, double i
 
 	for (int k = 0; k < EBPFMON_HIST_SLOTS; k++)
 		hist[k] = r->st.hist[k];
-	syscall_lookup(o, r->key.nr, &name, &category, &tofree);
-	record__int(rec, "pid", r->key.pid);
-	record__strn(rec, "comm", r->st.comm, sizeof(r->st.comm));
-	record__int(rec, "nr", r->key.nr);
-	syscall_name_field(rec, name, tofree);
-	record__str(rec, "category", category);
+	record__str(rec, "scope", r->scope == SYSCALL_SCOPE_SYSTEM ? "system" : "process");
+	if (r->scope != SYSCALL_SCOPE_SYSTEM || r->other) {
+		record__int(rec, "pid", r->key.pid);
+		record__strn(rec, "comm", r->st.comm, sizeof(r->st.comm));
+	}
+	if (r->by_nr) {
+		syscall_lookup(o, r->key.nr, &name, &category, &tofree);
+		record__int(rec, "nr", r->key.nr);
+		syscall_name_field(rec, name, tofree);
+		record__str(rec, "category", category);
+	}
 	record__int(rec, "count", r->st.count);
 	record__int(rec, "errors", r->st.errors);
 	if (o->latency) {
 		record__int(rec, "total_ns", r->st.total_ns);
-		record__int(rec, "min_ns", r->st.min_ns);
-		record__int(rec, "max_ns", r->st.max_ns);
+		/* None for calls the kernel table had no row for alone. */
+		if (r->st.min_ns != UINT64_MAX) {
+			record__int(rec, "min_ns", r->st.min_ns);
+			record__int(rec, "max_ns", r->st.max_ns);
+		}
 		record__int(rec, "avg_ns", r->st.total_ns / r->st.count);
 		record__json(rec, "latency_hist_ns", log2_hist_json(hist, EBPFMON_HIST_SLOTS));
 	}
@@ -563,25 +524,12 @@ static int syscall_row_emit(struct monitor_inst *inst, const void *row, double i
 	return monitor_inst__emit(inst, rec) ? -EIO : 0;
 }
 
-static const struct summary_spec syscall_summary = {
-	.table = "syscall_stats",
-	.row_size = sizeof(struct syscall_row),
-	.fold = syscall_row_add,
-	.cmp = syscall_row_cmp,
-	.emit = syscall_row_emit,
-	.per_s = 1000,
-};
-
 static int syscall_collect(struct monitor_inst *inst, struct probe_set *ps)
 {
 	struct syscall_opts *o = inst->priv;
-	int err = summary_collect(inst, ps, &syscall_summary, &o->last_collect);
-	uint64_t dropped = summary_uncounted(ps, "syscall_dropped", &o->dropped);
 
-	if (dropped)
-		pr_warn("syscall: %llu calls not counted: the summary table was full "
-			"(max_entries: %lld)", (unsigned long long)dropped, o->max_entries);
-	return err;
+	return syscall_sum__collect(o->sum, inst, ps, syscall_row_emit,
+				    summary_interval_s(&o->last_collect, 1000), o->max_entries);
 }
 
 /* Scrape time: the metric maps summed over the CPUs. */
@@ -773,6 +721,7 @@ static void syscall_detach(struct monitor_inst *inst)
 		for (int nr = 0; nr < SYSCALL_NR_MAX; nr++)
 			free(o->names[nr].name);
 		comm_labels__release(&o->comm);
+		syscall_sum__free(o->sum);
 	}
 	free(o);
 	inst->priv = NULL;

@@ -14,6 +14,15 @@ expect_config_error "wrong type" 1 \
 expect_config_error "out of range" 1 \
 	"$T/bad.yaml:3:15: monitors.exec.arg_size: expected an integer from 16 to 4096, got \"5\"" \
 	$'monitors:\n  exec:\n    arg_size: 5\n'
+expect_config_error "bad syscall group_by" 1 \
+	"$T/bad.yaml:3:15: monitors.syscall.group_by: expected one of: pid_syscall, syscall, process; got \"comm\"" \
+	$'monitors:\n  syscall:\n    group_by: comm\n'
+expect_config_error "negative top" 1 \
+	"$T/bad.yaml:3:10: monitors.io.top: expected an integer from 0 to 1048576, got \"-1\"" \
+	$'monitors:\n  io:\n    top: -1\n'
+expect_config_error "top not a number" 1 \
+	"$T/bad.yaml:3:10: monitors.page_fault.top: expected an integer from 0 to 1048576, got \"all\"" \
+	$'monitors:\n  page_fault:\n    top: all\n'
 expect_config_error "a mapping where a value belongs" 1 \
 	"$T/bad.yaml:3:5: output.buffer_size: expected a scalar value" \
 	$'output:\n  buffer_size:\n    a: 1\n'

@@ -19,6 +19,7 @@ hrun() {
 	HPIDS="$HPIDS $HP"
 	wait_for grep -qx done "$out" || diag "io_helper $* did not finish"
 	HFD=$(awk 'NR == 1 { print $2 }' "$out")
+	HFDS=$(awk 'NR == 1 { $1 = ""; print }' "$out")	# all it announced
 }
 
 # The helper's first line ("PID FD\n") is one write of this many bytes.
@@ -37,9 +38,10 @@ hstop_all() {
 has_records() { [ "$(jq -c "$3" "$1" 2> /dev/null | wc -l)" -ge "$2" ]; }
 
 # Events are decoded late (wakeup_events), so a path is resolved after the
-# helper has moved on: what the fd generations are for.
+# helper has moved on (what the fd generations are for), or has exited.
 write_config "$T/cfg.yaml" "  wakeup_events: 10000" "monitors:" "  io: {}"
-mon_start "$T/out.json" "$T/err" -c "$T/cfg.yaml" -p io_helper || bail "ebpfmon-bcc did not start"
+mon_start "$T/out.json" "$T/err" -c "$T/cfg.yaml" -p io_helper,cat,cp ||
+	bail "ebpfmon-bcc did not start"
 like "$(cat "$T/err")" 'ready: 1 monitor attached \(io\)' "the ready line names the monitor"
 
 hrun w write "$T/data" 1048576 65536
@@ -60,6 +62,28 @@ cepid=$HP
 wait_for has_records "$T/out.json" 1 "select(.pid == $rdpid and .op == \"write\" and .bytes == 20)"
 wait_for has_records "$T/out.json" 1 "select(.pid == $cepid and .fd == 40 and .bytes == 20)"
 wait_for has_records "$T/out.json" 16 "select(.pid == $wpid and .fd == $wfd)"
+head -c 5000 /dev/urandom > "$T/src"
+cat "$T/src" > "$T/cat.out" &
+catpid=$!
+wait $catpid
+cp "$T/src" "$T/cp.out" &
+cppid=$!
+wait $cppid
+hrun sf sendfile "$T/sf.in" "$T/sf.out"
+sfpid=$HP
+read -r sfin sfout <<< "$HFDS"
+hrun sp splice "$T/sp.out"
+sppid=$HP
+read -r spp spq spfile pinode qinode <<< "$HFDS"
+hrun pv pv "$T/pv"
+pvpid=$HP pvfd=$HFD
+hrun so special
+sopid=$HP
+read -r sosock soev sinode <<< "$HFDS"
+hrun q quick "$T/quick"
+qpid=$HP qfd=$HFD
+wait_for has_records "$T/out.json" 1 "select(.pid == $sopid and .op == \"write\" and .bytes == 8)"
+wait_for has_records "$T/out.json" 1 "select(.pid == $qpid and .bytes == 77)"
 hstop_all
 sleep 0.2
 mon_stop
@@ -106,6 +130,32 @@ for v in rc:close:a:b rd:dup2:c:d ce:exec:e:f; do
 	is "$(sel "$p" "select(.fd == $fd and .bytes == 20) | .path")" "\"$T/$f2\"" \
 		"fd reused after $how: the later write names the new file"
 done
+
+# ev PID FILTER: the process's events, in order.
+ev() { jq -c --argjson p "$1" "select(.pid == \$p and .type == \"event\") | $2" "$T/out.json"; }
+
+is "$(ev $catpid 'select(.op == "copy_file_range" and .bytes > 0) | [.fd, .path, .fd_in > 2, .path_in, .fd_out, .path_out, .bytes, .ret, .error]')" \
+	"[null,null,true,\"$T/src\",1,\"$T/cat.out\",5000,5000,null]" \
+	"cat FILE > OUT: one copy_file_range of 5000 bytes, both paths"
+is "$(ev $cppid 'select(.op == "copy_file_range") | [.path_in, .path_out, .bytes]' | jq -sc .)" \
+	"[[\"$T/src\",\"$T/cp.out\",5000],[\"$T/src\",\"$T/cp.out\",0]]" \
+	"cp: copy_file_range of 5000 bytes then 0 (end of file), both paths"
+is "$(ev $sfpid 'select(.op == "sendfile") | [.fd_in, .path_in, .fd_out, .path_out, .requested, .bytes]')" \
+	"[$sfin,\"$T/sf.in\",$sfout,\"$T/sf.out\",1234,1234]" "sendfile: fd_in, fd_out, both paths, 1234 bytes"
+is "$(ev $sppid 'select(.op == "tee" or .op == "splice") | [.op, .fd_in, .path_in, .fd_out, .path_out, .bytes]' | jq -sc .)" \
+	"[[\"tee\",$spp,\"pipe:[$pinode]\",$spq,\"pipe:[$qinode]\",300],[\"splice\",$spp,\"pipe:[$pinode]\",$spfile,\"$T/sp.out\",300]]" \
+	"tee pipe to pipe, splice pipe to file, the process gone: pipe:[INODE] (its fstat's) as /proc named them"
+is "$(ev $sppid 'select(.op == "write" and .bytes == 300) | .path')" "\"pipe:[$pinode]\"" \
+	"a write into a pipe: pipe:[INODE]"
+is "$(ev $pvpid "select(.fd == $pvfd and (.op | test(\"v2?$\"))) | [.op, .requested, .bytes, .iovcnt, .path]" | jq -sc .)" \
+	"[[\"pwritev\",10,10,4,\"$T/pv\"],[\"pwritev2\",11,11,2,\"$T/pv\"],[\"preadv\",7,7,1,\"$T/pv\"],[\"preadv2\",17,17,2,\"$T/pv\"]]" \
+	"pwritev, pwritev2, preadv, preadv2: op, requested, bytes, iovcnt, path"
+is "$(ev $sopid "select(.fd == $sosock and .op == \"write\") | [.op, .bytes, .path]")" "[\"write\",42,\"socket:[$sinode]\"]" \
+	"a write to a unix socket, the process gone: socket:[INODE]"
+is "$(ev $sopid "select(.fd == $soev and .op == \"write\") | [.op, .bytes, .path]")" '["write",8,"anon_inode:[eventfd]"]' \
+	"a write to an eventfd, the process gone: anon_inode:[eventfd]"
+is "$(ev $qpid "select(.fd == $qfd and .op == \"write\") | [.op, .bytes, .path]")" "[\"write\",77,\"$T/quick\"]" \
+	"a process that exited before its event was read: the path from the kernel"
 
 # Thresholds, decided in the kernel.
 io_cfg() { write_config "$T/$1.yaml" "monitors:" "  io:" "${@:2}"; }
@@ -184,6 +234,8 @@ hrun m1 write "$T/m1" 1048576 65536
 m1=$HP
 hrun m2 badread 1000
 m2=$HP
+hrun m3 sendfile "$T/m3.in" "$T/m3.out"
+m3=$HP
 hstop_all
 sleep 0.7
 mon_stop
@@ -201,6 +253,26 @@ is "$(jq -c '(.latency_hist_ns | map(.count) | add) == .reads + .writes and
 	true "summary: histogram counts every call; max <= total; interval_s"
 is "$(jq -s -c --argjson p $m2 'map(select(.pid == $p)) | [(map(.errors) | add), (map(.reads) | add) > 0]' "$T/sum.json")" \
 	'[1,true]' "summary: a failed read counts as an error"
+# sendfile's helper: its line and "done" to stdout, 1234 to IN, sendfile 1234.
+is "$(jq -s -c --argjson p $m3 'map(select(.type == "summary" and .pid == $p)) |
+	[(map(.writes) | add), (map(.write_bytes) | add), (map(.read_bytes) | add) >= 1234]' "$T/sum.json")" \
+	"[4,$(($(hline m3) + 5 + 1234 + 1234)),true]" "summary: a sendfile counts as a write and a read of its 1234 bytes"
+
+# A full summary table (max_entries 64, top 0: every row): the calls of 36 of
+# 100 processes go to an (other) row, told by a lost record and the exit line.
+TRUE=iotrue-$$
+cp /bin/true "$T/$TRUE"
+io_cfg full "    mode: summary" "    interval: 60" "    max_entries: 64" "    top: 0"
+mon_start "$T/full.json" "$T/full.err" -c "$T/full.yaml" -p "$TRUE" || bail "no start"
+"$SPAWN" 100 "$T/$TRUE" > /dev/null
+mon_stop
+is "$(jq -r 'select(.comm == "'"$TRUE"'") | .pid' "$T/full.json" | sort -u | wc -l)" 64 \
+	"max_entries: 64: 64 of 100 processes have a row"
+lost=$(jq -s '[.[] | select(.type == "lost" and .reason == "table_full") | .count] | add // 0' "$T/full.json")
+ok $((lost > 0 ? 0 : 1)) "max_entries: 64: a lost record (table_full) tells $lost calls"
+is "$(jq -s '[.[] | select(.type == "summary" and .pid == 0 and .comm == "(other)") | .reads + .writes] |
+	add // 0' "$T/full.json")" "$lost" "max_entries: 64: the (other) row holds exactly those calls"
+like "$(cat "$T/full.err")" "exit: io: [^,]+, $lost lost" "max_entries: 64: the exit line counts them"
 
 # Bad options: one line naming the place and the key, exit 1, nothing on stdout.
 expect_error io "negative slow_threshold_us" \

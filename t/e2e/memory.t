@@ -45,7 +45,9 @@ mon_stop
 # 2. A summary table filled to max_entries (10240 pid/syscall keys, rows of
 # 1.1 kB): the collect's rows (12 MB) are freed, and their pages go with them.
 cp /bin/true "$T/mem-true"
-write_config "$T/cfg.yaml" "monitors:" "  syscall:" "    mode: summary" "    interval: 1"
+# top 0: every row written, as the table held them.
+write_config "$T/cfg.yaml" "monitors:" "  syscall:" "    mode: summary" "    interval: 1" \
+	"    max_entries: 10240" "    top: 0"
 mon_start "$T/out" "$T/err" -c "$T/cfg.yaml" -p mem-true || bail "no start"
 sleep 1.5
 a0=$(anon)
@@ -63,6 +65,7 @@ cp "$TBUILD/syscall_helper" "$T/mem-burst" || bail "no $TBUILD/syscall_helper"
 write_config "$T/cfg.yaml" "  reorder_window: 1" "monitors:" "  syscall:" \
 	"    mode: events" "    include: [getppid]"
 sed -i 's/^  ringbuf_pages: .*/  ringbuf_pages: 4096/; s/^  perf_pages: .*/  perf_pages: 1024/' "$T/cfg.yaml"
+: > "$T/out"	# -o appends: the summary's records (table_full ones too) are not this one's
 mon_start "$T/out" "$T/err" -c "$T/cfg.yaml" -p mem-burst || bail "no start"
 sleep 1
 a0=$(anon)

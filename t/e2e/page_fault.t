@@ -214,11 +214,12 @@ IFS=$'\t' read -r comm minor major user kernel <<< "$(sum "$A_PID")"
 ok $((minor >= 240 && minor <= 320 && user >= 240 && user <= 320 ? 0 : 1)) \
 	"summary: sample_rate: 4: minor $minor, user $user of about 1080 (240..320)"
 
-# A full summary table: rows up to max_entries, and a warning for the rest.
+# A full summary table: rows up to max_entries, the rest counted in an
+# (other) row and told by a lost record (top 0: every row).
 TRUE=pftrue-$$
 cp /bin/true "$T/$TRUE"
 write_config "$T/cfg-full.yaml" "monitors:" "  page_fault:" "    mode: summary" \
-	"    interval: 60" "    max_entries: 64"
+	"    interval: 60" "    max_entries: 64" "    top: 0"
 OUT=$T/out-full.json
 mon_start "$OUT" "$T/err-full" -c "$T/cfg-full.yaml" -p "$TRUE" || bail "no start"
 "$SPAWN" 100 "$T/$TRUE" > /dev/null
@@ -226,8 +227,15 @@ mon_stop
 is "$(jq -r 'select(.comm == "'"$TRUE"'") | .pid' "$OUT" | sort -u | wc -l)" 64 \
 	"max_entries: 64: 64 of 100 processes have a row"
 like "$(cat "$T/err-full")" \
-	'page_fault: [1-9][0-9]* faults not counted: the summary table was full \(max_entries 64\)' \
-	"max_entries: 64: a warning for the faults not counted"
+	'page_fault: [1-9][0-9]* faults found no row in the summary table \(max_entries: 64, .*\): counted in \(other\) rows' \
+	"max_entries: 64: a warning for the faults beyond the table"
+lost=$(jq -s '[.[] | select(.type == "lost" and .reason == "table_full") | .count] | add // 0' "$OUT")
+ok $((lost > 0 ? 0 : 1)) "max_entries: 64: a lost record (table_full) tells $lost faults"
+is "$(jq -s '[.[] | select(.type == "summary" and .pid == 0 and .comm == "(other)") |
+	.minor + .major + .user + .kernel] | add // 0' "$OUT")" "$lost" \
+	"max_entries: 64: the (other) row holds exactly those faults"
+like "$(cat "$T/err-full")" "exit: page_fault: [^,]+, $lost lost" \
+	"max_entries: 64: the exit line counts them as lost"
 
 # Bad options: one line naming file:line:col and key, exit status 1.
 ERROR_TESTS=joined

@@ -84,12 +84,14 @@ done
 TRANSPORT=
 
 # --- mode: summary (the default) ----------------------------------------------
-# interval 60: the only collection is the one at exit, one row per pid and call.
-trace "$T/sum.json" "    interval: 60" -- getppid 1000 nanosleep 5 badclose 3
+# interval 60: the only collection is the one at exit, one row per pid and call
+# (top 0: every one), then one per call over the system (t/e2e/summary.t).
+trace "$T/sum.json" "    interval: 60" "    top: 0" -- getppid 1000 nanosleep 5 badclose 3
 all_lines_json "$T/sum.json"
 ok $? "summary: every output line is one complete JSON object"
 is "$(jq -s 'map(.type) | unique | join(",")' -r "$T/sum.json")" summary "summary is the default mode: only summary rows"
-is "$(jq -r .comm "$T/sum.json" | sort -u)" "$name" "summary: -p filters rows by process name in the kernel"
+is "$(jq -r 'select(.scope == "process") | .comm' "$T/sum.json" | sort -u)" "$name" \
+	"summary: -p filters rows by process name in the kernel"
 row() { jq -c --argjson p "$HPID" --arg n "$1" 'select(.pid == $p and .name == $n)' "$T/sum.json"; }
 r=$(row getppid)
 is "$(wc -l <<< "$r")" 1 "summary: one getppid row for the helper"

@@ -15,13 +15,30 @@
  *                                fd FILE2 (close + open, or dup2), write 20
  *   cloexec FILE1 FILE2          write 10 to FILE1 on close-on-exec fd 40,
  *                                exec "write FILE2 20 20 40" (fd 40 again)
+ *   pv FILE                      pwritev 1+2+3+4 at 0, pwritev2 5+6 at 10,
+ *                                preadv 7 at 0, preadv2 8+9 at 0
+ *   sendfile IN OUT              write 1234 bytes to IN, sendfile them to
+ *                                OUT ("PID IN OUT")
+ *   splice FILE                  write 300 to pipe P, tee P to pipe Q,
+ *                                splice P to FILE ("PID P_READ Q_WRITE FILE
+ *                                P_INODE Q_INODE"), exit at once
+ *   special                      write 42 to a unix socket, 8 to an eventfd
+ *                                ("PID SOCKET EVENTFD SOCKET_INODE"), exit
+ *   quick FILE                   write 77 to FILE and exit at once
+ * The last three do not hold their fds: by the time the monitor reads their
+ * events, /proc no longer has them.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
+#include <sys/sendfile.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -58,6 +75,82 @@ static void announce(int fd)
 {
 	printf("%d %d\n", (int)getpid(), fd);
 	fflush(stdout);
+}
+
+static unsigned long ino_of(int fd)
+{
+	struct stat st;
+
+	if (fstat(fd, &st))
+		die("fstat");
+	return (unsigned long)st.st_ino;
+}
+
+/* "PID FD... INODE..." in one write: the inodes of the first n_ino fds. */
+static void announce_fds(int n, const int *fds, int n_ino)
+{
+	printf("%d", (int)getpid());
+	for (int i = 0; i < n; i++)
+		printf(" %d", fds[i]);
+	for (int i = 0; i < n_ino; i++)
+		printf(" %lu", ino_of(fds[i]));
+	printf("\n");
+	fflush(stdout);
+}
+
+/* The calls of 2.6.30+ and 4.6+ with offsets, each moving a known size. */
+static void pv(const char *file)
+{
+	struct iovec w[4] = { { buf, 1 }, { buf, 2 }, { buf, 3 }, { buf, 4 } };
+	struct iovec w2[2] = { { buf, 5 }, { buf, 6 } };
+	struct iovec r[1] = { { buf, 7 } };
+	struct iovec r2[2] = { { buf, 8 }, { buf, 9 } };
+	int fd = open_rw(file);
+
+	announce(fd);
+	if (pwritev(fd, w, 4, 0) != 10 || pwritev2(fd, w2, 2, 10, 0) != 11 ||
+	    preadv(fd, r, 1, 0) != 7 || preadv2(fd, r2, 2, 0, 0) != 17)
+		die("pv");
+}
+
+static void copies(int argc, char **argv)
+{
+	const char *cmd = argv[1];
+	int fds[3], p[2], q[2];
+
+	if (!strcmp(cmd, "sendfile") && argc == 4) {
+		fds[0] = open_rw(argv[2]);
+		fds[1] = open_rw(argv[3]);
+		announce_fds(2, fds, 0);
+		if (write(fds[0], buf, 1234) != 1234 || lseek(fds[0], 0, SEEK_SET) ||
+		    sendfile(fds[1], fds[0], NULL, 1234) != 1234)
+			die("sendfile");
+	} else if (!strcmp(cmd, "splice") && argc == 3) {
+		if (pipe(p) || pipe(q))
+			die("pipe");
+		fds[0] = p[0];
+		fds[1] = q[1];
+		fds[2] = open_rw(argv[2]);
+		announce_fds(3, fds, 2);
+		if (write(p[1], buf, 300) != 300 || tee(p[0], q[1], 300, 0) != 300 ||
+		    splice(p[0], NULL, fds[2], NULL, 300, 0) != 300)
+			die("splice");
+	} else if (!strcmp(cmd, "special") && argc == 2) {
+		uint64_t one = 1;
+
+		if (socketpair(AF_UNIX, SOCK_STREAM, 0, p))
+			die("socketpair");
+		fds[0] = p[0];
+		fds[1] = eventfd(0, 0);
+		if (fds[1] < 0)
+			die("eventfd");
+		announce_fds(2, fds, 1);
+		if (write(fds[0], buf, 42) != 42 || write(fds[1], &one, 8) != 8)
+			die("special");
+	} else {
+		fprintf(stderr, "io_helper: bad arguments for %s\n", cmd);
+		exit(2);
+	}
 }
 
 static void hold(void)
@@ -179,8 +272,27 @@ int main(int argc, char **argv)
 		}
 		if (write(fd, buf, 20) != 20)
 			die("write");
+	} else if (!strcmp(cmd, "pv") && argc == 3) {
+		pv(argv[2]);
+	} else if (!strcmp(cmd, "sendfile")) {
+		copies(argc, argv);
+	} else if (!strcmp(cmd, "splice") || !strcmp(cmd, "special") ||
+		   (!strcmp(cmd, "quick") && argc == 3)) {
+		if (cmd[0] == 'q') {
+			fd = open_rw(argv[2]);
+			announce(fd);
+			if (write(fd, buf, 77) != 77)
+				die("write");
+		} else {
+			copies(argc, argv);
+		}
+		/* Gone before the monitor reads the events: /proc cannot name the fds. */
+		printf("done\n");
+		fflush(stdout);
+		return 0;
 	} else {
-		fprintf(stderr, "usage: io_helper write|all|writev|readv|badread|slowread|reuse|cloexec ...\n");
+		fprintf(stderr, "usage: io_helper write|all|writev|readv|badread|slowread|reuse|cloexec|"
+			"pv|sendfile|splice|special|quick ...\n");
 		return 2;
 	}
 	hold();

@@ -509,7 +509,40 @@ static size_t io_ev(unsigned op, int fd, unsigned long long requested, long long
 	e->ret = ret;
 	e->duration_ns = duration_ns;
 	e->iovcnt = iovcnt;
+	e->fd_out = -1;
 	return sizeof(*e);
+}
+
+/*
+ * An event of process 1234 (gone: no /proc) at generations 1 with the paths
+ * the kernel walked, NULL for none sent.
+ */
+static size_t io_kpath_ev(unsigned op, int fd, int fd_out, const char *path,
+			  const char *path_out)
+{
+	struct io_call_event *e = ev_init();
+	char *data = (char *)(e + 1);
+
+	e->op = op;
+	e->fd = fd;
+	e->fd_out = fd_out;
+	e->hdr.pid = 1234;
+	e->proc_gen = e->fd_gen = e->fd_out_gen = 1;
+	e->path_len[0] = path ? strlen(path) + 1 : 0;
+	e->path_len[1] = path_out ? strlen(path_out) + 1 : 0;
+	memcpy(data, path ? path : "", e->path_len[0]);
+	memcpy(data + e->path_len[0], path_out ? path_out : "", e->path_len[1]);
+	return sizeof(*e) + e->path_len[0] + e->path_len[1];
+}
+
+/* A copy from FD_IN to FD_OUT; the event stays in ev for kinds to be set. */
+static size_t io_copy_ev(unsigned op, int fd_in, int fd_out, unsigned long long requested,
+			 long long ret, unsigned long long duration_ns)
+{
+	size_t size = io_ev(op, fd_in, requested, ret, duration_ns, 0);
+
+	((struct io_call_event *)ev.b)->fd_out = fd_out;
+	return size;
 }
 
 static void test_io(void)
@@ -522,35 +555,74 @@ static void test_io(void)
 	int fd;
 
 	decodes_to(inst, io_ev(IO_OP_READ, 3, 4096, 4096, 2000, 0), "io: read",
-		   "{'op':'read','fd':3,'path':null,'requested':4096,'iovcnt':null,"
+		   "{'op':'read','fd':3,'path':null,"
+		   "'fd_in':null,'path_in':null,'fd_out':null,'path_out':null,"
+		   "'requested':4096,'iovcnt':null,"
 		   "'bytes':4096,'ret':4096,'error':null,'duration_ns':2000,"
 		   "'throughput_bps':2048000000}");
 	decodes_to(inst, io_ev(IO_OP_WRITE, 9, 10, -EBADF, 300, 0), "io: failed write",
-		   "{'op':'write','fd':9,'path':null,'requested':10,'iovcnt':null,'bytes':null,"
+		   "{'op':'write','fd':9,'path':null,"
+		   "'fd_in':null,'path_in':null,'fd_out':null,'path_out':null,"
+		   "'requested':10,'iovcnt':null,'bytes':null,"
 		   "'ret':-9,'error':'EBADF','duration_ns':300,'throughput_bps':null}");
 	decodes_to(inst, io_ev(IO_OP_PREAD64, 4, 100, 0, 100, 0), "io: pread64 at EOF",
-		   "{'op':'pread64','fd':4,'path':null,'requested':100,'iovcnt':null,'bytes':0,"
+		   "{'op':'pread64','fd':4,'path':null,"
+		   "'fd_in':null,'path_in':null,'fd_out':null,'path_out':null,"
+		   "'requested':100,'iovcnt':null,'bytes':0,"
 		   "'ret':0,'error':null,'duration_ns':100,'throughput_bps':0}");
 	decodes_to(inst, io_ev(IO_OP_PWRITE64, 4, 2, 2, 3, 0),
 		   "io: pwrite64, throughput rounded up",
-		   "{'op':'pwrite64','fd':4,'path':null,'requested':2,'iovcnt':null,'bytes':2,"
+		   "{'op':'pwrite64','fd':4,'path':null,"
+		   "'fd_in':null,'path_in':null,'fd_out':null,'path_out':null,"
+		   "'requested':2,'iovcnt':null,'bytes':2,"
 		   "'ret':2,'error':null,'duration_ns':3,'throughput_bps':666666667}");
 	decodes_to(inst, io_ev(IO_OP_READV, 5, 300, 1, 3, 3), "io: readv, throughput rounded down",
-		   "{'op':'readv','fd':5,'path':null,'requested':300,'iovcnt':3,'bytes':1,"
+		   "{'op':'readv','fd':5,'path':null,"
+		   "'fd_in':null,'path_in':null,'fd_out':null,'path_out':null,"
+		   "'requested':300,'iovcnt':3,'bytes':1,"
 		   "'ret':1,'error':null,'duration_ns':3,'throughput_bps':333333333}");
 	decodes_to(inst, io_ev(IO_OP_WRITEV, 5, 0, -EFAULT, 0, 1024), "io: failed writev",
-		   "{'op':'writev','fd':5,'path':null,'requested':0,'iovcnt':1024,'bytes':null,"
+		   "{'op':'writev','fd':5,'path':null,"
+		   "'fd_in':null,'path_in':null,'fd_out':null,'path_out':null,"
+		   "'requested':0,'iovcnt':1024,'bytes':null,"
 		   "'ret':-14,'error':'EFAULT','duration_ns':0,'throughput_bps':null}");
 	decodes_to(inst, io_ev(IO_OP_WRITE, 1, 8, 8, 0, 0), "io: no duration: no throughput",
-		   "{'op':'write','fd':1,'path':null,'requested':8,'iovcnt':null,'bytes':8,"
+		   "{'op':'write','fd':1,'path':null,"
+		   "'fd_in':null,'path_in':null,'fd_out':null,'path_out':null,"
+		   "'requested':8,'iovcnt':null,'bytes':8,"
 		   "'ret':8,'error':null,'duration_ns':0,'throughput_bps':null}");
 	decodes_to(inst, io_ev(IO_OP_READ, -1, 1, -EBADF, 5, 0), "io: fd -1",
-		   "{'op':'read','fd':-1,'path':null,'requested':1,'iovcnt':null,'bytes':null,"
+		   "{'op':'read','fd':-1,'path':null,"
+		   "'fd_in':null,'path_in':null,'fd_out':null,'path_out':null,"
+		   "'requested':1,'iovcnt':null,'bytes':null,"
 		   "'ret':-9,'error':'EBADF','duration_ns':5,'throughput_bps':null}");
 	line_has(inst, io_ev(IO_OP_READ, 0, UINT64_MAX, -EFAULT, 5, 0),
 		 "\"requested\":18446744073709551615,", "io: requested SIZE_MAX, unsigned");
 	line_has(inst, io_ev(IO_OP_READ, 0, 1, 1, UINT64_MAX, 0),
 		 "\"duration_ns\":18446744073709551615,", "io: duration_ns unsigned");
+	decodes_to(inst, io_ev(IO_OP_PWRITEV2, 6, 30, 30, 10, 2), "io: pwritev2",
+		   "{'op':'pwritev2','fd':6,'path':null,'fd_in':null,'path_in':null,'fd_out':null,"
+		   "'path_out':null,'requested':30,'iovcnt':2,'bytes':30,'ret':30,'error':null,"
+		   "'duration_ns':10,'throughput_bps':3000000000}");
+	decodes_to(inst, io_copy_ev(IO_OP_COPY_FILE_RANGE, 3, 4, 1000, 500, 10),
+		   "io: a copy has fd_in and fd_out, fd null",
+		   "{'op':'copy_file_range','fd':null,'path':null,'fd_in':3,'path_in':null,"
+		   "'fd_out':4,'path_out':null,'requested':1000,'iovcnt':null,'bytes':500,"
+		   "'ret':500,'error':null,'duration_ns':10,'throughput_bps':50000000000}");
+	io_copy_ev(IO_OP_SPLICE, 5, 6, 64, 64, 1);
+	e = (struct io_call_event *)ev.b;
+	e->kinds[0] = (struct io_fd_kind){ .kind = IO_FD_PIPE, .ino = 123456 };
+	e->kinds[1] = (struct io_fd_kind){ .kind = IO_FD_SOCKET, .ino = 4294967296ULL };
+	line_has(inst, sizeof(*e), "\"fd_in\":5,\"path_in\":\"pipe:[123456]\",\"fd_out\":6,"
+		 "\"path_out\":\"socket:[4294967296]\",", "io: splice: pipe and socket named by inode");
+	io_ev(IO_OP_READ, 7, 8, 8, 1, 0);
+	e = (struct io_call_event *)ev.b;
+	e->kinds[0] = (struct io_fd_kind){ .kind = IO_FD_ANON, .anon = "[eventfd]" };
+	line_has(inst, sizeof(*e), "\"fd\":7,\"path\":\"anon_inode:[eventfd]\",",
+		 "io: an anonymous inode, named as /proc does");
+	memset(e->kinds[0].anon, 'x', sizeof(e->kinds[0].anon));
+	line_has(inst, sizeof(*e), "\"path\":\"anon_inode:xxxxxxxxxxxxxxxxxxxxxxxx\",",
+		 "io: an anonymous inode's name without a NUL: cut at its size");
 	rejects(inst, io_ev(IO_OP_COUNT, 0, 1, 1, 1, 0), "io: op past the last");
 	rejects(inst, io_ev(UINT32_MAX, 0, 1, 1, 1, 0), "io: op 0xffffffff");
 	rejects(inst, io_ev(IO_OP_READ, 0, 1, 1, 1, 0) - 1, "io: shorter than its struct");
@@ -569,7 +641,9 @@ static void test_io(void)
 	inst = paths.inst;
 	is_int(inst->verdict, VERDICT_OK, "io: sys_enter_close: paths resolved");
 	decodes_to(inst, io_ev(IO_OP_READ, 0, 1, 1, 1, 0), "io: generation 0: path null",
-		   "{'op':'read','fd':0,'path':null,'requested':1,'iovcnt':null,'bytes':1,"
+		   "{'op':'read','fd':0,'path':null,"
+		   "'fd_in':null,'path_in':null,'fd_out':null,'path_out':null,"
+		   "'requested':1,'iovcnt':null,'bytes':1,"
 		   "'ret':1,'error':null,'duration_ns':1,'throughput_bps':1000000000}");
 	file = fmt("%s/io-file", tmpdir);
 	fd = open(file, O_CREAT | O_RDWR | O_CLOEXEC, 0600);
@@ -582,11 +656,33 @@ static void test_io(void)
 	e->hdr.pid = getpid();
 	e->proc_gen = e->fd_gen = 1;
 	decodes_to(inst, sizeof(*e), "io: a real fd, no generation table: path null",
-		   "{'op':'write','fd':%d,'path':null,'requested':5,'iovcnt':null,'bytes':5,"
+		   "{'op':'write','fd':%d,'path':null,"
+		   "'fd_in':null,'path_in':null,'fd_out':null,'path_out':null,"
+		   "'requested':5,'iovcnt':null,'bytes':5,"
 		   "'ret':5,'error':null,'duration_ns':10,'throughput_bps':500000000}", fd);
 	close(fd);
 	unlink(file);
 	free(file);
+
+	/* Paths the kernel walked, after the struct; kept for the next events. */
+	line_has(inst, io_kpath_ev(IO_OP_WRITE, 7, -1, "/gone/a", NULL),
+		 "\"fd\":7,\"path\":\"/gone/a\",", "io: the kernel's path (no /proc for pid 1234)");
+	line_has(inst, io_kpath_ev(IO_OP_WRITE, 7, -1, NULL, NULL),
+		 "\"fd\":7,\"path\":\"/gone/a\",",
+		 "io: the same fd and generations, no path sent: the one kept");
+	line_has(inst, io_kpath_ev(IO_OP_COPY_FILE_RANGE, 7, 8, NULL, "/gone/b"),
+		 "\"path_in\":\"/gone/a\",\"fd_out\":8,\"path_out\":\"/gone/b\",",
+		 "io: a copy: fd_in's kept, fd_out's sent after it");
+	line_has(inst, io_kpath_ev(IO_OP_COPY_FILE_RANGE, 9, 8, "/gone/c", NULL),
+		 "\"path_in\":\"/gone/c\",\"fd_out\":8,\"path_out\":\"/gone/b\",",
+		 "io: a copy: fd_in's sent, fd_out's kept");
+	e = (struct io_call_event *)ev.b;
+	e->fd_gen = 2;
+	e->path_len[0] = 0;
+	line_has(inst, sizeof(*e), "\"fd\":null,\"path\":null,\"fd_in\":9,"
+		 "\"path_in\":null,", "io: another generation of the fd: not the kept path");
+	rejects(inst, io_kpath_ev(IO_OP_WRITE, 7, -1, "/gone/a", NULL) - 1,
+		"io: a path_len past the sample");
 	inst_free(&paths);
 }
 

@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <math.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -125,6 +126,100 @@ static void test_rows(void)
 	is_int(n_emitted, 0, "emit: nothing emitted");
 }
 
+/* top: what the emit saw, (key, count) pairs. */
+static struct row seen[16];
+static size_t n_seen;
+
+static int emit_seen(struct monitor_inst *inst, const void *r, double interval_s)
+{
+	(void)inst;
+	(void)interval_s;
+	if (n_seen < 16)
+		memcpy(&seen[n_seen++], r, sizeof(struct row));
+	return 0;
+}
+
+static int key_cmp(const void *a, const void *b)
+{
+	const struct row *x = a, *y = b;
+
+	return x->key < y->key ? -1 : x->key > y->key;
+}
+
+static void row_merge(void *dst, const void *src)
+{
+	((struct row *)dst)->count += ((const struct row *)src)->count;
+}
+
+/* Keys from 100 on are (other) rows already, as an overflow row is. */
+static bool row_is_other(const void *r)
+{
+	return ((const struct row *)r)->key >= 100;
+}
+
+static void row_other(void *r)
+{
+	((struct row *)r)->key = 99;
+}
+
+/* The rows of a collect: 95 in all, key 100 the kernel table's overflow. */
+static void top_rows(struct summary_rows *rows)
+{
+	summary_rows__reset(rows);
+	add(rows, 1, 5);
+	add(rows, 2, 50);
+	add(rows, 3, 1);
+	add(rows, 100, 7);
+	add(rows, 4, 30);
+	add(rows, 6, 2);
+	n_seen = 0;
+}
+
+static char *seen_str(char *buf, size_t size)
+{
+	size_t len = 0;
+
+	buf[0] = 0;
+	for (size_t i = 0; i < n_seen && len < size; i++)
+		len += snprintf(buf + len, size - len, "%s%u:%llu", i ? " " : "", seen[i].key,
+				(unsigned long long)seen[i].count);
+	return buf;
+}
+
+static void test_top(void)
+{
+	struct summary_rows rows = SUMMARY_ROWS_INIT(struct row);
+	struct summary_spec spec = {
+		.row_size = sizeof(struct row), .cmp = row_cmp, .emit = emit_seen,
+		.merge = row_merge, .other = row_other, .is_other = row_is_other,
+	};
+	char buf[256];
+
+	top_rows(&rows);
+	is_int(summary_rows__emit_top(&rows, &spec, 2, NULL, 1.0), 0, "top 2: 0");
+	is_str(seen_str(buf, sizeof(buf)), "2:50 4:30 99:15",
+	       "top 2: the busiest two, then one (other) row of the rest and the overflow");
+	top_rows(&rows);
+	summary_rows__emit_top(&rows, &spec, 0, NULL, 1.0);
+	is_str(seen_str(buf, sizeof(buf)), "2:50 4:30 100:7 1:5 6:2 3:1",
+	       "top 0: every row, the overflow's in its place");
+	top_rows(&rows);
+	summary_rows__emit_top(&rows, &spec, 10, NULL, 1.0);
+	is_str(seen_str(buf, sizeof(buf)), "2:50 4:30 1:5 6:2 3:1 99:7",
+	       "top above the rows: all of them, the overflow as the (other) row");
+	top_rows(&rows);
+	spec.cmp = key_cmp;
+	spec.top_cmp = row_cmp;
+	summary_rows__emit_top(&rows, &spec, 3, NULL, 1.0);
+	is_str(seen_str(buf, sizeof(buf)), "1:5 2:50 4:30 99:10",
+	       "top_cmp picks the busiest three, cmp orders them");
+	top_rows(&rows);
+	spec.merge = NULL;
+	summary_rows__emit_top(&rows, &spec, 2, NULL, 1.0);
+	is_int(n_seen, 6, "top without merge: every row");
+	summary_rows__release(&rows);
+}
+
 static void test_interval(void)
 {
 	double last = clock_mono_s() - 2.0004, was = last, interval, ms;
@@ -142,6 +237,7 @@ static void test_interval(void)
 int main(void)
 {
 	test_rows();
+	test_top();
 	test_interval();
 	return done_testing();
 }
