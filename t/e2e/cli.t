@@ -114,6 +114,8 @@ ok $(( $(jq -c 'select(.monitor == "syscall" and .type == "summary")' "$T/first.
 	"-m syscall without -c: summary records (syscount)"
 is "$(jq -c 'select(.monitor == "syscall" and .type == "event")' "$T/first.json" | wc -l)" 0 \
 	"-m syscall without -c: no per-call events"
+is "$(jq -r 'select(.monitor == "syscall" and .type == "summary") | "\(.scope) \(has("pid"))"' \
+	"$T/first.json" | sort -u)" "system false" "-m syscall without -c: rows per syscall, no process (syscount)"
 
 # -c FILE: named on stderr; interrupt and page_fault summarize when the file
 # gives no mode (hardirqs/softirqs, per-process fault counts). --set applies
