@@ -33,6 +33,7 @@ enum {
 	OPT_STATS_INTERVAL,
 	OPT_METRICS_LISTEN,
 	OPT_INSECURE_CONFIG,
+	OPT_SET,
 	/* daemon */
 	OPT_DAEMON,
 	OPT_PID_FILE,
@@ -52,6 +53,8 @@ struct cli {
 	const char *dump_probe;
 	const char *probe_dir;
 	const char *metrics_listen;
+	char **sets;		/* --set KEY=VALUE, in order; NULL-terminated */
+	size_t n_sets;
 	double duration;	/* < 0: from the config */
 	double stats_interval;	/* < 0: from the config */
 	int ready_fd;
@@ -86,6 +89,7 @@ static const struct option long_options[] = {
 	{ "stats-interval", required_argument, NULL, OPT_STATS_INTERVAL },
 	{ "metrics-listen", required_argument, NULL, OPT_METRICS_LISTEN },
 	{ "insecure-config", no_argument, NULL, OPT_INSECURE_CONFIG },
+	{ "set", required_argument, NULL, OPT_SET },
 	{ "daemon", no_argument, NULL, OPT_DAEMON },
 	{ "pid-file", required_argument, NULL, OPT_PID_FILE },
 	{ "daemon-status", no_argument, NULL, OPT_DAEMON_STATUS },
@@ -106,9 +110,12 @@ static void usage(FILE *f)
 "Prometheus metrics).\n"
 "\n"
 "  -c, --config FILE         configuration file (default %s/ebpfmon.yaml,\n"
-"                            then etc/ebpfmon.yaml beside an uninstalled build)\n"
+"                            then etc/ebpfmon.yaml beside an uninstalled build;\n"
+"                            none with -m or --dump-probe: built-in defaults)\n"
 "  -m, --monitors LIST       run these monitors (comma-separated), whatever the\n"
 "                            config enables\n"
+"      --set KEY=VALUE       set a config key by its dotted path, over the file\n"
+"                            (repeatable; VALUE in YAML: 10, true, [a, b])\n"
 "  -p, --comm LIST           only processes with these names (comm, 15 chars)\n"
 "  -u, --user LIST           only these users (names or uids)\n"
 "      --pid LIST            only these process ids\n"
@@ -144,7 +151,16 @@ static void usage(FILE *f)
 "  -h, --help                print this help and exit\n"
 "\n"
 "Command-line values override the configuration file. Diagnostics go to\n"
-"stderr; stdout carries only data.\n"
+"stderr (\"config: loaded FILE\" names the file read); stdout carries only data.\n"
+"\n"
+"Without -c, -m NAME reads no configuration file: each monitor runs with its\n"
+"built-in defaults, as the bcc tool of its kind does: exec every exec\n"
+"(execsnoop), open every open, ok or failed (opensnoop), syscall counts per\n"
+"syscall every 5 s (syscount), io every read and write (fileslower 0),\n"
+"interrupt per-CPU counts and times (hardirqs, softirqs), page_fault counts\n"
+"per process, func counts per function (funccount). With -c FILE, -m NAME\n"
+"takes FILE's settings for NAME. Without -c and -m the default file is read\n"
+"(exit 1 when there is none). --set changes either.\n"
 "\n"
 "Exit status: 0 success (also when the reader of stdout went away), 1 bad\n"
 "option or configuration, the daemon already runs, or the output cannot be\n"
@@ -153,6 +169,10 @@ static void usage(FILE *f)
 "\n"
 "EXAMPLES\n"
 "  ebpfmon-bcc -c /etc/ebpfmon.yaml\n"
+"  ebpfmon-bcc -m open                        # like opensnoop\n"
+"  ebpfmon-bcc -m syscall --set monitors.syscall.interval=1   # syscount -i 1\n"
+"  ebpfmon-bcc -m interrupt --set monitors.interrupt.mode=events\n"
+"  ebpfmon-bcc -c /etc/ebpfmon.yaml --set output.on_error=drop\n"
 "  ebpfmon-bcc -m exec -d 10 | jq -r 'select(.type == \"event\") | [.comm, (.argv // [] | join(\" \"))] | @tsv'\n"
 "  ebpfmon-bcc -m exec -u www-data -o /var/log/execs.json\n"
 "  ebpfmon-bcc -m exec | jq 'select(.type == \"event\" and .ret < 0) | {filename, error}'\n"
@@ -233,6 +253,21 @@ static int daemon_args_check(const struct cli *cli)
 	return 0;
 }
 
+/* --set: kept in order (pointing into argv), applied at every load. */
+static int sets_add(struct cli *cli, char *arg)
+{
+	char **grown = realloc(cli->sets, (cli->n_sets + 2) * sizeof(*grown));
+
+	if (!grown) {
+		pr_err("--set: out of memory");
+		return -ENOMEM;
+	}
+	cli->sets = grown;
+	cli->sets[cli->n_sets++] = arg;
+	cli->sets[cli->n_sets] = NULL;
+	return 0;
+}
+
 static int parse_args(int argc, char **argv, struct cli *cli)
 {
 	int c;
@@ -270,6 +305,10 @@ static int parse_args(int argc, char **argv, struct cli *cli)
 			break;
 		case OPT_METRICS_LISTEN: cli->metrics_listen = optarg; break;
 		case OPT_INSECURE_CONFIG: cli->insecure_config = true; break;
+		case OPT_SET:
+			if (sets_add(cli, optarg))
+				return -ENOMEM;
+			break;
 		case OPT_DAEMON: cli->daemon = true; break;
 		case OPT_PID_FILE: cli->pid_file = optarg; break;
 		case OPT_DAEMON_STATUS: cli->daemon_status = true; break;
@@ -304,10 +343,13 @@ static int parse_args(int argc, char **argv, struct cli *cli)
 	return daemon_args_check(cli);
 }
 
-/* The installed config, else the one beside an uninstalled build. */
+/*
+ * The installed config, else the one beside an uninstalled build (its real
+ * path, for "config: loaded"); NULL with errno ENOENT when there is none.
+ */
 static char *config_default(void)
 {
-	char exe[PATH_MAX], *dir, *path = NULL;
+	char exe[PATH_MAX], *dir, *path = NULL, *real;
 	const char *rel[] = { "../etc/ebpfmon.yaml", "etc/ebpfmon.yaml" };
 	ssize_t n;
 
@@ -322,16 +364,17 @@ static char *config_default(void)
 		for (size_t i = 0; i < 2; i++) {
 			if (asprintf(&path, "%s/%s", exe, rel[i]) < 0)
 				return NULL;
-			if (!access(path, F_OK))
-				return path;
+			if (!access(path, F_OK)) {
+				real = realpath(path, NULL);
+				free(path);
+				return real;
+			}
 			free(path);
 			path = NULL;
 		}
 	}
 	if (!access(ABS_TOP_SRCDIR "/etc/ebpfmon.yaml", F_OK))
 		return strdup(ABS_TOP_SRCDIR "/etc/ebpfmon.yaml");
-	pr_err("config: no configuration file at %s/ebpfmon.yaml or beside the program; "
-	       "use -c FILE", SYSCONFDIR);
 	errno = ENOENT;
 	return NULL;
 }
@@ -566,7 +609,17 @@ static int metrics_setup(struct session *s, const struct cli *cli)
 	return 0;
 }
 
-static int run(struct session *s, const struct cli *cli, struct exporter *exporter)
+/* Which file a run's settings came from: a default one is easily missed. */
+static void config_announce(const char *config_path)
+{
+	if (config_path)
+		pr_info("config: loaded %s", config_path);
+	else
+		pr_info("config: none (built-in defaults)");
+}
+
+static int run(struct session *s, const struct cli *cli, struct exporter *exporter,
+	       const char *config_path)
 {
 	char *text;
 	int err;
@@ -596,6 +649,7 @@ static int run(struct session *s, const struct cli *cli, struct exporter *export
 		pr_err("permission denied: %s", s->ki.privileged_why);
 		return EXIT_CANNOT_RUN;
 	}
+	config_announce(config_path);
 	s->sink = sink__open(&s->cfg, s->insts, s->n_insts, s->unwritten);
 	if (!s->sink)
 		return EXIT_USAGE;
@@ -630,7 +684,7 @@ static int session_setup(struct session *s, void *ctx)
 	const struct cli *cli = setup->cli;
 	int err;
 
-	err = config__load(&s->cfg, setup->config_path);
+	err = config__load_set(&s->cfg, setup->config_path, cli->sets);
 	if (err)
 		return err;
 	if (cli->verbose)
@@ -675,6 +729,7 @@ int main(int argc, char **argv)
 	struct setup setup = { .cli = &cli };
 	char *config_path = NULL;
 	int ret = EXIT_USAGE;
+	bool no_file;
 
 	heap_setup();
 	if (parse_args(argc, argv, &cli))
@@ -691,16 +746,22 @@ int main(int argc, char **argv)
 		ret = daemon_control(&cli, &s.cfg);
 		goto cleanup;
 	}
-	config_path = cli.config ? strdup(cli.config) : config_default();
+	/* -m or --dump-probe alone: the monitors' built-in defaults, no file. */
+	no_file = !cli.config && (cli.monitors || cli.dump_probe) &&
+		  !cli.daemon_status && !cli.daemon_stop;
+	config_path = cli.config ? strdup(cli.config) : no_file ? NULL : config_default();
 	if (cli.daemon_status || cli.daemon_stop) {
 		/* A broken config must not keep the daemon from being stopped. */
 		if (config_path)
-			config__load(&s.cfg, config_path);
+			config__load_set(&s.cfg, config_path, cli.sets);
 		ret = daemon_control(&cli, &s.cfg);
 		goto cleanup;
 	}
-	if (!config_path)
+	if (!config_path && !no_file) {
+		pr_err("config: no configuration file at %s/ebpfmon.yaml or beside the program; "
+		       "use -c FILE, or -m MONITORS for their built-in defaults", SYSCONFDIR);
 		goto cleanup;
+	}
 	setup.config_path = config_path;
 	s.setup = session_setup;
 	s.setup_ctx = &setup;
@@ -716,13 +777,14 @@ int main(int argc, char **argv)
 	}
 	if (cli.daemon && (daemon__detach() || daemon__lock_pid_file(s.cfg.pid_file)))
 		goto cleanup;
-	ret = run(&s, &cli, exporter);
+	ret = run(&s, &cli, exporter, setup.config_path);
 cleanup:
 	/* No scrape may run once the session's monitors go. */
 	exporter__free(exporter);
 	session__stop(&s);
 	resource_set_dir(NULL);
 	free(setup.config_path ? setup.config_path : config_path);
+	free(cli.sets);
 	daemon__exit(ret);	/* removes the PID file: last, once all is flushed */
 	log_close();
 	return ret;

@@ -658,26 +658,49 @@ static int config_parse(struct config *cfg)
 	return err;
 }
 
-/* The defaults, and TEXT (or else FILE) as the document: 0 or -errno, reported. */
-static int config_load(struct config *cfg, const char *file, const char *text, size_t len)
+/*
+ * The defaults, TEXT (or else FILE, or else no file) as the document and
+ * SETS over it: 0 or -errno, reported.
+ */
+static int config_load(struct config *cfg, const char *file, const char *text, size_t len,
+		       char *const *sets)
 {
+	int err = 0;
+
 	config__init_defaults(cfg);
 	if (!cfg->headers || !cfg->pid_file) {
 		pr_err("config: out of memory");
 		return -ENOMEM;
 	}
-	cfg->doc = text ? cfg_doc__parse_string(file, text, len) : cfg_doc__load(file);
-	if (!cfg->doc)
+	cfg->doc = text ? cfg_doc__parse_string(file, text, len) :
+		   file ? cfg_doc__load(file) : cfg_doc__new();
+	if (!cfg->doc) {
+		if (!text && !file)
+			pr_err("config: out of memory");
 		return -errno;
-	return config_parse(cfg);
+	}
+	for (size_t i = 0; !err && sets && sets[i]; i++)
+		err = cfg_doc__set(cfg->doc, sets[i]);
+	return err ? err : config_parse(cfg);
 }
 
 int config__load(struct config *cfg, const char *file)
 {
-	return config_load(cfg, file, NULL, 0);
+	return config_load(cfg, file, NULL, 0, NULL);
+}
+
+int config__load_set(struct config *cfg, const char *file, char *const *sets)
+{
+	return config_load(cfg, file, NULL, 0, sets);
 }
 
 int config__load_string(struct config *cfg, const char *name, const char *text, size_t len)
 {
-	return config_load(cfg, name, text ? text : "", len);
+	return config_load(cfg, name, text ? text : "", len, NULL);
+}
+
+int config__load_string_set(struct config *cfg, const char *name, const char *text, size_t len,
+			    char *const *sets)
+{
+	return config_load(cfg, name, text ? text : "", len, sets);
 }

@@ -95,8 +95,16 @@ void config__init_defaults(struct config *cfg);
  * to the monitors. Returns 0 or -errno after printing one error line.
  */
 int config__load(struct config *cfg, const char *file);
+/*
+ * The same with the --set assignments SETS ("KEY=VALUE", NULL-terminated,
+ * or NULL) put into the tree before it is read (cfg_doc__set); FILE NULL:
+ * no file, the built-in defaults (and SETS).
+ */
+int config__load_set(struct config *cfg, const char *file, char *const *sets);
 /* The same from TEXT (LEN bytes, no NUL needed), named NAME in errors. */
 int config__load_string(struct config *cfg, const char *name, const char *text, size_t len);
+int config__load_string_set(struct config *cfg, const char *name, const char *text, size_t len,
+			    char *const *sets);
 void config__free(struct config *cfg);
 /*
  * -f/--format and -o/--output (either may be NULL): they replace output.sinks

@@ -125,12 +125,12 @@ void cfg_node__key_error(const struct cfg_node *node, const char *fmt, ...)
  * The tree
  */
 
-static void node_free(struct cfg_node *node)
+void cfg_node__free(struct cfg_node *node)
 {
 	if (!node)
 		return;
 	for (size_t i = 0; i < node->n_kids; i++)
-		node_free(node->kids[i]);
+		cfg_node__free(node->kids[i]);
 	free(node->kids);
 	free(node->path);
 	free(node->key);
@@ -144,7 +144,10 @@ void cfg_doc__free(struct cfg_doc *doc)
 	cfg_errors_flush();
 	if (!doc)
 		return;
-	node_free(doc->root);
+	cfg_node__free(doc->root);
+	for (size_t i = 0; i < doc->n_labels; i++)
+		free(doc->labels[i]);
+	free(doc->labels);
 	free(doc->file);
 	free(doc);
 }
@@ -436,7 +439,7 @@ static int parse_map_entry(struct parse_ctx *ctx, struct cfg_node *map,
 	*slot = map->n_kids;
 	kid = NULL;
 cleanup:
-	node_free(kid);
+	cfg_node__free(kid);
 	free(path);
 	free(key);
 	return err;
@@ -465,7 +468,7 @@ static int parse_seq_item(struct parse_ctx *ctx, struct cfg_node *seq,
 	}
 	kid = NULL;
 cleanup:
-	node_free(kid);
+	cfg_node__free(kid);
 	return err;
 }
 
@@ -602,7 +605,7 @@ static int parse_node(struct parse_ctx *ctx, const yaml_event_t *ev, char *path,
 cleanup:
 	free(path);
 	if (err) {
-		node_free(node);
+		cfg_node__free(node);
 		node = NULL;
 	}
 	*out = node;
@@ -678,14 +681,14 @@ static int parse_stream(struct parse_ctx *ctx, struct cfg_node **root)
 }
 
 /* A configuration is a mapping: 0 or -EINVAL, reported. */
-static int root_check(const struct parse_ctx *ctx, const struct cfg_node *root)
+static int root_check(const char *file, const struct cfg_node *root)
 {
 	if (!root || (root->kind == CFG_SCALAR && root->null)) {
-		report(ctx->file, 0, 0, NULL, "empty configuration file");
+		report(file, 0, 0, NULL, "empty configuration file");
 		return -EINVAL;
 	}
 	if (root->kind != CFG_MAP) {
-		report(ctx->file, root->line, root->col, NULL,
+		report(file, root->line, root->col, NULL,
 		       "expected a mapping at the top level, got a %s",
 		       root->kind == CFG_SEQ ? "list" : "scalar value");
 		return -EINVAL;
@@ -693,12 +696,30 @@ static int root_check(const struct parse_ctx *ctx, const struct cfg_node *root)
 	return 0;
 }
 
+int cfg_node__parse(const char *file, const char *text, size_t len, struct cfg_node **out)
+{
+	struct parse_ctx ctx = { .file = file, .text = text, .len = len };
+	int err;
+
+	*out = NULL;
+	if (!yaml_parser_initialize(&ctx.parser)) {
+		report(file, 0, 0, NULL, "out of memory");
+		return -ENOMEM;
+	}
+	yaml_parser_set_input_string(&ctx.parser, (const unsigned char *)text, len);
+	err = parse_stream(&ctx, out);
+	yaml_parser_delete(&ctx.parser);
+	if (err) {
+		cfg_node__free(*out);
+		*out = NULL;
+	}
+	return err;
+}
+
 struct cfg_doc *cfg_doc__parse_string(const char *name, const char *text, size_t len)
 {
-	struct parse_ctx ctx = { .text = text, .len = len };
 	struct cfg_doc *doc = NULL;
 	struct cfg_node *root = NULL;
-	bool parser_ready = false;
 	int err;
 
 	doc = calloc(1, sizeof(*doc));
@@ -709,25 +730,15 @@ struct cfg_doc *cfg_doc__parse_string(const char *name, const char *text, size_t
 		err = -ENOMEM;
 		goto cleanup;
 	}
-	ctx.file = doc->file;
-	if (!yaml_parser_initialize(&ctx.parser)) {
-		report(ctx.file, 0, 0, NULL, "out of memory");
-		err = -ENOMEM;
-		goto cleanup;
-	}
-	parser_ready = true;
-	yaml_parser_set_input_string(&ctx.parser, (const unsigned char *)text, len);
-	err = parse_stream(&ctx, &root);
+	err = cfg_node__parse(doc->file, text, len, &root);
 	if (!err)
-		err = root_check(&ctx, root);
+		err = root_check(doc->file, root);
 	if (err)
 		goto cleanup;
 	doc->root = root;
 	root = NULL;
 cleanup:
-	if (parser_ready)
-		yaml_parser_delete(&ctx.parser);
-	node_free(root);
+	cfg_node__free(root);
 	if (err) {
 		cfg_doc__free(doc);
 		doc = NULL;

@@ -31,8 +31,10 @@ struct cfg_node {
 };
 
 struct cfg_doc {
-	char *file;
+	char *file;		/* the file's name, or "the built-in defaults" */
 	struct cfg_node *root;	/* always a CFG_MAP */
+	char **labels;		/* what --set nodes name instead of a file */
+	size_t n_labels;
 };
 
 /*
@@ -45,6 +47,24 @@ struct cfg_doc *cfg_doc__load(const char *file);
 struct cfg_doc *cfg_doc__parse_string(const char *name, const char *text, size_t len);
 /* Also cfg_errors_flush(): the document's errors are over. */
 void cfg_doc__free(struct cfg_doc *doc);
+/*
+ * TEXT as one node of any kind (NULL for none: only blanks or comments),
+ * whose nodes name FILE (kept by the caller as long as they live): 0 or
+ * -errno, reported.
+ */
+int cfg_node__parse(const char *file, const char *text, size_t len, struct cfg_node **out);
+void cfg_node__free(struct cfg_node *node);
+
+/* A document of no file: an empty mapping, named "the built-in defaults". */
+struct cfg_doc *cfg_doc__new(void);
+/*
+ * --set KEY=VALUE: VALUE, read as YAML ("10", "true", "[a, b]", "" for
+ * null), put at the dotted KEY of the tree, over what the file says there,
+ * the mappings on the way made if missing. Its nodes name "--set
+ * KEY=VALUE" in errors, so the getters' checks name the flag. 0, or
+ * -EINVAL (-ENOMEM) after one error line.
+ */
+int cfg_doc__set(struct cfg_doc *doc, const char *assignment);
 /* "config: N more errors not shown" when error lines were held back; resets the count. */
 void cfg_errors_flush(void);
 

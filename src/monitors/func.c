@@ -314,7 +314,7 @@ static int func_configure(struct monitor_inst *inst, struct cfg_node *node)
 		err |= cfg_get_bool(node, "latency", &o->latency);
 		err |= cfg_get_enum(node, "backend", func_backends, &backend);
 	}
-	err |= monitor_parse_mode(inst, node, false);
+	err |= monitor_parse_mode(inst, node, true);
 	/* funccount shows every function asked for. */
 	err |= monitor_parse_top(inst, node, 0);
 	if (err)

@@ -118,7 +118,7 @@ static int interrupt_configure(struct monitor_inst *inst, struct cfg_node *node)
 	o->hardirq = o->softirq = true;
 	inst->priv = o;
 	/* hardirqs and softirqs show every interrupt. */
-	if (monitor_parse_mode(inst, node, false) || monitor_parse_top(inst, node, 0))
+	if (monitor_parse_mode(inst, node, true) || monitor_parse_top(inst, node, 0))
 		err = -EINVAL;
 	if (node) {
 		err |= cfg_get_int(node, "min_duration_us", 0, INTERRUPT_MIN_US_MAX,

@@ -57,7 +57,7 @@ static int page_fault_configure(struct monitor_inst *inst, struct cfg_node *node
 	o->sample_rate = 1;
 	o->max_entries = 10240;
 	inst->priv = o;
-	err |= monitor_parse_mode(inst, node, false);
+	err |= monitor_parse_mode(inst, node, true);
 	err |= monitor_parse_top(inst, node, 20);
 	/* Summary rows: the machine's; events: faults in flight. */
 	if (inst->summary)

@@ -15,8 +15,10 @@ monitors:
     sample_rate: 100
   io: {}
   open: {}
-  interrupt: {}
+  interrupt:
+    mode: events
   page_fault:
+    mode: events
     sample_rate: 10
 YAML
 mon_start "$T/out.json" "$T/err" -c "$T/cfg.yaml" -d 10 || bail "no start"

@@ -88,7 +88,8 @@ is "$(jq -r .headers.why "$T/nohdr.json")" "$nohdr_why" "no kernel headers: --ch
 is "$(cat "$T/nohdr.err")" "" "no kernel headers: --check, nothing on stderr"
 no_headers -c "$T/nohdr.yaml" -d 1 > "$T/nohdr.out" 2> "$T/nohdr.err"
 is "$?" 2 "no kernel headers: a run exits 2"
-is "$(cat "$T/nohdr.err")" "exec: skipped: unavailable: $nohdr_why
+is "$(cat "$T/nohdr.err")" "config: loaded $T/nohdr.yaml
+exec: skipped: unavailable: $nohdr_why
 no monitor can run" "no kernel headers: a run says why"
 
 # No BTF (a bind mount over /sys/kernel/btf/vmlinux, in a mount namespace of

@@ -106,6 +106,29 @@ expect_run_error "long --comm" 1 \
 	"--comm: process names are at most 15 characters, got 'abcdefghijklmnopq'" "${GOOD[@]}" -p abcdefghijklmnopq
 expect_run_error "stray argument" 1 "extra: unexpected argument (--help lists the options)" \
 	"${GOOD[@]}" extra
+# --set KEY=VALUE: the file's checks, one line naming the flag; with a
+# config and without one (-m: the built-in defaults).
+expect_run_error "--set: an unknown monitor" 1 \
+	"--set monitors.sycall.mode=x: monitors.sycall: unknown monitor (--list-monitors lists them)" \
+	"${GOOD[@]}" --set monitors.sycall.mode=x
+expect_run_error "--set: an unknown key" 1 "--set monitors.exec.max_argz=3: monitors.exec.max_argz: unknown key" \
+	"${GOOD[@]}" --set monitors.exec.max_argz=3
+expect_run_error "--set: an unknown section, no config" 1 "--set outptu.format=json: outptu: unknown key" \
+	-m exec --set outptu.format=json
+expect_run_error "--set: a bad value, no config" 1 \
+	"--set monitors.exec.max_args=abc: monitors.exec.max_args: expected an integer from 1 to 1024, got \"abc\"" \
+	-m exec --set monitors.exec.max_args=abc
+expect_run_error "--set: a bad choice" 1 \
+	"--set output.on_error=later: output.on_error: expected one of: exit, drop; got \"later\"" \
+	"${GOOD[@]}" --set output.on_error=later
+expect_run_error "--set: a key inside a value" 1 \
+	"--set output.flush_interval.x=1: output.flush_interval is a value, not a mapping with key x" \
+	"${GOOD[@]}" --set output.flush_interval.x=1
+expect_run_error "--set without =" 1 \
+	"--set: expected KEY=VALUE with a dotted KEY such as monitors.syscall.mode=events, got 'output.format'" \
+	"${GOOD[@]}" --set output.format
+expect_run_error "--set without a value" 1 "--set: missing argument (--help lists the options)" \
+	"${GOOD[@]}" --set
 
 # Not root: a clear permission error, exit 2, before anything is loaded.
 if [ "$(id -u)" -eq 0 ]; then

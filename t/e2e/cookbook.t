@@ -78,7 +78,7 @@ workload() {
 # E: events of exec, open, syscall and io. S: summaries of syscall, io, page_fault.
 write_config "$T/e.yaml" "monitors:" "  exec: {}" "  open: {}" "  syscall: {mode: events}" \
 	"  io: {mode: events}"
-write_config "$T/s.yaml" "monitors:" "  syscall: {mode: summary, interval: 0.5, top: 0}" \
+write_config "$T/s.yaml" "monitors:" "  syscall: {mode: summary, interval: 0.5, top: 0, group_by: pid_syscall}" \
 	"  io: {mode: summary, interval: 0.5}" "  page_fault: {mode: summary, interval: 0.5}"
 for run in e s; do
 	mon_start "$T/$run.json" "$T/$run.err" -c "$T/$run.yaml" -p "$NAMES" ||

@@ -14,7 +14,7 @@ write_config "$T/cfg.yaml" \
 	"    - { format: csv, dir: $T/semi, csv_delimiter: ';', include_header: false }" \
 	"    - { format: csv, dir: $T/tab, csv_delimiter: \"\\t\", buffer_size: 1 }" \
 	"monitors:" "  exec:" "    enabled: true" \
-	"  syscall:" "    mode: summary" "    interval: 0.3"
+	"  syscall:" "    mode: summary" "    interval: 0.3" "    group_by: pid_syscall"
 umask 022
 mon_start_stdout "$T/stdout" "$T/err" -c "$T/cfg.yaml" || bail "ebpfmon-bcc did not start"
 marker="csv-$$"

@@ -14,9 +14,15 @@ kprobes=$(jq -r .kprobes.ok <<< "$check")
 fentry=$(jq -r .fentry.ok <<< "$check")
 diag "kprobes: $kprobes; fentry: $fentry"
 
+# events_mode CONFIG-LINES...: the lines, with "mode: events" unless they
+# give a mode (summary is func's built-in default, as funccount).
+events_mode() {
+	[[ "$*" == *"    mode: "* ]] || set -- "    mode: events" "$@"
+	printf '%s\n' "$@"
+}
 # dump CONFIG-LINES...: the generated probe for func with this config.
 dump() {
-	write_config "$T/dump.yaml" "monitors:" "  func:" "$@"
+	write_config "$T/dump.yaml" "monitors:" "  func:" "$(events_mode "$@")"
 	"$EBPFMON" -c "$T/dump.yaml" --dump-probe func
 }
 # The functions of a dumped probe, one per line, in index order.
@@ -111,7 +117,7 @@ fi
 runs=0
 run() {
 	OUT=$T/run$((++runs)).json
-	write_config "$OUT.yaml" "monitors:" "  func:" "$@"
+	write_config "$OUT.yaml" "monitors:" "  func:" "$(events_mode "$@")"
 	mon_start "$OUT" "$OUT.err" -c "$OUT.yaml" -m func -p "$name" || bail "ebpfmon-bcc did not start"
 	"$T/$name" if="$T/in100" of="$T/out100" bs=1 count=100 2> /dev/null &
 	DD_PID=$!

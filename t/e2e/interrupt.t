@@ -62,7 +62,7 @@ wait_since() {
 VEC_NAMES='["HI","TIMER","NET_TX","NET_RX","BLOCK","IRQ_POLL","TASKLET","SCHED","HRTIMER","RCU"]'
 
 # --- events, defaults, no filter: every CPU, loopback and disk ------------------------
-write_config "$T/cfg.yaml" "monitors:" "  interrupt: {}"
+write_config "$T/cfg.yaml" "monitors:" "  interrupt: {mode: events}"
 mon_start "$T/out.json" "$T/err" -c "$T/cfg.yaml" || bail "ebpfmon-bcc did not start"
 t0=$(date +%s%N)
 like "$(cat "$T/err")" 'ready: 1 monitor attached \(interrupt\)' "the ready line names the monitor"
@@ -155,7 +155,7 @@ check_hardirqs "$T/rows.json" summary "$delta" "$disk_rc" "summary"
 
 # --- migrations: events and summary --------------------------------------------------------
 if [ "$ncpus" -ge 2 ] && jq -e 'index(0) != null and index(1) != null' <<< "$cpus" > /dev/null; then
-	write_config "$T/cfgm.yaml" "monitors:" "  interrupt:" "    migrations: true"
+	write_config "$T/cfgm.yaml" "monitors:" "  interrupt:" "    mode: events" "    migrations: true"
 	mon_start "$T/outm.json" "$T/errm" -c "$T/cfgm.yaml" -p "irqmig$$" || bail "ebpfmon-bcc did not start"
 	"$MIG" migrate 4 > /dev/null &
 	mig_pid=$!
@@ -189,7 +189,7 @@ else
 fi
 
 # --- kinds: only what is asked is compiled and attached ------------------------------------
-write_config "$T/cfgk.yaml" "monitors:" "  interrupt:" "    kinds: [softirq]"
+write_config "$T/cfgk.yaml" "monitors:" "  interrupt:" "    mode: events" "    kinds: [softirq]"
 mon_start "$T/outk.json" "$T/errk" -c "$T/cfgk.yaml" -v || bail "ebpfmon-bcc did not start"
 before=$(dev_irqs)
 "$DISK" disk "$T" 4 > /dev/null
@@ -203,7 +203,7 @@ is "$(jq -s -c 'map(.kind) | unique' "$T/outk.json")" '["softirq"]' \
 is "$(grep -c 'attached tracepoint irq:irq_handler' "$T/errk"):$(grep -c 'attached tracepoint irq:softirq' "$T/errk")" \
 	"0:2" "kinds: [softirq]: the hardirq tracepoints are not attached"
 
-write_config "$T/cfgh.yaml" "monitors:" "  interrupt:" "    kinds: hardirq"
+write_config "$T/cfgh.yaml" "monitors:" "  interrupt:" "    mode: events" "    kinds: hardirq"
 mon_start "$T/outh.json" "$T/errh" -c "$T/cfgh.yaml" || bail "ebpfmon-bcc did not start"
 before=$(dev_irqs)
 "$DISK" disk "$T" 4 > /dev/null
@@ -217,7 +217,8 @@ is "$(jq -s -c '[.[] | select(.kind != "hardirq")] | length' "$T/outh.json")" 0 
 check_hardirqs "$T/outh.json" event "$delta" "$disk_rc" "kinds: hardirq"
 
 # --- min_duration_us ----------------------------------------------------------------------
-write_config "$T/cfgd.yaml" "monitors:" "  interrupt:" "    min_duration_us: 1000000"
+write_config "$T/cfgd.yaml" "monitors:" "  interrupt:" "    mode: events" \
+	"    min_duration_us: 1000000"
 mon_start "$T/outd.json" "$T/errd" -c "$T/cfgd.yaml" || bail "ebpfmon-bcc did not start"
 "$NET" net 4 > /dev/null
 "$DISK" disk "$T" 2 > /dev/null
@@ -226,7 +227,8 @@ mon_stop
 is "$(jq -s 'map(select(.type == "event")) | length' "$T/outd.json")" 0 \
 	"min_duration_us: 1000000: no interrupt lasts a second"
 
-write_config "$T/cfgd2.yaml" "monitors:" "  interrupt:" "    min_duration_us: 1"
+write_config "$T/cfgd2.yaml" "monitors:" "  interrupt:" "    mode: events" \
+	"    min_duration_us: 1"
 mon_start "$T/outd2.json" "$T/errd2" -c "$T/cfgd2.yaml" || bail "ebpfmon-bcc did not start"
 "$NET" net 4 > /dev/null
 sleep 1

@@ -125,7 +125,7 @@ write_config "$T/a.yaml" "monitors:" "  exec: {}" "  syscall: {mode: events}" \
 	"  io: {mode: events}" "  open: {}" "  interrupt: {mode: events, migrations: true}" \
 	"  page_fault: {mode: events}"
 # B: summary mode, every monitor that has one.
-write_config "$T/b.yaml" "monitors:" "  syscall: {mode: summary, interval: 0.5}" \
+write_config "$T/b.yaml" "monitors:" "  syscall: {mode: summary, interval: 0.5, group_by: pid_syscall}" \
 	"  io: {mode: summary, interval: 0.5}" \
 	"  interrupt: {mode: summary, interval: 0.5, migrations: true}" \
 	"  page_fault: {mode: summary, interval: 0.5}"

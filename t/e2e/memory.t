@@ -47,7 +47,7 @@ mon_stop
 cp /bin/true "$T/mem-true"
 # top 0: every row written, as the table held them.
 write_config "$T/cfg.yaml" "monitors:" "  syscall:" "    mode: summary" "    interval: 1" \
-	"    max_entries: 10240" "    top: 0"
+	"    max_entries: 10240" "    top: 0" "    group_by: pid_syscall"
 mon_start "$T/out" "$T/err" -c "$T/cfg.yaml" -p mem-true || bail "no start"
 sleep 1.5
 a0=$(anon)

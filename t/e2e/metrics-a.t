@@ -58,7 +58,7 @@ write_config "$T/cfg.yaml" "monitors:" \
 	"  exec: { show_failed: false }" \
 	"  open: { failed_only: true }" \
 	"  io: {}" \
-	"  page_fault: { sample_rate: 1000 }"
+	"  page_fault: { mode: events, sample_rate: 1000 }"
 OUT=$T/out.json
 mon_metrics "$T/stdout" "$T/err" -c "$T/cfg.yaml" -o "$OUT" -p "$COMMS" ||
 	bail "ebpfmon-bcc did not start with --metrics-listen"

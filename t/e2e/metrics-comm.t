@@ -47,7 +47,8 @@ monotonic() {
 exec_s() { echo "ebpfmon_exec_total{comm=\"$1\"}"; }
 getppid_s() { echo "ebpfmon_syscalls_total{name=\"getppid\",category=\"process\",comm=\"$1\"}"; }
 
-write_config "$T/cfg.yaml" "metrics:" "  comm_labels: 2" "monitors:" "  exec: {}" "  syscall: {}"
+write_config "$T/cfg.yaml" "metrics:" "  comm_labels: 2" "monitors:" "  exec: {}" \
+	"  syscall: {group_by: pid_syscall}"
 mon_start "$T/out.json" "$T/err" -c "$T/cfg.yaml" -m exec,syscall \
 	--metrics-listen 127.0.0.1:0 -p "$A,$B,$C" || bail "ebpfmon-bcc did not start"
 URL=$(metrics_url "$T/err")
@@ -93,7 +94,8 @@ is "$MON_RC" 0 "exits 0 on SIGTERM"
 
 # --- a program named "other" stays in comm="other": its own series would repeat that label set.
 cp "$TBUILD/syscall_helper" "$T/other"
-write_config "$T/cfgo.yaml" "metrics:" "  comm_labels: 5" "monitors:" "  exec: {}" "  syscall: {}"
+write_config "$T/cfgo.yaml" "metrics:" "  comm_labels: 5" "monitors:" "  exec: {}" \
+	"  syscall: {group_by: pid_syscall}"
 mon_start "$T/outo.json" "$T/erro" -c "$T/cfgo.yaml" -m exec,syscall \
 	--metrics-listen 127.0.0.1:0 -p "other,$A" || bail "ebpfmon-bcc did not start (other)"
 URL=$(metrics_url "$T/erro")
@@ -106,7 +108,7 @@ is "$(grep -c '^ebpfmon_exec_total{comm="other"}' "$T/scrape-other")" 1 "one com
 mon_stop
 
 # --- comm_labels: 0 (the default): today's label sets, no comm anywhere.
-write_config "$T/cfg0.yaml" "monitors:" "  exec: {}" "  syscall: {}"
+write_config "$T/cfg0.yaml" "monitors:" "  exec: {}" "  syscall: {group_by: pid_syscall}"
 mon_start "$T/out0.json" "$T/err0" -c "$T/cfg0.yaml" -m exec,syscall \
 	--metrics-listen 127.0.0.1:0 -p "$A,$B,$C" || bail "ebpfmon-bcc did not start (comm_labels 0)"
 URL=$(metrics_url "$T/err0")

@@ -38,7 +38,7 @@ lval() {
 exec_s() { echo "ebpfmon_exec_total{comm=\"$1\"}"; }
 getppid_s() { echo "ebpfmon_syscalls_total{name=\"getppid\",category=\"process\",comm=\"$1\"}"; }
 
-write_config "$T/cfg.yaml" "metrics:" "  comm_labels: 10" "monitors:" "  exec: {}" "  syscall: {}"
+write_config "$T/cfg.yaml" "metrics:" "  comm_labels: 10" "monitors:" "  exec: {}" "  syscall: {group_by: pid_syscall}"
 mon_start "$T/out.json" "$T/err" -c "$T/cfg.yaml" -m exec,syscall -u nobody \
 	--metrics-listen 127.0.0.1:0 || bail "ebpfmon-bcc did not start"
 URL=$(metrics_url "$T/err")

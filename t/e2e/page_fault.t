@@ -49,7 +49,7 @@ sel() {
 FILEDIR=$T
 [ "$(stat -f -c %T "$T")" = tmpfs ] && FILEDIR=/var/tmp
 
-write_config "$T/cfg.yaml" "monitors:" "  page_fault: {}"
+write_config "$T/cfg.yaml" "monitors:" "  page_fault: {mode: events}"
 OUT=$T/out.json
 mon_start "$OUT" "$T/err" -c "$T/cfg.yaml" -p "$NAME" || bail "ebpfmon-bcc did not start"
 like "$(cat "$T/err")" 'ready: 1 monitor attached \(page_fault\)' "the ready line names the monitor"
@@ -140,7 +140,8 @@ like "$(cat "$T/err")" 'exit: page_fault: [0-9]+ events, 0 lost, [1-9][0-9]* fil
 
 # space: kernel drops user-mode faults; space: user drops kernel-mode ones.
 for space in kernel user; do
-	write_config "$T/cfg-$space.yaml" "monitors:" "  page_fault:" "    space: $space"
+	write_config "$T/cfg-$space.yaml" "monitors:" "  page_fault:" "    mode: events" \
+		"    space: $space"
 	OUT=$T/out-$space.json
 	mon_start "$OUT" "$T/err-$space" -c "$T/cfg-$space.yaml" -p "$NAME" || bail "no start"
 	helper anon 64
@@ -158,7 +159,8 @@ for space in kernel user; do
 done
 
 # sample_rate: 4 reports about a quarter (a per-CPU counter: exact per CPU).
-write_config "$T/cfg-sample.yaml" "monitors:" "  page_fault:" "    sample_rate: 4"
+write_config "$T/cfg-sample.yaml" "monitors:" "  page_fault:" "    mode: events" \
+	"    sample_rate: 4"
 OUT=$T/out-sample.json
 mon_start "$OUT" "$T/err-sample" -c "$T/cfg-sample.yaml" -p "$NAME" || bail "no start"
 helper anon 1024

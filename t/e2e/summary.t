@@ -54,6 +54,8 @@ loop_go() {
 start() {
 	local out=$1
 	shift
+	# Rows per process and syscall unless asked otherwise (the default is per syscall).
+	[[ " $* " == *"group_by: "* ]] || set -- "    group_by: pid_syscall" "$@"
 	write_config "$out.yaml" "monitors:" "  syscall:" "    mode: summary" "$@"
 	mon_start "$out" "$out.err" -c "$out.yaml" -m syscall -p "$sh,$tr" ||
 		bail "ebpfmon-bcc did not start"

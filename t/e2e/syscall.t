@@ -27,6 +27,8 @@ trace() {
 		shift
 	done
 	shift
+	# Rows per process and syscall unless asked otherwise (the default is per syscall).
+	[[ " ${cfg[*]} " == *"group_by: "* ]] || cfg=("    group_by: pid_syscall" "${cfg[@]}")
 	write_config "$out.yaml" ${TRANSPORT:+"  transport: $TRANSPORT"} "monitors:" "  syscall:" \
 		"${cfg[@]}"
 	mon_start "$out" "$out.err" -c "$out.yaml" -p "$name" "${TRACE_ARGS[@]}" ||

@@ -77,7 +77,7 @@ is "$(python3 "$T/cols.py" "$T/table" "$T/events.json" "$marker" 2>&1)" ok \
 # row that would leave the screen (wrapped rows counted), a summary's
 # header once per interval after its "[HH:MM:SS] syscall".
 write_config "$T/cfg2.yaml" "monitors:" "  exec:" "    enabled: true" \
-	"  syscall:" "    mode: summary" "    interval: 0.3"
+	"  syscall:" "    mode: summary" "    interval: 0.3" "    group_by: pid_syscall"
 COLUMNS=40 LINES=10 mon_start_stdout "$T/table2" "$T/err2" -c "$T/cfg2.yaml" -f table ||
 	bail "ebpfmon-bcc did not start"
 cp /bin/true "$T/$wide$wide$wide$wide$wide$wide"	# comm: its first 15 bytes, 5 characters

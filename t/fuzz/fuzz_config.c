@@ -18,6 +18,10 @@
  * fuzzer runs in a mount namespace of its own where t/fuzz/kallsyms, a few
  * dozen functions, stands in for it.
  *
+ * Lines of the input that start with "#set " (comments to YAML) are --set
+ * assignments as well, applied in order over the tree (cfg_doc__set): the
+ * flag's parsing and its edits of the tree are fuzzed with the file.
+ *
  * FUZZ_VERBOSE=1 in the environment keeps the program's error lines on
  * stderr; otherwise they go to /dev/null (still formatted: their format
  * strings are under test too).
@@ -156,14 +160,39 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	return 0;
 }
 
+#define FUZZ_MAX_SETS 16
+
+/* The input's "#set KEY=VALUE" lines, cut out of COPY (a NUL-terminated copy). */
+static void sets_find(char *copy, char **sets)
+{
+	size_t n = 0;
+
+	for (char *line = copy; line && n < FUZZ_MAX_SETS; ) {
+		char *end = strchr(line, '\n');
+
+		if (end)
+			*end = '\0';
+		if (!strncmp(line, "#set ", 5))
+			sets[n++] = line + 5;
+		line = end ? end + 1 : NULL;
+	}
+	sets[n] = NULL;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct session s = { .ready_fd = -1, .lock = PTHREAD_MUTEX_INITIALIZER };
+	char *sets[FUZZ_MAX_SETS + 1], *copy = malloc(size + 1);
 
+	if (!copy)
+		return 0;
+	memcpy(copy, data, size);
+	copy[size] = '\0';
+	sets_find(copy, sets);
 	/* Both kernels, by turns: a mutation that changes the length changes it. */
 	if (size & 1)
 		s.ki = rich;
-	if (!config__load_string(&s.cfg, "fuzz.yaml", (const char *)data, size)) {
+	if (!config__load_string_set(&s.cfg, "fuzz.yaml", (const char *)data, size, sets)) {
 		/* As main's setup does (metrics_setup), without the command line. */
 		s.metrics = s.cfg.metrics_listen != NULL;
 		s.metrics_only = s.cfg.format == OUTPUT_NONE;
@@ -174,5 +203,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	/* Nothing of the made-up kernel is the session's to free. */
 	memset(&s.ki, 0, sizeof(s.ki));
 	session__stop(&s);
+	free(copy);
 	return 0;
 }

@@ -922,6 +922,170 @@ static void test_file_errors(void)
 			"config: cannot read %1$s: Is a directory\n");
 }
 
+/* ---------------------------------------------------------------------------
+ * --set: config__load_set
+ */
+
+/*
+ * Load TEXT (NULL: no file) with SETS, stderr captured into *err; the
+ * file's name in *file (NULL without one).
+ */
+static int load_set(const char *text, char *const *sets, struct config *cfg, char **file,
+		    char **err)
+{
+	struct capture c;
+	int ret;
+
+	*file = text ? write_temp(text) : NULL;
+	capture_begin(&c);
+	ret = config__load_set(cfg, *file, sets);
+	*err = capture_end(&c);
+	return ret;
+}
+
+static void set_done(struct config *cfg, char *file, char *err)
+{
+	config__free(cfg);
+	if (file)
+		unlink(file);
+	free(file);
+	free(err);
+}
+
+/* SET alone (over TEXT, or no file) fails with exactly WANT ("%1$s": the file). */
+static void set_fails(const char *name, const char *text, const char *set, const char *want_fmt)
+{
+	char *const sets[] = { (char *)set, NULL };
+	struct config cfg;
+	char *file, *err, *want;
+	int ret;
+
+	ret = load_set(text, sets, &cfg, &file, &err);
+	is_int(ret, -EINVAL, nm("%s: returns -EINVAL", name));
+	want = fmt(want_fmt, file ? file : "");
+	is_str(err, want, nm("%s: the error line", name));
+	free(want);
+	set_done(&cfg, file, err);
+}
+
+static void test_set(void)
+{
+	char *const none[] = { NULL };
+	char *const sets[] = {
+		"output.on_error=drop", "output.buffer_size=1024", "app.duration=2.5",
+		"filters.comm=[nginx, mysqld]", "output.file=/tmp/x.json", "output.file=",
+		"monitors.exec.max_args=3", "kernel.btf=false", NULL,
+	};
+	char *const over[] = {
+		"output.buffer_size=1024", "monitors.exec.max_args=3", "monitors.open.max_path=64",
+		"output.sinks=[{format: json, file: /tmp/a.json}, {format: table}]", NULL,
+	};
+	static const char *const malformed[] = { "output.on_error", "=1", "output..file=x", "output.=x" };
+	struct cfg_node *exec, *node;
+	long long v = 0;
+	struct config cfg;
+	char *file, *err;
+	int ret;
+
+	/* No file: the built-in defaults, an empty tree. */
+	ret = load_set(NULL, none, &cfg, &file, &err);
+	is_int(ret, 0, "no file: loads");
+	is_str(err, "", "no file: nothing printed");
+	check_defaults("no file", &cfg);
+	ok(cfg.doc && cfg.doc->root && cfg.doc->root->kind == CFG_MAP && !cfg.doc->root->n_kids,
+	   "no file: an empty tree");
+	is_str(cfg.doc ? cfg.doc->file : NULL, "the built-in defaults", "no file: the document's name");
+	ok(cfg.monitors == NULL, "no file: no monitors section");
+	set_done(&cfg, file, err);
+
+	/* No file, with --set: each key as if the file said it; the last one wins. */
+	ret = load_set(NULL, sets, &cfg, &file, &err);
+	is_int(ret, 0, "--set without a file: loads");
+	is_str(err, "", "--set without a file: nothing printed");
+	is_int(cfg.on_error, ON_ERROR_DROP, "--set output.on_error=drop");
+	is_int(cfg.buffer_size, 1024, "--set output.buffer_size=1024: a number");
+	ok(cfg.duration == 2.5, "--set app.duration=2.5: seconds");
+	is_int(strv_len(cfg.comms), 2, "--set filters.comm=[nginx, mysqld]: a flow list");
+	is_str(cfg.comms ? cfg.comms[1] : NULL, "mysqld", "--set filters.comm: its second item");
+	ok(cfg.output_file == NULL, "--set output.file= after output.file=FILE: null, the default");
+	ok(cfg.btf == false, "--set kernel.btf=false: a boolean");
+	exec = cfg_node__get(cfg.monitors, "exec");
+	node = cfg_node__get(exec, "max_args");
+	ok(exec && exec->kind == CFG_MAP && node, "--set monitors.exec.max_args: the mappings made");
+	is_str(node ? node->path : NULL, "monitors.exec.max_args", "--set: the node's dotted path");
+	is_str(node ? node->file : NULL, "--set monitors.exec.max_args=3",
+	       "--set: the node names the flag");
+	ok(node && !node->line && !node->key_line, "--set: no line or column");
+	is_int(cfg_get_int(exec, "max_args", 1, 1024, &v), 0, "--set: the monitor's getter");
+	is_int(v, 3, "--set monitors.exec.max_args=3");
+	set_done(&cfg, file, err);
+
+	/* Over a file: its other keys stay, null sections become mappings. */
+	ret = load_set("output:\n  buffer_size: 64\n  flush_interval: 0.5\n"
+		       "monitors:\n  exec:\n    max_args: 9\n    arg_size: 64\n  open:\n",
+		       over, &cfg, &file, &err);
+	is_int(ret, 0, "--set over a file: loads");
+	is_str(err, "", "--set over a file: nothing printed");
+	is_int(cfg.buffer_size, 1024, "--set over a file: its value replaced");
+	ok(cfg.flush_interval == 0.5, "--set over a file: the file's other keys stay");
+	exec = cfg_node__get(cfg.monitors, "exec");
+	ok(exec && exec->n_kids == 2, "--set over a file: a key replaced in place");
+	is_int(cfg_get_int(exec, "max_args", 1, 1024, &v), 0, "--set over a file: exec's getter");
+	is_int(v, 3, "--set over a file: monitors.exec.max_args");
+	node = cfg_node__get(exec, "arg_size");
+	is_str(node ? node->value : NULL, "64", "--set over a file: exec's other key stays");
+	node = cfg_node__get(cfg_node__get(cfg.monitors, "open"), "max_path");
+	is_str(node ? node->value : NULL, "64", "--set over a null section (open:)");
+	is_int(cfg.n_sinks, 2, "--set output.sinks=[...]: a flow list of mappings");
+	is_int(cfg.n_sinks == 2 ? cfg.sinks[1].format : -1, OUTPUT_TABLE,
+	       "--set output.sinks: the second sink");
+	is_str(cfg.n_sinks == 2 ? cfg.sinks[0].file : NULL, "/tmp/a.json",
+	       "--set output.sinks: the first sink's file");
+	set_done(&cfg, file, err);
+
+	/* Errors: one line naming the flag, from the same checks as the file's. */
+	for (size_t i = 0; i < sizeof(malformed) / sizeof(malformed[0]); i++) {
+		char *want = fmt("--set: expected KEY=VALUE with a dotted KEY such as "
+				 "monitors.syscall.mode=events, got '%s'\n", malformed[i]);
+
+		set_fails(nm("malformed '%s'", malformed[i]), NULL, malformed[i], want);
+		free(want);
+	}
+	set_fails("unknown section", NULL, "outptu.format=json",
+		  "--set outptu.format=json: outptu: unknown key\n");
+	set_fails("unknown key", "output:\n  format: json\n", "output.fromat=json",
+		  "--set output.fromat=json: output.fromat: unknown key\n");
+	set_fails("bad number", NULL, "output.buffer_size=abc",
+		  "--set output.buffer_size=abc: output.buffer_size: expected an integer from 1 "
+		  "to 65536, got \"abc\"\n");
+	set_fails("bad choice", "output:\n  on_error: exit\n", "output.on_error=later",
+		  "--set output.on_error=later: output.on_error: expected one of: exit, drop; "
+		  "got \"later\"\n");
+	set_fails("a quoted number is a string", NULL, "output.buffer_size='8'",
+		  "--set output.buffer_size='8': output.buffer_size: expected an integer from 1 "
+		  "to 65536, got \"8\"\n");
+	set_fails("a key inside a value", "output:\n  file: out.json\n", "output.file.x=1",
+		  "--set output.file.x=1: output.file is a value, not a mapping with key x\n");
+	set_fails("a key inside a list", "output:\n  sinks: [{format: json}]\n",
+		  "output.sinks.0.file=x",
+		  "--set output.sinks.0.file=x: output.sinks is a list, not a mapping with key 0.file\n");
+	set_fails("a mapping where a value belongs", NULL, "output.buffer_size={a: 1}",
+		  "--set output.buffer_size={a: 1}: output.buffer_size: expected a scalar value\n");
+	set_fails("a list item's error", NULL, "output.sinks=[{format: jsn}]",
+		  "--set output.sinks=[{format: jsn}]: output.sinks[0].format: expected one of: "
+		  "json, csv, table, none; got \"jsn\"\n");
+	set_fails("yaml syntax error", NULL, "filters.comm=[a",
+		  "--set filters.comm=[a:2:1: yaml syntax error: did not find expected ',' or ']' "
+		  "(while parsing a flow sequence)\n");
+	set_fails("a comment for a value", NULL, "output.csv_delimiter=#",
+		  "--set output.csv_delimiter=#: no value (a '#' starts a YAML comment: quote it)\n");
+	set_fails("a tag", NULL, "output.format=!!str json",
+		  "--set output.format=!!str json:1:1: yaml tags (such as !!str) are "
+		  "not supported; quote a value to make it a string\n");
+	set_fails("a bad file first", "output:\n  fromat: json\n", "output.format=json",
+		  "%1$s:2:3: output.fromat: unknown key\n");
+}
+
 int main(void)
 {
 	tmpdir_setup("test_config");
@@ -936,6 +1100,7 @@ int main(void)
 	test_file_errors();
 	test_numbers();
 	test_many_keys();
+	test_set();
 
 	rmdir(tmpdir);
 	return done_testing();
