@@ -314,15 +314,18 @@ recipe() {
 		on { print }' "$SRCDIR/README.md"
 }
 
-# cookbook_path DIR: DIR/ebpfmon-bcc, for README's commands as written: ours
-# with --ready-fd 3, its pid in ./mon.pid, its records also in ./raw.json.
+# cookbook_path DIR [ARGS...]: DIR/ebpfmon-bcc, for README's commands as written: ours
+# with --ready-fd 3 (and ARGS), its pid in ./mon.pid, its records also in ./raw.json.
 cookbook_path() {
-	mkdir -p "$1"
-	cat > "$1/ebpfmon-bcc" <<END
+	local dir=$1 extra=
+	shift
+	[ $# -gt 0 ] && extra=$(printf ' %q' "$@")
+	mkdir -p "$dir"
+	cat > "$dir/ebpfmon-bcc" <<END
 #!/bin/bash
-"$EBPFMON" --ready-fd 3 "\$@" > >(tee raw.json) &
+"$EBPFMON" --ready-fd 3$extra "\$@" > >(tee raw.json) &
 echo \$! > mon.pid
 wait \$!
 END
-	chmod 755 "$1/ebpfmon-bcc"
+	chmod 755 "$dir/ebpfmon-bcc"
 }
