@@ -96,8 +96,9 @@ struct monitor_inst {
 	enum monitor_verdict verdict;
 	char why[512];
 	const struct kernel_info *ki;
-	/* configure may set the table's event columns in place of mon->columns. */
+	/* configure may set the table's columns in place of mon->columns, mon->summary_columns. */
 	const struct table_column *columns;
+	const struct table_column *summary_columns;
 	bool enabled;			/* selected for this run */
 	bool attached;
 	/* metrics.listen is set: the probe fills its metric maps (global METRICS). */

@@ -14,6 +14,7 @@
 
 #include "config/config.h"
 #include "core/monitor.h"
+#include "output/sink.h"
 #include "monitors/syscall_summary.h"
 
 #define SYSCALL_OVER_WORDS (sizeof(struct syscall_over) / sizeof(uint64_t))
@@ -28,6 +29,23 @@ struct syscall_sum {
 };
 
 static const char *const syscall_groups[] = { "pid_syscall", "syscall", "process", NULL };
+
+/* group_by syscall's (syscount -L) and process's (syscount -P) table columns. */
+static const struct table_column by_syscall_columns[] = {
+	{ "TIME", "ts", 8, COLUMN_LEFT },
+	{ "SYSCALL", "name", 16, COLUMN_LEFT },
+	SYSCALL_SUM_COLUMNS,
+	{ "TOTAL(ns)", "total_ns", 12, COLUMN_RIGHT },
+	{ NULL },
+};
+static const struct table_column by_process_columns[] = {
+	{ "TIME", "ts", 8, COLUMN_LEFT },
+	{ "PID", "pid", 7, COLUMN_RIGHT },
+	{ "COMM", "comm", 16, COLUMN_LEFT },
+	SYSCALL_SUM_COLUMNS,
+	{ "TOTAL(ns)", "total_ns", 12, COLUMN_RIGHT },
+	{ NULL },
+};
 
 int syscall_sum__configure(struct monitor_inst *inst, struct cfg_node *node, int def,
 			   struct syscall_sum **sump)
@@ -45,6 +63,8 @@ int syscall_sum__configure(struct monitor_inst *inst, struct cfg_node *node, int
 	err |= monitor_parse_top(inst, node, 20);
 	if (err)
 		return -EINVAL;
+	inst->summary_columns = sum->group_by == SYSCALL_GROUP_SYSCALL ? by_syscall_columns :
+				sum->group_by == SYSCALL_GROUP_PROCESS ? by_process_columns : NULL;
 	if (!inst->summary)
 		return 0;
 	sum->over_seen = calloc(SYSCALL_OVER_SLOTS * SYSCALL_OVER_WORDS, sizeof(uint64_t));

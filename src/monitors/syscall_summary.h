@@ -33,6 +33,16 @@ struct syscall_row {
 struct syscall_sum;
 
 /*
+ * Summary rows as syscount -L shows them: what the rows are keyed by, then
+ * these (and TOTAL where it still fits 80 columns).
+ */
+#define SYSCALL_SUM_COLUMNS \
+	{ "COUNT", "count", 8, COLUMN_RIGHT }, \
+	{ "ERRORS", "errors", 6, COLUMN_RIGHT }, \
+	{ "AVG(ns)", "avg_ns", 10, COLUMN_RIGHT }, \
+	{ "MAX(ns)", "max_ns", 10, COLUMN_RIGHT }
+
+/*
  * group_by (pid_syscall | syscall | process, default DEF) and top (default
  * 20). 0 or -errno (a config error is said at its key).
  */

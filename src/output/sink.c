@@ -218,7 +218,8 @@ static struct sink_monitor *monitors_copy(struct monitor_inst *const *insts, siz
 		m[*n_out] = (struct sink_monitor){
 			.name = insts[i]->mon->name,
 			.columns = insts[i]->columns ? insts[i]->columns : insts[i]->mon->columns,
-			.summary_columns = insts[i]->mon->summary_columns,
+			.summary_columns = insts[i]->summary_columns ? insts[i]->summary_columns :
+					   insts[i]->mon->summary_columns,
 			.summary = insts[i]->summary,
 		};
 		(*n_out)++;

@@ -155,8 +155,19 @@ mon_start "$TB" "$TB.err" -c "$TB.yaml" -m syscall -p "$sh,$tr" -f table || bail
 loop_go
 sleep 0.3
 mon_stop
-like "$(grep -m1 'SYSCALL' "$TB")" 'SYSCALL +COUNT +ERRORS +AVG\(ns\) +MAX\(ns\)' \
-	"table: a syscall summary's header has COUNT, ERRORS, AVG(ns) and MAX(ns)"
-like "$(grep -m1 ' execve ' "$TB")" ' execve +20 +0 +[1-9][0-9]* +[1-9][0-9]* ' \
+like "$(grep -m1 'SYSCALL' "$TB")" '^SYSCALL +COUNT +ERRORS +AVG\(ns\) +MAX\(ns\) +TOTAL\(ns\)$' \
+	"table: group_by syscall: SYSCALL, COUNT, ERRORS, AVG(ns), MAX(ns), TOTAL(ns), no PID or COMM (syscount -L)"
+like "$(grep -m1 '^execve ' "$TB")" '^execve +20 +0 +[1-9][0-9]* +[1-9][0-9]* ' \
 	"table: the execve row: 20 calls, 0 errors, their mean and longest duration"
+# group_by process: syscount -P's rows, within 80 columns.
+write_config "$TB.p.yaml" "monitors:" "  syscall:" "    mode: summary" "    group_by: process"
+mon_start "$TB.p" "$TB.p.err" -c "$TB.p.yaml" -m syscall -p "$sh,$tr" -f table || bail "ebpfmon-bcc did not start"
+loop_ready 5
+loop_go
+sleep 0.3
+mon_stop
+hdr=$(grep -m1 'COUNT' "$TB.p")
+like "$hdr" '^ +PID COMM +COUNT +ERRORS +AVG\(ns\) +MAX\(ns\) +TOTAL\(ns\)$' \
+	"table: group_by process: PID, COMM and the counts, no SYSCALL (syscount -P)"
+ok $(( ${#hdr} <= 80 ? 0 : 1 )) "table: group_by process: the header fits 80 columns (${#hdr})"
 done_testing
