@@ -508,7 +508,7 @@ static int syscall_row_emit(struct monitor_inst *inst, const void *row, double i
 	for (int k = 0; k < EBPFMON_HIST_SLOTS; k++)
 		hist[k] = r->st.hist[k];
 	record__str(rec, "scope", r->scope == SYSCALL_SCOPE_SYSTEM ? "system" : "process");
-	if (r->scope != SYSCALL_SCOPE_SYSTEM || r->other) {
+	if (r->scope != SYSCALL_SCOPE_SYSTEM) {
 		record__int(rec, "pid", r->key.pid);
 		record__strn(rec, "comm", r->st.comm, sizeof(r->st.comm));
 	}
@@ -517,6 +517,11 @@ static int syscall_row_emit(struct monitor_inst *inst, const void *row, double i
 		record__int(rec, "nr", r->key.nr);
 		syscall_name_field(rec, name, tofree);
 		record__str(rec, "category", category);
+	} else if (r->scope == SYSCALL_SCOPE_SYSTEM) {
+		/* The system rows' (other) row: the syscalls past top, as syscount's keys. */
+		record__null(rec, "nr");
+		record__str(rec, "name", SUMMARY_OTHER_COMM);
+		record__null(rec, "category");
 	}
 	record__int(rec, "count", r->st.count);
 	record__int(rec, "errors", r->st.errors);

@@ -90,9 +90,9 @@ is "$(jq -s -c '[.[] | select(.type == "summary" and .comm == "(other)" and .nam
 	map([.pid, has("nr")]) | unique' "$D")" '[[0,false]]' \
 	"defaults: the (other) row of the rows past top: pid 0, no syscall"
 is "$(jq -s -c '[.[] | select(.type == "summary" and .scope == "system") |
-	[.comm, has("pid"), has("name")]] | unique' "$D")" \
-	'[[null,false,true],["(other)",true,false]]' \
-	"defaults: a system row names its syscall, no process; its (other) row neither"
+	[.comm, has("pid"), has("name"), .name == "(other)"]] | unique' "$D")" \
+	'[[null,false,true,false],[null,false,true,true]]' \
+	"defaults: a system row names its syscall, no process; its (other) row is named (other)"
 
 # --- a tiny table: what does not fit is counted all the same -----------------
 S=$T/small.json
