@@ -241,7 +241,6 @@ static void exec_detach(struct monitor_inst *inst)
 static const struct table_column exec_columns[] = {
 	{ "TIME", "ts", 8, COLUMN_LEFT },
 	{ "COMM", "comm", 16, COLUMN_LEFT },
-	{ "UID", "uid", 6, COLUMN_RIGHT },
 	{ "PID", "pid", 7, COLUMN_RIGHT },
 	{ "PPID", "ppid", 7, COLUMN_RIGHT },
 	{ "PCOMM", "pcomm", 16, COLUMN_LEFT },
