@@ -130,7 +130,8 @@ is "$(grep '^reload: ' "$T/sum.err")" "reload: no change" "a reload applies --se
 mon_stop
 is "$(grep '^config: ' "$T/sum.err")" "config: loaded $T/sum.yaml" "-c FILE: stderr names it"
 for m in interrupt page_fault; do
-	is "$(jq -r --arg m $m 'select(.monitor == $m) | .type' "$T/sum.json" | sort -u)" summary \
+	# (and lost records of interrupt runs the kernel skipped inside page_fault's programs)
+	is "$(jq -r --arg m $m 'select(.monitor == $m and .reason != "recursion") | .type' "$T/sum.json" | sort -u)" summary \
 		"$m: summary records by default, no events"
 done
 
