@@ -254,7 +254,7 @@ EOF
 python3 "$T/notify.py" "$EBPFMON" "$T" > "$T/notify.out" 2>&1
 n() { sed -n "s/^$1=//p" "$T/notify.out"; }
 npid=$(n pid)
-like "$(n first)" "^READY=1;STATUS=1 monitor attached \(exec\)(; transport: [a-z]+)?;MAINPID=$npid\$" \
+like "$(n first)" "^READY=1;STATUS=1 monitor attached \(exec\)(; transport: [a-z]+ \(exec\))?;MAINPID=$npid\$" \
 	"the first notification is READY=1 with STATUS and MAINPID" || sed 's/^/#   /' "$T/notify.out" "$T/notify.err"
 is "$(n ready_fd_before)" 1 "READY=1 comes after the --ready-fd byte"
 ok $([ "$(n maps)" -gt 0 ] 2> /dev/null && echo 0 || echo 1) "READY=1 comes with the probes loaded ($(n maps) maps)"
