@@ -161,7 +161,7 @@ all_lines_json "$T/out"
 ok $? "only complete JSON lines in the new file"
 for m in exec open page_fault; do
 	want=$(cat "$T/out.1" "$T/out" | jq -s --arg m "$m" '[.[] | select(.monitor == $m and .type != "lost")] | length')
-	like "$(grep '^exit: ' "$T/err")" "$m: $want events" "exit summary: $m's $want records over the reloads"
+	like "$(grep '^exit: ' "$T/err")" "$m: $want (events|rows)" "exit summary: $m's $want records over the reloads"
 done
 
 # 7. Perf buffers and a reorder window, execs streaming through a recompile:
