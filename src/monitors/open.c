@@ -197,10 +197,8 @@ static int open_configure(struct monitor_inst *inst, struct cfg_node *node)
 	err |= render_vars__set(&inst->vars, "PREFIX_WORDS", "%zu", o->prefix_words);
 	if (o->full_path) {
 		o->full_path_why = kernel_info__kpath_why(inst->ki);
-		if (o->full_path_why)
-			monitor_inst__verdict(inst, VERDICT_DEGRADED, "full_path is null: %s",
-					      o->full_path_why);
-		else
+		/* full_path null, with --check's kernel_paths saying why: opensnoop's view stays whole. */
+		if (!o->full_path_why)
 			inst->columns = open_columns_full;
 	}
 	err |= render_vars__set(&inst->vars, "FULL_PATH", "%d",

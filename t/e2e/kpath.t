@@ -153,15 +153,16 @@ is "$(jq -c --argjson p "$HPID" 'select(.pid == $p and .path == "missing") | [.p
 	"$T/off.json")" \
 	'["missing",false]' "full_path: false: no full_path field"
 
-# Without BTF there is no walk: --check says so for the monitor.
+# Without BTF there is no walk: --check's kernel_paths says why; open and exec
+# are not degraded for it (full_path and path are null, all else is there).
 write_config "$T/nobtf.yaml" "kernel:" "  btf: off" "monitors:" "  open: {}" "  exec: {}"
 "$EBPFMON" -c "$T/nobtf.yaml" --check > "$T/nobtf.json"
-like "$(jq -r .monitors.open.verdict "$T/nobtf.json")" \
-	"^degraded: .*full_path is null: paths from the kernel need BTF" \
-	"btf: off: open is degraded, full_path null, and --check says why"
-like "$(jq -r .monitors.exec.verdict "$T/nobtf.json")" \
-	"^degraded: .*path is null: paths from the kernel need BTF" \
-	"btf: off: exec is degraded, path null, and --check says why"
+like "$(jq -r '.kernel_paths | "\(.ok) \(.why)"' "$T/nobtf.json")" \
+	"^false .*paths from the kernel need BTF" "btf: off: --check's kernel_paths says why"
+is "$(jq -r '.monitors.open.verdict | test("full_path")' "$T/nobtf.json")" false \
+	"btf: off: open's verdict does not count the null full_path against it"
+is "$(jq -r '.monitors.exec.verdict | test("path is null")' "$T/nobtf.json")" false \
+	"btf: off: exec's verdict does not count the null path against it"
 
 ERROR_ARGS=(-m open) ERROR_TESTS="status line"
 expect_error open "full_path not a boolean" \
