@@ -5,6 +5,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <linux/types.h>
+
+#include "probes/common.h"	/* EBPFMON_HIST_SLOTS */
 
 struct monitor_inst;
 struct probe_set;
@@ -136,6 +139,13 @@ int summary_collect(struct monitor_inst *inst, struct probe_set *ps,
  * in its full summary table) grew since *seen, which follows it; 0 when it
  * did not or cannot be read. The monitor says so in its own words.
  */
+/* Add log2 histogram SRC into DST, slot by slot (rows merged into an (other) row). */
+static inline void summary_hist_add(__u64 *dst, const __u64 *src)
+{
+	for (int k = 0; k < EBPFMON_HIST_SLOTS; k++)
+		dst[k] += src[k];
+}
+
 uint64_t summary_uncounted(struct probe_set *ps, const char *counter, uint64_t *seen);
 
 /*

@@ -488,8 +488,7 @@ static void func_row_merge(void *dst, const void *src)
 
 	d->st.count += s->st.count;
 	d->st.total_ns += s->st.total_ns;
-	for (int k = 0; k < EBPFMON_HIST_SLOTS; k++)
-		d->st.hist[k] += s->st.hist[k];
+	summary_hist_add(d->st.hist, s->st.hist);
 }
 
 static void func_row_other(void *row)

@@ -260,8 +260,7 @@ static void interrupt_row_merge(void *dst, const void *src)
 	d->total_ns += s->total_ns;
 	if (s->max_ns > d->max_ns)
 		d->max_ns = s->max_ns;
-	for (int k = 0; k < EBPFMON_HIST_SLOTS; k++)
-		d->slots[k] += s->slots[k];
+	summary_hist_add(d->slots, s->slots);
 }
 
 static void interrupt_row_other(void *row)

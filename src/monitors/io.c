@@ -506,8 +506,7 @@ static void io_row_merge(void *dst, const void *src)
 	d->total_ns += s->total_ns;
 	if (s->max_ns > d->max_ns)
 		d->max_ns = s->max_ns;
-	for (int k = 0; k < EBPFMON_HIST_SLOTS; k++)
-		d->hist[k] += s->hist[k];
+	summary_hist_add(d->hist, s->hist);
 }
 
 static bool io_row_is_other(const void *row)

@@ -101,8 +101,7 @@ static void syscall_stats_add(struct syscall_stats *d, const struct syscall_stat
 	d->count += s->count;
 	d->errors += s->errors;
 	d->total_ns += s->total_ns;
-	for (int k = 0; k < EBPFMON_HIST_SLOTS; k++)
-		d->hist[k] += s->hist[k];
+	summary_hist_add(d->hist, s->hist);
 }
 
 /* A summary_fold_fn: merge one key's per-CPU values into a row. */
