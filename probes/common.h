@@ -153,6 +153,32 @@ static __always_inline int ebpfmon_comm_match(void)
 }
 
 /*
+ * The filters on a task that may not be current (the next task of a
+ * sched_switch, the woken task of a sched_wakeup): its thread group id, thread
+ * id, uid and comm (16 bytes, zero-padded; NULL: not compared). Never
+ * ebpfmon-bcc itself. Counts nothing.
+ */
+static __always_inline int ebpfmon_task_ids_match(u32 tgid, u32 tid, u32 uid,
+						  const char *comm)
+{
+	if (tgid == EBPFMON_SELF_PID)
+		return 0;
+#if EBPFMON_FILTER_PID
+	if (!ebpfmon_filter_pid.lookup(&tgid))
+		return 0;
+#endif
+#if EBPFMON_FILTER_UID
+	if (!ebpfmon_filter_uid.lookup(&uid))
+		return 0;
+#endif
+#if EBPFMON_FILTER_COMM
+	if (comm && !ebpfmon_filter_comm.lookup((struct ebpfmon_comm_key *)comm))
+		return 0;
+#endif
+	return 1;
+}
+
+/*
  * The pid and uid filters, and never ebpfmon-bcc itself; pid and uid do not
  * change across an exec (comm does), so a probe may check them early, before
  * it keeps any state. A macro for the EBPFMON_MON_ID where it is used.
