@@ -518,6 +518,19 @@ int kernel_info__btf_offset(const struct kernel_info *ki, const char *type,
 	return 0;
 }
 
+int kernel_info__btf_sizeof(const struct kernel_info *ki, const char *type, long *size)
+{
+	int id;
+
+	if (!ki->btf)
+		return -ENODATA;
+	id = btf__find_by_name_kind(ki->btf, type, BTF_KIND_STRUCT);
+	if (id < 0)
+		return -ENOENT;
+	*size = btf__resolve_size(ki->btf, id);
+	return *size < 0 ? (int)*size : 0;
+}
+
 const char *kernel_info__kpath_why(const struct kernel_info *ki)
 {
 	/* The members probes/kpath.h asks for with @BTF_OFFSETOF@. */

@@ -64,6 +64,8 @@ const char *kernel_info__offsets_source(const struct kernel_info *ki);
 int kernel_info__btf_offset(const struct kernel_info *ki, const char *type,
 			    const char *member, long *off);
 
+/* The size of struct TYPE from BTF: 0 or -errno (-ENODATA: no BTF, -ENOENT: no such struct). */
+int kernel_info__btf_sizeof(const struct kernel_info *ki, const char *type, long *size);
 /*
  * Paths from the kernel (probes/kpath.h) need BTF offsets of these members:
  * NULL when this kernel gives them all, else why not (for --check).
