@@ -335,19 +335,18 @@ TRACEPOINT_PROBE(kmem, rss_stat)
 
 #if EBPFMON_EVENTS
 /* The row is emitted once more with exited: true, and removed. */
-TRACEPOINT_PROBE(sched, sched_process_exit)
+static __always_inline void resource_exit(void)
 {
 	u32 tid = (u32)bpf_get_current_pid_tgid();
 	struct resource_task *t;
 	u8 one = 1;
 
 	if (ebpfmon_is_self())
-		return 0;
+		return;
 	resource_dying.update(&tid, &one);
 	t = resource_tasks.lookup(&tid);
 	if (t)
 		t->flags |= RESOURCE_F_EXITED;
-	return 0;
 }
 #endif
 
@@ -356,13 +355,45 @@ TRACEPOINT_PROBE(sched, sched_process_exit)
  * group's entry goes with its leader (the tgid is the leader's tid; no other
  * task's tid is a live tgid).
  */
-TRACEPOINT_PROBE(sched, sched_process_free)
+static __always_inline void resource_free(u32 tid)
 {
-	u32 tid = args->pid;
-
 #if EBPFMON_EVENTS
 	resource_dying.delete(&tid);
 #endif
 	resource_rss.delete(&tid);
+}
+
+/* Raw tracepoints where they can be (see sched_switch): a missed exit leaves no exited row. */
+#if RESOURCE_RAW
+#if EBPFMON_EVENTS
+RAW_TRACEPOINT_PROBE(sched_process_exit)
+{
+	resource_exit();
 	return 0;
 }
+#endif
+
+/* TP_PROTO(struct task_struct *p) */
+RAW_TRACEPOINT_PROBE(sched_process_free)
+{
+	u32 tid = 0;
+
+	bpf_probe_read_kernel(&tid, sizeof(tid), (char *)ctx->args[0] + RESOURCE_OFF_TASK_PID);
+	resource_free(tid);
+	return 0;
+}
+#else
+#if EBPFMON_EVENTS
+TRACEPOINT_PROBE(sched, sched_process_exit)
+{
+	resource_exit();
+	return 0;
+}
+#endif
+
+TRACEPOINT_PROBE(sched, sched_process_free)
+{
+	resource_free(args->pid);
+	return 0;
+}
+#endif
