@@ -8,6 +8,7 @@
  * interval is what it is.
  */
 #include <errno.h>
+#include <math.h>
 #include <linux/types.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -454,9 +455,16 @@ static void resource_row_other(void *row)
 	memcpy(r->comm, SUMMARY_OTHER_COMM, sizeof(SUMMARY_OTHER_COMM));
 }
 
+/* V per second over NS, to a whole unit (finer is the timer's noise). */
 static double resource_per_s(uint64_t v, uint64_t ns)
 {
-	return ns ? (double)v * 1e9 / (double)ns : 0;
+	return ns ? (double)llround((double)v * 1e9 / (double)ns) : 0;
+}
+
+/* Percent of one CPU, to 0.01. */
+static double resource_pct(uint64_t cpu_ns, uint64_t ns)
+{
+	return ns ? (double)llround((double)cpu_ns * 1e4 / (double)ns) / 100 : 0;
 }
 
 static json_t *resource_sys_json(const struct resource_opts *o)
@@ -465,7 +473,7 @@ static json_t *resource_sys_json(const struct resource_opts *o)
 	uint64_t ns = o->interval_ns;
 
 	return json_pack("{s:f,s:I,s:f,s:f,s:I,s:I}",
-			 "cpu_pct", resource_per_s(s->oncpu_ns, ns) * 1e-7,
+			 "cpu_pct", resource_pct(s->oncpu_ns, ns),
 			 "cpu_ns", (json_int_t)s->oncpu_ns,
 			 "read_bytes_per_s", resource_per_s(s->read_bytes, ns),
 			 "write_bytes_per_s", resource_per_s(s->write_bytes, ns),
@@ -484,7 +492,7 @@ static int resource_row_emit(struct monitor_inst *inst, const void *row, double 
 	record__int(rec, "tid", r->tid);
 	record__strn(rec, "comm", r->comm, sizeof(r->comm));
 	/* Of one CPU, as top shows a task: a task on two CPUs the whole interval is 200. */
-	record__real(rec, "cpu_pct", resource_per_s(r->d.oncpu_ns, ns) * 1e-7);
+	record__real(rec, "cpu_pct", resource_pct(r->d.oncpu_ns, ns));
 	record__uint(rec, "cpu_ns", r->d.oncpu_ns);
 	if (r->rss >= 0)
 		record__int(rec, "rss_bytes", r->rss);
