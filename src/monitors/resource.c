@@ -41,6 +41,12 @@ struct resource_seen {
 	uint64_t v[W];
 };
 
+struct resource_partial {
+	uint32_t tid;
+	bool comm_match;	/* the task passes the comm filter now */
+	uint64_t ns;
+};
+
 struct resource_entry {
 	uint32_t tid;
 	struct resource_task t;
@@ -57,10 +63,9 @@ struct resource_opts {
 	size_t n_seen, n_next, cap_seen, cap_next;
 	struct resource_entry *cur;	/* the table as read */
 	size_t n_cur, cap_cur;
-	/* Spans still on a CPU: tid, ns, whether the task passes the comm filter now. */
-	uint64_t partial_tid[64], partial_ns[64];
-	bool partial_match[64];
-	size_t n_partial;
+	/* Spans still on a CPU: one per possible CPU at most. */
+	struct resource_partial *partial;
+	size_t n_partial, cap_partial;
 	uint64_t sys_seen[W], sys_delta[W];
 	struct comm_labels comm;
 };
@@ -223,7 +228,7 @@ static int resource_entry_cmp(const void *a, const void *b)
 	return x->tid < y->tid ? -1 : x->tid > y->tid;
 }
 
-/* A probe_entry_fn: each CPU's running task and since when, into o->partial_*. */
+/* A probe_entry_fn: each CPU's running task and since when, into o->partial. */
 static void resource_running_read(void *ctx, const void *key, const void *values, int n_values,
 				  size_t size)
 {
@@ -233,7 +238,7 @@ static void resource_running_read(void *ctx, const void *key, const void *values
 	char self[64];
 
 	(void)key;
-	for (int cpu = 0; cpu < n_values && o->n_partial < 64; cpu++) {
+	for (int cpu = 0; cpu < n_values; cpu++) {
 		struct resource_running r;
 
 		memcpy(&r, (const char *)values + cpu * stride, sizeof(r));
@@ -244,19 +249,20 @@ static void resource_running_read(void *ctx, const void *key, const void *values
 		snprintf(self, sizeof(self), "/proc/self/task/%u", r.tid);
 		if (!access(self, F_OK))
 			continue;
-		o->partial_tid[o->n_partial] = r.tid;
-		o->partial_match[o->n_partial] = r.comm_match;
-		o->partial_ns[o->n_partial++] = now - r.since;
+		if (GROW(o->partial, o->cap_partial, o->n_partial))
+			return;
+		o->partial[o->n_partial++] = (struct resource_partial){
+			.tid = r.tid, .comm_match = r.comm_match, .ns = now - r.since };
 	}
 }
 
-static uint64_t resource_partial(const struct resource_opts *o, uint32_t tid)
+static uint64_t resource_running_ns(const struct resource_opts *o, uint32_t tid)
 {
 	uint64_t ns = 0;
 
 	for (size_t i = 0; i < o->n_partial; i++)
-		if (o->partial_tid[i] == tid && o->partial_match[i])
-			ns += o->partial_ns[i];
+		if (o->partial[i].tid == tid && o->partial[i].comm_match)
+			ns += o->partial[i].ns;
 	return ns;
 }
 
@@ -356,7 +362,7 @@ static int resource_rows_build(struct monitor_inst *inst, struct probe_set *ps)
 		if (prev)
 			s = *prev;
 		memcpy(obs, &e->t.c, sizeof(obs));
-		obs[0] += resource_partial(o, e->tid);
+		obs[0] += resource_running_ns(o, e->tid);
 		grew = resource_delta(obs, s.v, d);
 		s.idle = grew ? 0 : s.idle + 1;
 		if (!grew && !(e->t.flags & RESOURCE_F_EXITED) && s.idle < RESOURCE_IDLE_COLLECTS) {
@@ -392,7 +398,7 @@ static int resource_sys_read(struct resource_opts *o, struct probe_set *ps)
 	if (err)
 		return err;
 	for (size_t i = 0; i < o->n_partial; i++)
-		obs[0] += o->partial_ns[i];
+		obs[0] += o->partial[i].ns;
 	resource_delta(obs, o->sys_seen, o->sys_delta);
 	return 0;
 }
@@ -736,6 +742,7 @@ static void resource_detach(struct monitor_inst *inst)
 		free(o->seen);
 		free(o->next);
 		free(o->cur);
+		free(o->partial);
 	}
 	free(o);
 	inst->priv = NULL;
