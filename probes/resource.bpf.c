@@ -25,14 +25,10 @@
 #define RESOURCE_RSS_READ_NS 100000000ull
 #define RESOURCE_COMM_LABELS (EBPFMON_METRICS && @COMM_LABELS@)
 
-/* sched_switch's prev_state: TASK_REPORT_MAX marks a preemption, EXIT_* a dead task. */
-#define RESOURCE_STATE_REPORT_MASK 0xff
-#define RESOURCE_STATE_EXIT 0x30
-/* The raw tracepoint's: task->__state. */
+/* sched_switch's prev_state (task->__state): TASK_DEAD, its last switch. */
 #define RESOURCE_TASK_DEAD 0x80
 #define RESOURCE_OFF_TASK_PID @BTF_OFFSETOF(task_struct,pid)@
 #define RESOURCE_OFF_TASK_COMM @BTF_OFFSETOF(task_struct,comm)@
-#define RESOURCE_RAW (@RAW@ && RESOURCE_OFF_TASK_PID >= 0 && RESOURCE_OFF_TASK_COMM >= 0)
 
 #if EBPFMON_EVENTS
 BPF_HASH(resource_tasks, u32, struct resource_task, @MAX_ENTRIES@);
@@ -248,15 +244,16 @@ static __always_inline int resource_comm_match(const char *comm)
 #endif
 }
 
-#if RESOURCE_RAW
 /*
- * The raw tracepoint: the kernel skips a tracepoint's program while another
- * one runs on the CPU (a syscall exit's, preempted), which would lose a
+ * Raw tracepoints, and programs named for this monitor (all monitors share
+ * one compile): the kernel skips a tracepoint's program while another BPF
+ * program runs on the CPU (a syscall exit's, preempted), which would lose a
  * whole span; a raw tracepoint's only while the same program runs.
- * TP_PROTO(bool preempt, struct task_struct *prev, struct task_struct *next,
- * unsigned int prev_state), prev_state being prev->__state (5.18+).
+ * sched_switch: TP_PROTO(bool preempt, struct task_struct *prev, struct
+ * task_struct *next, unsigned int prev_state), prev_state being
+ * prev->__state (5.18+).
  */
-RAW_TRACEPOINT_PROBE(sched_switch)
+int resource_sched_switch(struct bpf_raw_tracepoint_args *ctx)
 {
 	char *next = (char *)ctx->args[2];
 	u32 preempt = ctx->args[0], state = ctx->args[3], next_pid = 0;
@@ -267,65 +264,71 @@ RAW_TRACEPOINT_PROBE(sched_switch)
 			!preempt && state, (state & RESOURCE_TASK_DEAD) != 0);
 	return 0;
 }
-#else
-TRACEPOINT_PROBE(sched, sched_switch)
-{
-	long state = args->prev_state;
-
-	/* TASK_REPORT_MAX marks a preemption, EXIT_* a dead task. */
-	resource_switch(args->prev_pid, args->next_pid, resource_comm_match(args->next_comm),
-			(state & RESOURCE_STATE_REPORT_MASK) != 0,
-			(state & RESOURCE_STATE_EXIT) != 0);
-	return 0;
-}
-#endif
 
 /*
- * One program for every read/write call's exit (they share one layout); the
- * call's number says which. sendfile and copy_file_range read and write
- * (they count in both, as /proc/PID/io's rchar and wchar); splice and tee
- * move pipe pages, which would count one copy twice in a splice pipeline:
- * not counted.
+ * Every call's exit (raw_syscalls:sys_exit: sys_exit(struct pt_regs *regs,
+ * long ret)); the number from the registers (x86_64, where pt_regs is user
+ * ABI and orig_ax holds it for the whole call). sendfile and
+ * copy_file_range read and write (they count in both, as /proc/PID/io's
+ * rchar and wchar); splice and tee move pipe pages, which would count one
+ * copy twice in a splice pipeline: not counted.
  */
-TRACEPOINT_PROBE(syscalls, sys_exit_read)
+int resource_sys_exit(struct bpf_raw_tracepoint_args *ctx)
 {
 	struct resource_counts d = {};
-	long ret = args->ret;
-	int nr = args->__syscall_nr;
+	long ret = (long)ctx->args[1], nr = -1;
 
 	if (ret <= 0 || ebpfmon_is_self())
 		return 0;
+	bpf_probe_read_kernel(&nr, sizeof(nr),
+			      (char *)ctx->args[0] + offsetof(struct pt_regs, orig_ax));
 	if (nr == @NR_READ@ || nr == @NR_READV@ || nr == @NR_PREAD64@ || nr == @NR_PREADV@ ||
 	    nr == @NR_PREADV2@)
 		d.read_bytes = ret;
+	else if (nr == @NR_WRITE@ || nr == @NR_WRITEV@ || nr == @NR_PWRITE64@ ||
+		 nr == @NR_PWRITEV@ || nr == @NR_PWRITEV2@)
+		d.write_bytes = ret;
 	else if (nr == @NR_SENDFILE@ || nr == @NR_COPY_FILE_RANGE@)
 		d.read_bytes = d.write_bytes = ret;
 	else
-		d.write_bytes = ret;
+		return 0;
 	resource_sys_add(&d);
 	if (ebpfmon_task_match())
 		resource_add(&d, 0);
 	return 0;
 }
 
-#if @HAVE_RSS_STAT@
+#if RESOURCE_RSS_BTF
 /*
- * A change of an mm's counter, with the counter's new value in bytes. Only
- * the current task's mm (curr) is known to be a process's; the others (an mm
+ * A change of an mm's counter: rss_stat(struct mm_struct *mm, int member).
+ * Only the current task's mm is known to be a process's; the others (an mm
  * being copied, reaped or reclaimed) show at the owner's next switch-out.
+ * The counter's value as the tracepoint's size would be.
  */
-TRACEPOINT_PROBE(kmem, rss_stat)
+int resource_rss_stat(struct bpf_raw_tracepoint_args *ctx)
 {
+	char *mm = (char *)ctx->args[0], *cur = NULL;
+	char *task = (char *)bpf_get_current_task();
 	u32 tgid = bpf_get_current_pid_tgid() >> 32;
-	int m = args->member;
+	u32 m = (u32)ctx->args[1];
 	struct resource_rss *r;
+	s64 count = 0;
 
-	if (!args->curr || m < 0 || m >= RESOURCE_RSS_MEMBERS || !ebpfmon_task_match())
+	if (m >= RESOURCE_RSS_MEMBERS)
+		return 0;
+	bpf_probe_read_kernel(&cur, sizeof(cur), task + RESOURCE_OFF_TASK_MM);
+	if (cur != mm || !ebpfmon_task_match())
+		return 0;
+	/* The mask kept (clang would drop it after the check): the verifier's bound. */
+	asm volatile("" : "+r"(m));
+	m &= RESOURCE_RSS_MEMBERS - 1;
+	if (bpf_probe_read_kernel(&count, sizeof(count), mm + RESOURCE_OFF_MM_RSS +
+				  m * RESOURCE_RSS_STRIDE + RESOURCE_OFF_COUNT))
 		return 0;
 	r = resource_rss_get(tgid);
 	if (!r)
 		return 0;
-	r->bytes[m & (RESOURCE_RSS_MEMBERS - 1)] = args->size;
+	r->bytes[m] = (count > 0 ? count : 0) << RESOURCE_PAGE_SHIFT;
 	r->have |= 1 << m;
 	if (!r->comm[0])
 		bpf_get_current_comm(r->comm, sizeof(r->comm));
@@ -363,18 +366,17 @@ static __always_inline void resource_free(u32 tid)
 	resource_rss.delete(&tid);
 }
 
-/* Raw tracepoints where they can be (see sched_switch): a missed exit leaves no exited row. */
-#if RESOURCE_RAW
 #if EBPFMON_EVENTS
-RAW_TRACEPOINT_PROBE(sched_process_exit)
+/* sched_process_exit(struct task_struct *p, bool group_dead): p is current. */
+int resource_process_exit(struct bpf_raw_tracepoint_args *ctx)
 {
 	resource_exit();
 	return 0;
 }
 #endif
 
-/* TP_PROTO(struct task_struct *p) */
-RAW_TRACEPOINT_PROBE(sched_process_free)
+/* sched_process_free(struct task_struct *p) */
+int resource_process_free(struct bpf_raw_tracepoint_args *ctx)
 {
 	u32 tid = 0;
 
@@ -382,18 +384,3 @@ RAW_TRACEPOINT_PROBE(sched_process_free)
 	resource_free(tid);
 	return 0;
 }
-#else
-#if EBPFMON_EVENTS
-TRACEPOINT_PROBE(sched, sched_process_exit)
-{
-	resource_exit();
-	return 0;
-}
-#endif
-
-TRACEPOINT_PROBE(sched, sched_process_free)
-{
-	resource_free(args->pid);
-	return 0;
-}
-#endif

@@ -55,6 +55,12 @@ int probe_set__attach_tracepoint(struct probe_set *ps, const char *category,
 int probe_set__attach_tracepoint_prog(struct probe_set *ps, const char *fn,
 				      const char *category, const char *event);
 int probe_set__attach_raw_tracepoint(struct probe_set *ps, const char *event);
+/*
+ * The same with program FN: several monitors of one compile may each have a
+ * program on one raw tracepoint, which RAW_TRACEPOINT_PROBE would name alike.
+ */
+int probe_set__attach_raw_tracepoint_prog(struct probe_set *ps, const char *fn,
+					  const char *event);
 
 /* A kprobe (or kretprobe) on kernel function FUNC running program FN. */
 int probe_set__attach_kprobe(struct probe_set *ps, const char *fn, const char *func,

@@ -78,26 +78,31 @@ struct resource_row {
 	bool exited;
 };
 
+/* For --check; attached as raw tracepoints, each to a program of its own name (resource_attach). */
 static const struct monitor_tp resource_tracepoints[] = {
 	{ "sched", "sched_switch", false },
-	{ "syscalls", "sys_exit_read", false },
-#define RESOURCE_EXIT "tracepoint__syscalls__sys_exit_read"
-	{ "syscalls", "sys_exit_write", false, RESOURCE_EXIT },
-	{ "syscalls", "sys_exit_pread64", true, RESOURCE_EXIT },
-	{ "syscalls", "sys_exit_pwrite64", true, RESOURCE_EXIT },
-	{ "syscalls", "sys_exit_readv", true, RESOURCE_EXIT },
-	{ "syscalls", "sys_exit_writev", true, RESOURCE_EXIT },
-	{ "syscalls", "sys_exit_preadv", true, RESOURCE_EXIT },
-	{ "syscalls", "sys_exit_pwritev", true, RESOURCE_EXIT },
-	{ "syscalls", "sys_exit_preadv2", true, RESOURCE_EXIT },
-	{ "syscalls", "sys_exit_pwritev2", true, RESOURCE_EXIT },
-	{ "syscalls", "sys_exit_sendfile64", true, RESOURCE_EXIT },
-	{ "syscalls", "sys_exit_copy_file_range", true, RESOURCE_EXIT },
-	/* Without it and without BTF, rss_bytes is null (see configure). */
+	{ "raw_syscalls", "sys_exit", false },
+	/* Without it, rss_bytes comes from the mm's counters at switch-outs only. */
 	{ "kmem", "rss_stat", true },
 	{ "sched", "sched_process_exit", false },
 	{ "sched", "sched_process_free", false },
 	{ NULL },
+};
+
+/*
+ * The programs (named for this monitor: RAW_TRACEPOINT_PROBE would name them
+ * as other monitors' of the same compile), free and exit first: no row is made
+ * for a task whose exit would go unseen. A program the probe left out (exit
+ * in a metrics-only run, rss_stat without BTF) is not attached.
+ */
+static const struct {
+	const char *prog, *category, *event;
+} resource_progs[] = {
+	{ "resource_process_free", "sched", "sched_process_free" },
+	{ "resource_process_exit", "sched", "sched_process_exit" },
+	{ "resource_rss_stat", "kmem", "rss_stat" },
+	{ "resource_sys_exit", "raw_syscalls", "sys_exit" },
+	{ "resource_sched_switch", "sched", "sched_switch" },
 };
 
 /*
@@ -135,13 +140,17 @@ static int resource_configure(struct monitor_inst *inst, struct cfg_node *node)
 	} nrs[] = {
 		{ "NR_READ", SYS_read }, { "NR_READV", SYS_readv }, { "NR_PREAD64", SYS_pread64 },
 		{ "NR_PREADV", SYS_preadv }, { "NR_PREADV2", SYS_preadv2 },
+		{ "NR_WRITE", SYS_write }, { "NR_WRITEV", SYS_writev },
+		{ "NR_PWRITE64", SYS_pwrite64 }, { "NR_PWRITEV", SYS_pwritev },
+		{ "NR_PWRITEV2", SYS_pwritev2 },
 		{ "NR_SENDFILE", SYS_sendfile }, { "NR_COPY_FILE_RANGE", SYS_copy_file_range },
 	};
+	const struct kernel_info *ki = inst->ki;
+	long off;
 	struct resource_opts *o = calloc(1, sizeof(*o));
 	struct cfg_node *mode = NULL;
 	long page = sysconf(_SC_PAGESIZE);
 	int err = 0, shift = 0;
-	bool rss_tp;
 
 	if (!o)
 		return -ENOMEM;
@@ -161,11 +170,28 @@ static int resource_configure(struct monitor_inst *inst, struct cfg_node *node)
 		return -EINVAL;
 	while (page > 1 && (1l << shift) < page)
 		shift++;
+	/* The next task of a switch is known by its task_struct only. */
+	if (!ki->raw_tracepoints)
+		monitor_inst__verdict(inst, VERDICT_UNAVAILABLE, "raw tracepoints: %s",
+				      ki->raw_tracepoints_why);
+	else if (ki->major < 5 || (ki->major == 5 && ki->minor < 18))
+		monitor_inst__verdict(inst, VERDICT_UNAVAILABLE, "sched_switch has the previous "
+				      "task's state as an argument from 5.18 on, this is %u.%u",
+				      ki->major, ki->minor);
+	else if (kernel_info__btf_offset(ki, "task_struct", "pid", &off) ||
+		 kernel_info__btf_offset(ki, "task_struct", "comm", &off))
+		monitor_inst__verdict(inst, VERDICT_UNAVAILABLE, "no BTF offsets of "
+				      "task_struct's pid and comm: the next task of a switch "
+				      "cannot be told");
+#ifndef __x86_64__
+	monitor_inst__verdict(inst, VERDICT_UNAVAILABLE, "the call's number at sys_exit is "
+			      "read from x86_64's pt_regs");
+#endif
 	o->rss_btf = !resource_rss_btf(inst);
-	rss_tp = kernel_info__has_tracepoint(inst->ki, "kmem", "rss_stat");
-	if (!o->rss_btf && !rss_tp)
-		monitor_inst__verdict(inst, VERDICT_DEGRADED, "rss_bytes null: no kmem:rss_stat "
-				      "tracepoint and no BTF offsets of mm_struct.rss_stat");
+	/* kmem:rss_stat's raw arguments are the mm and the counter: its value needs BTF too. */
+	if (!o->rss_btf)
+		monitor_inst__verdict(inst, VERDICT_DEGRADED, "rss_bytes null: no BTF offsets "
+				      "of task_struct.mm and mm_struct.rss_stat");
 	err |= render_vars__set(&inst->vars, "RSS_BTF", "%d", o->rss_btf);
 	if (!o->rss_btf) {
 		err |= render_vars__set(&inst->vars, "RSS_OFF_TASK_MM", "0");
@@ -175,9 +201,6 @@ static int resource_configure(struct monitor_inst *inst, struct cfg_node *node)
 	}
 	for (size_t i = 0; i < sizeof(nrs) / sizeof(nrs[0]); i++)
 		err |= render_vars__set(&inst->vars, nrs[i].var, "%ld", nrs[i].nr);
-	/* sched_switch's prev_state argument: 5.18+. */
-	err |= render_vars__set(&inst->vars, "RAW", "%d", inst->ki->raw_tracepoints &&
-				(inst->ki->major > 5 || (inst->ki->major == 5 && inst->ki->minor >= 18)));
 	err |= render_vars__set(&inst->vars, "MAX_ENTRIES", "%lld", o->max_entries);
 	err |= render_vars__set(&inst->vars, "PAGE_SHIFT", "%d", shift ? shift : 12);
 	err |= render_vars__set(&inst->vars, "COMM_LABELS", "%u", monitor_inst__comm_labels(inst));
@@ -190,7 +213,22 @@ static int resource_attach(struct monitor_inst *inst, struct probe_set *ps)
 
 	o->last_collect = clock_mono_s();
 	o->last_ns = clock_mono_ns();
-	return monitor_attach_tracepoints(inst, ps);
+	for (size_t i = 0; i < sizeof(resource_progs) / sizeof(resource_progs[0]); i++) {
+		int err;
+
+		if (!probe_set__has_program(ps, resource_progs[i].prog) ||
+		    !kernel_info__has_tracepoint(inst->ki, resource_progs[i].category,
+						 resource_progs[i].event))
+			continue;
+		err = probe_set__attach_raw_tracepoint_prog(ps, resource_progs[i].prog,
+							    resource_progs[i].event);
+		if (err) {
+			pr_err("resource: failed to attach raw tracepoint %s: %s",
+			       resource_progs[i].event, strerror(-err));
+			return err;
+		}
+	}
+	return 0;
 }
 
 #define GROW(v, cap, n) ((n) < (cap) ? 0 : resource_grow((void **)&(v), &(cap), sizeof(*(v))))

@@ -220,6 +220,14 @@ is "$(jq -s '[.[] | select(.type == "summary")] | group_by(.tid) |
 	map((map(select(.exited)) | length == 1) and .[-1].exited) | all' "$T/out3.json")" true \
 	"each task: one exited row, its last"
 
+# --- beside the other monitors: one compile, programs of their own names ---------------------
+# (io and syscall hook the same calls' exits, syscall and schedule sched_switch,
+# page_fault sched_process_exit.)
+"$EBPFMON" -m exec,syscall,io,open,interrupt,page_fault,resource -f none \
+	--metrics-listen 127.0.0.1:0 -d 1 > /dev/null 2> "$T/err4"
+is "$?" 0 "resource runs beside every other monitor in one compile"
+like "$(cat "$T/err4")" 'ready: 7 monitors attached' "all seven attached"
+
 # --- bad options -----------------------------------------------------------------------------
 ERROR_TESTS=joined
 expect_error resource "mode: events" \
