@@ -58,8 +58,8 @@ write_config "$T/thr.yaml" "monitors:" "  open: {}" "  syscall:" "    mode: summ
 write_config "$T/thr-ev.yaml" "monitors:" "  open: {}" "  syscall:" "    mode: events" \
 	"    include: [openat]"
 # threads_run NAME SELECT ARGS...: start the helper, then ebpfmon-bcc with
-# ARGS, in which SELECT (a word: pid, tid0 .. tid3) is replaced by that id;
-# sets P (the process id) and TID (the four thread ids).
+# ARGS, in which @pid and @tid0 .. @tid3 are replaced by those ids, then
+# BEFORE_GO (a command, if set) before the threads go; sets P and TID0 .. TID3.
 threads_run() {
 	local name=$1 args=() a
 	shift
@@ -80,6 +80,7 @@ threads_run() {
 		kill "$helper"
 		bail "no start"
 	fi
+	${BEFORE_GO:+"$BEFORE_GO"}
 	echo go > "$T/$name.go"
 	wait "$helper"
 	mon_stop
@@ -117,6 +118,17 @@ write_config "$T/thr-tgid.yaml" "filters:" "  tgid: [1]" "monitors:" "  open: {}
 threads_run tgid-tid -c "$T/thr-tgid.yaml" --set 'filters.tgid=[@tid1, @tid2]'
 is "$(opens tgid-tid)" "" "filters.tgid THREAD_ID (--set): a thread id is no thread group: nothing"
 is "$(openat_count tgid-tid)" 0 "filters.tgid THREAD_ID: nothing in the summary"
+
+# A SIGHUP reload that changes filters.tgid applies it.
+reload_tgid() {
+	write_config "$T/thr-tgid.yaml" "filters:" "  tgid: [$P]" "monitors:" "  open: {}"
+	mon_hup 1 "$T/tgid-hup.err" || diag "no reload line"
+}
+write_config "$T/thr-tgid.yaml" "filters:" "  tgid: [1]" "monitors:" "  open: {}"
+BEFORE_GO=reload_tgid threads_run tgid-hup -c "$T/thr-tgid.yaml"
+like "$(grep '^reload:' "$T/tgid-hup.err")" '^reload: open recompiled' "filters.tgid changed: a reload recompiles"
+is "$(opens tgid-hup)" "$TID0:0*$CALLS $TID1:1*$CALLS $TID2:2*$CALLS $TID3:3*$CALLS" \
+	"filters.tgid changed by a reload: every thread's events"
 
 # Both: a task must pass each. Syscall events: the thread's calls, whole.
 threads_run both -c "$T/thr-ev.yaml" --pid @tid3,@tid2 --tgid @pid
