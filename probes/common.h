@@ -191,8 +191,9 @@ static __always_inline int ebpfmon_task_ids_match(u32 tgid, u32 tid, u32 uid,
 
 /*
  * The pid, tgid and uid filters, and never ebpfmon-bcc itself; they do not
- * change across an exec (comm does; a thread's exec takes the process id), so a probe may check them early, before
- * it keeps any state. A macro for the EBPFMON_MON_ID where it is used.
+ * change across an exec (comm does; only a thread's exec takes the process
+ * id), so a probe may check them early, before it keeps any state. A macro
+ * for the EBPFMON_MON_ID where it is used.
  */
 #define ebpfmon_ids_match() (!ebpfmon_is_self() && ebpfmon_pid_uid_match())
 
@@ -260,8 +261,8 @@ static __always_inline u32 ebpfmon_errno_slot(s64 ret)
 /*
  * Fill the common header from the current task. Returns 0 when the event
  * passes the filters, -1 (counted as filtered) when it does not. IDS_KEPT:
- * the pid, tgid and uid filters were decided already, where the event began (a
- * syscall's sys_enter: the uid may change before it returns).
+ * the pid, tgid and uid filters were decided already, where the event began
+ * (a syscall's sys_enter: the uid may change before it returns).
  */
 static __always_inline int ebpfmon_hdr_fill_ids(struct ebpfmon_hdr *h, u32 mon_id, int ids_kept)
 {
