@@ -229,6 +229,7 @@ size_t session__usable(const struct session *s)
 static void filters_free(struct filters *f)
 {
 	free(f->pids);
+	free(f->tgids);
 	free(f->uids);
 	free(f->comms);
 	memset(f, 0, sizeof(*f));
