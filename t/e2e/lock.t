@@ -1,0 +1,155 @@
+#!/bin/bash
+# The lock monitor against t/helpers/portrait (three threads take one mutex 5
+# times for 50 ms each under contention; --cross: a mutex one thread locks
+# and another unlocks): each hold, its wait and its mutex address as the
+# program reports them; the cross-thread mutex's hold with the releasing
+# thread; summary rows and histograms; metrics; libs: (missing, a copy of
+# libc no one maps, a file others can write) and config errors.
+. "$(dirname "$0")/../lib.sh"
+need_bpf
+
+PORTRAIT="$TBUILD/portrait"
+[ -x "$PORTRAIT" ] || bail "$PORTRAIT not built (make t/helpers/portrait)"
+# A name of its own, so the locks of tests running beside this one stay out.
+NAME=lockp-$$
+cp "$PORTRAIT" "$T/$NAME"
+MS=1000000
+
+# run_portrait REPORT [ARGS]: the copy, to its end (exit 7, its own figure).
+run_portrait() {
+	local rep=$1
+	shift
+	rm -f "$rep"
+	"$T/$NAME" --report "$rep" --burn-ms 10 --sleep-ms 10 "$@"
+	is "$?" 7 "portrait $* exits 7"
+}
+rep() { jq -r "select(.phase == 1) | $2" "$1"; }
+
+# --- Events: the five 50 ms holds of the contended mutex, and the cross one.
+write_config "$T/ev.yaml" "monitors:" "  lock: {mode: events}"
+OUT=$T/ev.json
+mon_start "$OUT" "$T/ev.err" -c "$T/ev.yaml" -m lock -p "$NAME" || bail "ebpfmon-bcc did not start"
+like "$(cat "$T/ev.err")" 'lock: probing /[^ ]*/libc\.so\.6' "the library probed is ldconfig's libc.so.6"
+run_portrait "$T/rep.json" --cross
+sleep 0.3
+mon_stop
+is "$MON_RC" 0 "exits 0 on SIGTERM"
+all_lines_json "$OUT"
+ok $? "every output line is one complete JSON object"
+MUTEX=$(rep "$T/rep.json" .mutex)
+CROSS=$(rep "$T/rep.json" .cross_mutex)
+PID=$(rep "$T/rep.json" .pid)
+TIDS=$(rep "$T/rep.json" '.threads | map(tostring) | join(",")')
+ev() { jq -c --arg a "$1" "select(.type == \"event\" and .lock_addr == \$a)${2:+ | $2}" "$OUT"; }
+long=$(ev "$MUTEX" "select(.hold_ns >= 45 * $MS)")
+is "$(grep -c . <<< "$long")" 5 "5 holds of the report's mutex ($MUTEX) of 45 ms or more"
+is "$(jq -r '[.kind, .ret, .acquired, .try, .cross_thread, .pid, .comm] | @tsv' <<< "$long" |
+	sort -u)" "$(printf 'mutex\t0\ttrue\tfalse\tfalse\t%s\t%s' "$PID" "$NAME")" \
+	"kind mutex, ret 0, acquired, not try, same thread, the report's pid and comm"
+is "$(jq -r 'select(.hold_ns < 1000 * 1000000) | .tid' <<< "$long" | wc -l)" 5 \
+	"each hold under a second (no garbage)"
+is "$(jq -r --arg t ",$TIDS," 'select((.tid | tostring) as $id | $t | contains("," + $id + ","))
+	| select(.unlock_tid == .tid) | .tid' <<< "$long" | wc -l)" 5 \
+	"each taken and released by one of the report's threads ($TIDS)"
+waited=$(jq -r "select(.wait_ns >= 40 * $MS) | .wait_ns" <<< "$long" | wc -l)
+ok $((waited >= 3 ? 0 : 1)) "at least 3 of them waited 40 ms or more for it ($waited)"
+is "$(jq -r 'select(.wait_ns > 0) | 1' <<< "$long" | wc -l)" 5 "every wait_ns > 0"
+is "$(ev "$MUTEX" | wc -l)" 8 "8 acquisitions in all (5 holds, then each thread's last look)"
+like "$(ev "$MUTEX" .lock_addr | head -1)" '^"0x[0-9a-f]+"$' "lock_addr is a hex string"
+# The cross mutex: locked by thread 0, unlocked by thread 1 20 ms later. The
+# hold is keyed by (process, address), so it is measured across the threads.
+T0=$(rep "$T/rep.json" '.threads[0]') T1=$(rep "$T/rep.json" '.threads[1]')
+cross=$(ev "$CROSS")
+is "$(grep -c . <<< "$cross")" 1 "the cross mutex ($CROSS): one acquisition"
+is "$(jq -r '[.tid, .unlock_tid, .cross_thread, .kind, .ret] | @tsv' <<< "$cross")" \
+	"$(printf '%s\t%s\ttrue\tmutex\t0' "$T0" "$T1")" \
+	"taken by thread 0, released by thread 1: tid, unlock_tid, cross_thread true"
+h=$(jq -r .hold_ns <<< "$cross")
+ok $((h >= 15 * MS && h < 1000 * MS ? 0 : 1)) "its hold is real: 15 ms <= $h ns < 1 s"
+like "$(cat "$T/ev.err")" 'exit: lock: [0-9]+ events, 0 lost, [0-9]+ filtered' "exit summary"
+
+# --- Summary: per (lock, thread) counts, maxima, histograms.
+write_config "$T/sum.yaml" "monitors:" "  lock:" "    mode: summary" "    interval: 30" "    top: 0"
+OUT=$T/sum.json
+mon_start "$OUT" "$T/sum.err" -c "$T/sum.yaml" -m lock -p "$NAME" || bail "no start (summary)"
+run_portrait "$T/rep2.json"
+mon_stop
+MUTEX=$(rep "$T/rep2.json" .mutex)
+rows=$(jq -c --arg a "$MUTEX" 'select(.type == "summary" and .lock_addr == $a)' "$OUT")
+is "$(jq -s 'map(.count) | add' <<< "$rows")" 8 "summary: count 8 over the mutex's rows"
+is "$(jq -r .tid <<< "$rows" | sort -u | wc -l)" 3 "summary: one row per thread (3)"
+mh=$(jq -s 'map(.hold_max_ns) | max' <<< "$rows")
+ok $((mh >= 45 * MS && mh < 1000 * MS ? 0 : 1)) "summary: max hold $mh ns >= 45 ms"
+mw=$(jq -s 'map(.wait_max_ns) | max' <<< "$rows")
+ok $((mw >= 40 * MS ? 0 : 1)) "summary: max wait $mw ns >= 40 ms"
+is "$(jq -s "[.[].hold_hist_ns[] | select(.lo >= 32 * $MS) | .count] | add" <<< "$rows")" 5 \
+	"summary: hold_hist_ns has the 5 long holds in its slots of 32 ms and up"
+is "$(jq -s '[.[] | (.hold_hist_ns | map(.count) | add) == .count and
+	(.wait_hist_ns | map(.count) | add) == .count] | all' <<< "$rows")" true \
+	"summary: each histogram counts every acquisition"
+is "$(jq -s '[.[] | .hold_total_ns >= .hold_max_ns and .kind == "mutex" and .failed == 0] |
+	all' <<< "$rows")" true "summary: totals >= maxima, kind mutex, no failures"
+
+# top: 1 keeps one row and sums the rest in (other): the totals stay.
+write_config "$T/top.yaml" "monitors:" "  lock: {mode: summary, interval: 30, top: 1}"
+OUT=$T/top.json
+mon_start "$OUT" "$T/top.err" -c "$T/top.yaml" -m lock -p "$NAME" || bail "no start (top)"
+run_portrait "$T/rep3.json"
+mon_stop
+is "$(jq -c 'select(.type == "summary") | .comm' "$OUT" | tail -1)" '"(other)"' \
+	"top 1: the last row is (other)"
+is "$(jq -s 'map(select(.type == "summary")) | length' "$OUT")" 2 "top 1: two rows"
+is "$(jq -s 'map(select(.type == "summary") | .count) | add >= 9' "$OUT")" true \
+	"top 1: the counts are all there (8 + the cross-less run's others)"
+
+# --- libs: a copy of libc that no process maps: probed, and no event comes.
+LIBC=$(sed -n 's/^lock: probing \(.*\)$/\1/p' "$T/ev.err" | head -1)
+cp "$LIBC" "$T/libc-copy.so.6"
+chmod 0644 "$T/libc-copy.so.6"
+write_config "$T/copy.yaml" "monitors:" "  lock:" "    mode: events" "    libs: [$T/libc-copy.so.6]"
+OUT=$T/copy.json
+mon_start "$OUT" "$T/copy.err" -c "$T/copy.yaml" -m lock -p "$NAME" || bail "no start (copy)"
+like "$(cat "$T/copy.err")" "lock: probing $T/libc-copy.so.6" "libs: the configured copy is probed"
+run_portrait "$T/rep4.json"
+mon_stop
+is "$(grep -c '"type":"event"' "$OUT")" 0 "libs: a library the program does not map gives no event"
+
+# A missing library: unavailable, with the reason in --check and at the start.
+write_config "$T/miss.yaml" "monitors:" "  lock:" "    libs: [$T/nowhere/libc.so.6]"
+is "$("$EBPFMON" -c "$T/miss.yaml" -m lock --check 2> /dev/null | jq -r .monitors.lock.verdict)" \
+	"unavailable: no C library to probe: libs: $T/nowhere/libc.so.6: No such file or directory" \
+	"libs: a missing file makes lock unavailable, --check says why"
+"$EBPFMON" -c "$T/miss.yaml" -m lock -d 1 > /dev/null 2> "$T/miss.err"
+is "$?" 2 "libs: a missing file: no monitor can run, exit 2"
+like "$(cat "$T/miss.err")" "lock: skipped: unavailable: no C library to probe: libs: $T/nowhere" \
+	"libs: the skip names the file"
+# A file with no pthread_mutex_lock: the same, said so.
+printf 'not an ELF file\n' > "$T/empty.so"
+write_config "$T/noelf.yaml" "monitors:" "  lock:" "    libs: [$T/empty.so]"
+like "$("$EBPFMON" -c "$T/noelf.yaml" -m lock --check 2> /dev/null | jq -r .monitors.lock.verdict)" \
+	"^unavailable: no C library to probe: $T/empty.so has no pthread_mutex_lock" \
+	"libs: a file without pthread_mutex_lock: unavailable"
+# A library others can write: refused (a uprobe's offsets come from it).
+chmod 0666 "$T/libc-copy.so.6"
+write_config "$T/ww.yaml" "monitors:" "  lock:" "    libs: [$T/libc-copy.so.6]"
+expect_run_error "libs: writable by others" 1 \
+	"monitors.lock.libs: $T/libc-copy.so.6 is writable by group/others (mode 0666); refusing (--insecure-config to override)" \
+	-c "$T/ww.yaml" -m lock --check
+"$EBPFMON" -c "$T/ww.yaml" -m lock --check --insecure-config > "$T/ww.json" 2> "$T/ww.err"
+is "$?:$(jq -r .monitors.lock.verdict "$T/ww.json" | cut -c1-8)" "0:degraded" \
+	"libs: --insecure-config lets it through"
+like "$(cat "$T/ww.err")" "is writable by group/others \(mode 0666\); using it anyway" \
+	"libs: ... with a warning"
+
+# --- Config errors name file:line:col.
+expect_error lock "libs: a mapping" \
+	"3:11: monitors.lock.libs: expected a list" \
+	"    libs: {a: 1}"
+expect_error lock "max_held below its range" \
+	"3:15: monitors.lock.max_held: expected an integer from 64 to 1048576, got \"1\"" \
+	"    max_held: 1"
+expect_error lock "unknown key" \
+	"3:5: monitors.lock.max_hold: unknown key" \
+	"    max_hold: 100"
+
+done_testing
