@@ -102,6 +102,76 @@ is "$(jq -s 'map(select(.type == "summary")) | length' "$OUT")" 2 "top 1: two ro
 is "$(jq -s 'map(select(.type == "summary") | .count) | add >= 9' "$OUT")" true \
 	"top 1: the counts are all there (8 + the cross-less run's others)"
 
+# --- Other kinds (t/helpers/lock_helper kinds): read locks held by two
+# threads at once, a write lock, a failed trylock, a recursive mutex, a spin
+# lock taken by trylock.
+HNAME=lockh-$$
+cp "$TBUILD/lock_helper" "$T/$HNAME"
+OUT=$T/kinds.json
+mon_start "$OUT" "$T/kinds.err" -c "$T/ev.yaml" -m lock -p "$HNAME" || bail "no start (kinds)"
+"$T/$HNAME" kinds > "$T/kinds.rep"
+sleep 0.3
+mon_stop
+hr() { jq -r ".$1" "$T/kinds.rep"; }
+kev() { jq -r --arg a "$(hr "$1")" "select(.type == \"event\" and .lock_addr == \$a)${2:+ | $2}" "$OUT"; }
+rd=$(kev rwlock 'select(.kind == "rwlock_read")')
+is "$(jq -r 'select(.hold_ns >= 25 * 1000000 and .cross_thread == false) | .tid' <<< "$rd" |
+	sort -u | wc -l)" 2 "rwlock: two read holds of 25 ms or more, by two threads"
+# Held at once: each one's hold began before the other's ended.
+is "$(jq -s '(.[0].ts_ns - .[0].hold_ns) < .[1].ts_ns and (.[1].ts_ns - .[1].hold_ns) < .[0].ts_ns' \
+	<<< "$rd")" true "rwlock: the two read holds overlap"
+is "$(kev rwlock 'select(.kind == "rwlock_write") | .hold_ns >= 15 * 1000000')" true \
+	"rwlock: one write hold of 15 ms or more"
+is "$(hr busy_ret)" 16 "the helper's trylock failed with EBUSY"
+is "$(kev busy 'select(.try) | [.acquired, .ret, .error, .hold_ns, .unlock_tid] | @tsv')" \
+	"$(printf 'false\t16\tEBUSY\t\t')" "a failed trylock: acquired false, ret 16 EBUSY, hold_ns null"
+is "$(kev busy 'select(.acquired) | .kind' | sort | uniq -c | awk '{ $1 = $1 } 1')" "1 mutex" \
+	"the busy mutex itself: one acquisition"
+is "$(kev recursive '.hold_ns >= 8 * 1000000')" true \
+	"a recursive mutex taken twice: one acquisition, held to its last unlock"
+is "$(kev spin '[.kind, .try, .acquired, .hold_ns >= 8 * 1000000] | @tsv')" \
+	"$(printf 'spin\ttrue\ttrue\ttrue')" "a spin lock taken by trylock: kind spin, held 8 ms or more"
+
+# --- A process that exits holding 200 mutexes, with max_held 64: the marks
+# it leaves are dropped as others come; the table never blocks a new one.
+write_config "$T/leak.yaml" "monitors:" "  lock: {mode: events, max_held: 64}"
+OUT=$T/leak.json
+mon_start "$OUT" "$T/leak.err" -c "$T/leak.yaml" -m lock -p "$HNAME" || bail "no start (leak)"
+is "$(bpf_maps "$MON_PID" | awk '$1 == 9 { print $2 }' | sort -u)" 64 \
+	"max_held: the LRU tables have 64 entries"
+"$T/$HNAME" leak 200 > "$T/leak.rep"
+"$T/$HNAME" leak 200 > "$T/leak2.rep"
+sleep 0.3
+mon_stop
+for r in leak leak2; do
+	is "$(jq -c --arg a "$(jq -r .last "$T/$r.rep")" 'select(.type == "event" and .lock_addr == $a) |
+		.hold_ns >= 8 * 1000000' "$OUT")" true \
+		"$r: the last mutex's hold is reported, 200 left held before it"
+done
+HEX='def hex: ltrimstr("0x") | explode | reduce .[] as $c (0; . * 16 + (if $c >= 97 then $c - 87 else $c - 48 end));'
+is "$(jq -r --slurpfile r "$T/leak.rep" "$HEX"'select(.type == "event") | .lock_addr | hex |
+	select(. >= ($r[0].first | hex) and . < ($r[0].last | hex))' "$OUT" | wc -l)" 0 \
+	"leak: no event for the locks never released"
+
+# --- Metrics: by comm and kind.
+write_config "$T/m.yaml" "metrics:" "  comm_labels: 2" "monitors:" "  lock: {mode: summary, interval: 30}"
+mon_start "$T/m.json" "$T/m.err" -c "$T/m.yaml" -m lock --metrics-listen 127.0.0.1:0 \
+	-p "$NAME" || bail "no start (metrics)"
+URL=$(metrics_url "$T/m.err")
+run_portrait "$T/rep5.json" --cross
+scrape "$T/m1" || bail "no scrape from $URL"
+mon_stop
+L="comm=\"$NAME\",kind=\"mutex\""
+acq=$(val "$T/m1" "ebpfmon_proc_lock_acquisitions_total{$L}")
+ok $((acq >= 9 ? 0 : 1)) "ebpfmon_proc_lock_acquisitions_total{$L}: $acq >= 9"
+is "$(val "$T/m1" "ebpfmon_proc_lock_hold_seconds_count{$L}")" "$acq" \
+	"hold_seconds_count equals the acquisitions"
+is "$(val "$T/m1" "ebpfmon_proc_lock_wait_seconds_count{$L}")" "$acq" \
+	"wait_seconds_count equals the acquisitions"
+is "$(awk -v k="ebpfmon_proc_lock_hold_seconds_sum{$L}" '$1 == k { print ($2 >= 0.25) }' "$T/m1")" 1 \
+	"hold_seconds_sum has the five 50 ms holds"
+like "$(grep -c '^# TYPE ebpfmon_proc_lock_' "$T/m1")" '^3$' "three families announced"
+
 # --- libs: a copy of libc that no process maps: probed, and no event comes.
 LIBC=$(sed -n 's/^lock: probing \(.*\)$/\1/p' "$T/ev.err" | head -1)
 cp "$LIBC" "$T/libc-copy.so.6"
