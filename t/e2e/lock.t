@@ -132,6 +132,30 @@ is "$(kev recursive '.hold_ns >= 8 * 1000000')" true \
 is "$(kev spin '[.kind, .try, .acquired, .hold_ns >= 8 * 1000000] | @tsv')" \
 	"$(printf 'spin\ttrue\ttrue\ttrue')" "a spin lock taken by trylock: kind spin, held 8 ms or more"
 
+# --- --pid: the library is the one the process maps. Here a copy of libc
+# (LD_LIBRARY_PATH), another file than ldconfig's: only its probes see it.
+mkdir -p "$T/lib"
+LIBC=$(sed -n 's/^lock: probing \(.*\)$/\1/p' "$T/ev.err" | head -1)
+cp "$LIBC" "$T/lib/libc.so.6"
+rm -f "$T/go"
+mkfifo "$T/go"
+LD_LIBRARY_PATH=$T/lib "$T/$HNAME" wait < "$T/go" > "$T/wait.rep" &
+HPID=$!
+exec 6> "$T/go"
+WAIT_SECONDS=10 wait_for grep -q "$T/lib/libc.so.6" "/proc/$HPID/maps"
+OUT=$T/pid.json
+mon_start "$OUT" "$T/pid.err" -c "$T/ev.yaml" -m lock --pid "$HPID" || bail "no start (--pid)"
+like "$(cat "$T/pid.err")" "lock: probing $T/lib/libc.so.6" \
+	"--pid: the library probed is the one the process maps ($T/lib/libc.so.6)"
+echo go >&6
+exec 6>&-
+wait "$HPID"
+sleep 0.3
+mon_stop
+is "$(jq -r --arg a "$(jq -r .rwlock "$T/wait.rep")" 'select(.type == "event" and .lock_addr == $a) |
+	.kind' "$OUT" | sort | uniq -c | awk '{ $1 = $1 } 1' | tr '\n' ' ')" "2 rwlock_read 1 rwlock_write " \
+	"--pid: its rwlock's acquisitions, through the copy's probes"
+
 # --- A process that exits holding 200 mutexes, with max_held 64: the marks
 # it leaves are dropped as others come; the table never blocks a new one.
 write_config "$T/leak.yaml" "monitors:" "  lock: {mode: events, max_held: 64}"

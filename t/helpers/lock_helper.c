@@ -8,6 +8,8 @@
  *                       of a taken mutex fails (EBUSY); a recursive mutex is
  *                       taken twice and released twice (one acquisition);
  *                       a spin lock is taken by pthread_spin_trylock for 10 ms
+ *   lock_helper wait    the same as kinds once a line is read from stdin (so a
+ *                       tracer can be started with its pid first)
  *   lock_helper leak N  N mutexes locked and never unlocked (the process
  *                       exits holding them), then one more locked for 10 ms
  *                       and unlocked
@@ -107,10 +109,14 @@ static int leak(long n)
 
 int main(int argc, char **argv)
 {
+	char line[64];
+
 	if (argc == 2 && !strcmp(argv[1], "kinds"))
 		return kinds();
+	if (argc == 2 && !strcmp(argv[1], "wait"))
+		return fgets(line, sizeof(line), stdin) ? kinds() : 1;
 	if (argc == 3 && !strcmp(argv[1], "leak"))
 		return leak(atol(argv[2]));
-	fprintf(stderr, "usage: lock_helper kinds | leak N\n");
+	fprintf(stderr, "usage: lock_helper kinds | wait | leak N\n");
 	return 2;
 }
