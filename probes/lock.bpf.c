@@ -29,7 +29,8 @@ struct lock_call {
 	u64 ts_ns;
 	u64 addr;
 	u32 kind;
-	u32 try;
+	u16 try;
+	u16 cond;		/* a pthread_cond_wait: it locks addr again on return */
 };
 
 struct lock_held_key {
@@ -44,7 +45,7 @@ struct lock_held {
 	u32 tid;		/* the thread that took it */
 	u32 kind;
 	u32 depth;		/* a recursive mutex taken again by its holder */
-	u32 try;
+	u32 flags;		/* LOCK_F_TRY, LOCK_F_COND */
 };
 
 BPF_TABLE("lru_hash", u32, struct lock_call, lock_calls, @MAX_HELD@);
@@ -184,7 +185,7 @@ static __always_inline void lock_done(struct pt_regs *ctx, u64 addr, u32 tid, u3
 }
 
 /* A lock call's entry: park it, if the caller passes the filters. */
-static __always_inline int lock_call(struct pt_regs *ctx, u32 kind, u32 try)
+static __always_inline int lock_call_at(u64 addr, u32 kind, u32 try, u32 cond)
 {
 	struct lock_call c = {};
 	u32 tid;
@@ -195,12 +196,18 @@ static __always_inline int lock_call(struct pt_regs *ctx, u32 kind, u32 try)
 		return 0;
 	}
 	tid = (u32)bpf_get_current_pid_tgid();
-	c.addr = PT_REGS_PARM1(ctx);
+	c.addr = addr;
 	c.kind = kind;
 	c.try = try;
+	c.cond = cond;
 	c.ts_ns = bpf_ktime_get_ns();
 	lock_calls.update(&tid, &c);
 	return 0;
+}
+
+static __always_inline int lock_call(struct pt_regs *ctx, u32 kind, u32 try)
+{
+	return lock_call_at(PT_REGS_PARM1(ctx), kind, try, 0);
 }
 
 int lock_call_mutex(struct pt_regs *ctx) { return lock_call(ctx, LOCK_KIND_MUTEX, 0); }
@@ -228,6 +235,14 @@ int lock_return(struct pt_regs *ctx)
 	c = *cp;
 	lock_calls.delete(&tid);
 	h.wait_ns = now - c.ts_ns;
+	/*
+	 * A condition wait returns with its mutex locked again, timed out or
+	 * not; its wait for the mutex is not told apart from the condition's.
+	 */
+	if (c.cond) {
+		h.wait_ns = 0;
+		ret = 0;
+	}
 	if (ret && ret != LOCK_EOWNERDEAD) {
 		lock_done(ctx, c.addr, tid, c.kind, h.wait_ns, 0, ret,
 			  c.try ? LOCK_F_TRY : 0);
@@ -248,7 +263,7 @@ int lock_return(struct pt_regs *ctx)
 	h.tid = tid;
 	h.kind = c.kind;
 	h.depth = 1;
-	h.try = c.try;
+	h.flags = (c.try ? LOCK_F_TRY : 0) | (c.cond ? LOCK_F_COND : 0);
 	lock_held.update(&key, &h);
 	return 0;
 }
@@ -267,7 +282,7 @@ static __always_inline int lock_release(struct pt_regs *ctx, struct lock_held_ke
 	h = *hp;
 	lock_held.delete(key);
 	lock_done(ctx, key->addr, h.tid, h.kind, h.wait_ns, bpf_ktime_get_ns() - h.ts_ns, 0,
-		  LOCK_F_ACQUIRED | (h.try ? LOCK_F_TRY : 0));
+		  LOCK_F_ACQUIRED | h.flags);
 	return 1;
 }
 
@@ -293,6 +308,19 @@ int lock_unlock_rwlock(struct pt_regs *ctx)
 		lock_release(ctx, &key);
 	}
 	return 0;
+}
+
+/*
+ * pthread_cond_wait, _timedwait, _clockwait(cond, mutex, ...): the mutex is
+ * released inside, so its hold ends here; the return takes it again.
+ */
+int lock_cond_wait(struct pt_regs *ctx)
+{
+	struct lock_held_key key = { .addr = PT_REGS_PARM2(ctx),
+				     .tgid = bpf_get_current_pid_tgid() >> 32 };
+
+	lock_release(ctx, &key);
+	return lock_call_at(PT_REGS_PARM2(ctx), LOCK_KIND_MUTEX, 0, 1);
 }
 
 #if @HAVE_SCHED_PROCESS_EXIT@

@@ -16,6 +16,7 @@
 #define LOCK_F_ACQUIRED	0x1	/* the call took the lock: hold_ns is valid */
 #define LOCK_F_TRY	0x2	/* a trylock call */
 #define LOCK_F_CROSS	0x4	/* released by another thread (unlock_tid) than took it */
+#define LOCK_F_COND	0x8	/* taken again by a pthread_cond_wait's return: wait_ns 0 */
 
 /*
  * One acquisition: sent when the lock is released (or, failed, when the

@@ -105,7 +105,8 @@ static int lock_attach(struct monitor_inst *inst, struct probe_set *ps)
 				if (!(lib->have & 1u << i) || (pass < 2) != fn->lock)
 					continue;
 				err = probe_set__attach_uprobe(ps, ret ? "lock_return" : fn->entry,
-							       lib->path, fn->symbol, 0, ret, -1);
+							       lib->path, NULL, lib->off[i], ret,
+							       -1);
 				if (err) {
 					/* The kernel's ENOTSUPP (524), which libc cannot name. */
 					const char *why = err == -524 ? "instruction not probeable" :
@@ -163,6 +164,7 @@ static int lock_on_event(struct monitor_inst *inst, const void *data, size_t siz
 		record__null(rec, "unlock_tid");
 	}
 	record__bool(rec, "cross_thread", e->flags & LOCK_F_CROSS);
+	record__bool(rec, "cond_wait", e->flags & LOCK_F_COND);
 	record__int(rec, "ret", e->ret);
 	record__errno(rec, "error", -(long long)e->ret);
 	return 0;
@@ -455,8 +457,6 @@ static void lock_detach(struct monitor_inst *inst)
 	struct lock_opts *o = inst->priv;
 
 	if (o) {
-		if (o->stale_seen || inst->attached)
-			pr_debug("lock: %llu stale marks dropped", (unsigned long long)o->stale_seen);
 		strv_free(o->libs);
 		lock_libs_release(&o->found);
 		comm_labels__release(&o->comm);

@@ -12,6 +12,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "bpf/probe_set.h"
@@ -31,6 +33,14 @@ const struct lock_fn lock_fns[LOCK_FN_COUNT] = {
 	{ "pthread_mutex_unlock", "lock_unlock", false },
 	{ "pthread_rwlock_unlock", "lock_unlock_rwlock", false },
 	{ "pthread_spin_unlock", "lock_unlock", false },
+	/*
+	 * A condition wait unlocks its mutex inside (not through
+	 * pthread_mutex_unlock) and locks it again before it returns: the hold
+	 * ends at its call and starts anew at its return.
+	 */
+	{ "pthread_cond_wait", "lock_cond_wait", true },
+	{ "pthread_cond_timedwait", "lock_cond_wait", true },
+	{ "pthread_cond_clockwait", "lock_cond_wait", true, true },	/* glibc 2.30+ */
 };
 
 #define LOCK_LDCONFIG_1 "/sbin/ldconfig"
@@ -51,6 +61,109 @@ static void why_add(struct lock_libs *l, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(l->why + len, sizeof(l->why) - len, fmt, ap);
 	va_end(ap);
+}
+
+/* A file mapped read-only. */
+struct elf_map {
+	const unsigned char *p;
+	size_t size;
+};
+
+static bool elf_in(const struct elf_map *m, uint64_t off, uint64_t len)
+{
+	return off <= m->size && len <= m->size - off;
+}
+
+/* The file offset of virtual address VADDR: in the PT_LOAD that holds it. */
+static int elf64_file_offset(const struct elf_map *m, const Elf64_Ehdr *eh, uint64_t vaddr,
+			     uint64_t *off)
+{
+	for (unsigned i = 0; i < eh->e_phnum; i++) {
+		const Elf64_Phdr *ph = (const void *)(m->p + eh->e_phoff + (uint64_t)i *
+						      eh->e_phentsize);
+
+		if (!elf_in(m, eh->e_phoff + (uint64_t)i * eh->e_phentsize, sizeof(*ph)))
+			return -ENOENT;
+		if (ph->p_type == PT_LOAD && vaddr >= ph->p_vaddr &&
+		    vaddr < ph->p_vaddr + ph->p_filesz) {
+			*off = vaddr - ph->p_vaddr + ph->p_offset;
+			return 0;
+		}
+	}
+	return -ENOENT;
+}
+
+/*
+ * SYMBOL's default version in .dynsym (the @@ one, .gnu.version's hidden
+ * bit clear). libbcc takes the first symbol of the name, which for glibc's
+ * pthread_cond_timedwait is the compat pthread_cond_timedwait@GLIBC_2.2.5
+ * that today's programs never call. ELF64 only; -ENOENT otherwise.
+ */
+static int elf64_default_sym(const struct elf_map *m, const char *symbol, uint64_t *off)
+{
+	const Elf64_Ehdr *eh = (const void *)m->p;
+	const Elf64_Shdr *sh, *dynsym = NULL, *strtab, *versym = NULL;
+
+	if (!elf_in(m, 0, sizeof(*eh)) || eh->e_ident[EI_CLASS] != ELFCLASS64 ||
+	    eh->e_shentsize != sizeof(*sh) ||
+	    !elf_in(m, eh->e_shoff, (uint64_t)eh->e_shnum * sizeof(*sh)))
+		return -ENOENT;
+	sh = (const void *)(m->p + eh->e_shoff);
+	for (unsigned i = 0; i < eh->e_shnum; i++) {
+		if (sh[i].sh_type == SHT_DYNSYM)
+			dynsym = &sh[i];
+		else if (sh[i].sh_type == SHT_GNU_versym)
+			versym = &sh[i];
+	}
+	if (!dynsym || dynsym->sh_link >= eh->e_shnum || !elf_in(m, dynsym->sh_offset,
+								  dynsym->sh_size))
+		return -ENOENT;
+	strtab = &sh[dynsym->sh_link];
+	if (!elf_in(m, strtab->sh_offset, strtab->sh_size))
+		return -ENOENT;
+	for (uint64_t i = 0; i < dynsym->sh_size / sizeof(Elf64_Sym); i++) {
+		const Elf64_Sym *sym = (const void *)(m->p + dynsym->sh_offset) + i * sizeof(*sym);
+		const char *name = (const char *)m->p + strtab->sh_offset + sym->st_name;
+		unsigned type = ELF64_ST_TYPE(sym->st_info);
+		Elf64_Half ver = 0;
+
+		if (sym->st_name >= strtab->sh_size || !sym->st_value || sym->st_shndx == SHN_UNDEF ||
+		    (type != STT_FUNC && type != STT_GNU_IFUNC) ||
+		    strnlen(name, strtab->sh_size - sym->st_name) != strlen(symbol) ||
+		    strcmp(name, symbol))
+			continue;
+		if (versym && elf_in(m, versym->sh_offset + i * sizeof(ver), sizeof(ver)))
+			memcpy(&ver, m->p + versym->sh_offset + i * sizeof(ver), sizeof(ver));
+		if (ver & 0x8000)
+			continue;	/* a hidden (non-default) version */
+		return elf64_file_offset(m, eh, sym->st_value, off);
+	}
+	return -ENOENT;
+}
+
+/*
+ * Where a uprobe on SYMBOL of PATH goes: its default version, else what
+ * libbcc finds (other ELF classes, .symtab of a static program).
+ */
+static int lock_sym_offset(const char *path, const char *symbol, uint64_t *off)
+{
+	struct elf_map m = { 0 };
+	struct stat st;
+	int fd = open(path, O_RDONLY | O_CLOEXEC), err = -ENOENT;
+	void *p;
+
+	if (fd >= 0 && !fstat(fd, &st) && S_ISREG(st.st_mode) && st.st_size > 0) {
+		p = mmap(NULL, st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+		if (p != MAP_FAILED) {
+			m.p = p;
+			m.size = st.st_size;
+			err = elf64_default_sym(&m, symbol, off);
+			munmap(p, st.st_size);
+		}
+	}
+	if (fd >= 0)
+		close(fd);
+	return err ? probe_set__symbol_offset(path, symbol, 0, off) : 0;
 }
 
 /* e_ident's class and e_machine of PATH, as one number; -1 when no ELF file. */
@@ -122,9 +235,11 @@ static int lock_libs_add(struct lock_libs *l, const char *path, bool quiet)
 		free(real);
 		return 0;
 	}
+	memset(&l->v[l->n], 0, sizeof(l->v[l->n]));
 	for (int i = 0; i < LOCK_FN_COUNT; i++) {
-		if (probe_set__symbol_offset(real, lock_fns[i].symbol, 0, &off))
+		if (lock_sym_offset(real, lock_fns[i].symbol, &off))
 			continue;
+		l->v[l->n].off[i] = off;
 		if (lock_fn_probeable(real, off))
 			have |= 1u << i;
 		else
@@ -140,7 +255,7 @@ static int lock_libs_add(struct lock_libs *l, const char *path, bool quiet)
 		if (refused & 1u << i)
 			why_add(l, "%s: %s starts with a lock-prefixed instruction, which the "
 				"kernel's uprobes refuse", real, lock_fns[i].symbol);
-		else if (!(have & 1u << i))
+		else if (!(have & 1u << i) && !lock_fns[i].optional)
 			why_add(l, "%s has no %s", real, lock_fns[i].symbol);
 	}
 	l->v[l->n].path = real;

@@ -14,16 +14,18 @@ struct lock_fn {
 	const char *symbol;
 	const char *entry;
 	bool lock;		/* a lock call (timed to its return), not an unlock */
+	bool optional;		/* missing is no loss worth a verdict */
 };
 
-#define LOCK_FN_COUNT 11
+#define LOCK_FN_COUNT 14
 extern const struct lock_fn lock_fns[LOCK_FN_COUNT];
 
 #define LOCK_LIBS_MAX 8
 
 struct lock_lib {
 	char *path;		/* resolved: no symbolic link */
-	uint32_t have;		/* bit i: lock_fns[i] found in it */
+	uint32_t have;		/* bit i: lock_fns[i] found in it, at off[i] */
+	uint64_t off[LOCK_FN_COUNT];	/* file offsets */
 };
 
 struct lock_libs {

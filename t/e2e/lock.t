@@ -131,6 +131,14 @@ is "$(kev recursive '.hold_ns >= 8 * 1000000')" true \
 	"a recursive mutex taken twice: one acquisition, held to its last unlock"
 is "$(kev spin '[.kind, .try, .acquired, .hold_ns >= 8 * 1000000] | @tsv')" \
 	"$(printf 'spin\ttrue\ttrue\ttrue')" "a spin lock taken by trylock: kind spin, held 8 ms or more"
+is "$(hr cond_ret)" 110 "the helper's pthread_cond_timedwait timed out (ETIMEDOUT)"
+# The wait unlocks the mutex inside and locks it again on return: two holds,
+# neither with the 50 ms the mutex was free in between.
+is "$(kev condm '[.cond_wait, .hold_ns < 40 * 1000000] | @tsv' | tr '\n' ' ')" \
+	"$(printf 'false\ttrue true\ttrue ')" \
+	"a condition wait ends a hold and starts another, none over the 50 ms wait"
+is "$(kev condm 'select(.cond_wait) | [.wait_ns, .hold_ns >= 8 * 1000000] | @tsv')" \
+	"$(printf '0\ttrue')" "... the second, taken again by the wait's return: wait_ns 0, held 10 ms"
 
 # --- --pid: the library is the one the process maps. Here a copy of libc
 # (LD_LIBRARY_PATH), another file than ldconfig's: only its probes see it.

@@ -7,7 +7,10 @@
  *                       30 ms; then it is held for writing 20 ms; a trylock
  *                       of a taken mutex fails (EBUSY); a recursive mutex is
  *                       taken twice and released twice (one acquisition);
- *                       a spin lock is taken by pthread_spin_trylock for 10 ms
+ *                       a spin lock is taken by pthread_spin_trylock for 10 ms;
+ *                       a mutex is taken, given up for 50 ms by a
+ *                       pthread_cond_timedwait that times out, then held
+ *                       10 ms more
  *   lock_helper wait    the same as kinds once a line is read from stdin (so a
  *                       tracer can be started with its pid first)
  *   lock_helper leak N  N mutexes locked and never unlocked (the process
@@ -28,6 +31,8 @@ static pthread_rwlock_t rw = PTHREAD_RWLOCK_INITIALIZER;
 static pthread_mutex_t busy = PTHREAD_MUTEX_INITIALIZER;
 static pthread_mutex_t rec;
 static pthread_spinlock_t spin;
+static pthread_mutex_t condm = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t cond = PTHREAD_COND_INITIALIZER;
 static pthread_barrier_t barrier;
 
 static void sleep_ms(long ms)
@@ -53,8 +58,9 @@ static void *reader(void *arg)
 static int kinds(void)
 {
 	pthread_mutexattr_t attr;
+	struct timespec until;
 	pthread_t th[2];
-	int busy_ret;
+	int busy_ret, cond_ret;
 
 	pthread_barrier_init(&barrier, NULL, 2);
 	for (int i = 0; i < 2; i++)
@@ -83,9 +89,20 @@ static int kinds(void)
 		;
 	sleep_ms(10);
 	pthread_spin_unlock(&spin);
+	pthread_mutex_lock(&condm);
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_nsec += 50 * 1000000L;
+	if (until.tv_nsec >= 1000000000L) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000L;
+	}
+	cond_ret = pthread_cond_timedwait(&cond, &condm, &until);
+	sleep_ms(10);
+	pthread_mutex_unlock(&condm);
 	printf("{\"rwlock\":\"%#lx\",\"busy\":\"%#lx\",\"busy_ret\":%d,\"recursive\":\"%#lx\","
-	       "\"spin\":\"%#lx\"}\n", (unsigned long)&rw, (unsigned long)&busy, busy_ret,
-	       (unsigned long)&rec, (unsigned long)&spin);
+	       "\"spin\":\"%#lx\",\"condm\":\"%#lx\",\"cond_ret\":%d}\n", (unsigned long)&rw,
+	       (unsigned long)&busy, busy_ret, (unsigned long)&rec, (unsigned long)&spin,
+	       (unsigned long)&condm, cond_ret);
 	return 0;
 }
 
