@@ -464,8 +464,14 @@ int probe_set__attach_uprobe(struct probe_set *ps, const char *fn, const char *b
 	errno = 0;
 	fd = bcc_err(bpf_attach_uprobe(prog, retprobe ? BPF_PROBE_RETURN : BPF_PROBE_ENTRY, ev,
 				       binary, off, pid > 0 ? pid : -1, 0));
-	if (fd < 0)
+	if (fd < 0) {
+		/*
+		 * When the kernel's uprobe PMU refuses it, libbcc falls back to a
+		 * tracefs uprobe_events entry, which it leaves behind if that fails too.
+		 */
+		bpf_detach_uprobe(ev);
 		return fd;
+	}
 	err = attachment_add(ps, fd, true, what);
 	if (!err) {
 		ps->att[ps->n_att - 1].kprobe_event = strdup(ev);
