@@ -22,6 +22,12 @@
 #define LOCK_MON_ID @MON_ID@
 #define LOCK_SUMMARY @SUMMARY@
 #define LOCK_COMM_LABELS @COMM_LABELS@
+/*
+ * 1: every library probed is glibc, whose pthread_mutex_t (a stable ABI)
+ * keeps a recursive mutex's depth in __count at offset 4.
+ */
+#define LOCK_GLIBC @GLIBC@
+#define LOCK_GLIBC_COUNT_OFF 4
 /* glibc's robust mutexes: EOWNERDEAD still takes the lock. */
 #define LOCK_EOWNERDEAD 130
 
@@ -219,6 +225,26 @@ int lock_call_wrlock_try(struct pt_regs *ctx) { return lock_call(ctx, LOCK_KIND_
 int lock_call_spin(struct pt_regs *ctx) { return lock_call(ctx, LOCK_KIND_SPIN, 0); }
 int lock_call_spin_try(struct pt_regs *ctx) { return lock_call(ctx, LOCK_KIND_SPIN, 1); }
 
+/*
+ * The holder of a mutex marked held took it again: a recursive mutex, or
+ * was its release never seen (the mark is stale)? glibc says: a recursive
+ * mutex counts its depth. Elsewhere it is taken for recursion.
+ */
+static __always_inline int lock_taken_again(const struct lock_call *c)
+{
+#if LOCK_GLIBC
+	u32 count = 0;
+
+	if (c->kind == LOCK_KIND_MUTEX && !c->cond) {
+		if (bpf_probe_read_user(&count, sizeof(count),
+					(void *)(c->addr + LOCK_GLIBC_COUNT_OFF)))
+			return 1;
+		return count > 1;
+	}
+#endif
+	return 1;
+}
+
 /* Any lock call's return: the wait is over; the lock is held, or the call failed. */
 int lock_return(struct pt_regs *ctx)
 {
@@ -252,7 +278,7 @@ int lock_return(struct pt_regs *ctx)
 	key.tgid = id >> 32;
 	key.tid = c.kind == LOCK_KIND_RWLOCK_READ ? tid : 0;
 	old = lock_held.lookup(&key);
-	if (old && old->tid == tid) {
+	if (old && old->tid == tid && lock_taken_again(&c)) {
 		/* Taken again by its holder: a recursive mutex (or read lock). */
 		old->depth++;
 		return 0;

@@ -42,6 +42,15 @@ struct lock_opts {
 	struct comm_labels comm;	/* metrics.comm_labels: the exporter's */
 };
 
+/* Every library found is glibc (the probe then reads its mutexes' depth). */
+static bool lock_libs_glibc(const struct lock_libs *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		if (!l->v[i].glibc)
+			return false;
+	return l->n > 0;
+}
+
 static const struct monitor_tp lock_tracepoints[] = {
 	/* Drops the call a thread killed inside it parked; else the LRU does. */
 	{ "sched", "sched_process_exit", true },
@@ -77,6 +86,7 @@ static int lock_configure(struct monitor_inst *inst, struct cfg_node *node)
 		monitor_inst__verdict(inst, VERDICT_DEGRADED, "%s", o->found.why);
 	err |= render_vars__set(&inst->vars, "MAX_ENTRIES", "%lld", o->max_entries);
 	err |= render_vars__set(&inst->vars, "MAX_HELD", "%lld", o->max_held);
+	err |= render_vars__set(&inst->vars, "GLIBC", "%d", lock_libs_glibc(&o->found));
 	err |= render_vars__set(&inst->vars, "COMM_LABELS", "%u",
 				inst->metrics ? monitor_inst__comm_labels(inst) : 0);
 	return err ? -ENOMEM : 0;

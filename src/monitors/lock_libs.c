@@ -260,6 +260,7 @@ static int lock_libs_add(struct lock_libs *l, const char *path, bool quiet)
 	}
 	l->v[l->n].path = real;
 	l->v[l->n].have = have;
+	l->v[l->n].glibc = !lock_sym_offset(real, "gnu_get_libc_version", &off);
 	l->n++;
 	return 1;
 }

@@ -26,6 +26,7 @@ struct lock_lib {
 	char *path;		/* resolved: no symbolic link */
 	uint32_t have;		/* bit i: lock_fns[i] found in it, at off[i] */
 	uint64_t off[LOCK_FN_COUNT];	/* file offsets */
+	bool glibc;		/* it has gnu_get_libc_version */
 };
 
 struct lock_libs {

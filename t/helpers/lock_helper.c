@@ -10,7 +10,9 @@
  *                       a spin lock is taken by pthread_spin_trylock for 10 ms;
  *                       a mutex is taken, given up for 50 ms by a
  *                       pthread_cond_timedwait that times out, then held
- *                       10 ms more
+ *                       10 ms more; a mutex is released behind the probes'
+ *                       back (its fields reset, as a release they cannot
+ *                       see), then taken again and held 10 ms
  *   lock_helper wait    the same as kinds once a line is read from stdin (so a
  *                       tracer can be started with its pid first)
  *   lock_helper leak N  N mutexes locked and never unlocked (the process
@@ -33,6 +35,7 @@ static pthread_mutex_t rec;
 static pthread_spinlock_t spin;
 static pthread_mutex_t condm = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t cond = PTHREAD_COND_INITIALIZER;
+static pthread_mutex_t hidden = PTHREAD_MUTEX_INITIALIZER;
 static pthread_barrier_t barrier;
 
 static void sleep_ms(long ms)
@@ -99,10 +102,18 @@ static int kinds(void)
 	cond_ret = pthread_cond_timedwait(&cond, &condm, &until);
 	sleep_ms(10);
 	pthread_mutex_unlock(&condm);
+	pthread_mutex_lock(&hidden);
+	/* What pthread_mutex_unlock does to a normal mutex nobody waits for (glibc). */
+	hidden.__data.__owner = 0;
+	hidden.__data.__nusers--;
+	__atomic_store_n(&hidden.__data.__lock, 0, __ATOMIC_RELEASE);
+	pthread_mutex_lock(&hidden);
+	sleep_ms(10);
+	pthread_mutex_unlock(&hidden);
 	printf("{\"rwlock\":\"%#lx\",\"busy\":\"%#lx\",\"busy_ret\":%d,\"recursive\":\"%#lx\","
-	       "\"spin\":\"%#lx\",\"condm\":\"%#lx\",\"cond_ret\":%d}\n", (unsigned long)&rw,
+	       "\"spin\":\"%#lx\",\"condm\":\"%#lx\",\"cond_ret\":%d,\"hidden\":\"%#lx\"}\n", (unsigned long)&rw,
 	       (unsigned long)&busy, busy_ret, (unsigned long)&rec, (unsigned long)&spin,
-	       (unsigned long)&condm, cond_ret);
+	       (unsigned long)&condm, cond_ret, (unsigned long)&hidden);
 	return 0;
 }
 
