@@ -52,6 +52,8 @@ struct lock_held {
 	u32 kind;
 	u32 depth;		/* a recursive mutex taken again by its holder */
 	u32 flags;		/* LOCK_F_TRY, LOCK_F_COND */
+	s32 ret;		/* 0, or EOWNERDEAD: a robust mutex's dead owner */
+	u32 pad;
 };
 
 BPF_TABLE("lru_hash", u32, struct lock_call, lock_calls, @MAX_HELD@);
@@ -290,6 +292,7 @@ int lock_return(struct pt_regs *ctx)
 	h.kind = c.kind;
 	h.depth = 1;
 	h.flags = (c.try ? LOCK_F_TRY : 0) | (c.cond ? LOCK_F_COND : 0);
+	h.ret = ret;
 	lock_held.update(&key, &h);
 	return 0;
 }
@@ -307,7 +310,7 @@ static __always_inline int lock_release(struct pt_regs *ctx, struct lock_held_ke
 	}
 	h = *hp;
 	lock_held.delete(key);
-	lock_done(ctx, key->addr, h.tid, h.kind, h.wait_ns, bpf_ktime_get_ns() - h.ts_ns, 0,
+	lock_done(ctx, key->addr, h.tid, h.kind, h.wait_ns, bpf_ktime_get_ns() - h.ts_ns, h.ret,
 		  LOCK_F_ACQUIRED | h.flags);
 	return 1;
 }
