@@ -111,8 +111,8 @@ struct monitor_inst {
 	/* metrics.comm_labels: label this many comms by name, the rest "other"; 0: none. */
 	unsigned comm_labels;
 	/*
-	 * The pid filter (-p's pids, --pid), for configure: a monitor that looks
-	 * at the processes themselves (lock: the C library they map). The
+	 * The pid filter (--pid, filters.pid), for configure: a monitor that
+	 * looks at the processes themselves (the libraries they map, say). The
 	 * session's; valid while configure runs.
 	 */
 	const uint32_t *filter_pids;
