@@ -11,6 +11,8 @@
  *             write() to /dev/null
  *   pagefault N fresh anonymous pages touched (mmap'd 64 MiB at a time)
  *   exec      N fork + exec of /bin/true
+ *   lock      N pthread_mutex_lock + pthread_mutex_unlock of one mutex, never
+ *             contended (the lock monitor's uprobes: one acquisition each)
  *   build     N compiles of a small C file by cc -O1 (exec of cc, cc1 and as,
  *             header opens and reads, page faults, writes, mostly CPU): a
  *             mixed load like a developer's machine or a CI runner
@@ -22,6 +24,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,12 +42,14 @@
 /* A literal the first open() may not have faulted in: touched before timing. */
 static const char dev_null[] = "/dev/null";
 
-enum kind { GETPPID, OPEN, RW, PAGEFAULT, EXEC, BUILD, OPENREL };
+enum kind { GETPPID, OPEN, RW, PAGEFAULT, EXEC, BUILD, OPENREL, LOCK };
 
 static const char *const kind_names[] = {
 	[GETPPID] = "getppid", [OPEN] = "open", [RW] = "rw", [PAGEFAULT] = "pagefault",
-	[EXEC] = "exec", [BUILD] = "build", [OPENREL] = "openrel",
+	[EXEC] = "exec", [BUILD] = "build", [OPENREL] = "openrel", [LOCK] = "lock",
 };
+
+static pthread_mutex_t work_mutex = PTHREAD_MUTEX_INITIALIZER;
 
 /* What build compiles: real headers to open and parse, a little code. */
 static const char build_source[] =
@@ -185,6 +190,10 @@ static int work__run(struct work *w, long n)
 		case PAGEFAULT:
 			err = work__touch_page(w);
 			break;
+		case LOCK:
+			pthread_mutex_lock(&work_mutex);
+			pthread_mutex_unlock(&work_mutex);
+			break;
 		case EXEC:
 		case BUILD: {
 			pid_t pid = fork();
@@ -259,7 +268,7 @@ int main(int argc, char **argv)
 		rate = strtod(argv[4], &end);
 	if ((argc != 3 && !(argc == 5 && rate > 0 && !*end)) ||
 	    (n = strtol(argv[2], &end, 10)) <= 0 || *end || kind_parse(argv[1], &w.kind)) {
-		fprintf(stderr, "usage: workload getppid|open|openrel|rw|pagefault|exec|build N [--rate OPS_PER_S]\n");
+		fprintf(stderr, "usage: workload getppid|open|openrel|rw|pagefault|exec|build|lock N [--rate OPS_PER_S]\n");
 		goto cleanup;
 	}
 	status = 1;

@@ -110,6 +110,13 @@ struct monitor_inst {
 	bool metrics_only;
 	/* metrics.comm_labels: label this many comms by name, the rest "other"; 0: none. */
 	unsigned comm_labels;
+	/*
+	 * The pid filter (--pid, filters.pid), for configure: a monitor that
+	 * looks at the processes themselves (the libraries they map, say). The
+	 * session's; valid while configure runs.
+	 */
+	const uint32_t *filter_pids;
+	size_t n_filter_pids;
 	/* Read by the exporter's thread with __atomic_load_n(..., __ATOMIC_RELAXED). */
 	uint64_t events;		/* records written (summary mode: rows) */
 	uint64_t intervals;		/* summary mode: collections made */
