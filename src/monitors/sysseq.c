@@ -109,7 +109,7 @@ static int sysseq_configure(struct monitor_inst *inst, struct cfg_node *node)
 		err |= cfg_get_double(node, "interval", 0.1, 86400, &inst->interval);
 		err |= cfg_get_int(node, "seq_len", 1, SYSSEQ_SEQ_MAX, &o->seq_len);
 		err |= cfg_get_int(node, "top_calls", 0, 64, &o->top_calls);
-		err |= cfg_get_int(node, "max_tasks", 16, 1048576, &o->max_tasks);
+		err |= cfg_get_int(node, "max_tasks", 1, 1048576, &o->max_tasks);
 		err |= cfg_get_int(node, "max_calls", 64, 1048576, &o->max_calls);
 	}
 	if (err)

@@ -1,0 +1,127 @@
+#!/bin/bash
+# The sysseq monitor against t/helpers/portrait (a copy under a name of its
+# own, -p NAME): its tasks' final records at their exits, with the calls the
+# program makes in the order its code makes them, the top calls, the 200 ms
+# sleep's latency and the system's figures beside them; seq_len 8 beside
+# seq_len 64 on the same run; interval rows that add up to the final counts;
+# a full task table; bad options.
+. "$(dirname "$0")/../lib.sh"
+need_bpf
+
+HELPER="$TBUILD/portrait"
+[ -x "$HELPER" ] || bail "$HELPER not built (make t/helpers/portrait)"
+NAME=ssq-$$
+cp "$HELPER" "$T/$NAME"
+
+# Two monitors on one run of the program: A keeps 64 calls and reads its maps
+# every 30 s (none in the run: each final record covers its task's whole
+# life); B keeps 8 and reads them every 0.2 s.
+write_config "$T/a.yaml" "monitors:" "  sysseq: {enabled: true, interval: 30}"
+write_config "$T/b.yaml" "monitors:" "  sysseq: {enabled: true, interval: 0.2, seq_len: 8}"
+mon_start "$T/a.json" "$T/a.err" -c "$T/a.yaml" -m sysseq -p "$NAME" || bail "A did not start"
+A_PID=$MON_PID
+mon_start "$T/b.json" "$T/b.err" -c "$T/b.yaml" -m sysseq -p "$NAME" || bail "B did not start"
+B_PID=$MON_PID
+like "$(cat "$T/a.err")" 'ready: 1 monitor attached \(sysseq\)' "the ready line names the monitor"
+
+# Phase 2 makes its 4096-byte calls on a file in TMPDIR.
+TMPDIR=$T "$T/$NAME" --report "$T/rep.json"
+is "$?" 7 "the program exits 7"
+PID=$(jq -r 'select(.phase == 2) | .pid' "$T/rep.json")
+THREADS=$(jq -r 'select(.phase == 1) | .threads | sort | map(tostring) | join(" ")' "$T/rep.json")
+BYTES=65536
+CHUNKS=$((BYTES / 4096))
+
+final_of() { jq -c --argjson t "$2" 'select(.final == true and .tid == $t)' "$1"; }
+has_final() { [ -n "$(final_of "$1" "$2")" ]; }
+wait_for has_final "$T/a.json" "$PID"
+wait_for has_final "$T/b.json" "$PID"
+for p in "$A_PID" "$B_PID"; do kill -TERM "$p"; done
+wait "$A_PID"
+A_RC=$?
+wait "$B_PID"
+B_RC=$?
+MON_PID=
+is "$A_RC:$B_RC" "0:0" "both exit 0 on SIGTERM"
+all_lines_json "$T/a.json" && all_lines_json "$T/b.json"
+ok $? "every output line is one complete JSON object"
+
+A=$(final_of "$T/a.json" "$PID")
+B=$(final_of "$T/b.json" "$PID")
+is "$(jq -r '[.pid, .tid, .reason, .type] | map(tostring) | join(" ")' <<< "$A")" \
+	"$PID $PID exit event" "the main thread's final record at its exit, with its pid and tid"
+# It execs /proc/self/exe: the kernel names it "exe" from then on, and it stays tracked.
+is "$(jq -r .comm <<< "$A")" exe "the final record has the name the exec gave it"
+SEQ=$(jq -r '.seq | join(" ")' <<< "$A")
+is "$(jq '.seq | length' <<< "$A")" 64 "seq_len 64: 64 names"
+# Phase 2 in program order: mkstemp (openat), unlink, the writes, lseek, the
+# reads up to the one that returns 0, close; then cpu_ticks twice (openat read
+# close); report() opens the file ... and the last call is exit_group.
+WANT=" openat unlink$(printf ' write%.0s' $(seq $CHUNKS)) lseek$(printf ' read%.0s' $(seq $((CHUNKS + 1)))) close openat read close openat read close "
+like " $SEQ" "$WANT" "the sequence holds phase 2's calls in order ($CHUNKS writes, lseek, $((CHUNKS + 1)) reads)"
+like "$SEQ" ' exit_group$' "the sequence ends with exit_group"
+is "$(jq '.calls_total >= 64' <<< "$A")" true "calls_total counts every call, not only those kept"
+
+TOP=$(jq -r '.top | map("\(.syscall):\(.count)") | join(" ")' <<< "$A")
+is "$(jq '.top | length' <<< "$A")" 3 "top: 3 calls"
+is "$(jq --argjson n "$CHUNKS" '[.top[] | select((.syscall == "read" or .syscall == "write") and .count >= $n)] | length' <<< "$A")" \
+	2 "top has read and write, $CHUNKS or more each ($TOP)"
+is "$(jq '.top | . == (sort_by(-.count))' <<< "$A")" true "top is sorted by count"
+# Each count is the calls of that name the program made: 16 writes of data and
+# one write per report line (two phases).
+is "$(jq '.calls.write.count' <<< "$A")" $((CHUNKS + 2)) "write: $CHUNKS of data + 2 report lines"
+is "$(jq '[.calls[].count] | add' <<< "$A")" "$(jq '.calls_total - 1' <<< "$A")" \
+	"the calls' counts add up to calls_total less exit_group, which never returns"
+NS=$(jq '.calls.clock_nanosleep.max_ns' <<< "$A")
+is "$(jq '.calls.clock_nanosleep.max_ns >= 190000000 and .calls.clock_nanosleep.max_ns < 2000000000' <<< "$A")" \
+	true "clock_nanosleep max >= 190 ms: the 200 ms sleep ($NS ns)"
+is "$(jq '(.calls | length) as $n | [.calls[] | select(.min_ns <= .avg_ns and .avg_ns <= .max_ns)] | length == $n' <<< "$A")" \
+	true "min <= avg <= max for every call"
+is "$(jq '(.calls | length) as $n | [.calls[] | select(.system.max_ns >= .max_ns and .system.min_ns <= .min_ns and .system.avg_ns > 0)] | length == $n' <<< "$A")" \
+	true "system figures beside each call: system max >= the task's, min <= the task's"
+
+# The three threads: each its own final record, in the first image.
+GOT=$(jq -r --argjson p "$PID" 'select(.final == true and .pid == $p and .tid != $p) | .tid' "$T/a.json" | sort -n | tr '\n' ' ')
+is "$GOT" "$THREADS " "a final record for each of the 3 threads"
+is "$(jq -r --argjson p "$PID" 'select(.final == true and .pid == $p and .tid != $p) | .seq[-1]' "$T/a.json" | sort -u)" \
+	exit "a thread's last call is exit"
+is "$(jq -r --argjson p "$PID" 'select(.final == true and .pid == $p and .tid != $p) | (.calls.futex.count > 0 and .calls.clock_nanosleep.max_ns >= 45000000)' "$T/a.json" | sort -u)" \
+	true "threads: futex calls, and a 50 ms hold slept in clock_nanosleep"
+
+# B: 8 names, the last 8 of A's 64 (the same task's).
+is "$(jq -c .seq <<< "$B")" "$(jq -c '.seq[-8:]' <<< "$A")" "seq_len 8: the last 8 of seq_len 64's"
+# B read its maps every 0.2 s: its interval rows and the final record share
+# the task's calls, none twice, none lost.
+ROWS=$(jq -c --argjson t "$PID" 'select(.type == "summary" and .tid == $t)' "$T/b.json" | wc -l)
+ok $((ROWS < 1)) "interval rows of the main thread ($ROWS)"
+is "$(jq -r --argjson t "$PID" 'select(.type == "summary" and .tid == $t) | [.final, .reason] | map(tostring) | join(" ")' "$T/b.json" | sort -u)" \
+	"false interval" "interval rows say final: false, reason: interval"
+is "$(jq -s --argjson t "$PID" '[.[] | select(.tid == $t and (.type == "summary" or .final)) | .calls.write.count // 0] | add' "$T/b.json")" \
+	$((CHUNKS + 2)) "the writes of its rows and final record add up to $((CHUNKS + 2))"
+is "$(jq -s --argjson t "$PID" '[.[] | select(.tid == $t and (.type == "summary" or .final)) | .calls | to_entries[] | .value.count] | add' "$T/b.json")" \
+	"$(jq '.calls_total - 1' <<< "$A")" "all calls of its rows and final record add up to A's"
+
+# A task table of 2: the program's 6 tasks do not fit; what did not is told.
+write_config "$T/c.yaml" "monitors:" "  sysseq: {enabled: true, interval: 0.2, max_tasks: 2}"
+mon_start "$T/c.json" "$T/c.err" -c "$T/c.yaml" -m sysseq -p "$NAME" || bail "C did not start"
+TMPDIR=$T "$T/$NAME" --holds 2 --hold-ms 10 --sleep-ms 10 --burn-ms 10 > /dev/null
+sleep 0.6
+mon_stop
+is "$(jq -s '[.[] | select(.type == "lost" and .reason == "table_full") | .count] | add > 0' "$T/c.json")" \
+	true "a full task table: lost records, reason table_full"
+C_PID=$(jq -r 'select(.final and .tid == .pid and .comm == "exe") | .pid' "$T/c.json")
+is "$(jq -r --argjson t "${C_PID:-0}" 'select(.final and .tid == $t) | .seq[-1]' "$T/c.json")" \
+	exit_group "the task tracked first keeps its sequence to its exit"
+like "$(grep '^exit: sysseq' "$T/c.err")" ' [1-9][0-9]* lost' "the exit line counts them lost"
+
+# Options.
+ERROR_TESTS=joined
+expect_error sysseq "seq_len 0" '3:14: monitors.sysseq.seq_len: expected an integer from 1 to 1024, got "0"' \
+	'    seq_len: 0'
+expect_error sysseq "seq_len too big" '3:14: monitors.sysseq.seq_len: expected an integer from 1 to 1024, got "1025"' \
+	'    seq_len: 1025'
+expect_error sysseq "no events mode" '3:5: monitors.sysseq.mode: unknown key' '    mode: events'
+expect_error sysseq "max_tasks 0" '3:16: monitors.sysseq.max_tasks: expected an integer from 1 to 1048576, got "0"' \
+	'    max_tasks: 0'
+
+done_testing
