@@ -16,9 +16,11 @@ cp "$HELPER" "$T/$NAME"
 # Two monitors on one run of the program: A keeps 64 calls and reads its maps
 # every 30 s (none in the run: each final record covers its task's whole
 # life); B keeps 8 and reads them every 0.2 s.
-write_config "$T/a.yaml" "monitors:" "  sysseq: {enabled: true, interval: 30}"
+write_config "$T/a.yaml" "metrics:" "  comm_labels: 4" "monitors:" "  sysseq: {enabled: true, interval: 30}"
 write_config "$T/b.yaml" "monitors:" "  sysseq: {enabled: true, interval: 0.2, seq_len: 8}"
-mon_start "$T/a.json" "$T/a.err" -c "$T/a.yaml" -m sysseq -p "$NAME" || bail "A did not start"
+mon_start "$T/a.json" "$T/a.err" -c "$T/a.yaml" -m sysseq -p "$NAME" \
+	--metrics-listen 127.0.0.1:0 || bail "A did not start"
+URL=$(metrics_url "$T/a.err")
 A_PID=$MON_PID
 mon_start "$T/b.json" "$T/b.err" -c "$T/b.yaml" -m sysseq -p "$NAME" || bail "B did not start"
 B_PID=$MON_PID
@@ -36,6 +38,7 @@ final_of() { jq -c --argjson t "$2" 'select(.final == true and .tid == $t)' "$1"
 has_final() { [ -n "$(final_of "$1" "$2")" ]; }
 wait_for has_final "$T/a.json" "$PID"
 wait_for has_final "$T/b.json" "$PID"
+scrape "$T/m.txt" || bail "no scrape from $URL"
 for p in "$A_PID" "$B_PID"; do kill -TERM "$p"; done
 wait "$A_PID"
 A_RC=$?
@@ -88,6 +91,15 @@ is "$(jq -r --argjson p "$PID" 'select(.final == true and .pid == $p and .tid !=
 is "$(jq -r --argjson p "$PID" 'select(.final == true and .pid == $p and .tid != $p) | (.calls.futex.count > 0 and .calls.clock_nanosleep.max_ns >= 45000000)' "$T/a.json" | sort -u)" \
 	true "threads: futex calls, and a 50 ms hold slept in clock_nanosleep"
 
+# Metrics by the name at each call: one report line before the exec, the
+# data and the second report line after it.
+is "$(val "$T/m.txt" 'ebpfmon_proc_sysseq_syscalls_total{comm="exe",syscall="write"}'):$(val "$T/m.txt" "ebpfmon_proc_sysseq_syscalls_total{comm=\"$NAME\",syscall=\"write\"}")" \
+	"$((CHUNKS + 1)):1" "metrics: writes by comm and syscall ($((CHUNKS + 1)) as exe, 1 before the exec)"
+is "$(awk -v v="$(val "$T/m.txt" 'ebpfmon_proc_sysseq_syscall_seconds_total{comm="exe"}')" 'BEGIN { print (v >= 0.19 && v < 5) }')" \
+	1 "metrics: seconds in calls as exe >= 0.19 (the 200 ms sleep)"
+NAMES=$(grep '^ebpfmon_proc_sysseq_syscalls_total{' "$T/m.txt" | sed 's/.*syscall="//; s/".*//' | sort -u | grep -cvx other)
+ok $((NAMES < 3 || NAMES > 16)) "metrics: 3 to 16 syscall names, the rest \"other\" ($NAMES)"
+
 # B: 8 names, the last 8 of A's 64 (the same task's).
 is "$(jq -c .seq <<< "$B")" "$(jq -c '.seq[-8:]' <<< "$A")" "seq_len 8: the last 8 of seq_len 64's"
 # B read its maps every 0.2 s: its interval rows and the final record share
@@ -113,6 +125,24 @@ C_PID=$(jq -r 'select(.final and .tid == .pid and .comm == "exe") | .pid' "$T/c.
 is "$(jq -r --argjson t "${C_PID:-0}" 'select(.final and .tid == $t) | .seq[-1]' "$T/c.json")" \
 	exit_group "the task tracked first keeps its sequence to its exit"
 like "$(grep '^exit: sysseq' "$T/c.err")" ' [1-9][0-9]* lost' "the exit line counts them lost"
+
+# CSV: seq as names joined by spaces, top as name:count words.
+mkdir "$T/csv"
+write_config "$T/d.yaml" "monitors:" "  sysseq: {enabled: true, interval: 30}"
+mon_start "$T/d.out" "$T/d.err" -c "$T/d.yaml" -m sysseq -p "$NAME" -f csv -o "$T/csv" ||
+	bail "D did not start"
+TMPDIR=$T "$T/$NAME" --holds 2 --hold-ms 10 --sleep-ms 10 --burn-ms 10 --report "$T/rep2.json"
+D_PID=$(jq -r 'select(.phase == 2) | .pid' "$T/rep2.json")
+csv_final() { python3 -c 'import csv, sys
+for r in csv.DictReader(open(sys.argv[1])):
+    if r["tid"] == sys.argv[2] and r["final"] == "true": print(r["top"] + "|" + r["seq"])' "$T"/csv/sysseq_event_*.csv "$D_PID"; }
+has_csv_final() { [ -n "$(csv_final 2> /dev/null)" ]; }
+wait_for has_csv_final
+mon_stop
+ROW=$(csv_final)
+like "${ROW%%|*}" '^[a-z_0-9]+:[0-9]+ [a-z_0-9]+:[0-9]+ [a-z_0-9]+:[0-9]+$' "csv: top as name:count words (${ROW%%|*})"
+like "${ROW#*|}" '^[a-z_0-9]+( [a-z_0-9]+){63}$' "csv: seq as 64 names joined by spaces"
+like "${ROW#*|}" ' lseek( read){17} close .* exit_group$' "csv: seq in order"
 
 # Options.
 ERROR_TESTS=joined
