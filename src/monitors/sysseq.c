@@ -289,9 +289,8 @@ static size_t sysseq_task_entries(struct sysseq_opts *o, const struct sysseq_tas
 
 		if (!(h->seen[nr / 64] & 1ull << (nr % 64)))
 			continue;
-		if (bpf_map_lookup_elem(o->lat_fd, &e.k, &e.v))
-			continue;	/* read by a collect already */
-		bpf_map_delete_elem(o->lat_fd, &e.k);
+		if (bpf_map_lookup_and_delete_elem(o->lat_fd, &e.k, &e.v))
+			continue;	/* taken by a collect already */
 		if (!ARRAY_GROW(o->ents, o->cap_ents, n))
 			o->ents[n++] = e;
 	}
@@ -332,80 +331,88 @@ static bool sysseq_was_orphan(const struct sysseq_opts *o, __u32 tid)
 	return false;
 }
 
-/*
- * Every entry of sysseq_lat into o->ents, sorted. Those of tracked tasks are
- * deleted; an exited task's stay for its exit event, once: still there at
- * the next collect, the event was lost and they go.
- */
-static int sysseq_lat_read(struct sysseq_opts *o)
+/* The keys of sysseq_lat into o->ents, sorted by tid and number; values not read yet. */
+static int sysseq_lat_keys(struct sysseq_opts *o)
 {
 	struct sysseq_lat_key key, next, *prev = NULL;
-	__u32 *orphans = NULL;
-	size_t n_orphans = 0, cap_orphans = 0, kept = 0;
 
 	o->n_ents = 0;
 	while (!bpf_map_get_next_key(o->lat_fd, prev, &next)) {
-		struct sysseq_entry e = { .k = next };
-
 		key = next;
 		prev = &key;
-		if (bpf_map_lookup_elem(o->lat_fd, &e.k, &e.v))
-			continue;
 		if (ARRAY_GROW(o->ents, o->cap_ents, o->n_ents))
 			return -ENOMEM;
-		o->ents[o->n_ents++] = e;
+		o->ents[o->n_ents++] = (struct sysseq_entry){ .k = next };
 	}
-	for (size_t i = 0; i < o->n_ents; i++) {
-		struct sysseq_entry *e = &o->ents[i];
-		bool tracked = !bpf_map_lookup_elem(o->tasks_fd, &e->k.tid, o->task);
-
-		if (tracked || sysseq_was_orphan(o, e->k.tid)) {
-			bpf_map_delete_elem(o->lat_fd, &e->k);
-			if (tracked)
-				o->ents[kept++] = *e;
-			continue;
-		}
-		if (!ARRAY_GROW(orphans, cap_orphans, n_orphans))
-			orphans[n_orphans++] = e->k.tid;
-	}
-	free(o->orphans);
-	o->orphans = orphans;
-	o->n_orphans = n_orphans;
-	o->n_ents = kept;
 	qsort(o->ents, o->n_ents, sizeof(*o->ents), sysseq_entry_cmp);
 	return 0;
+}
+
+/*
+ * The entries ENTS[0..n) of one task: taken (read and deleted at once, so a
+ * call that returns meanwhile counts now or next time, never nowhere) when
+ * the task is tracked; the count of those read. An exited task's entries
+ * stay for its exit event, once: still there at the next collect, the event
+ * was lost and they go.
+ */
+static size_t sysseq_lat_take(struct sysseq_opts *o, struct sysseq_entry *ents, size_t n,
+			      bool tracked, __u32 **orphans, size_t *n_orphans, size_t *cap)
+{
+	size_t kept = 0;
+
+	if (!tracked && !sysseq_was_orphan(o, ents[0].k.tid)) {
+		if (!ARRAY_GROW(*orphans, *cap, *n_orphans))
+			(*orphans)[(*n_orphans)++] = ents[0].k.tid;
+		return 0;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (!tracked)
+			bpf_map_delete_elem(o->lat_fd, &ents[i].k);
+		else if (!bpf_map_lookup_and_delete_elem(o->lat_fd, &ents[i].k, &ents[i].v))
+			ents[kept++] = ents[i];
+	}
+	return kept;
 }
 
 static int sysseq_collect(struct monitor_inst *inst, struct probe_set *ps)
 {
 	struct sysseq_opts *o = inst->priv;
 	double interval = summary_interval_s(&o->last_collect, 1000);
+	const struct sysseq_task_head *h = (const void *)o->task;
+	size_t n_orphans = 0, cap_orphans = 0;
+	__u32 *orphans = NULL;
 	int err;
 
 	summary_table_full(inst, summary_uncounted(ps, "sysseq_task_full", &o->task_full_seen),
 			   "calls", o->max_tasks);
 	summary_table_full(inst, summary_uncounted(ps, "sysseq_lat_full", &o->lat_full_seen),
 			   "calls", o->max_calls);
-	err = sysseq_lat_read(o);
-	if (err)
-		return err;
-	sysseq_sys_collect(o);
+	err = sysseq_lat_keys(o);
+	if (!err)
+		sysseq_sys_collect(o);
 	for (size_t i = 0, j; i < o->n_ents && !err; i = j) {
-		const struct sysseq_task_head *h = (const void *)o->task;
 		struct record *rec;
+		bool tracked;
+		size_t n;
 
 		for (j = i; j < o->n_ents && o->ents[j].k.tid == o->ents[i].k.tid; j++)
 			;
-		/* Exited since it was read: its exit event has the rest. */
-		if (bpf_map_lookup_elem(o->tasks_fd, &o->ents[i].k.tid, o->task))
+		/* Its ring as it is now, with the calls taken after it. */
+		tracked = !bpf_map_lookup_elem(o->tasks_fd, &o->ents[i].k.tid, o->task);
+		n = sysseq_lat_take(o, &o->ents[i], j - i, tracked, &orphans, &n_orphans,
+				    &cap_orphans);
+		if (!n)
 			continue;
 		rec = monitor_inst__record(inst, "summary");
 		record__uint(rec, "pid", h->hdr.pid);
 		record__uint(rec, "tid", h->hdr.tid);
 		record__strn(rec, "comm", h->hdr.comm, sizeof(h->hdr.comm));
-		sysseq_fill(inst, rec, o->task, &o->ents[i], j - i, false, interval);
+		sysseq_fill(inst, rec, o->task, &o->ents[i], n, false, interval);
 		err = monitor_inst__emit(inst, rec);
 	}
+	free(o->orphans);
+	o->orphans = orphans;
+	o->n_orphans = n_orphans;
 	return err;
 }
 
