@@ -165,6 +165,10 @@ static __always_inline void sysseq_metric(struct sysseq_task *t, u32 slot, u64 d
 }
 #endif
 
+/*
+ * In a metrics-only run (EVENTS 0) nothing reads the rows: only the metric
+ * maps are filled, and the tasks are tracked for their names.
+ */
 int raw_tracepoint__sysseq_sys_exit(struct bpf_raw_tracepoint_args *ctx)
 {
 	u32 tid = (u32)bpf_get_current_pid_tgid(), slot, word, zero = 0;
@@ -181,7 +185,9 @@ int raw_tracepoint__sysseq_sys_exit(struct bpf_raw_tracepoint_args *ctx)
 	st->ts = 0;
 	if (slot > SYSSEQ_NR_OTHER)
 		return 0;
+#if EBPFMON_EVENTS
 	sysseq_lat_add(sysseq_sys.lookup(&slot), dur);
+#endif
 	t = sysseq_tasks.lookup(&tid);
 	if (!t)
 		return 0;
@@ -193,6 +199,7 @@ int raw_tracepoint__sysseq_sys_exit(struct bpf_raw_tracepoint_args *ctx)
 #if SYSSEQ_METRICS
 	sysseq_metric(t, slot, dur);
 #endif
+#if EBPFMON_EVENTS
 	key.tid = tid;
 	key.nr = slot;
 	l = sysseq_lat.lookup(&key);
@@ -209,6 +216,7 @@ int raw_tracepoint__sysseq_sys_exit(struct bpf_raw_tracepoint_args *ctx)
 		l = sysseq_lat.lookup(&key);
 	}
 	sysseq_lat_add(l, dur);
+#endif
 	return 0;
 }
 
