@@ -126,6 +126,21 @@ is "$(jq -r --argjson t "${C_PID:-0}" 'select(.final and .tid == $t) | .seq[-1]'
 	exit_group "the task tracked first keeps its sequence to its exit"
 like "$(grep '^exit: sysseq' "$T/c.err")" ' [1-9][0-9]* lost' "the exit line counts them lost"
 
+# No filter: every task is tracked, but never more than max_tasks at once.
+# 40 sleeps alive together are more than 16 tasks.
+write_config "$T/e.yaml" "monitors:" "  sysseq: {enabled: true, interval: 0.3, max_tasks: 16, seq_len: 1}"
+mon_start "$T/e.json" "$T/e.err" -c "$T/e.yaml" -m sysseq || bail "E did not start"
+for i in $(seq 40); do sleep 1 & done
+wait $(jobs -p | grep -vx "$MON_PID")
+sleep 0.5
+mon_stop
+is "$(jq -s '[.[] | select(.type == "summary")] | group_by(.ts_ns) | map(length) | max <= 16' "$T/e.json")" \
+	true "no filter: at most max_tasks (16) tasks per interval"
+is "$(jq -s '[.[] | select(.type == "lost" and .reason == "table_full") | .count] | add > 0' "$T/e.json")" \
+	true "no filter: the calls of the tasks beyond them are told lost"
+is "$(jq -s '[.[] | select(.type == "summary" or .final) | .seq | length] | unique' "$T/e.json" | tr -d ' \n')" \
+	"[1]" "seq_len 1: one name"
+
 # CSV: seq as names joined by spaces, top as name:count words.
 mkdir "$T/csv"
 write_config "$T/d.yaml" "monitors:" "  sysseq: {enabled: true, interval: 30}"
