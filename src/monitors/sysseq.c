@@ -236,9 +236,9 @@ static json_t *sysseq_top_json(struct sysseq_opts *o, const struct sysseq_entry 
 }
 
 /*
- * The record's body: the sequence from the task value in o->task (SIZE
- * bytes), the top calls and each call's figures from ENTS (one task's,
- * sorted by number), with the system's from SYS (NULL: looked up now).
+ * The record's body: the sequence from the task value TASK, the top calls
+ * and each call's figures from ENTS (one task's, sorted by number), with the
+ * system's: the interval's (o->sys), or for a final record read now.
  */
 static void sysseq_fill(struct monitor_inst *inst, struct record *rec, const unsigned char *task,
 			const struct sysseq_entry *ents, size_t n, bool final, double interval)
