@@ -159,6 +159,8 @@ like "${ROW%%|*}" '^[a-z_0-9]+:[0-9]+ [a-z_0-9]+:[0-9]+ [a-z_0-9]+:[0-9]+$' "csv
 like "${ROW#*|}" '^[a-z_0-9]+( [a-z_0-9]+){63}$' "csv: seq as 64 names joined by spaces"
 like "${ROW#*|}" ' lseek( read){17} close .* exit_group$' "csv: seq in order"
 
+is "$(cat "$T"/*.err | grep -c 'runtime error\|Sanitizer')" 0 "no sanitizer report"
+
 # Options.
 ERROR_TESTS=joined
 expect_error sysseq "seq_len 0" '3:14: monitors.sysseq.seq_len: expected an integer from 1 to 1024, got "0"' \
