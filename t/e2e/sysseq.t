@@ -161,6 +161,10 @@ like "${ROW#*|}" ' lseek( read){17} close .* exit_group$' "csv: seq in order"
 
 is "$(cat "$T"/*.err | grep -c 'runtime error\|Sanitizer')" 0 "no sanitizer report"
 
+is "$("$EBPFMON" --check -c "$T/a.yaml" 2> /dev/null | jq -c '.monitors.sysseq | [.verdict, .enabled, (.tracepoints | keys)]')" \
+	'["ok",true,["raw_syscalls:sys_enter","raw_syscalls:sys_exit","sched:sched_process_exit"]]' \
+	"--check: verdict ok, its three tracepoints"
+
 # Options.
 ERROR_TESTS=joined
 expect_error sysseq "seq_len 0" '3:14: monitors.sysseq.seq_len: expected an integer from 1 to 1024, got "0"' \
