@@ -133,6 +133,11 @@ int raw_tracepoint__sysseq_sys_enter(struct bpf_raw_tracepoint_args *ctx)
 	if (t) {
 		u32 i = t->h.calls % SYSSEQ_SEQ_LEN;
 
+		/*
+		 * The verifier needs the bound; clang drops a check it can prove
+		 * (a seq_len not a power of two is a division, not a mask).
+		 */
+		asm volatile("" : "+r"(i));
 		if (i < SYSSEQ_SEQ_LEN)
 			t->ring[i] = slot;
 		t->h.calls++;

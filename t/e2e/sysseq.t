@@ -114,7 +114,8 @@ is "$(jq -s --argjson t "$PID" '[.[] | select(.tid == $t and (.type == "summary"
 	"$(jq '.calls_total - 1' <<< "$A")" "all calls of its rows and final record add up to A's"
 
 # A task table of 2: the program's 6 tasks do not fit; what did not is told.
-write_config "$T/c.yaml" "monitors:" "  sysseq: {enabled: true, interval: 0.2, max_tasks: 2}"
+# seq_len 7: not a power of two, the ring's index is a division.
+write_config "$T/c.yaml" "monitors:" "  sysseq: {enabled: true, interval: 0.2, max_tasks: 2, seq_len: 7}"
 mon_start "$T/c.json" "$T/c.err" -c "$T/c.yaml" -m sysseq -p "$NAME" || bail "C did not start"
 TMPDIR=$T "$T/$NAME" --holds 2 --hold-ms 10 --sleep-ms 10 --burn-ms 10 > /dev/null
 sleep 0.6
@@ -124,6 +125,8 @@ is "$(jq -s '[.[] | select(.type == "lost" and .reason == "table_full") | .count
 C_PID=$(jq -r 'select(.final and .tid == .pid and .comm == "exe") | .pid' "$T/c.json")
 is "$(jq -r --argjson t "${C_PID:-0}" 'select(.final and .tid == $t) | .seq[-1]' "$T/c.json")" \
 	exit_group "the task tracked first keeps its sequence to its exit"
+is "$(jq -r --argjson t "${C_PID:-0}" 'select(.final and .tid == $t) | .seq | length' "$T/c.json")" \
+	7 "seq_len 7: 7 names"
 like "$(grep '^exit: sysseq' "$T/c.err")" ' [1-9][0-9]* lost' "the exit line counts them lost"
 
 # No filter: every task is tracked, but never more than max_tasks at once.
