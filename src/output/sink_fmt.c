@@ -158,7 +158,7 @@ static bool json_strings_join(json_t *arr, struct strbuf *out, int *err)
 	return true;
 }
 
-/* A pair object: exactly two members, a string then an integer ({"syscall":"read","count":3}). */
+/* A pair object: exactly two members, a string then an integer ({"name":"read","count":3}). */
 static bool json_is_pair(json_t *v, json_t **name, json_t **n)
 {
 	void *it = json_is_object(v) && json_object_size(v) == 2 ? json_object_iter(v) : NULL;
