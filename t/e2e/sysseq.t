@@ -149,7 +149,9 @@ mkdir "$T/csv"
 write_config "$T/d.yaml" "monitors:" "  sysseq: {enabled: true, interval: 30}"
 mon_start "$T/d.out" "$T/d.err" -c "$T/d.yaml" -m sysseq -p "$NAME" -f csv -o "$T/csv" ||
 	bail "D did not start"
-TMPDIR=$T "$T/$NAME" --holds 2 --hold-ms 10 --sleep-ms 10 --burn-ms 10 --report "$T/rep2.json"
+# Other options, other calls: 12288 bytes are 3 writes and 4 reads.
+TMPDIR=$T "$T/$NAME" --holds 2 --hold-ms 10 --sleep-ms 10 --burn-ms 10 --bytes 12288 \
+	--report "$T/rep2.json"
 D_PID=$(jq -r 'select(.phase == 2) | .pid' "$T/rep2.json")
 csv_final() { python3 -c 'import csv, sys
 for r in csv.DictReader(open(sys.argv[1])):
@@ -160,7 +162,8 @@ mon_stop
 ROW=$(csv_final)
 like "${ROW%%|*}" '^[a-z_0-9]+:[0-9]+ [a-z_0-9]+:[0-9]+ [a-z_0-9]+:[0-9]+$' "csv: top as name:count words (${ROW%%|*})"
 like "${ROW#*|}" '^[a-z_0-9]+( [a-z_0-9]+){63}$' "csv: seq as 64 names joined by spaces"
-like "${ROW#*|}" ' lseek( read){17} close .* exit_group$' "csv: seq in order"
+like "${ROW#*|}" ' unlink write write write lseek read read read read close .* exit_group$' \
+	"csv: seq in order (--bytes 12288: 3 writes, 4 reads)"
 
 is "$(cat "$T"/*.err | grep -c 'runtime error\|Sanitizer')" 0 "no sanitizer report"
 
