@@ -370,10 +370,18 @@ int probe_set__attach_tracepoint_prog(struct probe_set *ps, const char *fn,
 
 int probe_set__attach_raw_tracepoint(struct probe_set *ps, const char *event)
 {
-	char fn[256], what[256];
-	int prog, fd;
+	char fn[256];
 
 	snprintf(fn, sizeof(fn), "raw_tracepoint__%s", event);
+	return probe_set__attach_raw_tracepoint_prog(ps, fn, event);
+}
+
+int probe_set__attach_raw_tracepoint_prog(struct probe_set *ps, const char *fn,
+					  const char *event)
+{
+	char what[256];
+	int prog, fd;
+
 	snprintf(what, sizeof(what), "raw tracepoint %s", event);
 	prog = prog_load(ps, fn, BPF_PROG_TYPE_RAW_TRACEPOINT);
 	if (prog < 0)

@@ -55,6 +55,12 @@ int probe_set__attach_tracepoint(struct probe_set *ps, const char *category,
 int probe_set__attach_tracepoint_prog(struct probe_set *ps, const char *fn,
 				      const char *category, const char *event);
 int probe_set__attach_raw_tracepoint(struct probe_set *ps, const char *event);
+/*
+ * Program FN (named raw_tracepoint__*, so probe_set__load_known loads it) on
+ * raw tracepoint EVENT: for a monitor whose tracepoint another one hooks too.
+ */
+int probe_set__attach_raw_tracepoint_prog(struct probe_set *ps, const char *fn,
+					  const char *event);
 
 /* A kprobe (or kretprobe) on kernel function FUNC running program FN. */
 int probe_set__attach_kprobe(struct probe_set *ps, const char *fn, const char *func,

@@ -46,6 +46,8 @@ struct monitor {
 	const struct monitor_tp *tracepoints;	/* ends with { NULL } */
 	/* Perf buffer table the probe writes events to; NULL for none. */
 	const char *events_table;
+	/* Its events stream in summary mode too, beside the rows (records at a task's exit). */
+	bool summary_events;
 	/*
 	 * Parse monitors.<name> (NULL when absent: defaults) into inst->priv and
 	 * set the probe's template variables in inst->vars.

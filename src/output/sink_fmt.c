@@ -158,6 +158,39 @@ static bool json_strings_join(json_t *arr, struct strbuf *out, int *err)
 	return true;
 }
 
+/* A pair object: exactly two members, a string then an integer ({"name":"read","count":3}). */
+static bool json_is_pair(json_t *v, json_t **name, json_t **n)
+{
+	void *it = json_is_object(v) && json_object_size(v) == 2 ? json_object_iter(v) : NULL;
+
+	if (!it)
+		return false;
+	*name = json_object_iter_value(it);
+	*n = json_object_iter_value(json_object_iter_next(v, it));
+	return json_is_string(*name) && json_is_integer(*n);
+}
+
+/* A list of pair objects as "name:n" words joined by spaces; false when it holds something else. */
+static bool json_pairs_join(json_t *arr, struct strbuf *out, int *err)
+{
+	json_t *v, *name, *n;
+	char num[24];
+	size_t i;
+
+	json_array_foreach(arr, i, v)
+		if (!json_is_pair(v, &name, &n))
+			return false;
+	json_array_foreach(arr, i, v) {
+		json_is_pair(v, &name, &n);
+		snprintf(num, sizeof(num), ":%" JSON_INTEGER_FORMAT, json_integer_value(n));
+		if (!*err)
+			*err = join_item(out, !i, json_string_value(name), json_string_length(name));
+		if (!*err)
+			*err = strbuf_adds(out, num);
+	}
+	return true;
+}
+
 int field_text(const struct record *rec, const struct field *f, struct strbuf *out,
 	       bool table)
 {
@@ -185,7 +218,8 @@ int field_text(const struct record *rec, const struct field *f, struct strbuf *o
 		format_rfc3339_ns(f->v.u, ts, sizeof(ts));
 		return strbuf_adds(out, ts);
 	case FIELD_JSON:
-		if (json_is_array(f->v.json) && json_strings_join(f->v.json, out, &err))
+		if (json_is_array(f->v.json) && (json_strings_join(f->v.json, out, &err) ||
+						 json_pairs_join(f->v.json, out, &err)))
 			return err;
 		break;
 	default:

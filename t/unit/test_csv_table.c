@@ -103,6 +103,10 @@ static void test_text(void)
 	record__int(&rec, "i", -3);
 	record__json(&rec, "argv", json_pack("[s,s,s]", "/bin/x", "a b", "c\"d"));
 	record__json(&rec, "hist", json_pack("[{s:i}]", "lo", 1));
+	record__json(&rec, "top", json_pack("[{s:s,s:i},{s:s,s:i}]", "syscall", "read", "count", 21,
+					    "syscall", "a b", "count", -2));
+	record__json(&rec, "notpairs", json_pack("[{s:s,s:i},{s:i,s:s}]", "syscall", "read",
+						 "count", 2, "count", 1, "syscall", "x"));
 	field_text(&rec, &rec.fields[0], &out, false);
 	is_str(out.buf ? out.buf : "", "", "csv text: null is empty");
 	strbuf_reset(&out);
@@ -126,6 +130,13 @@ static void test_text(void)
 	strbuf_reset(&out);
 	field_text(&rec, &rec.fields[4], &out, true);
 	is_str(out.buf, "[{\"lo\":1}]", "table text: other nested values as JSON");
+	strbuf_reset(&out);
+	field_text(&rec, &rec.fields[5], &out, false);
+	is_str(out.buf, "read:21 a b:-2", "csv text: {name, count} pairs as name:count words");
+	strbuf_reset(&out);
+	field_text(&rec, &rec.fields[6], &out, true);
+	is_str(out.buf, "[{\"syscall\":\"read\",\"count\":2},{\"count\":1,\"syscall\":\"x\"}]",
+	       "table text: a list of other objects as JSON");
 	strbuf_release(&out);
 	record__release(&rec);
 }
