@@ -53,8 +53,8 @@ A=$(final_of "$T/a.json" "$PID")
 B=$(final_of "$T/b.json" "$PID")
 is "$(jq -r '[.pid, .tid, .reason, .type] | map(tostring) | join(" ")' <<< "$A")" \
 	"$PID $PID exit event" "the main thread's final record at its exit, with its pid and tid"
-# It execs /proc/self/exe: the kernel names it "exe" from then on, and it stays tracked.
-is "$(jq -r .comm <<< "$A")" exe "the final record has the name the exec gave it"
+# It execs itself: the name stays, and so does the tracking across the exec.
+is "$(jq -r .comm <<< "$A")" "$NAME" "the final record has the program's name"
 SEQ=$(jq -r '.seq | join(" ")' <<< "$A")
 is "$(jq '.seq | length' <<< "$A")" 64 "seq_len 64: 64 names"
 # Phase 2 in program order: mkstemp (openat), unlink, the writes, lseek, the
@@ -91,12 +91,12 @@ is "$(jq -r --argjson p "$PID" 'select(.final == true and .pid == $p and .tid !=
 is "$(jq -r --argjson p "$PID" 'select(.final == true and .pid == $p and .tid != $p) | (.calls.futex.count > 0 and .calls.clock_nanosleep.max_ns >= 45000000)' "$T/a.json" | sort -u)" \
 	true "threads: futex calls, and a 50 ms hold slept in clock_nanosleep"
 
-# Metrics by the name at each call: one report line before the exec, the
-# data and the second report line after it.
-is "$(val "$T/m.txt" 'ebpfmon_proc_sysseq_syscalls_total{comm="exe",syscall="write"}'):$(val "$T/m.txt" "ebpfmon_proc_sysseq_syscalls_total{comm=\"$NAME\",syscall=\"write\"}")" \
-	"$((CHUNKS + 1)):1" "metrics: writes by comm and syscall ($((CHUNKS + 1)) as exe, 1 before the exec)"
-is "$(awk -v v="$(val "$T/m.txt" 'ebpfmon_proc_sysseq_syscall_seconds_total{comm="exe"}')" 'BEGIN { print (v >= 0.19 && v < 5) }')" \
-	1 "metrics: seconds in calls as exe >= 0.19 (the 200 ms sleep)"
+# Metrics by comm and syscall: one report line before the exec, the data and
+# the second report line after it.
+is "$(val "$T/m.txt" "ebpfmon_proc_sysseq_syscalls_total{comm=\"$NAME\",syscall=\"write\"}")" \
+	"$((CHUNKS + 2))" "metrics: writes by comm and syscall ($((CHUNKS + 2)))"
+is "$(awk -v v="$(val "$T/m.txt" "ebpfmon_proc_sysseq_syscall_seconds_total{comm=\"$NAME\"}")" 'BEGIN { print (v >= 0.19 && v < 5) }')" \
+	1 "metrics: seconds in calls >= 0.19 (the 200 ms sleep)"
 NAMES=$(grep '^ebpfmon_proc_sysseq_syscalls_total{' "$T/m.txt" | sed 's/.*syscall="//; s/".*//' | sort -u | grep -cvx other)
 ok $((NAMES < 3 || NAMES > 16)) "metrics: 3 to 16 syscall names, the rest \"other\" ($NAMES)"
 
@@ -117,12 +117,12 @@ is "$(jq -s --argjson t "$PID" '[.[] | select(.tid == $t and (.type == "summary"
 # seq_len 7: not a power of two, the ring's index is a division.
 write_config "$T/c.yaml" "monitors:" "  sysseq: {enabled: true, interval: 0.2, max_tasks: 2, seq_len: 7}"
 mon_start "$T/c.json" "$T/c.err" -c "$T/c.yaml" -m sysseq -p "$NAME" || bail "C did not start"
-TMPDIR=$T "$T/$NAME" --holds 2 --hold-ms 10 --sleep-ms 10 --burn-ms 10 > /dev/null
+TMPDIR=$T "$T/$NAME" --holds 2 --hold-ms 10 --sleep-ms 10 --burn-ms 10 --report "$T/c-rep.json" > /dev/null
 sleep 0.6
 mon_stop
 is "$(jq -s '[.[] | select(.type == "lost" and .reason == "table_full") | .count] | add > 0' "$T/c.json")" \
 	true "a full task table: lost records, reason table_full"
-C_PID=$(jq -r 'select(.final and .tid == .pid and .comm == "exe") | .pid' "$T/c.json")
+C_PID=$(jq -r 'select(.phase == 1) | .pid' "$T/c-rep.json")
 is "$(jq -r --argjson t "${C_PID:-0}" 'select(.final and .tid == $t) | .seq[-1]' "$T/c.json")" \
 	exit_group "the task tracked first keeps its sequence to its exit"
 is "$(jq -r --argjson t "${C_PID:-0}" 'select(.final and .tid == $t) | .seq | length' "$T/c.json")" \
