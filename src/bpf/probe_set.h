@@ -56,8 +56,8 @@ int probe_set__attach_tracepoint_prog(struct probe_set *ps, const char *fn,
 				      const char *category, const char *event);
 int probe_set__attach_raw_tracepoint(struct probe_set *ps, const char *event);
 /*
- * Program FN (named raw_tracepoint__*, so probe_set__load_known loads it) on
- * raw tracepoint EVENT: for a monitor whose tracepoint another one hooks too.
+ * The same with program FN: several monitors of one compile may each have a
+ * program on one raw tracepoint, which RAW_TRACEPOINT_PROBE would name alike.
  */
 int probe_set__attach_raw_tracepoint_prog(struct probe_set *ps, const char *fn,
 					  const char *event);

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -229,4 +230,38 @@ int field_text(const struct record *rec, const struct field *f, struct strbuf *o
 	if (strbuf_grow(out, 24))
 		return -ENOMEM;
 	return record__encode_field_json(rec, f, out);
+}
+
+bool field_is_object(const struct field *f)
+{
+	return f->kind == FIELD_JSON && json_is_object(f->v.json);
+}
+
+json_t *record_member(const struct record *rec, const char *key)
+{
+	for (size_t i = 0; i < rec->n; i++) {
+		const struct field *f = &rec->fields[i];
+		size_t len = strlen(f->key);
+
+		if (field_is_object(f) && !strncmp(key, f->key, len) && key[len] == '_')
+			return json_object_get(f->v.json, key + len + 1);
+	}
+	return NULL;
+}
+
+int member_text(json_t *v, struct strbuf *out, bool table)
+{
+	char *text;
+	int err;
+
+	if (json_is_null(v))
+		return table ? strbuf_addc(out, '-') : 0;
+	if (json_is_string(v))
+		return strbuf_add(out, json_string_value(v), json_string_length(v));
+	text = json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT);
+	if (!text)
+		return -ENOMEM;
+	err = strbuf_adds(out, text);
+	free(text);
+	return err;
 }
