@@ -20,6 +20,9 @@ PORTRAIT=$TBUILD/portrait
 NAME=ktime$$
 cp "$PORTRAIT" "$T/$NAME"
 MS=1000000
+P=
+# A bail leaves no stopped portrait behind (holding the test's stdout).
+trap '[ -n "$P" ] && kill -KILL "$P" 2> /dev/null; t_cleanup' EXIT
 
 # portrait_stopped: a shell, stopped, that will exec the portrait copy with
 # its report in $T/report.json once continued; its pid (the portrait's) in P.
