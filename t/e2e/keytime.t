@@ -223,6 +223,25 @@ mon_stop
 is "$(ev '.event' | sort | uniq -c | awk '{ printf "%s:%s ", $2, $1 }')" \
 	"exec:2 exit:4 fork:1 thread:3 vfork:1 " "oncpu_offcpu: false: only the moments, no on/off CPU"
 
+# ---------------------------------------------------------------- no leak
+# 200 short sleeps, one after the other, each followed from its first switch
+# out to its last, through a table of 64 threads: an entry left behind by a
+# dead thread would fill it and the next ones would be counted as lost.
+SHORT=kss$$
+cp "$(command -v sleep)" "$T/$SHORT"
+write_config "$T/cfg.yaml" "monitors:" "  keytime: {max_tasks: 64}"
+OUT=$T/leak.json
+mon_start "$OUT" "$T/err" -c "$T/cfg.yaml" -m keytime -p "$SHORT" || bail "ebpfmon-bcc did not start"
+"$SPAWN" 200 "$T/$SHORT" 0.002 > /dev/null
+sleep 0.3
+mon_stop
+is "$(jq -r 'select(.type == "event" and .event == "oncpu" and .reason == "sleep") | .pid' "$OUT" |
+	sort -u | wc -l)" 200 "no leak: each of the 200 sleeps was followed across its sleep"
+is "$(jq -r 'select(.type == "event" and .event == "offcpu" and .reason == "dead") | .pid' "$OUT" |
+	sort -u | wc -l)" 200 "no leak: ... and to its last switch (dead)"
+like "$(grep '^exit: ' "$T/err")" 'keytime: [0-9]+ events, 0 lost' \
+	"no leak: 0 lost with max_tasks 64: each entry went at its thread's last switch"
+
 # ---------------------------------------------------------------- bad options
 expect_error keytime "oncpu_offcpu" \
 	'3:19: monitors.keytime.oncpu_offcpu: expected one of: false, true, auto; got "maybe"' \
