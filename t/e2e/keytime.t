@@ -225,18 +225,19 @@ is "$(ev '.event' | sort | uniq -c | awk '{ printf "%s:%s ", $2, $1 }')" \
 
 # ---------------------------------------------------------------- no leak
 # 200 short sleeps, one after the other, each followed from its first switch
-# out to its last, through a table of 64 threads: an entry left behind by a
+# out (its sleep, unless the timer beat it) to its last, through a table of 64 threads: an entry left behind by a
 # dead thread would fill it and the next ones would be counted as lost.
 SHORT=kss$$
 cp "$(command -v sleep)" "$T/$SHORT"
 write_config "$T/cfg.yaml" "monitors:" "  keytime: {max_tasks: 64}"
 OUT=$T/leak.json
 mon_start "$OUT" "$T/err" -c "$T/cfg.yaml" -m keytime -p "$SHORT" || bail "ebpfmon-bcc did not start"
-"$SPAWN" 200 "$T/$SHORT" 0.002 > /dev/null
+"$SPAWN" 200 "$T/$SHORT" 0.005 > /dev/null
 sleep 0.3
 mon_stop
-is "$(jq -r 'select(.type == "event" and .event == "oncpu" and .reason == "sleep") | .pid' "$OUT" |
-	sort -u | wc -l)" 200 "no leak: each of the 200 sleeps was followed across its sleep"
+FOLLOWED=$(jq -r 'select(.type == "event" and .event == "oncpu") | .pid' "$OUT" | sort -u | wc -l)
+ok $((FOLLOWED >= 150 ? 0 : 1)) \
+	"no leak: $FOLLOWED of the 200 sleeps followed from a switch out to a switch in (> 64, twice)"
 is "$(jq -r 'select(.type == "event" and .event == "offcpu" and .reason == "dead") | .pid' "$OUT" |
 	sort -u | wc -l)" 200 "no leak: ... and to its last switch (dead)"
 like "$(grep '^exit: ' "$T/err")" 'keytime: [0-9]+ events, 0 lost' \
