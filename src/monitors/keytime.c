@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <linux/types.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -415,16 +416,10 @@ struct keytime_m_sums {
 	struct comm_counts cc;
 };
 
-static void keytime_m_comm_add(void *ctx, const void *key, const void *values, int n_values,
-			       size_t stride)
-{
-	const struct keytime_m_key *k = key;
-	uint64_t n = 0;
-
-	for (int cpu = 0; cpu < n_values; cpu++)
-		n += *(const __u64 *)(const void *)((const char *)values + (size_t)cpu * stride);
-	comm_counts__add(ctx, k->comm, k->nr, n);
-}
+/* keytime_m_comms is read by comm_nr_counts_entry_add. */
+_Static_assert(offsetof(struct keytime_m_key, nr) == offsetof(struct comm_nr_key, nr) &&
+	       sizeof(struct keytime_m_key) == sizeof(struct comm_nr_key),
+	       "keytime_m_key is a comm_nr_key");
 
 /* One slot's sample: a count, or ns as seconds; COMM NULL: no comm label. */
 static void keytime_m_sample(struct metrics *m, unsigned slot, const char *comm, uint64_t v)
@@ -484,7 +479,7 @@ static int keytime_metrics(struct monitor_inst *inst, struct probe_set *ps, stru
 	err = probe_set__percpu_array_sums(ps, "keytime_m_other", s.other, KEYTIME_M_SLOTS);
 	if (!err && monitor_inst__comm_labels(inst))
 		err = comm_labels__scrape(&o->comm, monitor_inst__comm_labels(inst), ps,
-					  "keytime_m_comms", keytime_m_comm_add, &s.cc);
+					  "keytime_m_comms", comm_nr_counts_entry_add, &s.cc);
 	metrics__family(m, "ebpfmon_proc_keytime_events_total", METRIC_COUNTER,
 			"Key moments of tasks (fork, vfork, thread, exec, exit, oncpu, offcpu); "
 			"by comm with metrics.comm_labels.");
