@@ -142,18 +142,26 @@ static const struct {
 
 #define KEYTIME_CLONE_NAMES (sizeof(keytime_clone_flags) / sizeof(keytime_clone_flags[0]))
 
-/* "SIGKILL" for 9, into buf; NULL for 0. */
-static const char *keytime_signal_name(int sig, char *buf, size_t size)
+/*
+ * "SIGKILL" for 9 ("SIG40" past the named ones); NULL for 0. Kept in static
+ * storage: a record borrows its strings until it is written, after on_event.
+ * Only the event loop decodes events.
+ */
+static const char *keytime_signal_name(int sig)
 {
-	const char *abbrev = sig > 0 && sig < NSIG ? sigabbrev_np(sig) : NULL;
+	static char names[NSIG][16];
+	const char *abbrev;
 
-	if (!sig)
-		return NULL;
-	if (abbrev)
-		snprintf(buf, size, "SIG%s", abbrev);
-	else
-		snprintf(buf, size, "%d", sig);
-	return buf;
+	if (sig <= 0 || sig >= NSIG)
+		return sig ? "unknown" : NULL;
+	if (!names[sig][0]) {
+		abbrev = sigabbrev_np(sig);
+		if (abbrev)
+			snprintf(names[sig], sizeof(names[sig]), "SIG%s", abbrev);
+		else
+			snprintf(names[sig], sizeof(names[sig]), "SIG%d", sig);
+	}
+	return names[sig];
 }
 
 /*
@@ -161,8 +169,7 @@ static const char *keytime_signal_name(int sig, char *buf, size_t size)
  * known ones and, when it is not SIGCHLD or none, the exit signal's
  * ("SIGCHLD" is left out: every fork has it).
  */
-static void keytime_clone(const struct keytime_event *e, struct record *rec, char *sigbuf,
-			  size_t sigsize)
+static void keytime_clone(const struct keytime_event *e, struct record *rec)
 {
 	const char *names[KEYTIME_CLONE_NAMES + 1];
 	size_t n = 0;
@@ -178,7 +185,7 @@ static void keytime_clone(const struct keytime_event *e, struct record *rec, cha
 		if (e->clone_flags & keytime_clone_flags[i].flag)
 			names[n++] = keytime_clone_flags[i].name;
 	if (sig && sig != SIGCHLD)
-		names[n++] = keytime_signal_name(sig, sigbuf, sigsize);
+		names[n++] = keytime_signal_name(sig);
 	record__strv(rec, "clone_flag_names", names, n);
 }
 
@@ -186,8 +193,7 @@ static void keytime_clone(const struct keytime_event *e, struct record *rec, cha
  * exit: exit_code is the status's code for a normal exit, null when a
  * signal ended the task, and signal then names it (with core_dumped).
  */
-static void keytime_exit(const struct keytime_event *e, struct record *rec, char *sigbuf,
-			 size_t sigsize)
+static void keytime_exit(const struct keytime_event *e, struct record *rec)
 {
 	int sig = e->exit_code & 0x7f;
 
@@ -196,7 +202,7 @@ static void keytime_exit(const struct keytime_event *e, struct record *rec, char
 		record__null(rec, "signal");
 	} else if (sig) {
 		record__null(rec, "exit_code");
-		record__str(rec, "signal", keytime_signal_name(sig, sigbuf, sigsize));
+		record__str(rec, "signal", keytime_signal_name(sig));
 	} else {
 		record__int(rec, "exit_code", (e->exit_code >> 8) & 0xff);
 		record__null(rec, "signal");
@@ -222,7 +228,6 @@ static int keytime_on_event(struct monitor_inst *inst, const void *data, size_t 
 	const struct keytime_event *e = data;
 	const struct keytime_exec_event *x = data;
 	bool creation, switched;
-	char sigbuf[32];
 
 	(void)inst;
 	if (size < sizeof(*e) || e->kind >= KEYTIME_KINDS ||
@@ -244,13 +249,13 @@ static int keytime_on_event(struct monitor_inst *inst, const void *data, size_t 
 		record__null(rec, "child_pid");
 		record__null(rec, "child_tid");
 	}
-	keytime_clone(e, rec, sigbuf, sizeof(sigbuf));
+	keytime_clone(e, rec);
 	if (e->kind == KEYTIME_EXEC)
 		record__strn(rec, "filename", x->filename, sizeof(x->filename));
 	else
 		record__null(rec, "filename");
 	if (e->kind == KEYTIME_EXIT) {
-		keytime_exit(e, rec, sigbuf, sizeof(sigbuf));
+		keytime_exit(e, rec);
 	} else {
 		static const char *const exit_keys[] = { "exit_code", "signal", "core_dumped",
 							 "group_dead", "lifetime_ns" };
