@@ -177,12 +177,21 @@ static __always_inline void keytime_switch_out(void *ctx, u64 now, long state)
 	struct keytime_task *st;
 	u32 tid;
 
-	if (ebpfmon_hdr_fill(&ev.hdr, KEYTIME_MON_ID))
+	ev.reason = keytime_reason(state);
+	if (ebpfmon_hdr_fill(&ev.hdr, KEYTIME_MON_ID)) {
+		/*
+		 * Its last switch, out of the filters now (it exec'd another
+		 * name since it was followed, say): forget it all the same.
+		 */
+		if (ev.reason == KEYTIME_DEAD) {
+			tid = (u32)bpf_get_current_pid_tgid();
+			keytime_tasks.delete(&tid);
+		}
 		return;
+	}
 	tid = ev.hdr.tid;
 	ev.hdr.ts_ns = now;
 	ev.kind = KEYTIME_OFFCPU;
-	ev.reason = keytime_reason(state);
 	st = keytime_tasks.lookup(&tid);
 	if (st && st->on_ts) {
 		ev.duration_ns = now - st->on_ts;

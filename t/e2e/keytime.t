@@ -242,6 +242,22 @@ is "$(jq -r 'select(.type == "event" and .event == "offcpu" and .reason == "dead
 	sort -u | wc -l)" 200 "no leak: ... and to its last switch (dead)"
 like "$(grep '^exit: ' "$T/err")" 'keytime: [0-9]+ events, 0 lost' \
 	"no leak: 0 lost with max_tasks 64: each entry went at its thread's last switch"
+# The same when the name leaves the filter before the end: a shell followed
+# while it waits for its sleep, which then execs true and exits as "true".
+RENAMED=ksx$$
+cp "$(readlink -f /bin/sh)" "$T/$RENAMED"
+OUT=$T/renamed.json
+mon_start "$OUT" "$T/err" -c "$T/cfg.yaml" -m keytime -p "$RENAMED" || bail "ebpfmon-bcc did not start"
+"$SPAWN" 200 "$T/$RENAMED" -c 'sleep 0.005; exec true' > /dev/null
+sleep 0.3
+mon_stop
+FOLLOWED=$(jq -r 'select(.type == "event" and .event == "oncpu") | .pid' "$OUT" | sort -u | wc -l)
+is "$(jq -r 'select(.type == "event" and .event == "exec") | .comm' "$OUT" | sort | uniq -c |
+	awk '{ $1 = $1 } 1')" "200 $RENAMED" \
+	"renamed: 200 shells (their execs of sleep and true are out of the filter)"
+ok $((FOLLOWED >= 150 ? 0 : 1)) "renamed: $FOLLOWED tasks followed (the shells, their children until they exec)"
+like "$(grep '^exit: ' "$T/err")" 'keytime: [0-9]+ events, 0 lost' \
+	"renamed: 0 lost: a thread that left the filter is forgotten at its last switch too"
 
 # ---------------------------------------------------------------- bad options
 expect_error keytime "oncpu_offcpu" \
