@@ -324,6 +324,7 @@ int keytime_sched_process_exit(struct tracepoint__sched__sched_process_exit *arg
 	struct keytime_event ev = {};
 	char *task = (char *)bpf_get_current_task();
 
+	(void)task;	/* unused without BTF */
 	if (ebpfmon_hdr_fill(&ev.hdr, KEYTIME_MON_ID))
 		return 0;
 	ev.kind = KEYTIME_EXIT;
