@@ -245,6 +245,16 @@ void comm_counts__release(struct comm_counts *cc);
 void comm_counts_entry_add(void *ctx, const void *key, const void *values, int n_values,
 			   size_t stride);
 /*
+ * The same for a table keyed by struct comm_nr_key (a comm and the monitor's
+ * own number, nr): CTX's comm_counts by (comm, nr).
+ */
+struct comm_nr_key {
+	char comm[EBPFMON_COMM_LEN];
+	__u32 nr;
+};
+void comm_nr_counts_entry_add(void *ctx, const void *key, const void *values, int n_values,
+			      size_t stride);
+/*
  * Label the comms of CC not labeled yet, their counts summed over nr,
  * busiest first, while the set has fewer than MAX: 0 or -ENOMEM.
  */
