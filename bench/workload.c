@@ -11,9 +11,14 @@
  *             write() to /dev/null
  *   pagefault N fresh anonymous pages touched (mmap'd 64 MiB at a time)
  *   exec      N fork + exec of /bin/true
+ *   lock      N pthread_mutex_lock + pthread_mutex_unlock of one mutex, never
+ *             contended (the lock monitor's uprobes: one acquisition each)
  *   build     N compiles of a small C file by cc -O1 (exec of cc, cc1 and as,
  *             header opens and reads, page faults, writes, mostly CPU): a
  *             mixed load like a developer's machine or a CI runner
+ *   pingpong  N round trips of one byte over two pipes to a forked child of
+ *             the same name: two wakeups and two context switches each (the
+ *             schedule monitor's events)
  * --rate R paces the work at R ops/s: batches of PACE_PERIOD_NS worth of
  * ops, then a sleep to the next batch's due time, so the pacing costs one
  * clock read per batch. A generator more than PACE_MAX_LAG_NS behind (it was
@@ -22,6 +27,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,12 +45,15 @@
 /* A literal the first open() may not have faulted in: touched before timing. */
 static const char dev_null[] = "/dev/null";
 
-enum kind { GETPPID, OPEN, RW, PAGEFAULT, EXEC, BUILD, OPENREL };
+enum kind { GETPPID, OPEN, RW, PAGEFAULT, EXEC, BUILD, OPENREL, LOCK, PINGPONG };
 
 static const char *const kind_names[] = {
 	[GETPPID] = "getppid", [OPEN] = "open", [RW] = "rw", [PAGEFAULT] = "pagefault",
-	[EXEC] = "exec", [BUILD] = "build", [OPENREL] = "openrel",
+	[EXEC] = "exec", [BUILD] = "build", [OPENREL] = "openrel", [LOCK] = "lock",
+	[PINGPONG] = "pingpong",
 };
+
+static pthread_mutex_t work_mutex = PTHREAD_MUTEX_INITIALIZER;
 
 /* What build compiles: real headers to open and parse, a little code. */
 static const char build_source[] =
@@ -66,6 +75,7 @@ struct work {
 	int fd_in;
 	int fd_out;
 	long page;
+	pid_t child;		/* pingpong: the echoing child */
 	char *chunk;		/* pagefault: the current mapping */
 	long chunk_pages;
 	long chunk_used;
@@ -105,6 +115,28 @@ static int work__setup(struct work *w)
 		if (w->fd_in < 0 || w->fd_out < 0)
 			err = -errno;
 	}
+	if (w->kind == PINGPONG) {
+		int to[2], from[2];
+		char byte;
+
+		if (pipe(to) || pipe(from))
+			return -errno;
+		w->child = fork();
+		if (w->child < 0)
+			return -errno;
+		if (!w->child) {
+			/* Echo each byte until the parent closes its end. */
+			close(to[1]);
+			close(from[0]);
+			while (read(to[0], &byte, 1) == 1 && write(from[1], &byte, 1) == 1)
+				;
+			_exit(0);
+		}
+		close(to[0]);
+		close(from[1]);
+		w->fd_out = to[1];
+		w->fd_in = from[0];
+	}
 	if (w->kind == BUILD) {
 		char path[96];
 		FILE *f;
@@ -142,6 +174,8 @@ static void work__cleanup(struct work *w)
 		close(w->fd_out);
 	if (w->fd_in >= 0)
 		close(w->fd_in);
+	if (w->child > 0)
+		waitpid(w->child, NULL, 0);
 }
 
 /* One fresh page per call; a new mapping when the current one is used up. */
@@ -182,8 +216,17 @@ static int work__run(struct work *w, long n)
 			if (read(w->fd_in, &byte, 1) != 1 || write(w->fd_out, &byte, 1) != 1)
 				err = -EIO;
 			break;
+		case PINGPONG:
+			byte = 1;
+			if (write(w->fd_out, &byte, 1) != 1 || read(w->fd_in, &byte, 1) != 1)
+				err = -EIO;
+			break;
 		case PAGEFAULT:
 			err = work__touch_page(w);
+			break;
+		case LOCK:
+			pthread_mutex_lock(&work_mutex);
+			pthread_mutex_unlock(&work_mutex);
 			break;
 		case EXEC:
 		case BUILD: {
@@ -259,7 +302,7 @@ int main(int argc, char **argv)
 		rate = strtod(argv[4], &end);
 	if ((argc != 3 && !(argc == 5 && rate > 0 && !*end)) ||
 	    (n = strtol(argv[2], &end, 10)) <= 0 || *end || kind_parse(argv[1], &w.kind)) {
-		fprintf(stderr, "usage: workload getppid|open|openrel|rw|pagefault|exec|build N [--rate OPS_PER_S]\n");
+		fprintf(stderr, "usage: workload getppid|open|openrel|rw|pagefault|exec|build|lock|pingpong N [--rate OPS_PER_S]\n");
 		goto cleanup;
 	}
 	status = 1;

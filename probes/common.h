@@ -64,7 +64,9 @@ struct ebpfmon_hdr {
 struct ebpfmon_comm_key {
 	char comm[EBPFMON_COMM_LEN];
 };
+/* --pid: thread or process ids; --tgid: process (thread group) ids. */
 BPF_HASH(ebpfmon_filter_pid, u32, u8, EBPFMON_FILTER_MAX);
+BPF_HASH(ebpfmon_filter_tgid, u32, u8, EBPFMON_FILTER_MAX);
 BPF_HASH(ebpfmon_filter_uid, u32, u8, EBPFMON_FILTER_MAX);
 BPF_HASH(ebpfmon_filter_comm, struct ebpfmon_comm_key, u8, EBPFMON_FILTER_MAX);
 /* Events dropped by the filters, per monitor. */
@@ -121,22 +123,39 @@ static __always_inline int ebpfmon_is_self_or_retired(u32 mon_id)
 #define ebpfmon_retired() ebpfmon_mon_retired(EBPFMON_MON_ID)
 #define ebpfmon_is_self() ebpfmon_is_self_or_retired(EBPFMON_MON_ID)
 
-/* The pid and uid filters on the current task. */
-static __always_inline int ebpfmon_pid_uid_match(void)
+/*
+ * The pid, tgid and uid filters on a task: --pid lists thread ids and process
+ * ids (a process id selects every thread of it, as bcc's -p; a thread id that
+ * thread alone), --tgid process ids only. All given must pass.
+ */
+static __always_inline int ebpfmon_ids_pass(u32 tgid, u32 tid, u32 uid)
 {
 #if EBPFMON_FILTER_PID
-	u32 tgid = bpf_get_current_pid_tgid() >> 32;
-
-	if (!ebpfmon_filter_pid.lookup(&tgid))
+	if (!ebpfmon_filter_pid.lookup(&tgid) &&
+	    (tid == tgid || !ebpfmon_filter_pid.lookup(&tid)))
+		return 0;
+#endif
+#if EBPFMON_FILTER_TGID
+	if (!ebpfmon_filter_tgid.lookup(&tgid))
 		return 0;
 #endif
 #if EBPFMON_FILTER_UID
-	u32 uid = (u32)bpf_get_current_uid_gid();
-
 	if (!ebpfmon_filter_uid.lookup(&uid))
 		return 0;
 #endif
 	return 1;
+}
+
+/* The pid, tgid and uid filters on the current task. */
+static __always_inline int ebpfmon_pid_uid_match(void)
+{
+#if EBPFMON_FILTER_PID || EBPFMON_FILTER_TGID || EBPFMON_FILTER_UID
+	u64 id = bpf_get_current_pid_tgid();
+
+	return ebpfmon_ids_pass(id >> 32, (u32)id, (u32)bpf_get_current_uid_gid());
+#else
+	return 1;
+#endif
 }
 
 /* The comm filter on the current task (all 16 bytes are compared). */
@@ -161,16 +180,8 @@ static __always_inline int ebpfmon_comm_match(void)
 static __always_inline int ebpfmon_task_ids_match(u32 tgid, u32 tid, u32 uid,
 						  const char *comm)
 {
-	if (tgid == EBPFMON_SELF_PID)
+	if (tgid == EBPFMON_SELF_PID || !ebpfmon_ids_pass(tgid, tid, uid))
 		return 0;
-#if EBPFMON_FILTER_PID
-	if (!ebpfmon_filter_pid.lookup(&tgid))
-		return 0;
-#endif
-#if EBPFMON_FILTER_UID
-	if (!ebpfmon_filter_uid.lookup(&uid))
-		return 0;
-#endif
 #if EBPFMON_FILTER_COMM
 	if (comm && !ebpfmon_filter_comm.lookup((struct ebpfmon_comm_key *)comm))
 		return 0;
@@ -179,9 +190,10 @@ static __always_inline int ebpfmon_task_ids_match(u32 tgid, u32 tid, u32 uid,
 }
 
 /*
- * The pid and uid filters, and never ebpfmon-bcc itself; pid and uid do not
- * change across an exec (comm does), so a probe may check them early, before
- * it keeps any state. A macro for the EBPFMON_MON_ID where it is used.
+ * The pid, tgid and uid filters, and never ebpfmon-bcc itself; they do not
+ * change across an exec (comm does; only a thread's exec takes the process
+ * id), so a probe may check them early, before it keeps any state. A macro
+ * for the EBPFMON_MON_ID where it is used.
  */
 #define ebpfmon_ids_match() (!ebpfmon_is_self() && ebpfmon_pid_uid_match())
 
@@ -249,8 +261,8 @@ static __always_inline u32 ebpfmon_errno_slot(s64 ret)
 /*
  * Fill the common header from the current task. Returns 0 when the event
  * passes the filters, -1 (counted as filtered) when it does not. IDS_KEPT:
- * the pid and uid filters were decided already, where the event began (a
- * syscall's sys_enter: the uid may change before it returns).
+ * the pid, tgid and uid filters were decided already, where the event began
+ * (a syscall's sys_enter: the uid may change before it returns).
  */
 static __always_inline int ebpfmon_hdr_fill_ids(struct ebpfmon_hdr *h, u32 mon_id, int ids_kept)
 {

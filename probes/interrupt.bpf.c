@@ -269,8 +269,9 @@ TRACEPOINT_PROBE(irq, softirq_exit)
 #if INTERRUPT_MIGRATIONS
 /*
  * The filters, on the moved task as far as the tracepoint describes it: its
- * thread id stands for the pid (a process's main thread), and its uid is not
- * known, so a user filter lets no migration through.
+ * thread id stands for its process id too (right for a process's main
+ * thread: --pid or --tgid with a process id miss its other threads), and its
+ * uid is not known, so a user filter lets no migration through.
  */
 static __always_inline int interrupt_mig_match(u32 tid, const char *comm)
 {
@@ -278,6 +279,10 @@ static __always_inline int interrupt_mig_match(u32 tid, const char *comm)
 		return 0;
 #if EBPFMON_FILTER_PID
 	if (!ebpfmon_filter_pid.lookup(&tid))
+		goto filtered;
+#endif
+#if EBPFMON_FILTER_TGID
+	if (!ebpfmon_filter_tgid.lookup(&tid))
 		goto filtered;
 #endif
 #if EBPFMON_FILTER_UID
@@ -288,7 +293,7 @@ static __always_inline int interrupt_mig_match(u32 tid, const char *comm)
 		goto filtered;
 #endif
 	return 1;
-#if EBPFMON_FILTER_PID || EBPFMON_FILTER_UID || EBPFMON_FILTER_COMM
+#if EBPFMON_FILTER_PID || EBPFMON_FILTER_TGID || EBPFMON_FILTER_UID || EBPFMON_FILTER_COMM
 filtered:
 	ebpfmon_count_filtered(INTERRUPT_MON_ID);
 	return 0;

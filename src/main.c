@@ -25,6 +25,7 @@
 
 enum {
 	OPT_PID = 0x100,
+	OPT_TGID,
 	OPT_LIST_MONITORS,
 	OPT_CHECK,
 	OPT_DUMP_PROBE,
@@ -48,6 +49,7 @@ struct cli {
 	const char *comms;
 	const char *users;
 	const char *pids;
+	const char *tgids;
 	const char *output;
 	const char *format;
 	const char *dump_probe;
@@ -77,6 +79,7 @@ static const struct option long_options[] = {
 	{ "comm", required_argument, NULL, 'p' },
 	{ "user", required_argument, NULL, 'u' },
 	{ "pid", required_argument, NULL, OPT_PID },
+	{ "tgid", required_argument, NULL, OPT_TGID },
 	{ "output", required_argument, NULL, 'o' },
 	{ "format", required_argument, NULL, 'f' },
 	{ "duration", required_argument, NULL, 'd' },
@@ -118,7 +121,10 @@ static void usage(FILE *f)
 "                            (repeatable; VALUE in YAML: 10, true, [a, b])\n"
 "  -p, --comm LIST           only processes with these names (comm, 15 chars)\n"
 "  -u, --user LIST           only these users (names or uids)\n"
-"      --pid LIST            only these process ids\n"
+"      --pid LIST            only these threads: thread ids, or process ids\n"
+"                            (every thread of the process)\n"
+"      --tgid LIST           only these processes (thread group ids): every\n"
+"                            thread of each\n"
 "  -o, --output FILE         append to FILE (default: stdout); with -f csv, the\n"
 "                            directory of the csv files\n"
 "  -f, --format FORMAT       json, csv (files in -o DIR), table (default: a\n"
@@ -175,6 +181,8 @@ static void usage(FILE *f)
 "  ebpfmon-bcc -c /etc/ebpfmon.yaml --set output.on_error=drop\n"
 "  ebpfmon-bcc -m exec -d 10 | jq -r 'select(.type == \"event\") | [.comm, (.argv // [] | join(\" \"))] | @tsv'\n"
 "  ebpfmon-bcc -m exec -u www-data -o /var/log/execs.json\n"
+"  ebpfmon-bcc -m syscall --set monitors.syscall.mode=events --pid 1240   # one thread\n"
+"  ebpfmon-bcc -m open --tgid 1234             # every thread of process 1234\n"
 "  ebpfmon-bcc -m exec | jq 'select(.type == \"event\" and .ret < 0) | {filename, error}'\n"
 "  ebpfmon-bcc --check | jq .monitors\n"
 "  ebpfmon-bcc --dump-probe exec > exec.c\n"
@@ -284,6 +292,7 @@ static int parse_args(int argc, char **argv, struct cli *cli)
 		case 'p': cli->comms = optarg; break;
 		case 'u': cli->users = optarg; break;
 		case OPT_PID: cli->pids = optarg; break;
+		case OPT_TGID: cli->tgids = optarg; break;
 		case 'o': cli->output = optarg; break;
 		case 'f': cli->format = optarg; break;
 		case 'd':
@@ -421,30 +430,57 @@ static char **split_list(const char *flag, const char *arg)
 	return v;
 }
 
+/*
+ * The ids of LIST (from FLAG, or the config's filters.KEY) into IDS; 0 or
+ * -EINVAL after reporting each bad one.
+ */
+static int ids_resolve(struct config *cfg, const char *flag, const char *key,
+		       char *const *list, uint32_t *ids, size_t *n)
+{
+	int err = 0;
+
+	for (size_t i = 0; list && list[i]; i++) {
+		char *end;
+		long v;
+
+		errno = 0;
+		v = strtol(list[i], &end, 10);
+		if (errno || *end || end == list[i] || v <= 0 || v > INT_MAX) {
+			filter_error(cfg, flag, key, i, !strcmp(key, "pid") ?
+				     "expected a thread or process id, got" :
+				     "expected a process id, got", list[i]);
+			err = -EINVAL;
+			continue;
+		}
+		ids[(*n)++] = v;
+	}
+	return err;
+}
+
 static int filters_resolve(struct session *s, const struct cli *cli)
 {
 	struct filters *f = &s->filters;
-	char **comms = NULL, **users = NULL, **pids = NULL;
-	char *const *cv, *const *uv, *const *pv;
+	char **comms = NULL, **users = NULL, **pids = NULL, **tgids = NULL;
+	char *const *cv, *const *uv, *const *pv, *const *tv;
 	int err = 0;
 
 	if (cli->comms && !(comms = split_list("--comm", cli->comms)))
 		return -EINVAL;
-	if (cli->users && !(users = split_list("--user", cli->users))) {
-		err = -EINVAL;
-		goto cleanup;
-	}
-	if (cli->pids && !(pids = split_list("--pid", cli->pids))) {
+	if ((cli->users && !(users = split_list("--user", cli->users))) ||
+	    (cli->pids && !(pids = split_list("--pid", cli->pids))) ||
+	    (cli->tgids && !(tgids = split_list("--tgid", cli->tgids)))) {
 		err = -EINVAL;
 		goto cleanup;
 	}
 	cv = comms ? comms : s->cfg.comms;
 	uv = users ? users : s->cfg.users;
 	pv = pids ? pids : s->cfg.pids;
+	tv = tgids ? tgids : s->cfg.tgids;
 	f->comms = calloc(strv_len(cv) + 1, sizeof(*f->comms));
 	f->uids = calloc(strv_len(uv) + 1, sizeof(*f->uids));
 	f->pids = calloc(strv_len(pv) + 1, sizeof(*f->pids));
-	if (!f->comms || !f->uids || !f->pids) {
+	f->tgids = calloc(strv_len(tv) + 1, sizeof(*f->tgids));
+	if (!f->comms || !f->uids || !f->pids || !f->tgids) {
 		err = -ENOMEM;
 		goto cleanup;
 	}
@@ -468,24 +504,15 @@ static int filters_resolve(struct session *s, const struct cli *cli)
 		}
 		f->uids[f->n_uids++] = uid;
 	}
-	for (size_t i = 0; pv && pv[i]; i++) {
-		char *end;
-		long v;
-
-		errno = 0;
-		v = strtol(pv[i], &end, 10);
-		if (errno || *end || end == pv[i] || v <= 0 || v > INT_MAX) {
-			filter_error(&s->cfg, pids ? "--pid" : NULL, "pid", i,
-				     "expected a process id, got", pv[i]);
-			err = -EINVAL;
-			continue;
-		}
-		f->pids[f->n_pids++] = v;
-	}
+	if (ids_resolve(&s->cfg, pids ? "--pid" : NULL, "pid", pv, f->pids, &f->n_pids))
+		err = -EINVAL;
+	if (ids_resolve(&s->cfg, tgids ? "--tgid" : NULL, "tgid", tv, f->tgids, &f->n_tgids))
+		err = -EINVAL;
 cleanup:
 	strv_free(comms);
 	strv_free(users);
 	strv_free(pids);
+	strv_free(tgids);
 	return err;
 }
 

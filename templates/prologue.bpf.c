@@ -9,6 +9,7 @@
 #define EBPFMON_SELF_PID @SELF_PID@
 #define EBPFMON_FILTER_MAX @FILTER_MAX@
 #define EBPFMON_FILTER_PID @FILTER_PID@
+#define EBPFMON_FILTER_TGID @FILTER_TGID@
 #define EBPFMON_FILTER_UID @FILTER_UID@
 #define EBPFMON_FILTER_COMM @FILTER_COMM@
 /* output.transport: 1 for the BPF ring buffer, 0 for perf buffers (output.h). */

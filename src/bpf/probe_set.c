@@ -9,6 +9,7 @@
  * attaches and detaches. Buffers and polling are in probe_set_buffers.c,
  * reads and writes of its maps in probe_set_maps.c.
  */
+#include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <malloc.h>
@@ -18,6 +19,7 @@
 #include <unistd.h>
 
 #include <bcc/bcc_common.h>
+#include <bcc/bcc_syms.h>
 #include <bcc/libbpf.h>
 
 #include "bpf/kernel.h"
@@ -25,6 +27,8 @@
 #include "bpf/probe_set_int.h"
 
 #define VERIFIER_LOG_SIZE (16u << 20)
+/* "uretprobe PATH:SYMBOL" */
+#define PATH_MAX_WHAT 4352
 
 /* "0-3,5" -> list; returns count or -errno. */
 int cpu_list_read(const char *path, int **cpus)
@@ -83,7 +87,9 @@ static void attachment_close(struct attachment *a)
 		bpf_close_perf_event_fd(a->fd);
 	else
 		close(a->fd);
-	if (a->kprobe_event)
+	if (a->kprobe_event && a->uprobe)
+		bpf_detach_uprobe(a->kprobe_event);
+	else if (a->kprobe_event)
 		bpf_detach_kprobe(a->kprobe_event);
 	free(a->kprobe_event);
 	free(a->what);
@@ -328,6 +334,7 @@ static int attachment_add(struct probe_set *ps, int fd, bool perf_event, const c
 	ps->att[ps->n_att].fd = fd;
 	ps->att[ps->n_att].perf_event = perf_event;
 	ps->att[ps->n_att].kprobe_event = NULL;
+	ps->att[ps->n_att].uprobe = false;
 	ps->att[ps->n_att].what = strdup(what);
 	ps->att[ps->n_att].owner = ps->owner;
 	ps->n_att++;
@@ -411,6 +418,76 @@ int probe_set__attach_kprobe(struct probe_set *ps, const char *fn, const char *f
 	if (!err) {
 		ps->att[ps->n_att - 1].kprobe_event = strdup(ev);
 		pr_debug("probe: attached %s", what);
+	}
+	return err;
+}
+
+int probe_set__symbol_offset(const char *binary, const char *symbol, int pid, uint64_t *offset)
+{
+	struct bcc_symbol sym = { 0 };
+	/* ELF symbols only: no debug files (slow, and another file to trust). */
+	struct bcc_symbol_option opt = {
+		.use_debug_file = 0,
+		.check_debug_file_crc = 0,
+		.lazy_symbolize = 1,
+		.use_symbol_type = (1 << STT_FUNC) | (1 << STT_GNU_IFUNC),
+	};
+	int err;
+
+	errno = 0;
+	err = bcc_resolve_symname(binary, symbol, 0, pid > 0 ? pid : 0, &opt, &sym);
+	if (err < 0)
+		return -ENOENT;	/* libbcc says no more: no file, no ELF or no such symbol */
+	*offset = sym.offset;
+	free((void *)sym.module);
+	return 0;
+}
+
+int probe_set__attach_uprobe(struct probe_set *ps, const char *fn, const char *binary,
+			     const char *symbol, uint64_t offset, bool retprobe, int pid)
+{
+	static unsigned serial;
+	char ev[256], what[PATH_MAX_WHAT];
+	uint64_t off = offset;
+	int prog, fd, err;
+
+	if (symbol) {
+		err = probe_set__symbol_offset(binary, symbol, pid, &off);
+		if (err)
+			return err;
+		off += offset;
+	}
+	/* Unique per run and probe: one symbol may be probed in several libraries. */
+	snprintf(ev, sizeof(ev), "ebpfmon_%d_%s_%u", (int)getpid(), retprobe ? "r" : "p",
+		 serial++);
+	if (symbol)
+		snprintf(what, sizeof(what), "%s %s:%s", retprobe ? "uretprobe" : "uprobe",
+			 binary, symbol);
+	else
+		snprintf(what, sizeof(what), "%s %s:0x%llx", retprobe ? "uretprobe" : "uprobe",
+			 binary, (unsigned long long)off);
+	prog = prog_load(ps, fn, BPF_PROG_TYPE_KPROBE);
+	if (prog < 0)
+		return prog;
+	errno = 0;
+	fd = bcc_err(bpf_attach_uprobe(prog, retprobe ? BPF_PROBE_RETURN : BPF_PROBE_ENTRY, ev,
+				       binary, off, pid > 0 ? pid : -1, 0));
+	if (fd < 0) {
+		/*
+		 * When the kernel's uprobe PMU refuses it, libbcc falls back to a
+		 * tracefs uprobe_events entry, which it leaves behind if that fails too.
+		 */
+		bpf_detach_uprobe(ev);
+		return fd;
+	}
+	err = attachment_add(ps, fd, true, what);
+	if (!err) {
+		ps->att[ps->n_att - 1].kprobe_event = strdup(ev);
+		ps->att[ps->n_att - 1].uprobe = true;
+		pr_debug("probe: attached %s", what);
+	} else {
+		bpf_close_perf_event_fd(fd);
+		bpf_detach_uprobe(ev);
 	}
 	return err;
 }

@@ -65,6 +65,20 @@ int probe_set__attach_raw_tracepoint_prog(struct probe_set *ps, const char *fn,
 /* A kprobe (or kretprobe) on kernel function FUNC running program FN. */
 int probe_set__attach_kprobe(struct probe_set *ps, const char *fn, const char *func,
 			     bool retprobe);
+/*
+ * A uprobe (or uretprobe) running program FN on BINARY at SYMBOL + OFFSET,
+ * or at file offset OFFSET when SYMBOL is NULL; PID > 0: that task only,
+ * else every process that maps BINARY. 0, or -errno (-ENOENT: no such
+ * file or symbol); the caller says what failed.
+ */
+int probe_set__attach_uprobe(struct probe_set *ps, const char *fn, const char *binary,
+			     const char *symbol, uint64_t offset, bool retprobe, int pid);
+/*
+ * The file offset a uprobe on SYMBOL (a function of BINARY's ELF symbol
+ * table) takes; PID > 0: BINARY as that process sees it. 0 or -ENOENT. Needs
+ * no probe set: a monitor asks while it is configured.
+ */
+int probe_set__symbol_offset(const char *binary, const char *symbol, int pid, uint64_t *offset);
 /* An fentry/fexit program (KFUNC_PROBE/KRETFUNC_PROBE): FN names its target. */
 int probe_set__attach_kfunc(struct probe_set *ps, const char *fn);
 

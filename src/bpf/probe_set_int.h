@@ -22,7 +22,8 @@ struct ring_buffer;
 struct attachment {
 	int fd;			/* closing it detaches */
 	bool perf_event;	/* a perf event fd, disabled before it is closed */
-	char *kprobe_event;	/* libbcc's kprobe event name, removed after */
+	char *kprobe_event;	/* libbcc's kprobe or uprobe event name, removed after */
+	bool uprobe;		/* kprobe_event is a uprobe's */
 	char *what;
 	const void *owner;	/* the monitor it was attached for */
 };

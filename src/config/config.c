@@ -64,6 +64,7 @@ void config__free(struct config *cfg)
 	strv_free(cfg->comms);
 	strv_free(cfg->users);
 	strv_free(cfg->pids);
+	strv_free(cfg->tgids);
 	/* Harmless to free twice, and nothing dangles into the freed tree. */
 	memset(cfg, 0, sizeof(*cfg));
 }
@@ -589,6 +590,35 @@ static struct cfg_node *strv_item_node(struct cfg_node *node, size_t i)
 	return node->kind == CFG_SEQ && i < node->n_kids ? node->kids[i] : node;
 }
 
+/* filters.KEY: a list of WHAT, each a positive int. */
+static int load_ids(struct cfg_node *sec, const char *key, const char *what, char ***out)
+{
+	struct cfg_node *node;
+	char buf[CFG_SHOW_SIZE];
+	int err, ret;
+
+	err = ret = cfg_get_strv(sec, key, out);
+	node = cfg_node__get(sec, key);
+	for (size_t i = 0; !ret && node && *out && (*out)[i]; i++) {
+		const char *s = (*out)[i];
+		unsigned long long id = 0;
+		bool good = *s && *s != '0';
+
+		for (const char *p = s; good && *p; p++) {
+			good = isdigit((unsigned char)*p);
+			id = id * 10 + (unsigned long long)(*p - '0');
+			good = good && id <= INT_MAX;
+		}
+		if (good)
+			continue;
+		cfg_node__error(strv_item_node(node, i),
+				"expected %s (a positive integer), got \"%s\"", what,
+				cfg_value_show(s, buf, sizeof(buf)));
+		merge_err(&err, -EINVAL);
+	}
+	return err;
+}
+
 static int load_filters(struct config *cfg, struct cfg_node *root)
 {
 	struct cfg_node *sec, *node;
@@ -614,26 +644,8 @@ static int load_filters(struct config *cfg, struct cfg_node *root)
 
 	merge_err(&err, cfg_get_strv(sec, "user", &cfg->users));
 
-	ret = cfg_get_strv(sec, "pid", &cfg->pids);
-	merge_err(&err, ret);
-	node = cfg_node__get(sec, "pid");
-	for (size_t i = 0; !ret && node && cfg->pids && cfg->pids[i]; i++) {
-		const char *s = cfg->pids[i];
-		unsigned long long pid = 0;
-		bool good = *s && *s != '0';
-
-		for (const char *p = s; good && *p; p++) {
-			good = isdigit((unsigned char)*p);
-			pid = pid * 10 + (unsigned long long)(*p - '0');
-			good = good && pid <= INT_MAX;
-		}
-		if (good)
-			continue;
-		cfg_node__error(strv_item_node(node, i),
-				"expected a process id (a positive integer), got \"%s\"",
-				cfg_value_show(s, buf, sizeof(buf)));
-		merge_err(&err, -EINVAL);
-	}
+	merge_err(&err, load_ids(sec, "pid", "a thread or process id", &cfg->pids));
+	merge_err(&err, load_ids(sec, "tgid", "a process id", &cfg->tgids));
 
 	merge_err(&err, cfg_node__check_unused(sec));
 	return err;

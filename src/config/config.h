@@ -80,10 +80,11 @@ struct config {
 	/* kernel */
 	char *headers;			/* kernel.headers: "auto" or a directory, default "auto" */
 	bool btf;			/* kernel.btf: auto (true) | off (false) */
-	/* filters: the config twin of -p/-u/--pid */
+	/* filters: the config twin of -p/-u/--pid/--tgid */
 	char **comms;			/* filters.comm */
 	char **users;			/* filters.user: names or uids */
-	char **pids;			/* filters.pid */
+	char **pids;			/* filters.pid: thread or process ids */
+	char **tgids;			/* filters.tgid: process ids */
 	/* monitors: mapping of name -> node, each with "enabled" */
 	struct cfg_node *monitors;	/* NULL when absent */
 };

@@ -218,14 +218,28 @@ void comm_counts__add(struct comm_counts *cc, const char *comm, uint32_t nr, uin
 	c->n = n;
 }
 
-void comm_counts_entry_add(void *ctx, const void *key, const void *values, int n_values,
-			   size_t stride)
+/* A per-CPU u64 summed over the CPUs. */
+static uint64_t percpu_u64_sum(const void *values, int n_values, size_t stride)
 {
 	uint64_t n = 0;
 
 	for (int cpu = 0; cpu < n_values; cpu++)
 		n += *(const __u64 *)(const void *)((const char *)values + (size_t)cpu * stride);
-	comm_counts__add(ctx, key, 0, n);
+	return n;
+}
+
+void comm_counts_entry_add(void *ctx, const void *key, const void *values, int n_values,
+			   size_t stride)
+{
+	comm_counts__add(ctx, key, 0, percpu_u64_sum(values, n_values, stride));
+}
+
+void comm_nr_counts_entry_add(void *ctx, const void *key, const void *values, int n_values,
+			      size_t stride)
+{
+	const struct comm_nr_key *k = key;
+
+	comm_counts__add(ctx, k->comm, k->nr, percpu_u64_sum(values, n_values, stride));
 }
 
 void comm_counts__release(struct comm_counts *cc)

@@ -46,6 +46,8 @@ struct monitor {
 	const struct monitor_tp *tracepoints;	/* ends with { NULL } */
 	/* Perf buffer table the probe writes events to; NULL for none. */
 	const char *events_table;
+	/* Its events stream in summary mode too, beside the rows (records at a task's exit). */
+	bool summary_events;
 	/*
 	 * Parse monitors.<name> (NULL when absent: defaults) into inst->priv and
 	 * set the probe's template variables in inst->vars.
@@ -110,6 +112,13 @@ struct monitor_inst {
 	bool metrics_only;
 	/* metrics.comm_labels: label this many comms by name, the rest "other"; 0: none. */
 	unsigned comm_labels;
+	/*
+	 * The pid filter (--pid, filters.pid), for configure: a monitor that
+	 * looks at the processes themselves (the libraries they map, say). The
+	 * session's; valid while configure runs.
+	 */
+	const uint32_t *filter_pids;
+	size_t n_filter_pids;
 	/* Read by the exporter's thread with __atomic_load_n(..., __ATOMIC_RELAXED). */
 	uint64_t events;		/* records written (summary mode: rows) */
 	uint64_t intervals;		/* summary mode: collections made */
@@ -235,6 +244,16 @@ void comm_counts__release(struct comm_counts *cc);
 /* A probe_entry_fn (src/bpf/probe_set.h) for a per-CPU u64 table keyed by comm: CTX's comm_counts. */
 void comm_counts_entry_add(void *ctx, const void *key, const void *values, int n_values,
 			   size_t stride);
+/*
+ * The same for a table keyed by struct comm_nr_key (a comm and the monitor's
+ * own number, nr): CTX's comm_counts by (comm, nr).
+ */
+struct comm_nr_key {
+	char comm[EBPFMON_COMM_LEN];
+	__u32 nr;
+};
+void comm_nr_counts_entry_add(void *ctx, const void *key, const void *values, int n_values,
+			      size_t stride);
 /*
  * Label the comms of CC not labeled yet, their counts summed over nr,
  * busiest first, while the set has fewer than MAX: 0 or -ENOMEM.

@@ -198,6 +198,8 @@ int session__configure(struct session *s)
 		if (node && node->kind != CFG_MAP)
 			node = NULL;
 		verdict_from_kernel(s, inst);
+		inst->filter_pids = s->filters.pids;
+		inst->n_filter_pids = s->filters.n_pids;
 		if (inst->mon->configure(inst, node)) {
 			err = -EINVAL;
 			continue;
@@ -229,6 +231,7 @@ size_t session__usable(const struct session *s)
 static void filters_free(struct filters *f)
 {
 	free(f->pids);
+	free(f->tgids);
 	free(f->uids);
 	free(f->comms);
 	memset(f, 0, sizeof(*f));

@@ -25,8 +25,10 @@ struct sink;
 
 /* Filters from the CLI or the config, resolved to what the kernel compares. */
 struct filters {
-	uint32_t *pids;
+	uint32_t *pids;		/* --pid: thread or process ids */
 	size_t n_pids;
+	uint32_t *tgids;	/* --tgid: process ids */
+	size_t n_tgids;
 	uint32_t *uids;
 	size_t n_uids;
 	char (*comms)[16];

@@ -28,7 +28,8 @@ static inline bool inst_usable(const struct monitor_inst *inst)
  */
 static inline bool inst_streams(const struct monitor_inst *inst)
 {
-	return inst->mon->events_table && !inst->summary && !inst->metrics_only;
+	return inst->mon->events_table && (!inst->summary || inst->mon->summary_events) &&
+	       !inst->metrics_only;
 }
 
 /* session.c */

@@ -51,6 +51,8 @@ static int globals_set(struct session *s, struct render_vars *g)
 	bool headers_offsets = !s->ki.btf && kernel_info__offsets_trusted(&s->ki);
 	int err = 0;
 
+	if (f->n_tgids > max)
+		max = f->n_tgids;
 	if (f->n_uids > max)
 		max = f->n_uids;
 	if (f->n_comms > max)
@@ -64,6 +66,7 @@ static int globals_set(struct session *s, struct render_vars *g)
 	err |= render_vars__set(g, "SELF_PID", "%d", (int)getpid());
 	err |= render_vars__set(g, "FILTER_MAX", "%zu", max ? max : 1);
 	err |= render_vars__set(g, "FILTER_PID", "%d", f->n_pids > 0);
+	err |= render_vars__set(g, "FILTER_TGID", "%d", f->n_tgids > 0);
 	err |= render_vars__set(g, "FILTER_UID", "%d", f->n_uids > 0);
 	err |= render_vars__set(g, "FILTER_COMM", "%d", f->n_comms > 0);
 	err |= render_vars__set(g, "RINGBUF", "%d", session__ringbuf(s));
@@ -85,6 +88,9 @@ static int shared_set(struct session *s)
 	err |= strbuf_addf(&sb, "perf_pages %lld\npids", s->cfg.perf_pages);
 	for (size_t i = 0; i < f->n_pids; i++)
 		err |= strbuf_addf(&sb, " %u", f->pids[i]);
+	err |= strbuf_adds(&sb, "\ntgids");
+	for (size_t i = 0; i < f->n_tgids; i++)
+		err |= strbuf_addf(&sb, " %u", f->tgids[i]);
 	err |= strbuf_adds(&sb, "\nuids");
 	for (size_t i = 0; i < f->n_uids; i++)
 		err |= strbuf_addf(&sb, " %u", f->uids[i]);
@@ -205,6 +211,8 @@ static int filters_load(struct session *s, struct probe_set *ps)
 
 	for (size_t i = 0; i < f->n_pids && !err; i++)
 		err = probe_set__update(ps, "ebpfmon_filter_pid", &f->pids[i], &one);
+	for (size_t i = 0; i < f->n_tgids && !err; i++)
+		err = probe_set__update(ps, "ebpfmon_filter_tgid", &f->tgids[i], &one);
 	for (size_t i = 0; i < f->n_uids && !err; i++)
 		err = probe_set__update(ps, "ebpfmon_filter_uid", &f->uids[i], &one);
 	for (size_t i = 0; i < f->n_comms && !err; i++)

@@ -637,17 +637,10 @@ static void syscall_m_calls_sample(struct syscall_m_sums *s, __u32 idx, const ch
 	metrics__sample(s->m, "ebpfmon_syscalls_total", labels, n);
 }
 
-/* One (comm, slot) row of syscall_m_comms, summed over the CPUs. */
-static void syscall_m_comm_add(void *ctx, const void *key, const void *values, int n_values,
-			       size_t stride)
-{
-	const struct syscall_m_comm_key *k = key;
-	uint64_t n = 0;
-
-	for (int cpu = 0; cpu < n_values; cpu++)
-		n += *(const __u64 *)(const void *)((const char *)values + (size_t)cpu * stride);
-	comm_counts__add(ctx, k->comm, k->nr, n);
-}
+/* syscall_m_comms is read by comm_nr_counts_entry_add. */
+_Static_assert(offsetof(struct syscall_m_comm_key, nr) == offsetof(struct comm_nr_key, nr) &&
+	       sizeof(struct syscall_m_comm_key) == sizeof(struct comm_nr_key),
+	       "syscall_m_comm_key is a comm_nr_key");
 
 /*
  * ebpfmon_syscalls_total by caller name too (metrics.comm_labels): the
@@ -667,7 +660,7 @@ static int syscall_metrics_comms(struct monitor_inst *inst, struct probe_set *ps
 	err = probe_set__percpu_array_sums(ps, "syscall_m_comm_other", other, SYSCALL_M_SLOTS);
 	if (!err)
 		err = comm_labels__scrape(&o->comm, monitor_inst__comm_labels(inst), ps,
-					  "syscall_m_comms", syscall_m_comm_add, &cc);
+					  "syscall_m_comms", comm_nr_counts_entry_add, &cc);
 	for (size_t i = 0; !err && i < cc.n; i++) {
 		if (cc.v[i].nr >= SYSCALL_M_SLOTS)
 			continue;

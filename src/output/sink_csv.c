@@ -34,6 +34,8 @@ struct csv_file {
 	int fd;			/* -1: could not be made (reported once) */
 	const char **cols;	/* record keys are string literals */
 	size_t n_cols;
+	char **flat;		/* the columns of nested objects' members (system_max_ns) */
+	size_t n_flat;
 	const char **warned;	/* keys not in the header, reported once */
 	size_t n_warned;
 	struct sink_lines out;	/* whole rows only */
@@ -182,6 +184,9 @@ static void file_release(struct sink *s, struct csv_file *f)
 	free(f->type);
 	free(f->path);
 	free(f->cols);
+	for (size_t i = 0; i < f->n_flat; i++)
+		free(f->flat[i]);
+	free(f->flat);
 	free(f->warned);
 }
 
@@ -206,7 +211,7 @@ static struct csv_file *csv_file_get(struct sink *s, const struct record *rec, i
 	struct sink_csv *c = s->priv;
 	const struct sink_monitor *m;
 	const char *mon, *type, *main_type;
-	size_t mlen = 0, tlen = 0;
+	size_t mlen = 0, tlen = 0, n = 0;
 	struct csv_file *f;
 
 	mon = record_get_str(rec, "monitor", &mlen);
@@ -242,14 +247,31 @@ static struct csv_file *csv_file_get(struct sink *s, const struct record *rec, i
 	f->create_err = -ENOMEM;	/* until file_create says otherwise */
 	f->monitor = strndup(mon, mlen);
 	f->type = type ? strndup(type, tlen) : NULL;
-	f->cols = calloc(rec->n ? rec->n : 1, sizeof(*f->cols));
-	if (!f->monitor || (type && !f->type) || !f->cols) {
+	/* A nested object's members are columns of their own, PARENT_MEMBER. */
+	for (size_t i = 0; i < rec->n; i++)
+		n += field_is_object(&rec->fields[i]) ? json_object_size(rec->fields[i].v.json) : 1;
+	f->cols = calloc(n ? n : 1, sizeof(*f->cols));
+	f->flat = calloc(n ? n : 1, sizeof(*f->flat));
+	if (!f->monitor || (type && !f->type) || !f->cols || !f->flat) {
 		*err = -ENOMEM;
 		return NULL;
 	}
-	f->n_cols = rec->n;
-	for (size_t i = 0; i < rec->n; i++)
-		f->cols[i] = rec->fields[i].key;
+	for (size_t i = 0; i < rec->n; i++) {
+		const char *member;
+		json_t *v;
+
+		if (!field_is_object(&rec->fields[i])) {
+			f->cols[f->n_cols++] = rec->fields[i].key;
+			continue;
+		}
+		json_object_foreach(rec->fields[i].v.json, member, v) {
+			if (asprintf(&f->flat[f->n_flat], "%s_%s", rec->fields[i].key, member) < 0) {
+				*err = -ENOMEM;
+				return NULL;
+			}
+			f->cols[f->n_cols++] = f->flat[f->n_flat++];
+		}
+	}
 	*err = file_create(s, f);
 	return *err ? NULL : f;
 }
@@ -273,7 +295,10 @@ static void warn_extra_keys(struct csv_file *f, const struct record *rec)
 		bool known = false;
 
 		for (size_t j = 0; j < f->n_cols && !known; j++)
-			known = !strcmp(f->cols[j], key);
+			known = !strcmp(f->cols[j], key) ||
+				(field_is_object(&rec->fields[i]) &&
+				 !strncmp(f->cols[j], key, strlen(key)) &&
+				 f->cols[j][strlen(key)] == '_');
 		for (size_t j = 0; j < f->n_warned && !known; j++)
 			known = !strcmp(f->warned[j], key);
 		if (known)
@@ -326,11 +351,19 @@ static int csv_write_record(struct sink *s, const struct record *rec)
 	}
 	for (size_t i = 0; i < f->n_cols && !err; i++) {
 		const struct field *fld = field_find(rec, i, f->cols[i]);
+		json_t *member = fld ? NULL : record_member(rec, f->cols[i]);
 		const char *str;
 		size_t len;
 
 		if (i)
 			err = strbuf_addc(&f->out.buf, s->csv_delimiter);
+		if (!err && member) {
+			strbuf_reset(&c->cell);
+			err = member_text(member, &c->cell, false);
+			if (!err && c->cell.len)
+				err = csv_cell(&f->out.buf, c->cell.buf, c->cell.len, s->csv_delimiter);
+			continue;
+		}
 		if (err || !fld)
 			continue;
 		matched++;

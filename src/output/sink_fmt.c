@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -158,6 +159,39 @@ static bool json_strings_join(json_t *arr, struct strbuf *out, int *err)
 	return true;
 }
 
+/* A pair object: exactly two members, a string then an integer ({"name":"read","count":3}). */
+static bool json_is_pair(json_t *v, json_t **name, json_t **n)
+{
+	void *it = json_is_object(v) && json_object_size(v) == 2 ? json_object_iter(v) : NULL;
+
+	if (!it)
+		return false;
+	*name = json_object_iter_value(it);
+	*n = json_object_iter_value(json_object_iter_next(v, it));
+	return json_is_string(*name) && json_is_integer(*n);
+}
+
+/* A list of pair objects as "name:n" words joined by spaces; false when it holds something else. */
+static bool json_pairs_join(json_t *arr, struct strbuf *out, int *err)
+{
+	json_t *v, *name, *n;
+	char num[24];
+	size_t i;
+
+	json_array_foreach(arr, i, v)
+		if (!json_is_pair(v, &name, &n))
+			return false;
+	json_array_foreach(arr, i, v) {
+		json_is_pair(v, &name, &n);
+		snprintf(num, sizeof(num), ":%" JSON_INTEGER_FORMAT, json_integer_value(n));
+		if (!*err)
+			*err = join_item(out, !i, json_string_value(name), json_string_length(name));
+		if (!*err)
+			*err = strbuf_adds(out, num);
+	}
+	return true;
+}
+
 int field_text(const struct record *rec, const struct field *f, struct strbuf *out,
 	       bool table)
 {
@@ -185,7 +219,8 @@ int field_text(const struct record *rec, const struct field *f, struct strbuf *o
 		format_rfc3339_ns(f->v.u, ts, sizeof(ts));
 		return strbuf_adds(out, ts);
 	case FIELD_JSON:
-		if (json_is_array(f->v.json) && json_strings_join(f->v.json, out, &err))
+		if (json_is_array(f->v.json) && (json_strings_join(f->v.json, out, &err) ||
+						 json_pairs_join(f->v.json, out, &err)))
 			return err;
 		break;
 	default:
@@ -195,4 +230,38 @@ int field_text(const struct record *rec, const struct field *f, struct strbuf *o
 	if (strbuf_grow(out, 24))
 		return -ENOMEM;
 	return record__encode_field_json(rec, f, out);
+}
+
+bool field_is_object(const struct field *f)
+{
+	return f->kind == FIELD_JSON && json_is_object(f->v.json);
+}
+
+json_t *record_member(const struct record *rec, const char *key)
+{
+	for (size_t i = 0; i < rec->n; i++) {
+		const struct field *f = &rec->fields[i];
+		size_t len = strlen(f->key);
+
+		if (field_is_object(f) && !strncmp(key, f->key, len) && key[len] == '_')
+			return json_object_get(f->v.json, key + len + 1);
+	}
+	return NULL;
+}
+
+int member_text(json_t *v, struct strbuf *out, bool table)
+{
+	char *text;
+	int err;
+
+	if (json_is_null(v))
+		return table ? strbuf_addc(out, '-') : 0;
+	if (json_is_string(v))
+		return strbuf_add(out, json_string_value(v), json_string_length(v));
+	text = json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT);
+	if (!text)
+		return -ENOMEM;
+	err = strbuf_adds(out, text);
+	free(text);
+	return err;
 }

@@ -2,6 +2,7 @@
 #ifndef EBPFMON_SINK_FMT_H
 #define EBPFMON_SINK_FMT_H
 
+#include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -45,5 +46,16 @@ size_t text_width(const char *s, size_t len);
  */
 int field_text(const struct record *rec, const struct field *f, struct strbuf *out,
 	       bool table);
+
+/*
+ * Nested objects (a summary row's "system" figures) are flat columns in CSV
+ * and table output, PARENT_MEMBER ("system_max_ns"). A field that is such
+ * an object; the member a flat column KEY names (NULL: none, or no such
+ * field); a member's text as field_text writes values (null: empty, table
+ * "-").
+ */
+bool field_is_object(const struct field *f);
+json_t *record_member(const struct record *rec, const char *key);
+int member_text(json_t *v, struct strbuf *out, bool table);
 
 #endif

@@ -258,6 +258,23 @@ static int cell_text(struct sink_table *t, const struct record *rec, const struc
 	return err;
 }
 
+/* A column's cell: its field, or a member of a nested object (system_max_ns). */
+static int column_text(struct sink_table *t, const struct record *rec, const char *key)
+{
+	const struct field *f = field_get(rec, key);
+	json_t *member = f ? NULL : record_member(rec, key);
+	int err;
+
+	if (!member)
+		return cell_text(t, rec, f);
+	strbuf_reset(&t->cell);
+	strbuf_reset(&t->raw);
+	err = member_text(member, &t->raw, true);
+	if (!err)
+		err = text_clean(&t->cell, t->raw.buf ? t->raw.buf : "", t->raw.len);
+	return err;
+}
+
 /* A record with no declared columns: its time, then key=value pairs. */
 static int table_pairs(struct sink_table *t, const struct record *rec)
 {
@@ -328,7 +345,7 @@ static int table_write_record(struct sink *s, const struct record *rec)
 	for (const struct table_column *c = cols; c && c->header && !err; c++) {
 		if (!column_shown(c, summary))
 			continue;
-		err = cell_text(t, rec, field_get(rec, c->key));
+		err = column_text(t, rec, c->key);
 		if (!err)
 			err = add_cell(&t->row, t->cell.buf, t->cell.len, column_width(c), c->align,
 				       !c[1].header);

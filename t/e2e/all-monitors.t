@@ -20,10 +20,12 @@ monitors:
   page_fault:
     mode: events
     sample_rate: 10
+  sysseq:
+    interval: 1
 YAML
 mon_start "$T/out.json" "$T/err" -c "$T/cfg.yaml" -d 10 || bail "no start"
-like "$(cat "$T/err")" 'ready: 6 monitors attached \(exec, syscall, io, open, interrupt, page_fault\)' \
-	"all six monitors attach"
+like "$(cat "$T/err")" 'ready: 7 monitors attached \(exec, syscall, io, open, interrupt, page_fault, sysseq\)' \
+	"all seven monitors attach"
 end=$((SECONDS + 8))
 while [ $SECONDS -lt $end ]; do
 	"$SPAWN" 50 /bin/true load > /dev/null
@@ -37,7 +39,7 @@ MON_PID=
 is "$MON_RC" 0 "exit 0 after -d 10"
 all_lines_json "$T/out.json"
 ok $? "only complete JSON lines"
-for m in exec syscall io open interrupt page_fault; do
+for m in exec syscall io open interrupt page_fault sysseq; do
 	n=$(jq -c --arg m "$m" 'select(.monitor == $m and (.type == "event" or .type == "summary"))' \
 		"$T/out.json" | wc -l)
 	ok $((n > 0 ? 0 : 1)) "$m delivered records under load ($n)"

@@ -4,7 +4,7 @@
 
 help=$("$EBPFMON" --help)
 is "$?" 0 "--help exits 0"
-for flag in --config --monitors --comm --user --pid --output --duration --verbose \
+for flag in --config --monitors --comm --user --pid --tgid --output --duration --verbose \
 	--list-monitors --check --dump-probe --probe-dir --ready-fd --stats-interval --version; do
 	like "$help" "$flag" "--help mentions $flag"
 done

@@ -40,6 +40,12 @@ expect_config_error "comments only" 1 "$T/bad.yaml: empty configuration file" $'
 expect_config_error "unknown user in filters" 1 \
 	"$T/bad.yaml:2:10: filters.user[0]: unknown user 'no-such-user-x'" \
 	$'filters:\n  user: [no-such-user-x]\n'
+expect_config_error "bad tgid in filters" 1 \
+	"$T/bad.yaml:2:13: filters.tgid[1]: expected a process id (a positive integer), got \"x1\"" \
+	$'filters:\n  tgid: [1, x1]\n'
+expect_config_error "bad pid in filters" 1 \
+	"$T/bad.yaml:2:8: filters.pid: expected a thread or process id (a positive integer), got \"0\"" \
+	$'filters:\n  pid: 0\n'
 expect_config_error "bad perf_pages" 1 \
 	"$T/bad.yaml:2:15: output.perf_pages: expected a power of two from 1 to 4096, got \"3\"" \
 	$'output:\n  perf_pages: 3\n'
@@ -99,7 +105,9 @@ expect_run_error "missing argument" 1 "--output: missing argument (--help lists 
 	"${GOOD[@]}" --output
 expect_run_error "unknown monitor" 1 \
 	"--monitors: unknown monitor 'nosuch' (--list-monitors lists them)" "${GOOD[@]}" -m exec,nosuch
-expect_run_error "bad --pid" 1 "--pid: expected a process id, got '0'" "${GOOD[@]}" --pid 0
+expect_run_error "bad --pid" 1 "--pid: expected a thread or process id, got '0'" "${GOOD[@]}" --pid 0
+expect_run_error "bad --tgid" 1 "--tgid: expected a process id, got '12x'" "${GOOD[@]}" --tgid 1,12x
+expect_run_error "empty --tgid" 1 "--tgid: expected a comma-separated list, got ','" "${GOOD[@]}" --tgid ,
 expect_run_error "unknown --user" 1 "--user: unknown user 'no-such-user-x'" \
 	"${GOOD[@]}" -u root,no-such-user-x
 expect_run_error "long --comm" 1 \
@@ -124,6 +132,9 @@ expect_run_error "--set: a bad choice" 1 \
 expect_run_error "--set: a key inside a value" 1 \
 	"--set output.flush_interval.x=1: output.flush_interval is a value, not a mapping with key x" \
 	"${GOOD[@]}" --set output.flush_interval.x=1
+expect_run_error "--set: a bad filters.tgid" 1 \
+	"--set filters.tgid=[2147483648]: filters.tgid[0]: expected a process id (a positive integer), got \"2147483648\"" \
+	"${GOOD[@]}" --set 'filters.tgid=[2147483648]'
 expect_run_error "--set without =" 1 \
 	"--set: expected KEY=VALUE with a dotted KEY such as monitors.syscall.mode=events, got 'output.format'" \
 	"${GOOD[@]}" --set output.format

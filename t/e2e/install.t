@@ -62,6 +62,7 @@ diag "bindir $bindir, sysconfdir $sysconfdir, pkgdatadir $pkgdatadir"
 	echo "$(mkvar systemdsystemunitdir) ebpfmon-bcc.service 644 etc/ebpfmon-bcc.service"
 	echo "$sysconfdir/logrotate.d ebpfmon-bcc 644 etc/logrotate.d/ebpfmon-bcc"
 	echo "$pkgdatadir/grafana ebpfmon.json 644 etc/grafana/ebpfmon.json"
+	echo "$pkgdatadir/grafana ebpfmon-portrait.json 644 etc/grafana/ebpfmon-portrait.json"
 } > "$T/expected"
 ok $(( $(grep -c " probes/" "$T/expected") >= 10 && $(grep -c " templates/" "$T/expected") >= 2 ? 0 : 1 )) \
 	"the build lists probes and templates to install"

@@ -123,12 +123,13 @@ workload() {
 # A: events mode, every tracepoint monitor.
 write_config "$T/a.yaml" "monitors:" "  exec: {}" "  syscall: {mode: events}" \
 	"  io: {mode: events}" "  open: {}" "  interrupt: {mode: events, migrations: true}" \
-	"  page_fault: {mode: events}"
+	"  page_fault: {mode: events}" "  schedule: {mode: events, min_latency_us: 0}"
 # B: summary mode, every monitor that has one.
 write_config "$T/b.yaml" "monitors:" "  syscall: {mode: summary, interval: 0.5, group_by: pid_syscall}" \
 	"  io: {mode: summary, interval: 0.5}" \
 	"  interrupt: {mode: summary, interval: 0.5, migrations: true}" \
-	"  page_fault: {mode: summary, interval: 0.5}"
+	"  page_fault: {mode: summary, interval: 0.5}" \
+	"  schedule: {mode: summary, interval: 0.5}"
 : > "$T/all.json"
 for run in a b; do
 	if mon_start "$T/$run.json" "$T/$run.err" -c "$T/$run.yaml" -p "$NAMES"; then
@@ -155,7 +156,7 @@ cat "$T/c.json" >> "$T/all.json"
 jq -r "$PATHS" "$T/all.json" | sort -u > "$T/paths"
 for want in "exec event" "syscall event" "io event" "open event" "interrupt event" \
 	"page_fault event" "syscall summary" "io summary" "interrupt summary" \
-	"page_fault summary" "exec lost"; do
+	"page_fault summary" "schedule event" "schedule summary" "exec lost"; do
 	grep -q "^$want " "$T/paths"
 	ok $? "records to check: $want"
 done

@@ -22,10 +22,10 @@ SLACK=16384
 
 # The portrait under a pid known before it runs: a shell that waits for a
 # line, then execs it (the pid stays; the portrait's exec of itself keeps it
-# too, while its comm becomes "exe").
+# too, and its name).
 rm -f "$T/go"
 mkfifo "$T/go"
-(cd "$T" && exec bash -c 'read -r x < "$1"; shift; exec "$@"' sh "$T/go" "./$NAME" \
+(cd "$T" && exec bash -c 'read -r x < "$1"; shift; exec "$@"' sh "$T/go" "$T/$NAME" \
 	--report "$T/report" --bytes "$BYTES" --burn-ms "$BURN_MS") &
 SP=$!
 
@@ -55,8 +55,9 @@ while True:
 PY
 SAMPLER=$!
 
-# Phase 2 began (comm "exe"): in the burn, sample VmRSS and the switches.
-wait_for grep -q '^Name:[[:space:]]*exe$' "/proc/$SP/status" 2> /dev/null ||
+# Phase 1 reported, then it execs itself (its name kept): in the burn, sample
+# VmRSS and the switches.
+WAIT_SECONDS=20 wait_for grep -q '"phase":1' "$T/report" 2> /dev/null ||
 	bail "the portrait did not reach phase 2"
 # The sleep (200 ms) and the bytes first; then it burns.
 sleep 0.9
@@ -154,23 +155,23 @@ is "$(jq --argjson p "$P1" --argjson q "$P2" '[($p.threads + [$q.pid])[] as $t |
 is "$(jq '[.[] | select(.comm != "(other)") | has("pid") and has("tid") and has("comm") and
 	(.interval_s > 0)] | all' "$T/rows.json")" true "every row has pid, tid, comm, interval_s"
 
-# Metrics: the burn's figures by comm ("exe" is the busiest name).
+# Metrics: the burn's figures by comm (the portrait's name is the busiest).
 s() { val "$2" "$1"; }
-is "$(s 'ebpfmon_proc_resource_rss_bytes{comm="exe"}' "$T/scrape_burn" |
+is "$(s "ebpfmon_proc_resource_rss_bytes{comm=\"$NAME\"}" "$T/scrape_burn" |
 	awk -v k="$RSS_KB" '{ print ($1 > 0 && $1 >= k * 512 && $1 <= k * 2048) }')" 1 \
-	"rss_bytes{comm=\"exe\"} in the burn: within a factor 2 of VmRSS"
-is "$(s 'ebpfmon_proc_resource_write_bytes_total{comm="exe"}' "$T/scrape_end" |
+	"rss_bytes{comm=\"$NAME\"} in the burn: within a factor 2 of VmRSS"
+is "$(s "ebpfmon_proc_resource_write_bytes_total{comm=\"$NAME\"}" "$T/scrape_end" |
 	awk -v b="$BYTES" -v s="$SLACK" '{ print ($1 >= b && $1 <= b + s) }')" 1 \
-	"write_bytes_total{comm=\"exe\"}: the portrait's bytes"
-is "$(s 'ebpfmon_proc_resource_read_bytes_total{comm="exe"}' "$T/scrape_end" |
+	"write_bytes_total{comm=\"$NAME\"}: the portrait's bytes"
+is "$(s "ebpfmon_proc_resource_read_bytes_total{comm=\"$NAME\"}" "$T/scrape_end" |
 	awk -v b="$BYTES" -v s="$SLACK" '{ print ($1 >= b && $1 <= b + s) }')" 1 \
-	"read_bytes_total{comm=\"exe\"}: the portrait's bytes"
+	"read_bytes_total{comm=\"$NAME\"}: the portrait's bytes"
 diag "$(grep '^ebpfmon_proc_resource_cpu' "$T/scrape_end")"
-is "$(s 'ebpfmon_proc_resource_cpu_seconds_total{comm="exe"}' "$T/scrape_end" |
+is "$(s "ebpfmon_proc_resource_cpu_seconds_total{comm=\"$NAME\"}" "$T/scrape_end" |
 	awk -v t="$(jq -n --argjson p "$P2" '$p.burn_ticks / $p.clk_tck')" \
 	'{ print ($1 >= t - 0.02 && $1 <= t + 0.4) }')" 1 \
-	"cpu_seconds_total{comm=\"exe\"}: the burn's CPU time"
-is "$(s 'ebpfmon_proc_resource_context_switches_total{comm="exe",kind="voluntary"}' \
+	"cpu_seconds_total{comm=\"$NAME\"}: the burn's CPU time"
+is "$(s "ebpfmon_proc_resource_context_switches_total{comm=\"$NAME\",kind=\"voluntary\"}" \
 	"$T/scrape_end" | awk '{ print ($1 >= 1) }')" 1 "context_switches_total{kind=\"voluntary\"}: the sleep"
 grep -q '^ebpfmon_proc_resource_context_switches_total{comm="other",kind="involuntary"} ' \
 	"$T/scrape_end"

@@ -141,6 +141,8 @@ static int phase1(char **argv)
 {
 	pthread_t th[3];
 	pid_t child, vchild;
+	char self[4096];
+	ssize_t n;
 	int status;
 
 	child = fork();
@@ -169,10 +171,18 @@ static int phase1(char **argv)
 	       getpid(), child, vchild, tids[0], tids[1], tids[2],
 	       (unsigned long)&mutex, (unsigned long)&cross_mutex, holds, hold_ms);
 
-	/* Phase 2 in a new image: the same program, the same options. */
+	/*
+	 * Phase 2 in a new image: the same program, the same options. By its
+	 * own path, not /proc/self/exe: the kernel names the new comm after the
+	 * path's last component, and a filter by comm must still see phase 2.
+	 */
+	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (n <= 0)
+		return perror("/proc/self/exe"), 1;
+	self[n] = 0;
 	setenv("PORTRAIT_PHASE", "2", 1);
-	execv("/proc/self/exe", argv);
-	perror("execv");
+	execv(self, argv);
+	perror(self);
 	return 1;
 }
 

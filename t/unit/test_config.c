@@ -477,6 +477,7 @@ static void test_full(void)
 		"    - root\n"
 		"    - 1000\n"
 		"  pid: 42\n"
+		"  tgid: [7, 4194304]\n"
 		"monitors:\n"
 		"  exec:\n"
 		"    enabled: true\n"
@@ -516,6 +517,8 @@ static void test_full(void)
 	is_str(cfg.users[1], "1000", "full: filters.user[1]");
 	is_int(strv_len(cfg.pids), 1, "full: filters.pid has 1");
 	is_str(cfg.pids[0], "42", "full: filters.pid[0]");
+	is_int(strv_len(cfg.tgids), 2, "full: filters.tgid has 2");
+	is_str(cfg.tgids[1], "4194304", "full: filters.tgid[1]");
 	ok(cfg.monitors && cfg.monitors->n_kids == 1, "full: monitors kept");
 	exec = cfg_node__get(cfg.monitors, "exec");
 	ok(exec && !exec->kids[0]->used && !exec->kids[1]->used,
@@ -715,10 +718,15 @@ static void test_load_errors(void)
 	load_fails("comma list with an empty item", "filters:\n  user: root,,daemon\n",
 		   "%1$s:2:9: filters.user: empty item in list \"root,,daemon\"\n");
 	load_fails("bad pid", "filters:\n  pid: [12, 0, x]\n",
-		   "%1$s:2:13: filters.pid[1]: expected a process id (a positive integer), "
+		   "%1$s:2:13: filters.pid[1]: expected a thread or process id (a positive integer), "
 		   "got \"0\"\n"
-		   "%1$s:2:16: filters.pid[2]: expected a process id (a positive integer), "
+		   "%1$s:2:16: filters.pid[2]: expected a thread or process id (a positive integer), "
 		   "got \"x\"\n");
+	load_fails("bad tgid", "filters:\n  tgid: [12, -3, 2147483648]\n",
+		   "%1$s:2:14: filters.tgid[1]: expected a process id (a positive integer), "
+		   "got \"-3\"\n"
+		   "%1$s:2:18: filters.tgid[2]: expected a process id (a positive integer), "
+		   "got \"2147483648\"\n");
 	load_fails("errors are collected",
 		   "output:\n  buffer_size: 0\n  perf_pages: 3\n  colour: red\n"
 		   "kernel:\n  headers: \"\"\nextra: 1\n",

@@ -25,6 +25,7 @@
 #include "probes/io.h"
 #include "probes/open.h"
 #include "probes/page_fault.h"
+#include "probes/schedule.h"
 #include "probes/syscall.h"
 #include "bpf/kernel.h"
 #include "config/config.h"
@@ -1025,6 +1026,43 @@ static void test_page_fault(void)
 }
 
 /* ---------------------------------------------------------------------------
+ * schedule
+ */
+
+static size_t schedule_ev(unsigned flags, unsigned long long latency_ns, unsigned prev_pid,
+			  const char *prev_comm)
+{
+	struct schedule_event *e = ev_init();
+
+	e->flags = flags;
+	e->latency_ns = latency_ns;
+	e->prev_pid = prev_pid;
+	memcpy(e->prev_comm, prev_comm, strnlen(prev_comm, sizeof(e->prev_comm)));
+	return sizeof(*e);
+}
+
+static void test_schedule(void)
+{
+	struct tinst t = inst_new("schedule", &ki_none, "mode: events, min_latency_us: 0");
+	struct monitor_inst *inst = t.inst;
+
+	ok(inst->verdict == VERDICT_UNAVAILABLE && strstr(inst->why, "no BTF"),
+	   "schedule: no BTF: unavailable, saying so (%s)", inst->why);
+	decodes_to(inst, schedule_ev(0, 12345678, 42, "burner"), "schedule: a wakeup",
+		   "{'latency_ns':12345678,'queued_by':'wakeup','prev_pid':42,'prev_comm':'burner'}");
+	decodes_to(inst, schedule_ev(SCHEDULE_F_PREEMPTED, 9000000000000000000ULL, 0, "swapper/1"),
+		   "schedule: preempted, a huge latency, after the idle task",
+		   "{'latency_ns':9000000000000000000,'queued_by':'preemption','prev_pid':0,"
+		   "'prev_comm':'swapper/1'}");
+	decodes_to(inst, schedule_ev(0, 0, 7, "0123456789abcdefXX"),
+		   "schedule: a 16-byte prev_comm, no NUL",
+		   "{'latency_ns':0,'queued_by':'wakeup','prev_pid':7,'prev_comm':'0123456789abcdef'}");
+	rejects(inst, schedule_ev(0, 0, 0, "") - 1, "schedule: shorter than its struct");
+	is_int(self_emits, 0, "schedule: on_event emits nothing itself");
+	inst_free(&t);
+}
+
+/* ---------------------------------------------------------------------------
  * func
  */
 
@@ -1134,6 +1172,7 @@ int main(void)
 	test_open();
 	test_interrupt();
 	test_page_fault();
+	test_schedule();
 	test_func();
 
 	record__release(&sess.rec);
