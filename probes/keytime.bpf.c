@@ -26,6 +26,8 @@
 #define KEYTIME_OFF_START_TIME @BTF_OFFSETOF(task_struct,start_time)@
 #define KEYTIME_OFF_SIGNAL @BTF_OFFSETOF(task_struct,signal)@
 #define KEYTIME_OFF_LIVE @BTF_OFFSETOF(signal_struct,live)@
+#define KEYTIME_OFF_PID @BTF_OFFSETOF(task_struct,pid)@
+#define KEYTIME_OFF_BPRM_FILENAME @BTF_OFFSETOF(linux_binprm,filename)@
 
 /* uapi <linux/sched.h>, spelled out: the probe includes no kernel header. */
 #define KEYTIME_CLONE_VFORK	0x00004000
@@ -264,15 +266,21 @@ int keytime_sched_switch(struct tracepoint__sched__sched_switch *args)
 }
 #endif /* KEYTIME_SWITCH */
 
-/* Runs in the parent, once the child exists. */
-int keytime_task_newtask(struct tracepoint__task__task_newtask *args)
+/*
+ * Runs in the parent, once the child exists. Raw (see keytime_tracepoints):
+ * task_newtask(struct task_struct *task, unsigned long clone_flags).
+ */
+int keytime_task_newtask(struct bpf_raw_tracepoint_args *args)
 {
 	struct keytime_event ev = {};
-	u64 flags = args->clone_flags;
+	u64 flags = args->args[1];
 
 	if (ebpfmon_hdr_fill(&ev.hdr, KEYTIME_MON_ID))
 		return 0;
-	ev.child_tid = args->pid;
+#if KEYTIME_OFF_PID >= 0
+	bpf_probe_read_kernel(&ev.child_tid, sizeof(ev.child_tid),
+			      (char *)args->args[0] + KEYTIME_OFF_PID);
+#endif
 	ev.child_pid = flags & KEYTIME_CLONE_THREAD ? ev.hdr.pid : ev.child_tid;
 	ev.kind = flags & KEYTIME_CLONE_THREAD ? KEYTIME_THREAD :
 		  flags & KEYTIME_CLONE_VFORK ? KEYTIME_VFORK : KEYTIME_FORK;
@@ -291,8 +299,11 @@ int keytime_task_newtask(struct tracepoint__task__task_newtask *args)
 BPF_PERCPU_ARRAY(keytime_exec_scratch, struct keytime_exec_event, 1);
 #endif
 
-/* Runs in the task after the exec: its comm is the new program's. */
-int keytime_sched_process_exec(struct tracepoint__sched__sched_process_exec *args)
+/*
+ * Runs in the task after the exec: its comm is the new program's. Raw:
+ * sched_process_exec(struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm).
+ */
+int keytime_sched_process_exec(struct bpf_raw_tracepoint_args *args)
 {
 #if EBPFMON_EVENTS && !KEYTIME_SUMMARY
 	u32 zero = 0;
@@ -304,7 +315,16 @@ int keytime_sched_process_exec(struct tracepoint__sched__sched_process_exec *arg
 	if (ebpfmon_hdr_fill(&x->ev.hdr, KEYTIME_MON_ID))
 		return 0;
 	x->ev.kind = KEYTIME_EXEC;
-	TP_DATA_LOC_READ_STR(x->filename, filename, sizeof(x->filename));
+#if KEYTIME_OFF_BPRM_FILENAME >= 0
+	{
+		const char *filename = NULL;
+
+		bpf_probe_read_kernel(&filename, sizeof(filename),
+				      (char *)args->args[2] + KEYTIME_OFF_BPRM_FILENAME);
+		if (filename)
+			bpf_probe_read_kernel_str(x->filename, sizeof(x->filename), filename);
+	}
+#endif
 	keytime_account(x->ev.hdr.pid, x->ev.hdr.tid, x->ev.hdr.comm, KEYTIME_EXEC,
 			KEYTIME_REASONS, 0, 0);
 	keytime_emit(args, x, sizeof(*x));
@@ -318,8 +338,8 @@ int keytime_sched_process_exec(struct tracepoint__sched__sched_process_exec *arg
 	return 0;
 }
 
-/* Runs in the exiting task, after do_exit set its exit_code and signal->live. */
-int keytime_sched_process_exit(struct tracepoint__sched__sched_process_exit *args)
+/* Runs in the exiting task, after do_exit set its exit_code and signal->live (raw). */
+int keytime_sched_process_exit(struct bpf_raw_tracepoint_args *args)
 {
 	struct keytime_event ev = {};
 	char *task = (char *)bpf_get_current_task();

@@ -353,8 +353,12 @@ int lock_cond_wait(struct pt_regs *ctx)
 }
 
 #if @HAVE_SCHED_PROCESS_EXIT@
-/* A thread that dies inside a lock call (killed while it waited) leaves nothing parked. */
-TRACEPOINT_PROBE(sched, sched_process_exit)
+/*
+ * A thread that dies inside a lock call (killed while it waited) leaves
+ * nothing parked. A raw tracepoint program of this monitor's name: page_fault
+ * has sched_process_exit's TRACEPOINT_PROBE (see struct monitor_tp's raw).
+ */
+int lock_sched_process_exit(struct bpf_raw_tracepoint_args *ctx)
 {
 	u32 tid = (u32)bpf_get_current_pid_tgid();
 

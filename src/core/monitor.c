@@ -82,13 +82,14 @@ int monitor_attach_tracepoints(struct monitor_inst *inst, struct probe_set *ps)
 			    !kernel_info__has_tracepoint(inst->ki, tp->category, tp->event))
 				continue;
 			snprintf(fn, sizeof(fn), "%s", tp->prog);
+			raw = tp->raw;
 		} else if (!probe_set__has_program(ps, fn)) {
 			snprintf(fn, sizeof(fn), "raw_tracepoint__%s", tp->event);
 			if (!probe_set__has_program(ps, fn))
 				continue;
 			raw = true;
 		}
-		err = raw ? probe_set__attach_raw_tracepoint(ps, tp->event) :
+		err = raw ? probe_set__attach_raw_tracepoint_prog(ps, fn, tp->event) :
 			    probe_set__attach_tracepoint_prog(ps, fn, tp->category, tp->event);
 		if (err) {
 			pr_err("%s: failed to attach %s %s%s%s: %s", inst->mon->name,

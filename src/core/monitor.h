@@ -33,6 +33,13 @@ struct monitor_tp {
 	 * several tracepoints of one layout is loaded, and verified, once.
 	 */
 	const char *prog;
+	/*
+	 * prog is a raw tracepoint program on EVENT. BCC defines the struct
+	 * tracepoint__CATEGORY__EVENT before every function taking one, so two
+	 * monitors' programs on one tracepoint cannot both take it in the one
+	 * compile: the second monitor's program takes the raw arguments.
+	 */
+	bool raw;
 };
 
 /*

@@ -41,9 +41,10 @@ struct keytime_opts {
 };
 
 static const struct monitor_tp keytime_tracepoints[] = {
-	{ "task", "task_newtask", false, "keytime_task_newtask" },
-	{ "sched", "sched_process_exec", false, "keytime_sched_process_exec" },
-	{ "sched", "sched_process_exit", false, "keytime_sched_process_exit" },
+	/* Raw: io, exec and page_fault have these tracepoints' TRACEPOINT_PROBEs. */
+	{ "task", "task_newtask", false, "keytime_task_newtask", true },
+	{ "sched", "sched_process_exec", false, "keytime_sched_process_exec", true },
+	{ "sched", "sched_process_exit", false, "keytime_sched_process_exit", true },
 	{ "sched", "sched_switch", true, "keytime_sched_switch" },
 	{ NULL },
 };
@@ -67,6 +68,8 @@ static const struct {
 	{ "task_struct", "start_time", "lifetime_ns" },
 	{ "task_struct", "signal", "group_dead" },
 	{ "signal_struct", "live", "group_dead" },
+	{ "task_struct", "pid", "child_tid and child_pid" },
+	{ "linux_binprm", "filename", "filename" },
 };
 
 static int keytime_configure(struct monitor_inst *inst, struct cfg_node *node)

@@ -53,7 +53,7 @@ static bool lock_libs_glibc(const struct lock_libs *l)
 
 static const struct monitor_tp lock_tracepoints[] = {
 	/* Drops the call a thread killed inside it parked; else the LRU does. */
-	{ "sched", "sched_process_exit", true },
+	{ "sched", "sched_process_exit", true, "lock_sched_process_exit", true },
 	{ NULL },
 };
 
