@@ -281,6 +281,28 @@ print(code, ctype)
 PY
 }
 
+# cpu_ticks_sampler PID: what /proc/PID/stat says (utime + stime, clock ticks)
+# every 10 ms, each with the CLOCK_MONOTONIC time of its reading (the records'
+# ts_ns clock), one "NS TICKS" line each, until the process is gone. Run it in
+# the background.
+cpu_ticks_sampler() {
+	python3 - "$1" <<'PY'
+import sys, time
+pid = sys.argv[1]
+while True:
+    try:
+        with open("/proc/%s/stat" % pid) as f:
+            st = f.read()
+    except OSError:
+        break
+    f = st[st.rindex(")") + 2:].split()
+    if f[0] in "ZX":
+        break
+    print(time.monotonic_ns(), int(f[11]) + int(f[12]), flush=True)
+    time.sleep(0.01)
+PY
+}
+
 # metrics_url ERRFILE: the exporter's http://ADDR/metrics from the ready line.
 metrics_url() {
 	grep -o 'metrics: http://[^ ]*/metrics' "$1" | head -n 1 | cut -d' ' -f2

@@ -143,7 +143,8 @@ done < "$T/names"
 pmons=$(tr ',' '\n' <<< "$runnable" | grep -xE 'keytime|lock|resource|sysseq|schedule' | paste -sd,)
 if [ -n "$pmons" ]; then
 	[ -x "$TBUILD/portrait" ] || bail "$TBUILD/portrait is not built (make t/helpers/portrait)"
-	mon_start_stdout /dev/null "$T/perr" -c "$T/c.yaml" -m "$pmons" -f none \
+	# Filtered to it: keytime follows on/off CPU only with a filter.
+	mon_start_stdout /dev/null "$T/perr" -c "$T/c.yaml" -m "$pmons" -f none -p portrait \
 		--set metrics.comm_labels=64 --metrics-listen 127.0.0.1:0 || bail "ebpfmon-bcc did not start"
 	"$TBUILD/portrait" --report "$T/portrait.report" > /dev/null 2>&1
 	diag "portrait exited $?"

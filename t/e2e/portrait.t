@@ -52,23 +52,7 @@ like "$(grep '^ready:' "$T/err")" "^ready: 5 monitors attached \\($M(, $M){4}\\)
 	"the five portrait monitors attach together"
 URL=$(metrics_url "$T/err")
 echo go > "$T/go"
-# /proc/PID/stat's utime + stime (ticks) every 10 ms with the CLOCK_MONOTONIC
-# time of each reading (the records' ts_ns clock), until the portrait is gone.
-python3 - "$P" > "$T/samples" <<'PY' &
-import sys, time
-pid = sys.argv[1]
-while True:
-    try:
-        with open("/proc/%s/stat" % pid) as f:
-            st = f.read()
-    except OSError:
-        break
-    f = st[st.rindex(")") + 2:].split()
-    if f[0] in "ZX":
-        break
-    print(time.monotonic_ns(), int(f[11]) + int(f[12]), flush=True)
-    time.sleep(0.01)
-PY
+cpu_ticks_sampler "$P" > "$T/samples" &
 SAMPLER=$!
 wait "$P"
 is "$?" 7 "the portrait exited 7"

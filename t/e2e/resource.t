@@ -36,23 +36,7 @@ mon_start "$T/out.json" "$T/err" -c "$T/cfg.yaml" -m resource --pid "$SP" \
 like "$(cat "$T/err")" 'ready: 1 monitor attached \(resource\)' "the ready line names the monitor"
 URL=$(metrics_url "$T/err")
 echo go > "$T/go"
-# What /proc/PID/stat says (utime + stime, clock ticks) every 10 ms, with the
-# CLOCK_MONOTONIC time of each reading (the rows' ts_ns clock), until it exits.
-python3 - "$SP" > "$T/samples" <<'PY' &
-import sys, time
-pid = sys.argv[1]
-while True:
-    try:
-        with open("/proc/%s/stat" % pid) as f:
-            st = f.read()
-    except OSError:
-        break
-    f = st[st.rindex(")") + 2:].split()
-    if f[0] in "ZX":
-        break
-    print(time.monotonic_ns(), int(f[11]) + int(f[12]), flush=True)
-    time.sleep(0.01)
-PY
+cpu_ticks_sampler "$SP" > "$T/samples" &
 SAMPLER=$!
 
 # Phase 1 reported, then it execs itself (its name kept): in the burn, sample
