@@ -234,7 +234,16 @@ int field_text(const struct record *rec, const struct field *f, struct strbuf *o
 
 bool field_is_object(const struct field *f)
 {
-	return f->kind == FIELD_JSON && json_is_object(f->v.json);
+	const char *key;
+	json_t *v;
+
+	if (f->kind != FIELD_JSON || !json_is_object(f->v.json))
+		return false;
+	/* Objects of objects (sysseq's calls, keyed by name) vary from row to row. */
+	json_object_foreach(f->v.json, key, v)
+		if (json_is_object(v) || json_is_array(v))
+			return false;
+	return true;
 }
 
 json_t *record_member(const struct record *rec, const char *key)

@@ -164,6 +164,14 @@ like "${ROW%%|*}" '^[a-z_0-9]+:[0-9]+ [a-z_0-9]+:[0-9]+ [a-z_0-9]+:[0-9]+$' "csv
 like "${ROW#*|}" '^[a-z_0-9]+( [a-z_0-9]+){63}$' "csv: seq as 64 names joined by spaces"
 like "${ROW#*|}" ' unlink write write write lseek read read read read close .* exit_group$' \
 	"csv: seq in order (--bytes 12288: 3 writes, 4 reads)"
+# calls (an object of objects, keyed by the names a row has) is one column of
+# JSON text: no calls_NAME columns from the first row's names.
+is "$(python3 -c 'import csv, json, sys
+r = csv.DictReader(open(sys.argv[1]))
+cols = sorted(c for c in r.fieldnames if c.startswith("calls"))
+row = [x for x in r if x["tid"] == sys.argv[2] and x["final"] == "true"][0]
+print(" ".join(cols), json.loads(row["calls"])["write"]["count"])' "$T"/csv/sysseq_event_*.csv "$D_PID")" \
+	"calls calls_total 5" "csv: calls is one column of JSON text (write: 3 data writes, 2 report lines)"
 
 is "$(cat "$T"/*.err | grep -c 'runtime error\|Sanitizer')" 0 "no sanitizer report"
 
