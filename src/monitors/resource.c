@@ -44,6 +44,7 @@ struct resource_seen {
 struct resource_partial {
 	uint32_t tid;
 	bool comm_match;	/* the task passes the comm filter now */
+	uint64_t since;		/* its switch-in */
 	uint64_t ns;
 };
 
@@ -66,6 +67,9 @@ struct resource_opts {
 	/* Spans still on a CPU: one per possible CPU at most. */
 	struct resource_partial *partial;
 	size_t n_partial, cap_partial;
+	/* The same, read before the table (resource_collect). */
+	struct resource_partial *before;
+	size_t n_before, cap_before;
 	uint64_t sys_seen[W], sys_delta[W];
 	struct comm_labels comm;
 };
@@ -290,7 +294,8 @@ static void resource_running_read(void *ctx, const void *key, const void *values
 		if (GROW(o->partial, o->cap_partial, o->n_partial))
 			return;
 		o->partial[o->n_partial++] = (struct resource_partial){
-			.tid = r.tid, .comm_match = r.comm_match, .ns = now - r.since };
+			.tid = r.tid, .comm_match = r.comm_match, .since = r.since,
+			.ns = now - r.since };
 	}
 }
 
@@ -570,10 +575,50 @@ static const struct summary_spec resource_summary = {
 	.what = "task updates",
 };
 
+/* The spans just read become the "before" ones; partial is empty again. */
+static void resource_spans_swap(struct resource_opts *o)
+{
+	struct resource_partial *p = o->before;
+	size_t cap = o->cap_before;
+
+	o->before = o->partial;
+	o->cap_before = o->cap_partial;
+	o->n_before = o->n_partial;
+	o->partial = p;
+	o->cap_partial = cap;
+	o->n_partial = 0;
+}
+
 /*
- * The table is read first and the CPUs' running spans after it: a task that
- * leaves its CPU in between is counted short now and right at the next
- * interval, never twice (resource_delta).
+ * A span read on a CPU before the table walk and gone after it ended during
+ * the walk: the row read may lack it (a burner's whole run since its last
+ * switch-out), so the row is read again, with the span in it now.
+ */
+static void resource_spans_ended(struct resource_opts *o, struct probe_set *ps)
+{
+	int fd = probe_set__table_fd(ps, "resource_tasks");
+
+	for (size_t i = 0; fd >= 0 && i < o->n_before; i++) {
+		const struct resource_partial *b = &o->before[i];
+		struct resource_entry key = { .tid = b->tid }, *e;
+		bool running = false;
+
+		for (size_t j = 0; j < o->n_partial && !running; j++)
+			running = o->partial[j].tid == b->tid && o->partial[j].since == b->since;
+		e = running ? NULL : bsearch(&key, o->cur, o->n_cur, sizeof(*o->cur),
+					    resource_entry_cmp);
+		if (e)
+			bpf_map_lookup_elem(fd, &e->tid, &e->t);
+	}
+}
+
+/*
+ * The CPUs' running spans are read before and after the table: a span read
+ * after it is added to its row (a task that never leaves its CPU still
+ * shows), and one that ended during the walk is in its row, read again
+ * (resource_spans_ended). What is left (a task leaving its CPU between the
+ * two reads of one CPU) is counted short now and right at the next interval,
+ * never twice (resource_delta).
  */
 static int resource_collect(struct monitor_inst *inst, struct probe_set *ps)
 {
@@ -589,13 +634,18 @@ static int resource_collect(struct monitor_inst *inst, struct probe_set *ps)
 	o->last_ns = now;
 	o->n_cur = o->n_partial = 0;
 	rows->row_size = sizeof(struct resource_row);
-	err = probe_set__walk(ps, "resource_tasks", false, resource_entry_read, o);
+	err = probe_set__walk(ps, "resource_running", true, resource_running_read, o);
+	if (err >= 0) {
+		resource_spans_swap(o);
+		err = probe_set__walk(ps, "resource_tasks", false, resource_entry_read, o);
+	}
 	if (err >= 0)
 		err = probe_set__walk(ps, "resource_running", true, resource_running_read, o);
 	if (err < 0)
 		goto cleanup;
 	if (o->n_cur)
 		qsort(o->cur, o->n_cur, sizeof(*o->cur), resource_entry_cmp);
+	resource_spans_ended(o, ps);
 	err = resource_sys_read(o, ps);
 	if (!err)
 		err = resource_rows_build(inst, ps);
@@ -781,6 +831,7 @@ static void resource_detach(struct monitor_inst *inst)
 		free(o->next);
 		free(o->cur);
 		free(o->partial);
+		free(o->before);
 	}
 	free(o);
 	inst->priv = NULL;
