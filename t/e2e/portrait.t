@@ -51,9 +51,10 @@ M='(keytime|lock|resource|sysseq|schedule)'
 like "$(grep '^ready:' "$T/err")" "^ready: 5 monitors attached \\($M(, $M){4}\\)" \
 	"the five portrait monitors attach together"
 URL=$(metrics_url "$T/err")
-echo go > "$T/go"
+# The sampler first: under load python starts slowly, and the burn is soon.
 cpu_ticks_sampler "$P" > "$T/samples" &
 SAMPLER=$!
+echo go > "$T/go"
 wait "$P"
 is "$?" 7 "the portrait exited 7"
 P=

@@ -35,9 +35,10 @@ mon_start "$T/out.json" "$T/err" -c "$T/cfg.yaml" -m resource --pid "$SP" \
 	--metrics-listen 127.0.0.1:0 || bail "ebpfmon-bcc did not start"
 like "$(cat "$T/err")" 'ready: 1 monitor attached \(resource\)' "the ready line names the monitor"
 URL=$(metrics_url "$T/err")
-echo go > "$T/go"
+# The sampler first: under load python starts slowly, and the burn is soon.
 cpu_ticks_sampler "$SP" > "$T/samples" &
 SAMPLER=$!
+echo go > "$T/go"
 
 # Phase 1 reported, then it execs itself (its name kept): in the burn, sample
 # VmRSS and the switches.
