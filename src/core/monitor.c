@@ -314,8 +314,8 @@ int comm_labels__update(struct comm_labels *cl, unsigned max, const struct comm_
 		}
 		memcpy(cl->names[cl->n++], tot[i].comm, sizeof(*cl->names));
 	}
-	qsort(cl->names, cl->n, sizeof(*cl->names),
-	      comm_cmp);
+	if (cl->n)
+		qsort(cl->names, cl->n, sizeof(*cl->names), comm_cmp);
 out:
 	free(tot);
 	return err;
@@ -340,7 +340,8 @@ static void comm_counts_merge(struct comm_counts *cc)
 {
 	size_t n = 0;
 
-	qsort(cc->v, cc->n, sizeof(*cc->v), comm_count_by_key);
+	if (cc->n)
+		qsort(cc->v, cc->n, sizeof(*cc->v), comm_count_by_key);
 	for (size_t i = 0; i < cc->n; i++) {
 		if (n && !comm_count_by_key(&cc->v[n - 1], &cc->v[i]))
 			cc->v[n - 1].n += cc->v[i].n;

@@ -605,8 +605,8 @@ static void resource_spans_ended(struct resource_opts *o, struct probe_set *ps)
 
 		for (size_t j = 0; j < o->n_partial && !running; j++)
 			running = o->partial[j].tid == b->tid && o->partial[j].since == b->since;
-		e = running ? NULL : bsearch(&key, o->cur, o->n_cur, sizeof(*o->cur),
-					    resource_entry_cmp);
+		e = running || !o->n_cur ? NULL :
+		    bsearch(&key, o->cur, o->n_cur, sizeof(*o->cur), resource_entry_cmp);
 		if (e)
 			bpf_map_lookup_elem(fd, &e->tid, &e->t);
 	}

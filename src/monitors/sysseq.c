@@ -344,7 +344,9 @@ static int sysseq_lat_keys(struct sysseq_opts *o)
 			return -ENOMEM;
 		o->ents[o->n_ents++] = (struct sysseq_entry){ .k = next };
 	}
-	qsort(o->ents, o->n_ents, sizeof(*o->ents), sysseq_entry_cmp);
+	/* qsort(NULL, 0, ...) is undefined: a collect with no call timed. */
+	if (o->n_ents)
+		qsort(o->ents, o->n_ents, sizeof(*o->ents), sysseq_entry_cmp);
 	return 0;
 }
 
