@@ -28,6 +28,10 @@
 #define KEYTIME_OFF_LIVE @BTF_OFFSETOF(signal_struct,live)@
 #define KEYTIME_OFF_PID @BTF_OFFSETOF(task_struct,pid)@
 #define KEYTIME_OFF_BPRM_FILENAME @BTF_OFFSETOF(linux_binprm,filename)@
+/* task_struct.se.sum_exec_runtime: -1 when BTF lacks either. */
+#define KEYTIME_OFF_TASK_SE @BTF_OFFSETOF(task_struct,se)@
+#define KEYTIME_OFF_SE_RUNTIME @BTF_OFFSETOF(sched_entity,sum_exec_runtime)@
+#define KEYTIME_EXEC_BTF (KEYTIME_OFF_TASK_SE >= 0 && KEYTIME_OFF_SE_RUNTIME >= 0)
 
 /* uapi <linux/sched.h>, spelled out: the probe includes no kernel header. */
 #define KEYTIME_CLONE_VFORK	0x00004000
@@ -156,6 +160,7 @@ static __always_inline void keytime_account(u32 pid, u32 tid, const char *comm, 
 struct keytime_task {
 	u64 off_ts;		/* 0: on a CPU, or new */
 	u64 on_ts;		/* 0: not seen coming on */
+	u64 exec_ns;		/* its sum_exec_runtime at its last switch-out; 0: unknown */
 	u32 tgid;
 	u32 uid;
 	u32 reason;
@@ -172,11 +177,25 @@ static __always_inline void keytime_task_new(u32 tid, u32 tgid, u32 uid)
 		ebpfmon_count_lost(KEYTIME_MON_ID);
 }
 
+/* The current task's sum_exec_runtime (the scheduler put it before sched_switch); 0 unknown. */
+static __always_inline u64 keytime_exec_ns(void)
+{
+	u64 runtime = 0;
+#if KEYTIME_EXEC_BTF
+	char *task = (char *)bpf_get_current_task();
+
+	bpf_probe_read_kernel(&runtime, sizeof(runtime),
+			      task + KEYTIME_OFF_TASK_SE + KEYTIME_OFF_SE_RUNTIME);
+#endif
+	return runtime;
+}
+
 /* prev (current) leaves the CPU. */
 static __always_inline void keytime_switch_out(void *ctx, u64 now, long state)
 {
 	struct keytime_event ev = {};
 	struct keytime_task *st;
+	u64 exec_ns;
 	u32 tid;
 
 	ev.reason = keytime_reason(state);
@@ -195,8 +214,17 @@ static __always_inline void keytime_switch_out(void *ctx, u64 now, long state)
 	ev.hdr.ts_ns = now;
 	ev.kind = KEYTIME_OFFCPU;
 	st = keytime_tasks.lookup(&tid);
+	exec_ns = keytime_exec_ns();
 	if (st && st->on_ts) {
 		ev.duration_ns = now - st->on_ts;
+		ev.flags |= KEYTIME_F_DURATION;
+	} else if (st && st->exec_ns && exec_ns > st->exec_ns) {
+		/*
+		 * It came on a CPU without a sched_switch (this project's test
+		 * machine's kernel does it now and then): the CPU time it used
+		 * since its last switch-out is the span's length.
+		 */
+		ev.duration_ns = exec_ns - st->exec_ns;
 		ev.flags |= KEYTIME_F_DURATION;
 	}
 	if (ev.reason == KEYTIME_DEAD) {
@@ -206,10 +234,11 @@ static __always_inline void keytime_switch_out(void *ctx, u64 now, long state)
 	} else if (st) {
 		st->off_ts = now;
 		st->on_ts = 0;
+		st->exec_ns = exec_ns;
 		st->reason = ev.reason;
 	} else {
 		struct keytime_task t = { .off_ts = now, .tgid = ev.hdr.pid, .uid = ev.hdr.uid,
-					  .reason = ev.reason };
+					  .reason = ev.reason, .exec_ns = exec_ns };
 
 		if (keytime_tasks.insert(&tid, &t))
 			ebpfmon_count_lost(KEYTIME_MON_ID);

@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * resource: what each task uses, accounted in the kernel. sched:sched_switch
- * adds the span a task was on the CPU (switch-in to switch-out) and counts
- * the switch as voluntary (blocked) or involuntary (runnable: preempted,
- * yield); the read/write calls' exits add the bytes they moved; kmem:rss_stat
+ * adds the CPU time a task used since its last switch-out (the scheduler's
+ * own se.sum_exec_runtime, through BTF: the figure /proc/PID/stat gives; the
+ * span from switch-in to switch-out where it is missing) and counts the switch
+ * as voluntary (blocked) or involuntary (runnable: preempted, yield); the read/write calls' exits add the bytes they moved; kmem:rss_stat
  * (and the mm's own counters, read through BTF offsets at a switch-out) keep
  * each process's resident set. Rows are cumulative and the host takes their
  * growth every interval, with the span of the task still on each CPU at that
@@ -29,6 +30,10 @@
 #define RESOURCE_TASK_DEAD 0x80
 #define RESOURCE_OFF_TASK_PID @BTF_OFFSETOF(task_struct,pid)@
 #define RESOURCE_OFF_TASK_COMM @BTF_OFFSETOF(task_struct,comm)@
+/* task_struct.se.sum_exec_runtime: -1 when BTF lacks either. */
+#define RESOURCE_OFF_TASK_SE @BTF_OFFSETOF(task_struct,se)@
+#define RESOURCE_OFF_SE_RUNTIME @BTF_OFFSETOF(sched_entity,sum_exec_runtime)@
+#define RESOURCE_EXEC_BTF (RESOURCE_OFF_TASK_SE >= 0 && RESOURCE_OFF_SE_RUNTIME >= 0)
 
 #if EBPFMON_EVENTS
 BPF_HASH(resource_tasks, u32, struct resource_task, @MAX_ENTRIES@);
@@ -45,6 +50,15 @@ BPF_TABLE("lru_hash", u32, u8, resource_dying, @MAX_ENTRIES@);
 BPF_PERCPU_ARRAY(resource_running, struct resource_running, 1);
 BPF_PERCPU_ARRAY(resource_sys, struct resource_counts, 1);
 BPF_TABLE("lru_hash", u32, struct resource_rss, resource_rss, @MAX_ENTRIES@);
+#if RESOURCE_EXEC_BTF
+/*
+ * Each counted task's sum_exec_runtime at its last switch-out: the next one's
+ * growth is exactly the CPU time between them, even where a switch-in went
+ * by without sched_switch (seen on this machine's kernel, a few times a
+ * minute under load: a span from the switch-in would be lost whole).
+ */
+BPF_TABLE("lru_hash", u32, u64, resource_exec, @MAX_ENTRIES@);
+#endif
 
 #if EBPFMON_METRICS
 /* The filtered tasks' figures, cumulative, never cleared (the exporter reads them). */
@@ -189,6 +203,31 @@ static __always_inline void resource_rss_read(u64 now)
 #endif
 
 /*
+ * The CPU time of the task switched out (current) since its last switch-out:
+ * the growth of its sum_exec_runtime (up to date here: the scheduler put it
+ * before the tracepoint), or SPAN the first time it is seen.
+ */
+static __always_inline u64 resource_exec_ns(u32 prev, u64 span)
+{
+#if RESOURCE_EXEC_BTF
+	char *task = (char *)bpf_get_current_task();
+	u64 runtime = 0, *last;
+
+	if (bpf_probe_read_kernel(&runtime, sizeof(runtime),
+				  task + RESOURCE_OFF_TASK_SE + RESOURCE_OFF_SE_RUNTIME))
+		return span;
+	last = resource_exec.lookup(&prev);
+	if (!last) {
+		resource_exec.update(&prev, &runtime);
+		return span;
+	}
+	span = runtime > *last ? runtime - *last : 0;
+	*last = runtime;
+#endif
+	return span;
+}
+
+/*
  * A switch on this CPU: the span of the task switched out (current) ends,
  * the span of NEXT (its tid, and whether its comm passes the comm filter)
  * starts. VOLUNTARY: it blocked; DEAD: its last switch.
@@ -196,16 +235,17 @@ static __always_inline void resource_rss_read(u64 now)
 static __always_inline void resource_switch(u32 prev, u32 next, int comm_match, int voluntary,
 					    int dead)
 {
-	u64 now = bpf_ktime_get_ns();
+	u64 now = bpf_ktime_get_ns(), span = 0;
 	u32 zero_key = 0;
 	struct resource_running *run = resource_running.lookup(&zero_key);
 	struct resource_counts d = {};
+	int match;
 
 	if (!run)
 		return;
 	/* The span of the task switched out: on this CPU since its switch-in. */
 	if (run->tid == prev && run->since && now > run->since)
-		d.oncpu_ns = now - run->since;
+		span = now - run->since;
 	/* The next task's span starts: since_check first, since last (see resource.h). */
 	run->since_check = now;
 	asm volatile("" ::: "memory");
@@ -220,8 +260,14 @@ static __always_inline void resource_switch(u32 prev, u32 next, int comm_match, 
 		d.voluntary = 1;
 	else
 		d.involuntary = 1;
+	/*
+	 * The counted tasks' time is exact; the others' (the system's figure
+	 * only) the span, which saves a table per task of the machine.
+	 */
+	match = ebpfmon_task_match();
+	d.oncpu_ns = match ? resource_exec_ns(prev, span) : span;
 	resource_sys_add(&d);
-	if (!ebpfmon_task_match())
+	if (!match)
 		return;
 	/* A dead task's last switch-out: only into a row that is still there. */
 	resource_add(&d, dead);
@@ -364,6 +410,9 @@ static __always_inline void resource_free(u32 tid)
 	resource_dying.delete(&tid);
 #endif
 	resource_rss.delete(&tid);
+#if RESOURCE_EXEC_BTF
+	resource_exec.delete(&tid);
+#endif
 }
 
 #if EBPFMON_EVENTS

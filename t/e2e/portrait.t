@@ -54,6 +54,8 @@ URL=$(metrics_url "$T/err")
 # The sampler first: under load python starts slowly, and the burn is soon.
 cpu_ticks_sampler "$P" > "$T/samples" &
 SAMPLER=$!
+# Its first reading before the go: python took 400 ms to start here at times.
+WAIT_SECONDS=20 wait_for test -s "$T/samples" || bail "the /proc sampler did not start"
 echo go > "$T/go"
 wait "$P"
 is "$?" 7 "the portrait exited 7"
@@ -111,7 +113,7 @@ jq -s -c --argjson p "$P2" --slurpfile s "$T/samples.json" '
 	    {got: .cpu_pct, want: (if $a and $b then 100 * ($b[1] - $a[1]) / $p.clk_tck /
 				   (($b[0] - $a[0]) / 1e9) else null end)})' \
 	"$T/out.json" > "$T/cpu.json"
-diag "resource: burn intervals $(cat "$T/cpu.json")"
+diag "resource: burn intervals $(cat "$T/cpu.json"); first sample $(head -1 "$T/samples"), samples $(wc -l < "$T/samples"), burn $(jq -c "[.burn_start_ns, .burn_end_ns]" <<< "$P2")"
 is "$(jq 'length >= 2 and (map(.want != null) | all)' "$T/cpu.json")" true \
 	"resource: two or more intervals inside the burn, with /proc readings around each"
 is "$(jq 'map(((.got - .want) | fabs) <= 15) | all' "$T/cpu.json")" true \

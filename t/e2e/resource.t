@@ -38,6 +38,8 @@ URL=$(metrics_url "$T/err")
 # The sampler first: under load python starts slowly, and the burn is soon.
 cpu_ticks_sampler "$SP" > "$T/samples" &
 SAMPLER=$!
+# Its first reading before the go: python took 400 ms to start here at times.
+WAIT_SECONDS=20 wait_for test -s "$T/samples" || bail "the /proc sampler did not start"
 echo go > "$T/go"
 
 # Phase 1 reported, then it execs itself (its name kept): in the burn, sample
@@ -84,15 +86,16 @@ is "$(jq 'length >= 1 and (map(.want != null) | all)' "$T/cpu.json")" true \
 is "$(jq 'map(((.got - .want) | fabs) <= 15) | all' "$T/cpu.json")" true \
 	"cpu_pct of every interval in the burn within 15 points of /proc/PID/stat's over it"
 # Over the run, every span counted, none twice: the rows' cpu_ns add up to
-# the burn's ticks (10 ms each) and the short rest of the run. Below by at
-# most 3% of the burn: under the sanitizer suite's load the spans summed at
-# sched_switch came out 2.2% short of /proc's once (2.3955 s against 245
-# ticks; cause not found, see the issue 15 note).
+# the burn's ticks (10 ms each, two of rounding) and the short rest of the
+# run. The kernel's own runtime (sum_exec_runtime at each switch-out, as
+# /proc's) is what is added up: spans timed from sched_switch came out 2-5%
+# short under the sanitizer suite's load, where this machine's kernel put the
+# burner on a CPU without a sched_switch event now and then.
 diag "cpu_ns of the process: $(jq --argjson p "$P2" 'map(select(.pid == $p.pid) | .cpu_ns) | add' "$T/rows.json"), burn ticks: $(jq -n --argjson p "$P2" '$p.burn_ticks')"
 is "$(jq --argjson p "$P2" '(map(select(.pid == $p.pid)) | map(.cpu_ns) | add) as $ns |
 	($p.burn_ticks / $p.clk_tck * 1e9) as $burn |
-	$ns >= $burn * 0.97 - 2e7 and $ns <= $burn + 4e8' "$T/rows.json")" true \
-	"the rows' cpu_ns: the burn's, within 3% + 20 ms below and 400 ms above (the run besides)"
+	$ns >= $burn - 2e7 and $ns <= $burn + 4e8' "$T/rows.json")" true \
+	"the rows' cpu_ns: the burn's, within 20 ms below and 400 ms above (the run besides)"
 
 # Bytes: every read/write call's result, over the run.
 RD=$(jq --argjson p "$P2" 'map(select(.pid == $p.pid) | .read_bytes) | add' "$T/rows.json")
@@ -157,7 +160,7 @@ is "$(s "ebpfmon_proc_resource_read_bytes_total{comm=\"$NAME\"}" "$T/scrape_end"
 diag "$(grep '^ebpfmon_proc_resource_cpu' "$T/scrape_end")"
 is "$(s "ebpfmon_proc_resource_cpu_seconds_total{comm=\"$NAME\"}" "$T/scrape_end" |
 	awk -v t="$(jq -n --argjson p "$P2" '$p.burn_ticks / $p.clk_tck')" \
-	'{ print ($1 >= t * 0.97 - 0.02 && $1 <= t + 0.4) }')" 1 \
+	'{ print ($1 >= t - 0.02 && $1 <= t + 0.4) }')" 1 \
 	"cpu_seconds_total{comm=\"$NAME\"}: the burn's CPU time"
 is "$(s "ebpfmon_proc_resource_context_switches_total{comm=\"$NAME\",kind=\"voluntary\"}" \
 	"$T/scrape_end" | awk '{ print ($1 >= 1) }')" 1 "context_switches_total{kind=\"voluntary\"}: the sleep"

@@ -76,11 +76,16 @@ diag "contended: $CFS"
 diag "SCHED_FIFO: $RT"
 j() { jq -r "$2" <<< "$1"; }
 
-# The contended sleeper: every wakeup measured, each behind the burners.
+# The contended sleeper: every wakeup measured, each behind the burners. Two
+# may go unmeasured: this machine's kernel now and then puts a task on a CPU
+# without a sched_switch event (bpftrace's sched_switch saw 46 switch-outs of
+# 116,000 whose switch-in it never saw, under the suite's load), and a wait
+# whose end is not shown cannot be timed (see the man page).
+SEEN_MIN=$((N - 2))
 is "$(j "$CFS" '.comm | join(",")')" "$S" "summary: the sleeper's rows carry its comm"
 is "$(j "$CFS" '.pid | join(",")')" "$CFS_PID" "summary: and its pid (tid = pid, one thread)"
-ok $(j "$CFS" "if .count >= $N and .count <= 2 * $N then 0 else 1 end") \
-	"summary: $N wakeups, so count >= $N (and <= $((2 * N)): a few preemptions)"
+ok $(j "$CFS" "if .count >= $SEEN_MIN and .count <= 2 * $N then 0 else 1 end") \
+	"summary: $N wakeups, so count >= $SEEN_MIN (and <= $((2 * N)): a few preemptions)"
 is "$(j "$CFS" '.hist')" "$(j "$CFS" '.count')" "summary: the histogram holds every wait"
 ok $(j "$CFS" 'if .max >= 2000000 then 0 else 1 end') \
 	"summary: behind 3 burners its longest wait is >= 2 ms"
@@ -89,7 +94,7 @@ ok $(j "$CFS" "if .max <= $CFS_WALL then 0 else 1 end") \
 ok $(j "$CFS" 'if .sys and .avgs then 0 else 1 end') \
 	"summary: each row's min <= avg <= max, and the system's count, max and min hold it"
 # The control: the same wakeups as SCHED_FIFO preempt the burners at once.
-ok $(j "$RT" "if .count >= $N then 0 else 1 end") "summary: the SCHED_FIFO run's $N wakeups too"
+ok $(j "$RT" "if .count >= $SEEN_MIN then 0 else 1 end") "summary: the SCHED_FIFO run's $N wakeups too (>= $SEEN_MIN)"
 ok $(j "$RT" "if .total / .count < 200000 and .total / .count * 10 < $(j "$CFS" '.total / .count')
 	then 0 else 1 end") \
 	"summary: its average wait is under 200 us and a tenth of the contended one's"
