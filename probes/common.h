@@ -59,6 +59,21 @@ struct ebpfmon_hdr {
 	char comm[EBPFMON_COMM_LEN];
 };
 
+/*
+ * A monitor's control entry (the ebpfmon_control array, by monitor id): what
+ * it records at run time, on top of the run's filters. Zero: inert.
+ */
+struct ebpfmon_control {
+	__u8 active;		/* 0: inert, its programs return at once */
+	__u8 retired;		/* a reload replaced it: never active again */
+	__u8 targeted;		/* any target below is set; 0: one test passes all */
+	__u8 pad;
+	__u32 pid;		/* thread or process id, as --pid; 0: any */
+	__u32 tgid;		/* process id, as --tgid; 0: any */
+	__s32 cpu;		/* -1: any */
+	char comm[EBPFMON_COMM_LEN];	/* "": any; all 16 bytes compared */
+};
+
 #ifdef EBPFMON_BPF
 /* Filters, filled by the host before any probe is attached. */
 struct ebpfmon_comm_key {
@@ -95,28 +110,86 @@ static __always_inline void ebpfmon_count_lost(u32 mon_id)
 }
 
 /*
- * Set by the host for a monitor a reload replaces or removes, once the new
- * one is attached: from then on the old programs record nothing, while their
- * detach (which waits for the kernel) and the drain of their buffer go on.
+ * Each monitor's control entry (struct ebpfmon_control, by monitor id),
+ * written by the host (src/core/activity.c) before its programs are attached
+ * and whenever it is activated, retargeted, deactivated or retired. Every
+ * program starts with EBPFMON_ACTIVE_OR_RETURN: one lookup of it.
  */
-BPF_ARRAY(ebpfmon_retired, u8, EBPFMON_MAX_MONITORS);
+BPF_ARRAY(ebpfmon_control, struct ebpfmon_control, EBPFMON_MAX_MONITORS);
+
+static __always_inline struct ebpfmon_control *ebpfmon_control_get(u32 mon_id)
+{
+	return ebpfmon_control.lookup(&mon_id);
+}
+
+/* Recording: active and not retired (a reload's old programs record nothing). */
+static __always_inline int ebpfmon_control_on(const struct ebpfmon_control *c)
+{
+	return c && c->active && !c->retired;
+}
+
+/*
+ * The first statement of every program: an inert or retired monitor returns
+ * RET before doing anything else, on this one lookup.
+ */
+#define EBPFMON_ACTIVE_OR_RETURN(ret)						\
+	do {									\
+		if (!ebpfmon_control_on(ebpfmon_control_get(EBPFMON_MON_ID)))	\
+			return ret;						\
+	} while (0)
+
+/*
+ * The entry's targets on a task (thread group TGID, thread TID) on the
+ * current CPU: --pid's thread or process id, --tgid's process id, the CPU.
+ * Active with no target: one test. Comm: ebpfmon_control_comm.
+ */
+static __always_inline int ebpfmon_control_pass(const struct ebpfmon_control *c,
+						u32 tgid, u32 tid)
+{
+	if (!ebpfmon_control_on(c))
+		return 0;
+	if (!c->targeted)
+		return 1;
+	if (c->pid && c->pid != tgid && c->pid != tid)
+		return 0;
+	if (c->tgid && c->tgid != tgid)
+		return 0;
+	if (c->cpu >= 0 && (u32)c->cpu != bpf_get_smp_processor_id())
+		return 0;
+	return 1;
+}
+
+/* The entry's comm target on COMM (16 bytes, zero-padded, as the comm filter). */
+static __always_inline int ebpfmon_control_comm(const struct ebpfmon_control *c,
+						const char *comm)
+{
+	if (!c || !c->targeted || !c->comm[0])
+		return 1;
+#pragma unroll
+	for (int i = 0; i < EBPFMON_COMM_LEN; i++)
+		if (c->comm[i] != comm[i])
+			return 0;
+	return 1;
+}
+
+/* Inert or retired: the monitor records nothing (its state may still be cleaned up). */
+static __always_inline int ebpfmon_mon_retired(u32 mon_id)
+{
+	return !ebpfmon_control_on(ebpfmon_control_get(mon_id));
+}
 
 /*
  * ebpfmon-bcc itself: what it does to write events (write, poll, ...) must
  * not become events, or a syscall monitor would feed on its own output. Nor
- * does a retired monitor record anything.
+ * does an inert or retired monitor record anything, nor one whose targets the
+ * current task (pid, tgid, cpu) misses.
  */
-static __always_inline int ebpfmon_mon_retired(u32 mon_id)
-{
-	u8 *retired = ebpfmon_retired.lookup(&mon_id);
-
-	return retired && *retired;
-}
-
 static __always_inline int ebpfmon_is_self_or_retired(u32 mon_id)
 {
-	return (bpf_get_current_pid_tgid() >> 32) == EBPFMON_SELF_PID ||
-	       ebpfmon_mon_retired(mon_id);
+	u64 id = bpf_get_current_pid_tgid();
+
+	return (id >> 32) == EBPFMON_SELF_PID ||
+	       !ebpfmon_control_pass(ebpfmon_control_get(mon_id), id >> 32, (u32)id);
 }
 
 /* The host defines EBPFMON_MON_ID before each monitor's part of the text. */
@@ -158,29 +231,43 @@ static __always_inline int ebpfmon_pid_uid_match(void)
 #endif
 }
 
-/* The comm filter on the current task (all 16 bytes are compared). */
-static __always_inline int ebpfmon_comm_match(void)
+/*
+ * The comm filter and the monitor's comm target on the current task (all 16
+ * bytes are compared). A macro for the EBPFMON_MON_ID where it is used.
+ */
+static __always_inline int ebpfmon_comm_match_mon(u32 mon_id)
 {
-#if EBPFMON_FILTER_COMM
+	struct ebpfmon_control *c = ebpfmon_control_get(mon_id);
 	struct ebpfmon_comm_key key = {};
 
+	if (!EBPFMON_FILTER_COMM && (!c || !c->targeted || !c->comm[0]))
+		return 1;
 	bpf_get_current_comm(key.comm, sizeof(key.comm));
+#if EBPFMON_FILTER_COMM
 	if (!ebpfmon_filter_comm.lookup(&key))
 		return 0;
 #endif
-	return 1;
+	return ebpfmon_control_comm(c, key.comm);
 }
 
+#define ebpfmon_comm_match() ebpfmon_comm_match_mon(EBPFMON_MON_ID)
+
 /*
- * The filters on a task that may not be current (the next task of a
- * sched_switch, the woken task of a sched_wakeup): its thread group id, thread
- * id, uid and comm (16 bytes, zero-padded; NULL: not compared). Never
- * ebpfmon-bcc itself. Counts nothing.
+ * The filters and the monitor's targets on a task that may not be current
+ * (the next task of a sched_switch, the woken task of a sched_wakeup): its
+ * thread group id, thread id, uid and comm (16 bytes, zero-padded; NULL: not
+ * compared). Never ebpfmon-bcc itself, nor in an inert or retired monitor.
+ * Counts nothing. A macro for the EBPFMON_MON_ID where it is used.
  */
-static __always_inline int ebpfmon_task_ids_match(u32 tgid, u32 tid, u32 uid,
-						  const char *comm)
+static __always_inline int ebpfmon_task_ids_match_mon(u32 mon_id, u32 tgid, u32 tid, u32 uid,
+						      const char *comm)
 {
-	if (tgid == EBPFMON_SELF_PID || !ebpfmon_ids_pass(tgid, tid, uid))
+	struct ebpfmon_control *c = ebpfmon_control_get(mon_id);
+
+	if (tgid == EBPFMON_SELF_PID || !ebpfmon_control_pass(c, tgid, tid) ||
+	    !ebpfmon_ids_pass(tgid, tid, uid))
+		return 0;
+	if (comm && !ebpfmon_control_comm(c, comm))
 		return 0;
 #if EBPFMON_FILTER_COMM
 	if (comm && !ebpfmon_filter_comm.lookup((struct ebpfmon_comm_key *)comm))
@@ -189,17 +276,21 @@ static __always_inline int ebpfmon_task_ids_match(u32 tgid, u32 tid, u32 uid,
 	return 1;
 }
 
+#define ebpfmon_task_ids_match(tgid, tid, uid, comm)				\
+	ebpfmon_task_ids_match_mon(EBPFMON_MON_ID, tgid, tid, uid, comm)
+
 /*
- * The pid, tgid and uid filters, and never ebpfmon-bcc itself; they do not
- * change across an exec (comm does; only a thread's exec takes the process
- * id), so a probe may check them early, before it keeps any state. A macro
- * for the EBPFMON_MON_ID where it is used.
+ * The pid, tgid and uid filters and targets, and never ebpfmon-bcc itself;
+ * they do not change across an exec (comm does; only a thread's exec takes
+ * the process id), so a probe may check them early, before it keeps any
+ * state. A macro for the EBPFMON_MON_ID where it is used.
  */
 #define ebpfmon_ids_match() (!ebpfmon_is_self() && ebpfmon_pid_uid_match())
 
 /*
- * Every filter, counting nothing: whether a metric counts the current task
- * (never in a monitor a reload retired). A macro, as ebpfmon_ids_match.
+ * Every filter and target, counting nothing: whether a metric counts the
+ * current task (never in an inert monitor, nor one a reload retired). A
+ * macro, as ebpfmon_ids_match.
  */
 #define ebpfmon_task_match() (ebpfmon_ids_match() && ebpfmon_comm_match())
 
@@ -267,8 +358,10 @@ static __always_inline u32 ebpfmon_errno_slot(s64 ret)
 static __always_inline int ebpfmon_hdr_fill_ids(struct ebpfmon_hdr *h, u32 mon_id, int ids_kept)
 {
 	u64 id = bpf_get_current_pid_tgid();
+	struct ebpfmon_control *c = ebpfmon_control_get(mon_id);
 
-	if (ebpfmon_is_self_or_retired(mon_id))
+	/* Not counted as filtered: ebpfmon-bcc itself, inert, or off target. */
+	if ((id >> 32) == EBPFMON_SELF_PID || !ebpfmon_control_pass(c, id >> 32, (u32)id))
 		return -1;
 	if (!ids_kept && !ebpfmon_pid_uid_match()) {
 		ebpfmon_count_filtered(mon_id);
@@ -286,6 +379,8 @@ static __always_inline int ebpfmon_hdr_fill_ids(struct ebpfmon_hdr *h, u32 mon_i
 		return -1;
 	}
 #endif
+	if (!ebpfmon_control_comm(c, h->comm))
+		return -1;
 	h->ts_ns = bpf_ktime_get_ns();
 	h->pid = id >> 32;
 	h->tid = (u32)id;

@@ -263,6 +263,7 @@ static __always_inline void exec_exit(void *ctx, long ret)
 #if EBPFMON_EVENTS
 TRACEPOINT_PROBE(syscalls, sys_enter_execve)
 {
+	EBPFMON_ACTIVE_OR_RETURN(0);
 	exec_enter((const char *)args->filename, (const char *const *)args->argv,
 		   EXEC_F_EXECVE, -100);
 	return 0;
@@ -271,6 +272,7 @@ TRACEPOINT_PROBE(syscalls, sys_enter_execve)
 
 TRACEPOINT_PROBE(syscalls, sys_exit_execve)
 {
+	EBPFMON_ACTIVE_OR_RETURN(0);
 	exec_exit(args, args->ret);
 	return 0;
 }
@@ -282,6 +284,7 @@ TRACEPOINT_PROBE(syscalls, sys_exit_execve)
 #if @HAVE_SYS_ENTER_EXECVEAT@ && @HAVE_SYS_EXIT_EXECVEAT@ && EBPFMON_EVENTS
 TRACEPOINT_PROBE(syscalls, sys_enter_execveat)
 {
+	EBPFMON_ACTIVE_OR_RETURN(0);
 	exec_enter((const char *)args->filename, (const char *const *)args->argv,
 		   EXEC_F_EXECVEAT, (s32)args->fd);
 	return 0;
@@ -290,6 +293,7 @@ TRACEPOINT_PROBE(syscalls, sys_enter_execveat)
 
 TRACEPOINT_PROBE(sched, sched_process_exec)
 {
+	EBPFMON_ACTIVE_OR_RETURN(0);
 #if EBPFMON_EVENTS
 	struct exec_buf *b;
 	struct exec_start *st;

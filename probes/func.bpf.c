@@ -92,6 +92,7 @@ static __always_inline void func_record(void *ctx, u32 idx, u64 dur, u32 flags)
 
 static __always_inline int func_enter(void *ctx, u32 idx)
 {
+	EBPFMON_ACTIVE_OR_RETURN(0);
 #if FUNC_METRICS
 	u64 *calls;
 
@@ -121,6 +122,7 @@ static __always_inline int func_enter(void *ctx, u32 idx)
 #if FUNC_TIMED
 static __always_inline int func_return(void *ctx, u32 idx)
 {
+	EBPFMON_ACTIVE_OR_RETURN(0);
 	u64 key = (bpf_get_current_pid_tgid() << 32) | idx;
 	u64 *ts = func_starts.lookup(&key);
 	u64 dur;

@@ -155,6 +155,7 @@ static __always_inline void interrupt_account(u32 kind, s32 num, u64 delta,
 #if INTERRUPT_HARDIRQ
 TRACEPOINT_PROBE(irq, irq_handler_entry)
 {
+	EBPFMON_ACTIVE_OR_RETURN(0);
 	struct interrupt_hard_start *st;
 	u32 zero = 0;
 
@@ -176,6 +177,7 @@ TRACEPOINT_PROBE(irq, irq_handler_entry)
 
 TRACEPOINT_PROBE(irq, irq_handler_exit)
 {
+	EBPFMON_ACTIVE_OR_RETURN(0);
 	struct interrupt_hard_start *st;
 	u32 zero = 0;
 	u64 delta;
@@ -215,6 +217,7 @@ TRACEPOINT_PROBE(irq, irq_handler_exit)
 #if INTERRUPT_SOFTIRQ
 TRACEPOINT_PROBE(irq, softirq_entry)
 {
+	EBPFMON_ACTIVE_OR_RETURN(0);
 	u32 vec = args->vec;
 	u64 *ts;
 
@@ -228,6 +231,7 @@ TRACEPOINT_PROBE(irq, softirq_entry)
 
 TRACEPOINT_PROBE(irq, softirq_exit)
 {
+	EBPFMON_ACTIVE_OR_RETURN(0);
 	u32 vec = args->vec;
 	u64 *ts, delta;
 
@@ -302,6 +306,7 @@ filtered:
 
 TRACEPOINT_PROBE(sched, sched_migrate_task)
 {
+	EBPFMON_ACTIVE_OR_RETURN(0);
 	struct ebpfmon_comm_key comm = {};
 	u32 tid = args->pid;
 

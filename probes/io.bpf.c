@@ -491,6 +491,7 @@ out:
  */
 TRACEPOINT_PROBE(syscalls, sys_exit_read)
 {
+	EBPFMON_ACTIVE_OR_RETURN(0);
 	io_exit(args, args->ret);
 	return 0;
 }
@@ -499,6 +500,7 @@ TRACEPOINT_PROBE(syscalls, sys_exit_read)
 #if @HAVE_SYS_ENTER_CLOSE@
 TRACEPOINT_PROBE(syscalls, sys_enter_close)
 {
+	/* Runs when inert too: cache invalidation: an fd's path cached before must not outlive a close while inert. */
 	io_fd_gen_bump(args->fd);
 	return 0;
 }
@@ -507,6 +509,7 @@ TRACEPOINT_PROBE(syscalls, sys_enter_close)
 #if @HAVE_SYS_ENTER_CLOSE_RANGE@
 TRACEPOINT_PROBE(syscalls, sys_enter_close_range)
 {
+	/* Runs when inert too: cache invalidation: an fd's path cached before must not outlive a close while inert. */
 	io_proc_gen_bump();
 	return 0;
 }
@@ -515,6 +518,7 @@ TRACEPOINT_PROBE(syscalls, sys_enter_close_range)
 #if @HAVE_SYS_ENTER_DUP2@
 TRACEPOINT_PROBE(syscalls, sys_enter_dup2)
 {
+	/* Runs when inert too: cache invalidation: an fd's path cached before must not outlive a close while inert. */
 	io_fd_gen_bump(args->newfd);
 	return 0;
 }
@@ -523,6 +527,7 @@ TRACEPOINT_PROBE(syscalls, sys_enter_dup2)
 #if @HAVE_SYS_ENTER_DUP3@
 TRACEPOINT_PROBE(syscalls, sys_enter_dup3)
 {
+	/* Runs when inert too: cache invalidation: an fd's path cached before must not outlive a close while inert. */
 	io_fd_gen_bump(args->newfd);
 	return 0;
 }
@@ -535,6 +540,7 @@ TRACEPOINT_PROBE(syscalls, sys_enter_dup3)
 #if @HAVE_TASK_RENAME@
 TRACEPOINT_PROBE(task, task_rename)
 {
+	/* Runs when inert too: cache invalidation: an fd's path cached before must not outlive a close while inert. */
 	io_proc_gen_bump();
 	return 0;
 }
@@ -547,6 +553,7 @@ TRACEPOINT_PROBE(task, task_rename)
 #if @HAVE_TASK_NEWTASK@
 TRACEPOINT_PROBE(task, task_newtask)
 {
+	/* Runs when inert too: cache invalidation: an fd's path cached before must not outlive a close while inert. */
 	u32 pid = args->pid;
 
 	io_proc_gen.delete(&pid);

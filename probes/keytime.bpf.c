@@ -282,6 +282,7 @@ static __always_inline void keytime_switch_in(void *ctx, u64 now, u32 tid, const
 
 int keytime_sched_switch(struct tracepoint__sched__sched_switch *args)
 {
+	EBPFMON_ACTIVE_OR_RETURN(0);
 	struct ebpfmon_comm_key next = {};
 	u64 now = bpf_ktime_get_ns();
 	u32 next_tid = args->next_pid;
@@ -301,6 +302,7 @@ int keytime_sched_switch(struct tracepoint__sched__sched_switch *args)
  */
 int keytime_task_newtask(struct bpf_raw_tracepoint_args *args)
 {
+	EBPFMON_ACTIVE_OR_RETURN(0);
 	struct keytime_event ev = {};
 	u64 flags = args->args[1];
 
@@ -334,6 +336,7 @@ BPF_PERCPU_ARRAY(keytime_exec_scratch, struct keytime_exec_event, 1);
  */
 int keytime_sched_process_exec(struct bpf_raw_tracepoint_args *args)
 {
+	EBPFMON_ACTIVE_OR_RETURN(0);
 #if EBPFMON_EVENTS && !KEYTIME_SUMMARY
 	u32 zero = 0;
 	struct keytime_exec_event *x = keytime_exec_scratch.lookup(&zero);
@@ -370,6 +373,7 @@ int keytime_sched_process_exec(struct bpf_raw_tracepoint_args *args)
 /* Runs in the exiting task, after do_exit set its exit_code and signal->live (raw). */
 int keytime_sched_process_exit(struct bpf_raw_tracepoint_args *args)
 {
+	EBPFMON_ACTIVE_OR_RETURN(0);
 	struct keytime_event ev = {};
 	char *task = (char *)bpf_get_current_task();
 

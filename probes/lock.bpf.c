@@ -213,8 +213,10 @@ static __always_inline int lock_call_at(u64 addr, u32 kind, u32 try, u32 cond)
 	return 0;
 }
 
+/* The whole body of each lock_call_* program: the activity check comes first. */
 static __always_inline int lock_call(struct pt_regs *ctx, u32 kind, u32 try)
 {
+	EBPFMON_ACTIVE_OR_RETURN(0);
 	return lock_call_at(PT_REGS_PARM1(ctx), kind, try, 0);
 }
 
@@ -250,6 +252,7 @@ static __always_inline int lock_taken_again(const struct lock_call *c)
 /* Any lock call's return: the wait is over; the lock is held, or the call failed. */
 int lock_return(struct pt_regs *ctx)
 {
+	EBPFMON_ACTIVE_OR_RETURN(0);
 	u64 id = bpf_get_current_pid_tgid(), now = bpf_ktime_get_ns();
 	struct lock_held_key key = {};
 	struct lock_held h = {}, *old;
@@ -318,6 +321,7 @@ static __always_inline int lock_release(struct pt_regs *ctx, struct lock_held_ke
 /* pthread_mutex_unlock, pthread_spin_unlock: an exclusive lock. */
 int lock_unlock(struct pt_regs *ctx)
 {
+	EBPFMON_ACTIVE_OR_RETURN(0);
 	struct lock_held_key key = { .addr = PT_REGS_PARM1(ctx),
 				     .tgid = bpf_get_current_pid_tgid() >> 32 };
 
@@ -328,6 +332,7 @@ int lock_unlock(struct pt_regs *ctx)
 /* pthread_rwlock_unlock: this thread's read lock, else the write lock. */
 int lock_unlock_rwlock(struct pt_regs *ctx)
 {
+	EBPFMON_ACTIVE_OR_RETURN(0);
 	u64 id = bpf_get_current_pid_tgid();
 	struct lock_held_key key = { .addr = PT_REGS_PARM1(ctx), .tgid = id >> 32,
 				     .tid = (u32)id };
@@ -345,6 +350,7 @@ int lock_unlock_rwlock(struct pt_regs *ctx)
  */
 int lock_cond_wait(struct pt_regs *ctx)
 {
+	EBPFMON_ACTIVE_OR_RETURN(0);
 	struct lock_held_key key = { .addr = PT_REGS_PARM2(ctx),
 				     .tgid = bpf_get_current_pid_tgid() >> 32 };
 
@@ -360,6 +366,7 @@ int lock_cond_wait(struct pt_regs *ctx)
  */
 int lock_sched_process_exit(struct bpf_raw_tracepoint_args *ctx)
 {
+	/* Runs when inert too: cleanup only: a dead thread's parked call goes. */
 	u32 tid = (u32)bpf_get_current_pid_tgid();
 
 	lock_calls.delete(&tid);

@@ -222,6 +222,7 @@ static __always_inline void open_exit(void *ctx, long ret)
 #if @HAVE_SYS_ENTER_OPEN@ && @HAVE_SYS_EXIT_OPEN@ && EBPFMON_EVENTS
 TRACEPOINT_PROBE(syscalls, sys_enter_open)
 {
+	EBPFMON_ACTIVE_OR_RETURN(0);
 	open_enter(OPEN_OP_OPEN, 0, (const char *)args->filename, (u32)args->flags,
 		   (u16)args->mode, NULL, 0);
 	return 0;
@@ -231,6 +232,7 @@ TRACEPOINT_PROBE(syscalls, sys_enter_open)
 #if EBPFMON_EVENTS
 TRACEPOINT_PROBE(syscalls, sys_enter_openat)
 {
+	EBPFMON_ACTIVE_OR_RETURN(0);
 	open_enter(OPEN_OP_OPENAT, (s32)args->dfd, (const char *)args->filename,
 		   (u32)args->flags, (u16)args->mode, NULL, 0);
 	return 0;
@@ -244,6 +246,7 @@ TRACEPOINT_PROBE(syscalls, sys_enter_openat)
  */
 TRACEPOINT_PROBE(syscalls, sys_exit_openat)
 {
+	EBPFMON_ACTIVE_OR_RETURN(0);
 	open_exit(args, args->ret);
 	return 0;
 }
@@ -251,6 +254,7 @@ TRACEPOINT_PROBE(syscalls, sys_exit_openat)
 #if @HAVE_SYS_ENTER_OPENAT2@ && @HAVE_SYS_EXIT_OPENAT2@ && EBPFMON_EVENTS
 TRACEPOINT_PROBE(syscalls, sys_enter_openat2)
 {
+	EBPFMON_ACTIVE_OR_RETURN(0);
 	open_enter(OPEN_OP_OPENAT2, (s32)args->dfd, (const char *)args->filename, 0, 0,
 		   (const void *)args->how, args->usize);
 	return 0;

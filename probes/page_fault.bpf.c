@@ -278,6 +278,7 @@ static __always_inline void page_fault_accounted(struct page_fault_perf_ctx *ctx
 /* A thread that exits with a parked fault: that fault failed (a SIGSEGV, say). */
 TRACEPOINT_PROBE(sched, sched_process_exit)
 {
+	/* Runs when inert too: cleanup: the parked fault goes; page_fault_emit records nothing when inert. */
 	u32 tid = (u32)bpf_get_current_pid_tgid();
 	struct page_fault_pending *pp = page_fault_pending.lookup(&tid), p;
 
@@ -294,6 +295,7 @@ TRACEPOINT_PROBE(sched, sched_process_exit)
 #if EBPFMON_EVENTS && PAGE_FAULT_SPACE_USER && @HAVE_PAGE_FAULT_USER@
 TRACEPOINT_PROBE(exceptions, page_fault_user)
 {
+	EBPFMON_ACTIVE_OR_RETURN(0);
 	page_fault_taken(args, args->address, args->ip, args->error_code, 0);
 	return 0;
 }
@@ -302,6 +304,7 @@ TRACEPOINT_PROBE(exceptions, page_fault_user)
 #if EBPFMON_EVENTS && PAGE_FAULT_SPACE_KERNEL && @HAVE_PAGE_FAULT_KERNEL@
 TRACEPOINT_PROBE(exceptions, page_fault_kernel)
 {
+	EBPFMON_ACTIVE_OR_RETURN(0);
 	page_fault_taken(args, args->address, args->ip, args->error_code, 1);
 	return 0;
 }
@@ -310,6 +313,7 @@ TRACEPOINT_PROBE(exceptions, page_fault_kernel)
 /* Perf event programs: the kernel accounted the current task's fault. */
 int page_fault_min(struct page_fault_perf_ctx *ctx)
 {
+	EBPFMON_ACTIVE_OR_RETURN(0);
 #if EBPFMON_METRICS
 	page_fault_metric(ctx, 0);
 #endif
@@ -321,6 +325,7 @@ int page_fault_min(struct page_fault_perf_ctx *ctx)
 
 int page_fault_maj(struct page_fault_perf_ctx *ctx)
 {
+	EBPFMON_ACTIVE_OR_RETURN(0);
 #if EBPFMON_METRICS
 	page_fault_metric(ctx, 1);
 #endif

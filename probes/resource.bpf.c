@@ -301,6 +301,7 @@ static __always_inline int resource_comm_match(const char *comm)
  */
 int resource_sched_switch(struct bpf_raw_tracepoint_args *ctx)
 {
+	/* Runs when inert too: per-CPU switch-in bookkeeping: an activation must not start from a stale switch-in; resource_switch records nothing when inert. */
 	char *next = (char *)ctx->args[2];
 	u32 preempt = ctx->args[0], state = ctx->args[3], next_pid = 0;
 
@@ -321,6 +322,7 @@ int resource_sched_switch(struct bpf_raw_tracepoint_args *ctx)
  */
 int resource_sys_exit(struct bpf_raw_tracepoint_args *ctx)
 {
+	EBPFMON_ACTIVE_OR_RETURN(0);
 	struct resource_counts d = {};
 	long ret = (long)ctx->args[1], nr = -1;
 
@@ -353,6 +355,7 @@ int resource_sys_exit(struct bpf_raw_tracepoint_args *ctx)
  */
 int resource_rss_stat(struct bpf_raw_tracepoint_args *ctx)
 {
+	EBPFMON_ACTIVE_OR_RETURN(0);
 	char *mm = (char *)ctx->args[0], *cur = NULL;
 	char *task = (char *)bpf_get_current_task();
 	u32 tgid = bpf_get_current_pid_tgid() >> 32;
@@ -419,6 +422,7 @@ static __always_inline void resource_free(u32 tid)
 /* sched_process_exit(struct task_struct *p, bool group_dead): p is current. */
 int resource_process_exit(struct bpf_raw_tracepoint_args *ctx)
 {
+	EBPFMON_ACTIVE_OR_RETURN(0);
 	resource_exit();
 	return 0;
 }
@@ -427,6 +431,7 @@ int resource_process_exit(struct bpf_raw_tracepoint_args *ctx)
 /* sched_process_free(struct task_struct *p) */
 int resource_process_free(struct bpf_raw_tracepoint_args *ctx)
 {
+	/* Runs when inert too: cleanup only: a freed task's row goes, or a reused tid would inherit it. */
 	u32 tid = 0;
 
 	bpf_probe_read_kernel(&tid, sizeof(tid), (char *)ctx->args[0] + RESOURCE_OFF_TASK_PID);

@@ -224,19 +224,18 @@ static __always_inline void schedule_emit(void *ctx, const struct schedule_task 
  */
 int schedule_wakeup(struct bpf_raw_tracepoint_args *ctx)
 {
-	if (!ebpfmon_retired())
-		schedule_enqueue((char *)ctx->args[0], 0);
+	EBPFMON_ACTIVE_OR_RETURN(0);
+	schedule_enqueue((char *)ctx->args[0], 0);
 	return 0;
 }
 
 int schedule_switch(struct bpf_raw_tracepoint_args *ctx)
 {
+	EBPFMON_ACTIVE_OR_RETURN(0);
 	char *prev = (char *)ctx->args[1], *next = (char *)ctx->args[2];
 	struct schedule_task t = {};
 	u64 now, lat, *ts, queued;
 
-	if (ebpfmon_retired())
-		return 0;
 	if (ctx->args[0] || !(u32)ctx->args[3]) {
 		schedule_enqueue(prev, 1);
 	} else {

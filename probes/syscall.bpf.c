@@ -191,6 +191,7 @@ BPF_ARRAY(syscall_comm_gen, u64, 1);
 /* A raw tracepoint only: TRACEPOINT_PROBE(task, task_rename) is io's. */
 RAW_TRACEPOINT_PROBE(task_rename)
 {
+	/* Runs when inert too: cache invalidation: a comm cached while inert must not outlive a rename. */
 	u32 zero = 0;
 	u64 *gen = syscall_comm_gen.lookup(&zero);
 
@@ -448,17 +449,20 @@ static __always_inline int syscall_exit(void *ctx, s64 nr, s64 ret)
 /* sys_enter(struct pt_regs *regs, long id), sys_exit(struct pt_regs *regs, long ret) */
 RAW_TRACEPOINT_PROBE(sys_enter)
 {
+	EBPFMON_ACTIVE_OR_RETURN(0);
 	return syscall_enter((s64)ctx->args[1]);
 }
 
 RAW_TRACEPOINT_PROBE(sys_exit)
 {
+	EBPFMON_ACTIVE_OR_RETURN(0);
 	return syscall_exit(ctx, 0, (s64)ctx->args[1]);
 }
 
 /* Runs in the outgoing thread (prev is current). */
 RAW_TRACEPOINT_PROBE(sched_switch)
 {
+	EBPFMON_ACTIVE_OR_RETURN(0);
 	return syscall_switch();
 }
 #elif SYSCALL_RAW
@@ -468,6 +472,7 @@ RAW_TRACEPOINT_PROBE(sched_switch)
  */
 RAW_TRACEPOINT_PROBE(sys_exit)
 {
+	EBPFMON_ACTIVE_OR_RETURN(0);
 	s64 nr = -1;
 
 	bpf_probe_read_kernel(&nr, sizeof(nr),
@@ -478,17 +483,20 @@ RAW_TRACEPOINT_PROBE(sys_exit)
 #if SYSCALL_ENTER
 TRACEPOINT_PROBE(raw_syscalls, sys_enter)
 {
+	EBPFMON_ACTIVE_OR_RETURN(0);
 	return syscall_enter(args->id);
 }
 
 TRACEPOINT_PROBE(sched, sched_switch)
 {
+	EBPFMON_ACTIVE_OR_RETURN(0);
 	return syscall_switch();
 }
 #endif
 
 TRACEPOINT_PROBE(raw_syscalls, sys_exit)
 {
+	EBPFMON_ACTIVE_OR_RETURN(0);
 	return syscall_exit(args, args->id, args->ret);
 }
 #endif

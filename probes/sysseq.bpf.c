@@ -108,6 +108,7 @@ static __always_inline struct sysseq_task *sysseq_track(u32 tid)
 
 int raw_tracepoint__sysseq_sys_enter(struct bpf_raw_tracepoint_args *ctx)
 {
+	EBPFMON_ACTIVE_OR_RETURN(0);
 	u64 id = bpf_get_current_pid_tgid();
 	u32 tid = (u32)id, slot;
 	s64 nr = (s64)ctx->args[1];
@@ -176,6 +177,7 @@ static __always_inline void sysseq_metric(struct sysseq_task *t, u32 slot, u64 d
  */
 int raw_tracepoint__sysseq_sys_exit(struct bpf_raw_tracepoint_args *ctx)
 {
+	EBPFMON_ACTIVE_OR_RETURN(0);
 	u32 tid = (u32)bpf_get_current_pid_tgid(), slot, word, zero = 0;
 	struct sysseq_start *st = sysseq_starts.lookup(&tid);
 	struct sysseq_lat_key key;
@@ -233,6 +235,7 @@ int raw_tracepoint__sysseq_sys_exit(struct bpf_raw_tracepoint_args *ctx)
  */
 int raw_tracepoint__sysseq_exit(struct bpf_raw_tracepoint_args *ctx)
 {
+	/* Runs when inert too: cleanup: the task's rows go; it submits nothing when inert. */
 	u32 tid = (u32)bpf_get_current_pid_tgid();
 	struct sysseq_task *t;
 

@@ -5,6 +5,7 @@
 #if @HAVE@
 TRACEPOINT_PROBE(syscalls, sys_enter_@TRACEPOINT@)
 {
+	EBPFMON_ACTIVE_OR_RETURN(0);
 #if @COPY@
 	io_enter_copy(@OP@, (s32)args->@FD_ARG@, (s32)args->@FD_OUT_ARG@, args->@LEN_ARG@);
 #elif @VECTORED@

@@ -30,4 +30,13 @@ int monitor_inst__deactivate(struct monitor_inst *inst);
 bool monitor_inst__active(const struct monitor_inst *inst);
 const struct monitor_targets *monitor_inst__targets(const struct monitor_inst *inst);
 
+/*
+ * Write INST's state (active, retired, targets) into its compile's control
+ * entry, in one map update; before its programs are attached, and by the
+ * calls above. Nothing to write before INST has a probe set. 0 or -errno.
+ */
+int monitor_inst__control_write(struct monitor_inst *inst);
+/* A reload replaced INST: its programs record nothing more, for good. 0 or -errno. */
+int monitor_inst__retire(struct monitor_inst *inst);
+
 #endif

@@ -14,6 +14,7 @@
 #include "bpf/probe_set.h"
 #include "bpf/render.h"
 #include "core/summary.h"
+#include "core/activity.h"
 
 struct cfg_node;
 struct kernel_info;
@@ -110,6 +111,10 @@ struct monitor_inst {
 	const struct table_column *summary_columns;
 	bool enabled;			/* selected for this run */
 	bool attached;
+	/* Run-time activity (activity.h), mirrored in the kernel's control entry. */
+	bool active;			/* recording; false: attached but inert */
+	bool retired;			/* a reload replaced it */
+	struct monitor_targets targets;
 	/* metrics.listen is set: the probe fills its metric maps (global METRICS). */
 	bool metrics;
 	/*

@@ -230,7 +230,6 @@ static void reload_commit(struct session *s, struct session *c, const enum reloa
 	struct monitor_inst **old = s->insts;
 	bool going[EBPFMON_MAX_MONITORS] = { false };
 	size_t n_old = s->n_insts, n;
-	uint8_t one = 1;
 
 	/* Held samples point at instances that may go. */
 	session__release_held(s, true);
@@ -261,8 +260,7 @@ static void reload_commit(struct session *s, struct session *c, const enum reloa
 	pthread_mutex_unlock(&s->lock);
 	/* The old instances are out of s->insts: retired (events drained) unlocked. */
 	for (size_t i = 0; i < n_old; i++)
-		if (going[old[i]->id] &&
-		    probe_set__update(old[i]->ps, "ebpfmon_retired", &old[i]->id, &one))
+		if (going[old[i]->id] && monitor_inst__retire(old[i]))
 			pr_warn("%s: cannot stop the old programs before their detach",
 				old[i]->mon->name);
 	for (size_t i = 0; i < n_old; i++)

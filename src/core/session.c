@@ -44,6 +44,8 @@ static struct monitor_inst *session_add(struct session *s, const struct monitor 
 		id++;
 	inst->mon = mon;
 	inst->id = id;
+	inst->active = true;
+	monitor_targets__init(&inst->targets);
 	inst->ki = &s->ki;
 	inst->metrics = s->metrics;
 	inst->metrics_only = s->metrics_only;

@@ -299,6 +299,13 @@ static int inst_attach(struct session *s, struct monitor_inst *inst, struct prob
 	inst_connect(s, inst);
 	inst->ps = ps;
 	probe_set__set_owner(ps, inst);
+	/* Zero is inert: the entry is written before any program can run. */
+	err = monitor_inst__control_write(inst);
+	if (err) {
+		monitor_inst__verdict(inst, VERDICT_UNAVAILABLE,
+				      "cannot write its control entry: %s", strerror(-err));
+		goto out;
+	}
 	if (inst_streams(inst)) {
 		err = inst_buffer_open(s, inst, ps);
 		if (err) {
