@@ -9,6 +9,8 @@
 #include <unistd.h>
 
 #include "config/config.h"
+#include "core/control.h"
+#include "core/control_client.h"
 #include "core/daemon.h"
 #include "core/event_loop.h"
 #include "output/exporter.h"
@@ -35,6 +37,7 @@ enum {
 	OPT_METRICS_LISTEN,
 	OPT_INSECURE_CONFIG,
 	OPT_SET,
+	OPT_CONTROL_SOCKET,
 	/* daemon */
 	OPT_DAEMON,
 	OPT_PID_FILE,
@@ -55,6 +58,7 @@ struct cli {
 	const char *dump_probe;
 	const char *probe_dir;
 	const char *metrics_listen;
+	const char *control_socket;	/* --control-socket; NULL: control.socket */
 	char **sets;		/* --set KEY=VALUE, in order; NULL-terminated */
 	size_t n_sets;
 	double duration;	/* < 0: from the config */
@@ -93,6 +97,7 @@ static const struct option long_options[] = {
 	{ "metrics-listen", required_argument, NULL, OPT_METRICS_LISTEN },
 	{ "insecure-config", no_argument, NULL, OPT_INSECURE_CONFIG },
 	{ "set", required_argument, NULL, OPT_SET },
+	{ "control-socket", required_argument, NULL, OPT_CONTROL_SOCKET },
 	{ "daemon", no_argument, NULL, OPT_DAEMON },
 	{ "pid-file", required_argument, NULL, OPT_PID_FILE },
 	{ "daemon-status", no_argument, NULL, OPT_DAEMON_STATUS },
@@ -135,6 +140,8 @@ static void usage(FILE *f)
 "      --stats-interval SECS print event, loss and filter counts every SECS\n"
 "      --metrics-listen ADDR serve Prometheus metrics on http://ADDR/metrics\n"
 "                            (HOST:PORT, [IPV6]:PORT; port 0: any free port)\n"
+"      --control-socket PATH listen for `ebpfmon-bcc ctl` on PATH (default\n"
+"                            %s; '' for none)\n"
 "      --ready-fd FD         write one byte to FD once every probe is attached\n"
 "      --list-monitors       list the monitors and exit\n"
 "      --check               print what this kernel supports, as JSON, and exit\n"
@@ -155,6 +162,9 @@ static void usage(FILE *f)
 "  -q, --quiet               --daemon-status, --daemon-stop: print nothing\n"
 "  -V, --version             print the version and exit\n"
 "  -h, --help                print this help and exit\n"
+"\n"
+"  ebpfmon-bcc ctl [--socket PATH] COMMAND  control the running program:\n"
+"                            status, activate, deactivate, finish (ctl --help)\n"
 "\n"
 "Command-line values override the configuration file. Diagnostics go to\n"
 "stderr (\"config: loaded FILE\" names the file read); stdout carries only data.\n"
@@ -189,8 +199,10 @@ static void usage(FILE *f)
 "  ebpfmon-bcc -m exec,open -f table\n"
 "  ebpfmon-bcc -m exec -f csv -o /var/log/ebpfmon-bcc/csv\n"
 "  ebpfmon-bcc -f none --metrics-listen 127.0.0.1:9435   # then: curl 127.0.0.1:9435/metrics\n"
-"  ebpfmon-bcc --daemon -o /var/log/ebpfmon-bcc/events.json && ebpfmon-bcc --daemon-status\n",
-		SYSCONFDIR, DAEMON_PID_FILE);
+"  ebpfmon-bcc --daemon -o /var/log/ebpfmon-bcc/events.json && ebpfmon-bcc --daemon-status\n"
+"  ebpfmon-bcc ctl activate exec --pid 1234 --time 60   # exec of one process, for a minute\n"
+"  ebpfmon-bcc ctl status | jq '.monitors[] | {name, active, events}'\n",
+		SYSCONFDIR, CONTROL_SOCKET_DEFAULT, DAEMON_PID_FILE);
 }
 
 /* As the config writes seconds (cfg_seconds_parse): not "nan", "1e-31" or "010". */
@@ -313,6 +325,7 @@ static int parse_args(int argc, char **argv, struct cli *cli)
 				return -EINVAL;
 			break;
 		case OPT_METRICS_LISTEN: cli->metrics_listen = optarg; break;
+		case OPT_CONTROL_SOCKET: cli->control_socket = optarg; break;
 		case OPT_INSECURE_CONFIG: cli->insecure_config = true; break;
 		case OPT_SET:
 			if (sets_add(cli, optarg))
@@ -578,6 +591,8 @@ static int daemon_paths(struct config *cfg, const struct cli *cli, char **config
 		err = path_make_absolute(&cfg->log_file);
 	if (!err)
 		err = path_make_absolute(&cfg->pid_file);
+	if (!err && cfg->control_socket && *cfg->control_socket)
+		err = path_make_absolute(&cfg->control_socket);
 	if (!err)
 		err = path_make_absolute(config_path);
 	if (err)
@@ -680,6 +695,9 @@ static int run(struct session *s, const struct cli *cli, struct exporter *export
 	s->sink = sink__open(&s->cfg, s->insts, s->n_insts, s->unwritten);
 	if (!s->sink)
 		return EXIT_USAGE;
+	/* Before the compile: a socket in use fails at once, not seconds later. */
+	if (control__open(&s->control, s->cfg.control_socket, s))
+		return EXIT_USAGE;
 	err = session__start(s);
 	if (err)
 		return EXIT_CANNOT_RUN;
@@ -724,6 +742,12 @@ static int session_setup(struct session *s, void *ctx)
 		s->cfg.duration = cli->duration;
 	if (cli->stats_interval >= 0)
 		s->cfg.stats_interval = cli->stats_interval;
+	if (cli->control_socket) {
+		free(s->cfg.control_socket);
+		s->cfg.control_socket = strdup(cli->control_socket);
+		if (!s->cfg.control_socket)
+			return -ENOMEM;
+	}
 	if (cli->pid_file) {
 		free(s->cfg.pid_file);
 		s->cfg.pid_file = strdup(cli->pid_file);
@@ -759,6 +783,9 @@ int main(int argc, char **argv)
 	bool no_file;
 
 	heap_setup();
+	/* The client of a running program: nothing of the rest applies. */
+	if (argc > 1 && !strcmp(argv[1], "ctl"))
+		return ctl_main(argc - 1, argv + 1, config_default);
 	if (parse_args(argc, argv, &cli))
 		return EXIT_USAGE;
 	if (cli.list_monitors)
@@ -808,6 +835,7 @@ int main(int argc, char **argv)
 cleanup:
 	/* No scrape may run once the session's monitors go. */
 	exporter__free(exporter);
+	control__close(s.control);
 	session__stop(&s);
 	resource_set_dir(NULL);
 	free(setup.config_path ? setup.config_path : config_path);

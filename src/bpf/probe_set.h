@@ -2,6 +2,7 @@
 #ifndef EBPFMON_PROBE_SET_H
 #define EBPFMON_PROBE_SET_H
 
+#include <poll.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -141,6 +142,9 @@ int probe_set__open_ring_buffer(struct probe_set *ps, const char *table,
 int probe_set__poll(struct probe_set *ps, int timeout_ms);
 /* The same over several probe sets (one per compile: a reload adds one). */
 int probe_set__poll_many(struct probe_set *const *sets, size_t n_sets, int timeout_ms);
+/* The same, waiting on EXTRA's fds too (their revents set): the control socket's. */
+int probe_set__poll_fds(struct probe_set *const *sets, size_t n_sets, struct pollfd *extra,
+			size_t n_extra, int timeout_ms);
 /* Deliver whatever is in the buffers now, without waiting. */
 int probe_set__consume(struct probe_set *ps);
 

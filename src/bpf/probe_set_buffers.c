@@ -272,14 +272,20 @@ static size_t poll_fds_count(struct probe_set *const *sets, size_t n_sets)
 
 int probe_set__poll_many(struct probe_set *const *sets, size_t n_sets, int timeout_ms)
 {
+	return probe_set__poll_fds(sets, n_sets, NULL, 0, timeout_ms);
+}
+
+int probe_set__poll_fds(struct probe_set *const *sets, size_t n_sets, struct pollfd *extra,
+			size_t n_extra, int timeout_ms)
+{
 	size_t n_fds, k = 0;
 	struct pollfd *pfds;
 	int n, ret = 0;
 
 	/* One set (all but right after a reload): its own poll, no allocation. */
-	if (n_sets == 1)
+	if (n_sets == 1 && !n_extra)
 		return probe_set__poll(sets[0], timeout_ms);
-	n_fds = poll_fds_count(sets, n_sets);
+	n_fds = poll_fds_count(sets, n_sets) + n_extra;
 	if (!n_fds) {
 		usleep(timeout_ms * 1000);
 		return 0;
@@ -294,11 +300,15 @@ int probe_set__poll_many(struct probe_set *const *sets, size_t n_sets, int timeo
 		for (int j = 0; j < sets[i]->n_rings; j++)
 			pfds[k++] = sets[i]->ring_pfds[j];
 	}
+	for (size_t i = 0; i < n_extra; i++)
+		pfds[k + i] = extra[i];
 	n = poll(pfds, n_fds, timeout_ms);
 	if (n < 0) {
 		ret = -errno;
 		goto cleanup;
 	}
+	for (size_t i = 0; i < n_extra; i++)
+		extra[i].revents = pfds[k + i].revents;
 	k = 0;
 	for (size_t i = 0; i < n_sets && n; i++) {
 		struct probe_set *ps = sets[i];

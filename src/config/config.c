@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * The application's own sections of the configuration file (app, logging,
- * daemon, output, metrics, kernel, filters), read with the getters into a
+ * daemon, output, metrics, control, kernel, filters), read with the getters into a
  * struct config. monitors.* is left to the monitors.
  */
 #include <ctype.h>
@@ -61,6 +61,7 @@ void config__free(struct config *cfg)
 	free(cfg->pid_file);
 	free(cfg->headers);
 	free(cfg->metrics_listen);
+	free(cfg->control_socket);
 	strv_free(cfg->comms);
 	strv_free(cfg->users);
 	strv_free(cfg->pids);
@@ -502,6 +503,25 @@ int metrics_listen_parse(const char *text, struct sockaddr_storage *addr, sockle
 	return inet_pton(AF_INET, host, &in->sin_addr) == 1 ? 0 : -EINVAL;
 }
 
+/* control.socket: a path, or "" for no control socket at all. */
+static int load_control(struct config *cfg, struct cfg_node *root)
+{
+	struct cfg_node *sec;
+	int err;
+
+	err = cfg_get_map(root, "control", &sec);
+	if (err || !sec)
+		return err;
+	merge_err(&err, cfg_get_string(sec, "socket", &cfg->control_socket));
+	/* struct sockaddr_un's sun_path: 108 bytes with the NUL. */
+	if (cfg->control_socket && strlen(cfg->control_socket) > 107) {
+		cfg_node__error(cfg_node__get(sec, "socket"), "a socket path is at most 107 bytes");
+		merge_err(&err, -EINVAL);
+	}
+	merge_err(&err, cfg_node__check_unused(sec));
+	return err;
+}
+
 static int load_metrics(struct config *cfg, struct cfg_node *root)
 {
 	struct sockaddr_storage addr;
@@ -663,6 +683,7 @@ static int config_parse(struct config *cfg)
 	merge_err(&err, load_daemon(cfg, root));
 	merge_err(&err, load_output(cfg, root));
 	merge_err(&err, load_metrics(cfg, root));
+	merge_err(&err, load_control(cfg, root));
 	merge_err(&err, load_kernel(cfg, root));
 	merge_err(&err, load_filters(cfg, root));
 	merge_err(&err, cfg_get_map(root, "monitors", &cfg->monitors));

@@ -77,6 +77,8 @@ struct config {
 	/* metrics: the Prometheus exporter */
 	char *metrics_listen;		/* metrics.listen "HOST:PORT", default NULL = off */
 	long long metrics_comm_labels;	/* metrics.comm_labels: top-N comm label values, 0..1000, default 0 = none */
+	/* control: the run-time control socket */
+	char *control_socket;		/* control.socket, default NULL = /run/ebpfmon-bcc.sock; "": none */
 	/* kernel */
 	char *headers;			/* kernel.headers: "auto" or a directory, default "auto" */
 	bool btf;			/* kernel.btf: auto (true) | off (false) */

@@ -16,6 +16,7 @@
 #include "probes/common.h"
 #include "util/log.h"
 #include "bpf/probe_set.h"
+#include "core/control.h"
 #include "core/session_int.h"
 #include "output/sink.h"
 #include "util/clock.h"
@@ -255,7 +256,9 @@ void session__read_counters(struct session *s)
 
 int session__poll(struct session *s, int timeout_ms)
 {
-	return probe_set__poll_many(s->sets, s->n_sets, timeout_ms);
+	s->n_control_pfds = control__pollfds(s->control, s->control_pfds);
+	return probe_set__poll_fds(s->sets, s->n_sets, s->control_pfds, s->n_control_pfds,
+				   timeout_ms);
 }
 
 void session__consume(struct session *s)

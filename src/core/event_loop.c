@@ -5,6 +5,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/control.h"
 #include "core/daemon.h"
 #include "core/event_loop.h"
 #include "util/clock.h"
@@ -150,6 +151,8 @@ int event_loop__run(struct session *s)
 			wake = start + cfg->duration;
 		if (session__next_release(s) && session__next_release(s) < wake)
 			wake = session__next_release(s);
+		if (control__next_due(s->control) && control__next_due(s->control) < wake)
+			wake = control__next_due(s->control);
 		timeout_ms = (wake - clock_mono_s()) * 1000;
 		if (timeout_ms < 0)
 			timeout_ms = 0;
@@ -163,6 +166,9 @@ int event_loop__run(struct session *s)
 		}
 		t = clock_mono_s();
 		session__release_held(s, false);
+		control__handle(s->control, s->control_pfds, s->n_control_pfds, t);
+		if (control__finishing(s->control))
+			break;
 		if (hangup) {
 			hangup = 0;
 			if (!on_hangup(s)) {
@@ -194,6 +200,8 @@ int event_loop__run(struct session *s)
 	daemon__notify("STOPPING=1");
 	if (stop_signal)
 		pr_info("signal: %s, stopping", strsignal(stop_signal));
+	else if (control__finishing(s->control))
+		pr_info("control: finish, stopping");
 	/* What the kernel already handed over still gets written. */
 	session__consume(s);
 	session__release_held(s, true);

@@ -2,6 +2,7 @@
 #ifndef EBPFMON_SESSION_H
 #define EBPFMON_SESSION_H
 
+#include <poll.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -11,6 +12,7 @@
 
 #include "config/config.h"
 #include "bpf/kernel.h"
+#include "core/control.h"
 #include "core/monitor.h"
 #include "output/record.h"
 #include "core/reorder.h"
@@ -73,6 +75,11 @@ struct session {
 	 */
 	int (*setup)(struct session *s, void *ctx);
 	void *setup_ctx;
+	/* The control socket (src/core/control.h); NULL: none. */
+	struct control *control;
+	/* Its fds, as session__poll last polled them. */
+	struct pollfd control_pfds[CONTROL_CLIENTS_MAX + 1];
+	size_t n_control_pfds;
 };
 
 /* Monitors to run: the -m list, or those enabled in the config. */
