@@ -153,7 +153,9 @@ static int ctl_exchange(const char *path, const char *line)
 	}
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-	if (send(fd, line, strlen(line), MSG_NOSIGNAL) < 0) {
+	/* A server that refuses us at once has closed, its reason waiting to be read. */
+	if ((send(fd, line, strlen(line), MSG_NOSIGNAL) < 0 ||
+	     send(fd, "\n", 1, MSG_NOSIGNAL) < 0) && errno != EPIPE && errno != ECONNRESET) {
 		pr_err("ctl: %s: cannot send: %s", path, strerror(errno));
 		goto cleanup;
 	}
@@ -284,10 +286,6 @@ int ctl_main(int argc, char **argv, char *(*config_default)(void))
 			pr_err("ctl: -c %s: the socket cannot be read from it", config);
 		goto cleanup;
 	}
-	line = realloc(line, strlen(line) + 2);
-	if (!line)
-		goto cleanup;
-	strcat(line, "\n");
 	ret = ctl_exchange(path, line);
 cleanup:
 	free(line);
