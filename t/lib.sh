@@ -121,11 +121,14 @@ mon_start() {
 # mon_start_stdout STDOUT ERRFILE ARGS...: the same without -o, so the
 # config's output.sinks apply; stdout goes to STDOUT.
 mon_start_stdout() {
-	local out=$1 err=$2 byte=
+	local out=$1 err=$2 byte= ctl=()
 	shift 2
 	rm -f "$T/ready"
 	mkfifo "$T/ready"
-	"$EBPFMON" --ready-fd 3 "$@" > "$out" 2> "$err" 3> "$T/ready" &
+	# A control socket of its own: runs side by side never meet on the default
+	# one. MON_CONTROL=config: the test's config (or flags) name it.
+	[ "${MON_CONTROL:-}" = config ] || ctl=(--control-socket "$T/control.sock")
+	"$EBPFMON" --ready-fd 3 "${ctl[@]}" "$@" > "$out" 2> "$err" 3> "$T/ready" &
 	MON_PID=$!
 	# READY_TIMEOUT: generous; under emulation (t/vm) loading fentry programs takes minutes.
 	if ! read -r -t "${READY_TIMEOUT:-400}" -n 1 byte < "$T/ready" || [ "$byte" != 1 ]; then

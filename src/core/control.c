@@ -129,7 +129,7 @@ int control__open(struct control **out, const char *path, struct session *s)
 	}
 	err = path_claim(path, chosen);
 	if (err)
-		return chosen || err != -EADDRINUSE ? err : 0;
+		goto cleanup;
 	c = calloc(1, sizeof(*c));
 	if (!c || !(c->path = strdup(path))) {
 		err = -ENOMEM;
@@ -168,6 +168,13 @@ cleanup:
 	if (c)
 		free(c->path);
 	free(c);
+	/* The default socket is a convenience: a run goes on without it (said above). */
+	if (!chosen && err != -ENOMEM) {
+		if (err != -EADDRINUSE)
+			pr_warn("control: this run has no control socket (set control.socket or "
+				"--control-socket)");
+		return 0;
+	}
 	return err;
 }
 

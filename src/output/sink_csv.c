@@ -216,6 +216,11 @@ static struct csv_file *csv_file_get(struct sink *s, const struct record *rec, i
 
 	mon = record_get_str(rec, "monitor", &mlen);
 	type = record_get_str(rec, "type", &tlen);
+	/* The run's own control records (no monitor's) have no file: the log tells them. */
+	if (!mon && type && tlen == 7 && !memcmp(type, "control", 7)) {
+		*err = 0;
+		return NULL;
+	}
 	if (!mon || !type || !name_safe(mon, mlen) || !name_safe(type, tlen)) {
 		if (!c->unnamed++)
 			pr_warn("output: %s: a record without a plain monitor and type name "

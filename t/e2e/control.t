@@ -49,7 +49,7 @@ is "$?:$(tail -n 1 "$T/x.err")" "1:control: $T/file.sock exists and is not a soc
 	"a regular file as the socket: exit 1 and the error line"
 ok "$([ -f "$T/file.sock" ] && [ ! -s "$T/file.sock" ] && echo 0 || echo 1)" "the file is left as it was"
 
-mon_start "$T/out.json" "$T/err" -c "$T/cfg.yaml" --inactive || bail "no start"
+MON_CONTROL=config mon_start "$T/out.json" "$T/err" -c "$T/cfg.yaml" --inactive || bail "no start"
 like "$(cat "$T/err")" "control: listening on $SOCK" "the socket is announced"
 is "$(stat -c '%a %U %F' "$SOCK")" "600 root socket" "the socket is 0600, root's"
 
