@@ -38,6 +38,7 @@ enum {
 	OPT_INSECURE_CONFIG,
 	OPT_SET,
 	OPT_CONTROL_SOCKET,
+	OPT_INACTIVE,
 	/* daemon */
 	OPT_DAEMON,
 	OPT_PID_FILE,
@@ -68,6 +69,7 @@ struct cli {
 	bool list_monitors;
 	bool check;
 	bool insecure_config;
+	bool inactive;		/* every monitor attached inert */
 	/* daemon */
 	const char *pid_file;
 	double stop_timeout;	/* < 0: from the config */
@@ -103,6 +105,7 @@ static const struct option long_options[] = {
 	{ "daemon-status", no_argument, NULL, OPT_DAEMON_STATUS },
 	{ "daemon-stop", no_argument, NULL, OPT_DAEMON_STOP },
 	{ "stop-timeout", required_argument, NULL, OPT_STOP_TIMEOUT },
+	{ "inactive", no_argument, NULL, OPT_INACTIVE },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "version", no_argument, NULL, 'V' },
 	{ "help", no_argument, NULL, 'h' },
@@ -136,6 +139,8 @@ static void usage(FILE *f)
 "                            table on a terminal, else json) or none (metrics\n"
 "                            only: needs --metrics-listen or metrics.listen)\n"
 "  -d, --duration SECONDS    stop after SECONDS (default: until SIGINT/SIGTERM)\n"
+"      --inactive            attach every monitor inert: its programs return at\n"
+"                            once, recording nothing, until activated\n"
 "  -v, --verbose             debug messages, with the verifier's log\n"
 "      --stats-interval SECS print event, loss and filter counts every SECS\n"
 "      --metrics-listen ADDR serve Prometheus metrics on http://ADDR/metrics\n"
@@ -197,6 +202,7 @@ static void usage(FILE *f)
 "  ebpfmon-bcc --check | jq .monitors\n"
 "  ebpfmon-bcc --dump-probe exec > exec.c\n"
 "  ebpfmon-bcc -m exec,open -f table\n"
+"  ebpfmon-bcc -m exec,open --inactive -o /var/log/ebpfmon-bcc/events.json   # inert\n"
 "  ebpfmon-bcc -m exec -f csv -o /var/log/ebpfmon-bcc/csv\n"
 "  ebpfmon-bcc -f none --metrics-listen 127.0.0.1:9435   # then: curl 127.0.0.1:9435/metrics\n"
 "  ebpfmon-bcc --daemon -o /var/log/ebpfmon-bcc/events.json && ebpfmon-bcc --daemon-status\n"
@@ -327,6 +333,7 @@ static int parse_args(int argc, char **argv, struct cli *cli)
 		case OPT_METRICS_LISTEN: cli->metrics_listen = optarg; break;
 		case OPT_CONTROL_SOCKET: cli->control_socket = optarg; break;
 		case OPT_INSECURE_CONFIG: cli->insecure_config = true; break;
+		case OPT_INACTIVE: cli->inactive = true; break;
 		case OPT_SET:
 			if (sets_add(cli, optarg))
 				return -ENOMEM;
@@ -740,6 +747,7 @@ static int session_setup(struct session *s, void *ctx)
 		return err;
 	if (cli->duration >= 0)
 		s->cfg.duration = cli->duration;
+	s->cfg.inactive = cli->inactive;
 	if (cli->stats_interval >= 0)
 		s->cfg.stats_interval = cli->stats_interval;
 	if (cli->control_socket) {

@@ -51,6 +51,7 @@ struct config {
 	/* app */
 	double duration;		/* app.duration, seconds, 0 = run until signalled */
 	double stats_interval;		/* app.stats_interval, seconds, 0 = only at exit */
+	bool inactive;			/* --inactive: every monitor starts inert */
 	/* logging */
 	int log_level;			/* enum log_level, logging.level, default info */
 	int log_target;			/* enum log_target, logging.target, default auto */

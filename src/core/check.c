@@ -62,6 +62,8 @@ json_t *session__check_report(struct session *s)
 				 monitor_verdict_name(inst->verdict), inst->why);
 		json_set(m, "verdict", json_string(verdict));
 		json_set(m, "enabled", json_boolean(inst->enabled));
+		/* Whether it would start recording, or attached inert (activity.h). */
+		json_set(m, "active", json_boolean(monitor_inst__active(inst)));
 		for (const struct monitor_tp *tp = inst->mon->tracepoints; tp && tp->category;
 		     tp++) {
 			char name[128];

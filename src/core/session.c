@@ -74,7 +74,7 @@ int session__select(struct session *s, const char *cli_monitors, bool all)
 	for (size_t i = 0; m && i < m->n_kids; i++) {
 		const struct monitor *mon = monitor_find(m->kids[i]->key);
 		struct cfg_node *node = m->kids[i];
-		bool enabled = true;
+		bool enabled = true, active = true;
 
 		node->used = true;
 		if (!mon) {
@@ -87,7 +87,8 @@ int session__select(struct session *s, const char *cli_monitors, bool all)
 			err = -EINVAL;
 			continue;
 		}
-		if (node->kind == CFG_MAP && cfg_get_bool(node, "enabled", &enabled)) {
+		if (node->kind == CFG_MAP && (cfg_get_bool(node, "enabled", &enabled) ||
+					      cfg_get_bool(node, "active", &active))) {
 			err = -EINVAL;
 			continue;
 		}
@@ -95,6 +96,8 @@ int session__select(struct session *s, const char *cli_monitors, bool all)
 		if (!inst)
 			return -ENOMEM;
 		inst->enabled = enabled && !cli_monitors;
+		/* Attached but inert (activity.h) until activated. */
+		inst->active = active;
 	}
 	if (err)
 		return err;
@@ -131,6 +134,9 @@ int session__select(struct session *s, const char *cli_monitors, bool all)
 		}
 		free(list);
 	}
+	if (s->cfg.inactive)
+		for (size_t i = 0; i < s->n_insts; i++)
+			s->insts[i]->active = false;
 	return err;
 }
 

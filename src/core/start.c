@@ -406,7 +406,7 @@ static void ready_transport(struct session *s, struct strbuf *sb)
 void session__ready(struct session *s)
 {
 	struct strbuf transport = STRBUF_INIT;
-	char names[512] = "", line[1024];
+	char names[512] = "", inert[512] = "", line[1200];
 	size_t attached = 0;
 
 	for (size_t i = 0; i < s->n_insts; i++) {
@@ -414,11 +414,15 @@ void session__ready(struct session *s)
 			continue;
 		snprintf(names + strlen(names), sizeof(names) - strlen(names), "%s%s",
 			 names[0] ? ", " : "", s->insts[i]->mon->name);
+		if (!monitor_inst__active(s->insts[i]))
+			snprintf(inert + strlen(inert), sizeof(inert) - strlen(inert), "%s%s",
+				 inert[0] ? ", " : "", s->insts[i]->mon->name);
 		attached++;
 	}
 	ready_transport(s, &transport);
-	snprintf(line, sizeof(line), "%zu monitor%s attached (%s)%s%s%s%s%s", attached,
-		 attached == 1 ? "" : "s", names, transport.len ? "; transport: " : "",
+	snprintf(line, sizeof(line), "%zu monitor%s attached (%s)%s%s%s%s%s%s%s", attached,
+		 attached == 1 ? "" : "s", names, inert[0] ? "; inert: " : "", inert,
+		 transport.len ? "; transport: " : "",
 		 transport.len ? transport.buf : "",
 		 s->metrics_address ? "; metrics: http://" : "",
 		 s->metrics_address ? s->metrics_address : "",
