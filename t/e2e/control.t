@@ -120,6 +120,28 @@ is "$(count_tagged after)" 0 "no exec recorded once deactivate has answered"
 is "$(controls | jq -c 'select(.action == "deactivate" and .reason == "request") | [.monitors, .peer.uid]')" \
 	'[["exec"],0]' "a control record: deactivate, reason request"
 
+# Retargeting in the middle of a storm: the filter changes in place, every
+# exec recorded once (the targets always let the storm's program through).
+N=3000
+ctl activate exec > /dev/null
+"$SPAWN" "$N" "$PROG" storm > "$T/spawn.out" &
+storm=$!
+sleep 0.2
+ctl activate exec --comm ctl-prog > /dev/null
+ok $? "retarget to --comm during the storm"
+sleep 0.2
+ctl activate exec > /dev/null
+ok $? "and back to no target"
+wait "$storm"
+made=$(field "$(cat "$T/spawn.out")" ok)
+diag "$(cat "$T/spawn.out")"
+stormed() { [ "$(count_tagged storm)" -ge "${made:-$N}" ]; }
+WAIT_SECONDS=20 wait_for stormed
+is "$(count_tagged storm)" "${made:-$N}" "every exec of the storm recorded across the changes"
+is "$(events_tagged storm | jq -r .pid | sort -u | wc -l)" "${made:-$N}" "each once"
+is "$(jq -s '[.[] | select(.type == "lost") | .count] | add // 0' "$T/out.json")" 0 "none lost"
+ctl deactivate exec > /dev/null
+
 # Bad requests: one error line each, nothing changes, the program runs on.
 reply=$(ctl activate nosuch 2> "$T/ctl.err")
 is "$?:$reply" '1:{"ok":false,"error":"activate: no monitor named nosuch"}' "an unknown monitor: exit 1, the error"
@@ -141,6 +163,26 @@ t0=$(date +%s.%N)
 is "$(raw None)" '{"ok":false,"error":"request: none received in 2 s"}' "a client that sends nothing: the error"
 took=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { print b - a }')
 ok "$(awk -v s="$took" 'BEGIN { print (s >= 1.9 && s < 4) ? 0 : 1 }')" "after 2 s ($took s)"
+# More clients than the server takes at once: the one too many is told so.
+python3 - "$SOCK" > "$T/busy.out" <<'PY'
+import socket, sys
+idle = []
+for i in range(8):
+    s = socket.socket(socket.AF_UNIX)
+    s.connect(sys.argv[1])
+    idle.append(s)
+extra = socket.socket(socket.AF_UNIX)
+extra.connect(sys.argv[1])
+extra.settimeout(10)
+print(extra.recv(4096).decode().strip())
+for s in idle:
+    s.settimeout(10)
+    print(s.recv(4096).decode().strip())
+PY
+is "$(head -n 1 "$T/busy.out")" '{"ok":false,"error":"control: busy: 8 clients already connected"}' \
+	"a ninth client at once: busy"
+is "$(tail -n +2 "$T/busy.out" | sort -u)" '{"ok":false,"error":"request: none received in 2 s"}' \
+	"the eight idle ones: closed after 2 s"
 is "$(ctl status | jq -c '[.ok, (.monitors[] | select(.name == "exec") | .active)]')" '[true,false]' \
 	"after the bad requests: running, exec still inert"
 "$SPAWN" 1 "$PROG" after-bad > /dev/null
