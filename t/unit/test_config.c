@@ -613,6 +613,35 @@ static void test_values(void)
 	load_done(&cfg, file, err);
 }
 
+/* control.socket: a path, "" for none, absent the default (NULL). */
+static void test_control_socket(void)
+{
+	char long_path[160], text[256];
+	struct config cfg;
+	char *file, *err;
+	int ret;
+
+	ret = load_text("control:\n  socket: /run/x.sock\n", &cfg, &file, &err);
+	is_int(ret, 0, "control.socket: loads");
+	is_str(cfg.control_socket, "/run/x.sock", "control.socket: the path");
+	load_done(&cfg, file, err);
+	ret = load_text("control:\n  socket: \"\"\n", &cfg, &file, &err);
+	is_int(ret, 0, "control.socket \"\": loads");
+	is_str(cfg.control_socket, "", "control.socket \"\": none");
+	load_done(&cfg, file, err);
+	ret = load_text("control: {}\n", &cfg, &file, &err);
+	ok(!ret && !cfg.control_socket, "control.socket absent: the default");
+	load_done(&cfg, file, err);
+	memset(long_path, 'a', 108);
+	long_path[0] = '/';
+	long_path[108] = '\0';
+	snprintf(text, sizeof(text), "control:\n  socket: %s\n", long_path);
+	load_fails("control.socket too long", text,
+		   "%1$s:2:11: control.socket: a socket path is at most 107 bytes\n");
+	load_fails("control: unknown key", "control:\n  sock: /x\n",
+		   "%1$s:2:3: control.sock: unknown key\n");
+}
+
 static void test_load_errors(void)
 {
 	load_fails("unknown top-level key", "app:\n  duration: 5\nbogus: 1\n",
@@ -1104,6 +1133,7 @@ int main(void)
 	test_full();
 	test_defaults();
 	test_values();
+	test_control_socket();
 	test_load_errors();
 	test_file_errors();
 	test_numbers();
