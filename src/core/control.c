@@ -73,21 +73,23 @@ static bool socket_live(const char *path)
 /* What is at PATH may be replaced: nothing, or a socket nobody serves. */
 static int path_claim(const char *path, bool chosen)
 {
+	enum log_level level = chosen ? LOG_LEVEL_ERROR : LOG_LEVEL_WARN;
 	struct stat st;
 
 	if (lstat(path, &st)) {
 		if (errno == ENOENT)
 			return 0;
-		pr_err("control: %s: %s", path, strerror(errno));
+		log_print(level, "control: %s: %s", path, strerror(errno));
 		return -errno;
 	}
 	if (S_ISLNK(st.st_mode)) {
-		pr_err("control: %s is a symbolic link; refusing to use it as the control socket",
-		       path);
+		log_print(level, "control: %s is a symbolic link; refusing to use it as the control "
+			  "socket", path);
 		return -EPERM;
 	}
 	if (!S_ISSOCK(st.st_mode)) {
-		pr_err("control: %s exists and is not a socket; refusing to replace it", path);
+		log_print(level, "control: %s exists and is not a socket; refusing to replace it",
+			  path);
 		return -EEXIST;
 	}
 	if (socket_live(path)) {
@@ -101,7 +103,8 @@ static int path_claim(const char *path, bool chosen)
 	}
 	/* A socket left by a program that died: ours to replace. */
 	if (unlink(path) && errno != ENOENT) {
-		pr_err("control: cannot remove the stale socket %s: %s", path, strerror(errno));
+		log_print(level, "control: cannot remove the stale socket %s: %s", path,
+			  strerror(errno));
 		return -errno;
 	}
 	pr_info("control: removed the stale socket %s", path);
@@ -112,6 +115,7 @@ int control__open(struct control **out, const char *path, struct session *s)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	bool chosen = path != NULL;
+	enum log_level level = chosen ? LOG_LEVEL_ERROR : LOG_LEVEL_WARN;
 	struct control *c = NULL;
 	struct stat st;
 	mode_t mask;
@@ -125,7 +129,7 @@ int control__open(struct control **out, const char *path, struct session *s)
 	if (strlen(path) >= sizeof(sa.sun_path)) {
 		pr_err("control: %s: a socket path is at most %zu bytes", path,
 		       sizeof(sa.sun_path) - 1);
-		return -ENAMETOOLONG;
+		return -ENAMETOOLONG;	/* only one chosen can be that long */
 	}
 	err = path_claim(path, chosen);
 	if (err)
@@ -139,7 +143,7 @@ int control__open(struct control **out, const char *path, struct session *s)
 	c->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (c->fd < 0) {
 		err = -errno;
-		pr_err("control: socket: %s", strerror(errno));
+		log_print(level, "control: socket: %s", strerror(errno));
 		goto cleanup;
 	}
 	memcpy(sa.sun_path, path, strlen(path) + 1);
@@ -148,12 +152,12 @@ int control__open(struct control **out, const char *path, struct session *s)
 	err = bind(c->fd, (struct sockaddr *)&sa, sizeof(sa)) ? -errno : 0;
 	umask(mask);
 	if (err) {
-		pr_err("control: cannot listen on %s: %s", path, strerror(-err));
+		log_print(level, "control: cannot listen on %s: %s", path, strerror(-err));
 		goto cleanup;
 	}
 	if (listen(c->fd, CONTROL_CLIENTS_MAX) || lstat(path, &st)) {
 		err = -errno;
-		pr_err("control: cannot listen on %s: %s", path, strerror(errno));
+		log_print(level, "control: cannot listen on %s: %s", path, strerror(errno));
 		unlink(path);
 		goto cleanup;
 	}
