@@ -303,6 +303,14 @@ static void control_record(struct control *c, const char *action, const char *re
 
 	if (!s->sink)
 		return;
+	/*
+	 * What the kernel handed over before a stop comes out before the record
+	 * that says so (the record is built in s->rec: consume first).
+	 */
+	if (strcmp(action, "activate")) {
+		session__consume(s);
+		session__release_held(s, true);
+	}
 	record__reset(rec);
 	rec->mon_id = EBPFMON_MAX_MONITORS;
 	record__str(rec, "type", "control");

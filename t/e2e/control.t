@@ -119,6 +119,9 @@ sleep 0.5
 is "$(count_tagged after)" 0 "no exec recorded once deactivate has answered"
 is "$(controls | jq -c 'select(.action == "deactivate" and .reason == "request") | [.monitors, .peer.uid]')" \
 	'[["exec"],0]' "a control record: deactivate, reason request"
+order=$(jq -r 'if .type == "event" and .argv[1]? == "before" then "event"
+	elif .type == "control" and .reason? == "request" then "deactivate" else empty end' "$T/out.json" | tr '\n' ' ')
+is "$order" "event deactivate " "the events before the deactivation come out before its record"
 
 # Retargeting in the middle of a storm: the filter changes in place, every
 # exec recorded once (the targets always let the storm's program through).
