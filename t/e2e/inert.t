@@ -67,6 +67,72 @@ is "$(jq -c '.monitors | [.exec.verdict, .exec.active, .open.verdict, .open.acti
 is "$(jq -c '.monitors | [.exec.verdict, .exec.active, .open.verdict, .open.active]' \
 	"$T/check2.json")" '["ok",false,"ok",false]' "--check --inactive: both ok and inert"
 
+# The kernel side of run-time control, through the control entry itself (the
+# control socket writes it with the same one update): activate an inert exec
+# monitor for one pid, a CPU, a comm, everything; deactivate it.
+if ! command -v bpftool > /dev/null; then
+	skip_rest "bpftool not installed"
+fi
+ID=$("$EBPFMON" --dump-probe exec 2> /dev/null | sed -n 's/^#define EBPFMON_MON_ID //p' | head -1)
+mon_start "$T/ctl.json" "$T/ctl.err" -m exec --inactive || bail "-m exec --inactive did not start"
+MAP=
+for fd in /proc/$MON_PID/fdinfo/*; do
+	id=$(awk '$1 == "map_id:" { print $2 }' "$fd")
+	[ -n "$id" ] || continue
+	[ "$(bpftool -j map show id "$id" | jq -r .name)" = ebpfmon_control ] && MAP=$id && break
+done
+ok "$([ -n "$MAP" ] && [ -n "$ID" ]; echo $?)" "the control map of the run (id ${MAP:-none}), exec's entry $ID"
+# le32 N: N as 4 little-endian bytes, for bpftool.
+le32() { printf '%d %d %d %d' $(($1 & 255)) $(($1 >> 8 & 255)) $(($1 >> 16 & 255)) $(($1 >> 24 & 255)); }
+# entry ACTIVE PID TGID CPU COMM: write exec's control entry.
+entry() {
+	local comm=() i targeted=0
+	[ "$2" != 0 ] || [ "$3" != 0 ] || [ "$4" != -1 ] || [ -n "$5" ] && targeted=1
+	for ((i = 0; i < 16; i++)); do
+		comm+=("$(printf '%d' "'${5:i:1}")")
+	done
+	bpftool map update id "$MAP" key $(le32 "$ID") value "$1" 0 $targeted 0 \
+		$(le32 "$2") $(le32 "$3") $(le32 $(($4 & 0xffffffff))) "${comm[@]}"
+}
+# execs_of TAG: the exec records whose argv names TAG (taskset's own exec aside).
+execs_of() {
+	jq -c --arg t "$1" 'select(.type == "event" and .comm != "taskset" and (.argv | index([$t])))' \
+		"$T/ctl.json"
+}
+# A shell that waits for $T/go, then execs /bin/true TAG itself (its pid stays).
+waiter() { bash -c 'while [ ! -e "$0" ]; do read -r -t 0.02 < <(:); done; exec /bin/true "$1"' "$T/go" "$1" & }
+
+rm -f "$T/go"
+waiter "target-$$"; tpid=$!
+waiter "other-$$"; opid=$!
+entry 1 "$tpid" 0 -1 ""
+ok $? "activate exec for pid $tpid"
+touch "$T/go"
+wait "$tpid" "$opid"
+/bin/true "other2-$$"
+
+entry 1 0 0 1 ""
+taskset -c 0 /bin/true "cpu0-$$"
+taskset -c 1 /bin/true "cpu1-$$"
+entry 1 0 0 -1 "echo"
+/bin/true "comm-true-$$"
+/bin/echo "comm-echo-$$" > /dev/null
+entry 1 0 0 -1 ""
+/bin/true "all-$$"
+entry 0 0 0 -1 ""
+/bin/true "off-$$"
+sleep 0.5
+mon_stop
+is "$(execs_of "target-$$" | jq -r .pid)" "$tpid" "pid target: the target shell's exec is recorded"
+is "$(execs_of "other-$$")$(execs_of "other2-$$")" "" "pid target: another shell's exec, and this one's, are not"
+is "$(execs_of "cpu0-$$")" "" "cpu target 1: an exec on CPU 0 is not recorded"
+is "$(execs_of "cpu1-$$" | jq .cpu)" 1 "cpu target 1: an exec on CPU 1 is"
+is "$(execs_of "comm-true-$$")" "" "comm target echo: true's exec is not recorded"
+is "$(execs_of "comm-echo-$$" | jq -r .comm)" echo "comm target echo: echo's is"
+is "$(execs_of "all-$$" | jq -r .comm)" true "no target: every exec is recorded"
+is "$(execs_of "off-$$")" "" "inert again: nothing is recorded"
+is "$MON_RC" 0 "exits 0 on SIGTERM"
+
 # A bad value: the usual one line naming file:line:col and the key.
 expect_error exec "active: maybe" \
 	'3:13: monitors.exec.active: expected a boolean (true/false, yes/no, on/off), got "maybe"' \
