@@ -147,8 +147,9 @@ static int ctl_exchange(const char *path, const char *line)
 	memcpy(sa.sun_path, path, strlen(path) + 1);
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa))) {
-		pr_err("ctl: cannot connect to %s: %s (is ebpfmon-bcc running? --socket names "
-		       "another)", path, strerror(errno));
+		pr_err("ctl: cannot connect to %s: %s (%s)", path, strerror(errno),
+		       errno == EACCES || errno == EPERM ? "only root may control ebpfmon-bcc" :
+		       "is ebpfmon-bcc running? --socket names another");
 		goto cleanup;
 	}
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));

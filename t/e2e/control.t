@@ -198,7 +198,7 @@ is "$?:$(cat "$T/ctl.err")" "2:ctl: cannot connect to $T/none.sock: No such file
 # Another user: the socket's mode keeps them out; past it, SO_PEERCRED does.
 nobody() { setpriv --reuid=65534 --regid=65534 --clear-groups "$EBPFMON" ctl --socket "$SOCK" "$@"; }
 nobody status > "$T/ctl.out" 2> "$T/ctl.err"
-is "$?:$(cat "$T/ctl.err")" "2:ctl: cannot connect to $SOCK: Permission denied (is ebpfmon-bcc running? --socket names another)" \
+is "$?:$(cat "$T/ctl.err")" "2:ctl: cannot connect to $SOCK: Permission denied (only root may control ebpfmon-bcc)" \
 	"a non-root client: the 0600 socket refuses it"
 chmod 666 "$SOCK"
 reply=$(nobody activate exec 2> /dev/null)
