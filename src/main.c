@@ -206,7 +206,7 @@ static void usage(FILE *f)
 "  ebpfmon-bcc -m exec -f csv -o /var/log/ebpfmon-bcc/csv\n"
 "  ebpfmon-bcc -f none --metrics-listen 127.0.0.1:9435   # then: curl 127.0.0.1:9435/metrics\n"
 "  ebpfmon-bcc --daemon -o /var/log/ebpfmon-bcc/events.json && ebpfmon-bcc --daemon-status\n"
-"  ebpfmon-bcc ctl activate exec --pid 1234 --time 60   # exec of one process, for a minute\n"
+"  ebpfmon-bcc ctl activate open --pid 1234 --time 60   # what one process opens, a minute\n"
 "  ebpfmon-bcc ctl status | jq '.monitors[] | {name, active, events}'\n",
 		SYSCONFDIR, CONTROL_SOCKET_DEFAULT, DAEMON_PID_FILE);
 }

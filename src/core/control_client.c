@@ -78,7 +78,7 @@ static void ctl_usage(FILE *f)
 "\n"
 "EXAMPLES\n"
 "  ebpfmon-bcc --inactive -m exec,open -o /var/log/ebpfmon.json &\n"
-"  ebpfmon-bcc ctl activate exec --pid $$          # this shell's execs only\n"
+"  ebpfmon-bcc ctl activate open --pid 1234 --time 60   # what process 1234 opens, a minute\n"
 "  ebpfmon-bcc ctl activate exec open --comm nginx --time 30\n"
 "  ebpfmon-bcc ctl status | jq '.monitors[] | {name, active, targets}'\n"
 "  ebpfmon-bcc ctl deactivate exec\n"
@@ -229,7 +229,7 @@ int ctl_main(int argc, char **argv, char *(*config_default)(void))
 			double t = 0;
 
 			if (cfg_seconds_parse(optarg, &t) || t <= 0 || t > CONTROL_TIME_MAX) {
-				pr_err("--time: expected a number of seconds from 0.001 to %d, got '%s'",
+				pr_err("--time: expected a number of seconds over 0, at most %d, got '%s'",
 				       CONTROL_TIME_MAX, optarg);
 				goto cleanup;
 			}

@@ -38,6 +38,24 @@ PY
 
 write_config "$T/cfg.yaml" "control:" "  socket: $SOCK" "monitors:" "  exec: {}"
 
+# ctl's own usage errors: one line, exit 1, nothing sent.
+ctl_usage() {
+	local want=$1
+	shift
+	"$EBPFMON" ctl --socket "$T/none.sock" "$@" > "$T/ctl.out" 2> "$T/ctl.err"
+	is "$?:$(cat "$T/ctl.err"):$(wc -c < "$T/ctl.out")" "1:$want:0" "ctl $*: exit 1, the error line"
+}
+ctl_usage "ctl: expected a command: status, activate, deactivate or finish (ctl --help)"
+ctl_usage "ctl: activate: expected one or more monitors" activate
+ctl_usage "ctl: status: --pid, --tgid, --comm, --cpu and --time go with activate" status --pid 1
+ctl_usage "--pid: expected an integer from 1 to 2147483647, got 'x'" activate exec --pid x
+ctl_usage "--comm: process names are at most 15 characters, got '1234567890123456'" \
+	activate exec --comm 1234567890123456
+ctl_usage "--time: expected a number of seconds over 0, at most 31536000, got '0'" activate exec --time 0
+ctl_usage "ctl: reboot: unknown command (status, activate, deactivate, finish)" reboot
+ctl_usage "ctl: --bogus: unknown option (ctl --help lists the options)" --bogus status
+like "$("$EBPFMON" ctl --help)" $'\nEXAMPLES\n  ebpfmon-bcc' "ctl --help ends in EXAMPLES"
+
 # Hostile or taken paths: refused before anything is compiled.
 ln -s "$T/elsewhere" "$T/link.sock"
 "$EBPFMON" -m exec --control-socket "$T/link.sock" -o "$T/x.json" 2> "$T/x.err"
