@@ -125,9 +125,9 @@ mon_start_stdout() {
 	shift 2
 	rm -f "$T/ready"
 	mkfifo "$T/ready"
-	# A control socket of its own: runs side by side never meet on the default
-	# one. MON_CONTROL=config: the test's config (or flags) name it.
-	[ "${MON_CONTROL:-}" = config ] || ctl=(--control-socket "$T/control.sock")
+	# A control socket of its own: runs side by side (in a test, or tests)
+	# never meet on one. MON_CONTROL=config: the test's config (or flags) name it.
+	[ "${MON_CONTROL:-}" = config ] || ctl=(--control-socket "$(mktemp -u "$T/ctl.XXXXXX")")
 	"$EBPFMON" --ready-fd 3 "${ctl[@]}" "$@" > "$out" 2> "$err" 3> "$T/ready" &
 	MON_PID=$!
 	# READY_TIMEOUT: generous; under emulation (t/vm) loading fentry programs takes minutes.
