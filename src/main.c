@@ -702,12 +702,19 @@ static int run(struct session *s, const struct cli *cli, struct exporter *export
 	s->sink = sink__open(&s->cfg, s->insts, s->n_insts, s->unwritten);
 	if (!s->sink)
 		return EXIT_USAGE;
-	/* Before the compile: a socket in use fails at once, not seconds later. */
-	if (control__open(&s->control, s->cfg.control_socket, s))
+	/*
+	 * A socket set on purpose before the compile: in use, it fails at once,
+	 * not seconds later. The default one only once the monitors run: a run
+	 * that cannot start does not touch it.
+	 */
+	if (s->cfg.control_socket && control__open(&s->control, s->cfg.control_socket, s))
 		return EXIT_USAGE;
 	err = session__start(s);
 	if (err)
 		return EXIT_CANNOT_RUN;
+	if (!s->cfg.control_socket && control__open(&s->control, NULL, s))
+		return EXIT_USAGE;
+	control__announce(s->control);
 	event_loop__catch_signals();
 	session__ready(s);
 	if (exporter && exporter__start(exporter, s))

@@ -163,7 +163,6 @@ int control__open(struct control **out, const char *path, struct session *s)
 	}
 	c->dev = st.st_dev;
 	c->ino = st.st_ino;
-	pr_info("control: listening on %s (ebpfmon-bcc ctl --socket %s status)", path, path);
 	*out = c;
 	return 0;
 cleanup:
@@ -180,6 +179,13 @@ cleanup:
 		return 0;
 	}
 	return err;
+}
+
+void control__announce(const struct control *c)
+{
+	if (c)
+		pr_info("control: listening on %s (ebpfmon-bcc ctl --socket %s status)", c->path,
+			c->path);
 }
 
 static void client_close(struct control *c, size_t i)

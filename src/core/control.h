@@ -28,6 +28,8 @@ struct control;
  * no socket; a path set on purpose is an error. 0 or -errno, said.
  */
 int control__open(struct control **out, const char *path, struct session *s);
+/* The "control: listening on PATH" line, once the monitors run (C NULL: none). */
+void control__announce(const struct control *c);
 /* Close every client and the socket, and remove it if it is still ours. */
 void control__close(struct control *c);
 /* The fds to poll into PFDS (at most CONTROL_CLIENTS_MAX + 1); how many. */
