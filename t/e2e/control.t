@@ -79,6 +79,7 @@ is "$?" 0 "status: exit 0"
 is "$(jq -c '[.ok, (.monitors[] | select(.name == "exec") | .active)]' <<< "$status")" '[true,false]' \
 	"status: exec attached, inert"
 is "$(jq -c 'select(.type == "event")' "$T/out.json" | wc -l)" 0 "inert: no event record at all"
+is "$("$EBPFMON" ctl -c "$T/cfg.yaml" status | jq -c .ok)" true "ctl -c CONFIG: the socket of its control.socket"
 
 # The same path while this run serves it: in use.
 "$EBPFMON" -m exec --control-socket "$SOCK" -o "$T/x.json" 2> "$T/x.err"
