@@ -298,6 +298,14 @@ static int reload_candidate(struct session *s, struct session *c)
 		       s->metrics_address ? s->metrics_address : "off");
 		return -EINVAL;
 	}
+	/* So is the control socket: the one a ctl of this config reaches is this one. */
+	if (!c->cfg.control_socket != !s->cfg.control_socket ||
+	    (c->cfg.control_socket && strcmp(c->cfg.control_socket, s->cfg.control_socket))) {
+		pr_err("reload: control.socket changes only with a restart (now %s)",
+		       s->cfg.control_socket ? *s->cfg.control_socket ? s->cfg.control_socket :
+		       "off" : CONTROL_SOCKET_DEFAULT);
+		return -EINVAL;
+	}
 	err = verdicts_check(c);
 	if (!err)
 		err = session_render_parts(c, NULL, true);

@@ -228,6 +228,14 @@ like "$(cat "$T/err")" "control: refused uid 65534: only root may control ebpfmo
 	"the refusal is logged"
 is "$(ctl status | jq -c '.monitors[] | select(.name == "exec") | .active')" false "the refused request changed nothing"
 
+# The socket is made once: a reload that would move it is refused.
+write_config "$T/cfg.yaml" "control:" "  socket: $T/moved.sock" "monitors:" "  exec: {}"
+mon_hup 1 "$T/err"
+like "$(grep '^reload: ' "$T/err")" "reload: control.socket changes only with a restart \(now $SOCK\)" \
+	"a reload moving the socket: refused, said"
+is "$(ctl status | jq -c .ok)" true "the socket still answers"
+write_config "$T/cfg.yaml" "control:" "  socket: $SOCK" "monitors:" "  exec: {}"
+
 # finish: flush and exit 0, whole lines, the last record says so.
 reply=$(ctl finish)
 is "$?:$reply" '0:{"ok":true,"action":"finish"}' "finish: exit 0, the reply"
