@@ -3,8 +3,8 @@
 #define EBPFMON_CONTROL_PROTO_H
 /*
  * The control socket's protocol: one JSON object per line each way.
- *   {"cmd":"activate","monitors":["exec"],"pid":123,"tgid":0,"comm":"bash","cpu":-1,"time":2}
- *   {"cmd":"deactivate","monitors":["exec"]}  {"cmd":"status"}  {"cmd":"finish"}
+ *   {"cmd":"activate","monitors":["NAME"],"pid":123,"tgid":0,"comm":"bash","cpu":-1,"time":2}
+ *   {"cmd":"deactivate","monitors":["NAME"]}  {"cmd":"status"}  {"cmd":"finish"}
  * Replies are {"ok":true,...} or {"ok":false,"error":"ONE LINE"}. The parser
  * is pure (bytes in, a request or an error line out), so it is fuzzed alone.
  */
