@@ -126,6 +126,8 @@ int probe_set__drain(struct probe_set *ps, const char *table, bool percpu,
  */
 int probe_set__walk(struct probe_set *ps, const char *table, bool percpu,
 		    probe_entry_fn fn, void *ctx);
+/* Every entry of a table gone: a hash's deleted, an array's zeroed; 0 or -errno. */
+int probe_set__clear(struct probe_set *ps, const char *table);
 
 /* One perf buffer per online CPU for a BPF_PERF_OUTPUT table. */
 int probe_set__open_perf_buffer(struct probe_set *ps, const char *table,

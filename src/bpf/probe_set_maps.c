@@ -110,6 +110,49 @@ int probe_set__walk(struct probe_set *ps, const char *table, bool percpu,
 	return table_read(ps, table, percpu, false, fn, ctx);
 }
 
+int probe_set__clear(struct probe_set *ps, const char *table)
+{
+	const struct table *t = table_find(ps, table);
+	unsigned char *key = NULL, *next = NULL, *zero = NULL;
+	int err = 0;
+
+	if (!t)
+		return -ENOENT;
+	key = malloc(t->key_size);
+	next = malloc(t->key_size);
+	/* Per-CPU or not, a buffer of one value per possible CPU holds what an update reads. */
+	zero = calloc(ps->n_possible_cpus, (t->value_size + 7) & ~(size_t)7);
+	if (!key || !next || !zero) {
+		err = -ENOMEM;
+		goto cleanup;
+	}
+	/* Deleting the key just read restarts the walk: first key each time. */
+	for (bool first = true;;) {
+		if (bpf_get_next_key(t->fd, first ? NULL : key, next) < 0)
+			break;
+		memcpy(key, next, t->key_size);
+		if (bpf_delete_elem(t->fd, key) == 0) {
+			first = true;
+			continue;
+		}
+		if (errno != EINVAL) {
+			err = -errno;
+			goto cleanup;
+		}
+		/* An array: its entries cannot go, they are zeroed. */
+		if (bpf_update_elem(t->fd, key, zero, 0) < 0) {
+			err = -errno;
+			goto cleanup;
+		}
+		first = false;
+	}
+cleanup:
+	free(key);
+	free(next);
+	free(zero);
+	return err;
+}
+
 int probe_set__table_fd(struct probe_set *ps, const char *table)
 {
 	const struct table *t = table_find(ps, table);

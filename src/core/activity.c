@@ -49,6 +49,28 @@ int monitor_inst__control_write(struct monitor_inst *inst)
 	return probe_set__update(inst->ps, "ebpfmon_control", &id, &c);
 }
 
+/*
+ * Inert since it last recorded, INST's programs stored no start: what its
+ * in-flight tables hold is from before, and would pair with the end of a
+ * call begun while it was inert. Emptied before it records again.
+ */
+static int activity_forget(struct monitor_inst *inst)
+{
+	const char *const *name = inst->mon->inflight;
+	int err = 0;
+
+	for (; name && *name && !err; name++) {
+		err = probe_set__clear(inst->ps, *name);
+		/* Compiled out in this mode. */
+		if (err == -ENOENT)
+			err = 0;
+		if (err)
+			pr_err("%s: cannot empty its table %s: %s", inst->mon->name, *name,
+			       strerror(-err));
+	}
+	return err;
+}
+
 /* Change INST's state to ACTIVE, T; on a failed write nothing changes. */
 static int activity_set(struct monitor_inst *inst, bool active, const struct monitor_targets *t)
 {
@@ -58,6 +80,11 @@ static int activity_set(struct monitor_inst *inst, bool active, const struct mon
 
 	if (inst->retired)
 		return -ESTALE;
+	if (active && !inst->active && inst->ps) {
+		err = activity_forget(inst);
+		if (err)
+			return err;
+	}
 	inst->active = active;
 	if (t)
 		inst->targets = *t;

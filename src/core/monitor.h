@@ -82,6 +82,12 @@ struct monitor {
 	 * event loop runs: read maps only, change no state the loop uses.
 	 */
 	int (*metrics)(struct monitor_inst *inst, struct probe_set *ps, struct metrics *m);
+	/*
+	 * Tables of what its programs started and finish later (a call's entry,
+	 * a wait's start), NULL-terminated: emptied when it is activated again,
+	 * since a start kept from before it went inert would end a later call.
+	 */
+	const char *const *inflight;
 };
 
 extern const struct monitor *const monitors[];	/* NULL-terminated */

@@ -248,6 +248,8 @@ static const struct table_column exec_columns[] = {
 	{ NULL },
 };
 
+static const char *const exec_inflight[] = { "exec_starts", NULL };
+
 const struct monitor mon_exec = {
 	.name = "exec",
 	.desc = "process executions (execve, execveat): filename, argv, result",
@@ -260,4 +262,5 @@ const struct monitor mon_exec = {
 	.detach = exec_detach,
 	.columns = exec_columns,
 	.metrics = exec_metrics,
+	.inflight = exec_inflight,
 };

@@ -613,6 +613,8 @@ static const struct table_column func_summary_columns[] = {
 	{ NULL },
 };
 
+static const char *const func_inflight[] = { "func_starts", NULL };
+
 const struct monitor mon_func = {
 	.name = "func",
 	.desc = "kernel functions matched by wildcards: calls, or counts and latency "
@@ -627,4 +629,5 @@ const struct monitor mon_func = {
 	.columns = func_columns,
 	.summary_columns = func_summary_columns,
 	.metrics = func_metrics,
+	.inflight = func_inflight,
 };

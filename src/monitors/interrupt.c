@@ -499,6 +499,8 @@ static const struct table_column interrupt_summary_columns[] = {
 	{ NULL },
 };
 
+static const char *const interrupt_inflight[] = { "interrupt_hard_start", "interrupt_soft_start", NULL };
+
 const struct monitor mon_interrupt = {
 	.name = "interrupt",
 	.desc = "hardirq and softirq handlers with their durations; task migrations",
@@ -513,4 +515,5 @@ const struct monitor mon_interrupt = {
 	.columns = interrupt_columns,
 	.summary_columns = interrupt_summary_columns,
 	.metrics = interrupt_metrics,
+	.inflight = interrupt_inflight,
 };

@@ -634,6 +634,8 @@ static const struct table_column io_summary_columns[] = {
 	{ NULL },
 };
 
+static const char *const io_inflight[] = { "io_starts", NULL };
+
 const struct monitor mon_io = {
 	.name = "io",
 	.desc = "read/write system calls: fd, path, bytes, latency; or per-process totals",
@@ -648,4 +650,5 @@ const struct monitor mon_io = {
 	.columns = io_columns,
 	.metrics = io_metrics,
 	.summary_columns = io_summary_columns,
+	.inflight = io_inflight,
 };

@@ -552,6 +552,8 @@ static const struct table_column keytime_summary_columns[] = {
 	{ NULL },
 };
 
+static const char *const keytime_inflight[] = { "keytime_tasks", NULL };
+
 const struct monitor mon_keytime = {
 	.name = "keytime",
 	.desc = "key moments of tasks: fork, vfork, thread, exec, exit, on/off CPU with why",
@@ -566,4 +568,5 @@ const struct monitor mon_keytime = {
 	.columns = keytime_columns,
 	.metrics = keytime_metrics,
 	.summary_columns = keytime_summary_columns,
+	.inflight = keytime_inflight,
 };

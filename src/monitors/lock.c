@@ -504,6 +504,8 @@ static const struct table_column lock_summary_columns[] = {
 	{ NULL },
 };
 
+static const char *const lock_inflight[] = { "lock_calls", "lock_held", NULL };
+
 const struct monitor mon_lock = {
 	.name = "lock",
 	.desc = "pthread mutex/rwlock/spin lock wait and hold times (uprobes on the C library)",
@@ -518,4 +520,5 @@ const struct monitor mon_lock = {
 	.columns = lock_columns,
 	.metrics = lock_metrics,
 	.summary_columns = lock_summary_columns,
+	.inflight = lock_inflight,
 };

@@ -402,6 +402,8 @@ static void open_detach(struct monitor_inst *inst)
 }
 
 
+static const char *const open_inflight[] = { "open_starts", NULL };
+
 const struct monitor mon_open = {
 	.name = "open",
 	.desc = "file opens (open, openat, openat2): path, flags, mode, result",
@@ -414,4 +416,5 @@ const struct monitor mon_open = {
 	.detach = open_detach,
 	.columns = open_columns,
 	.metrics = open_metrics,
+	.inflight = open_inflight,
 };

@@ -315,6 +315,8 @@ static const struct table_column page_fault_summary_columns[] = {
 	{ NULL },
 };
 
+static const char *const page_fault_inflight[] = { "page_fault_pending", NULL };
+
 const struct monitor mon_page_fault = {
 	.name = "page_fault",
 	.desc = "page faults: address, ip, access, user or kernel mode, minor or major",
@@ -329,4 +331,5 @@ const struct monitor mon_page_fault = {
 	.columns = page_fault_columns,
 	.metrics = page_fault_metrics,
 	.summary_columns = page_fault_summary_columns,
+	.inflight = page_fault_inflight,
 };

@@ -851,6 +851,8 @@ static const struct table_column resource_columns[] = {
 	{ NULL },
 };
 
+static const char *const resource_inflight[] = { "resource_exec", NULL };
+
 const struct monitor mon_resource = {
 	.name = "resource",
 	.desc = "per task every interval: CPU %, resident set, read/write bytes/s, "
@@ -863,4 +865,5 @@ const struct monitor mon_resource = {
 	.detach = resource_detach,
 	.metrics = resource_metrics,
 	.summary_columns = resource_columns,
+	.inflight = resource_inflight,
 };

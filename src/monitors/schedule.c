@@ -456,6 +456,8 @@ static const struct table_column schedule_summary_columns[] = {
 	{ NULL },
 };
 
+static const char *const schedule_inflight[] = { "schedule_start", NULL };
+
 const struct monitor mon_schedule = {
 	.name = "schedule",
 	.desc = "run-queue latency per thread (wakeup or preemption to on CPU), as runqlat/runqslower",
@@ -470,4 +472,5 @@ const struct monitor mon_schedule = {
 	.columns = schedule_columns,
 	.metrics = schedule_metrics,
 	.summary_columns = schedule_summary_columns,
+	.inflight = schedule_inflight,
 };

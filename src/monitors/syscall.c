@@ -746,6 +746,8 @@ static const struct table_column syscall_columns[] = {
 	{ NULL },
 };
 
+static const char *const syscall_inflight[] = { "syscall_starts", NULL };
+
 const struct monitor mon_syscall = {
 	.name = "syscall",
 	.desc = "system calls: counts, errors and latency per process (summary), or each call",
@@ -760,4 +762,5 @@ const struct monitor mon_syscall = {
 	.columns = syscall_columns,
 	.summary_columns = syscall_summary_columns,
 	.metrics = syscall_metrics,
+	.inflight = syscall_inflight,
 };

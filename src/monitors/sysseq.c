@@ -567,6 +567,8 @@ static const struct table_column sysseq_columns[] = {
 	{ NULL },
 };
 
+static const char *const sysseq_inflight[] = { "sysseq_starts", NULL };
+
 const struct monitor mon_sysseq = {
 	.name = "sysseq",
 	.desc = "per task: its latest system calls in order, top calls, latency per call "
@@ -583,4 +585,5 @@ const struct monitor mon_sysseq = {
 	.columns = sysseq_columns,
 	.metrics = sysseq_metrics,
 	.summary_columns = sysseq_columns,
+	.inflight = sysseq_inflight,
 };

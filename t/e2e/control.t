@@ -249,4 +249,44 @@ is "$(tail -n 1 "$T/out.json" | jq -c '[.type, .action, .peer.uid]')" '["control
 like "$(cat "$T/err")" "control: finish, stopping" "the stop is logged"
 ok "$([ ! -e "$SOCK" ] && echo 0 || echo 1)" "the socket is removed at exit"
 
+# Active, inert, active again: a call begun while inert is not recorded, and
+# no start kept from before ends it. The reader, by pid: a read of go1 (begun
+# inert, ended active: not recorded), of go2 (begun and ended active: the one
+# recorded), of A (begun active, ended inert), of B (begun inert, ended once
+# active again). Before the in-flight tables were emptied at an activation,
+# B's end met A's start: one more read, of the whole span.
+SOCK2="$T/ctl2.sock"
+ctl2() { "$EBPFMON" ctl --socket "$SOCK2" "$@" > /dev/null; }
+for f in go1 go2 a b; do mkfifo "$T/$f"; done
+python3 - "$T" <<'PY' &
+import os, sys
+t = sys.argv[1]
+fds = [os.open(os.path.join(t, f), os.O_RDWR) for f in ("go1", "go2", "a", "b")]
+for fd in fds:
+    os.read(fd, 1)
+PY
+READER=$!
+write_config "$T/cfg2.yaml" "control:" "  socket: $SOCK2" "monitors:" "  syscall: {mode: events}"
+MON_CONTROL=config mon_start "$T/out2.json" "$T/err2" -c "$T/cfg2.yaml" --inactive ||
+	bail "no start (syscall)"
+ctl2 activate syscall --pid "$READER"
+echo 1 > "$T/go1"
+sleep 0.3
+echo 1 > "$T/go2"
+sleep 0.5
+ctl2 deactivate syscall
+echo 1 > "$T/a"
+sleep 0.5
+ctl2 activate syscall --pid "$READER"
+sleep 0.3
+echo 1 > "$T/b"
+wait "$READER"
+sleep 0.5
+mon_stop
+reads() { jq -c --argjson p "$READER" 'select(.type == "event" and .pid == $p and .name == "read")' "$T/out2.json"; }
+diag "the reader's reads: $(reads | jq -c '[.ts_ns, .duration_ns]' | tr '\n' ' ')"
+is "$(reads | jq 'select(.duration_ns > 700000000)' | wc -l)" 0 \
+	"active again: no read paired with a start from before the inert spell"
+is "$(reads | wc -l)" 1 "one read recorded: the one begun and ended while active"
+
 done_testing
