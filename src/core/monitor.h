@@ -119,6 +119,7 @@ struct monitor_inst {
 	bool attached;
 	/* Run-time activity (activity.h), mirrored in the kernel's control entry. */
 	bool active;			/* recording; false: attached but inert */
+	bool active_cfg;		/* what the config (and --inactive) start it as */
 	bool retired;			/* a reload replaced it */
 	struct monitor_targets targets;
 	/* metrics.listen is set: the probe fills its metric maps (global METRICS). */

@@ -172,6 +172,20 @@ static void reload_mark_going(const struct session *s, const struct session *c,
 	}
 }
 
+/*
+ * A recompiled monitor goes on as ctl left it (active or inert, its
+ * targets) unless the reload changed how the config starts it.
+ */
+static void reload_keep_activity(const struct session *s, struct monitor_inst *ci)
+{
+	const struct monitor_inst *oi = session_find(s, ci->mon);
+
+	if (!oi || !oi->attached || oi->active_cfg != ci->active_cfg)
+		return;
+	ci->active = oi->active;
+	ci->targets = oi->targets;
+}
+
 /* The instances of the new configuration into V: kept ones, or moved out of C. */
 static size_t reload_take_insts(const struct session *s, struct session *c,
 				const enum reload_fate *fates, struct monitor_inst **v)
@@ -186,6 +200,7 @@ static size_t reload_take_insts(const struct session *s, struct session *c,
 			continue;
 		}
 		ci->ki = &s->ki;
+		reload_keep_activity(s, ci);
 		v[n++] = ci;
 		c->insts[i] = NULL;	/* moved; c frees what stays */
 	}

@@ -134,9 +134,11 @@ int session__select(struct session *s, const char *cli_monitors, bool all)
 		}
 		free(list);
 	}
-	if (s->cfg.inactive)
-		for (size_t i = 0; i < s->n_insts; i++)
+	for (size_t i = 0; i < s->n_insts; i++) {
+		if (s->cfg.inactive)
 			s->insts[i]->active = false;
+		s->insts[i]->active_cfg = s->insts[i]->active;
+	}
 	return err;
 }
 

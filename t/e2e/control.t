@@ -236,6 +236,17 @@ like "$(grep '^reload: ' "$T/err")" "reload: control.socket changes only with a 
 is "$(ctl status | jq -c .ok)" true "the socket still answers"
 write_config "$T/cfg.yaml" "control:" "  socket: $SOCK" "monitors:" "  exec: {}"
 
+# A reload that recompiles exec (a new max_args) keeps what ctl set: active,
+# its target (one that changes its active key starts it as the config says;
+# under --inactive, as here, every monitor starts inert whatever the key).
+ctl activate exec --pid $$ > /dev/null
+write_config "$T/cfg.yaml" "control:" "  socket: $SOCK" "monitors:" "  exec: {max_args: 9}"
+mon_hup 2 "$T/err"
+is "$(ctl status | jq -c '.monitors[] | select(.name == "exec") | [.active, .targets.pid]')" "[true,$$]" \
+	"a reload recompiling exec keeps it active, with its target"
+ctl deactivate exec > /dev/null
+write_config "$T/cfg.yaml" "control:" "  socket: $SOCK" "monitors:" "  exec: {}"
+
 # finish: flush and exit 0, whole lines, the last record says so.
 reply=$(ctl finish)
 is "$?:$reply" '0:{"ok":true,"action":"finish"}' "finish: exit 0, the reply"
