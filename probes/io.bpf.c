@@ -497,10 +497,13 @@ TRACEPOINT_PROBE(syscalls, sys_exit_read)
 }
 
 #if IO_PATHS
+/*
+ * The cache's invalidations below run when inert too: a path cached before
+ * must not outlive a close, dup or rename made while inert.
+ */
 #if @HAVE_SYS_ENTER_CLOSE@
 TRACEPOINT_PROBE(syscalls, sys_enter_close)
 {
-	/* Runs when inert too: cache invalidation: an fd's path cached before must not outlive a close while inert. */
 	io_fd_gen_bump(args->fd);
 	return 0;
 }
@@ -509,7 +512,6 @@ TRACEPOINT_PROBE(syscalls, sys_enter_close)
 #if @HAVE_SYS_ENTER_CLOSE_RANGE@
 TRACEPOINT_PROBE(syscalls, sys_enter_close_range)
 {
-	/* Runs when inert too: cache invalidation: an fd's path cached before must not outlive a close while inert. */
 	io_proc_gen_bump();
 	return 0;
 }
@@ -518,7 +520,6 @@ TRACEPOINT_PROBE(syscalls, sys_enter_close_range)
 #if @HAVE_SYS_ENTER_DUP2@
 TRACEPOINT_PROBE(syscalls, sys_enter_dup2)
 {
-	/* Runs when inert too: cache invalidation: an fd's path cached before must not outlive a close while inert. */
 	io_fd_gen_bump(args->newfd);
 	return 0;
 }
@@ -527,7 +528,6 @@ TRACEPOINT_PROBE(syscalls, sys_enter_dup2)
 #if @HAVE_SYS_ENTER_DUP3@
 TRACEPOINT_PROBE(syscalls, sys_enter_dup3)
 {
-	/* Runs when inert too: cache invalidation: an fd's path cached before must not outlive a close while inert. */
 	io_fd_gen_bump(args->newfd);
 	return 0;
 }
@@ -540,7 +540,6 @@ TRACEPOINT_PROBE(syscalls, sys_enter_dup3)
 #if @HAVE_TASK_RENAME@
 TRACEPOINT_PROBE(task, task_rename)
 {
-	/* Runs when inert too: cache invalidation: an fd's path cached before must not outlive a close while inert. */
 	io_proc_gen_bump();
 	return 0;
 }
@@ -553,7 +552,6 @@ TRACEPOINT_PROBE(task, task_rename)
 #if @HAVE_TASK_NEWTASK@
 TRACEPOINT_PROBE(task, task_newtask)
 {
-	/* Runs when inert too: cache invalidation: an fd's path cached before must not outlive a close while inert. */
 	u32 pid = args->pid;
 
 	io_proc_gen.delete(&pid);

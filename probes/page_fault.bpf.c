@@ -278,7 +278,10 @@ static __always_inline void page_fault_accounted(struct page_fault_perf_ctx *ctx
 /* A thread that exits with a parked fault: that fault failed (a SIGSEGV, say). */
 TRACEPOINT_PROBE(sched, sched_process_exit)
 {
-	/* Runs when inert too: cleanup: the parked fault goes; page_fault_emit records nothing when inert. */
+	/*
+	 * Runs when inert too: cleanup: the parked fault goes; page_fault_emit
+	 * records nothing when inert.
+	 */
 	u32 tid = (u32)bpf_get_current_pid_tgid();
 	struct page_fault_pending *pp = page_fault_pending.lookup(&tid), p;
 

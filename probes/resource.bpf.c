@@ -4,9 +4,10 @@
  * adds the CPU time a task used since its last switch-out (the scheduler's
  * own se.sum_exec_runtime, through BTF: the figure /proc/PID/stat gives; the
  * span from switch-in to switch-out where it is missing) and counts the switch
- * as voluntary (blocked) or involuntary (runnable: preempted, yield); the read/write calls' exits add the bytes they moved; kmem:rss_stat
- * (and the mm's own counters, read through BTF offsets at a switch-out) keep
- * each process's resident set. Rows are cumulative and the host takes their
+ * as voluntary (blocked) or involuntary (runnable: preempted, yield); the
+ * read/write calls' exits add the bytes they moved; kmem:rss_stat (and the
+ * mm's own counters, read through BTF offsets at a switch-out) keep each
+ * process's resident set. Rows are cumulative and the host takes their
  * growth every interval, with the span of the task still on each CPU at that
  * moment (resource_running), so a task that never leaves the CPU is counted
  * too. The same figures for every task but ebpfmon-bcc itself go to
@@ -301,7 +302,11 @@ static __always_inline int resource_comm_match(const char *comm)
  */
 int resource_sched_switch(struct bpf_raw_tracepoint_args *ctx)
 {
-	/* Runs when inert too: per-CPU switch-in bookkeeping: an activation must not start from a stale switch-in; resource_switch records nothing when inert. */
+	/*
+	 * Runs when inert too: per-CPU switch-in bookkeeping, so an activation
+	 * does not start from a stale switch-in; resource_switch records nothing
+	 * when inert.
+	 */
 	char *next = (char *)ctx->args[2];
 	u32 preempt = ctx->args[0], state = ctx->args[3], next_pid = 0;
 
@@ -431,7 +436,7 @@ int resource_process_exit(struct bpf_raw_tracepoint_args *ctx)
 /* sched_process_free(struct task_struct *p) */
 int resource_process_free(struct bpf_raw_tracepoint_args *ctx)
 {
-	/* Runs when inert too: cleanup only: a freed task's row goes, or a reused tid would inherit it. */
+	/* Runs when inert too (cleanup): a freed task's row goes, or its tid would inherit it. */
 	u32 tid = 0;
 
 	bpf_probe_read_kernel(&tid, sizeof(tid), (char *)ctx->args[0] + RESOURCE_OFF_TASK_PID);

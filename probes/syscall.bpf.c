@@ -191,7 +191,7 @@ BPF_ARRAY(syscall_comm_gen, u64, 1);
 /* A raw tracepoint only: TRACEPOINT_PROBE(task, task_rename) is io's. */
 RAW_TRACEPOINT_PROBE(task_rename)
 {
-	/* Runs when inert too: cache invalidation: a comm cached while inert must not outlive a rename. */
+	/* Runs when inert too (cache invalidation): a comm cached before must not outlive a rename. */
 	u32 zero = 0;
 	u64 *gen = syscall_comm_gen.lookup(&zero);
 

@@ -142,9 +142,10 @@ int probe_set__open_ring_buffer(struct probe_set *ps, const char *table,
 				probe_sample_fn sample, void *ctx);
 /* Wait up to timeout_ms and deliver what arrived: >= 0, or -errno (-EINTR). */
 int probe_set__poll(struct probe_set *ps, int timeout_ms);
-/* The same over several probe sets (one per compile: a reload adds one). */
-int probe_set__poll_many(struct probe_set *const *sets, size_t n_sets, int timeout_ms);
-/* The same, waiting on EXTRA's fds too (their revents set): the control socket's. */
+/*
+ * The same over several probe sets (one per compile: a reload adds one),
+ * waiting on EXTRA's fds too (their revents set): the control socket's.
+ */
 int probe_set__poll_fds(struct probe_set *const *sets, size_t n_sets, struct pollfd *extra,
 			size_t n_extra, int timeout_ms);
 /* Deliver whatever is in the buffers now, without waiting. */

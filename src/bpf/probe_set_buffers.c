@@ -270,11 +270,6 @@ static size_t poll_fds_count(struct probe_set *const *sets, size_t n_sets)
 	return n;
 }
 
-int probe_set__poll_many(struct probe_set *const *sets, size_t n_sets, int timeout_ms)
-{
-	return probe_set__poll_fds(sets, n_sets, NULL, 0, timeout_ms);
-}
-
 int probe_set__poll_fds(struct probe_set *const *sets, size_t n_sets, struct pollfd *extra,
 			size_t n_extra, int timeout_ms)
 {
