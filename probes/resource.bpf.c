@@ -318,6 +318,51 @@ int resource_sched_switch(struct bpf_raw_tracepoint_args *ctx)
 }
 
 /*
+ * The task on this CPU now is current: when the last sched_switch put another
+ * there, the CPU's running span starts again from current. This machine's
+ * kernel takes some tasks off a CPU without sched_switch (measured: 4.3% of
+ * 99 Hz samples found a CPU idle, 0.2% another task, after a switch-in of
+ * its agent's threads): the span would be the gone task's, and the task that
+ * really runs (a burner that never switches out) would show no CPU time
+ * until it left. Called where the CPU goes idle (exact) and from a CPU-clock
+ * sample (any other task, within a period); a counted task's switch-out
+ * still adds its exact sum_exec_runtime growth. Runs when inert too, as the
+ * switch's bookkeeping.
+ */
+static __always_inline void resource_running_repair(void)
+{
+	struct ebpfmon_comm_key key = {};
+	u32 zero_key = 0, tid = (u32)bpf_get_current_pid_tgid();
+	struct resource_running *run = resource_running.lookup(&zero_key);
+	u64 now;
+
+	if (!run || run->tid == tid)
+		return;
+	now = bpf_ktime_get_ns();
+	bpf_get_current_comm(key.comm, sizeof(key.comm));
+	run->since_check = now;
+	asm volatile("" ::: "memory");
+	run->tid = tid;
+	run->comm_match = resource_comm_match(key.comm);
+	asm volatile("" ::: "memory");
+	run->since = now;
+}
+
+/* power:cpu_idle(unsigned int state, unsigned int cpu_id): current is the idle task. */
+int resource_cpu_idle(struct bpf_raw_tracepoint_args *ctx)
+{
+	resource_running_repair();
+	return 0;
+}
+
+/* The CPU-clock software event, every RESOURCE_REPAIR_NS (resource.h). */
+int resource_repair(void *ctx)
+{
+	resource_running_repair();
+	return 0;
+}
+
+/*
  * Every call's exit (raw_syscalls:sys_exit: sys_exit(struct pt_regs *regs,
  * long ret)); the number from the registers (x86_64, where pt_regs is user
  * ABI and orig_ax holds it for the whole call). sendfile and

@@ -6,6 +6,9 @@
 #include "common.h"
 
 /* resource_task.flags */
+/* resource_repair's cpu-clock period: 50 Hz per CPU. */
+#define RESOURCE_REPAIR_NS	20000000ull
+
 #define RESOURCE_F_EXITED	0x1	/* sched_process_exit seen: emitted once, then removed */
 
 /*

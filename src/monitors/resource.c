@@ -9,6 +9,7 @@
  */
 #include <errno.h>
 #include <math.h>
+#include <linux/perf_event.h>
 #include <linux/types.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -90,6 +91,8 @@ static const struct monitor_tp resource_tracepoints[] = {
 	{ "kmem", "rss_stat", true },
 	{ "sched", "sched_process_exit", false },
 	{ "sched", "sched_process_free", false },
+	/* Where a CPU goes idle: its running span made right (resource_running_repair). */
+	{ "power", "cpu_idle", true },
 	{ NULL },
 };
 
@@ -107,6 +110,7 @@ static const struct {
 	{ "resource_rss_stat", "kmem", "rss_stat" },
 	{ "resource_sys_exit", "raw_syscalls", "sys_exit" },
 	{ "resource_sched_switch", "sched", "sched_switch" },
+	{ "resource_cpu_idle", "power", "cpu_idle" },
 };
 
 /*
@@ -214,12 +218,11 @@ static int resource_configure(struct monitor_inst *inst, struct cfg_node *node)
 static int resource_attach(struct monitor_inst *inst, struct probe_set *ps)
 {
 	struct resource_opts *o = inst->priv;
+	int err;
 
 	o->last_collect = clock_mono_s();
 	o->last_ns = clock_mono_ns();
 	for (size_t i = 0; i < sizeof(resource_progs) / sizeof(resource_progs[0]); i++) {
-		int err;
-
 		if (!probe_set__has_program(ps, resource_progs[i].prog) ||
 		    !kernel_info__has_tracepoint(inst->ki, resource_progs[i].category,
 						 resource_progs[i].event))
@@ -232,6 +235,12 @@ static int resource_attach(struct monitor_inst *inst, struct probe_set *ps)
 			return err;
 		}
 	}
+	/* Without it the spans are as the switches say: a warning, not a failure. */
+	err = probe_set__attach_perf_event(ps, "resource_repair", PERF_TYPE_SOFTWARE,
+					   PERF_COUNT_SW_CPU_CLOCK, RESOURCE_REPAIR_NS);
+	if (err)
+		pr_warn("resource: failed to attach the cpu-clock software event: %s; a task put on "
+			"a cpu without sched_switch is seen only at its switch-out", strerror(-err));
 	return 0;
 }
 
