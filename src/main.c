@@ -19,6 +19,7 @@
 #include "core/session.h"
 #include "output/sink.h"
 #include "util/heap.h"
+#include "util/cgroup.h"
 #include "util/trust.h"
 #include "util/users.h"
 
@@ -28,6 +29,7 @@
 enum {
 	OPT_PID = 0x100,
 	OPT_TGID,
+	OPT_CGROUP,
 	OPT_LIST_MONITORS,
 	OPT_CHECK,
 	OPT_DUMP_PROBE,
@@ -61,6 +63,8 @@ struct cli {
 	const char *metrics_listen;
 	const char *control_socket;	/* --control-socket; NULL: control.socket */
 	char **sets;		/* --set KEY=VALUE, in order; NULL-terminated */
+	char **cgroups;		/* --cgroup PATH, in order (pointing into argv); NULL-terminated */
+	size_t n_cgroups;
 	size_t n_sets;
 	double duration;	/* < 0: from the config */
 	double stats_interval;	/* < 0: from the config */
@@ -86,6 +90,7 @@ static const struct option long_options[] = {
 	{ "user", required_argument, NULL, 'u' },
 	{ "pid", required_argument, NULL, OPT_PID },
 	{ "tgid", required_argument, NULL, OPT_TGID },
+	{ "cgroup", required_argument, NULL, OPT_CGROUP },
 	{ "output", required_argument, NULL, 'o' },
 	{ "format", required_argument, NULL, 'f' },
 	{ "duration", required_argument, NULL, 'd' },
@@ -133,6 +138,8 @@ static void usage(FILE *f)
 "                            (every thread of the process)\n"
 "      --tgid LIST           only these processes (thread group ids): every\n"
 "                            thread of each\n"
+"      --cgroup PATH         only tasks in this cgroup v2 (its path under the\n"
+"                            cgroup2 mount) or below it (repeatable, at most 8)\n"
 "  -o, --output FILE         append to FILE (default: stdout); with -f csv, the\n"
 "                            directory of the csv files\n"
 "  -f, --format FORMAT       json, csv (files in -o DIR), table (default: a\n"
@@ -279,6 +286,21 @@ static int daemon_args_check(const struct cli *cli)
 	return 0;
 }
 
+/* --cgroup: one path each (a path may hold a comma), in order. */
+static int cgroups_add(struct cli *cli, char *arg)
+{
+	char **grown = realloc(cli->cgroups, (cli->n_cgroups + 2) * sizeof(*grown));
+
+	if (!grown) {
+		pr_err("--cgroup: out of memory");
+		return -ENOMEM;
+	}
+	cli->cgroups = grown;
+	cli->cgroups[cli->n_cgroups++] = arg;
+	cli->cgroups[cli->n_cgroups] = NULL;
+	return 0;
+}
+
 /* --set: kept in order (pointing into argv), applied at every load. */
 static int sets_add(struct cli *cli, char *arg)
 {
@@ -311,6 +333,10 @@ static int parse_args(int argc, char **argv, struct cli *cli)
 		case 'u': cli->users = optarg; break;
 		case OPT_PID: cli->pids = optarg; break;
 		case OPT_TGID: cli->tgids = optarg; break;
+		case OPT_CGROUP:
+			if (cgroups_add(cli, optarg))
+				return -ENOMEM;
+			break;
 		case 'o': cli->output = optarg; break;
 		case 'f': cli->format = optarg; break;
 		case 'd':
@@ -477,6 +503,48 @@ static int ids_resolve(struct config *cfg, const char *flag, const char *key,
 	return err;
 }
 
+/*
+ * filters.cgroup or --cgroup: each directory opened under the cgroup2 mount
+ * (a kernel cgroup array holds them); 0 or -EINVAL after reporting each bad one.
+ */
+static int cgroups_resolve(struct session *s, const struct cli *cli)
+{
+	struct filters *f = &s->filters;
+	char *const *v = cli->cgroups ? cli->cgroups : s->cfg.cgroups;
+	const char *flag = cli->cgroups ? "--cgroup" : NULL;
+	size_t n = strv_len(v);
+	int err = 0;
+
+	if (!n)
+		return 0;
+	if (n > CONFIG_CGROUP_FILTER_MAX) {
+		pr_err("--cgroup: at most %d cgroups, got %zu", CONFIG_CGROUP_FILTER_MAX, n);
+		return -EINVAL;
+	}
+	f->cgroup_fds = calloc(n, sizeof(*f->cgroup_fds));
+	f->cgroups = calloc(n + 1, sizeof(*f->cgroups));
+	if (!f->cgroup_fds || !f->cgroups)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		int fd = cgroup_open(v[i]);
+
+		if (fd < 0) {
+			filter_error(&s->cfg, flag, "cgroup", i,
+				     fd == -ENOENT ? "no such cgroup (under the cgroup2 mount)" :
+				     fd == -ENODEV ? "no cgroup2 mount for" :
+				     fd == -EINVAL ? "not a cgroup v2 directory under its mount:" :
+				     "cannot open the cgroup", v[i]);
+			err = -EINVAL;
+			continue;
+		}
+		f->cgroups[f->n_cgroups] = strdup(v[i]);
+		f->cgroup_fds[f->n_cgroups++] = fd;
+		if (!f->cgroups[f->n_cgroups - 1])
+			return -ENOMEM;
+	}
+	return err;
+}
+
 static int filters_resolve(struct session *s, const struct cli *cli)
 {
 	struct filters *f = &s->filters;
@@ -527,6 +595,8 @@ static int filters_resolve(struct session *s, const struct cli *cli)
 	if (ids_resolve(&s->cfg, pids ? "--pid" : NULL, "pid", pv, f->pids, &f->n_pids))
 		err = -EINVAL;
 	if (ids_resolve(&s->cfg, tgids ? "--tgid" : NULL, "tgid", tv, f->tgids, &f->n_tgids))
+		err = -EINVAL;
+	if (cgroups_resolve(s, cli))
 		err = -EINVAL;
 cleanup:
 	strv_free(comms);
@@ -855,6 +925,7 @@ cleanup:
 	resource_set_dir(NULL);
 	free(setup.config_path ? setup.config_path : config_path);
 	free(cli.sets);
+	free(cli.cgroups);
 	daemon__exit(ret);	/* removes the PID file: last, once all is flushed */
 	log_close();
 	return ret;

@@ -10,11 +10,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "util/log.h"
 #include "bpf/probe_set.h"
 #include "core/session_int.h"
 #include "output/sink.h"
+#include "util/cgroup.h"
 #include "util/users.h"
 
 struct monitor_inst *session_find(const struct session *s, const struct monitor *mon)
@@ -244,6 +246,10 @@ static void filters_free(struct filters *f)
 	free(f->tgids);
 	free(f->uids);
 	free(f->comms);
+	for (size_t i = 0; i < f->n_cgroups; i++)
+		close(f->cgroup_fds[i]);
+	free(f->cgroup_fds);
+	strv_free(f->cgroups);
 	memset(f, 0, sizeof(*f));
 }
 
@@ -292,4 +298,5 @@ void session__stop(struct session *s)
 	kernel_info__free(&s->ki);
 	config__free(&s->cfg);
 	users_cache_free();
+	cgroup_cache_free();
 }

@@ -35,6 +35,10 @@ struct filters {
 	size_t n_uids;
 	char (*comms)[16];
 	size_t n_comms;
+	/* filters.cgroup, --cgroup: the directories, open (their fds fill the cgroup array) */
+	int *cgroup_fds;
+	char **cgroups;		/* the paths as given, relative to the cgroup2 mount */
+	size_t n_cgroups;
 };
 
 /* Everything one run owns, from the parsed config to the open sink. */
@@ -122,6 +126,8 @@ struct record *session__record_new(struct session *s, struct monitor_inst *inst,
 /* An event's record: the common fields of its header H (the sample's start). */
 struct record *session__event_record(struct session *s, struct monitor_inst *inst,
 				     const struct ebpfmon_hdr *h);
+/* The cgroup_id, cgroup and container_id of cgroup ID (0: none) into REC. */
+void session__cgroup_fields(struct record *rec, uint64_t id);
 int session__emit(struct session *s, struct record *rec);
 void session__update_clock(struct session *s);
 /* Write the held samples whose window is over (all: every one). */
