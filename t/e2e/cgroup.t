@@ -1,0 +1,128 @@
+#!/bin/bash
+# Cgroups: every event's cgroup_id (the v2 directory's inode number), cgroup
+# (its path under the cgroup2 mount) and container_id; filters.cgroup and
+# --cgroup in the kernel (the cgroup and everything below it); a hostile
+# cgroup name as valid JSON; metrics.cgroup_labels; bad filters.cgroup.
+# The test makes its cgroups under the cgroup2 mount, named for itself, and
+# removes them.
+. "$(dirname "$0")/../lib.sh"
+need_bpf
+
+MNT=$(awk '$0 ~ / - cgroup2 / { print $5; exit }' /proc/self/mountinfo)
+[ -n "$MNT" ] || bail "no cgroup2 mount in /proc/self/mountinfo"
+NAME=ebpfmon-cgroup-test-$$
+REL=/$NAME
+CG=$MNT$REL
+HEX=$(printf '%064x' $$)0123456789abcdef
+HEX=${HEX: -64}
+DOCKER=docker-$HEX.scope
+# The kernel refuses a newline in a cgroup name; any other byte goes.
+BAD=$'bad\tname "q" \\ \x01 \xff'
+
+cg_cleanup() {
+	local d
+	# Empty each (its processes back to the root) before removing it, deepest first.
+	for d in "$CG/child" "$CG/$DOCKER" "$CG/$BAD" "$CG"; do
+		[ -d "$d" ] || continue
+		while read -r p; do echo "$p" > "$MNT/cgroup.procs"; done < "$d/cgroup.procs" 2> /dev/null
+		rmdir "$d" 2> /dev/null
+	done
+	t_cleanup
+}
+trap cg_cleanup EXIT
+mkdir "$CG" "$CG/child" "$CG/$DOCKER" "$CG/$BAD" || bail "cannot make cgroups under $MNT"
+
+# in_cg DIR MARKER: a shell moves itself into DIR, then execs cat MARKER-file
+# (an exec and a failed open, both in DIR).
+in_cg() {
+	bash -c 'echo $$ > "$1/cgroup.procs" && exec /bin/cat "/nonexistent-$2"' _ "$1" "$2" 2> /dev/null
+}
+
+write_config "$T/cfg.yaml" "monitors:" "  exec: {}" "  open: {}"
+
+# --- every event carries the cgroup
+mon_start "$T/all.json" "$T/all.err" -c "$T/cfg.yaml" || bail "no start"
+in_cg "$CG" top-$$
+in_cg "$CG/child" child-$$
+in_cg "$CG/$DOCKER" docker-$$
+in_cg "$CG/$BAD" bad-$$
+/bin/cat /nonexistent-outside-$$ 2> /dev/null
+mon_stop
+
+ok "$(all_lines_json "$T/all.json"; echo $?)" "every line is one JSON object (the hostile name too)"
+is "$(jq -r 'select(.type == "event") | has("cgroup_id") and has("cgroup") and has("container_id")' \
+	"$T/all.json" | sort -u)" true "every event has cgroup_id, cgroup and container_id"
+# ev MONITOR MARKER: "cgroup_id cgroup container_id" of the marker's event.
+ev() {
+	if [ "$1" = exec ]; then
+		jq -c 'select(.monitor == "exec" and .argv[1]? == "/nonexistent-'"$2"'") |
+			[.cgroup_id, .cgroup, .container_id]' "$T/all.json"
+	else
+		jq -c 'select(.monitor == "open" and .path? == "/nonexistent-'"$2"'") |
+			[.cgroup_id, .cgroup, .container_id]' "$T/all.json"
+	fi
+}
+ino() { stat -c %i "$1"; }
+for m in exec open; do
+	is "$(ev $m top-$$)" "[$(ino "$CG"),\"$REL\",null]" \
+		"$m: the test cgroup's id (its inode), path, no container"
+	is "$(ev $m child-$$)" "[$(ino "$CG/child"),\"$REL/child\",null]" "$m: the child cgroup"
+	is "$(ev $m docker-$$)" "[$(ino "$CG/$DOCKER"),\"$REL/$DOCKER\",\"$HEX\"]" \
+		"$m: docker-<id>.scope gives container_id"
+	is "$(ev $m bad-$$)" \
+		"[$(ino "$CG/$BAD"),\"$REL/bad\\tname \\\"q\\\" \\\\ \\u0001 "$'\xef\xbf\xbd'"\",null]" \
+		"$m: the hostile name: tab, quotes, backslash, control escaped, the stray byte U+FFFD"
+done
+outside=$(ev open outside-$$)
+ok "$([[ $outside == \[[0-9]*,\"*\",null\] && $outside != *"$NAME"* ]]; echo $?)" \
+	"an open outside: its own cgroup ($outside)"
+
+# --- filters.cgroup: the test cgroup and below, nothing else
+write_config "$T/filt.yaml" "filters:" "  cgroup: [$REL]" "monitors:" "  exec: {}" "  open: {}"
+mon_start "$T/filt.json" "$T/filt.err" -c "$T/filt.yaml" || bail "no start (filters.cgroup)"
+in_cg "$CG" ftop-$$
+in_cg "$CG/child" fchild-$$
+/bin/cat /nonexistent-fout-$$ 2> /dev/null
+/bin/true fout-$$
+mon_stop
+is "$(jq -r 'select(.monitor == "exec") | .argv[1]' "$T/filt.json" | sort | tr '\n' ' ')" \
+	"/nonexistent-fchild-$$ /nonexistent-ftop-$$ " "filters.cgroup: the cgroup's exec and its child's only"
+is "$(jq -r 'select(.monitor == "open" and (.path // "" | startswith("/nonexistent-"))) | .path' \
+	"$T/filt.json" | sort | tr '\n' ' ')" \
+	"/nonexistent-fchild-$$ /nonexistent-ftop-$$ " "filters.cgroup: the opens in the cgroup and below only"
+is "$(jq -r '.cgroup' "$T/filt.json" | grep -vc "^$REL")" 0 "filters.cgroup: every event is under it"
+like "$(cat "$T/filt.err")" 'exit: exec: 2 events, 0 lost, [1-9][0-9]* filtered' \
+	"filters.cgroup: what it drops is counted as filtered"
+
+# --- --cgroup (the child only), repeatable
+mon_start "$T/cli.json" "$T/cli.err" -c "$T/cfg.yaml" --cgroup "$REL/child" \
+	--cgroup "${REL#/}/$DOCKER" || bail "no start (--cgroup)"
+in_cg "$CG" ctop-$$
+in_cg "$CG/child" cchild-$$
+in_cg "$CG/$DOCKER" cdocker-$$
+mon_stop
+is "$(jq -r 'select(.monitor == "exec") | .argv[1]' "$T/cli.json" | sort | tr '\n' ' ')" \
+	"/nonexistent-cchild-$$ /nonexistent-cdocker-$$ " \
+	"--cgroup twice (with and without the leading /): those cgroups only, not their parent"
+
+# --- bad filters.cgroup
+expect_config_error "filters.cgroup: no such cgroup" 1 \
+	"$T/bad.yaml:2:$((12 + ${#REL} + 2)): filters.cgroup[1]: no such cgroup (under the cgroup2 mount) '/no-such-$NAME'" \
+	$'filters:\n  cgroup: ['"$REL"', /no-such-'"$NAME"$']\n'
+expect_config_error "filters.cgroup: not a list" 1 \
+	"$T/bad.yaml:2:11: filters.cgroup: expected a list of cgroup v2 paths ([/a/b, ...])" \
+	$'filters:\n  cgroup: '"$REL"$'\n'
+expect_config_error "filters.cgroup: a way out of the mount" 1 \
+	"$T/bad.yaml:2:12: filters.cgroup[0]: not a cgroup v2 directory under its mount: '$REL/../..'" \
+	$'filters:\n  cgroup: ['"$REL"$'/../..]\n'
+expect_config_error "filters.cgroup: a file, not a cgroup" 1 \
+	"$T/bad.yaml:2:12: filters.cgroup[0]: cannot open the cgroup '$REL/cgroup.procs'" \
+	$'filters:\n  cgroup: ['"$REL"$'/cgroup.procs]\n'
+expect_config_error "filters.cgroup: nine" 1 \
+	"$T/bad.yaml:2:11: filters.cgroup: at most 8 cgroups, got 9" \
+	$'filters:\n  cgroup: [/, /, /, /, /, /, /, /, /]\n'
+expect_run_error "--cgroup: no such cgroup" 1 \
+	"--cgroup: no such cgroup (under the cgroup2 mount) '/no-such-$NAME'" \
+	-c "$T/cfg.yaml" --cgroup "/no-such-$NAME"
+
+done_testing
