@@ -20,6 +20,24 @@
  * "other" (a full table's misses go to an overflow counter, "other" too).
  */
 #define EBPFMON_COMM_ROWS(n) ((n) * 4 > 1024 ? (n) * 4 : 1024)
+/*
+ * metrics.cgroup_labels G (and comm_labels C): rows for counts by cgroup,
+ * comm and a monitor's number, as EBPFMON_COMM_ROWS; at most 65536.
+ */
+#define EBPFMON_LABEL_ROWS(c, g)						\
+	(EBPFMON_COMM_ROWS(((c) + 1) * (g)) > 65536 ? 65536 : EBPFMON_COMM_ROWS(((c) + 1) * (g)))
+
+/*
+ * A count's labels with metrics.cgroup_labels: the cgroup v2 id, the comm
+ * (zero without metrics.comm_labels) and the monitor's own number (0 when
+ * it has none: a syscall's slot, ...).
+ */
+struct ebpfmon_label_key {
+	__u64 cgroup_id;
+	char comm[EBPFMON_COMM_LEN];
+	__u32 nr;
+	__u32 pad;
+};
 
 /*
  * A metric histogram (metrics.listen): log2 slots of durations in ns and
@@ -427,6 +445,21 @@ static __always_inline int ebpfmon_hdr_fill_ids(struct ebpfmon_hdr *h, u32 mon_i
 }
 
 #define ebpfmon_hdr_fill(h, mon_id) ebpfmon_hdr_fill_ids(h, mon_id, 0)
+
+/*
+ * The labels of a count for the current task (metrics.cgroup_labels): its
+ * cgroup, its comm when WITH_COMM, and NR. The probe counts it in its table
+ * itself: bcc allows no map call inside a macro.
+ */
+static __always_inline void ebpfmon_label_key_fill(struct ebpfmon_label_key *k, int with_comm,
+						   u32 nr)
+{
+	__builtin_memset(k, 0, sizeof(*k));
+	k->cgroup_id = bpf_get_current_cgroup_id();
+	if (with_comm)
+		bpf_get_current_comm(k->comm, sizeof(k->comm));
+	k->nr = nr;
+}
 #endif /* EBPFMON_BPF */
 
 #endif

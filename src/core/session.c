@@ -52,6 +52,7 @@ static struct monitor_inst *session_add(struct session *s, const struct monitor 
 	inst->metrics = s->metrics;
 	inst->metrics_only = s->metrics_only;
 	inst->comm_labels = s->cfg.metrics_comm_labels;
+	inst->cgroup_labels = s->cfg.metrics_cgroup_labels;
 	s->insts[s->n_insts++] = inst;
 	return inst;
 }

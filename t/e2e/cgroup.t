@@ -105,6 +105,46 @@ is "$(jq -r 'select(.monitor == "exec") | .argv[1]' "$T/cli.json" | sort | tr '\
 	"/nonexistent-cchild-$$ /nonexistent-cdocker-$$ " \
 	"--cgroup twice (with and without the leading /): those cgroups only, not their parent"
 
+# --- metrics.cgroup_labels: 2 of the test's three cgroups by name (the busiest), the third in "other"
+PROMTOOL=$(command -v promtool || true)
+[ -n "$PROMTOOL" ] || diag "promtool not found: the expositions are not linted"
+exec_s() { echo "ebpfmon_exec_total{cgroup=\"$1\"}"; }
+write_config "$T/met.yaml" "metrics:" "  cgroup_labels: 2" "filters:" "  cgroup: [$REL]" \
+	"monitors:" "  exec: {}"
+mon_start "$T/met.json" "$T/met.err" -c "$T/met.yaml" --metrics-listen 127.0.0.1:0 ||
+	bail "no start (metrics)"
+URL=$(metrics_url "$T/met.err")
+for i in 1 2 3; do in_cg "$CG" m$i; done
+for i in 1 2; do in_cg "$CG/child" m$i; done
+in_cg "$CG/$DOCKER" m1
+scrape "$T/s1" "cgroup_labels scrape" || bail "no scrape from $URL"
+is "$(val "$T/s1" "$(exec_s "$REL")")" 3 "exec_total{cgroup=test}: 3"
+is "$(val "$T/s1" "$(exec_s "$REL/child")")" 2 "exec_total{cgroup=child}: 2"
+is "$(val "$T/s1" "$(exec_s other)")" 1 "exec_total{cgroup=\"other\"}: the docker cgroup's 1"
+is "$(grep -c '^ebpfmon_exec_total{' "$T/s1")" 3 "exec_total: the two cgroups and other, nothing else"
+# Labels stay: the third cgroup, busier now, is still "other".
+for i in 1 2 3 4; do in_cg "$CG/$DOCKER" n$i; done
+scrape "$T/s2" "cgroup_labels second scrape" || bail "no second scrape"
+is "$(val "$T/s2" "$(exec_s other)")" 5 "a labeled set stays: the docker cgroup's 5 in other"
+mon_stop
+
+# With comm_labels too, and the hostile name as a label (promtool lints it).
+write_config "$T/met2.yaml" "metrics:" "  cgroup_labels: 5" "  comm_labels: 5" "filters:" \
+	"  cgroup: [$REL]" "monitors:" "  exec: {}"
+mon_start "$T/met2.json" "$T/met2.err" -c "$T/met2.yaml" --metrics-listen 127.0.0.1:0 ||
+	bail "no start (metrics 2)"
+URL=$(metrics_url "$T/met2.err")
+in_cg "$CG/$BAD" b1
+in_cg "$CG/child" c1
+scrape "$T/s3" "cgroup and comm labels, a hostile cgroup name" || bail "no scrape from $URL"
+is "$(val "$T/s3" "ebpfmon_exec_total{cgroup=\"$REL/child\",comm=\"cat\"}")" 1 \
+	"exec_total{cgroup=child,comm=cat}: 1"
+# The exposition escapes only backslash, quote and newline in a label value;
+# the name's blanks split val's fields: the line by grep.
+is "$(grep -aF "ebpfmon_exec_total{cgroup=\"$REL/bad"$'\t'"name \\\"q\\\" \\\\ "$'\x01 \xef\xbf\xbd'"\",comm=\"cat\"} " "$T/s3" | awk '{ print $NF }')" \
+	1 "exec_total{cgroup=the hostile name,comm=cat}: 1"
+mon_stop
+
 # --- bad filters.cgroup
 expect_config_error "filters.cgroup: no such cgroup" 1 \
 	"$T/bad.yaml:2:$((12 + ${#REL} + 2)): filters.cgroup[1]: no such cgroup (under the cgroup2 mount) '/no-such-$NAME'" \
