@@ -105,27 +105,45 @@ is "$(jq -r 'select(.monitor == "exec") | .argv[1]' "$T/cli.json" | sort | tr '\
 	"/nonexistent-cchild-$$ /nonexistent-cdocker-$$ " \
 	"--cgroup twice (with and without the leading /): those cgroups only, not their parent"
 
-# --- metrics.cgroup_labels: 2 of the test's three cgroups by name (the busiest), the third in "other"
+# --- metrics.cgroup_labels: 2 of the test's three cgroups by name (the busiest), the
+# third in "other": ebpfmon_exec_total and ebpfmon_syscalls_total
 PROMTOOL=$(command -v promtool || true)
 [ -n "$PROMTOOL" ] || diag "promtool not found: the expositions are not linted"
 exec_s() { echo "ebpfmon_exec_total{cgroup=\"$1\"}"; }
+getppid_s() { echo "ebpfmon_syscalls_total{name=\"getppid\",category=\"process\",cgroup=\"$1\"}"; }
+HELPER=$TBUILD/syscall_helper
+[ -x "$HELPER" ] || bail "$HELPER is not built"
+# getppid_in DIR N: N getppid calls in DIR (the shell's own before it moves are outside).
+getppid_in() {
+	bash -c 'echo $$ > "$1/cgroup.procs" && exec "$2" getppid "$3"' _ "$1" "$HELPER" "$2" > /dev/null
+}
 write_config "$T/met.yaml" "metrics:" "  cgroup_labels: 2" "filters:" "  cgroup: [$REL]" \
-	"monitors:" "  exec: {}"
+	"monitors:" "  exec: {}" "  syscall: {group_by: pid_syscall}"
 mon_start "$T/met.json" "$T/met.err" -c "$T/met.yaml" --metrics-listen 127.0.0.1:0 ||
 	bail "no start (metrics)"
 URL=$(metrics_url "$T/met.err")
 for i in 1 2 3; do in_cg "$CG" m$i; done
 for i in 1 2; do in_cg "$CG/child" m$i; done
 in_cg "$CG/$DOCKER" m1
+getppid_in "$CG" 300
+getppid_in "$CG/child" 200
+getppid_in "$CG/$DOCKER" 100
 scrape "$T/s1" "cgroup_labels scrape" || bail "no scrape from $URL"
-is "$(val "$T/s1" "$(exec_s "$REL")")" 3 "exec_total{cgroup=test}: 3"
-is "$(val "$T/s1" "$(exec_s "$REL/child")")" 2 "exec_total{cgroup=child}: 2"
-is "$(val "$T/s1" "$(exec_s other)")" 1 "exec_total{cgroup=\"other\"}: the docker cgroup's 1"
+# Each getppid_in is an exec too.
+is "$(val "$T/s1" "$(exec_s "$REL")")" 4 "exec_total{cgroup=test}: 4"
+is "$(val "$T/s1" "$(exec_s "$REL/child")")" 3 "exec_total{cgroup=child}: 3"
+is "$(val "$T/s1" "$(exec_s other)")" 2 "exec_total{cgroup=\"other\"}: the docker cgroup's 2"
 is "$(grep -c '^ebpfmon_exec_total{' "$T/s1")" 3 "exec_total: the two cgroups and other, nothing else"
+is "$(val "$T/s1" "$(getppid_s "$REL")")" 300 "syscalls_total{getppid,cgroup=test}: 300"
+is "$(val "$T/s1" "$(getppid_s "$REL/child")")" 200 "syscalls_total{getppid,cgroup=child}: 200"
+is "$(val "$T/s1" "$(getppid_s other)")" 100 "syscalls_total{getppid,cgroup=\"other\"}: the docker cgroup's 100"
+is "$(grep '^ebpfmon_syscalls_total{' "$T/s1" | grep -vc 'cgroup=')" 0 \
+	"every syscalls_total sample has a cgroup label"
 # Labels stay: the third cgroup, busier now, is still "other".
 for i in 1 2 3 4; do in_cg "$CG/$DOCKER" n$i; done
 scrape "$T/s2" "cgroup_labels second scrape" || bail "no second scrape"
-is "$(val "$T/s2" "$(exec_s other)")" 5 "a labeled set stays: the docker cgroup's 5 in other"
+is "$(val "$T/s2" "$(exec_s other)")" 6 "a labeled set stays: the docker cgroup's 6 in other"
+is "$(val "$T/s2" "$(exec_s "$REL")")" 4 "a labeled set stays: the test cgroup's 4 still labeled"
 mon_stop
 
 # With comm_labels too, and the hostile name as a label (promtool lints it).
