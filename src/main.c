@@ -19,7 +19,6 @@
 #include "core/session.h"
 #include "output/sink.h"
 #include "util/heap.h"
-#include "util/cgroup.h"
 #include "util/trust.h"
 #include "util/users.h"
 
@@ -286,33 +285,21 @@ static int daemon_args_check(const struct cli *cli)
 	return 0;
 }
 
-/* --cgroup: one path each (a path may hold a comma), in order. */
-static int cgroups_add(struct cli *cli, char *arg)
+/*
+ * --set, --cgroup: kept in order (pointing into argv; --set's applied at
+ * every load), one each (a cgroup path may hold a comma).
+ */
+static int args_add(char ***v, size_t *n, char *arg, const char *flag)
 {
-	char **grown = realloc(cli->cgroups, (cli->n_cgroups + 2) * sizeof(*grown));
+	char **grown = realloc(*v, (*n + 2) * sizeof(*grown));
 
 	if (!grown) {
-		pr_err("--cgroup: out of memory");
+		pr_err("%s: out of memory", flag);
 		return -ENOMEM;
 	}
-	cli->cgroups = grown;
-	cli->cgroups[cli->n_cgroups++] = arg;
-	cli->cgroups[cli->n_cgroups] = NULL;
-	return 0;
-}
-
-/* --set: kept in order (pointing into argv), applied at every load. */
-static int sets_add(struct cli *cli, char *arg)
-{
-	char **grown = realloc(cli->sets, (cli->n_sets + 2) * sizeof(*grown));
-
-	if (!grown) {
-		pr_err("--set: out of memory");
-		return -ENOMEM;
-	}
-	cli->sets = grown;
-	cli->sets[cli->n_sets++] = arg;
-	cli->sets[cli->n_sets] = NULL;
+	*v = grown;
+	grown[(*n)++] = arg;
+	grown[*n] = NULL;
 	return 0;
 }
 
@@ -334,7 +321,7 @@ static int parse_args(int argc, char **argv, struct cli *cli)
 		case OPT_PID: cli->pids = optarg; break;
 		case OPT_TGID: cli->tgids = optarg; break;
 		case OPT_CGROUP:
-			if (cgroups_add(cli, optarg))
+			if (args_add(&cli->cgroups, &cli->n_cgroups, optarg, "--cgroup"))
 				return -ENOMEM;
 			break;
 		case 'o': cli->output = optarg; break;
@@ -361,7 +348,7 @@ static int parse_args(int argc, char **argv, struct cli *cli)
 		case OPT_INSECURE_CONFIG: cli->insecure_config = true; break;
 		case OPT_INACTIVE: cli->inactive = true; break;
 		case OPT_SET:
-			if (sets_add(cli, optarg))
+			if (args_add(&cli->sets, &cli->n_sets, optarg, "--set"))
 				return -ENOMEM;
 			break;
 		case OPT_DAEMON: cli->daemon = true; break;
@@ -503,48 +490,6 @@ static int ids_resolve(struct config *cfg, const char *flag, const char *key,
 	return err;
 }
 
-/*
- * filters.cgroup or --cgroup: each directory opened under the cgroup2 mount
- * (a kernel cgroup array holds them); 0 or -EINVAL after reporting each bad one.
- */
-static int cgroups_resolve(struct session *s, const struct cli *cli)
-{
-	struct filters *f = &s->filters;
-	char *const *v = cli->cgroups ? cli->cgroups : s->cfg.cgroups;
-	const char *flag = cli->cgroups ? "--cgroup" : NULL;
-	size_t n = strv_len(v);
-	int err = 0;
-
-	if (!n)
-		return 0;
-	if (n > CONFIG_CGROUP_FILTER_MAX) {
-		pr_err("--cgroup: at most %d cgroups, got %zu", CONFIG_CGROUP_FILTER_MAX, n);
-		return -EINVAL;
-	}
-	f->cgroup_fds = calloc(n, sizeof(*f->cgroup_fds));
-	f->cgroups = calloc(n + 1, sizeof(*f->cgroups));
-	if (!f->cgroup_fds || !f->cgroups)
-		return -ENOMEM;
-	for (size_t i = 0; i < n; i++) {
-		int fd = cgroup_open(v[i]);
-
-		if (fd < 0) {
-			filter_error(&s->cfg, flag, "cgroup", i,
-				     fd == -ENOENT ? "no such cgroup (under the cgroup2 mount)" :
-				     fd == -ENODEV ? "no cgroup2 mount for" :
-				     fd == -EINVAL ? "not a cgroup v2 directory under its mount:" :
-				     "cannot open the cgroup", v[i]);
-			err = -EINVAL;
-			continue;
-		}
-		f->cgroups[f->n_cgroups] = strdup(v[i]);
-		f->cgroup_fds[f->n_cgroups++] = fd;
-		if (!f->cgroups[f->n_cgroups - 1])
-			return -ENOMEM;
-	}
-	return err;
-}
-
 static int filters_resolve(struct session *s, const struct cli *cli)
 {
 	struct filters *f = &s->filters;
@@ -596,7 +541,7 @@ static int filters_resolve(struct session *s, const struct cli *cli)
 		err = -EINVAL;
 	if (ids_resolve(&s->cfg, tgids ? "--tgid" : NULL, "tgid", tv, f->tgids, &f->n_tgids))
 		err = -EINVAL;
-	if (cgroups_resolve(s, cli))
+	if (session__cgroup_filters(s, cli->cgroups))
 		err = -EINVAL;
 cleanup:
 	strv_free(comms);

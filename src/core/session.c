@@ -301,3 +301,54 @@ void session__stop(struct session *s)
 	users_cache_free();
 	cgroup_cache_free();
 }
+
+/* A bad filters.cgroup item at its place in the config, or on --cgroup. */
+static void cgroup_filter_error(struct session *s, bool cli, size_t i, const char *msg,
+				const char *path)
+{
+	struct cfg_node *node = cli ? NULL :
+		cfg_node__get(cfg_node__get(s->cfg.doc ? s->cfg.doc->root : NULL, "filters"),
+			      "cgroup");
+
+	if (node && node->kind == CFG_SEQ && i < node->n_kids)
+		cfg_node__error(node->kids[i], "%s '%s'", msg, path);
+	else
+		pr_err("%s: %s '%s'", cli ? "--cgroup" : "filters.cgroup", msg, path);
+}
+
+int session__cgroup_filters(struct session *s, char *const *cli)
+{
+	struct filters *f = &s->filters;
+	char *const *v = cli ? cli : s->cfg.cgroups;
+	size_t n = strv_len(v);
+	int err = 0;
+
+	if (!n)
+		return 0;
+	if (n > CONFIG_CGROUP_FILTER_MAX) {
+		pr_err("--cgroup: at most %d cgroups, got %zu", CONFIG_CGROUP_FILTER_MAX, n);
+		return -EINVAL;
+	}
+	f->cgroup_fds = calloc(n, sizeof(*f->cgroup_fds));
+	f->cgroups = calloc(n + 1, sizeof(*f->cgroups));
+	if (!f->cgroup_fds || !f->cgroups)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		int fd = cgroup_open(v[i]);
+
+		if (fd < 0) {
+			cgroup_filter_error(s, cli, i,
+					    fd == -ENOENT ? "no such cgroup (under the cgroup2 mount)" :
+					    fd == -ENODEV ? "no cgroup2 mount for" :
+					    fd == -EINVAL ? "not a cgroup v2 directory under its mount:" :
+					    "cannot open the cgroup", v[i]);
+			err = -EINVAL;
+			continue;
+		}
+		f->cgroups[f->n_cgroups] = strdup(v[i]);
+		f->cgroup_fds[f->n_cgroups++] = fd;
+		if (!f->cgroups[f->n_cgroups - 1])
+			return -ENOMEM;
+	}
+	return err;
+}
