@@ -83,33 +83,12 @@ void cgroup_labels__release(struct cgroup_labels *gl)
 	*gl = (struct cgroup_labels){ 0 };
 }
 
-struct cgroup_total {
-	const char *cgroup;
-	uint64_t n;
-};
-
-static int total_by_name(const void *a, const void *b)
-{
-	return strcmp(((const struct cgroup_total *)a)->cgroup,
-		      ((const struct cgroup_total *)b)->cgroup);
-}
-
-/* Busiest first; ties by name, so the choice does not depend on map order. */
-static int total_by_n(const void *a, const void *b)
-{
-	const struct cgroup_total *x = a, *y = b;
-
-	if (x->n != y->n)
-		return x->n < y->n ? 1 : -1;
-	return strcmp(x->cgroup, y->cgroup);
-}
-
 /* Label the cgroups of LC not labeled yet, busiest first, while GL has fewer than MAX. */
 static int cgroup_labels__update(struct cgroup_labels *gl, unsigned max,
 				 const struct label_counts *lc)
 {
-	struct cgroup_total *tot;
-	size_t n_tot = 0, n_names = 0;
+	struct label_total *tot;
+	size_t n_tot = 0, n_names;
 	int err = 0;
 
 	if (gl->n >= max || !lc->n)
@@ -119,22 +98,11 @@ static int cgroup_labels__update(struct cgroup_labels *gl, unsigned max,
 		return -ENOMEM;
 	for (size_t i = 0; i < lc->n; i++)
 		if (lc->v[i].cgroup && !cgroup_labels__has(gl, lc->v[i].cgroup))
-			tot[n_tot++] = (struct cgroup_total){ lc->v[i].cgroup, lc->v[i].n };
-	if (n_tot)
-		qsort(tot, n_tot, sizeof(*tot), total_by_name);
-	for (size_t i = 0, j = 0; i < n_tot; i = j) {
-		uint64_t sum = 0;
-
-		for (j = i; j < n_tot && !strcmp(tot[j].cgroup, tot[i].cgroup); j++)
-			sum += tot[j].n;
-		tot[n_names] = tot[i];
-		tot[n_names++].n = sum;
-	}
-	if (n_names)
-		qsort(tot, n_names, sizeof(*tot), total_by_n);
+			tot[n_tot++] = (struct label_total){ lc->v[i].cgroup, lc->v[i].n };
+	n_names = label_totals_rank(tot, n_tot);
 	for (size_t i = 0; i < n_names && gl->n < max; i++) {
 		if (ARRAY_GROW(gl->names, gl->cap, gl->n) ||
-		    !(gl->names[gl->n] = strdup(tot[i].cgroup))) {
+		    !(gl->names[gl->n] = strdup(tot[i].name))) {
 			err = -ENOMEM;
 			break;
 		}

@@ -275,6 +275,14 @@ struct comm_nr_key {
 };
 void comm_nr_counts_entry_add(void *ctx, const void *key, const void *values, int n_values,
 			      size_t stride);
+/* A label value's count: label_totals_rank sums those of one name. */
+struct label_total {
+	const char *name;
+	uint64_t n;
+};
+
+/* TOT's N rows summed by name, busiest first (ties by name): how many names. */
+size_t label_totals_rank(struct label_total *tot, size_t n);
 /*
  * Label the comms of CC not labeled yet, their counts summed over nr,
  * busiest first, while the set has fewer than MAX: 0 or -ENOMEM.

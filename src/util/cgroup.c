@@ -362,15 +362,22 @@ static int lookup_walk(uint64_t id, char *out, size_t size)
 	return w.found ? 0 : -ENOENT;
 }
 
-static int cache_setup_locked(const char *root, bool by_handle, unsigned rescan_ms)
+/* Nothing cached, no root, no walk yet. */
+static void cache_reset(void)
 {
 	cache_clear();
 	if (cache.root_fd >= 0)
 		close(cache.root_fd);
 	cache.root_fd = -1;
+	cache.ready = false;
+	cache.walked = false;
+}
+
+static int cache_setup_locked(const char *root, bool by_handle, unsigned rescan_ms)
+{
+	cache_reset();
 	cache.by_handle = by_handle;
 	cache.rescan_ms = rescan_ms;
-	cache.walked = false;
 	memset(&cache.st, 0, sizeof(cache.st));
 	return root_open(root);
 }
@@ -441,12 +448,7 @@ void cgroup_cache_stats(struct cgroup_cache_stats *st)
 void cgroup_cache_free(void)
 {
 	pthread_mutex_lock(&cache.lock);
-	cache_clear();
-	if (cache.root_fd >= 0)
-		close(cache.root_fd);
-	cache.root_fd = -1;
-	cache.ready = false;
-	cache.walked = false;
+	cache_reset();
 	pthread_mutex_unlock(&cache.lock);
 }
 
