@@ -105,6 +105,27 @@ is "$(jq -r 'select(.monitor == "exec") | .argv[1]' "$T/cli.json" | sort | tr '\
 	"/nonexistent-cchild-$$ /nonexistent-cdocker-$$ " \
 	"--cgroup twice (with and without the leading /): those cgroups only, not their parent"
 
+# --- a SIGHUP reload that changes filters.cgroup applies it; one naming a gone
+# cgroup is refused, and the run goes on with the filter it had.
+write_config "$T/hup.yaml" "filters:" "  cgroup: [$REL/child]" "monitors:" "  exec: {}"
+mon_start "$T/hup.json" "$T/hup.err" -c "$T/hup.yaml" || bail "no start (reload)"
+in_cg "$CG" h1-$$
+write_config "$T/hup.yaml" "filters:" "  cgroup: [$REL]" "monitors:" "  exec: {}"
+mon_hup 1 "$T/hup.err" || diag "no reload line"
+in_cg "$CG" h2-$$
+write_config "$T/hup.yaml" "filters:" "  cgroup: [$REL/gone]" "monitors:" "  exec: {}"
+mon_hup 2 "$T/hup.err" || diag "no second reload line"
+in_cg "$CG" h3-$$
+mon_stop
+like "$(grep '^reload:' "$T/hup.err" | head -n 1)" '^reload: exec recompiled' \
+	"filters.cgroup changed: a reload recompiles"
+is "$(grep '^reload:' "$T/hup.err" | sed -n 2p)" 'reload: keeping the running configuration' \
+	"filters.cgroup naming a gone cgroup: the reload is refused"
+ok "$(grep -qF "$T/hup.yaml:8:12: filters.cgroup[0]: no such cgroup (under the cgroup2 mount) '$REL/gone'" \
+	"$T/hup.err"; echo $?)" "the refused reload says why, at the key's place"
+is "$(jq -r '.argv[1]' "$T/hup.json" | sort | tr '\n' ' ')" "/nonexistent-h2-$$ /nonexistent-h3-$$ " \
+	"the parent's exec only after the reload widened the filter, and still after the refused one"
+
 # --- metrics.cgroup_labels: 2 of the test's three cgroups by name (the busiest), the
 # third in "other": ebpfmon_exec_total and ebpfmon_syscalls_total
 PROMTOOL=$(command -v promtool || true)
