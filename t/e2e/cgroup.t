@@ -200,6 +200,12 @@ expect_config_error "filters.cgroup: a file, not a cgroup" 1 \
 expect_config_error "filters.cgroup: nine" 1 \
 	"$T/bad.yaml:2:11: filters.cgroup: at most 8 cgroups, got 9" \
 	$'filters:\n  cgroup: [/, /, /, /, /, /, /, /, /]\n'
+expect_config_error "metrics.cgroup_labels: out of range" 1 \
+	"$T/bad.yaml:2:18: metrics.cgroup_labels: expected an integer from 0 to 1000, got \"1001\"" \
+	$'metrics:\n  cgroup_labels: 1001\n'
+expect_config_error "filters.cgroup: a map" 1 \
+	"$T/bad.yaml:3:5: filters.cgroup: expected a list of cgroup v2 paths ([/a/b, ...])" \
+	$'filters:\n  cgroup:\n    a: b\n'
 expect_run_error "--cgroup: no such cgroup" 1 \
 	"--cgroup: no such cgroup (under the cgroup2 mount) '/no-such-$NAME'" \
 	-c "$T/cfg.yaml" --cgroup "/no-such-$NAME"
