@@ -90,12 +90,13 @@ void session__cgroup_fields(struct record *rec, uint64_t id)
 		record__uint(rec, "cgroup_id", id);
 	else
 		record__null(rec, "cgroup_id");
+	/* Copied: the cache's entries may go (another thread's lookup) before the write. */
 	if (found)
-		record__str(rec, "cgroup", path);
+		record__strcpy(rec, "cgroup", path, sizeof(path));
 	else
 		record__null(rec, "cgroup");
 	if (found && cid[0])
-		record__str(rec, "container_id", cid);
+		record__strcpy(rec, "container_id", cid, sizeof(cid));
 	else
 		record__null(rec, "container_id");
 }
