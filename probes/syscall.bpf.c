@@ -367,8 +367,10 @@ static __always_inline void syscall_account(u64 id, s64 nr, s64 ret, u64 dur)
 		}
 	}
 	/* The name once per row and CPU, not per call: it costs as much as the rest. */
-	if (!v->count)
+	if (!v->count) {
 		bpf_get_current_comm(v->comm, sizeof(v->comm));
+		v->cgroup_id = bpf_get_current_cgroup_id();
+	}
 	v->count++;
 	if (ret < 0)
 		v->errors++;

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
+ * The cgroup fields of records (record_cgroup_fields, at the end), and
  * metrics.cgroup_labels: counts by cgroup (and by comm with
  * metrics.comm_labels too, and by a monitor's own number) from a table keyed
  * by struct ebpfmon_label_key, labeled as comm labels are (monitor.h): a
@@ -17,6 +18,7 @@
 #include "util/cgroup.h"
 #include "util/strbuf.h"
 #include "util/utf8.h"
+#include "output/record.h"
 
 /* A cgroup's label: its v2 path, valid UTF-8; NULL: "other" (no id, or not resolved). */
 static char *cgroup_label(uint64_t id)
@@ -176,4 +178,30 @@ int cgroup_labels__scrape(struct cgroup_labels *gl, unsigned cg_max, struct comm
 const char *label_count__cgroup(const struct label_count *c)
 {
 	return label_or_other(c->cgroup);
+}
+
+/*
+ * cgroup_id, cgroup (its v2 path, null when it cannot be resolved: gone, or
+ * the lookup rate limited) and container_id (null when the path has none).
+ * Id 0 is no cgroup: a header a probe filled for another task than the
+ * current one (a sched_switch's next task) has none, all three null.
+ */
+void record_cgroup_fields(struct record *rec, uint64_t id)
+{
+	char path[4096], cid[CGROUP_CONTAINER_ID_SIZE];
+	bool found = id && !cgroup_path(id, path, sizeof(path), cid);
+
+	if (id)
+		record__uint(rec, "cgroup_id", id);
+	else
+		record__null(rec, "cgroup_id");
+	/* Copied: the cache's entries may go (another thread's lookup) before the write. */
+	if (found)
+		record__strcpy(rec, "cgroup", path, sizeof(path));
+	else
+		record__null(rec, "cgroup");
+	if (found && cid[0])
+		record__strcpy(rec, "container_id", cid, sizeof(cid));
+	else
+		record__null(rec, "container_id");
 }

@@ -17,9 +17,9 @@
 #include "util/log.h"
 #include "bpf/probe_set.h"
 #include "core/control.h"
+#include "core/monitor.h"
 #include "core/session_int.h"
 #include "output/sink.h"
-#include "util/cgroup.h"
 #include "util/clock.h"
 #include "util/users.h"
 
@@ -71,35 +71,10 @@ struct record *session__event_record(struct session *s, struct monitor_inst *ins
 	record__str(rec, "user", user_name(h->uid));
 	record__strn(rec, "comm", h->comm, sizeof(h->comm));
 	record__uint(rec, "cpu", h->cpu);
-	session__cgroup_fields(rec, h->cgroup_id);
+	record_cgroup_fields(rec, h->cgroup_id);
 	return rec;
 }
 
-/*
- * cgroup_id, cgroup (its v2 path, null when it cannot be resolved: gone, or
- * the lookup rate limited) and container_id (null when the path has none).
- * Id 0 is no cgroup: a header a probe filled for another task than the
- * current one (a sched_switch's next task) has none, all three null.
- */
-void session__cgroup_fields(struct record *rec, uint64_t id)
-{
-	char path[4096], cid[CGROUP_CONTAINER_ID_SIZE];
-	bool found = id && !cgroup_path(id, path, sizeof(path), cid);
-
-	if (id)
-		record__uint(rec, "cgroup_id", id);
-	else
-		record__null(rec, "cgroup_id");
-	/* Copied: the cache's entries may go (another thread's lookup) before the write. */
-	if (found)
-		record__strcpy(rec, "cgroup", path, sizeof(path));
-	else
-		record__null(rec, "cgroup");
-	if (found && cid[0])
-		record__strcpy(rec, "container_id", cid, sizeof(cid));
-	else
-		record__null(rec, "container_id");
-}
 
 /* One sample, 8-byte aligned, into a record and out. */
 static void sample_emit(void *ctx, const void *data, size_t size, void *arg)

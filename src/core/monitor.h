@@ -297,6 +297,12 @@ int comm_labels__scrape(struct comm_labels *cl, unsigned max, struct probe_set *
 bool comm_labels__has(const struct comm_labels *cl, const char *comm);
 void comm_labels__release(struct comm_labels *cl);
 
+/*
+ * The cgroup_id, cgroup and container_id fields of cgroup ID (0: none, all
+ * three null) into REC: every event's (the core's), a per-task summary row's.
+ */
+void record_cgroup_fields(struct record *rec, uint64_t id);
+
 /* metrics.cgroup_labels (0: no cgroup label on any metric). */
 static inline unsigned monitor_inst__cgroup_labels(const struct monitor_inst *inst)
 {

@@ -132,8 +132,6 @@ struct record *session__record_new(struct session *s, struct monitor_inst *inst,
 /* An event's record: the common fields of its header H (the sample's start). */
 struct record *session__event_record(struct session *s, struct monitor_inst *inst,
 				     const struct ebpfmon_hdr *h);
-/* The cgroup_id, cgroup and container_id of cgroup ID (0: none) into REC. */
-void session__cgroup_fields(struct record *rec, uint64_t id);
 int session__emit(struct session *s, struct record *rec);
 void session__update_clock(struct session *s);
 /* Write the held samples whose window is over (all: every one). */

@@ -514,6 +514,7 @@ static int syscall_row_emit(struct monitor_inst *inst, const void *row, double i
 	if (r->scope != SYSCALL_SCOPE_SYSTEM) {
 		record__int(rec, "pid", r->key.pid);
 		record__strn(rec, "comm", r->st.comm, sizeof(r->st.comm));
+		record_cgroup_fields(rec, r->st.cgroup_id);
 	}
 	if (r->by_nr) {
 		syscall_lookup(o, r->key.nr, &name, &category, &tofree);

@@ -38,6 +38,13 @@ in_cg() {
 	bash -c 'echo $$ > "$1/cgroup.procs" && exec /bin/cat "/nonexistent-$2"' _ "$1" "$2" 2> /dev/null
 }
 
+HELPER=$TBUILD/syscall_helper
+[ -x "$HELPER" ] || bail "$HELPER is not built"
+# getppid_in DIR N: N getppid calls in DIR (the shell's own before it moves are outside).
+getppid_in() {
+	bash -c 'echo $$ > "$1/cgroup.procs" && exec "$2" getppid "$3"' _ "$1" "$HELPER" "$2" > /dev/null
+}
+
 write_config "$T/cfg.yaml" "monitors:" "  exec: {}" "  open: {}"
 
 # --- every event carries the cgroup
@@ -126,18 +133,27 @@ ok "$(grep -qF "$T/hup.yaml:8:12: filters.cgroup[0]: no such cgroup (under the c
 is "$(jq -r '.argv[1]' "$T/hup.json" | sort | tr '\n' ' ')" "/nonexistent-h2-$$ /nonexistent-h3-$$ " \
 	"the parent's exec only after the reload widened the filter, and still after the refused one"
 
+# --- the syscall monitor's per-process summary rows carry the cgroup too
+write_config "$T/sum.yaml" "filters:" "  cgroup: [$REL]" "monitors:" "  syscall:" \
+	"    mode: summary" "    group_by: pid_syscall" "    interval: 60"
+mon_start "$T/sum.json" "$T/sum.err" -c "$T/sum.yaml" || bail "no start (summary)"
+getppid_in "$CG/child" 7
+getppid_in "$CG/$DOCKER" 5
+mon_stop
+is "$(jq -c 'select(.name == "getppid" and .scope == "process") |
+	[.count, .cgroup_id, .cgroup, .container_id]' \
+	"$T/sum.json" | sort | tr '\n' ' ')" \
+	"[5,$(ino "$CG/$DOCKER"),\"$REL/$DOCKER\",\"$HEX\"] [7,$(ino "$CG/child"),\"$REL/child\",null] " \
+	"syscall summary: each process row's cgroup_id, cgroup and container_id"
+is "$(jq -c 'select(.scope == "system") | has("cgroup")' "$T/sum.json" | sort -u)" false \
+	"syscall summary: system rows have no cgroup"
+
 # --- metrics.cgroup_labels: 2 of the test's three cgroups by name (the busiest), the
 # third in "other": ebpfmon_exec_total and ebpfmon_syscalls_total
 PROMTOOL=$(command -v promtool || true)
 [ -n "$PROMTOOL" ] || diag "promtool not found: the expositions are not linted"
 exec_s() { echo "ebpfmon_exec_total{cgroup=\"$1\"}"; }
 getppid_s() { echo "ebpfmon_syscalls_total{name=\"getppid\",category=\"process\",cgroup=\"$1\"}"; }
-HELPER=$TBUILD/syscall_helper
-[ -x "$HELPER" ] || bail "$HELPER is not built"
-# getppid_in DIR N: N getppid calls in DIR (the shell's own before it moves are outside).
-getppid_in() {
-	bash -c 'echo $$ > "$1/cgroup.procs" && exec "$2" getppid "$3"' _ "$1" "$HELPER" "$2" > /dev/null
-}
 write_config "$T/met.yaml" "metrics:" "  cgroup_labels: 2" "filters:" "  cgroup: [$REL]" \
 	"monitors:" "  exec: {}" "  syscall: {group_by: pid_syscall}"
 mon_start "$T/met.json" "$T/met.err" -c "$T/met.yaml" --metrics-listen 127.0.0.1:0 ||
