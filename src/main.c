@@ -62,9 +62,9 @@ struct cli {
 	const char *metrics_listen;
 	const char *control_socket;	/* --control-socket; NULL: control.socket */
 	char **sets;		/* --set KEY=VALUE, in order; NULL-terminated */
+	size_t n_sets;
 	char **cgroups;		/* --cgroup PATH, in order (pointing into argv); NULL-terminated */
 	size_t n_cgroups;
-	size_t n_sets;
 	double duration;	/* < 0: from the config */
 	double stats_interval;	/* < 0: from the config */
 	int ready_fd;

@@ -208,6 +208,9 @@ char *session__render(struct session *s, const char *only)
 }
 
 
+_Static_assert(CONFIG_CGROUP_FILTER_MAX == EBPFMON_CGROUP_FILTER_SLOTS,
+	       "filters.cgroup: the config's bound is the probes'");
+
 static int filters_load(struct session *s, struct probe_set *ps)
 {
 	const struct filters *f = &s->filters;
