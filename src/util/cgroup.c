@@ -267,6 +267,11 @@ static int lookup_handle(uint64_t id, char *path, size_t size)
 		err = -errno;
 		goto cleanup;
 	}
+	/* Cut at the buffer: longer than a path can be written. */
+	if ((size_t)n >= sizeof(target) - 1) {
+		err = -ENAMETOOLONG;
+		goto cleanup;
+	}
 	target[n] = '\0';
 	/* Under the mount as this process sees it, and that very directory. */
 	if (fstat(fd, &sb) || (uint64_t)sb.st_ino != id || strncmp(target, cache.root, rlen) ||
@@ -411,12 +416,13 @@ int cgroup_path(uint64_t id, char *path, size_t size, char *container_id)
 			goto out;
 		if (cache.by_handle) {
 			err = lookup_handle(id, found, sizeof(found));
-			if (err == -ESTALE || err == -ENOENT) {
+			/* Gone (ids are never reused), or a path too long to give: for good. */
+			if (err == -ESTALE || err == -ENOENT || err == -ENAMETOOLONG) {
 				e = cache_put(id, NULL, true);
 				goto out;
 			}
 			/* Refused (no handles here, another namespace): walk from now on. */
-			if (err && err != -ENAMETOOLONG)
+			if (err)
 				cache.by_handle = false;
 		}
 		if (err)

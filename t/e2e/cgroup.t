@@ -19,8 +19,17 @@ DOCKER=docker-$HEX.scope
 # The kernel refuses a newline in a cgroup name; any other byte goes.
 BAD=$'bad\tname "q" \\ \x01 \xff'
 
+# A chain of 17 cgroups of 250-byte names: a path longer than PATH_MAX (4096).
+LONG=$(printf 'L%.0s' {1..250})
+long_cleanup() {
+	(cd "$CG" 2> /dev/null || exit 0
+	 n=0
+	 while [ $n -lt 17 ] && cd "$LONG" 2> /dev/null; do n=$((n + 1)); done
+	 while [ $n -gt 0 ]; do cd .. && rmdir "$LONG"; n=$((n - 1)); done)
+}
 cg_cleanup() {
 	local d
+	long_cleanup
 	# Empty each (its processes back to the root) before removing it, deepest first.
 	for d in "$CG/child" "$CG/$DOCKER" "$CG/$BAD" "$CG"; do
 		[ -d "$d" ] || continue
@@ -31,6 +40,8 @@ cg_cleanup() {
 }
 trap cg_cleanup EXIT
 mkdir "$CG" "$CG/child" "$CG/$DOCKER" "$CG/$BAD" || bail "cannot make cgroups under $MNT"
+(cd "$CG" && for i in {1..17}; do mkdir "$LONG" && cd "$LONG" || exit 1; done) ||
+	bail "cannot make the long cgroup chain"
 
 # in_cg DIR MARKER: a shell moves itself into DIR, then execs cat MARKER-file
 # (an exec and a failed open, both in DIR).
@@ -53,6 +64,9 @@ in_cg "$CG" top-$$
 in_cg "$CG/child" child-$$
 in_cg "$CG/$DOCKER" docker-$$
 in_cg "$CG/$BAD" bad-$$
+bash -c 'cd "$1" && for i in {1..17}; do cd "$2"; done && echo $$ > cgroup.procs &&
+	exec /bin/cat /nonexistent-long-'$$ _ "$CG" "$LONG" 2> /dev/null
+long_ino=$(cd "$CG" && for i in {1..17}; do cd "$LONG"; done && stat -c %i .)
 /bin/cat /nonexistent-outside-$$ 2> /dev/null
 mon_stop
 
@@ -80,6 +94,8 @@ for m in exec open; do
 		"[$(ino "$CG/$BAD"),\"$REL/bad\\tname \\\"q\\\" \\\\ \\u0001 "$'\xef\xbf\xbd'"\",null]" \
 		"$m: the hostile name: tab, quotes, backslash, control escaped, the stray byte U+FFFD"
 done
+is "$(ev exec long-$$)" "[$long_ino,null,null]" \
+	"a cgroup path longer than PATH_MAX: cgroup_id given, cgroup null"
 outside=$(ev open outside-$$)
 ok "$([[ $outside == \[[0-9]*,\"*\",null\] && $outside != *"$NAME"* ]]; echo $?)" \
 	"an open outside: its own cgroup ($outside)"
