@@ -164,6 +164,15 @@ is "$(jq -c 'select(.name == "getppid" and .scope == "process") |
 is "$(jq -c 'select(.scope == "system") | has("cgroup")' "$T/sum.json" | sort -u)" false \
 	"syscall summary: system rows have no cgroup"
 
+# --- the page_fault monitor's per-process summary rows too
+write_config "$T/pf.yaml" "filters:" "  cgroup: [$REL]" "monitors:" "  page_fault:" \
+	"    mode: summary" "    interval: 60"
+mon_start "$T/pf.json" "$T/pf.err" -c "$T/pf.yaml" || bail "no start (page_fault)"
+in_cg "$CG/child" pf-$$
+mon_stop
+is "$(jq -c 'select(.comm == "cat") | [.cgroup_id, .cgroup]' "$T/pf.json" | sort -u)" \
+	"[$(ino "$CG/child"),\"$REL/child\"]" "page_fault summary: the process row's cgroup"
+
 # --- metrics.cgroup_labels: 2 of the test's three cgroups by name (the busiest), the
 # third in "other": ebpfmon_exec_total and ebpfmon_syscalls_total
 PROMTOOL=$(command -v promtool || true)
