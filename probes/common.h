@@ -20,6 +20,24 @@
  * "other" (a full table's misses go to an overflow counter, "other" too).
  */
 #define EBPFMON_COMM_ROWS(n) ((n) * 4 > 1024 ? (n) * 4 : 1024)
+/*
+ * metrics.cgroup_labels G (and comm_labels C): rows for counts by cgroup,
+ * comm and a monitor's number, as EBPFMON_COMM_ROWS; at most 65536.
+ */
+#define EBPFMON_LABEL_ROWS(c, g)						\
+	(EBPFMON_COMM_ROWS(((c) + 1) * (g)) > 65536 ? 65536 : EBPFMON_COMM_ROWS(((c) + 1) * (g)))
+
+/*
+ * A count's labels with metrics.cgroup_labels: the cgroup v2 id, the comm
+ * (zero without metrics.comm_labels) and the monitor's own number (0 when
+ * it has none: a syscall's slot, ...).
+ */
+struct ebpfmon_label_key {
+	__u64 cgroup_id;
+	char comm[EBPFMON_COMM_LEN];
+	__u32 nr;
+	__u32 pad;
+};
 
 /*
  * A metric histogram (metrics.listen): log2 slots of durations in ns and
@@ -57,7 +75,16 @@ struct ebpfmon_hdr {
 	__u32 cpu;
 	__u32 flags;
 	char comm[EBPFMON_COMM_LEN];
+	/*
+	 * bpf_get_current_cgroup_id(): the task's cgroup v2 (unified) id, the
+	 * inode number of its directory under the cgroup2 mount. Last, so the
+	 * header stays 8-byte aligned (56 bytes) and nothing before it moves.
+	 */
+	__u64 cgroup_id;
 };
+
+/* filters.cgroup: at most this many cgroups (slots of ebpfmon_filter_cgroup). */
+#define EBPFMON_CGROUP_FILTER_SLOTS 8
 
 /*
  * A monitor's control entry (the ebpfmon_control array, by monitor id): what
@@ -84,6 +111,13 @@ BPF_HASH(ebpfmon_filter_pid, u32, u8, EBPFMON_FILTER_MAX);
 BPF_HASH(ebpfmon_filter_tgid, u32, u8, EBPFMON_FILTER_MAX);
 BPF_HASH(ebpfmon_filter_uid, u32, u8, EBPFMON_FILTER_MAX);
 BPF_HASH(ebpfmon_filter_comm, struct ebpfmon_comm_key, u8, EBPFMON_FILTER_MAX);
+#if EBPFMON_FILTER_CGROUP
+/*
+ * filters.cgroup: the cgroup2 directories (fds, set by the host), one slot
+ * each; a task passes when it is in one of them or below.
+ */
+BPF_CGROUP_ARRAY(ebpfmon_filter_cgroup, EBPFMON_FILTER_CGROUP);
+#endif
 /* Events dropped by the filters, per monitor. */
 BPF_PERCPU_ARRAY(ebpfmon_filtered, u64, EBPFMON_MAX_MONITORS);
 /*
@@ -219,16 +253,34 @@ static __always_inline int ebpfmon_ids_pass(u32 tgid, u32 tid, u32 uid)
 	return 1;
 }
 
-/* The pid, tgid and uid filters on the current task. */
+/*
+ * filters.cgroup on the current task: in one of the cgroups or a descendant
+ * (bpf_current_task_under_cgroup, the v2 hierarchy). Only the current task:
+ * no helper tests another task's, so ebpfmon_task_ids_match does not apply it.
+ */
+static __always_inline int ebpfmon_cgroup_pass(void)
+{
+#if EBPFMON_FILTER_CGROUP
+#pragma unroll
+	for (int i = 0; i < EBPFMON_FILTER_CGROUP; i++)
+		if (ebpfmon_filter_cgroup.check_current_task(i) == 1)
+			return 1;
+	return 0;
+#else
+	return 1;
+#endif
+}
+
+/* The pid, tgid, uid and cgroup filters on the current task. */
 static __always_inline int ebpfmon_pid_uid_match(void)
 {
 #if EBPFMON_FILTER_PID || EBPFMON_FILTER_TGID || EBPFMON_FILTER_UID
 	u64 id = bpf_get_current_pid_tgid();
 
-	return ebpfmon_ids_pass(id >> 32, (u32)id, (u32)bpf_get_current_uid_gid());
-#else
-	return 1;
+	if (!ebpfmon_ids_pass(id >> 32, (u32)id, (u32)bpf_get_current_uid_gid()))
+		return 0;
 #endif
+	return ebpfmon_cgroup_pass();
 }
 
 /*
@@ -388,10 +440,26 @@ static __always_inline int ebpfmon_hdr_fill_ids(struct ebpfmon_hdr *h, u32 mon_i
 	h->cpu = bpf_get_smp_processor_id();
 	h->ppid = ebpfmon_current_ppid();
 	h->flags = EBPFMON_OFFSETS_TRUSTED ? EBPFMON_HDR_PPID_VALID : 0;
+	h->cgroup_id = bpf_get_current_cgroup_id();
 	return 0;
 }
 
 #define ebpfmon_hdr_fill(h, mon_id) ebpfmon_hdr_fill_ids(h, mon_id, 0)
+
+/*
+ * The labels of a count for the current task (metrics.cgroup_labels): its
+ * cgroup, its comm when WITH_COMM, and NR. The probe counts it in its table
+ * itself: bcc allows no map call inside a macro.
+ */
+static __always_inline void ebpfmon_label_key_fill(struct ebpfmon_label_key *k, int with_comm,
+						   u32 nr)
+{
+	__builtin_memset(k, 0, sizeof(*k));
+	k->cgroup_id = bpf_get_current_cgroup_id();
+	if (with_comm)
+		bpf_get_current_comm(k->comm, sizeof(k->comm));
+	k->nr = nr;
+}
 #endif /* EBPFMON_BPF */
 
 #endif

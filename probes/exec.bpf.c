@@ -22,7 +22,9 @@
 		    EXEC_ARGS_BUF / EXEC_SLOT : EXEC_MAX_ARGS)
 #define EXEC_SHOW_FAILED @SHOW_FAILED@
 /* metrics.comm_labels (0: off): successful execs by the new program's name too. */
-#define EXEC_COMM_LABELS (EBPFMON_METRICS && @COMM_LABELS@)
+#define EXEC_COMM_LABELS (EBPFMON_METRICS && @COMM_LABELS@ && !@CGROUP_LABELS@)
+/* metrics.cgroup_labels (0: off): successful execs by cgroup (and comm with comm_labels). */
+#define EXEC_CGROUP_LABELS (EBPFMON_METRICS && @CGROUP_LABELS@)
 #define EXEC_OFF_TASK_MM @OFFSETOF(task_struct,mm)@
 #define EXEC_OFF_MM_ARG_START @OFFSETOF(mm_struct,arg_start)@
 #define EXEC_OFF_MM_ARG_END @OFFSETOF(mm_struct,arg_end)@
@@ -90,6 +92,11 @@ BPF_F_TABLE("percpu_hash", struct ebpfmon_comm_key, u64, exec_m_comms,
 	    EBPFMON_COMM_ROWS(@COMM_LABELS@), BPF_F_NO_PREALLOC);
 BPF_PERCPU_ARRAY(exec_m_comm_other, u64, 1);
 #endif
+#if EXEC_CGROUP_LABELS
+BPF_F_TABLE("percpu_hash", struct ebpfmon_label_key, u64, exec_m_labels,
+	    EBPFMON_LABEL_ROWS(@COMM_LABELS@, @CGROUP_LABELS@), BPF_F_NO_PREALLOC);
+BPF_PERCPU_ARRAY(exec_m_label_other, u64, 1);
+#endif
 
 static __always_inline void exec_count(s64 ret)
 {
@@ -112,6 +119,21 @@ static __always_inline void exec_count(s64 ret)
 		n = exec_m_comms.lookup_or_try_init(&key, &zero);
 		if (!n)
 			n = exec_m_comm_other.lookup(&slot);
+		if (n)
+			(*n)++;
+	}
+#endif
+#if EXEC_CGROUP_LABELS
+	/* At sched_process_exec: the comm is the new program's already. */
+	if (!ret) {
+		struct ebpfmon_label_key key;
+		u64 zero = 0;
+
+		ebpfmon_label_key_fill(&key, @COMM_LABELS@, 0);
+		slot = 0;
+		n = exec_m_labels.lookup_or_try_init(&key, &zero);
+		if (!n)
+			n = exec_m_label_other.lookup(&slot);
 		if (n)
 			(*n)++;
 	}

@@ -289,7 +289,8 @@ static __always_inline int interrupt_mig_match(u32 tid, const char *comm)
 	if (!ebpfmon_filter_tgid.lookup(&tid))
 		goto filtered;
 #endif
-#if EBPFMON_FILTER_UID
+#if EBPFMON_FILTER_UID || EBPFMON_FILTER_CGROUP
+	/* The moved task's uid and cgroup are not in the tracepoint. */
 	goto filtered;
 #endif
 #if EBPFMON_FILTER_COMM
@@ -297,7 +298,8 @@ static __always_inline int interrupt_mig_match(u32 tid, const char *comm)
 		goto filtered;
 #endif
 	return 1;
-#if EBPFMON_FILTER_PID || EBPFMON_FILTER_TGID || EBPFMON_FILTER_UID || EBPFMON_FILTER_COMM
+#if EBPFMON_FILTER_PID || EBPFMON_FILTER_TGID || EBPFMON_FILTER_UID || EBPFMON_FILTER_COMM || \
+	EBPFMON_FILTER_CGROUP
 filtered:
 	ebpfmon_count_filtered(INTERRUPT_MON_ID);
 	return 0;

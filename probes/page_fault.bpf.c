@@ -142,6 +142,7 @@ static __always_inline struct page_fault_counts *page_fault_counts_get(int count
 	if (c)
 		return c;
 	/* Another thread may insert it first on another CPU: then look it up. */
+	zero.cgroup_id = bpf_get_current_cgroup_id();
 	page_fault_counts.insert(&key, &zero);
 	c = page_fault_counts.lookup(&key);
 	if (!c) {

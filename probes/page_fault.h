@@ -44,6 +44,7 @@ struct page_fault_counts {
 	__u64 major;
 	__u64 user;
 	__u64 kernel;
+	__u64 cgroup_id;	/* the process's cgroup at the row's first fault on a CPU */
 };
 
 #endif

@@ -22,7 +22,9 @@
 /* 0: output none, metrics only: no summary rows, no events. */
 #define SYSCALL_EVENTS @EVENTS@
 /* metrics.comm_labels (0: off): calls by caller name and number too. */
-#define SYSCALL_COMM_LABELS (SYSCALL_METRICS && @COMM_LABELS@)
+#define SYSCALL_COMM_LABELS (SYSCALL_METRICS && @COMM_LABELS@ && !@CGROUP_LABELS@)
+/* metrics.cgroup_labels (0: off): calls by cgroup (and caller name with comm_labels) and number. */
+#define SYSCALL_CGROUP_LABELS (SYSCALL_METRICS && @CGROUP_LABELS@)
 #define SYSCALL_ROWS (SYSCALL_SUMMARY && SYSCALL_EVENTS)
 /* 0: summary rows count calls and errors only, and sys_exit is the one hook. */
 #define SYSCALL_LATENCY @LATENCY@
@@ -138,6 +140,12 @@ BPF_F_TABLE("percpu_hash", struct syscall_m_comm_key, u64, syscall_m_comms,
 	    EBPFMON_COMM_ROWS(4 * @COMM_LABELS@), BPF_F_NO_PREALLOC);
 BPF_PERCPU_ARRAY(syscall_m_comm_other, u64, SYSCALL_M_SLOTS);
 #endif
+#if SYSCALL_CGROUP_LABELS
+/* The same by cgroup (and comm with comm_labels) and number: 16 rows per label too. */
+BPF_F_TABLE("percpu_hash", struct ebpfmon_label_key, u64, syscall_m_labels,
+	    EBPFMON_LABEL_ROWS(@COMM_LABELS@, 4 * @CGROUP_LABELS@), BPF_F_NO_PREALLOC);
+BPF_PERCPU_ARRAY(syscall_m_label_other, u64, SYSCALL_M_SLOTS);
+#endif
 
 static __always_inline void syscall_metrics(s64 nr, s64 ret, u64 dur)
 {
@@ -177,6 +185,19 @@ static __always_inline void syscall_metrics(s64 nr, s64 ret, u64 dur)
 		n = syscall_m_comms.lookup_or_try_init(&key, &zero);
 		if (!n)
 			n = syscall_m_comm_other.lookup(&idx);
+		if (n)
+			(*n)++;
+	}
+#endif
+#if SYSCALL_CGROUP_LABELS
+	{
+		struct ebpfmon_label_key key;
+		u64 zero = 0, *n;
+
+		ebpfmon_label_key_fill(&key, @COMM_LABELS@, idx);
+		n = syscall_m_labels.lookup_or_try_init(&key, &zero);
+		if (!n)
+			n = syscall_m_label_other.lookup(&idx);
 		if (n)
 			(*n)++;
 	}
@@ -346,8 +367,10 @@ static __always_inline void syscall_account(u64 id, s64 nr, s64 ret, u64 dur)
 		}
 	}
 	/* The name once per row and CPU, not per call: it costs as much as the rest. */
-	if (!v->count)
+	if (!v->count) {
 		bpf_get_current_comm(v->comm, sizeof(v->comm));
+		v->cgroup_id = bpf_get_current_cgroup_id();
+	}
 	v->count++;
 	if (ret < 0)
 		v->errors++;

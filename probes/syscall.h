@@ -33,6 +33,7 @@ struct syscall_stats {
 	__u64 hist[EBPFMON_HIST_SLOTS];	/* log2 of duration_ns */
 	/* The process name at its first call on this CPU in the interval. */
 	char comm[EBPFMON_COMM_LEN];
+	__u64 cgroup_id;	/* its cgroup then, as comm */
 };
 
 /*

@@ -28,6 +28,7 @@
 enum {
 	OPT_PID = 0x100,
 	OPT_TGID,
+	OPT_CGROUP,
 	OPT_LIST_MONITORS,
 	OPT_CHECK,
 	OPT_DUMP_PROBE,
@@ -62,6 +63,8 @@ struct cli {
 	const char *control_socket;	/* --control-socket; NULL: control.socket */
 	char **sets;		/* --set KEY=VALUE, in order; NULL-terminated */
 	size_t n_sets;
+	char **cgroups;		/* --cgroup PATH, in order (pointing into argv); NULL-terminated */
+	size_t n_cgroups;
 	double duration;	/* < 0: from the config */
 	double stats_interval;	/* < 0: from the config */
 	int ready_fd;
@@ -86,6 +89,7 @@ static const struct option long_options[] = {
 	{ "user", required_argument, NULL, 'u' },
 	{ "pid", required_argument, NULL, OPT_PID },
 	{ "tgid", required_argument, NULL, OPT_TGID },
+	{ "cgroup", required_argument, NULL, OPT_CGROUP },
 	{ "output", required_argument, NULL, 'o' },
 	{ "format", required_argument, NULL, 'f' },
 	{ "duration", required_argument, NULL, 'd' },
@@ -133,6 +137,8 @@ static void usage(FILE *f)
 "                            (every thread of the process)\n"
 "      --tgid LIST           only these processes (thread group ids): every\n"
 "                            thread of each\n"
+"      --cgroup PATH         only tasks in this cgroup v2 (its path under the\n"
+"                            cgroup2 mount) or below it (repeatable, at most 8)\n"
 "  -o, --output FILE         append to FILE (default: stdout); with -f csv, the\n"
 "                            directory of the csv files\n"
 "  -f, --format FORMAT       json, csv (files in -o DIR), table (default: a\n"
@@ -279,18 +285,21 @@ static int daemon_args_check(const struct cli *cli)
 	return 0;
 }
 
-/* --set: kept in order (pointing into argv), applied at every load. */
-static int sets_add(struct cli *cli, char *arg)
+/*
+ * --set, --cgroup: kept in order (pointing into argv; --set's applied at
+ * every load), one each (a cgroup path may hold a comma).
+ */
+static int args_add(char ***v, size_t *n, char *arg, const char *flag)
 {
-	char **grown = realloc(cli->sets, (cli->n_sets + 2) * sizeof(*grown));
+	char **grown = realloc(*v, (*n + 2) * sizeof(*grown));
 
 	if (!grown) {
-		pr_err("--set: out of memory");
+		pr_err("%s: out of memory", flag);
 		return -ENOMEM;
 	}
-	cli->sets = grown;
-	cli->sets[cli->n_sets++] = arg;
-	cli->sets[cli->n_sets] = NULL;
+	*v = grown;
+	grown[(*n)++] = arg;
+	grown[*n] = NULL;
 	return 0;
 }
 
@@ -311,6 +320,10 @@ static int parse_args(int argc, char **argv, struct cli *cli)
 		case 'u': cli->users = optarg; break;
 		case OPT_PID: cli->pids = optarg; break;
 		case OPT_TGID: cli->tgids = optarg; break;
+		case OPT_CGROUP:
+			if (args_add(&cli->cgroups, &cli->n_cgroups, optarg, "--cgroup"))
+				return -ENOMEM;
+			break;
 		case 'o': cli->output = optarg; break;
 		case 'f': cli->format = optarg; break;
 		case 'd':
@@ -335,7 +348,7 @@ static int parse_args(int argc, char **argv, struct cli *cli)
 		case OPT_INSECURE_CONFIG: cli->insecure_config = true; break;
 		case OPT_INACTIVE: cli->inactive = true; break;
 		case OPT_SET:
-			if (sets_add(cli, optarg))
+			if (args_add(&cli->sets, &cli->n_sets, optarg, "--set"))
 				return -ENOMEM;
 			break;
 		case OPT_DAEMON: cli->daemon = true; break;
@@ -527,6 +540,8 @@ static int filters_resolve(struct session *s, const struct cli *cli)
 	if (ids_resolve(&s->cfg, pids ? "--pid" : NULL, "pid", pv, f->pids, &f->n_pids))
 		err = -EINVAL;
 	if (ids_resolve(&s->cfg, tgids ? "--tgid" : NULL, "tgid", tv, f->tgids, &f->n_tgids))
+		err = -EINVAL;
+	if (session__cgroup_filters(s, cli->cgroups))
 		err = -EINVAL;
 cleanup:
 	strv_free(comms);
@@ -855,6 +870,7 @@ cleanup:
 	resource_set_dir(NULL);
 	free(setup.config_path ? setup.config_path : config_path);
 	free(cli.sets);
+	free(cli.cgroups);
 	daemon__exit(ret);	/* removes the PID file: last, once all is flushed */
 	log_close();
 	return ret;

@@ -12,6 +12,8 @@
 #define EBPFMON_FILTER_TGID @FILTER_TGID@
 #define EBPFMON_FILTER_UID @FILTER_UID@
 #define EBPFMON_FILTER_COMM @FILTER_COMM@
+/* filters.cgroup: how many cgroups (0: no filter). */
+#define EBPFMON_FILTER_CGROUP @FILTER_CGROUP@
 /* output.transport: 1 for the BPF ring buffer, 0 for perf buffers (output.h). */
 #define EBPFMON_RINGBUF @RINGBUF@
 #define EBPFMON_RINGBUF_PAGES @RINGBUF_PAGES@

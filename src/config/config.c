@@ -66,6 +66,7 @@ void config__free(struct config *cfg)
 	strv_free(cfg->users);
 	strv_free(cfg->pids);
 	strv_free(cfg->tgids);
+	strv_free(cfg->cgroups);
 	/* Harmless to free twice, and nothing dangles into the freed tree. */
 	memset(cfg, 0, sizeof(*cfg));
 }
@@ -543,6 +544,7 @@ static int load_metrics(struct config *cfg, struct cfg_node *root)
 		merge_err(&err, -EINVAL);
 	}
 	merge_err(&err, cfg_get_int(sec, "comm_labels", 0, 1000, &cfg->metrics_comm_labels));
+	merge_err(&err, cfg_get_int(sec, "cgroup_labels", 0, 1000, &cfg->metrics_cgroup_labels));
 	merge_err(&err, cfg_node__check_unused(sec));
 	return err;
 }
@@ -666,6 +668,21 @@ static int load_filters(struct config *cfg, struct cfg_node *root)
 
 	merge_err(&err, load_ids(sec, "pid", "a thread or process id", &cfg->pids));
 	merge_err(&err, load_ids(sec, "tgid", "a process id", &cfg->tgids));
+
+	/* A list only: a path may hold a comma. Whether each exists: filters_resolve. */
+	node = cfg_node__get(sec, "cgroup");
+	if (node && node->kind != CFG_SEQ && !(node->kind == CFG_SCALAR && node->null)) {
+		node->used = true;
+		cfg_node__error(node, "expected a list of cgroup v2 paths ([/a/b, ...])");
+		merge_err(&err, -EINVAL);
+	} else {
+		merge_err(&err, cfg_get_strv(sec, "cgroup", &cfg->cgroups));
+	}
+	if (strv_len(cfg->cgroups) > CONFIG_CGROUP_FILTER_MAX) {
+		cfg_node__error(node, "at most %d cgroups, got %zu", CONFIG_CGROUP_FILTER_MAX,
+				strv_len(cfg->cgroups));
+		merge_err(&err, -EINVAL);
+	}
 
 	merge_err(&err, cfg_node__check_unused(sec));
 	return err;

@@ -78,6 +78,7 @@ struct config {
 	/* metrics: the Prometheus exporter */
 	char *metrics_listen;		/* metrics.listen "HOST:PORT", default NULL = off */
 	long long metrics_comm_labels;	/* metrics.comm_labels: top-N comm label values, 0..1000, default 0 = none */
+	long long metrics_cgroup_labels;	/* metrics.cgroup_labels: the same for cgroups */
 	/* control: the run-time control socket */
 	char *control_socket;		/* control.socket, default NULL = /run/ebpfmon-bcc.sock; "": none */
 	/* kernel */
@@ -88,9 +89,13 @@ struct config {
 	char **users;			/* filters.user: names or uids */
 	char **pids;			/* filters.pid: thread or process ids */
 	char **tgids;			/* filters.tgid: process ids */
+	char **cgroups;			/* filters.cgroup: cgroup v2 paths */
 	/* monitors: mapping of name -> node, each with "enabled" */
 	struct cfg_node *monitors;	/* NULL when absent */
 };
+
+/* filters.cgroup: at most this many (probes/common.h's EBPFMON_CGROUP_FILTER_SLOTS). */
+#define CONFIG_CGROUP_FILTER_MAX 8
 
 void config__init_defaults(struct config *cfg);
 /*

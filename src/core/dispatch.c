@@ -17,6 +17,7 @@
 #include "util/log.h"
 #include "bpf/probe_set.h"
 #include "core/control.h"
+#include "core/monitor.h"
 #include "core/session_int.h"
 #include "output/sink.h"
 #include "util/clock.h"
@@ -70,8 +71,10 @@ struct record *session__event_record(struct session *s, struct monitor_inst *ins
 	record__str(rec, "user", user_name(h->uid));
 	record__strn(rec, "comm", h->comm, sizeof(h->comm));
 	record__uint(rec, "cpu", h->cpu);
+	record_cgroup_fields(rec, h->cgroup_id);
 	return rec;
 }
+
 
 /* One sample, 8-byte aligned, into a record and out. */
 static void sample_emit(void *ctx, const void *data, size_t size, void *arg)

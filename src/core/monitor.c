@@ -255,19 +255,38 @@ static int comm_cmp(const void *a, const void *b)
 	return strcmp(a, b);
 }
 
-static int comm_count_by_name(const void *a, const void *b)
+static int label_total_by_name(const void *a, const void *b)
 {
-	return strcmp(((const struct comm_count *)a)->comm, ((const struct comm_count *)b)->comm);
+	return strcmp(((const struct label_total *)a)->name, ((const struct label_total *)b)->name);
 }
 
 /* Busiest first; ties by name, so the choice does not depend on map order. */
-static int comm_count_by_n(const void *a, const void *b)
+static int label_total_by_n(const void *a, const void *b)
 {
-	const struct comm_count *x = a, *y = b;
+	const struct label_total *x = a, *y = b;
 
 	if (x->n != y->n)
 		return x->n < y->n ? 1 : -1;
-	return strcmp(x->comm, y->comm);
+	return strcmp(x->name, y->name);
+}
+
+size_t label_totals_rank(struct label_total *tot, size_t n)
+{
+	size_t n_names = 0;
+
+	if (!n)
+		return 0;
+	qsort(tot, n, sizeof(*tot), label_total_by_name);
+	for (size_t i = 0, j = 0; i < n; i = j) {
+		uint64_t sum = 0;
+
+		for (j = i; j < n && !strcmp(tot[j].name, tot[i].name); j++)
+			sum += tot[j].n;
+		tot[n_names] = tot[i];
+		tot[n_names++].n = sum;
+	}
+	qsort(tot, n_names, sizeof(*tot), label_total_by_n);
+	return n_names;
 }
 
 bool comm_labels__has(const struct comm_labels *cl, const char *comm)
@@ -278,8 +297,8 @@ bool comm_labels__has(const struct comm_labels *cl, const char *comm)
 
 int comm_labels__update(struct comm_labels *cl, unsigned max, const struct comm_counts *cc)
 {
-	struct comm_count *tot = NULL;
-	size_t n_tot = 0, n_names = 0;
+	struct label_total *tot = NULL;
+	size_t n_tot = 0, n_names;
 	int err = 0;
 
 	if (cl->n >= max || !cc->n)
@@ -296,23 +315,14 @@ int comm_labels__update(struct comm_labels *cl, unsigned max, const struct comm_
 	for (size_t i = 0; i < cc->n; i++)
 		if (!comm_labels__has(cl, cc->v[i].comm) &&
 		    strncmp(cc->v[i].comm, "other", sizeof(cc->v[i].comm)))
-			tot[n_tot++] = cc->v[i];
-	qsort(tot, n_tot, sizeof(*tot), comm_count_by_name);
-	for (size_t i = 0, j = 0; i < n_tot; i = j) {
-		uint64_t sum = 0;
-
-		for (j = i; j < n_tot && !strcmp(tot[j].comm, tot[i].comm); j++)
-			sum += tot[j].n;
-		tot[n_names] = tot[i];
-		tot[n_names++].n = sum;
-	}
-	qsort(tot, n_names, sizeof(*tot), comm_count_by_n);
+			tot[n_tot++] = (struct label_total){ cc->v[i].comm, cc->v[i].n };
+	n_names = label_totals_rank(tot, n_tot);
 	for (size_t i = 0; i < n_names && cl->n < max; i++) {
 		if (ARRAY_GROW(cl->names, cl->cap, cl->n)) {
 			err = -ENOMEM;
 			break;
 		}
-		memcpy(cl->names[cl->n++], tot[i].comm, sizeof(*cl->names));
+		memcpy(cl->names[cl->n++], tot[i].name, sizeof(*cl->names));
 	}
 	if (cl->n)
 		qsort(cl->names, cl->n, sizeof(*cl->names), comm_cmp);

@@ -131,6 +131,8 @@ struct monitor_inst {
 	bool metrics_only;
 	/* metrics.comm_labels: label this many comms by name, the rest "other"; 0: none. */
 	unsigned comm_labels;
+	/* metrics.cgroup_labels: the same for cgroups (v2 paths). */
+	unsigned cgroup_labels;
 	/*
 	 * The pid filter (--pid, filters.pid), for configure: a monitor that
 	 * looks at the processes themselves (the libraries they map, say). The
@@ -273,6 +275,14 @@ struct comm_nr_key {
 };
 void comm_nr_counts_entry_add(void *ctx, const void *key, const void *values, int n_values,
 			      size_t stride);
+/* A label value's count: label_totals_rank sums those of one name. */
+struct label_total {
+	const char *name;
+	uint64_t n;
+};
+
+/* TOT's N rows summed by name, busiest first (ties by name): how many names. */
+size_t label_totals_rank(struct label_total *tot, size_t n);
 /*
  * Label the comms of CC not labeled yet, their counts summed over nr,
  * busiest first, while the set has fewer than MAX: 0 or -ENOMEM.
@@ -286,6 +296,60 @@ int comm_labels__scrape(struct comm_labels *cl, unsigned max, struct probe_set *
 			const char *table, probe_entry_fn fn, struct comm_counts *cc);
 bool comm_labels__has(const struct comm_labels *cl, const char *comm);
 void comm_labels__release(struct comm_labels *cl);
+
+/*
+ * The cgroup_id, cgroup and container_id fields of cgroup ID (0: none, all
+ * three null) into REC: every event's (the core's), a per-task summary row's.
+ */
+void record_cgroup_fields(struct record *rec, uint64_t id);
+
+/* metrics.cgroup_labels (0: no cgroup label on any metric). */
+static inline unsigned monitor_inst__cgroup_labels(const struct monitor_inst *inst)
+{
+	return inst->cgroup_labels;
+}
+
+/*
+ * metrics.cgroup_labels: the cgroups (v2 paths, valid UTF-8) a monitor's
+ * metrics label by name, at most max, sorted; chosen and kept as comm labels
+ * are. A cgroup whose id no longer resolves (removed, and out of the cache)
+ * is counted in "other" from then on.
+ */
+struct cgroup_labels {
+	char **names;
+	size_t n, cap;
+};
+
+/* One row of a table keyed by struct ebpfmon_label_key (probes/common.h). */
+struct label_count {
+	char comm[COMM_LABEL_LEN];	/* "" without comm labels; "other" */
+	char *cgroup;			/* the label; NULL: "other" */
+	uint32_t nr;
+	uint64_t n;
+};
+
+struct label_counts {
+	struct label_count *v;
+	size_t n, cap;
+	int err;
+};
+
+/* A probe_entry_fn for a per-CPU u64 table keyed by struct ebpfmon_label_key. */
+void label_counts_entry_add(void *ctx, const void *key, const void *values, int n_values,
+			    size_t stride);
+/*
+ * Read TABLE into LC, label new cgroups into GL (at most CG_MAX) and, when
+ * COMM_MAX, new comms into CL; then LC holds one row per (comm label,
+ * cgroup label, nr), the rest summed under "other": 0 or -errno.
+ */
+int cgroup_labels__scrape(struct cgroup_labels *gl, unsigned cg_max, struct comm_labels *cl,
+			  unsigned comm_max, struct probe_set *ps, const char *table,
+			  struct label_counts *lc);
+/* The row's cgroup label value ("other" when it has none). */
+const char *label_count__cgroup(const struct label_count *c);
+bool cgroup_labels__has(const struct cgroup_labels *gl, const char *cgroup);
+void cgroup_labels__release(struct cgroup_labels *gl);
+void label_counts__release(struct label_counts *lc);
 
 /*
  * The samples of counter NAME by errno from the EBPFMON_ERRNO_SLOTS counters

@@ -10,11 +10,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "util/log.h"
 #include "bpf/probe_set.h"
 #include "core/session_int.h"
 #include "output/sink.h"
+#include "util/cgroup.h"
 #include "util/users.h"
 
 struct monitor_inst *session_find(const struct session *s, const struct monitor *mon)
@@ -50,6 +52,7 @@ static struct monitor_inst *session_add(struct session *s, const struct monitor 
 	inst->metrics = s->metrics;
 	inst->metrics_only = s->metrics_only;
 	inst->comm_labels = s->cfg.metrics_comm_labels;
+	inst->cgroup_labels = s->cfg.metrics_cgroup_labels;
 	s->insts[s->n_insts++] = inst;
 	return inst;
 }
@@ -244,6 +247,10 @@ static void filters_free(struct filters *f)
 	free(f->tgids);
 	free(f->uids);
 	free(f->comms);
+	for (size_t i = 0; i < f->n_cgroups; i++)
+		close(f->cgroup_fds[i]);
+	free(f->cgroup_fds);
+	strv_free(f->cgroups);
 	memset(f, 0, sizeof(*f));
 }
 
@@ -292,4 +299,56 @@ void session__stop(struct session *s)
 	kernel_info__free(&s->ki);
 	config__free(&s->cfg);
 	users_cache_free();
+	cgroup_cache_free();
+}
+
+/* A bad filters.cgroup item at its place in the config, or on --cgroup. */
+static void cgroup_filter_error(struct session *s, bool cli, size_t i, const char *msg,
+				const char *path)
+{
+	struct cfg_node *node = cli ? NULL :
+		cfg_node__get(cfg_node__get(s->cfg.doc ? s->cfg.doc->root : NULL, "filters"),
+			      "cgroup");
+
+	if (node && node->kind == CFG_SEQ && i < node->n_kids)
+		cfg_node__error(node->kids[i], "%s '%s'", msg, path);
+	else
+		pr_err("%s: %s '%s'", cli ? "--cgroup" : "filters.cgroup", msg, path);
+}
+
+int session__cgroup_filters(struct session *s, char *const *cli)
+{
+	struct filters *f = &s->filters;
+	char *const *v = cli ? cli : s->cfg.cgroups;
+	size_t n = strv_len(v);
+	int err = 0;
+
+	if (!n)
+		return 0;
+	if (n > CONFIG_CGROUP_FILTER_MAX) {
+		pr_err("--cgroup: at most %d cgroups, got %zu", CONFIG_CGROUP_FILTER_MAX, n);
+		return -EINVAL;
+	}
+	f->cgroup_fds = calloc(n, sizeof(*f->cgroup_fds));
+	f->cgroups = calloc(n + 1, sizeof(*f->cgroups));
+	if (!f->cgroup_fds || !f->cgroups)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		int fd = cgroup_open(v[i]);
+
+		if (fd < 0) {
+			cgroup_filter_error(s, cli, i,
+					    fd == -ENOENT ? "no such cgroup (under the cgroup2 mount)" :
+					    fd == -ENODEV ? "no cgroup2 mount for" :
+					    fd == -EINVAL ? "not a cgroup v2 directory under its mount:" :
+					    "cannot open the cgroup", v[i]);
+			err = -EINVAL;
+			continue;
+		}
+		f->cgroups[f->n_cgroups] = strdup(v[i]);
+		f->cgroup_fds[f->n_cgroups++] = fd;
+		if (!f->cgroups[f->n_cgroups - 1])
+			return -ENOMEM;
+	}
+	return err;
 }

@@ -35,6 +35,10 @@ struct filters {
 	size_t n_uids;
 	char (*comms)[16];
 	size_t n_comms;
+	/* filters.cgroup, --cgroup: the directories, open (their fds fill the cgroup array) */
+	int *cgroup_fds;
+	char **cgroups;		/* the paths as given, relative to the cgroup2 mount */
+	size_t n_cgroups;
 };
 
 /* Everything one run owns, from the parsed config to the open sink. */
@@ -98,6 +102,12 @@ int session__start(struct session *s);
  */
 void session__ready(struct session *s);
 void session__stop(struct session *s);
+/*
+ * filters.cgroup, or CLI's paths (--cgroup) when given: each cgroup opened
+ * under the cgroup2 mount into s->filters; 0, or -EINVAL after one line for
+ * each bad one (at its place in the config), -ENOMEM.
+ */
+int session__cgroup_filters(struct session *s, char *const *cli);
 /*
  * SIGHUP: read the config again (s->setup) into a candidate; on any error
  * report it and keep running as before. Otherwise compile and load only the

@@ -69,6 +69,7 @@ static int globals_set(struct session *s, struct render_vars *g)
 	err |= render_vars__set(g, "FILTER_TGID", "%d", f->n_tgids > 0);
 	err |= render_vars__set(g, "FILTER_UID", "%d", f->n_uids > 0);
 	err |= render_vars__set(g, "FILTER_COMM", "%d", f->n_comms > 0);
+	err |= render_vars__set(g, "FILTER_CGROUP", "%zu", f->n_cgroups);
 	err |= render_vars__set(g, "RINGBUF", "%d", session__ringbuf(s));
 	err |= render_vars__set(g, "RINGBUF_PAGES", "%lld", s->cfg.ringbuf_pages);
 	err |= render_vars__set(g, "WAKEUP_EVENTS", "%lld", s->cfg.wakeup_events);
@@ -97,6 +98,10 @@ static int shared_set(struct session *s)
 	err |= strbuf_adds(&sb, "\ncomms");
 	for (size_t i = 0; i < f->n_comms; i++)
 		err |= strbuf_addf(&sb, " %.16s/", f->comms[i]);
+	/* The paths as given: a reload that names other cgroups recompiles. */
+	err |= strbuf_adds(&sb, "\ncgroups");
+	for (size_t i = 0; i < f->n_cgroups; i++)
+		err |= strbuf_addf(&sb, " %zu:%s", strlen(f->cgroups[i]), f->cgroups[i]);
 	if (err) {
 		strbuf_release(&sb);
 		return -ENOMEM;
@@ -203,6 +208,9 @@ char *session__render(struct session *s, const char *only)
 }
 
 
+_Static_assert(CONFIG_CGROUP_FILTER_MAX == EBPFMON_CGROUP_FILTER_SLOTS,
+	       "filters.cgroup: the config's bound is the probes'");
+
 static int filters_load(struct session *s, struct probe_set *ps)
 {
 	const struct filters *f = &s->filters;
@@ -217,6 +225,12 @@ static int filters_load(struct session *s, struct probe_set *ps)
 		err = probe_set__update(ps, "ebpfmon_filter_uid", &f->uids[i], &one);
 	for (size_t i = 0; i < f->n_comms && !err; i++)
 		err = probe_set__update(ps, "ebpfmon_filter_comm", f->comms[i], &one);
+	/* The cgroup array holds the cgroups themselves: their fds can close after. */
+	for (uint32_t i = 0; i < f->n_cgroups && !err; i++) {
+		uint32_t fd = f->cgroup_fds[i];
+
+		err = probe_set__update(ps, "ebpfmon_filter_cgroup", &i, &fd);
+	}
 	if (err)
 		pr_err("filters: cannot fill the kernel filter maps: %s", strerror(-err));
 	return err;

@@ -24,6 +24,7 @@ struct exec_opts {
 	bool show_failed;
 	const char *path_why;		/* why path is null (no BTF) */
 	struct comm_labels comm;	/* metrics.comm_labels: the exporter's */
+	struct cgroup_labels cgroup;	/* metrics.cgroup_labels: the exporter's */
 };
 
 static const struct monitor_tp exec_tracepoints[] = {
@@ -78,6 +79,8 @@ static int exec_configure(struct monitor_inst *inst, struct cfg_node *node)
 	err |= render_vars__set(&inst->vars, "SHOW_FAILED", "%d", o->show_failed);
 	err |= render_vars__set(&inst->vars, "COMM_LABELS", "%u",
 				inst->metrics ? monitor_inst__comm_labels(inst) : 0);
+	err |= render_vars__set(&inst->vars, "CGROUP_LABELS", "%u",
+				inst->metrics ? monitor_inst__cgroup_labels(inst) : 0);
 	o->path_why = kernel_info__kpath_why(inst->ki);
 	err |= render_vars__set(&inst->vars, "PATH", "%d", !o->path_why);
 	if (err)
@@ -207,6 +210,45 @@ static int exec_metrics_comms(struct monitor_inst *inst, struct probe_set *ps,
 	return err;
 }
 
+/*
+ * ebpfmon_exec_total by cgroup (metrics.cgroup_labels), and by comm too with
+ * metrics.comm_labels: the labeled ones, then "other".
+ */
+static int exec_metrics_cgroups(struct monitor_inst *inst, struct probe_set *ps,
+				struct metrics *m)
+{
+	struct exec_opts *o = inst->priv;
+	unsigned comms = monitor_inst__comm_labels(inst);
+	struct label_counts lc = { 0 };
+	uint64_t other = 0;
+	bool other_seen = false;
+	int err;
+
+	err = probe_set__percpu_array_sums(ps, "exec_m_label_other", &other, 1);
+	if (!err)
+		err = cgroup_labels__scrape(&o->cgroup, monitor_inst__cgroup_labels(inst), &o->comm,
+					    comms, ps, "exec_m_labels", &lc);
+	for (size_t i = 0; !err && i < lc.n; i++) {
+		const char *cg = label_count__cgroup(&lc.v[i]);
+		const char *labels[] = { "cgroup", cg, comms ? "comm" : NULL, lc.v[i].comm, NULL };
+		uint64_t n = lc.v[i].n;
+
+		/* The table's overflow is in the all-"other" row. */
+		if (!strcmp(cg, "other") && (!comms || !strcmp(lc.v[i].comm, "other"))) {
+			n += other;
+			other_seen = true;
+		}
+		metrics__sample(m, "ebpfmon_exec_total", labels, n);
+	}
+	if (!err && !other_seen) {
+		const char *labels[] = { "cgroup", "other", comms ? "comm" : NULL, "other", NULL };
+
+		metrics__sample(m, "ebpfmon_exec_total", labels, other);
+	}
+	label_counts__release(&lc);
+	return err;
+}
+
 static int exec_metrics(struct monitor_inst *inst, struct probe_set *ps, struct metrics *m)
 {
 	uint64_t slots[EBPFMON_ERRNO_SLOTS];
@@ -215,8 +257,10 @@ static int exec_metrics(struct monitor_inst *inst, struct probe_set *ps, struct 
 	err = probe_set__percpu_array_sums(ps, "exec_results", slots, EBPFMON_ERRNO_SLOTS);
 	metrics__family(m, "ebpfmon_exec_total", METRIC_COUNTER,
 			"Successful execs (execve, execveat); by comm with "
-			"metrics.comm_labels.");
-	if (!err && monitor_inst__comm_labels(inst))
+			"metrics.comm_labels, by cgroup with metrics.cgroup_labels.");
+	if (!err && monitor_inst__cgroup_labels(inst))
+		err = exec_metrics_cgroups(inst, ps, m);
+	else if (!err && monitor_inst__comm_labels(inst))
 		err = exec_metrics_comms(inst, ps, m);
 	else if (!err)
 		metrics__sample(m, "ebpfmon_exec_total", NULL, slots[0]);
@@ -231,8 +275,10 @@ static void exec_detach(struct monitor_inst *inst)
 {
 	struct exec_opts *o = inst->priv;
 
-	if (o)
+	if (o) {
 		comm_labels__release(&o->comm);
+		cgroup_labels__release(&o->cgroup);
+	}
 	free(o);
 	inst->priv = NULL;
 }

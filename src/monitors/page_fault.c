@@ -169,6 +169,8 @@ static void page_fault_row_add(struct summary_rows *rows, const void *key, const
 		r->c.major += c.major;
 		r->c.user += c.user;
 		r->c.kernel += c.kernel;
+		if (!r->c.cgroup_id)
+			r->c.cgroup_id = c.cgroup_id;
 	}
 	if (r->c.minor + r->c.major + r->c.user + r->c.kernel)
 		summary_rows__keep(rows);
@@ -217,6 +219,7 @@ static void page_fault_row_other(void *row)
 	struct page_fault_row *r = row;
 
 	r->k.pid = 0;
+	r->c.cgroup_id = 0;		/* many processes: no cgroup */
 	memset(r->k.comm, 0, sizeof(r->k.comm));
 	memcpy(r->k.comm, SUMMARY_OTHER_COMM, sizeof(SUMMARY_OTHER_COMM));
 }
@@ -228,6 +231,7 @@ static int page_fault_row_emit(struct monitor_inst *inst, const void *row, doubl
 
 	record__int(rec, "pid", r->k.pid);
 	record__strn(rec, "comm", r->k.comm, sizeof(r->k.comm));
+	record_cgroup_fields(rec, r->c.cgroup_id);
 	record__int(rec, "minor", r->c.minor);
 	record__int(rec, "major", r->c.major);
 	record__int(rec, "user", r->c.user);

@@ -55,6 +55,7 @@ struct syscall_opts {
 	struct syscall_sum *sum;	/* summary mode's rows */
 	double last_collect;		/* CLOCK_MONOTONIC seconds */
 	struct comm_labels comm;	/* metrics.comm_labels: the exporter's */
+	struct cgroup_labels cgroup;	/* metrics.cgroup_labels: the exporter's */
 };
 
 /*
@@ -384,6 +385,8 @@ static int syscall_configure(struct monitor_inst *inst, struct cfg_node *node)
 	err |= render_vars__set(&inst->vars, "MAX_INFLIGHT", "%lld", o->max_inflight);
 	err |= render_vars__set(&inst->vars, "COMM_LABELS", "%u",
 				inst->metrics ? monitor_inst__comm_labels(inst) : 0);
+	err |= render_vars__set(&inst->vars, "CGROUP_LABELS", "%u",
+				inst->metrics ? monitor_inst__cgroup_labels(inst) : 0);
 	return err ? -ENOMEM : 0;
 }
 
@@ -511,6 +514,7 @@ static int syscall_row_emit(struct monitor_inst *inst, const void *row, double i
 	if (r->scope != SYSCALL_SCOPE_SYSTEM) {
 		record__int(rec, "pid", r->key.pid);
 		record__strn(rec, "comm", r->st.comm, sizeof(r->st.comm));
+		record_cgroup_fields(rec, r->st.cgroup_id);
 	}
 	if (r->by_nr) {
 		syscall_lookup(o, r->key.nr, &name, &category, &tofree);
@@ -623,16 +627,28 @@ static void syscall_m_error_add(void *ctx, const void *key, const void *values, 
 		syscall_m_error_sample(s, k->nr, error, n);
 }
 
-/* One ebpfmon_syscalls_total sample: by slot idx, and by COMM unless NULL. */
+/*
+ * One ebpfmon_syscalls_total sample: by slot idx, and by COMM unless NULL
+ * (or empty), by CGROUP unless NULL.
+ */
 static void syscall_m_calls_sample(struct syscall_m_sums *s, __u32 idx, const char *comm,
-				   uint64_t n)
+				   const char *cgroup, uint64_t n)
 {
 	char buf[32];
-	const char *labels[] = {
+	const char *labels[7] = {
 		"name", syscall_metric_name(s->o, idx, buf, sizeof(buf)), "category",
 		idx < SYSCALL_NR_MAX ? s->o->names[idx].category : "other",
-		comm ? "comm" : NULL, comm, NULL
 	};
+	size_t l = 4;
+
+	if (cgroup) {
+		labels[l++] = "cgroup";
+		labels[l++] = cgroup;
+	}
+	if (comm && comm[0]) {
+		labels[l++] = "comm";
+		labels[l++] = comm;
+	}
 
 	metrics__sample(s->m, "ebpfmon_syscalls_total", labels, n);
 }
@@ -665,15 +681,56 @@ static int syscall_metrics_comms(struct monitor_inst *inst, struct probe_set *ps
 		if (cc.v[i].nr >= SYSCALL_M_SLOTS)
 			continue;
 		if (comm_labels__has(&o->comm, cc.v[i].comm))
-			syscall_m_calls_sample(s, cc.v[i].nr, cc.v[i].comm, cc.v[i].n);
+			syscall_m_calls_sample(s, cc.v[i].nr, cc.v[i].comm, NULL, cc.v[i].n);
 		else
 			other[cc.v[i].nr] += cc.v[i].n;
 	}
 	for (__u32 i = 0; !err && i < SYSCALL_M_SLOTS; i++)
 		if (other[i])
-			syscall_m_calls_sample(s, i, "other", other[i]);
+			syscall_m_calls_sample(s, i, "other", NULL, other[i]);
 out:
 	comm_counts__release(&cc);
+	free(other);
+	return err;
+}
+
+/*
+ * ebpfmon_syscalls_total by cgroup (metrics.cgroup_labels), and by caller
+ * name too with metrics.comm_labels: the labeled rows, then per number the
+ * all-"other" row with the calls syscall_m_labels had no room for.
+ */
+static int syscall_metrics_cgroups(struct monitor_inst *inst, struct probe_set *ps,
+				   struct syscall_m_sums *s)
+{
+	struct syscall_opts *o = inst->priv;
+	unsigned comms = monitor_inst__comm_labels(inst);
+	uint64_t *other = calloc(SYSCALL_M_SLOTS, sizeof(*other));
+	struct label_counts lc = { 0 };
+	int err = -ENOMEM;
+
+	if (!other)
+		goto out;
+	err = probe_set__percpu_array_sums(ps, "syscall_m_label_other", other, SYSCALL_M_SLOTS);
+	if (!err)
+		err = cgroup_labels__scrape(&o->cgroup, monitor_inst__cgroup_labels(inst), &o->comm,
+					    comms, ps, "syscall_m_labels", &lc);
+	for (size_t i = 0; !err && i < lc.n; i++) {
+		const char *cg = label_count__cgroup(&lc.v[i]);
+		__u32 nr = lc.v[i].nr;
+
+		if (nr >= SYSCALL_M_SLOTS)
+			continue;
+		if (!strcmp(cg, "other") && (!comms || !strcmp(lc.v[i].comm, "other"))) {
+			other[nr] += lc.v[i].n;
+			continue;
+		}
+		syscall_m_calls_sample(s, nr, lc.v[i].comm, cg, lc.v[i].n);
+	}
+	for (__u32 i = 0; !err && i < SYSCALL_M_SLOTS; i++)
+		if (other[i])
+			syscall_m_calls_sample(s, i, comms ? "other" : NULL, "other", other[i]);
+out:
+	label_counts__release(&lc);
 	free(other);
 	return err;
 }
@@ -690,12 +747,16 @@ static int syscall_metrics(struct monitor_inst *inst, struct probe_set *ps, stru
 	err = probe_set__walk(ps, "syscall_m_calls", true, syscall_m_calls_add, s);
 	metrics__family(m, "ebpfmon_syscalls_total", METRIC_COUNTER,
 			"System calls that passed the syscall monitor's filters, by name and "
-			"category; by comm too with metrics.comm_labels.");
-	if (err >= 0 && monitor_inst__comm_labels(inst))
+			"category; by comm too with metrics.comm_labels, by cgroup with "
+			"metrics.cgroup_labels.");
+	if (err >= 0 && monitor_inst__cgroup_labels(inst))
+		err = syscall_metrics_cgroups(inst, ps, s);
+	else if (err >= 0 && monitor_inst__comm_labels(inst))
 		err = syscall_metrics_comms(inst, ps, s);
-	for (__u32 i = 0; err >= 0 && !monitor_inst__comm_labels(inst) && i < SYSCALL_M_SLOTS; i++)
+	for (__u32 i = 0; err >= 0 && !monitor_inst__comm_labels(inst) &&
+	     !monitor_inst__cgroup_labels(inst) && i < SYSCALL_M_SLOTS; i++)
 		if (s->calls[i].calls)
-			syscall_m_calls_sample(s, i, NULL, s->calls[i].calls);
+			syscall_m_calls_sample(s, i, NULL, NULL, s->calls[i].calls);
 	metrics__family(m, "ebpfmon_syscall_errors_total", METRIC_COUNTER,
 			"System calls that returned an error, by name and errno (\"other\": "
 			"pairs beyond the table's room).");
@@ -729,6 +790,7 @@ static void syscall_detach(struct monitor_inst *inst)
 		for (int nr = 0; nr < SYSCALL_NR_MAX; nr++)
 			free(o->names[nr].name);
 		comm_labels__release(&o->comm);
+		cgroup_labels__release(&o->cgroup);
 		syscall_sum__free(o->sum);
 	}
 	free(o);

@@ -94,8 +94,10 @@ static void syscall_stats_add(struct syscall_stats *d, const struct syscall_stat
 		return;
 	if (!d->count || s->min_ns < d->min_ns)
 		d->min_ns = s->min_ns;
-	if (!d->count)
+	if (!d->count) {
 		memcpy(d->comm, s->comm, sizeof(d->comm));
+		d->cgroup_id = s->cgroup_id;
+	}
 	if (s->max_ns > d->max_ns)
 		d->max_ns = s->max_ns;
 	d->count += s->count;
@@ -164,6 +166,7 @@ static void syscall_row_other(void *row)
 	r->key.nr = -1;
 	r->by_nr = false;
 	r->other = true;
+	r->st.cgroup_id = 0;		/* many processes: no cgroup */
 	memset(r->st.comm, 0, sizeof(r->st.comm));
 	memcpy(r->st.comm, SUMMARY_OTHER_COMM, sizeof(SUMMARY_OTHER_COMM));
 }

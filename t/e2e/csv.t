@@ -68,7 +68,8 @@ if header:
 else:
     assert exec_rows[0][0] == "event", "no header: the first row is a record"
     head = ["type", "ts", "ts_ns", "monitor", "pid", "tid", "ppid", "uid", "user", "comm",
-            "cpu", "pcomm", "syscall", "filename", "argv", "argv_truncated", "path",
+            "cpu", "cgroup_id", "cgroup", "container_id", "pcomm", "syscall", "filename",
+            "argv", "argv_truncated", "path",
             "path_truncated", "ret", "error"]
 assert all(len(r) == len(head) for r in exec_rows), "every row has the header's columns"
 mine = [dict(zip(head, r)) for r in exec_rows

@@ -95,7 +95,7 @@ PATHS='"\(.monitor) \(.type) " + (keys_unsorted[] as $k | $k,
 	(.[$k] | if type == "object" then keys[] | "\($k).\(.)"
 	 elif type == "array" then .[] | objects | keys[] | "\($k)[].\(.)"
 	 else empty end))'
-COMMON="type ts ts_ns monitor pid tid ppid uid user comm cpu"
+COMMON="type ts ts_ns monitor pid tid ppid uid user comm cpu cgroup_id cgroup container_id"
 SUMMARY_COMMON="type ts ts_ns monitor"	# a summary row's pid, comm, cpu are its own
 
 H=$TBUILD

@@ -197,7 +197,7 @@ ok $((user >= 256 && user + kernel >= minor + major ? 0 : 1)) \
 IFS=$'\t' read -r comm minor major user kernel <<< "$(sum "$F_PID")"
 ok $((major >= 32 && major <= 64 ? 0 : 1)) "summary: file: major $major (32..64)"
 like "$(jq -c 'select(.pid == '"$A_PID"') | keys' "$OUT" | sort -u | head -1)" \
-	'^\["comm","interval_s","kernel","major","minor","monitor","pid","ts","ts_ns","type","user"\]$' \
+	'^\["cgroup","cgroup_id","comm","container_id","interval_s","kernel","major","minor","monitor","pid","ts","ts_ns","type","user"\]$' \
 	"summary: the row's fields"
 is "$(jq -r 'select(.pid == '"$A_PID"') | .interval_s > 0 and .interval_s < 5' "$OUT" | sort -u)" \
 	true "summary: interval_s"

@@ -199,7 +199,8 @@ static json_t *common_fields(const struct monitor_inst *inst)
 	const struct ebpfmon_hdr *h = &ev.hdr;
 	const char *user = user_name(h->uid);
 
-	return json_pack("{s:s, s:s, s:I, s:s, s:I, s:I, s:o, s:I, s:o, s:s%, s:I}",
+	/* cgroup_id 0 (no cgroup): the three cgroup fields null. */
+	return json_pack("{s:s, s:s, s:I, s:s, s:I, s:I, s:o, s:I, s:o, s:s%, s:I, s:n, s:n, s:n}",
 			 "type", "event", "ts", T_TS, "ts_ns", (json_int_t)h->ts_ns,
 			 "monitor", inst->mon->name, "pid", (json_int_t)h->pid,
 			 "tid", (json_int_t)h->tid,
@@ -208,7 +209,7 @@ static json_t *common_fields(const struct monitor_inst *inst)
 			 "uid", (json_int_t)h->uid,
 			 "user", user ? json_string(user) : json_null(),
 			 "comm", h->comm, strnlen(h->comm, sizeof(h->comm)),
-			 "cpu", (json_int_t)h->cpu);
+			 "cpu", (json_int_t)h->cpu, "cgroup_id", "cgroup", "container_id");
 }
 
 /* Same keys in the same order (jansson keeps an object's insertion order). */
