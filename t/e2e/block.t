@@ -1,0 +1,191 @@
+#!/bin/bash
+# The block monitor against real IO: a loop device backed by a file in the
+# test's directory, O_DIRECT reads and writes of known sizes and counts by a
+# dd of this test's own name (the comm filter keeps out every other IO, a
+# udev probe of the new device say). First with no IO scheduler (requests are
+# issued directly: no insert, so queue_ns may be null), then with
+# mq-deadline (every request is inserted, then issued: queue_ns is set).
+# Events mode (one event per request), summary mode (per device and op) and
+# the metrics watch both phases at once; then --check, devices:, bad options.
+. "$(dirname "$0")/../lib.sh"
+need_bpf
+
+for tool in losetup dd truncate curl; do
+	command -v $tool > /dev/null || bail "$tool is not installed"
+done
+LOOP=
+trap '[ -n "$LOOP" ] && losetup -d "$LOOP" 2> /dev/null; t_cleanup' EXIT
+truncate -s 16M "$T/disk.img"
+LOOP=$(losetup -f --show "$T/disk.img") || bail "losetup could not attach $T/disk.img"
+DEV=${LOOP#/dev/}
+MAJMIN=$(cat "/sys/class/block/$DEV/dev")
+diag "loop device $LOOP ($MAJMIN)"
+# A dd of our own name: the filter, and the events' comm.
+DD=blkdd$$
+cp "$(command -v dd)" "$T/$DD"
+PROMTOOL=$(command -v promtool)
+[ -z "$PROMTOOL" ] && [ "${CI:-}" = true ] && bail "promtool is not installed"
+
+# Events by name, summary (and metrics) by MAJ:MIN.
+write_config "$T/ev.yaml" "monitors:" "  block: {devices: [$DEV]}"
+write_config "$T/sum.yaml" "monitors:" \
+	"  block: {mode: summary, interval: 1, latency: total, devices: [\"$MAJMIN\"]}"
+mon_start "$T/ev.json" "$T/ev.err" -c "$T/ev.yaml" -p "$DD" || bail "ebpfmon-bcc (events) did not start"
+EV_PID=$MON_PID
+mon_start "$T/sum.json" "$T/sum.err" -c "$T/sum.yaml" -p "$DD" --metrics-listen 127.0.0.1:0 ||
+	bail "ebpfmon-bcc (summary) did not start"
+SUM_PID=$MON_PID
+URL=$(metrics_url "$T/sum.err")
+like "$(cat "$T/ev.err")" 'ready: 1 monitor attached \(block\)' "the ready line names the monitor"
+
+# set_sched NAME: the loop device's IO scheduler; false where the kernel has none such.
+set_sched() { echo "$1" > "/sys/block/$DEV/queue/scheduler" 2> /dev/null; }
+set_sched none
+# Phase 1: 37 writes of 4096 bytes at offset 0, 23 reads of 8192 at offset 0.
+"$T/$DD" if=/dev/zero of="$LOOP" bs=4096 count=37 oflag=direct status=none || bail "dd write failed"
+"$T/$DD" if="$LOOP" of=/dev/null bs=8192 count=23 iflag=direct status=none || bail "dd read failed"
+# Phase 2, from sector 2048 (1 MiB) up: 11 writes of 16384, 13 reads of 4096.
+W2=0 R2=0
+if set_sched mq-deadline; then
+	W2=11 R2=13
+	"$T/$DD" if=/dev/zero of="$LOOP" bs=16384 seek=64 count=$W2 oflag=direct status=none ||
+		bail "dd write failed"
+	"$T/$DD" if="$LOOP" of=/dev/null bs=4096 skip=512 count=$R2 iflag=direct status=none ||
+		bail "dd read failed"
+	set_sched none
+else
+	diag "no mq-deadline scheduler here: the queued phase is left out"
+fi
+W=$((37 + W2)) R=$((23 + R2))
+WB=$((37 * 4096 + W2 * 16384)) RB=$((23 * 8192 + R2 * 4096))
+sleep 1.5
+scrape "$T/metrics" "block's exposition"
+MON_PID=$EV_PID
+mon_stop
+is "$MON_RC" 0 "events: exits 0 on SIGTERM"
+MON_PID=$SUM_PID
+mon_stop
+is "$MON_RC" 0 "summary: exits 0 on SIGTERM"
+j() { jq -r "$2" <<< "$1"; }
+
+# Events: one per request, exact counts and bytes per op.
+all_lines_json "$T/ev.json"
+ok $? "events: every output line is one complete JSON object"
+EV=$(jq -s -c '[.[] | select(.type == "event")] | {
+	w: map(select(.op == "write")) | length, r: map(select(.op == "read")) | length,
+	wb: (map(select(.op == "write") | .bytes) | add), rb: (map(select(.op == "read") | .bytes) | add),
+	other: map(select(.op != "write" and .op != "read")) | length}' "$T/ev.json")
+diag "events: $EV"
+is "$(j "$EV" '"\(.w) \(.wb) \(.r) \(.rb) \(.other)"')" "$W $WB $R $RB 0" \
+	"events: $W writes of $WB bytes, $R reads of $RB bytes, nothing else"
+is "$(jq -s -c --arg d "$DEV" --arg m "$MAJMIN" --arg c "$DD" '[.[] | select(.type == "event") |
+	select(.device != $d or .dev != $m or .comm != $c or .error != null or .requeued != false or
+	       (.rwbs | test("^F?[RW]") | not))] | length' "$T/ev.json")" 0 \
+	"events: each of device $DEV, dev $MAJMIN, comm $DD, rwbs R or W, no error, not requeued"
+# Times: service_ns always, > 0 and under 10 s; queue_ns null or under 10 s.
+is "$(jq -s '[.[] | select(.type == "event") | select((.service_ns | type) != "number" or
+	.service_ns <= 0 or .service_ns >= 10000000000 or
+	(.queue_ns != null and (.queue_ns < 0 or .queue_ns >= 10000000000)))] | length' "$T/ev.json")" 0 \
+	"events: service_ns in (0, 10 s), queue_ns null or in [0, 10 s)"
+# Sectors: phase 1's writes are 0, 8, .., 288, in order.
+is "$(jq -s -c '[.[] | select(.type == "event" and .op == "write" and .sector < 2048) | .sector]' \
+	"$T/ev.json")" "$(seq 0 8 288 | jq -s -c .)" "events: the 37 writes' sectors, 0 to 288 by 8"
+if [ "$W2" -gt 0 ]; then
+	Q=$(jq -s -c '[.[] | select(.type == "event" and .sector >= 2048)] |
+		{n: length, queued: map(select(.queue_ns != null)) | length,
+		 w: map(select(.op == "write" and .bytes == 16384)) | length,
+		 r: map(select(.op == "read" and .bytes == 4096)) | length}' "$T/ev.json")
+	diag "mq-deadline phase: $Q"
+	is "$(j "$Q" '"\(.n) \(.queued) \(.w) \(.r)"')" "$((W2 + R2)) $((W2 + R2)) $W2 $R2" \
+		"events: with mq-deadline every request was queued first: queue_ns set ($W2 writes, $R2 reads)"
+fi
+
+# Summary: per device and op, over the intervals; the histograms hold every request.
+all_lines_json "$T/sum.json"
+ok $? "summary: every output line is one complete JSON object"
+agg() {
+	jq -s -c --arg op "$1" '[.[] | select(.type == "summary" and .op == $op)] |
+		{count: (map(.count) | add), bytes: (map(.bytes) | add), errors: (map(.errors) | add),
+		 hist: ([.[].hist[].count] | add), queued: (map(.queued) | add),
+		 qhist: ([.[].queue_hist[].count] | add // 0),
+		 dev: (map("\(.device) \(.dev) \(.latency)") | unique | join(",")),
+		 sane: all(.max_ns <= 10000000000 and .avg_ns <= .max_ns and .avg_ns > 0)}' "$T/sum.json"
+}
+SW=$(agg write)
+SR=$(agg read)
+diag "summary: write $SW"
+diag "summary: read $SR"
+is "$(j "$SW" '"\(.count) \(.bytes) \(.hist) \(.errors)"')" "$W $WB $W 0" \
+	"summary: $W writes of $WB bytes, the histogram holds each, no error"
+is "$(j "$SR" '"\(.count) \(.bytes) \(.hist) \(.errors)"')" "$R $RB $R 0" \
+	"summary: $R reads of $RB bytes, the histogram holds each, no error"
+is "$(j "$SW" .dev),$(j "$SR" .dev)" "$DEV $MAJMIN total,$DEV $MAJMIN total" \
+	"summary: rows of device $DEV ($MAJMIN), latency: total"
+ok $(j "$SW$SR" 'if .sane then 0 else 1 end' | sort -u | tr -d '\n' | grep -qx 0; echo $?) \
+	"summary: 0 < avg_ns <= max_ns <= 10 s"
+for s in "$SW" "$SR"; do
+	ok $(j "$s" "if .queued == .qhist and .queued <= .count then 0 else 1 end") \
+		"summary: queue_hist holds each queued request ($(j "$s" .queued))"
+done
+ok $(j "$SW" "if .queued >= $W2 then 0 else 1 end") "summary: the $W2 mq-deadline writes were queued"
+is "$(jq -s '[.[] | select(.type == "summary" and (.op != "read" and .op != "write"))] | length' \
+	"$T/sum.json")" 0 "summary: no other rows (the filter and devices: keep them out)"
+
+# Metrics: the same counts and bytes under device and op.
+for op in write read; do
+	n=$W b=$WB
+	[ $op = read ] && n=$R b=$RB
+	is "$(val "$T/metrics" "ebpfmon_block_io_bytes_total{device=\"$DEV\",op=\"$op\"}")" "$b" \
+		"metrics: ebpfmon_block_io_bytes_total{device=$DEV,op=$op} $b"
+	is "$(val "$T/metrics" "ebpfmon_block_io_latency_seconds_count{device=\"$DEV\",op=\"$op\"}") $(
+	      val "$T/metrics" "ebpfmon_block_io_latency_seconds_bucket{device=\"$DEV\",op=\"$op\",le=\"+Inf\"}")" \
+		"$n $n" "metrics: the $op latency histogram's _count and +Inf bucket: $n"
+done
+like "$(grep '^# HELP ebpfmon_block_io_latency_seconds ' "$T/metrics")" 'from queueing' \
+	"metrics: latency: total says so in the HELP"
+is "$(grep -c '^ebpfmon_block_io' "$T/metrics" | grep -v '^0$' > /dev/null; \
+	grep '^ebpfmon_block_io' "$T/metrics" | grep -vc "device=\"$DEV\"")" 0 \
+	"metrics: no series of other devices"
+
+# --check: block's verdict and its tracepoints.
+"$EBPFMON" --check -m block > "$T/check.json" 2> /dev/null
+is "$(jq -r .monitors.block.verdict "$T/check.json")" ok "--check: block ok"
+is "$(jq -c '.monitors.block.tracepoints' "$T/check.json")" \
+	'{"block:block_rq_insert":true,"block:block_rq_issue":true,"block:block_rq_complete":true,"block:block_rq_requeue":true}' \
+	"--check: its tracepoints listed"
+
+# Metrics only (output none): the same figures without events or rows.
+write_config "$T/m.yaml" "monitors:" "  block: {devices: [$DEV]}"
+mon_start_stdout "$T/none.out" "$T/none.err" -c "$T/m.yaml" -p "$DD" -f none \
+	--metrics-listen 127.0.0.1:0 || bail "ebpfmon-bcc (metrics only) did not start"
+URL=$(metrics_url "$T/none.err")
+"$T/$DD" if=/dev/zero of="$LOOP" bs=4096 count=5 oflag=direct status=none
+scrape "$T/m2" "the metrics-only exposition"
+mon_stop
+is "$(val "$T/m2" "ebpfmon_block_io_bytes_total{device=\"$DEV\",op=\"write\"}") $(wc -c < "$T/none.out")" \
+	"20480 0" "metrics only: 5 writes of 4096 bytes, nothing on stdout"
+
+# Bad options: one line naming file:line:col and key, exit status 1.
+ERROR_TESTS=joined
+expect_error block "bad max_entries" \
+	'3:18: monitors.block.max_entries: expected an integer from 64 to 1048576, got "10"' \
+	'    max_entries: 10'
+expect_error block "bad latency" \
+	'3:14: monitors.block.latency: expected one of: service, total; got "fast"' \
+	'    latency: fast'
+expect_error block "no such device" \
+	'3:15: monitors.block.devices[0]: "nosuchdisk9": no such block device' \
+	'    devices: [nosuchdisk9]'
+expect_error block "a path as a device" \
+	'3:22: monitors.block.devices[1]: "../../etc": not a block device name or MAJ:MIN' \
+	"    devices: [$DEV, ../../etc]"
+expect_error block "a device number out of range" \
+	'3:15: monitors.block.devices[0]: "7:99999999": major or minor out of range' \
+	'    devices: ["7:99999999"]'
+expect_error block "a mapping as a device" \
+	'3:15: monitors.block.devices[0]: expected a scalar value' \
+	'    devices: [{a: 1}]'
+expect_error block "unknown key" '3:5: monitors.block.device: unknown key' \
+	'    device: [loop0]'
+
+done_testing
