@@ -252,6 +252,12 @@ TRACEPOINT_PROBE(block, block_rq_complete)
 	u64 now, done, service, queue = 0, lat;
 	int queued;
 
+	/*
+	 * Issue and insert give blk_rq_trace_sector(), 0 for a request with no
+	 * sector set (a flush); complete gives blk_rq_pos(), (sector_t)-1 there.
+	 */
+	if (k.sector == (u64)-1)
+		k.sector = 0;
 	k.op = block_op(args->rwbs);
 	p = block_start.lookup(&k);
 	/* Started before the monitor was, filtered, or not issued (never seen here). */

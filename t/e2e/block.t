@@ -154,16 +154,30 @@ is "$(jq -c '.monitors.block.tracepoints' "$T/check.json")" \
 	'{"block:block_rq_insert":true,"block:block_rq_issue":true,"block:block_rq_complete":true,"block:block_rq_requeue":true}' \
 	"--check: its tracepoints listed"
 
-# Metrics only (output none): the same figures without events or rows.
+# Metrics only (output none), and no comm filter: 5 writes of 4096 bytes and
+# 3 fsyncs of the device, each a flush request (the loop device has a write
+# cache), issued by the kernel's flush machinery from a kworker.
 write_config "$T/m.yaml" "monitors:" "  block: {devices: [$DEV]}"
-mon_start_stdout "$T/none.out" "$T/none.err" -c "$T/m.yaml" -p "$DD" -f none \
+mon_start_stdout "$T/none.out" "$T/none.err" -c "$T/m.yaml" -f none \
 	--metrics-listen 127.0.0.1:0 || bail "ebpfmon-bcc (metrics only) did not start"
 URL=$(metrics_url "$T/none.err")
 "$T/$DD" if=/dev/zero of="$LOOP" bs=4096 count=5 oflag=direct status=none
+python3 -c 'import os, sys
+fd = os.open(sys.argv[1], os.O_WRONLY)
+for i in range(3):
+    os.fsync(fd)' "$LOOP" || diag "fsync of $LOOP failed"
+sleep 0.5
 scrape "$T/m2" "the metrics-only exposition"
 mon_stop
 is "$(val "$T/m2" "ebpfmon_block_io_bytes_total{device=\"$DEV\",op=\"write\"}") $(wc -c < "$T/none.out")" \
 	"20480 0" "metrics only: 5 writes of 4096 bytes, nothing on stdout"
+if [ "$(cat "/sys/block/$DEV/queue/write_cache" 2> /dev/null)" = "write back" ]; then
+	is "$(val "$T/m2" "ebpfmon_block_io_latency_seconds_count{device=\"$DEV\",op=\"flush\"}") $(
+	      val "$T/m2" "ebpfmon_block_io_bytes_total{device=\"$DEV\",op=\"flush\"}")" "3 0" \
+		"metrics only: 3 fsyncs, 3 flush requests of 0 bytes"
+else
+	diag "$DEV has no write cache: fsync sends no flush"
+fi
 
 # Bad options: one line naming file:line:col and key, exit status 1.
 ERROR_TESTS=joined
