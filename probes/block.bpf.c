@@ -86,6 +86,22 @@ static __always_inline int block_dev_pass(u32 d)
 	return 0;
 }
 
+/*
+ * The request's key into K: 0, or -1 when the devices filter drops it
+ * (FILTER). Issue and insert give blk_rq_trace_sector(), 0 for a request with
+ * no sector set (a flush); complete gives blk_rq_pos(), (sector_t)-1 there.
+ */
+static __always_inline int block_key(struct block_rq_key *k, u32 dev, u64 sector,
+				     const char *rwbs, int filter)
+{
+	if (filter && !block_dev_pass(dev))
+		return -1;
+	k->dev = dev;
+	k->op = block_op(rwbs);
+	k->sector = sector == (u64)-1 ? 0 : sector;
+	return 0;
+}
+
 /* A new entry for a request queued (insert) or issued now; 0 or -1 (filtered, full). */
 static __always_inline int block_start_new(struct block_rq_key *k, u32 bytes, int issued)
 {
@@ -107,53 +123,54 @@ static __always_inline int block_start_new(struct block_rq_key *k, u32 bytes, in
 	return 0;
 }
 
+/* Request K of BYTES queued (block_rq_insert, ISSUED 0) or issued (block_rq_issue, 1). */
+static __always_inline void block_started(struct block_rq_key *k, u32 bytes, int issued)
+{
+	struct block_start *s = block_start.lookup(k);
+
+	/*
+	 * Inserted again after a requeue: its queue time runs from the first.
+	 * Issued after its insert, or again after a requeue: issued now. An
+	 * entry already issued and not requeued is one whose completion went
+	 * by unseen: a new request.
+	 */
+	if (s && (s->flags & BLOCK_S_REQUEUED) && !issued)
+		return;
+	if (s && issued && (!s->issue_ns || (s->flags & BLOCK_S_REQUEUED))) {
+		s->issue_ns = bpf_ktime_get_ns();
+		s->bytes = s->left = bytes;
+		return;
+	}
+	block_start_new(k, bytes, issued);
+}
+
 TRACEPOINT_PROBE(block, block_rq_insert)
 {
 	EBPFMON_ACTIVE_OR_RETURN(0);
-	struct block_rq_key k = { .dev = args->dev, .sector = args->sector };
-	struct block_start *s;
+	struct block_rq_key k = {};
 
-	if (!block_dev_pass(k.dev))
-		return 0;
-	k.op = block_op(args->rwbs);
-	s = block_start.lookup(&k);
-	/* Inserted again after a requeue: its queue time runs from the first. */
-	if (s && (s->flags & BLOCK_S_REQUEUED))
-		return 0;
-	block_start_new(&k, args->bytes, 0);
+	if (!block_key(&k, args->dev, args->sector, args->rwbs, 1))
+		block_started(&k, args->bytes, 0);
 	return 0;
 }
 
 TRACEPOINT_PROBE(block, block_rq_issue)
 {
 	EBPFMON_ACTIVE_OR_RETURN(0);
-	struct block_rq_key k = { .dev = args->dev, .sector = args->sector };
-	struct block_start *s;
+	struct block_rq_key k = {};
 
-	if (!block_dev_pass(k.dev))
-		return 0;
-	k.op = block_op(args->rwbs);
-	s = block_start.lookup(&k);
-	/*
-	 * Queued, or requeued: issued now. An entry already issued and not
-	 * requeued is one whose completion went by unseen: a new request.
-	 */
-	if (s && (!s->issue_ns || (s->flags & BLOCK_S_REQUEUED))) {
-		s->issue_ns = bpf_ktime_get_ns();
-		s->bytes = s->left = args->bytes;
-		return 0;
-	}
-	block_start_new(&k, args->bytes, 1);
+	if (!block_key(&k, args->dev, args->sector, args->rwbs, 1))
+		block_started(&k, args->bytes, 1);
 	return 0;
 }
 
 TRACEPOINT_PROBE(block, block_rq_requeue)
 {
 	EBPFMON_ACTIVE_OR_RETURN(0);
-	struct block_rq_key k = { .dev = args->dev, .sector = args->sector };
+	struct block_rq_key k = {};
 	struct block_start *s;
 
-	k.op = block_op(args->rwbs);
+	block_key(&k, args->dev, args->sector, args->rwbs, 0);
 	s = block_start.lookup(&k);
 	if (!s)
 		return 0;
@@ -247,18 +264,12 @@ static __always_inline void block_metric(struct block_key *key, u64 lat, u32 byt
 TRACEPOINT_PROBE(block, block_rq_complete)
 {
 	EBPFMON_ACTIVE_OR_RETURN(0);
-	struct block_rq_key k = { .dev = args->dev, .sector = args->sector };
+	struct block_rq_key k = {};
 	struct block_start *p, s;
 	u64 now, done, service, queue = 0, lat;
 	int queued;
 
-	/*
-	 * Issue and insert give blk_rq_trace_sector(), 0 for a request with no
-	 * sector set (a flush); complete gives blk_rq_pos(), (sector_t)-1 there.
-	 */
-	if (k.sector == (u64)-1)
-		k.sector = 0;
-	k.op = block_op(args->rwbs);
+	block_key(&k, args->dev, args->sector, args->rwbs, 0);
 	p = block_start.lookup(&k);
 	/* Started before the monitor was, filtered, or not issued (never seen here). */
 	if (!p)

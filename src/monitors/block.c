@@ -546,31 +546,32 @@ static int block_metrics(struct monitor_inst *inst, struct probe_set *ps, struct
 	err = err < 0 ? err : 0;
 	if (!err)
 		qsort(mr.v, mr.n, sizeof(*mr.v), block_m_cmp);
-	metrics__family(m, "ebpfmon_block_io_latency_seconds", METRIC_HISTOGRAM,
-			o->latency == BLOCK_LAT_TOTAL ?
-			"Block IO request latency from queueing (block_rq_insert, else the issue) "
-			"to completion, by device and op." :
-			"Block IO request service time from issue (block_rq_issue) to completion, "
-			"by device and op.");
-	for (size_t i = 0; !err && i < mr.n; i++) {
-		const char *labels[] = {
-			"device", mr.v[i].other ? "other" :
-				  block_label(&o->m_names, mr.v[i].dev, buf, sizeof(buf)),
-			"op", block_op_name(mr.v[i].op), NULL
-		};
+	for (int hist = 1; hist >= 0; hist--) {
+		if (hist)
+			metrics__family(m, "ebpfmon_block_io_latency_seconds", METRIC_HISTOGRAM,
+					o->latency == BLOCK_LAT_TOTAL ?
+					"Block IO request latency from queueing (block_rq_insert, "
+					"else the issue) to completion, by device and op." :
+					"Block IO request service time from issue (block_rq_issue) "
+					"to completion, by device and op.");
+		else
+			metrics__family(m, "ebpfmon_block_io_bytes_total", METRIC_COUNTER,
+					"Bytes of the block IO requests completed, by device and op.");
+		for (size_t i = 0; !err && i < mr.n; i++) {
+			const struct block_m_row *r = &mr.v[i];
+			const char *labels[] = {
+				"device", r->other ? "other" :
+					  block_label(&o->m_names, r->dev, buf, sizeof(buf)),
+				"op", block_op_name(r->op), NULL
+			};
 
-		metric_hist_write(m, "ebpfmon_block_io_latency_seconds", labels, &mr.v[i].v.h);
-	}
-	metrics__family(m, "ebpfmon_block_io_bytes_total", METRIC_COUNTER,
-			"Bytes of the block IO requests completed, by device and op.");
-	for (size_t i = 0; !err && i < mr.n; i++) {
-		const char *labels[] = {
-			"device", mr.v[i].other ? "other" :
-				  block_label(&o->m_names, mr.v[i].dev, buf, sizeof(buf)),
-			"op", block_op_name(mr.v[i].op), NULL
-		};
-
-		metrics__sample(m, "ebpfmon_block_io_bytes_total", labels, mr.v[i].v.bytes);
+			if (hist)
+				metric_hist_write(m, "ebpfmon_block_io_latency_seconds", labels,
+						  &r->v.h);
+			else
+				metrics__sample(m, "ebpfmon_block_io_bytes_total", labels,
+						r->v.bytes);
+		}
 	}
 	free(mr.v);
 	return err;
