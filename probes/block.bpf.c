@@ -48,8 +48,8 @@ struct block_start {
 };
 
 /*
- * Requests in flight. An insert or issue that finds it full is counted as
- * lost (ebpfmon_lost): that request is not measured.
+ * Requests in flight. An issue that finds it full is counted as lost
+ * (ebpfmon_lost): that request is not measured.
  */
 BPF_HASH(block_start, struct block_rq_key, struct block_start, @MAX_ENTRIES@);
 
@@ -116,11 +116,16 @@ static __always_inline int block_start_new(struct block_rq_key *k, u32 bytes, in
 	else
 		s.insert_ns = now;
 	s.bytes = s.left = bytes;
-	if (block_start.update(k, &s)) {
+	if (!block_start.update(k, &s))
+		return 0;
+	/*
+	 * Lost only when its issue finds no room: an insert that found none
+	 * is tried again there (its request then has no queue_ns), so each
+	 * request is measured or lost, once.
+	 */
+	if (issued)
 		ebpfmon_count_lost(BLOCK_MON_ID);
-		return -1;
-	}
-	return 0;
+	return -1;
 }
 
 /* Request K of BYTES queued (block_rq_insert, ISSUED 0) or issued (block_rq_issue, 1). */

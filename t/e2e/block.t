@@ -179,6 +179,71 @@ else
 	diag "$DEV has no write cache: fsync sends no flush"
 fi
 
+# A full in-flight table: 512 reads of 4096 bytes submitted at once (Linux
+# AIO, one io_submit; a gap between them so none merge), twice, with
+# mq-deadline queueing them, into a table of 64 requests. Each request is
+# measured (an event) or, when its issue finds no room, counted as lost: the
+# two add up to 1024.
+aio_reads() {
+	python3 - "$@" <<'PY'
+import ctypes, mmap, os, sys
+path, n = sys.argv[1], int(sys.argv[2])
+libc = ctypes.CDLL(None, use_errno=True)
+libc.syscall.restype = ctypes.c_long
+SYS_io_setup, SYS_io_destroy, SYS_io_getevents, SYS_io_submit = 206, 207, 208, 209
+class Iocb(ctypes.Structure):
+    _fields_ = [("data", ctypes.c_uint64), ("key", ctypes.c_uint32), ("rw_flags", ctypes.c_uint32),
+                ("opcode", ctypes.c_uint16), ("reqprio", ctypes.c_int16), ("fd", ctypes.c_uint32),
+                ("buf", ctypes.c_uint64), ("nbytes", ctypes.c_uint64), ("offset", ctypes.c_int64),
+                ("res2", ctypes.c_uint64), ("flags", ctypes.c_uint32), ("resfd", ctypes.c_uint32)]
+class Event(ctypes.Structure):
+    _fields_ = [("data", ctypes.c_uint64), ("obj", ctypes.c_uint64), ("res", ctypes.c_int64),
+                ("res2", ctypes.c_int64)]
+fd = os.open(path, os.O_RDONLY | os.O_DIRECT)
+buf = mmap.mmap(-1, 4096 * n)
+base = ctypes.addressof(ctypes.c_char.from_buffer(buf))
+ctx = ctypes.c_ulong(0)
+if libc.syscall(SYS_io_setup, n, ctypes.byref(ctx)) < 0:
+    sys.exit("io_setup: " + os.strerror(ctypes.get_errno()))
+iocbs, ptrs = (Iocb * n)(), (ctypes.c_void_p * n)()
+for i in range(n):
+    # IOCB_CMD_PREAD (0) of 4096 bytes at 8192 * i.
+    iocbs[i].fd, iocbs[i].buf, iocbs[i].nbytes = fd, base + 4096 * i, 4096
+    iocbs[i].offset = 8192 * i
+    ptrs[i] = ctypes.addressof(iocbs[i])
+if libc.syscall(SYS_io_submit, ctx, n, ptrs) != n:
+    sys.exit("io_submit: not all submitted")
+events, done = (Event * n)(), 0
+while done < n:
+    r = libc.syscall(SYS_io_getevents, ctx, 1, n, events, None)
+    if r < 0:
+        sys.exit("io_getevents: " + os.strerror(ctypes.get_errno()))
+    if any(events[i].res != 4096 for i in range(r)):
+        sys.exit("a read failed")
+    done += r
+libc.syscall(SYS_io_destroy, ctx)
+PY
+}
+if set_sched mq-deadline; then
+	write_config "$T/full.yaml" "monitors:" "  block: {devices: [$DEV], max_entries: 64}"
+	mon_start "$T/full.json" "$T/full.err" -c "$T/full.yaml" || bail "ebpfmon-bcc (full) did not start"
+	aio_reads "$LOOP" 512 && aio_reads "$LOOP" 512
+	ok $? "full table: 2 x 512 reads submitted at once (Linux AIO)"
+	set_sched none
+	sleep 0.5
+	mon_stop
+	FULL=$(jq -s -c '{ev: [.[] | select(.type == "event" and .op == "read" and .bytes == 4096)] | length,
+		lost: ([.[] | select(.type == "lost") | .count] | add // 0)}' "$T/full.json")
+	diag "full table: $FULL"
+	is "$(j "$FULL" '.ev + .lost')" 1024 "full table: events and lost requests add up to the 1024 reads"
+	ok $(j "$FULL" 'if .lost > 0 and .ev >= 64 then 0 else 1 end') \
+		"full table: some lost (more in flight than 64), at least 64 measured"
+	like "$(cat "$T/full.err")" "exit: block: $(j "$FULL" .ev) events, $(j "$FULL" .lost) lost" \
+		"full table: the exit line counts them as lost"
+else
+	diag "no mq-deadline: the full table is not tested"
+fi
+
 # Bad options: one line naming file:line:col and key, exit status 1.
 ERROR_TESTS=joined
 expect_error block "bad max_entries" \
