@@ -44,6 +44,7 @@ struct block_start {
 	u32 left;		/* bytes not completed yet */
 	u32 flags;
 	u32 pad;
+	u64 sector;		/* its first (a partial completion moves the key) */
 	struct ebpfmon_hdr hdr;	/* who queued (or issued) it */
 };
 
@@ -116,6 +117,7 @@ static __always_inline int block_start_new(struct block_rq_key *k, u32 bytes, in
 	else
 		s.insert_ns = now;
 	s.bytes = s.left = bytes;
+	s.sector = k->sector;
 	if (!block_start.update(k, &s))
 		return 0;
 	/*
@@ -315,7 +317,7 @@ TRACEPOINT_PROBE(block, block_rq_complete)
 
 		__builtin_memcpy(&ev.hdr, &s.hdr, sizeof(ev.hdr));
 		ev.hdr.ts_ns = now;
-		ev.sector = k.sector;
+		ev.sector = s.sector;
 		ev.queue_ns = queue;
 		ev.service_ns = service;
 		ev.dev = k.dev;

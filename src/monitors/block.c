@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "probes/block.h"
 #include "config/config.h"
@@ -165,10 +166,20 @@ static const char *block_label(struct block_names *c, __u32 dev, char *buf, size
 	return buf;
 }
 
+/* DIR (a /sys block device's) is a partition's: its requests are its disk's. */
+static bool block_is_partition(const char *dir)
+{
+	char path[128];
+
+	snprintf(path, sizeof(path), "%s/partition", dir);
+	return !access(path, F_OK);
+}
+
 /*
  * One devices: entry: MAJ:MIN, or a disk's name as /sys/class/block has it
  * (the device must exist). A name is one path component of letters, digits
- * and - _ . but not "." or "..".
+ * and - _ . but not "." or "..". A partition is refused: the block layer
+ * makes its requests on the whole disk.
  */
 static int block_parse_device(const char *s, __u32 *dev, char *why, size_t size)
 {
@@ -182,12 +193,22 @@ static int block_parse_device(const char *s, __u32 *dev, char *why, size_t size)
 			snprintf(why, size, "major or minor out of range");
 			return -EINVAL;
 		}
+		snprintf(path, sizeof(path), "/sys/dev/block/%u:%u", ma, mi);
+		if (block_is_partition(path)) {
+			snprintf(why, size, "a partition: requests are its disk's (name the disk)");
+			return -EINVAL;
+		}
 		*dev = BLOCK_MKDEV(ma, mi);
 		return 0;
 	}
 	if (!n || n >= BLOCK_NAME_LEN || !strcmp(s, ".") || !strcmp(s, "..") ||
 	    strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.") != n) {
 		snprintf(why, size, "not a block device name or MAJ:MIN");
+		return -EINVAL;
+	}
+	snprintf(path, sizeof(path), "/sys/class/block/%s", s);
+	if (block_is_partition(path)) {
+		snprintf(why, size, "a partition: requests are its disk's (name the disk)");
 		return -EINVAL;
 	}
 	snprintf(path, sizeof(path), "/sys/class/block/%s/dev", s);

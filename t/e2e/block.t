@@ -13,8 +13,8 @@ need_bpf
 for tool in losetup dd truncate curl; do
 	command -v $tool > /dev/null || bail "$tool is not installed"
 done
-LOOP=
-trap '[ -n "$LOOP" ] && losetup -d "$LOOP" 2> /dev/null; t_cleanup' EXIT
+LOOP= PLOOP=
+trap 'for l in $LOOP $PLOOP; do losetup -d "$l" 2> /dev/null; done; t_cleanup' EXIT
 truncate -s 16M "$T/disk.img"
 LOOP=$(losetup -f --show "$T/disk.img") || bail "losetup could not attach $T/disk.img"
 DEV=${LOOP#/dev/}
@@ -264,6 +264,30 @@ expect_error block "a device number out of range" \
 expect_error block "a mapping as a device" \
 	'3:15: monitors.block.devices[0]: expected a scalar value' \
 	'    devices: [{a: 1}]'
+# A partition (of a second loop device with an MBR of one partition): its
+# requests are the disk's, so it is refused, by name and by number.
+python3 -c 'import sys
+mbr = bytearray(512)
+# One Linux partition (0x83): sectors 2048 to 8191.
+mbr[446:462] = bytes([0, 0, 0, 0, 0x83, 0, 0, 0]) + (2048).to_bytes(4, "little") + \
+	(6144).to_bytes(4, "little")
+mbr[510:512] = b"\x55\xaa"
+with open(sys.argv[1], "wb") as f:
+    f.write(mbr)
+    f.truncate(4 << 20)' "$T/part.img"
+PLOOP=$(losetup -f -P --show "$T/part.img")
+PART=${PLOOP#/dev/}p1
+if [ -n "$PLOOP" ] && WAIT_SECONDS=2 wait_for test -e "/sys/class/block/$PART/partition"; then
+	PMAJMIN=$(cat "/sys/class/block/$PART/dev")
+	expect_error block "a partition by name" \
+		"3:15: monitors.block.devices[0]: \"$PART\": a partition: requests are its disk's (name the disk)" \
+		"    devices: [$PART]"
+	expect_error block "a partition by number" \
+		"3:15: monitors.block.devices[0]: \"$PMAJMIN\": a partition: requests are its disk's (name the disk)" \
+		"    devices: [\"$PMAJMIN\"]"
+else
+	diag "no partition on $PLOOP: partitions are not tested"
+fi
 expect_error block "unknown key" '3:5: monitors.block.device: unknown key' \
 	'    device: [loop0]'
 
