@@ -244,6 +244,38 @@ else
 	diag "no mq-deadline: the full table is not tested"
 fi
 
+# The bcc recipes of README.md ("biosnoop", "biolatency"), as written, in the
+# man page too, through an ebpfmon-bcc on PATH that adds --ready-fd and keeps
+# to our dd on our device; Ctrl-C ends biosnoop, biolatency its -d 10.
+cookbook_path "$T/bin" -p "$DD" --set "monitors.block.devices=[$DEV]"
+declare -A RJOB
+for r in biosnoop biolatency; do
+	[ -n "$(recipe "$r")" ] || ok 1 "README.md has the bcc recipe $r"
+	is "$(man_recipe "$r")" "$(recipe "$r")" "ebpfmon-bcc(8) has the README's $r command"
+	mkdir "$T/r-$r"
+	(cd "$T/r-$r" && PATH=$T/bin:$PATH bash -o pipefail -c "$(recipe "$r")" > out 2> err 3> ready
+	 echo $? > rc) &
+	RJOB[$r]=$!
+done
+for r in biosnoop biolatency; do
+	WAIT_SECONDS=300 WAIT_STEP=0.2 wait_for test -s "$T/r-$r/ready" || diag "$r: not ready: $(cat "$T/r-$r/err")"
+done
+"$T/$DD" if=/dev/zero of="$LOOP" bs=4096 count=7 oflag=direct status=none
+"$T/$DD" if="$LOOP" of=/dev/null bs=8192 count=3 iflag=direct status=none
+sleep 0.5
+kill -INT "$(cat "$T/r-biosnoop/mon.pid")"
+for r in biosnoop biolatency; do
+	wait "${RJOB[$r]}"
+	is "$(cat "$T/r-$r/rc")" 0 "$r: the recipe exits 0"
+done
+# biosnoop: COMM PID DISK T SECTOR BYTES LAT(us), one line per request.
+is "$(awk -F'\t' -v c="$DD" -v d="$DEV" '$1 == c && $3 == d && $7 > 0 { n[$4 " " $6]++ }
+	END { for (k in n) print k, n[k] }' "$T/r-biosnoop/out" | sort | paste -sd,)" \
+	"read 8192 3,write 4096 7" "biosnoop: 7 writes of 4096 bytes and 3 reads of 8192, each with its latency"
+# biolatency: DISK LO HI COUNT per slot, our device's slots holding the 10 requests.
+is "$(awk -F'\t' -v d="$DEV" '$1 == d && $2 <= $3 { n += $4 } END { print n + 0 }' "$T/r-biolatency/out")" 10 \
+	"biolatency: $DEV's slots hold the 10 requests"
+
 # Bad options: one line naming file:line:col and key, exit status 1.
 ERROR_TESTS=joined
 expect_error block "bad max_entries" \
