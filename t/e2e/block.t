@@ -276,6 +276,27 @@ is "$(awk -F'\t' -v c="$DD" -v d="$DEV" '$1 == c && $3 == d && $7 > 0 { n[$4 " "
 is "$(awk -F'\t' -v d="$DEV" '$1 == d && $2 <= $3 { n += $4 } END { print n + 0 }' "$T/r-biolatency/out")" 10 \
 	"biolatency: $DEV's slots hold the 10 requests"
 
+# Run-time control: attached inert (--inactive) nothing is recorded; activated
+# for our dd's name (ebpfmon-bcc ctl), its requests and no other's;
+# deactivated, nothing again.
+write_config "$T/ctl.yaml" "monitors:" "  block: {devices: [$DEV]}"
+CTL=$T/ctl.sock
+mon_start "$T/ctl.json" "$T/ctl.err" -c "$T/ctl.yaml" --inactive --control-socket "$CTL" ||
+	bail "ebpfmon-bcc --inactive did not start"
+"$T/$DD" if=/dev/zero of="$LOOP" bs=4096 count=4 oflag=direct status=none
+"$EBPFMON" ctl --socket "$CTL" activate block --comm "$DD" > "$T/ctl.out"
+ok $? "ctl: activate block for comm $DD"
+"$T/$DD" if=/dev/zero of="$LOOP" bs=4096 seek=100 count=6 oflag=direct status=none
+dd if=/dev/zero of="$LOOP" bs=4096 seek=200 count=2 oflag=direct status=none
+"$EBPFMON" ctl --socket "$CTL" deactivate block > "$T/ctl.out"
+ok $? "ctl: deactivate block"
+"$T/$DD" if=/dev/zero of="$LOOP" bs=4096 seek=300 count=3 oflag=direct status=none
+sleep 0.3
+mon_stop
+is "$(jq -s -c --arg c "$DD" '[.[] | select(.type == "event")] |
+	[length, (map(select(.comm == $c and .sector >= 800 and .sector < 848)) | length)]' "$T/ctl.json")" \
+	"[6,6]" "ctl: only the 6 writes of $DD while active"
+
 # Bad options: one line naming file:line:col and key, exit status 1.
 ERROR_TESTS=joined
 expect_error block "bad max_entries" \
