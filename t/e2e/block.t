@@ -154,9 +154,9 @@ is "$(jq -c '.monitors.block.tracepoints' "$T/check.json")" \
 	'{"block:block_rq_insert":true,"block:block_rq_issue":true,"block:block_rq_complete":true,"block:block_rq_requeue":true}' \
 	"--check: its tracepoints listed"
 
-# Metrics only (output none), and no comm filter: 5 writes of 4096 bytes and
+# Metrics only (output none), and no comm filter: 5 writes of 4096 bytes,
 # 3 fsyncs of the device, each a flush request (the loop device has a write
-# cache), issued by the kernel's flush machinery from a kworker.
+# cache), issued by the kernel's flush machinery from a kworker, and a discard.
 write_config "$T/m.yaml" "monitors:" "  block: {devices: [$DEV]}"
 mon_start_stdout "$T/none.out" "$T/none.err" -c "$T/m.yaml" -f none \
 	--metrics-listen 127.0.0.1:0 || bail "ebpfmon-bcc (metrics only) did not start"
@@ -166,6 +166,9 @@ python3 -c 'import os, sys
 fd = os.open(sys.argv[1], os.O_WRONLY)
 for i in range(3):
     os.fsync(fd)' "$LOOP" || diag "fsync of $LOOP failed"
+# And a discard of 1 MiB (the backing file's blocks are punched out).
+DISCARD=0
+command -v blkdiscard > /dev/null && blkdiscard -o 0 -l 1048576 "$LOOP" && DISCARD=1048576
 sleep 0.5
 scrape "$T/m2" "the metrics-only exposition"
 mon_stop
@@ -177,6 +180,12 @@ if [ "$(cat "/sys/block/$DEV/queue/write_cache" 2> /dev/null)" = "write back" ];
 		"metrics only: 3 fsyncs, 3 flush requests of 0 bytes"
 else
 	diag "$DEV has no write cache: fsync sends no flush"
+fi
+if [ "$DISCARD" -gt 0 ]; then
+	is "$(val "$T/m2" "ebpfmon_block_io_bytes_total{device=\"$DEV\",op=\"discard\"}")" 1048576 \
+		"metrics only: blkdiscard of 1 MiB: discard requests of 1048576 bytes"
+else
+	diag "no blkdiscard, or $DEV takes no discard: discards are not tested"
 fi
 
 # A full in-flight table: 512 reads of 4096 bytes submitted at once (Linux
