@@ -34,6 +34,7 @@ monitors:
     interval: 1
   resource:
     interval: 1
+  block: {}
 YAML
 MONITORS=$("$EBPFMON" --list-monitors | awk '{ print $1 }')
 missing=

@@ -118,6 +118,9 @@ mon_start_stdout /dev/null "$T/err" -c "$T/c.yaml" -m "$runnable" -f none \
 	--metrics-listen 127.0.0.1:0 || bail "ebpfmon-bcc did not start"
 # A little of everything, so that no family is missing for want of events.
 "$SPAWN" 5 /bin/true > /dev/null
+# Block IO requests for the block panels ($T is on a disk's file system, or
+# dd says why not and the block names are missing below).
+dd if=/dev/zero of="$T/bio" bs=4096 count=4 oflag=direct status=none || diag "no O_DIRECT write in $T"
 sleep 1
 http_fetch GET "$(metrics_url "$T/err")" "$T/exposition" > /dev/null
 mon_stop
