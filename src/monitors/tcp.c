@@ -1,0 +1,581 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * tcp: TCP connections' lives (tcplife, tcpconnlat), accept-queue latency
+ * (ebpf_exporter's accept_latency_seconds), retransmits and resets
+ * (tcpretrans), from tracepoints only: one event per closed connection, per
+ * retransmit and per reset; or, in summary mode, per local port or remote
+ * address totals every interval. The probe says how (probes/tcp.bpf.c).
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <linux/types.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "probes/tcp.h"
+#include "config/config.h"
+#include "bpf/kernel.h"
+#include "util/clock.h"
+#include "util/log.h"
+#include "output/metrics.h"
+#include "core/monitor.h"
+#include "core/summary.h"
+#include "output/sink.h"
+#include "bpf/probe_set.h"
+
+struct tcp_opts {
+	long long max_entries;		/* tcp_conns: connections followed at once */
+	long long stats_entries;	/* tcp_stats: summary rows */
+	bool by_addr;			/* summary rows by remote address, else local port */
+	bool retransmits, resets;
+	bool bytes;			/* BTF has tcp_sock's byte counters */
+	bool accept;			/* accept()'s fd can be followed to its sock */
+	double last_collect;
+	uint64_t full_seen;		/* tcp_conns_full, as last told */
+	double full_checked;		/* CLOCK_MONOTONIC seconds */
+};
+
+static const struct monitor_tp tcp_tracepoints[] = {
+	{ "sock", "inet_sock_set_state", false },
+	{ "syscalls", "sys_exit_accept4", true },
+	{ "syscalls", "sys_exit_accept", true },
+	{ "tcp", "tcp_retransmit_skb", true },
+	{ "tcp", "tcp_send_reset", true },
+	{ "tcp", "tcp_receive_reset", true },
+	{ NULL },
+};
+
+static const char *const tcp_state_names[TCP_S_MAX + 1] = {
+	[TCP_S_ESTABLISHED] = "ESTABLISHED", [TCP_S_SYN_SENT] = "SYN_SENT",
+	[TCP_S_SYN_RECV] = "SYN_RECV", [TCP_S_FIN_WAIT1] = "FIN_WAIT1",
+	[TCP_S_FIN_WAIT2] = "FIN_WAIT2", [TCP_S_TIME_WAIT] = "TIME_WAIT",
+	[TCP_S_CLOSE] = "CLOSE", [TCP_S_CLOSE_WAIT] = "CLOSE_WAIT",
+	[TCP_S_LAST_ACK] = "LAST_ACK", [TCP_S_LISTEN] = "LISTEN",
+	[TCP_S_CLOSING] = "CLOSING", [TCP_S_NEW_SYN_RECV] = "NEW_SYN_RECV",
+};
+
+static const char *const tcp_event_names[TCP_EV_KINDS] = {
+	[TCP_EV_CLOSE] = "close", [TCP_EV_RETRANSMIT] = "retransmit",
+	[TCP_EV_RESET_SENT] = "reset_sent", [TCP_EV_RESET_RECEIVED] = "reset_received",
+};
+
+static const char *const tcp_pid_from_names[] = {
+	[TCP_PID_NONE] = NULL, [TCP_PID_CONNECT] = "connect",
+	[TCP_PID_ACCEPT] = "accept", [TCP_PID_CLOSE] = "close",
+};
+
+/* Whether tracefs's format of CATEGORY:EVENT has a field named FIELD. */
+static bool tcp_tp_has_field(const struct kernel_info *ki, const char *category,
+			     const char *event, const char *field)
+{
+	char path[256], line[512], want[80];
+	bool found = false;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/events/%s/%s/format", ki->tracefs, category, event);
+	f = fopen(path, "re");
+	if (!f)
+		return false;
+	while (!found && fgets(line, sizeof(line), f)) {
+		char *p = strstr(line, "field:"), *semi;
+
+		if (!p || !(semi = strchr(p, ';')))
+			continue;
+		*semi = 0;
+		/* "field:TYPE NAME[N]": the name is the last word, its [N] dropped. */
+		p = strrchr(p, ' ');
+		if (!p)
+			continue;
+		snprintf(want, sizeof(want), "%s", p + 1);
+		want[strcspn(want, "[")] = 0;
+		found = !strcmp(want, field);
+	}
+	fclose(f);
+	return found;
+}
+
+static int tcp_configure(struct monitor_inst *inst, struct cfg_node *node)
+{
+	static const char *const bys[] = { "local_port", "remote_addr", NULL };
+	struct tcp_opts *o = calloc(1, sizeof(*o));
+	const struct kernel_info *ki = inst->ki;
+	long off;
+	int err = 0, by = 0;
+	bool accept4, accept, reset_sockaddr, reset_reason;
+
+	if (!o)
+		return -ENOMEM;
+	o->max_entries = 10240;
+	o->retransmits = o->resets = true;
+	inst->priv = o;
+	err |= monitor_parse_mode(inst, node, false);
+	err |= monitor_parse_top(inst, node, 20);
+	if (node) {
+		err |= cfg_get_int(node, "max_entries", 64, 1048576, &o->max_entries);
+		err |= cfg_get_enum(node, "summary_by", bys, &by);
+		err |= cfg_get_bool(node, "retransmits", &o->retransmits);
+		err |= cfg_get_bool(node, "resets", &o->resets);
+	}
+	if (err)
+		return -EINVAL;
+	o->by_addr = by == 1;
+	o->stats_entries = node && cfg_node__get(node, "max_entries") ? o->max_entries :
+			   summary_default_entries();
+	/* What probes/tcp.bpf.c's TCP_BYTES asks for. */
+	o->bytes = !kernel_info__btf_offset(ki, "tcp_sock", "bytes_received", &off) &&
+		   !kernel_info__btf_offset(ki, "tcp_sock", "bytes_acked", &off) &&
+		   !kernel_info__btf_offset(ki, "tcp_sock", "snd_una", &off) &&
+		   !kernel_info__btf_offset(ki, "tcp_sock", "write_seq", &off) &&
+		   !kernel_info__btf_offset(ki, "sock", "__sk_common", &off) &&
+		   !kernel_info__btf_offset(ki, "sock_common", "skc_flags", &off);
+	o->accept = !kernel_info__btf_offset(ki, "task_struct", "files", &off) &&
+		    !kernel_info__btf_offset(ki, "files_struct", "fdt", &off) &&
+		    !kernel_info__btf_offset(ki, "fdtable", "fd", &off) &&
+		    !kernel_info__btf_offset(ki, "fdtable", "max_fds", &off) &&
+		    !kernel_info__btf_offset(ki, "file", "private_data", &off) &&
+		    !kernel_info__btf_offset(ki, "socket", "sk", &off);
+	accept4 = kernel_info__has_tracepoint(ki, "syscalls", "sys_exit_accept4");
+	accept = kernel_info__has_tracepoint(ki, "syscalls", "sys_exit_accept");
+	reset_sockaddr = o->resets && !tcp_tp_has_field(ki, "tcp", "tcp_send_reset", "sport");
+	reset_reason = o->resets && tcp_tp_has_field(ki, "tcp", "tcp_send_reset", "reason");
+	err |= render_vars__set(&inst->vars, "MAX_ENTRIES", "%lld", o->max_entries);
+	err |= render_vars__set(&inst->vars, "STATS_ENTRIES", "%lld", o->stats_entries);
+	err |= render_vars__set(&inst->vars, "BY_ADDR", "%d", o->by_addr);
+	err |= render_vars__set(&inst->vars, "RETRANSMITS", "%d", o->retransmits &&
+				kernel_info__has_tracepoint(ki, "tcp", "tcp_retransmit_skb"));
+	err |= render_vars__set(&inst->vars, "RESETS", "%d", o->resets &&
+				kernel_info__has_tracepoint(ki, "tcp", "tcp_send_reset") &&
+				kernel_info__has_tracepoint(ki, "tcp", "tcp_receive_reset"));
+	err |= render_vars__set(&inst->vars, "HAVE_ACCEPT4", "%d", accept4);
+	err |= render_vars__set(&inst->vars, "HAVE_ACCEPT", "%d", accept);
+	err |= render_vars__set(&inst->vars, "RESET_SOCKADDR", "%d", reset_sockaddr);
+	err |= render_vars__set(&inst->vars, "RESET_REASON", "%d", reset_reason);
+	if (err)
+		return -ENOMEM;
+	if (!o->bytes)
+		monitor_inst__verdict(inst, VERDICT_DEGRADED,
+				      "rx_bytes, tx_bytes are null: %s",
+				      ki->btf ? "BTF lacks a member of tcp_sock (bytes_received, "
+						"bytes_acked, snd_una, write_seq) or sock_common.skc_flags"
+					      : "no BTF for struct tcp_sock's offsets");
+	if (!o->accept || (!accept4 && !accept))
+		monitor_inst__verdict(inst, VERDICT_DEGRADED,
+				      "accept latency and the process of accepted connections "
+				      "unavailable: %s",
+				      !accept4 && !accept ? "no syscalls:sys_exit_accept4 or "
+							    "sys_exit_accept tracepoint"
+							  : "no BTF offsets for an fd's sock");
+	if (o->resets && (!kernel_info__has_tracepoint(ki, "tcp", "tcp_send_reset") ||
+			  !kernel_info__has_tracepoint(ki, "tcp", "tcp_receive_reset")))
+		monitor_inst__verdict(inst, VERDICT_DEGRADED,
+				      "resets unseen: no tcp:tcp_send_reset or tcp_receive_reset");
+	if (o->retransmits && !kernel_info__has_tracepoint(ki, "tcp", "tcp_retransmit_skb"))
+		monitor_inst__verdict(inst, VERDICT_DEGRADED,
+				      "retransmits unseen: no tcp:tcp_retransmit_skb");
+	return 0;
+}
+
+static int tcp_attach(struct monitor_inst *inst, struct probe_set *ps)
+{
+	struct tcp_opts *o = inst->priv;
+
+	o->last_collect = o->full_checked = clock_mono_s();
+	return monitor_attach_tracepoints(inst, ps);
+}
+
+/* An address as text (IPv4 from its first 4 bytes); NULL for an unknown family. */
+static const char *tcp_addr_text(char *buf, size_t size, unsigned family, const __u8 *addr)
+{
+	if (family == AF_INET)
+		return inet_ntop(AF_INET, addr, buf, size);
+	if (family == AF_INET6)
+		return inet_ntop(AF_INET6, addr, buf, size);
+	return NULL;
+}
+
+/* An address field: the text copied into the record (BUF is the caller's stack). */
+static void tcp_addr_field(struct record *rec, const char *key, char *buf, size_t size,
+			   unsigned family, const __u8 *addr)
+{
+	const char *s = tcp_addr_text(buf, size, family, addr);
+
+	if (s)
+		record__strcpy(rec, key, s, strlen(s));
+	else
+		record__null(rec, key);
+}
+
+static const char *tcp_family_name(unsigned family)
+{
+	return family == AF_INET ? "ipv4" : family == AF_INET6 ? "ipv6" : NULL;
+}
+
+/* A nonzero count as a number, else null. */
+static void tcp_uint_or_null(struct record *rec, const char *key, uint64_t v, bool have)
+{
+	if (have)
+		record__uint(rec, key, v);
+	else
+		record__null(rec, key);
+}
+
+/*
+ * Connections the in-flight table had no room for: told at most once a
+ * second (a warning; in summary mode a "lost" record too, from collect).
+ */
+static void tcp_full_check(struct monitor_inst *inst, bool record)
+{
+	struct tcp_opts *o = inst->priv;
+	double now = clock_mono_s();
+	uint64_t n;
+
+	if (!inst->ps || (!record && now - o->full_checked < 1))
+		return;
+	o->full_checked = now;
+	n = summary_uncounted(inst->ps, "tcp_conns_full", &o->full_seen);
+	if (!n)
+		return;
+	if (record)
+		summary_table_full(inst, n, "connections", o->max_entries);
+	else
+		pr_warn("tcp: %llu connections not followed: the in-flight table (max_entries "
+			"%lld) was full", (unsigned long long)n, o->max_entries);
+}
+
+static int tcp_on_event(struct monitor_inst *inst, const void *data, size_t size,
+			struct record *rec)
+{
+	const struct tcp_opts *o = inst->priv;
+	const struct tcp_event *e = data;
+	char sbuf[INET6_ADDRSTRLEN], dbuf[INET6_ADDRSTRLEN];
+	const char *states[TCP_MAX_STATES], *from = NULL;
+	bool close_ev, bytes;
+	size_t n = 0;
+
+	if (size < sizeof(*e) || e->kind >= TCP_EV_KINDS)
+		return -EINVAL;
+	close_ev = e->kind == TCP_EV_CLOSE;
+	bytes = close_ev && (e->flags & TCP_F_BYTES);
+	record__str(rec, "event", tcp_event_names[e->kind]);
+	record__str(rec, "family", tcp_family_name(e->family));
+	tcp_addr_field(rec, "saddr", sbuf, sizeof(sbuf), e->family, e->saddr);
+	record__uint(rec, "sport", e->sport);
+	tcp_addr_field(rec, "daddr", dbuf, sizeof(dbuf), e->family, e->daddr);
+	record__uint(rec, "dport", e->dport);
+	if (e->flags & TCP_F_ACTIVE)
+		record__str(rec, "direction", "active");
+	else if (e->flags & TCP_F_PASSIVE)
+		record__str(rec, "direction", "passive");
+	else
+		record__null(rec, "direction");
+	if (e->pid_from < sizeof(tcp_pid_from_names) / sizeof(tcp_pid_from_names[0]))
+		from = tcp_pid_from_names[e->pid_from];
+	record__str(rec, "pid_from", from);
+	tcp_uint_or_null(rec, "duration_ns", e->duration_ns, close_ev);
+	tcp_uint_or_null(rec, "connect_latency_ns", e->connect_ns, close_ev && e->connect_ns);
+	tcp_uint_or_null(rec, "accept_latency_ns", e->accept_ns, close_ev && e->accept_ns);
+	tcp_uint_or_null(rec, "rx_bytes", e->rx_bytes, bytes);
+	tcp_uint_or_null(rec, "tx_bytes", e->tx_bytes, bytes);
+	if (close_ev && !bytes)
+		record__str(rec, "bytes_error", o->bytes ? "unreadable" : "no BTF offsets");
+	else
+		record__null(rec, "bytes_error");
+	if (close_ev) {
+		for (unsigned i = 0; i < e->n_states && i < TCP_MAX_STATES; i++)
+			states[n++] = e->states[i] <= TCP_S_MAX && tcp_state_names[e->states[i]] ?
+				      tcp_state_names[e->states[i]] : "?";
+		record__strv(rec, "states", states, n);
+		record__bool(rec, "states_truncated", e->flags & TCP_F_STATES_CUT);
+	} else {
+		record__null(rec, "states");
+		record__null(rec, "states_truncated");
+	}
+	record__uint(rec, "retransmits", e->retransmits);
+	if (!close_ev && e->state > 0 && e->state <= TCP_S_MAX && tcp_state_names[e->state])
+		record__str(rec, "state", tcp_state_names[e->state]);
+	else
+		record__null(rec, "state");
+	tcp_uint_or_null(rec, "reset_reason", (uint64_t)e->reason,
+			 e->kind == TCP_EV_RESET_SENT && e->reason >= 0);
+	tcp_full_check(inst, false);
+	return 0;
+}
+
+struct tcp_row {
+	struct tcp_stats_key k;
+	struct tcp_stats s;
+};
+
+static void tcp_stats_add(struct tcp_stats *d, const struct tcp_stats *s)
+{
+	d->connections += s->connections;
+	d->active += s->active;
+	d->passive += s->passive;
+	d->rx_bytes += s->rx_bytes;
+	d->tx_bytes += s->tx_bytes;
+	d->retransmits += s->retransmits;
+	d->resets += s->resets;
+	d->duration_ns += s->duration_ns;
+	summary_hist_add(d->hist, s->hist);
+}
+
+/* A summary_fold_fn: one key's per-CPU values into a row. */
+static void tcp_row_add(struct summary_rows *rows, const void *key, const void *values,
+			int n_values, size_t stride)
+{
+	struct tcp_row *r;
+
+	if (stride < sizeof(struct tcp_stats)) {
+		rows->err = -EINVAL;
+		return;
+	}
+	r = summary_rows__next(rows);
+	if (!r)
+		return;
+	memcpy(&r->k, key, sizeof(r->k));
+	for (int i = 0; i < n_values; i++) {
+		struct tcp_stats v;
+
+		memcpy(&v, (const char *)values + i * stride, sizeof(v));
+		tcp_stats_add(&r->s, &v);
+	}
+	if (r->s.connections || r->s.retransmits || r->s.resets)
+		summary_rows__keep(rows);
+}
+
+/* Most connections first, then most bytes, then by port or address. */
+static int tcp_row_cmp(const void *a, const void *b)
+{
+	const struct tcp_row *x = a, *y = b;
+	uint64_t bx = x->s.rx_bytes + x->s.tx_bytes, by = y->s.rx_bytes + y->s.tx_bytes;
+
+	if (x->s.connections != y->s.connections)
+		return x->s.connections > y->s.connections ? -1 : 1;
+	if (bx != by)
+		return bx > by ? -1 : 1;
+	if (x->k.family != y->k.family)
+		return x->k.family < y->k.family ? -1 : 1;
+	if (x->k.port != y->k.port)
+		return x->k.port < y->k.port ? -1 : 1;
+	return memcmp(x->k.addr, y->k.addr, sizeof(x->k.addr));
+}
+
+static void tcp_row_merge(void *dst, const void *src)
+{
+	tcp_stats_add(&((struct tcp_row *)dst)->s, &((const struct tcp_row *)src)->s);
+}
+
+static bool tcp_row_is_other(const void *row)
+{
+	const struct tcp_row *r = row;
+
+	return !r->k.family && !r->k.port;
+}
+
+static void tcp_row_other(void *row)
+{
+	struct tcp_row *r = row;
+
+	memset(&r->k, 0, sizeof(r->k));
+}
+
+static int tcp_row_emit(struct monitor_inst *inst, const void *row, double interval)
+{
+	const struct tcp_opts *o = inst->priv;
+	const struct tcp_row *r = row;
+	bool other = tcp_row_is_other(r);
+	struct record *rec = monitor_inst__record(inst, "summary");
+	char buf[INET6_ADDRSTRLEN];
+
+	record__str(rec, "family", other ? NULL : tcp_family_name(r->k.family));
+	if (o->by_addr) {
+		record__null(rec, "local_port");
+		if (other)
+			record__str(rec, "remote_addr", SUMMARY_OTHER_COMM);
+		else
+			tcp_addr_field(rec, "remote_addr", buf, sizeof(buf), r->k.family,
+				       r->k.addr);
+	} else {
+		if (other)
+			record__null(rec, "local_port");
+		else
+			record__uint(rec, "local_port", r->k.port);
+		record__str(rec, "remote_addr", other ? SUMMARY_OTHER_COMM : NULL);
+	}
+	record__uint(rec, "connections", r->s.connections);
+	record__uint(rec, "active", r->s.active);
+	record__uint(rec, "passive", r->s.passive);
+	record__uint(rec, "rx_bytes", r->s.rx_bytes);
+	record__uint(rec, "tx_bytes", r->s.tx_bytes);
+	record__uint(rec, "retransmits", r->s.retransmits);
+	record__uint(rec, "resets", r->s.resets);
+	record__uint(rec, "total_duration_ns", r->s.duration_ns);
+	record__json(rec, "duration_hist_ns", log2_hist_json((const uint64_t *)r->s.hist,
+							      EBPFMON_HIST_SLOTS));
+	record__real(rec, "interval_s", interval);
+	monitor_inst__emit(inst, rec);
+	return 0;
+}
+
+static const struct summary_spec tcp_summary = {
+	.table = "tcp_stats",
+	.row_size = sizeof(struct tcp_row),
+	.fold = tcp_row_add,
+	.cmp = tcp_row_cmp,
+	.emit = tcp_row_emit,
+	.per_s = 1000,
+	.merge = tcp_row_merge,
+	.other = tcp_row_other,
+	.is_other = tcp_row_is_other,
+	.full = "tcp_stats_full",
+	.over = "tcp_stats_over",
+	.over_size = sizeof(struct tcp_stats),
+	.what = "connections",
+};
+
+static int tcp_collect(struct monitor_inst *inst, struct probe_set *ps)
+{
+	struct tcp_opts *o = inst->priv;
+	int err;
+
+	err = summary_collect(inst, ps, &tcp_summary, &o->last_collect, o->stats_entries);
+	tcp_full_check(inst, true);
+	return err;
+}
+
+static int tcp_metrics(struct monitor_inst *inst, struct probe_set *ps, struct metrics *m)
+{
+	static const char *const fams[2] = { "ipv4", "ipv6" };
+	static const char *const dirs[2] = { "active", "passive" };
+	struct tcp_metric v[TCP_M_KEYS];
+	struct ebpfmon_metric_hist lat[2];
+	uint64_t ev[TCP_M_EVENTS], full[1];
+	int err;
+
+	(void)inst;
+	/* All __u64: summed over the CPUs word by word. */
+	err = probe_set__percpu_array_sums(ps, "tcp_m", (uint64_t *)v,
+					   sizeof(v) / (sizeof(uint64_t)));
+	if (!err)
+		err = probe_set__percpu_array_sums(ps, "tcp_m_lat", (uint64_t *)lat,
+						   sizeof(lat) / (sizeof(uint64_t)));
+	if (!err)
+		err = probe_set__percpu_array_sums(ps, "tcp_m_events", ev, TCP_M_EVENTS);
+	if (!err)
+		err = probe_set__percpu_array_sums(ps, "tcp_conns_full", full, 1);
+	if (err)
+		return err;
+	metrics__family(m, "ebpfmon_tcp_connections_total", METRIC_COUNTER,
+			"TCP connections closed (followed from connect or accept to close), "
+			"by family and direction (active: connect, passive: accept).");
+	for (int k = 0; k < TCP_M_KEYS; k++) {
+		const char *labels[] = { "family", fams[k / 2], "direction", dirs[k % 2], NULL };
+
+		metrics__sample(m, "ebpfmon_tcp_connections_total", labels, v[k].connections);
+	}
+	metrics__family(m, "ebpfmon_tcp_rx_bytes_total", METRIC_COUNTER,
+			"Payload bytes received by closed TCP connections (tcp_sock.bytes_received "
+			"less a FIN).");
+	for (int k = 0; k < TCP_M_KEYS; k++) {
+		const char *labels[] = { "family", fams[k / 2], "direction", dirs[k % 2], NULL };
+
+		metrics__sample(m, "ebpfmon_tcp_rx_bytes_total", labels, v[k].rx_bytes);
+	}
+	metrics__family(m, "ebpfmon_tcp_tx_bytes_total", METRIC_COUNTER,
+			"Payload bytes sent and acknowledged by closed TCP connections "
+			"(tcp_sock.bytes_acked less SYN and FIN).");
+	for (int k = 0; k < TCP_M_KEYS; k++) {
+		const char *labels[] = { "family", fams[k / 2], "direction", dirs[k % 2], NULL };
+
+		metrics__sample(m, "ebpfmon_tcp_tx_bytes_total", labels, v[k].tx_bytes);
+	}
+	metrics__family(m, "ebpfmon_tcp_connection_duration_seconds", METRIC_HISTOGRAM,
+			"Lifetime of closed TCP connections (first state to CLOSE).");
+	for (int k = 0; k < TCP_M_KEYS; k++) {
+		const char *labels[] = { "family", fams[k / 2], "direction", dirs[k % 2], NULL };
+
+		metric_hist_write(m, "ebpfmon_tcp_connection_duration_seconds", labels,
+				  &v[k].duration);
+	}
+	metrics__family(m, "ebpfmon_tcp_connect_latency_seconds", METRIC_HISTOGRAM,
+			"TCP connect latency: SYN_SENT to ESTABLISHED (tcpconnlat).");
+	metric_hist_write(m, "ebpfmon_tcp_connect_latency_seconds", NULL, &lat[TCP_LAT_CONNECT]);
+	metrics__family(m, "ebpfmon_tcp_accept_latency_seconds", METRIC_HISTOGRAM,
+			"TCP accept-queue latency: SYN_RECV (handshake done) to accept() "
+			"returning the connection.");
+	metric_hist_write(m, "ebpfmon_tcp_accept_latency_seconds", NULL, &lat[TCP_LAT_ACCEPT]);
+	metrics__family(m, "ebpfmon_tcp_retransmits_total", METRIC_COUNTER,
+			"TCP segments retransmitted (tcp:tcp_retransmit_skb).");
+	metrics__sample(m, "ebpfmon_tcp_retransmits_total", NULL, ev[0]);
+	metrics__family(m, "ebpfmon_tcp_resets_total", METRIC_COUNTER,
+			"TCP resets, by direction (sent, received).");
+	{
+		const char *sent[] = { "direction", "sent", NULL };
+		const char *recv[] = { "direction", "received", NULL };
+
+		metrics__sample(m, "ebpfmon_tcp_resets_total", sent, ev[TCP_EV_RESET_SENT - 1]);
+		metrics__sample(m, "ebpfmon_tcp_resets_total", recv,
+				ev[TCP_EV_RESET_RECEIVED - 1]);
+	}
+	metrics__family(m, "ebpfmon_tcp_untracked_connections_total", METRIC_COUNTER,
+			"TCP connections not followed: the in-flight table (max_entries) was full.");
+	metrics__sample(m, "ebpfmon_tcp_untracked_connections_total", NULL, full[0]);
+	return 0;
+}
+
+static void tcp_detach(struct monitor_inst *inst)
+{
+	free(inst->priv);
+	inst->priv = NULL;
+}
+
+static const struct table_column tcp_columns[] = {
+	{ "TIME", "ts", 8, COLUMN_LEFT },
+	{ "PID", "pid", 7, COLUMN_RIGHT },
+	{ "COMM", "comm", 16, COLUMN_LEFT },
+	{ "EVENT", "event", 10, COLUMN_LEFT },
+	{ "SADDR", "saddr", 15, COLUMN_LEFT },
+	{ "SPORT", "sport", 5, COLUMN_RIGHT },
+	{ "DADDR", "daddr", 15, COLUMN_LEFT },
+	{ "DPORT", "dport", 5, COLUMN_RIGHT },
+	{ "RX_B", "rx_bytes", 8, COLUMN_RIGHT },
+	{ "TX_B", "tx_bytes", 8, COLUMN_RIGHT },
+	{ "DUR(ns)", "duration_ns", 12, COLUMN_RIGHT },
+	{ "STATE", "state", 0, COLUMN_LEFT },
+	{ NULL },
+};
+
+static const struct table_column tcp_summary_columns[] = {
+	{ "TIME", "ts", 8, COLUMN_LEFT },
+	{ "LPORT", "local_port", 5, COLUMN_RIGHT },
+	{ "RADDR", "remote_addr", 15, COLUMN_LEFT },
+	{ "CONNS", "connections", 6, COLUMN_RIGHT },
+	{ "RX_B", "rx_bytes", 10, COLUMN_RIGHT },
+	{ "TX_B", "tx_bytes", 10, COLUMN_RIGHT },
+	{ "RETRANS", "retransmits", 7, COLUMN_RIGHT },
+	{ "RESETS", "resets", 6, COLUMN_RIGHT },
+	{ "DUR(ns)", "total_duration_ns", 0, COLUMN_RIGHT },
+	{ NULL },
+};
+
+static const char *const tcp_inflight[] = { "tcp_conns", NULL };
+
+const struct monitor mon_tcp = {
+	.name = "tcp",
+	.desc = "TCP connections: lifetime, bytes, connect and accept latency, "
+		"retransmits, resets",
+	.probe = "tcp.bpf.c",
+	.tracepoints = tcp_tracepoints,
+	.events_table = "tcp_events",
+	.configure = tcp_configure,
+	.attach = tcp_attach,
+	.on_event = tcp_on_event,
+	.collect = tcp_collect,
+	.detach = tcp_detach,
+	.columns = tcp_columns,
+	.metrics = tcp_metrics,
+	.summary_columns = tcp_summary_columns,
+	.inflight = tcp_inflight,
+};
