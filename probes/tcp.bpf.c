@@ -67,6 +67,7 @@ enum tcp_ebpfmon_rst_reason { TCP_EBPFMON_RST_REASON_NONE };
 			 TCP_OFF_FILE_PRIV >= 0 && TCP_OFF_SOCKET_SK >= 0)
 #define TCP_ACCEPT (TCP_ACCEPT_WALK && (TCP_HAVE_ACCEPT4 || TCP_HAVE_ACCEPT))
 
+#define TCP_CLOSED_ENTRIES 1024
 #define TCP_AF_INET 2
 #define TCP_AF_INET6 10
 #define TCP_PROTO_TCP 6
@@ -74,6 +75,12 @@ enum tcp_ebpfmon_rst_reason { TCP_EBPFMON_RST_REASON_NONE };
 /* A plain hash: a full table is seen (counted), not evicting a live connection. */
 BPF_HASH(tcp_conns, u64, struct tcp_conn, @MAX_ENTRIES@);
 BPF_PERCPU_ARRAY(tcp_conns_full, u64, 1);
+/*
+ * Connections just closed, for the packets that follow their close: a
+ * reset sent by close() with SO_LINGER 0 (or unread data) comes after the
+ * sock went to CLOSE, and is still that connection's process's.
+ */
+BPF_TABLE("lru_hash", u64, struct tcp_conn, tcp_closed, TCP_CLOSED_ENTRIES);
 
 #if TCP_SUMMARY
 BPF_F_TABLE("percpu_hash", struct tcp_stats_key, struct tcp_stats, tcp_stats,
@@ -141,8 +148,12 @@ static __always_inline void tcp_m_lat_add(u32 key, u64 ns)
 #endif
 
 #if TCP_SUMMARY
-/* The row of a connection (local port or remote address), made when missing. */
-static __always_inline struct tcp_stats *tcp_stats_row(u16 family, u16 lport, const u8 *raddr)
+/*
+ * The row of a connection (DIR: TCP_F_ACTIVE, TCP_F_PASSIVE, 0) by its
+ * service's PORT or remote address RADDR, made when missing.
+ */
+static __always_inline struct tcp_stats *tcp_stats_row(u16 family, u32 dir, u16 port,
+						       const u8 *raddr)
 {
 	struct tcp_stats_key key = {};
 	struct tcp_stats *s, *z;
@@ -150,10 +161,11 @@ static __always_inline struct tcp_stats *tcp_stats_row(u16 family, u16 lport, co
 	u64 *n;
 
 	key.family = family;
+	key.flags = dir;
 #if TCP_BY_ADDR
 	__builtin_memcpy(key.addr, raddr, sizeof(key.addr));
 #else
-	key.port = lport;
+	key.port = port;
 #endif
 	s = tcp_stats.lookup(&key);
 	if (s)
@@ -273,7 +285,10 @@ static __always_inline void tcp_conn_close(void *ctx, u64 sk, struct tcp_conn *c
 #endif
 #if TCP_SUMMARY
 	{
-		struct tcp_stats *s = tcp_stats_row(a->family, a->sport, a->daddr);
+		u32 dir = flags & (TCP_F_ACTIVE | TCP_F_PASSIVE);
+		struct tcp_stats *s = tcp_stats_row(a->family, dir,
+						    dir == TCP_F_ACTIVE ? a->dport : a->sport,
+						    a->daddr);
 
 		if (s) {
 			s->connections++;
@@ -350,6 +365,8 @@ TRACEPOINT_PROBE(sock, inet_sock_set_state)
 		} else {
 			return 0;
 		}
+		/* The sock's memory is another connection's now. */
+		tcp_closed.delete(&sk);
 		nc.start_ns = now;
 		nc.states[0] = args->oldstate;
 		nc.states[1] = newstate;
@@ -387,6 +404,7 @@ TRACEPOINT_PROBE(sock, inet_sock_set_state)
 
 		TCP_ADDRS_FROM(&a, args);
 		tcp_conn_close(args, sk, c, &a, now);
+		tcp_closed.update(&sk, c);
 		tcp_conns.delete(&sk);
 	}
 	return 0;
@@ -467,10 +485,14 @@ TRACEPOINT_PROBE(syscalls, sys_exit_accept)
 static __always_inline void tcp_packet_event(void *ctx, u32 kind, u64 sk, struct tcp_event *e)
 {
 	struct tcp_conn *c = NULL;
+	int live = 0;
 
 	if (sk)
 		c = tcp_conns.lookup(&sk);
-	if (c && kind == TCP_EV_RETRANSMIT)
+	live = c != NULL;
+	if (!c && sk)
+		c = tcp_closed.lookup(&sk);
+	if (live && kind == TCP_EV_RETRANSMIT)
 		c->retransmits++;
 	if (!tcp_conn_match(c))
 		return;
@@ -479,12 +501,16 @@ static __always_inline void tcp_packet_event(void *ctx, u32 kind, u64 sk, struct
 #endif
 #if TCP_SUMMARY
 	{
-		struct tcp_stats *s = tcp_stats_row(e->family, e->sport, e->daddr);
+		/* The service's port: ours when we reset a connection to it, else theirs. */
+		u32 dir = c ? c->flags & (TCP_F_ACTIVE | TCP_F_PASSIVE) : 0;
+		u16 port = dir == TCP_F_PASSIVE || (!dir && kind == TCP_EV_RESET_SENT) ?
+			   e->sport : e->dport;
+		struct tcp_stats *s = tcp_stats_row(e->family, dir, port, e->daddr);
 
 		if (s && kind != TCP_EV_RETRANSMIT)
 			s->resets++;
-		/* Retransmits of a followed connection are added at its close. */
-		else if (s && !c)
+		/* Retransmits of a live connection are added at its close. */
+		else if (s && !live)
 			s->retransmits++;
 	}
 #elif EBPFMON_EVENTS

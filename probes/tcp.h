@@ -101,12 +101,16 @@ struct tcp_metric {
 /* tcp_m_events's keys: retransmits, resets sent, resets received (TCP_EV_* - 1). */
 #define TCP_M_EVENTS 3
 
-/* Summary mode: by local port or by remote address (summary_by). */
+/*
+ * Summary mode: by the service's port (accepted: the local port; connected:
+ * the remote one; so ephemeral ports make no rows) or by remote address
+ * (summary_by), and direction.
+ */
 struct tcp_stats_key {
-	__u8 addr[16];		/* remote address; zero when by local port */
+	__u8 addr[16];		/* remote address; zero when by port */
 	__u16 family;		/* 0 with port 0: the (other) row */
-	__u16 port;		/* local port; 0 when by remote address */
-	__u32 pad;
+	__u16 port;		/* the service's port; 0 when by remote address */
+	__u32 flags;		/* TCP_F_ACTIVE or TCP_F_PASSIVE; 0: a packet of no connection */
 };
 
 struct tcp_stats {

@@ -28,7 +28,10 @@
 struct tcp_opts {
 	long long max_entries;		/* tcp_conns: connections followed at once */
 	long long stats_entries;	/* tcp_stats: summary rows */
-	bool by_addr;			/* summary rows by remote address, else local port */
+	bool by_addr;			/* summary rows by remote address, else by port */
+	struct tcp_stats total;		/* the interval's rows summed, as they are emitted */
+	bool any;			/* a row was emitted this interval */
+	double last_interval;
 	bool retransmits, resets;
 	bool bytes;			/* BTF has tcp_sock's byte counters */
 	bool accept;			/* accept()'s fd can be followed to its sock */
@@ -98,7 +101,7 @@ static bool tcp_tp_has_field(const struct kernel_info *ki, const char *category,
 
 static int tcp_configure(struct monitor_inst *inst, struct cfg_node *node)
 {
-	static const char *const bys[] = { "local_port", "remote_addr", NULL };
+	static const char *const bys[] = { "port", "remote_addr", NULL };
 	struct tcp_opts *o = calloc(1, sizeof(*o));
 	const struct kernel_info *ki = inst->ki;
 	long off;
@@ -359,6 +362,8 @@ static int tcp_row_cmp(const void *a, const void *b)
 		return x->k.family < y->k.family ? -1 : 1;
 	if (x->k.port != y->k.port)
 		return x->k.port < y->k.port ? -1 : 1;
+	if (x->k.flags != y->k.flags)
+		return x->k.flags < y->k.flags ? -1 : 1;
 	return memcmp(x->k.addr, y->k.addr, sizeof(x->k.addr));
 }
 
@@ -381,41 +386,54 @@ static void tcp_row_other(void *row)
 	memset(&r->k, 0, sizeof(r->k));
 }
 
-static int tcp_row_emit(struct monitor_inst *inst, const void *row, double interval)
+static const char *tcp_dir_name(unsigned flags)
 {
-	const struct tcp_opts *o = inst->priv;
-	const struct tcp_row *r = row;
-	bool other = tcp_row_is_other(r);
+	return flags & TCP_F_ACTIVE ? "active" : flags & TCP_F_PASSIVE ? "passive" : NULL;
+}
+
+/* One summary record: ROW is "port", "remote_addr", "other" or "total". */
+static void tcp_stats_emit(struct monitor_inst *inst, const char *row,
+			   const struct tcp_stats_key *k, const struct tcp_stats *s, double interval)
+{
 	struct record *rec = monitor_inst__record(inst, "summary");
+	bool keyed = k && !strcmp(row, "port"), by_addr = k && !strcmp(row, "remote_addr");
 	char buf[INET6_ADDRSTRLEN];
 
-	record__str(rec, "family", other ? NULL : tcp_family_name(r->k.family));
-	if (o->by_addr) {
-		record__null(rec, "local_port");
-		if (other)
-			record__str(rec, "remote_addr", SUMMARY_OTHER_COMM);
-		else
-			tcp_addr_field(rec, "remote_addr", buf, sizeof(buf), r->k.family,
-				       r->k.addr);
-	} else {
-		if (other)
-			record__null(rec, "local_port");
-		else
-			record__uint(rec, "local_port", r->k.port);
-		record__str(rec, "remote_addr", other ? SUMMARY_OTHER_COMM : NULL);
-	}
-	record__uint(rec, "connections", r->s.connections);
-	record__uint(rec, "active", r->s.active);
-	record__uint(rec, "passive", r->s.passive);
-	record__uint(rec, "rx_bytes", r->s.rx_bytes);
-	record__uint(rec, "tx_bytes", r->s.tx_bytes);
-	record__uint(rec, "retransmits", r->s.retransmits);
-	record__uint(rec, "resets", r->s.resets);
-	record__uint(rec, "total_duration_ns", r->s.duration_ns);
-	record__json(rec, "duration_hist_ns", log2_hist_json((const uint64_t *)r->s.hist,
+	record__str(rec, "row", row);
+	record__str(rec, "family", k && (keyed || by_addr) ? tcp_family_name(k->family) : NULL);
+	record__str(rec, "direction", k && (keyed || by_addr) ? tcp_dir_name(k->flags) : NULL);
+	if (keyed)
+		record__uint(rec, "port", k->port);
+	else
+		record__null(rec, "port");
+	if (by_addr)
+		tcp_addr_field(rec, "remote_addr", buf, sizeof(buf), k->family, k->addr);
+	else
+		record__null(rec, "remote_addr");
+	record__uint(rec, "connections", s->connections);
+	record__uint(rec, "active", s->active);
+	record__uint(rec, "passive", s->passive);
+	record__uint(rec, "rx_bytes", s->rx_bytes);
+	record__uint(rec, "tx_bytes", s->tx_bytes);
+	record__uint(rec, "retransmits", s->retransmits);
+	record__uint(rec, "resets", s->resets);
+	record__uint(rec, "total_duration_ns", s->duration_ns);
+	record__json(rec, "duration_hist_ns", log2_hist_json((const uint64_t *)s->hist,
 							      EBPFMON_HIST_SLOTS));
 	record__real(rec, "interval_s", interval);
 	monitor_inst__emit(inst, rec);
+}
+
+static int tcp_row_emit(struct monitor_inst *inst, const void *row, double interval)
+{
+	struct tcp_opts *o = inst->priv;
+	const struct tcp_row *r = row;
+
+	tcp_stats_emit(inst, tcp_row_is_other(r) ? "other" : o->by_addr ? "remote_addr" : "port",
+		       &r->k, &r->s, interval);
+	tcp_stats_add(&o->total, &r->s);
+	o->any = true;
+	o->last_interval = interval;
 	return 0;
 }
 
@@ -440,7 +458,12 @@ static int tcp_collect(struct monitor_inst *inst, struct probe_set *ps)
 	struct tcp_opts *o = inst->priv;
 	int err;
 
+	memset(&o->total, 0, sizeof(o->total));
+	o->any = false;
 	err = summary_collect(inst, ps, &tcp_summary, &o->last_collect, o->stats_entries);
+	/* The interval's totals, whatever top left out: every row summed. */
+	if (o->any)
+		tcp_stats_emit(inst, "total", NULL, &o->total, o->last_interval);
 	tcp_full_check(inst, true);
 	return err;
 }
@@ -549,7 +572,9 @@ static const struct table_column tcp_columns[] = {
 
 static const struct table_column tcp_summary_columns[] = {
 	{ "TIME", "ts", 8, COLUMN_LEFT },
-	{ "LPORT", "local_port", 5, COLUMN_RIGHT },
+	{ "ROW", "row", 11, COLUMN_LEFT },
+	{ "DIR", "direction", 7, COLUMN_LEFT },
+	{ "PORT", "port", 5, COLUMN_RIGHT },
 	{ "RADDR", "remote_addr", 15, COLUMN_LEFT },
 	{ "CONNS", "connections", 6, COLUMN_RIGHT },
 	{ "RX_B", "rx_bytes", 10, COLUMN_RIGHT },
