@@ -23,7 +23,6 @@
 #define TCP_RETRANSMITS @RETRANSMITS@
 #define TCP_RESETS @RESETS@
 #define TCP_HAVE_ACCEPT4 @HAVE_ACCEPT4@
-#define TCP_HAVE_ACCEPT @HAVE_ACCEPT@
 /* tcp:tcp_send_reset with sockaddrs (6.10+) instead of ports and addresses. */
 #define TCP_RESET_SOCKADDR @RESET_SOCKADDR@
 #define TCP_RESET_REASON @RESET_REASON@
@@ -65,7 +64,7 @@ enum tcp_ebpfmon_rst_reason { TCP_EBPFMON_RST_REASON_NONE };
 #define TCP_ACCEPT_WALK (TCP_OFF_TASK_FILES >= 0 && TCP_OFF_FILES_FDT >= 0 && \
 			 TCP_OFF_FDT_MAX_FDS >= 0 && TCP_OFF_FDT_FD >= 0 && \
 			 TCP_OFF_FILE_PRIV >= 0 && TCP_OFF_SOCKET_SK >= 0)
-#define TCP_ACCEPT (TCP_ACCEPT_WALK && (TCP_HAVE_ACCEPT4 || TCP_HAVE_ACCEPT))
+#define TCP_ACCEPT (TCP_ACCEPT_WALK && TCP_HAVE_ACCEPT4)
 
 #define TCP_CLOSED_ENTRIES 1024
 #define TCP_AF_INET 2
@@ -459,23 +458,16 @@ static __always_inline void tcp_accepted(long fd)
 #endif
 }
 
-#if TCP_HAVE_ACCEPT4
+/*
+ * accept()'s exit too (src/monitors/tcp.c attaches it there): every
+ * sys_exit_* has this layout.
+ */
 TRACEPOINT_PROBE(syscalls, sys_exit_accept4)
 {
 	EBPFMON_ACTIVE_OR_RETURN(0);
 	tcp_accepted(args->ret);
 	return 0;
 }
-#endif
-
-#if TCP_HAVE_ACCEPT
-TRACEPOINT_PROBE(syscalls, sys_exit_accept)
-{
-	EBPFMON_ACTIVE_OR_RETURN(0);
-	tcp_accepted(args->ret);
-	return 0;
-}
-#endif
 #endif
 
 /*

@@ -43,7 +43,7 @@ struct tcp_opts {
 static const struct monitor_tp tcp_tracepoints[] = {
 	{ "sock", "inet_sock_set_state", false },
 	{ "syscalls", "sys_exit_accept4", true },
-	{ "syscalls", "sys_exit_accept", true },
+	{ "syscalls", "sys_exit_accept", true, "tracepoint__syscalls__sys_exit_accept4" },
 	{ "tcp", "tcp_retransmit_skb", true },
 	{ "tcp", "tcp_send_reset", true },
 	{ "tcp", "tcp_receive_reset", true },
@@ -106,7 +106,7 @@ static int tcp_configure(struct monitor_inst *inst, struct cfg_node *node)
 	const struct kernel_info *ki = inst->ki;
 	long off;
 	int err = 0, by = 0;
-	bool accept4, accept, reset_sockaddr, reset_reason;
+	bool accept4, reset_sockaddr, reset_reason;
 
 	if (!o)
 		return -ENOMEM;
@@ -140,7 +140,6 @@ static int tcp_configure(struct monitor_inst *inst, struct cfg_node *node)
 		    !kernel_info__btf_offset(ki, "file", "private_data", &off) &&
 		    !kernel_info__btf_offset(ki, "socket", "sk", &off);
 	accept4 = kernel_info__has_tracepoint(ki, "syscalls", "sys_exit_accept4");
-	accept = kernel_info__has_tracepoint(ki, "syscalls", "sys_exit_accept");
 	reset_sockaddr = o->resets && !tcp_tp_has_field(ki, "tcp", "tcp_send_reset", "sport");
 	reset_reason = o->resets && tcp_tp_has_field(ki, "tcp", "tcp_send_reset", "reason");
 	err |= render_vars__set(&inst->vars, "MAX_ENTRIES", "%lld", o->max_entries);
@@ -152,7 +151,6 @@ static int tcp_configure(struct monitor_inst *inst, struct cfg_node *node)
 				kernel_info__has_tracepoint(ki, "tcp", "tcp_send_reset") &&
 				kernel_info__has_tracepoint(ki, "tcp", "tcp_receive_reset"));
 	err |= render_vars__set(&inst->vars, "HAVE_ACCEPT4", "%d", accept4);
-	err |= render_vars__set(&inst->vars, "HAVE_ACCEPT", "%d", accept);
 	err |= render_vars__set(&inst->vars, "RESET_SOCKADDR", "%d", reset_sockaddr);
 	err |= render_vars__set(&inst->vars, "RESET_REASON", "%d", reset_reason);
 	if (err)
@@ -163,13 +161,14 @@ static int tcp_configure(struct monitor_inst *inst, struct cfg_node *node)
 				      ki->btf ? "BTF lacks a member of tcp_sock (bytes_received, "
 						"bytes_acked, snd_una, write_seq) or sock_common.skc_flags"
 					      : "no BTF for struct tcp_sock's offsets");
-	if (!o->accept || (!accept4 && !accept))
+	if (!o->accept || !accept4)
 		monitor_inst__verdict(inst, VERDICT_DEGRADED,
 				      "accept latency and the process of accepted connections "
 				      "unavailable: %s",
-				      !accept4 && !accept ? "no syscalls:sys_exit_accept4 or "
-							    "sys_exit_accept tracepoint"
-							  : "no BTF offsets for an fd's sock");
+				      !accept4 ? "no syscalls:sys_exit_accept4 tracepoint"
+					       : "no BTF offsets for an fd's sock (task_struct.files, "
+						 "files_struct.fdt, fdtable.fd, file.private_data, "
+						 "socket.sk)");
 	if (o->resets && (!kernel_info__has_tracepoint(ki, "tcp", "tcp_send_reset") ||
 			  !kernel_info__has_tracepoint(ki, "tcp", "tcp_receive_reset")))
 		monitor_inst__verdict(inst, VERDICT_DEGRADED,

@@ -102,6 +102,17 @@ elif what == "refused":
     except ConnectionRefusedError:
         pass
     print(json.dumps({"pid": os.getpid(), "port": port, "sport": c.getsockname()[1]}))
+elif what == "many":
+    n = int(sys.argv[2])
+    ls = socket.socket()
+    ls.bind(("127.0.0.1", 0))
+    ls.listen(n)
+    cs = [socket.create_connection(ls.getsockname()) for i in range(n)]
+    ss = [ls.accept()[0] for i in range(n)]
+    for c in cs + ss:
+        c.close()
+    time.sleep(0.2)
+    print(json.dumps({"port": ls.getsockname()[1]}))
 elif what == "retransmit":
     ls = socket.socket()
     ls.bind(("127.0.0.1", 0))
@@ -269,6 +280,22 @@ is "$(jq -s -c --argjson p "$P" '[.[] | select(.type == "summary" and .port == $
 is "$(jq -s -c '[.[] | select(.type == "summary" and .row == "total")] |
 	[(map(.connections) | add), (map(.rx_bytes) | add), (map(.tx_bytes) | add)]' "$T/sum.json")" \
 	"[6,8331,8331]" "summary: the total rows add up to the same"
+
+# --- A full in-flight table: what finds no room is counted, not reported.
+write_config "$T/full.yaml" "monitors:" "  tcp: {max_entries: 64}"
+mon_start "$T/full.json" "$T/full.err" -c "$T/full.yaml" -p "$NAME" --metrics-listen 127.0.0.1:0 ||
+	bail "ebpfmon-bcc (full) did not start"
+URL=$(metrics_url "$T/full.err")
+M=$(load many 80)
+scrape "$T/m2" "the exposition after a full table"
+mon_stop
+P=$(j "$M" .port)
+EVN=$(jq -s --argjson p "$P" '[.[] | select(.event == "close" and (.sport == $p or .dport == $p))] | length' \
+	"$T/full.json")
+UNT=$(val "$T/m2" ebpfmon_tcp_untracked_connections_total)
+diag "full table: $EVN connections reported, $UNT untracked"
+ok $(( EVN <= 64 && UNT > 0 ? 0 : 1 )) "full table: at most 64 followed at once ($EVN), the rest counted ($UNT)"
+is "$((EVN + UNT))" 160 "full table: reported + untracked = the 160 connections (80 each side)"
 
 # --- Bad options: one line, exit 1.
 expect_config_error "bad summary_by" 1 \
