@@ -584,7 +584,7 @@ static const struct table_column tcp_summary_columns[] = {
 	{ NULL },
 };
 
-static const char *const tcp_inflight[] = { "tcp_conns", NULL };
+static const char *const tcp_inflight[] = { "tcp_conns", "tcp_closed", NULL };
 
 const struct monitor mon_tcp = {
 	.name = "tcp",
