@@ -557,7 +557,7 @@ static const struct table_column tcp_columns[] = {
 	{ "TIME", "ts", 8, COLUMN_LEFT },
 	{ "PID", "pid", 7, COLUMN_RIGHT },
 	{ "COMM", "comm", 16, COLUMN_LEFT },
-	{ "EVENT", "event", 10, COLUMN_LEFT },
+	{ "EVENT", "event", 14, COLUMN_LEFT },
 	{ "SADDR", "saddr", 15, COLUMN_LEFT },
 	{ "SPORT", "sport", 5, COLUMN_RIGHT },
 	{ "DADDR", "daddr", 15, COLUMN_LEFT },
