@@ -83,11 +83,14 @@ if what == "conns":
     os.waitpid(srv, 0)
     print(json.dumps({"client": os.getpid(), "server": srv, "port": port, "conns": out}))
 elif what == "linger":
+    import ctypes
     ls = socket.socket()
     ls.bind(("127.0.0.1", 0))
     ls.listen(1)
     c = socket.create_connection(ls.getsockname())
-    s, _ = ls.accept()
+    # accept(2), not accept4(2) as socket.accept(): its exit is followed too.
+    fd = ctypes.CDLL(None, use_errno=True).accept(ls.fileno(), None, None)
+    s = socket.socket(fileno=fd)
     s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
     s.close()
     time.sleep(0.1)
@@ -211,8 +214,10 @@ is "$(jq -s -c --argjson p "$P" --argjson s "$S" '[.[] | select(.event == "reset
 	"linger: one reset_sent, by the server's closed sock, of its process"
 is "$(jq -s -c --argjson p "$P" --argjson s "$S" '[.[] | select(.event == "reset_received" and
 	.sport == $s and .dport == $p)] | length' "$T/ev.json")" 1 "linger: and one reset_received by the client"
-is "$(jq -s -c --argjson p "$P" '[.[] | select(.event == "close" and .sport == $p)] | .[0].states' \
-	"$T/ev.json")" '["LISTEN","SYN_RECV","ESTABLISHED","CLOSE"]' "linger: the reset connection's states"
+is "$(jq -s -c --argjson p "$P" '[.[] | select(.event == "close" and .sport == $p)] |
+	map([.states, .pid_from, (.accept_latency_ns > 0)])' "$T/ev.json")" \
+	'[[["LISTEN","SYN_RECV","ESTABLISHED","CLOSE"],"accept",true]]' \
+	"linger: the reset connection's states; taken by accept(2) (its exit is followed too)"
 
 # A closed port: the client's SYN is answered by a reset (sent for no sock, so
 # the -p filter leaves the reset_sent out: no process of ours is known).
