@@ -302,6 +302,63 @@ diag "full table: $EVN connections reported, $UNT untracked"
 ok $(( EVN <= 64 && UNT > 0 ? 0 : 1 )) "full table: at most 64 followed at once ($EVN), the rest counted ($UNT)"
 is "$((EVN + UNT))" 160 "full table: reported + untracked = the 160 connections (80 each side)"
 
+# --- README's "Coming from bcc-tools": tcplife, tcpconnlat, tcpretrans, as
+# written (one ebpfmon-bcc: the three start with the same command; its
+# records, kept by the PATH wrapper, go through the other two's jq), on every
+# connection of the machine: the workload's are told by their ports.
+man_recipe() {
+	awk -v m=".\\\\\" cookbook: $1" '
+		$0 == m { want = 1; next }
+		want && /^\.EX/ { on = 1; next }
+		on && /^\.EE/ { exit }
+		on { print }' "$BUILDDIR/man/ebpfmon-bcc.8" |
+		sed 's/\\-/-/g; s/\\(aq/'"'"'/g; s/\\e/\\/g'
+}
+for r in tcplife tcpconnlat tcpretrans; do
+	[ -n "$(recipe "$r")" ] || ok 1 "README.md has the bcc recipe $r"
+	is "$(man_recipe "$r")" "$(recipe "$r")" "ebpfmon-bcc(8) has the README's $r command"
+	is "$(recipe "$r" | head -1)" "ebpfmon-bcc -m tcp |" "$r: starts with ebpfmon-bcc -m tcp"
+done
+cookbook_path "$T/bin"
+mkdir "$T/r"
+mkfifo "$T/r/ready"
+exec {rfd}<> "$T/r/ready"
+(cd "$T/r" && PATH=$T/bin:$PATH bash -o pipefail -c "$(recipe tcplife)" > tcplife.out 2> err 3> ready
+ echo $? > rc) &
+rjob=$!
+for ((i = 0; i < 1600; i++)); do
+	read -r -t 0.25 -n 1 -u "$rfd" b && break
+	[ -f "$T/r/rc" ] && break
+done
+L=$(load conns 4 2 0.05)
+RT2=$(load retransmit 1.3)
+sleep 0.3
+[ -f "$T/r/rc" ] || kill -INT "$(cat "$T/r/mon.pid")"
+wait "$rjob"
+is "$(cat "$T/r/rc")" 0 "tcplife: runs and ends with status 0 on Ctrl-C"
+for r in tcpconnlat tcpretrans; do
+	(cd "$T/r" && bash -o pipefail -c "cat raw.json |
+$(recipe "$r" | tail -n +2)" > "$r.out" 2> "$r.err")
+	is "$?" 0 "$r: its jq runs on the records"
+done
+P=$(j "$L" .port)
+exp=$(jq -r -n --argjson w "$L" --arg n "$NAME" '$w.conns[] |
+	([$w.client, $n, "127.0.0.1", .sport, "127.0.0.1", $w.port, 1000 * .i, 777],
+	 [$w.server, $n, "127.0.0.1", $w.port, "127.0.0.1", .sport, 777, 1000 * .i]) | @tsv' |
+	sort)
+is "$(awk -F'\t' -v p="$P" '$4 == p || $6 == p' "$T/r/tcplife.out" | cut -f1-8 | sort)" "$exp" \
+	"tcplife: PID, COMM, LADDR, LPORT, RADDR, RPORT, TX, RX of the 2 connections, both sides"
+ok $(awk -F'\t' -v p="$P" '($4 == p || $6 == p) && !($9 > 0) { bad = 1 } END { exit bad }' \
+	"$T/r/tcplife.out"; echo $?) "tcplife: each with its duration in ms"
+is "$(awk -F'\t' -v p="$P" '$6 == p && $7 > 0 { print $1, $2, $3, $4, $5 }' "$T/r/tcpconnlat.out")" \
+	"$(printf '%s %s ipv4 127.0.0.1 127.0.0.1\n%s %s ipv4 127.0.0.1 127.0.0.1' \
+	"$(j "$L" .client)" "$NAME" "$(j "$L" .client)" "$NAME")" \
+	"tcpconnlat: PID, COMM, IP, SADDR, DADDR of the 2 connects, LAT(ms) > 0"
+ok $(awk -F'\t' -v s="127.0.0.1:$(j "$RT2" .sport)" -v d="127.0.0.1:$(j "$RT2" .port)" \
+	-v pid="$(j "$RT2" .pid)" '$4 == s && $5 == d { n++; if ($2 != pid || $3 != "ipv4" ||
+	$6 != "SYN_SENT" || $1 !~ /^20[0-9][0-9]-/) bad = 1 } END { exit !(n >= 1 && !bad) }' \
+	"$T/r/tcpretrans.out"; echo $?) "tcpretrans: the dropped SYN's retransmit: TIME, PID, IP, addresses, SYN_SENT"
+
 # --- Bad options: one line, exit 1.
 expect_config_error "bad summary_by" 1 \
 	"$T/bad.yaml:3:17: monitors.tcp.summary_by: expected one of: port, remote_addr; got \"pid\"" \
