@@ -301,6 +301,20 @@ UNT=$(val "$T/m2" ebpfmon_tcp_untracked_connections_total)
 diag "full table: $EVN connections reported, $UNT untracked"
 ok $(( EVN <= 64 && UNT > 0 ? 0 : 1 )) "full table: at most 64 followed at once ($EVN), the rest counted ($UNT)"
 is "$((EVN + UNT))" 160 "full table: reported + untracked = the 160 connections (80 each side)"
+# In summary mode a "lost" record tells them (the summary table, 64 rows too, has room).
+write_config "$T/fulls.yaml" "monitors:" "  tcp: {mode: summary, interval: 1, max_entries: 64}"
+mon_start "$T/fulls.json" "$T/fulls.err" -c "$T/fulls.yaml" -p "$NAME" ||
+	bail "ebpfmon-bcc (full, summary) did not start"
+M=$(load many 80)
+sleep 1.5
+mon_stop
+P=$(j "$M" .port)
+SUMN=$(jq -s --argjson p "$P" '[.[] | select(.type == "summary" and .port == $p) | .connections] | add' \
+	"$T/fulls.json")
+LOST=$(jq -s '[.[] | select(.type == "lost" and .reason == "table_full") | .count] | add' "$T/fulls.json")
+diag "full table, summary: $SUMN connections in rows, $LOST told lost"
+is "$((SUMN + LOST))" 160 "full table, summary: rows + lost (table_full) = the 160 connections"
+like "$(cat "$T/fulls.err")" "tcp: .*$LOST connections" "full table, summary: a warning says how many"
 
 # --- README's "Coming from bcc-tools": tcplife, tcpconnlat, tcpretrans, as
 # written (one ebpfmon-bcc: the three start with the same command; its
