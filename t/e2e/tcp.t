@@ -316,6 +316,24 @@ diag "full table, summary: $SUMN connections in rows, $LOST told lost"
 is "$((SUMN + LOST))" 160 "full table, summary: rows + lost (table_full) = the 160 connections"
 like "$(cat "$T/fulls.err")" "tcp: .*$LOST connections" "full table, summary: a warning says how many"
 
+# --- Without BTF (kernel.btf: off; the headers here are another kernel's):
+# the bytes are null with the reason, accept() cannot be followed to its sock
+# (the server's process comes from its close()), and --check says so.
+write_config "$T/nobtf.yaml" "kernel:" "  btf: off" "monitors:" "  tcp: {}"
+mon_start "$T/nobtf.json" "$T/nobtf.err" -c "$T/nobtf.yaml" -p "$NAME" ||
+	bail "ebpfmon-bcc (no BTF) did not start"
+W=$(load conns 4 1 0.05)
+sleep 0.3
+mon_stop
+is "$(jq -s -c --argjson p "$(j "$W" .port)" '[.[] | select(.event == "close" and
+	(.sport == $p or .dport == $p))] | sort_by(.direction) |
+	map([.direction, .pid_from, .rx_bytes, .tx_bytes, .bytes_error, .accept_latency_ns])' "$T/nobtf.json")" \
+	'[["active","connect",null,null,"no BTF offsets",null],["passive","close",null,null,"no BTF offsets",null]]' \
+	"no BTF: bytes null with bytes_error; the server's process from its close()"
+like "$("$EBPFMON" --check -c "$T/nobtf.yaml" 2> /dev/null | jq -r .monitors.tcp.verdict)" \
+	"^degraded: .*rx_bytes, tx_bytes are null: no BTF for struct tcp_sock's offsets; accept latency and the process of accepted connections unavailable: no BTF offsets" \
+	"no BTF: --check's verdict says what is missing"
+
 # --- README's "Coming from bcc-tools": tcplife, tcpconnlat, tcpretrans, as
 # written (one ebpfmon-bcc: the three start with the same command; its
 # records, kept by the PATH wrapper, go through the other two's jq), on every
