@@ -339,6 +339,17 @@ recipe() {
 		on { print }' "$SRCDIR/README.md"
 }
 
+# man_recipe NAME: the command under ebpfmon-bcc(8)'s `.\" cookbook: NAME`, as
+# README.md writes it (recipe NAME).
+man_recipe() {
+	awk -v m=".\\\\\" cookbook: $1" '
+		$0 == m { want = 1; next }
+		want && /^\.EX/ { on = 1; next }
+		on && /^\.EE/ { exit }
+		on { print }' "$BUILDDIR/man/ebpfmon-bcc.8" |
+		sed 's/\\-/-/g; s/\\(aq/'"'"'/g; s/\\e/\\/g'
+}
+
 # cookbook_path DIR [ARGS...]: DIR/ebpfmon-bcc, for README's commands as written: ours
 # with --ready-fd 3 (and ARGS), its pid in ./mon.pid, its records also in ./raw.json.
 cookbook_path() {

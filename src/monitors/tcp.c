@@ -8,6 +8,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stddef.h>
 #include <linux/types.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -467,6 +468,26 @@ static int tcp_collect(struct monitor_inst *inst, struct probe_set *ps)
 	return err;
 }
 
+/* The families by family and direction, from struct tcp_metric (off -1: the duration histogram). */
+static const struct tcp_conn_family {
+	const char *name, *help;
+	long off;
+} tcp_conn_families[] = {
+	{ "ebpfmon_tcp_connections_total",
+	  "TCP connections closed (followed from connect or accept to close), by family and "
+	  "direction (active: connect, passive: accept).",
+	  offsetof(struct tcp_metric, connections) },
+	{ "ebpfmon_tcp_rx_bytes_total",
+	  "Payload bytes received by closed TCP connections (tcp_sock.bytes_received less a FIN).",
+	  offsetof(struct tcp_metric, rx_bytes) },
+	{ "ebpfmon_tcp_tx_bytes_total",
+	  "Payload bytes sent and acknowledged by closed TCP connections (tcp_sock.bytes_acked "
+	  "less SYN and FIN).",
+	  offsetof(struct tcp_metric, tx_bytes) },
+	{ "ebpfmon_tcp_connection_duration_seconds",
+	  "Lifetime of closed TCP connections (first state to CLOSE).", -1 },
+};
+
 static int tcp_metrics(struct monitor_inst *inst, struct probe_set *ps, struct metrics *m)
 {
 	static const char *const fams[2] = { "ipv4", "ipv6" };
@@ -489,37 +510,21 @@ static int tcp_metrics(struct monitor_inst *inst, struct probe_set *ps, struct m
 		err = probe_set__percpu_array_sums(ps, "tcp_conns_full", full, 1);
 	if (err)
 		return err;
-	metrics__family(m, "ebpfmon_tcp_connections_total", METRIC_COUNTER,
-			"TCP connections closed (followed from connect or accept to close), "
-			"by family and direction (active: connect, passive: accept).");
-	for (int k = 0; k < TCP_M_KEYS; k++) {
-		const char *labels[] = { "family", fams[k / 2], "direction", dirs[k % 2], NULL };
+	for (size_t f = 0; f < sizeof(tcp_conn_families) / sizeof(tcp_conn_families[0]); f++) {
+		const struct tcp_conn_family *cf = &tcp_conn_families[f];
 
-		metrics__sample(m, "ebpfmon_tcp_connections_total", labels, v[k].connections);
-	}
-	metrics__family(m, "ebpfmon_tcp_rx_bytes_total", METRIC_COUNTER,
-			"Payload bytes received by closed TCP connections (tcp_sock.bytes_received "
-			"less a FIN).");
-	for (int k = 0; k < TCP_M_KEYS; k++) {
-		const char *labels[] = { "family", fams[k / 2], "direction", dirs[k % 2], NULL };
+		metrics__family(m, cf->name, cf->off < 0 ? METRIC_HISTOGRAM : METRIC_COUNTER,
+				cf->help);
+		for (int k = 0; k < TCP_M_KEYS; k++) {
+			const char *labels[] = { "family", fams[k / 2], "direction", dirs[k % 2],
+						 NULL };
 
-		metrics__sample(m, "ebpfmon_tcp_rx_bytes_total", labels, v[k].rx_bytes);
-	}
-	metrics__family(m, "ebpfmon_tcp_tx_bytes_total", METRIC_COUNTER,
-			"Payload bytes sent and acknowledged by closed TCP connections "
-			"(tcp_sock.bytes_acked less SYN and FIN).");
-	for (int k = 0; k < TCP_M_KEYS; k++) {
-		const char *labels[] = { "family", fams[k / 2], "direction", dirs[k % 2], NULL };
-
-		metrics__sample(m, "ebpfmon_tcp_tx_bytes_total", labels, v[k].tx_bytes);
-	}
-	metrics__family(m, "ebpfmon_tcp_connection_duration_seconds", METRIC_HISTOGRAM,
-			"Lifetime of closed TCP connections (first state to CLOSE).");
-	for (int k = 0; k < TCP_M_KEYS; k++) {
-		const char *labels[] = { "family", fams[k / 2], "direction", dirs[k % 2], NULL };
-
-		metric_hist_write(m, "ebpfmon_tcp_connection_duration_seconds", labels,
-				  &v[k].duration);
+			if (cf->off < 0)
+				metric_hist_write(m, cf->name, labels, &v[k].duration);
+			else
+				metrics__sample(m, cf->name, labels,
+						*(const uint64_t *)((const char *)&v[k] + cf->off));
+		}
 	}
 	metrics__family(m, "ebpfmon_tcp_connect_latency_seconds", METRIC_HISTOGRAM,
 			"TCP connect latency: SYN_SENT to ESTABLISHED (tcpconnlat).");

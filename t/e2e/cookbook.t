@@ -156,14 +156,6 @@ ok $(( minor >= FAULT_PAGES ? 0 : 1 )) "faults-by-process: >= $FAULT_PAGES minor
 # notes its pid), all at once, on one workload; Ctrl-C (SIGINT) ends them.
 # The man page has the same commands.
 [ -x "$H/interrupt_helper" ] || bail "$H/interrupt_helper is not built"
-man_recipe() {
-	awk -v m=".\\\\\" cookbook: $1" '
-		$0 == m { want = 1; next }
-		want && /^\.EX/ { on = 1; next }
-		on && /^\.EE/ { exit }
-		on { print }' "$BUILDDIR/man/ebpfmon-bcc.8" |
-		sed 's/\\-/-/g; s/\\(aq/'"'"'/g; s/\\e/\\/g'
-}
 BCC="execsnoop execsnoop-u execsnoop-n opensnoop opensnoop-x opensnoop-F syscount syscount-L
 	syscount-P fileslower hardirqs softirqs"
 # (funccount and funclatency need kprobes: cookbook-func.t, run in t/vm's guest too.)

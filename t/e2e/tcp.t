@@ -338,14 +338,6 @@ like "$("$EBPFMON" --check -c "$T/nobtf.yaml" 2> /dev/null | jq -r .monitors.tcp
 # written (one ebpfmon-bcc: the three start with the same command; its
 # records, kept by the PATH wrapper, go through the other two's jq), on every
 # connection of the machine: the workload's are told by their ports.
-man_recipe() {
-	awk -v m=".\\\\\" cookbook: $1" '
-		$0 == m { want = 1; next }
-		want && /^\.EX/ { on = 1; next }
-		on && /^\.EE/ { exit }
-		on { print }' "$BUILDDIR/man/ebpfmon-bcc.8" |
-		sed 's/\\-/-/g; s/\\(aq/'"'"'/g; s/\\e/\\/g'
-}
 for r in tcplife tcpconnlat tcpretrans; do
 	[ -n "$(recipe "$r")" ] || ok 1 "README.md has the bcc recipe $r"
 	is "$(man_recipe "$r")" "$(recipe "$r")" "ebpfmon-bcc(8) has the README's $r command"
