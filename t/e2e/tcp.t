@@ -286,6 +286,19 @@ is "$(jq -s -c '[.[] | select(.type == "summary" and .row == "total")] |
 	[(map(.connections) | add), (map(.rx_bytes) | add), (map(.tx_bytes) | add)]' "$T/sum.json")" \
 	"[6,8331,8331]" "summary: the total rows add up to the same"
 
+# By remote address (IPv6 here): the peer's address and the direction.
+write_config "$T/sumaddr.yaml" "monitors:" "  tcp: {mode: summary, interval: 1, summary_by: remote_addr}"
+mon_start "$T/sumaddr.json" "$T/sumaddr.err" -c "$T/sumaddr.yaml" -p "$NAME" ||
+	bail "ebpfmon-bcc (summary by address) did not start"
+W=$(load conns 6 2 0.05)
+sleep 1.5
+mon_stop
+is "$(jq -s -c '[.[] | select(.type == "summary" and .row != "total")] | group_by([.remote_addr, .direction]) |
+	map([.[0].row, .[0].remote_addr, .[0].family, .[0].direction, .[0].port, (map(.connections) | add),
+	     (map(.rx_bytes) | add), (map(.tx_bytes) | add)])' "$T/sumaddr.json")" \
+	'[["remote_addr","::1","ipv6","active",null,2,1554,3000],["remote_addr","::1","ipv6","passive",null,2,3000,1554]]' \
+	"summary by remote_addr: ::1, each direction: 2 connections and their bytes"
+
 # --- A full in-flight table: what finds no room is counted, not reported.
 write_config "$T/full.yaml" "monitors:" "  tcp: {max_entries: 64}"
 mon_start "$T/full.json" "$T/full.err" -c "$T/full.yaml" -p "$NAME" --metrics-listen 127.0.0.1:0 ||
