@@ -26,6 +26,39 @@
 /* tcp:tcp_send_reset with sockaddrs (6.10+) instead of ports and addresses. */
 #define TCP_RESET_SOCKADDR @RESET_SOCKADDR@
 #define TCP_RESET_REASON @RESET_REASON@
+
+/*
+ * Payload bytes: the counters of sequence space (bytes_received,
+ * bytes_acked) less what SYN and FIN took of it. A FIN received sets
+ * SOCK_DONE (bit 1 of sk_flags, tcp_fin()); ours was acked when snd_una
+ * reached write_seq after we sent one (FIN_WAIT1, LAST_ACK); an active
+ * open's SYN was acked when it reached ESTABLISHED. The offsets (and those
+ * of accept()'s fd to its sock: task->files->fdt->fd[fd]->private_data, a
+ * socket, ->sk) are BTF's numbers, or offsetof() on the headers when they
+ * are this kernel's (src/monitors/tcp.c); TCP_BYTES, TCP_ACCEPT_WALK: all
+ * of them are known.
+ */
+#define TCP_BYTES @BYTES@
+#define TCP_ACCEPT_WALK @ACCEPT_WALK@
+#if @HEADER_OFFSETS@
+#include <linux/tcp.h>
+#include <linux/fdtable.h>
+#include <linux/net.h>
+#include <net/sock.h>
+#endif
+#define TCP_OFF_RX @OFF_RX@
+#define TCP_OFF_TX @OFF_TX@
+#define TCP_OFF_SND_UNA @OFF_SND_UNA@
+#define TCP_OFF_WRITE_SEQ @OFF_WRITE_SEQ@
+#define TCP_OFF_SK_FLAGS @OFF_SK_FLAGS@
+#define TCP_SOCK_DONE 1
+#define TCP_OFF_TASK_FILES @OFF_TASK_FILES@
+#define TCP_OFF_FILES_FDT @OFF_FILES_FDT@
+#define TCP_OFF_FDT_MAX_FDS @OFF_FDT_MAX_FDS@
+#define TCP_OFF_FDT_FD @OFF_FDT_FD@
+#define TCP_OFF_FILE_PRIV @OFF_FILE_PRIV@
+#define TCP_OFF_SOCKET_SK @OFF_SOCKET_SK@
+#define TCP_ACCEPT (TCP_ACCEPT_WALK && TCP_HAVE_ACCEPT4)
 #if TCP_RESET_REASON
 /*
  * The tracepoint's struct (generated from tracefs) has an enum sk_rst_reason
@@ -35,36 +68,6 @@
 #define sk_rst_reason tcp_ebpfmon_rst_reason
 enum tcp_ebpfmon_rst_reason { TCP_EBPFMON_RST_REASON_NONE };
 #endif
-
-/*
- * Payload bytes: the counters of sequence space (bytes_received,
- * bytes_acked) less what SYN and FIN took of it. A FIN received sets
- * SOCK_DONE (bit 1 of sk_flags, tcp_fin()); ours was acked when snd_una
- * reached write_seq after we sent one (FIN_WAIT1, LAST_ACK); an active
- * open's SYN was acked when it reached ESTABLISHED.
- */
-#define TCP_OFF_RX @BTF_OFFSETOF(tcp_sock,bytes_received)@
-#define TCP_OFF_TX @BTF_OFFSETOF(tcp_sock,bytes_acked)@
-#define TCP_OFF_SND_UNA @BTF_OFFSETOF(tcp_sock,snd_una)@
-#define TCP_OFF_WRITE_SEQ @BTF_OFFSETOF(tcp_sock,write_seq)@
-/* sk_flags is __sk_common.skc_flags. */
-#define TCP_OFF_SK_COMMON @BTF_OFFSETOF(sock,__sk_common)@
-#define TCP_OFF_SKC_FLAGS @BTF_OFFSETOF(sock_common,skc_flags)@
-#define TCP_OFF_SK_FLAGS (TCP_OFF_SK_COMMON + TCP_OFF_SKC_FLAGS)
-#define TCP_SOCK_DONE 1
-#define TCP_BYTES (TCP_OFF_RX >= 0 && TCP_OFF_TX >= 0 && TCP_OFF_SND_UNA >= 0 && \
-		   TCP_OFF_WRITE_SEQ >= 0 && TCP_OFF_SK_COMMON >= 0 && TCP_OFF_SKC_FLAGS >= 0)
-/* accept()'s fd to its sock: task->files->fdt->fd[fd]->private_data (a socket)->sk. */
-#define TCP_OFF_TASK_FILES @BTF_OFFSETOF(task_struct,files)@
-#define TCP_OFF_FILES_FDT @BTF_OFFSETOF(files_struct,fdt)@
-#define TCP_OFF_FDT_MAX_FDS @BTF_OFFSETOF(fdtable,max_fds)@
-#define TCP_OFF_FDT_FD @BTF_OFFSETOF(fdtable,fd)@
-#define TCP_OFF_FILE_PRIV @BTF_OFFSETOF(file,private_data)@
-#define TCP_OFF_SOCKET_SK @BTF_OFFSETOF(socket,sk)@
-#define TCP_ACCEPT_WALK (TCP_OFF_TASK_FILES >= 0 && TCP_OFF_FILES_FDT >= 0 && \
-			 TCP_OFF_FDT_MAX_FDS >= 0 && TCP_OFF_FDT_FD >= 0 && \
-			 TCP_OFF_FILE_PRIV >= 0 && TCP_OFF_SOCKET_SK >= 0)
-#define TCP_ACCEPT (TCP_ACCEPT_WALK && TCP_HAVE_ACCEPT4)
 
 #define TCP_CLOSED_ENTRIES 1024
 #define TCP_AF_INET 2

@@ -100,12 +100,55 @@ static bool tcp_tp_has_field(const struct kernel_info *ki, const char *category,
 	return found;
 }
 
+/*
+ * The struct members the probe reads: OFF_* as BTF's offsets, or as
+ * offsetof() on the headers when they are this kernel's (EXPR: the member
+ * there; sk_flags is a macro of struct sock). BYTES: for rx_bytes and
+ * tx_bytes, else for accept()'s fd to its sock.
+ */
+static const struct tcp_offset {
+	const char *var, *type, *member;
+	const char *outer;	/* BTF: type is a struct this member of OUTER's */
+	const char *expr;	/* headers: offsetof(struct EXPR) */
+	bool bytes;
+} tcp_offsets[] = {
+	{ "OFF_RX", "tcp_sock", "bytes_received", NULL, "tcp_sock, bytes_received", true },
+	{ "OFF_TX", "tcp_sock", "bytes_acked", NULL, "tcp_sock, bytes_acked", true },
+	{ "OFF_SND_UNA", "tcp_sock", "snd_una", NULL, "tcp_sock, snd_una", true },
+	{ "OFF_WRITE_SEQ", "tcp_sock", "write_seq", NULL, "tcp_sock, write_seq", true },
+	{ "OFF_SK_FLAGS", "sock_common", "skc_flags", "__sk_common", "sock, sk_flags", true },
+	{ "OFF_TASK_FILES", "task_struct", "files", NULL, "task_struct, files", false },
+	{ "OFF_FILES_FDT", "files_struct", "fdt", NULL, "files_struct, fdt", false },
+	{ "OFF_FDT_MAX_FDS", "fdtable", "max_fds", NULL, "fdtable, max_fds", false },
+	{ "OFF_FDT_FD", "fdtable", "fd", NULL, "fdtable, fd", false },
+	{ "OFF_FILE_PRIV", "file", "private_data", NULL, "file, private_data", false },
+	{ "OFF_SOCKET_SK", "socket", "sk", NULL, "socket, sk", false },
+};
+
+static int tcp_offset_set(struct monitor_inst *inst, const struct tcp_offset *t,
+			  struct tcp_opts *o)
+{
+	const struct kernel_info *ki = inst->ki;
+	long off = -1, outer = 0;
+
+	if (!ki->btf && kernel_info__offsets_trusted(ki))
+		return render_vars__set(&inst->vars, t->var, "offsetof(struct %s)", t->expr);
+	if (!ki->btf || kernel_info__btf_offset(ki, t->type, t->member, &off) ||
+	    (t->outer && kernel_info__btf_offset(ki, "sock", t->outer, &outer))) {
+		off = -1;
+		if (t->bytes)
+			o->bytes = false;
+		else
+			o->accept = false;
+	}
+	return render_vars__set(&inst->vars, t->var, "%ld", off < 0 ? off : off + outer);
+}
+
 static int tcp_configure(struct monitor_inst *inst, struct cfg_node *node)
 {
 	static const char *const bys[] = { "port", "remote_addr", NULL };
 	struct tcp_opts *o = calloc(1, sizeof(*o));
 	const struct kernel_info *ki = inst->ki;
-	long off;
 	int err = 0, by = 0;
 	bool accept4, reset_sockaddr, reset_reason;
 
@@ -127,19 +170,13 @@ static int tcp_configure(struct monitor_inst *inst, struct cfg_node *node)
 	o->by_addr = by == 1;
 	o->stats_entries = node && cfg_node__get(node, "max_entries") ? o->max_entries :
 			   summary_default_entries();
-	/* What probes/tcp.bpf.c's TCP_BYTES asks for. */
-	o->bytes = !kernel_info__btf_offset(ki, "tcp_sock", "bytes_received", &off) &&
-		   !kernel_info__btf_offset(ki, "tcp_sock", "bytes_acked", &off) &&
-		   !kernel_info__btf_offset(ki, "tcp_sock", "snd_una", &off) &&
-		   !kernel_info__btf_offset(ki, "tcp_sock", "write_seq", &off) &&
-		   !kernel_info__btf_offset(ki, "sock", "__sk_common", &off) &&
-		   !kernel_info__btf_offset(ki, "sock_common", "skc_flags", &off);
-	o->accept = !kernel_info__btf_offset(ki, "task_struct", "files", &off) &&
-		    !kernel_info__btf_offset(ki, "files_struct", "fdt", &off) &&
-		    !kernel_info__btf_offset(ki, "fdtable", "fd", &off) &&
-		    !kernel_info__btf_offset(ki, "fdtable", "max_fds", &off) &&
-		    !kernel_info__btf_offset(ki, "file", "private_data", &off) &&
-		    !kernel_info__btf_offset(ki, "socket", "sk", &off);
+	o->bytes = o->accept = true;
+	for (size_t i = 0; i < sizeof(tcp_offsets) / sizeof(tcp_offsets[0]); i++)
+		err |= tcp_offset_set(inst, &tcp_offsets[i], o);
+	err |= render_vars__set(&inst->vars, "BYTES", "%d", o->bytes);
+	err |= render_vars__set(&inst->vars, "ACCEPT_WALK", "%d", o->accept);
+	err |= render_vars__set(&inst->vars, "HEADER_OFFSETS", "%d",
+				!ki->btf && kernel_info__offsets_trusted(ki));
 	accept4 = kernel_info__has_tracepoint(ki, "syscalls", "sys_exit_accept4");
 	reset_sockaddr = o->resets && !tcp_tp_has_field(ki, "tcp", "tcp_send_reset", "sport");
 	reset_reason = o->resets && tcp_tp_has_field(ki, "tcp", "tcp_send_reset", "reason");
@@ -161,15 +198,17 @@ static int tcp_configure(struct monitor_inst *inst, struct cfg_node *node)
 				      "rx_bytes, tx_bytes are null: %s",
 				      ki->btf ? "BTF lacks a member of tcp_sock (bytes_received, "
 						"bytes_acked, snd_una, write_seq) or sock_common.skc_flags"
-					      : "no BTF for struct tcp_sock's offsets");
+					      : "no struct tcp_sock offsets: no BTF and the headers "
+						"are not this kernel's");
 	if (!o->accept || !accept4)
 		monitor_inst__verdict(inst, VERDICT_DEGRADED,
 				      "accept latency and the process of accepted connections "
 				      "unavailable: %s",
 				      !accept4 ? "no syscalls:sys_exit_accept4 tracepoint"
-					       : "no BTF offsets for an fd's sock (task_struct.files, "
+					       : "no offsets for an fd's sock (task_struct.files, "
 						 "files_struct.fdt, fdtable.fd, file.private_data, "
-						 "socket.sk)");
+						 "socket.sk): no BTF member, or no BTF and the headers "
+						 "are not this kernel's");
 	if (o->resets && (!kernel_info__has_tracepoint(ki, "tcp", "tcp_send_reset") ||
 			  !kernel_info__has_tracepoint(ki, "tcp", "tcp_receive_reset")))
 		monitor_inst__verdict(inst, VERDICT_DEGRADED,
@@ -282,7 +321,7 @@ static int tcp_on_event(struct monitor_inst *inst, const void *data, size_t size
 	tcp_uint_or_null(rec, "rx_bytes", e->rx_bytes, bytes);
 	tcp_uint_or_null(rec, "tx_bytes", e->tx_bytes, bytes);
 	if (close_ev && !bytes)
-		record__str(rec, "bytes_error", o->bytes ? "unreadable" : "no BTF offsets");
+		record__str(rec, "bytes_error", o->bytes ? "unreadable" : "no struct offsets");
 	else
 		record__null(rec, "bytes_error");
 	if (close_ev) {
