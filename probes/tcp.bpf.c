@@ -4,7 +4,7 @@
  * tcpretrans, ebpf_exporter's accept latency). sock:inet_sock_set_state
  * follows each connection from its first state (SYN_SENT: connect(); or
  * SYN_RECV: a listener's child, made when the handshake completes) to
- * TCP_CLOSE, where its whole life is sent: addresses, ports, duration, the
+ * TCPMON_CLOSE, where its whole life is sent: addresses, ports, duration, the
  * states it went through, connect latency (SYN_SENT to ESTABLISHED) and the
  * bytes of struct tcp_sock (bytes_received, bytes_acked through BTF offsets).
  * The transitions mostly run in softirq context, on whatever task the packet
@@ -17,15 +17,15 @@
  */
 #include "tcp.h"
 
-#define TCP_MON_ID @MON_ID@
-#define TCP_SUMMARY (@SUMMARY@ && EBPFMON_EVENTS)
-#define TCP_BY_ADDR @BY_ADDR@	/* summary rows by remote address, else by local port */
-#define TCP_RETRANSMITS @RETRANSMITS@
-#define TCP_RESETS @RESETS@
-#define TCP_HAVE_ACCEPT4 @HAVE_ACCEPT4@
+#define TCPMON_MON_ID @MON_ID@
+#define TCPMON_SUMMARY (@SUMMARY@ && EBPFMON_EVENTS)
+#define TCPMON_BY_ADDR @BY_ADDR@	/* summary rows by remote address, else by local port */
+#define TCPMON_RETRANSMITS @RETRANSMITS@
+#define TCPMON_RESETS @RESETS@
+#define TCPMON_HAVE_ACCEPT4 @HAVE_ACCEPT4@
 /* tcp:tcp_send_reset with sockaddrs (6.10+) instead of ports and addresses. */
-#define TCP_RESET_SOCKADDR @RESET_SOCKADDR@
-#define TCP_RESET_REASON @RESET_REASON@
+#define TCPMON_RESET_SOCKADDR @RESET_SOCKADDR@
+#define TCPMON_RESET_REASON @RESET_REASON@
 
 /*
  * Payload bytes: the counters of sequence space (bytes_received,
@@ -34,73 +34,66 @@
  * reached write_seq after we sent one (FIN_WAIT1, LAST_ACK); an active
  * open's SYN was acked when it reached ESTABLISHED. The offsets (and those
  * of accept()'s fd to its sock: task->files->fdt->fd[fd]->private_data, a
- * socket, ->sk) are BTF's numbers, or offsetof() on the headers when they
- * are this kernel's (src/monitors/tcp.c); TCP_BYTES, TCP_ACCEPT_WALK: all
- * of them are known.
+ * socket, ->sk) are BTF's (src/monitors/tcp.c says why BTF only);
+ * TCPMON_BYTES, TCPMON_ACCEPT_WALK: all of them are known.
  */
-#define TCP_BYTES @BYTES@
-#define TCP_ACCEPT_WALK @ACCEPT_WALK@
-#if @HEADER_OFFSETS@
-#include <linux/tcp.h>
-#include <linux/fdtable.h>
-#include <linux/net.h>
-#include <net/sock.h>
-#endif
-#define TCP_OFF_RX @OFF_RX@
-#define TCP_OFF_TX @OFF_TX@
-#define TCP_OFF_SND_UNA @OFF_SND_UNA@
-#define TCP_OFF_WRITE_SEQ @OFF_WRITE_SEQ@
-#define TCP_OFF_SK_FLAGS @OFF_SK_FLAGS@
-#define TCP_SOCK_DONE 1
-#define TCP_OFF_TASK_FILES @OFF_TASK_FILES@
-#define TCP_OFF_FILES_FDT @OFF_FILES_FDT@
-#define TCP_OFF_FDT_MAX_FDS @OFF_FDT_MAX_FDS@
-#define TCP_OFF_FDT_FD @OFF_FDT_FD@
-#define TCP_OFF_FILE_PRIV @OFF_FILE_PRIV@
-#define TCP_OFF_SOCKET_SK @OFF_SOCKET_SK@
-#define TCP_ACCEPT (TCP_ACCEPT_WALK && TCP_HAVE_ACCEPT4)
-#if TCP_RESET_REASON
+#define TCPMON_BYTES @BYTES@
+#define TCPMON_ACCEPT_WALK @ACCEPT_WALK@
+#define TCPMON_OFF_RX @OFF_RX@
+#define TCPMON_OFF_TX @OFF_TX@
+#define TCPMON_OFF_SND_UNA @OFF_SND_UNA@
+#define TCPMON_OFF_WRITE_SEQ @OFF_WRITE_SEQ@
+#define TCPMON_OFF_SK_FLAGS @OFF_SK_FLAGS@
+#define TCPMON_SOCK_DONE 1
+#define TCPMON_OFF_TASK_FILES @OFF_TASK_FILES@
+#define TCPMON_OFF_FILES_FDT @OFF_FILES_FDT@
+#define TCPMON_OFF_FDT_MAX_FDS @OFF_FDT_MAX_FDS@
+#define TCPMON_OFF_FDT_FD @OFF_FDT_FD@
+#define TCPMON_OFF_FILE_PRIV @OFF_FILE_PRIV@
+#define TCPMON_OFF_SOCKET_SK @OFF_SOCKET_SK@
+#define TCPMON_ACCEPT (TCPMON_ACCEPT_WALK && TCPMON_HAVE_ACCEPT4)
+#if TCPMON_RESET_REASON
 /*
  * The tracepoint's struct (generated from tracefs) has an enum sk_rst_reason
  * field, which no header of another kernel defines: a complete enum of our
  * own in its place (the kernel's, if a header brought it in, keeps its name).
  */
 #define sk_rst_reason tcp_ebpfmon_rst_reason
-enum tcp_ebpfmon_rst_reason { TCP_EBPFMON_RST_REASON_NONE };
+enum tcp_ebpfmon_rst_reason { TCPMON_RST_REASON_NONE };
 #endif
 
-#define TCP_CLOSED_ENTRIES 1024
-#define TCP_AF_INET 2
-#define TCP_AF_INET6 10
-#define TCP_PROTO_TCP 6
+#define TCPMON_CLOSED_ENTRIES 1024
+#define TCPMON_AF_INET 2
+#define TCPMON_AF_INET6 10
+#define TCPMON_PROTO_TCP 6
 
 /* A plain hash: a full table is seen (counted), not evicting a live connection. */
-BPF_HASH(tcp_conns, u64, struct tcp_conn, @MAX_ENTRIES@);
-BPF_PERCPU_ARRAY(tcp_conns_full, u64, 1);
+BPF_HASH(tcpmon_conns, u64, struct tcpmon_conn, @MAX_ENTRIES@);
+BPF_PERCPU_ARRAY(tcpmon_conns_full, u64, 1);
 /*
  * Connections just closed, for the packets that follow their close: a
  * reset sent by close() with SO_LINGER 0 (or unread data) comes after the
  * sock went to CLOSE, and is still that connection's process's.
  */
-BPF_TABLE("lru_hash", u64, struct tcp_conn, tcp_closed, TCP_CLOSED_ENTRIES);
+BPF_TABLE("lru_hash", u64, struct tcpmon_conn, tcpmon_closed, TCPMON_CLOSED_ENTRIES);
 
-#if TCP_SUMMARY
-BPF_F_TABLE("percpu_hash", struct tcp_stats_key, struct tcp_stats, tcp_stats,
+#if TCPMON_SUMMARY
+BPF_F_TABLE("percpu_hash", struct tcpmon_stats_key, struct tcpmon_stats, tcpmon_stats,
 	    @STATS_ENTRIES@, BPF_F_NO_PREALLOC);
-BPF_PERCPU_ARRAY(tcp_stats_zero, struct tcp_stats, 1);
-/* What tcp_stats had no row for: how many, and their sums (cumulative). */
-BPF_PERCPU_ARRAY(tcp_stats_full, u64, 1);
-BPF_PERCPU_ARRAY(tcp_stats_over, struct tcp_stats, 1);
+BPF_PERCPU_ARRAY(tcpmon_stats_zero, struct tcpmon_stats, 1);
+/* What tcpmon_stats had no row for: how many, and their sums (cumulative). */
+BPF_PERCPU_ARRAY(tcpmon_stats_full, u64, 1);
+BPF_PERCPU_ARRAY(tcpmon_stats_over, struct tcpmon_stats, 1);
 #elif EBPFMON_EVENTS
-BPF_PERCPU_ARRAY(tcp_scratch, struct tcp_event, 1);
+BPF_PERCPU_ARRAY(tcpmon_scratch, struct tcpmon_event, 1);
 #include "output.h"
 #endif
 
 #if EBPFMON_METRICS
 /* Cumulative, read by the exporter, never cleared. */
-BPF_PERCPU_ARRAY(tcp_m, struct tcp_metric, TCP_M_KEYS);
-BPF_PERCPU_ARRAY(tcp_m_lat, struct ebpfmon_metric_hist, 2);
-BPF_PERCPU_ARRAY(tcp_m_events, u64, TCP_M_EVENTS);
+BPF_PERCPU_ARRAY(tcpmon_m, struct tcpmon_metric, TCPMON_M_KEYS);
+BPF_PERCPU_ARRAY(tcpmon_m_lat, struct ebpfmon_metric_hist, 2);
+BPF_PERCPU_ARRAY(tcpmon_m_events, u64, TCPMON_M_EVENTS);
 #endif
 
 /*
@@ -108,7 +101,7 @@ BPF_PERCPU_ARRAY(tcp_m_events, u64, TCP_M_EVENTS);
  * process context has none and passes only when no filter is set.
  * ebpfmon-bcc's own (the exporter's scrapes) never pass.
  */
-static __always_inline int tcp_conn_match(const struct tcp_conn *c)
+static __always_inline int tcpmon_conn_match(const struct tcpmon_conn *c)
 {
 	char comm[EBPFMON_COMM_LEN] = {};
 
@@ -118,7 +111,7 @@ static __always_inline int tcp_conn_match(const struct tcp_conn *c)
 }
 
 /* The current task as the connection's process. */
-static __always_inline void tcp_conn_owner(struct tcp_conn *c, u16 from)
+static __always_inline void tcpmon_conn_owner(struct tcpmon_conn *c, u16 from)
 {
 	u64 id = bpf_get_current_pid_tgid();
 
@@ -131,58 +124,58 @@ static __always_inline void tcp_conn_owner(struct tcp_conn *c, u16 from)
 }
 
 #if EBPFMON_METRICS
-static __always_inline void tcp_m_event(u32 kind)
+static __always_inline void tcpmon_m_event(u32 kind)
 {
 	u32 key = kind - 1;
-	u64 *n = tcp_m_events.lookup(&key);
+	u64 *n = tcpmon_m_events.lookup(&key);
 
 	if (n)
 		(*n)++;
 }
 
-static __always_inline void tcp_m_lat_add(u32 key, u64 ns)
+static __always_inline void tcpmon_m_lat_add(u32 key, u64 ns)
 {
-	struct ebpfmon_metric_hist *h = tcp_m_lat.lookup(&key);
+	struct ebpfmon_metric_hist *h = tcpmon_m_lat.lookup(&key);
 
 	if (h)
 		ebpfmon_metric_hist_add(h, ns);
 }
 #endif
 
-#if TCP_SUMMARY
+#if TCPMON_SUMMARY
 /*
- * The row of a connection (DIR: TCP_F_ACTIVE, TCP_F_PASSIVE, 0) by its
+ * The row of a connection (DIR: TCPMON_F_ACTIVE, TCPMON_F_PASSIVE, 0) by its
  * service's PORT or remote address RADDR, made when missing.
  */
-static __always_inline struct tcp_stats *tcp_stats_row(u16 family, u32 dir, u16 port,
+static __always_inline struct tcpmon_stats *tcpmon_stats_row(u16 family, u32 dir, u16 port,
 						       const u8 *raddr)
 {
-	struct tcp_stats_key key = {};
-	struct tcp_stats *s, *z;
+	struct tcpmon_stats_key key = {};
+	struct tcpmon_stats *s, *z;
 	u32 zero = 0;
 	u64 *n;
 
 	key.family = family;
 	key.flags = dir;
-#if TCP_BY_ADDR
+#if TCPMON_BY_ADDR
 	__builtin_memcpy(key.addr, raddr, sizeof(key.addr));
 #else
 	key.port = port;
 #endif
-	s = tcp_stats.lookup(&key);
+	s = tcpmon_stats.lookup(&key);
 	if (s)
 		return s;
-	z = tcp_stats_zero.lookup(&zero);
+	z = tcpmon_stats_zero.lookup(&zero);
 	if (!z)
 		return NULL;
-	tcp_stats.insert(&key, z);
-	s = tcp_stats.lookup(&key);
+	tcpmon_stats.insert(&key, z);
+	s = tcpmon_stats.lookup(&key);
 	if (s)
 		return s;
-	n = tcp_stats_full.lookup(&zero);
+	n = tcpmon_stats_full.lookup(&zero);
 	if (n)
 		(*n)++;
-	return tcp_stats_over.lookup(&zero);
+	return tcpmon_stats_over.lookup(&zero);
 }
 #endif
 
@@ -190,12 +183,12 @@ static __always_inline struct tcp_stats *tcp_stats_row(u16 family, u32 dir, u16 
  * An event's addresses and ports, from a tracepoint's fields (IPv4 in the
  * first 4 bytes of each address).
  */
-#define TCP_ADDRS_FROM(e, a)							\
+#define TCPMON_ADDRS_FROM(e, a)							\
 	do {									\
 		(e)->family = (a)->family;					\
 		(e)->sport = (a)->sport;					\
 		(e)->dport = (a)->dport;					\
-		if ((a)->family == TCP_AF_INET6) {				\
+		if ((a)->family == TCPMON_AF_INET6) {				\
 			__builtin_memcpy((e)->saddr, (a)->saddr_v6, 16);	\
 			__builtin_memcpy((e)->daddr, (a)->daddr_v6, 16);	\
 		} else {							\
@@ -204,9 +197,9 @@ static __always_inline struct tcp_stats *tcp_stats_row(u16 family, u32 dir, u16 
 		}								\
 	} while (0)
 
-#if EBPFMON_EVENTS && !TCP_SUMMARY
+#if EBPFMON_EVENTS && !TCPMON_SUMMARY
 /* The event's header: the connection's process (none: pid 0), now. */
-static __always_inline void tcp_hdr_fill(struct tcp_event *e, const struct tcp_conn *c)
+static __always_inline void tcpmon_hdr_fill(struct tcpmon_event *e, const struct tcpmon_conn *c)
 {
 	__builtin_memset(&e->hdr, 0, sizeof(e->hdr));
 	e->hdr.ts_ns = bpf_ktime_get_ns();
@@ -219,10 +212,10 @@ static __always_inline void tcp_hdr_fill(struct tcp_event *e, const struct tcp_c
 	}
 }
 
-static __always_inline struct tcp_event *tcp_event_get(void)
+static __always_inline struct tcpmon_event *tcpmon_event_get(void)
 {
 	u32 zero = 0;
-	struct tcp_event *e = tcp_scratch.lookup(&zero);
+	struct tcpmon_event *e = tcpmon_scratch.lookup(&zero);
 
 	if (e)
 		__builtin_memset(e, 0, sizeof(*e));
@@ -231,41 +224,41 @@ static __always_inline struct tcp_event *tcp_event_get(void)
 #endif
 
 /* A connection's addresses (IPv4 in the first 4 bytes), local side first. */
-struct tcp_addrs {
+struct tcpmon_addrs {
 	u8 saddr[16];
 	u8 daddr[16];
 	u16 family, sport, dport;
 };
 
 /* A connection ends: its event, summary row and metrics; then it goes. */
-static __always_inline void tcp_conn_close(void *ctx, u64 sk, struct tcp_conn *c,
-					   const struct tcp_addrs *a, u64 now)
+static __always_inline void tcpmon_conn_close(void *ctx, u64 sk, struct tcpmon_conn *c,
+					   const struct tcpmon_addrs *a, u64 now)
 {
 	u64 rx = 0, tx = 0, dur = now - c->start_ns;
 	u32 flags = c->flags;
 
-	if (!tcp_conn_match(c)) {
+	if (!tcpmon_conn_match(c)) {
 		if (c->pid != EBPFMON_SELF_PID)
-			ebpfmon_count_filtered(TCP_MON_ID);
+			ebpfmon_count_filtered(TCPMON_MON_ID);
 		return;
 	}
-#if TCP_BYTES
+#if TCPMON_BYTES
 	{
 		u64 skflags = 0;
 		u32 una = 0, wseq = 0;
 
-		if (!bpf_probe_read_kernel(&rx, sizeof(rx), (char *)sk + TCP_OFF_RX) &&
-		    !bpf_probe_read_kernel(&tx, sizeof(tx), (char *)sk + TCP_OFF_TX) &&
+		if (!bpf_probe_read_kernel(&rx, sizeof(rx), (char *)sk + TCPMON_OFF_RX) &&
+		    !bpf_probe_read_kernel(&tx, sizeof(tx), (char *)sk + TCPMON_OFF_TX) &&
 		    !bpf_probe_read_kernel(&skflags, sizeof(skflags),
-					   (char *)sk + TCP_OFF_SK_FLAGS) &&
-		    !bpf_probe_read_kernel(&una, sizeof(una), (char *)sk + TCP_OFF_SND_UNA) &&
-		    !bpf_probe_read_kernel(&wseq, sizeof(wseq), (char *)sk + TCP_OFF_WRITE_SEQ)) {
-			flags |= TCP_F_BYTES;
-			if (rx && (skflags & (1 << TCP_SOCK_DONE)))
+					   (char *)sk + TCPMON_OFF_SK_FLAGS) &&
+		    !bpf_probe_read_kernel(&una, sizeof(una), (char *)sk + TCPMON_OFF_SND_UNA) &&
+		    !bpf_probe_read_kernel(&wseq, sizeof(wseq), (char *)sk + TCPMON_OFF_WRITE_SEQ)) {
+			flags |= TCPMON_F_BYTES;
+			if (rx && (skflags & (1 << TCPMON_SOCK_DONE)))
 				rx--;
-			if (tx && (flags & TCP_F_ACTIVE) && (flags & TCP_F_ESTABLISHED))
+			if (tx && (flags & TCPMON_F_ACTIVE) && (flags & TCPMON_F_ESTABLISHED))
 				tx--;
-			if (tx && (flags & TCP_F_FIN_SENT) && una == wseq)
+			if (tx && (flags & TCPMON_F_FIN_SENT) && una == wseq)
 				tx--;
 		} else {
 			rx = tx = 0;
@@ -274,8 +267,8 @@ static __always_inline void tcp_conn_close(void *ctx, u64 sk, struct tcp_conn *c
 #endif
 #if EBPFMON_METRICS
 	{
-		u32 key = (a->family == TCP_AF_INET6 ? 2 : 0) + !!(flags & TCP_F_PASSIVE);
-		struct tcp_metric *m = tcp_m.lookup(&key);
+		u32 key = (a->family == TCPMON_AF_INET6 ? 2 : 0) + !!(flags & TCPMON_F_PASSIVE);
+		struct tcpmon_metric *m = tcpmon_m.lookup(&key);
 
 		if (m) {
 			m->connections++;
@@ -285,16 +278,16 @@ static __always_inline void tcp_conn_close(void *ctx, u64 sk, struct tcp_conn *c
 		}
 	}
 #endif
-#if TCP_SUMMARY
+#if TCPMON_SUMMARY
 	{
-		u32 dir = flags & (TCP_F_ACTIVE | TCP_F_PASSIVE);
-		struct tcp_stats *s = tcp_stats_row(a->family, dir,
-						    dir == TCP_F_ACTIVE ? a->dport : a->sport,
+		u32 dir = flags & (TCPMON_F_ACTIVE | TCPMON_F_PASSIVE);
+		struct tcpmon_stats *s = tcpmon_stats_row(a->family, dir,
+						    dir == TCPMON_F_ACTIVE ? a->dport : a->sport,
 						    a->daddr);
 
 		if (s) {
 			s->connections++;
-			if (flags & TCP_F_PASSIVE)
+			if (flags & TCPMON_F_PASSIVE)
 				s->passive++;
 			else
 				s->active++;
@@ -307,17 +300,17 @@ static __always_inline void tcp_conn_close(void *ctx, u64 sk, struct tcp_conn *c
 	}
 #elif EBPFMON_EVENTS
 	{
-		struct tcp_event *e = tcp_event_get();
+		struct tcpmon_event *e = tcpmon_event_get();
 
 		if (!e)
 			return;
-		tcp_hdr_fill(e, c);
+		tcpmon_hdr_fill(e, c);
 		__builtin_memcpy(e->saddr, a->saddr, sizeof(e->saddr));
 		__builtin_memcpy(e->daddr, a->daddr, sizeof(e->daddr));
 		e->family = a->family;
 		e->sport = a->sport;
 		e->dport = a->dport;
-		e->kind = TCP_EV_CLOSE;
+		e->kind = TCPMON_EV_CLOSE;
 		e->flags = flags;
 		e->state = -1;
 		e->reason = -1;
@@ -325,14 +318,14 @@ static __always_inline void tcp_conn_close(void *ctx, u64 sk, struct tcp_conn *c
 		e->n_states = c->n_states;
 		e->retransmits = c->retransmits;
 		e->duration_ns = dur;
-		if (c->estab_ns && (flags & TCP_F_ACTIVE))
+		if (c->estab_ns && (flags & TCPMON_F_ACTIVE))
 			e->connect_ns = c->estab_ns - c->start_ns;
 		if (c->accept_ns)
 			e->accept_ns = c->accept_ns - c->start_ns;
 		e->rx_bytes = rx;
 		e->tx_bytes = tx;
 		__builtin_memcpy(e->states, c->states, sizeof(e->states));
-		tcp_events_submit(ctx, e, sizeof(*e));
+		tcpmon_events_submit(ctx, e, sizeof(*e));
 	}
 #endif
 }
@@ -346,75 +339,75 @@ TRACEPOINT_PROBE(sock, inet_sock_set_state)
 	EBPFMON_ACTIVE_OR_RETURN(0);
 	u64 sk = (u64)args->skaddr, now;
 	int newstate = args->newstate;
-	struct tcp_conn *c;
+	struct tcpmon_conn *c;
 	u32 n, zero = 0;
 
-	if (args->protocol != TCP_PROTO_TCP)
+	if (args->protocol != TCPMON_PROTO_TCP)
 		return 0;
 	now = bpf_ktime_get_ns();
-	c = tcp_conns.lookup(&sk);
+	c = tcpmon_conns.lookup(&sk);
 	if (!c) {
-		struct tcp_conn nc = {};
+		struct tcpmon_conn nc = {};
 		u64 *full;
 
-		if (newstate == TCP_S_SYN_SENT) {
+		if (newstate == TCPMON_S_SYN_SENT) {
 			/* connect(): process context, the caller's. */
-			nc.flags = TCP_F_ACTIVE;
-			tcp_conn_owner(&nc, TCP_PID_CONNECT);
-		} else if (newstate == TCP_S_SYN_RECV) {
+			nc.flags = TCPMON_F_ACTIVE;
+			tcpmon_conn_owner(&nc, TCPMON_PID_CONNECT);
+		} else if (newstate == TCPMON_S_SYN_RECV) {
 			/* A listener's child, in softirq: whose, accept() will say. */
-			nc.flags = TCP_F_PASSIVE;
+			nc.flags = TCPMON_F_PASSIVE;
 		} else {
 			return 0;
 		}
 		/* The sock's memory is another connection's now. */
-		tcp_closed.delete(&sk);
+		tcpmon_closed.delete(&sk);
 		nc.start_ns = now;
 		nc.states[0] = args->oldstate;
 		nc.states[1] = newstate;
 		nc.n_states = 2;
-		if (tcp_conns.insert(&sk, &nc)) {
-			full = tcp_conns_full.lookup(&zero);
+		if (tcpmon_conns.insert(&sk, &nc)) {
+			full = tcpmon_conns_full.lookup(&zero);
 			if (full)
 				(*full)++;
 		}
 		return 0;
 	}
 	n = c->n_states;
-	if (n < TCP_MAX_STATES)
+	if (n < TCPMON_MAX_STATES)
 		c->states[n] = newstate;
 	else
-		c->flags |= TCP_F_STATES_CUT;
+		c->flags |= TCPMON_F_STATES_CUT;
 	if (n < 0xffff)
 		c->n_states = n + 1;
-	if (newstate == TCP_S_ESTABLISHED && !c->estab_ns) {
+	if (newstate == TCPMON_S_ESTABLISHED && !c->estab_ns) {
 		c->estab_ns = now;
-		c->flags |= TCP_F_ESTABLISHED;
+		c->flags |= TCPMON_F_ESTABLISHED;
 #if EBPFMON_METRICS
-		if ((c->flags & TCP_F_ACTIVE) && tcp_conn_match(c))
-			tcp_m_lat_add(TCP_LAT_CONNECT, now - c->start_ns);
+		if ((c->flags & TCPMON_F_ACTIVE) && tcpmon_conn_match(c))
+			tcpmon_m_lat_add(TCPMON_LAT_CONNECT, now - c->start_ns);
 #endif
 	}
-	if (newstate == TCP_S_FIN_WAIT1 || newstate == TCP_S_LAST_ACK)
-		c->flags |= TCP_F_FIN_SENT;
+	if (newstate == TCPMON_S_FIN_WAIT1 || newstate == TCPMON_S_LAST_ACK)
+		c->flags |= TCPMON_F_FIN_SENT;
 	/* close() or shutdown(): process context. */
-	if ((newstate == TCP_S_FIN_WAIT1 || newstate == TCP_S_LAST_ACK) &&
-	    c->pid_from == TCP_PID_NONE)
-		tcp_conn_owner(c, TCP_PID_CLOSE);
-	if (newstate == TCP_S_CLOSE) {
-		struct tcp_addrs a = {};
+	if ((newstate == TCPMON_S_FIN_WAIT1 || newstate == TCPMON_S_LAST_ACK) &&
+	    c->pid_from == TCPMON_PID_NONE)
+		tcpmon_conn_owner(c, TCPMON_PID_CLOSE);
+	if (newstate == TCPMON_S_CLOSE) {
+		struct tcpmon_addrs a = {};
 
-		TCP_ADDRS_FROM(&a, args);
-		tcp_conn_close(args, sk, c, &a, now);
-		tcp_closed.update(&sk, c);
-		tcp_conns.delete(&sk);
+		TCPMON_ADDRS_FROM(&a, args);
+		tcpmon_conn_close(args, sk, c, &a, now);
+		tcpmon_closed.update(&sk, c);
+		tcpmon_conns.delete(&sk);
 	}
 	return 0;
 }
 
-#if TCP_ACCEPT
+#if TCPMON_ACCEPT
 /* *(void **)(base + off), NULL when it cannot be read. */
-static __always_inline void *tcp_ptr(const void *base, long off)
+static __always_inline void *tcpmon_ptr(const void *base, long off)
 {
 	void *p = NULL;
 
@@ -427,37 +420,37 @@ static __always_inline void *tcp_ptr(const void *base, long off)
  * accept() returned FD: its sock's connection gets the caller as its
  * process, and the accept latency ends.
  */
-static __always_inline void tcp_accepted(long fd)
+static __always_inline void tcpmon_accepted(long fd)
 {
 	char *task = (char *)bpf_get_current_task(), *fdt, *file, *sock;
 	u64 sk, now = bpf_ktime_get_ns();
-	struct tcp_conn *c;
+	struct tcpmon_conn *c;
 	void **fds;
 	u32 max_fds = 0;
 
 	if (fd < 0)
 		return;
-	fdt = tcp_ptr(tcp_ptr(task, TCP_OFF_TASK_FILES), TCP_OFF_FILES_FDT);
+	fdt = tcpmon_ptr(tcpmon_ptr(task, TCPMON_OFF_TASK_FILES), TCPMON_OFF_FILES_FDT);
 	if (!fdt)
 		return;
-	bpf_probe_read_kernel(&max_fds, sizeof(max_fds), fdt + TCP_OFF_FDT_MAX_FDS);
+	bpf_probe_read_kernel(&max_fds, sizeof(max_fds), fdt + TCPMON_OFF_FDT_MAX_FDS);
 	if (fd >= max_fds)
 		return;
-	fds = tcp_ptr(fdt, TCP_OFF_FDT_FD);
-	file = tcp_ptr(fds, fd * sizeof(void *));
-	sock = tcp_ptr(file, TCP_OFF_FILE_PRIV);
-	sk = (u64)tcp_ptr(sock, TCP_OFF_SOCKET_SK);
+	fds = tcpmon_ptr(fdt, TCPMON_OFF_FDT_FD);
+	file = tcpmon_ptr(fds, fd * sizeof(void *));
+	sock = tcpmon_ptr(file, TCPMON_OFF_FILE_PRIV);
+	sk = (u64)tcpmon_ptr(sock, TCPMON_OFF_SOCKET_SK);
 	if (!sk)
 		return;
-	c = tcp_conns.lookup(&sk);
-	if (!c || !(c->flags & TCP_F_PASSIVE) || (c->flags & TCP_F_ACCEPTED))
+	c = tcpmon_conns.lookup(&sk);
+	if (!c || !(c->flags & TCPMON_F_PASSIVE) || (c->flags & TCPMON_F_ACCEPTED))
 		return;
-	c->flags |= TCP_F_ACCEPTED;
+	c->flags |= TCPMON_F_ACCEPTED;
 	c->accept_ns = now;
-	tcp_conn_owner(c, TCP_PID_ACCEPT);
+	tcpmon_conn_owner(c, TCPMON_PID_ACCEPT);
 #if EBPFMON_METRICS
-	if (tcp_conn_match(c))
-		tcp_m_lat_add(TCP_LAT_ACCEPT, now - c->start_ns);
+	if (tcpmon_conn_match(c))
+		tcpmon_m_lat_add(TCPMON_LAT_ACCEPT, now - c->start_ns);
 #endif
 }
 
@@ -468,7 +461,7 @@ static __always_inline void tcp_accepted(long fd)
 TRACEPOINT_PROBE(syscalls, sys_exit_accept4)
 {
 	EBPFMON_ACTIVE_OR_RETURN(0);
-	tcp_accepted(args->ret);
+	tcpmon_accepted(args->ret);
 	return 0;
 }
 #endif
@@ -477,93 +470,93 @@ TRACEPOINT_PROBE(syscalls, sys_exit_accept4)
  * A retransmit or reset: its event (or the row's count) and counter, by
  * the sock's connection's process when it has one.
  */
-static __always_inline void tcp_packet_event(void *ctx, u32 kind, u64 sk, struct tcp_event *e)
+static __always_inline void tcpmon_packet_event(void *ctx, u32 kind, u64 sk, struct tcpmon_event *e)
 {
-	struct tcp_conn *c = NULL;
+	struct tcpmon_conn *c = NULL;
 	int live = 0;
 
 	if (sk)
-		c = tcp_conns.lookup(&sk);
+		c = tcpmon_conns.lookup(&sk);
 	live = c != NULL;
 	if (!c && sk)
-		c = tcp_closed.lookup(&sk);
-	if (live && kind == TCP_EV_RETRANSMIT)
+		c = tcpmon_closed.lookup(&sk);
+	if (live && kind == TCPMON_EV_RETRANSMIT)
 		c->retransmits++;
-	if (!tcp_conn_match(c))
+	if (!tcpmon_conn_match(c))
 		return;
 #if EBPFMON_METRICS
-	tcp_m_event(kind);
+	tcpmon_m_event(kind);
 #endif
-#if TCP_SUMMARY
+#if TCPMON_SUMMARY
 	{
 		/* The service's port: ours when we reset a connection to it, else theirs. */
-		u32 dir = c ? c->flags & (TCP_F_ACTIVE | TCP_F_PASSIVE) : 0;
-		u16 port = dir == TCP_F_PASSIVE || (!dir && kind == TCP_EV_RESET_SENT) ?
+		u32 dir = c ? c->flags & (TCPMON_F_ACTIVE | TCPMON_F_PASSIVE) : 0;
+		u16 port = dir == TCPMON_F_PASSIVE || (!dir && kind == TCPMON_EV_RESET_SENT) ?
 			   e->sport : e->dport;
-		struct tcp_stats *s = tcp_stats_row(e->family, dir, port, e->daddr);
+		struct tcpmon_stats *s = tcpmon_stats_row(e->family, dir, port, e->daddr);
 
-		if (s && kind != TCP_EV_RETRANSMIT)
+		if (s && kind != TCPMON_EV_RETRANSMIT)
 			s->resets++;
 		/* Retransmits of a live connection are added at its close. */
 		else if (s && !live)
 			s->retransmits++;
 	}
 #elif EBPFMON_EVENTS
-	tcp_hdr_fill(e, c);
+	tcpmon_hdr_fill(e, c);
 	e->kind = kind;
 	if (c) {
 		e->flags = c->flags;
 		e->pid_from = c->pid_from;
 		e->retransmits = c->retransmits;
 	}
-	tcp_events_submit(ctx, e, sizeof(*e));
+	tcpmon_events_submit(ctx, e, sizeof(*e));
 #endif
 }
 
 /* The event to fill: the scratch one, or a stack one where no event is sent. */
-#if EBPFMON_EVENTS && !TCP_SUMMARY
-#define TCP_EVENT_DECL()							\
-	struct tcp_event *e = tcp_event_get();					\
+#if EBPFMON_EVENTS && !TCPMON_SUMMARY
+#define TCPMON_EVENT_DECL()							\
+	struct tcpmon_event *e = tcpmon_event_get();					\
 	if (!e)									\
 		return 0
 #else
-#define TCP_EVENT_DECL()							\
-	struct tcp_event ev = {}, *e = &ev
+#define TCPMON_EVENT_DECL()							\
+	struct tcpmon_event ev = {}, *e = &ev
 #endif
 
-#if TCP_RETRANSMITS
+#if TCPMON_RETRANSMITS
 TRACEPOINT_PROBE(tcp, tcp_retransmit_skb)
 {
 	EBPFMON_ACTIVE_OR_RETURN(0);
-	TCP_EVENT_DECL();
+	TCPMON_EVENT_DECL();
 
-	TCP_ADDRS_FROM(e, args);
+	TCPMON_ADDRS_FROM(e, args);
 	e->state = args->state;
 	e->reason = -1;
-	tcp_packet_event(args, TCP_EV_RETRANSMIT, (u64)args->skaddr, e);
+	tcpmon_packet_event(args, TCPMON_EV_RETRANSMIT, (u64)args->skaddr, e);
 	return 0;
 }
 #endif
 
-#if TCP_RESETS
+#if TCPMON_RESETS
 TRACEPOINT_PROBE(tcp, tcp_receive_reset)
 {
 	EBPFMON_ACTIVE_OR_RETURN(0);
-	TCP_EVENT_DECL();
+	TCPMON_EVENT_DECL();
 
-	TCP_ADDRS_FROM(e, args);
+	TCPMON_ADDRS_FROM(e, args);
 	e->state = -1;
 	e->reason = -1;
-	tcp_packet_event(args, TCP_EV_RESET_RECEIVED, (u64)args->skaddr, e);
+	tcpmon_packet_event(args, TCPMON_EV_RESET_RECEIVED, (u64)args->skaddr, e);
 	return 0;
 }
 
 TRACEPOINT_PROBE(tcp, tcp_send_reset)
 {
 	EBPFMON_ACTIVE_OR_RETURN(0);
-	TCP_EVENT_DECL();
+	TCPMON_EVENT_DECL();
 
-#if TCP_RESET_SOCKADDR
+#if TCPMON_RESET_SOCKADDR
 	/*
 	 * struct sockaddr_in or sockaddr_in6 (6.10+: from the packet, so a
 	 * reset for no sock has its addresses too): family, port (network
@@ -577,7 +570,7 @@ TRACEPOINT_PROBE(tcp, tcp_send_reset)
 	e->family = fam;
 	e->sport = __builtin_bswap16(sport);
 	e->dport = __builtin_bswap16(dport);
-	if (fam == TCP_AF_INET6) {
+	if (fam == TCPMON_AF_INET6) {
 		__builtin_memcpy(e->saddr, args->saddr + 8, 16);
 		__builtin_memcpy(e->daddr, args->daddr + 8, 16);
 	} else {
@@ -585,15 +578,15 @@ TRACEPOINT_PROBE(tcp, tcp_send_reset)
 		__builtin_memcpy(e->daddr, args->daddr + 4, 4);
 	}
 #else
-	TCP_ADDRS_FROM(e, args);
+	TCPMON_ADDRS_FROM(e, args);
 #endif
 	e->state = args->skaddr ? args->state : -1;
-#if TCP_RESET_REASON
+#if TCPMON_RESET_REASON
 	e->reason = args->reason;
 #else
 	e->reason = -1;
 #endif
-	tcp_packet_event(args, TCP_EV_RESET_SENT, (u64)args->skaddr, e);
+	tcpmon_packet_event(args, TCPMON_EV_RESET_SENT, (u64)args->skaddr, e);
 	return 0;
 }
 #endif

@@ -30,7 +30,7 @@ struct tcp_opts {
 	long long max_entries;		/* tcp_conns: connections followed at once */
 	long long stats_entries;	/* tcp_stats: summary rows */
 	bool by_addr;			/* summary rows by remote address, else by port */
-	struct tcp_stats total;		/* the interval's rows summed, as they are emitted */
+	struct tcpmon_stats total;		/* the interval's rows summed, as they are emitted */
 	bool any;			/* a row was emitted this interval */
 	double last_interval;
 	bool retransmits, resets;
@@ -51,23 +51,23 @@ static const struct monitor_tp tcp_tracepoints[] = {
 	{ NULL },
 };
 
-static const char *const tcp_state_names[TCP_S_MAX + 1] = {
-	[TCP_S_ESTABLISHED] = "ESTABLISHED", [TCP_S_SYN_SENT] = "SYN_SENT",
-	[TCP_S_SYN_RECV] = "SYN_RECV", [TCP_S_FIN_WAIT1] = "FIN_WAIT1",
-	[TCP_S_FIN_WAIT2] = "FIN_WAIT2", [TCP_S_TIME_WAIT] = "TIME_WAIT",
-	[TCP_S_CLOSE] = "CLOSE", [TCP_S_CLOSE_WAIT] = "CLOSE_WAIT",
-	[TCP_S_LAST_ACK] = "LAST_ACK", [TCP_S_LISTEN] = "LISTEN",
-	[TCP_S_CLOSING] = "CLOSING", [TCP_S_NEW_SYN_RECV] = "NEW_SYN_RECV",
+static const char *const tcp_state_names[TCPMON_S_MAX + 1] = {
+	[TCPMON_S_ESTABLISHED] = "ESTABLISHED", [TCPMON_S_SYN_SENT] = "SYN_SENT",
+	[TCPMON_S_SYN_RECV] = "SYN_RECV", [TCPMON_S_FIN_WAIT1] = "FIN_WAIT1",
+	[TCPMON_S_FIN_WAIT2] = "FIN_WAIT2", [TCPMON_S_TIME_WAIT] = "TIME_WAIT",
+	[TCPMON_S_CLOSE] = "CLOSE", [TCPMON_S_CLOSE_WAIT] = "CLOSE_WAIT",
+	[TCPMON_S_LAST_ACK] = "LAST_ACK", [TCPMON_S_LISTEN] = "LISTEN",
+	[TCPMON_S_CLOSING] = "CLOSING", [TCPMON_S_NEW_SYN_RECV] = "NEW_SYN_RECV",
 };
 
-static const char *const tcp_event_names[TCP_EV_KINDS] = {
-	[TCP_EV_CLOSE] = "close", [TCP_EV_RETRANSMIT] = "retransmit",
-	[TCP_EV_RESET_SENT] = "reset_sent", [TCP_EV_RESET_RECEIVED] = "reset_received",
+static const char *const tcp_event_names[TCPMON_EV_KINDS] = {
+	[TCPMON_EV_CLOSE] = "close", [TCPMON_EV_RETRANSMIT] = "retransmit",
+	[TCPMON_EV_RESET_SENT] = "reset_sent", [TCPMON_EV_RESET_RECEIVED] = "reset_received",
 };
 
 static const char *const tcp_pid_from_names[] = {
-	[TCP_PID_NONE] = NULL, [TCP_PID_CONNECT] = "connect",
-	[TCP_PID_ACCEPT] = "accept", [TCP_PID_CLOSE] = "close",
+	[TCPMON_PID_NONE] = NULL, [TCPMON_PID_CONNECT] = "connect",
+	[TCPMON_PID_ACCEPT] = "accept", [TCPMON_PID_CLOSE] = "close",
 };
 
 /* Whether tracefs's format of CATEGORY:EVENT has a field named FIELD. */
@@ -101,28 +101,28 @@ static bool tcp_tp_has_field(const struct kernel_info *ki, const char *category,
 }
 
 /*
- * The struct members the probe reads: OFF_* as BTF's offsets, or as
- * offsetof() on the headers when they are this kernel's (EXPR: the member
- * there; sk_flags is a macro of struct sock). BYTES: for rx_bytes and
- * tx_bytes, else for accept()'s fd to its sock.
+ * The struct members the probe reads, as BTF's offsets (OFF_*, -1 when
+ * unknown). BTF only: offsetof() on this kernel's headers would need
+ * net/sock.h in the one compile, whose macros (lockdep's lock_release)
+ * break other monitors' code. BYTES: for rx_bytes and tx_bytes, else for
+ * accept()'s fd to its sock.
  */
 static const struct tcp_offset {
 	const char *var, *type, *member;
-	const char *outer;	/* BTF: type is a struct this member of OUTER's */
-	const char *expr;	/* headers: offsetof(struct EXPR) */
+	const char *outer;	/* type is the struct of this member of struct sock */
 	bool bytes;
 } tcp_offsets[] = {
-	{ "OFF_RX", "tcp_sock", "bytes_received", NULL, "tcp_sock, bytes_received", true },
-	{ "OFF_TX", "tcp_sock", "bytes_acked", NULL, "tcp_sock, bytes_acked", true },
-	{ "OFF_SND_UNA", "tcp_sock", "snd_una", NULL, "tcp_sock, snd_una", true },
-	{ "OFF_WRITE_SEQ", "tcp_sock", "write_seq", NULL, "tcp_sock, write_seq", true },
-	{ "OFF_SK_FLAGS", "sock_common", "skc_flags", "__sk_common", "sock, sk_flags", true },
-	{ "OFF_TASK_FILES", "task_struct", "files", NULL, "task_struct, files", false },
-	{ "OFF_FILES_FDT", "files_struct", "fdt", NULL, "files_struct, fdt", false },
-	{ "OFF_FDT_MAX_FDS", "fdtable", "max_fds", NULL, "fdtable, max_fds", false },
-	{ "OFF_FDT_FD", "fdtable", "fd", NULL, "fdtable, fd", false },
-	{ "OFF_FILE_PRIV", "file", "private_data", NULL, "file, private_data", false },
-	{ "OFF_SOCKET_SK", "socket", "sk", NULL, "socket, sk", false },
+	{ "OFF_RX", "tcp_sock", "bytes_received", NULL, true },
+	{ "OFF_TX", "tcp_sock", "bytes_acked", NULL, true },
+	{ "OFF_SND_UNA", "tcp_sock", "snd_una", NULL, true },
+	{ "OFF_WRITE_SEQ", "tcp_sock", "write_seq", NULL, true },
+	{ "OFF_SK_FLAGS", "sock_common", "skc_flags", "__sk_common", true },
+	{ "OFF_TASK_FILES", "task_struct", "files", NULL, false },
+	{ "OFF_FILES_FDT", "files_struct", "fdt", NULL, false },
+	{ "OFF_FDT_MAX_FDS", "fdtable", "max_fds", NULL, false },
+	{ "OFF_FDT_FD", "fdtable", "fd", NULL, false },
+	{ "OFF_FILE_PRIV", "file", "private_data", NULL, false },
+	{ "OFF_SOCKET_SK", "socket", "sk", NULL, false },
 };
 
 static int tcp_offset_set(struct monitor_inst *inst, const struct tcp_offset *t,
@@ -131,8 +131,6 @@ static int tcp_offset_set(struct monitor_inst *inst, const struct tcp_offset *t,
 	const struct kernel_info *ki = inst->ki;
 	long off = -1, outer = 0;
 
-	if (!ki->btf && kernel_info__offsets_trusted(ki))
-		return render_vars__set(&inst->vars, t->var, "offsetof(struct %s)", t->expr);
 	if (!ki->btf || kernel_info__btf_offset(ki, t->type, t->member, &off) ||
 	    (t->outer && kernel_info__btf_offset(ki, "sock", t->outer, &outer))) {
 		off = -1;
@@ -175,8 +173,6 @@ static int tcp_configure(struct monitor_inst *inst, struct cfg_node *node)
 		err |= tcp_offset_set(inst, &tcp_offsets[i], o);
 	err |= render_vars__set(&inst->vars, "BYTES", "%d", o->bytes);
 	err |= render_vars__set(&inst->vars, "ACCEPT_WALK", "%d", o->accept);
-	err |= render_vars__set(&inst->vars, "HEADER_OFFSETS", "%d",
-				!ki->btf && kernel_info__offsets_trusted(ki));
 	accept4 = kernel_info__has_tracepoint(ki, "syscalls", "sys_exit_accept4");
 	reset_sockaddr = o->resets && !tcp_tp_has_field(ki, "tcp", "tcp_send_reset", "sport");
 	reset_reason = o->resets && tcp_tp_has_field(ki, "tcp", "tcp_send_reset", "reason");
@@ -198,17 +194,15 @@ static int tcp_configure(struct monitor_inst *inst, struct cfg_node *node)
 				      "rx_bytes, tx_bytes are null: %s",
 				      ki->btf ? "BTF lacks a member of tcp_sock (bytes_received, "
 						"bytes_acked, snd_una, write_seq) or sock_common.skc_flags"
-					      : "no struct tcp_sock offsets: no BTF and the headers "
-						"are not this kernel's");
+					      : "no BTF (struct tcp_sock's offsets come from BTF only)");
 	if (!o->accept || !accept4)
 		monitor_inst__verdict(inst, VERDICT_DEGRADED,
 				      "accept latency and the process of accepted connections "
 				      "unavailable: %s",
 				      !accept4 ? "no syscalls:sys_exit_accept4 tracepoint"
-					       : "no offsets for an fd's sock (task_struct.files, "
+					       : "no BTF offsets for an fd's sock (task_struct.files, "
 						 "files_struct.fdt, fdtable.fd, file.private_data, "
-						 "socket.sk): no BTF member, or no BTF and the headers "
-						 "are not this kernel's");
+						 "socket.sk)");
 	if (o->resets && (!kernel_info__has_tracepoint(ki, "tcp", "tcp_send_reset") ||
 			  !kernel_info__has_tracepoint(ki, "tcp", "tcp_receive_reset")))
 		monitor_inst__verdict(inst, VERDICT_DEGRADED,
@@ -276,7 +270,7 @@ static void tcp_full_check(struct monitor_inst *inst, bool record)
 	if (!inst->ps || (!record && now - o->full_checked < 1))
 		return;
 	o->full_checked = now;
-	n = summary_uncounted(inst->ps, "tcp_conns_full", &o->full_seen);
+	n = summary_uncounted(inst->ps, "tcpmon_conns_full", &o->full_seen);
 	if (!n)
 		return;
 	if (record)
@@ -290,25 +284,25 @@ static int tcp_on_event(struct monitor_inst *inst, const void *data, size_t size
 			struct record *rec)
 {
 	const struct tcp_opts *o = inst->priv;
-	const struct tcp_event *e = data;
+	const struct tcpmon_event *e = data;
 	char sbuf[INET6_ADDRSTRLEN], dbuf[INET6_ADDRSTRLEN];
-	const char *states[TCP_MAX_STATES], *from = NULL;
+	const char *states[TCPMON_MAX_STATES], *from = NULL;
 	bool close_ev, bytes;
 	size_t n = 0;
 
-	if (size < sizeof(*e) || e->kind >= TCP_EV_KINDS)
+	if (size < sizeof(*e) || e->kind >= TCPMON_EV_KINDS)
 		return -EINVAL;
-	close_ev = e->kind == TCP_EV_CLOSE;
-	bytes = close_ev && (e->flags & TCP_F_BYTES);
+	close_ev = e->kind == TCPMON_EV_CLOSE;
+	bytes = close_ev && (e->flags & TCPMON_F_BYTES);
 	record__str(rec, "event", tcp_event_names[e->kind]);
 	record__str(rec, "family", tcp_family_name(e->family));
 	tcp_addr_field(rec, "saddr", sbuf, sizeof(sbuf), e->family, e->saddr);
 	record__uint(rec, "sport", e->sport);
 	tcp_addr_field(rec, "daddr", dbuf, sizeof(dbuf), e->family, e->daddr);
 	record__uint(rec, "dport", e->dport);
-	if (e->flags & TCP_F_ACTIVE)
+	if (e->flags & TCPMON_F_ACTIVE)
 		record__str(rec, "direction", "active");
-	else if (e->flags & TCP_F_PASSIVE)
+	else if (e->flags & TCPMON_F_PASSIVE)
 		record__str(rec, "direction", "passive");
 	else
 		record__null(rec, "direction");
@@ -321,36 +315,36 @@ static int tcp_on_event(struct monitor_inst *inst, const void *data, size_t size
 	tcp_uint_or_null(rec, "rx_bytes", e->rx_bytes, bytes);
 	tcp_uint_or_null(rec, "tx_bytes", e->tx_bytes, bytes);
 	if (close_ev && !bytes)
-		record__str(rec, "bytes_error", o->bytes ? "unreadable" : "no struct offsets");
+		record__str(rec, "bytes_error", o->bytes ? "unreadable" : "no BTF offsets");
 	else
 		record__null(rec, "bytes_error");
 	if (close_ev) {
-		for (unsigned i = 0; i < e->n_states && i < TCP_MAX_STATES; i++)
-			states[n++] = e->states[i] <= TCP_S_MAX && tcp_state_names[e->states[i]] ?
+		for (unsigned i = 0; i < e->n_states && i < TCPMON_MAX_STATES; i++)
+			states[n++] = e->states[i] <= TCPMON_S_MAX && tcp_state_names[e->states[i]] ?
 				      tcp_state_names[e->states[i]] : "?";
 		record__strv(rec, "states", states, n);
-		record__bool(rec, "states_truncated", e->flags & TCP_F_STATES_CUT);
+		record__bool(rec, "states_truncated", e->flags & TCPMON_F_STATES_CUT);
 	} else {
 		record__null(rec, "states");
 		record__null(rec, "states_truncated");
 	}
 	record__uint(rec, "retransmits", e->retransmits);
-	if (!close_ev && e->state > 0 && e->state <= TCP_S_MAX && tcp_state_names[e->state])
+	if (!close_ev && e->state > 0 && e->state <= TCPMON_S_MAX && tcp_state_names[e->state])
 		record__str(rec, "state", tcp_state_names[e->state]);
 	else
 		record__null(rec, "state");
 	tcp_uint_or_null(rec, "reset_reason", (uint64_t)e->reason,
-			 e->kind == TCP_EV_RESET_SENT && e->reason >= 0);
+			 e->kind == TCPMON_EV_RESET_SENT && e->reason >= 0);
 	tcp_full_check(inst, false);
 	return 0;
 }
 
 struct tcp_row {
-	struct tcp_stats_key k;
-	struct tcp_stats s;
+	struct tcpmon_stats_key k;
+	struct tcpmon_stats s;
 };
 
-static void tcp_stats_add(struct tcp_stats *d, const struct tcp_stats *s)
+static void tcp_stats_add(struct tcpmon_stats *d, const struct tcpmon_stats *s)
 {
 	d->connections += s->connections;
 	d->active += s->active;
@@ -369,7 +363,7 @@ static void tcp_row_add(struct summary_rows *rows, const void *key, const void *
 {
 	struct tcp_row *r;
 
-	if (stride < sizeof(struct tcp_stats)) {
+	if (stride < sizeof(struct tcpmon_stats)) {
 		rows->err = -EINVAL;
 		return;
 	}
@@ -378,7 +372,7 @@ static void tcp_row_add(struct summary_rows *rows, const void *key, const void *
 		return;
 	memcpy(&r->k, key, sizeof(r->k));
 	for (int i = 0; i < n_values; i++) {
-		struct tcp_stats v;
+		struct tcpmon_stats v;
 
 		memcpy(&v, (const char *)values + i * stride, sizeof(v));
 		tcp_stats_add(&r->s, &v);
@@ -427,12 +421,12 @@ static void tcp_row_other(void *row)
 
 static const char *tcp_dir_name(unsigned flags)
 {
-	return flags & TCP_F_ACTIVE ? "active" : flags & TCP_F_PASSIVE ? "passive" : NULL;
+	return flags & TCPMON_F_ACTIVE ? "active" : flags & TCPMON_F_PASSIVE ? "passive" : NULL;
 }
 
 /* One summary record: ROW is "port", "remote_addr", "other" or "total". */
 static void tcp_stats_emit(struct monitor_inst *inst, const char *row,
-			   const struct tcp_stats_key *k, const struct tcp_stats *s, double interval)
+			   const struct tcpmon_stats_key *k, const struct tcpmon_stats *s, double interval)
 {
 	struct record *rec = monitor_inst__record(inst, "summary");
 	bool keyed = k && !strcmp(row, "port"), by_addr = k && !strcmp(row, "remote_addr");
@@ -477,7 +471,7 @@ static int tcp_row_emit(struct monitor_inst *inst, const void *row, double inter
 }
 
 static const struct summary_spec tcp_summary = {
-	.table = "tcp_stats",
+	.table = "tcpmon_stats",
 	.row_size = sizeof(struct tcp_row),
 	.fold = tcp_row_add,
 	.cmp = tcp_row_cmp,
@@ -486,9 +480,9 @@ static const struct summary_spec tcp_summary = {
 	.merge = tcp_row_merge,
 	.other = tcp_row_other,
 	.is_other = tcp_row_is_other,
-	.full = "tcp_stats_full",
-	.over = "tcp_stats_over",
-	.over_size = sizeof(struct tcp_stats),
+	.full = "tcpmon_stats_full",
+	.over = "tcpmon_stats_over",
+	.over_size = sizeof(struct tcpmon_stats),
 	.what = "connections",
 };
 
@@ -507,7 +501,7 @@ static int tcp_collect(struct monitor_inst *inst, struct probe_set *ps)
 	return err;
 }
 
-/* The families by family and direction, from struct tcp_metric (off -1: the duration histogram). */
+/* The families by family and direction, from struct tcpmon_metric (off -1: the duration histogram). */
 static const struct tcp_conn_family {
 	const char *name, *help;
 	long off;
@@ -515,14 +509,14 @@ static const struct tcp_conn_family {
 	{ "ebpfmon_tcp_connections_total",
 	  "TCP connections closed (followed from connect or accept to close), by family and "
 	  "direction (active: connect, passive: accept).",
-	  offsetof(struct tcp_metric, connections) },
+	  offsetof(struct tcpmon_metric, connections) },
 	{ "ebpfmon_tcp_rx_bytes_total",
 	  "Payload bytes received by closed TCP connections (tcp_sock.bytes_received less a FIN).",
-	  offsetof(struct tcp_metric, rx_bytes) },
+	  offsetof(struct tcpmon_metric, rx_bytes) },
 	{ "ebpfmon_tcp_tx_bytes_total",
 	  "Payload bytes sent and acknowledged by closed TCP connections (tcp_sock.bytes_acked "
 	  "less SYN and FIN).",
-	  offsetof(struct tcp_metric, tx_bytes) },
+	  offsetof(struct tcpmon_metric, tx_bytes) },
 	{ "ebpfmon_tcp_connection_duration_seconds",
 	  "Lifetime of closed TCP connections (first state to CLOSE).", -1 },
 };
@@ -531,22 +525,22 @@ static int tcp_metrics(struct monitor_inst *inst, struct probe_set *ps, struct m
 {
 	static const char *const fams[2] = { "ipv4", "ipv6" };
 	static const char *const dirs[2] = { "active", "passive" };
-	struct tcp_metric v[TCP_M_KEYS];
+	struct tcpmon_metric v[TCPMON_M_KEYS];
 	struct ebpfmon_metric_hist lat[2];
-	uint64_t ev[TCP_M_EVENTS], full[1];
+	uint64_t ev[TCPMON_M_EVENTS], full[1];
 	int err;
 
 	(void)inst;
 	/* All __u64: summed over the CPUs word by word. */
-	err = probe_set__percpu_array_sums(ps, "tcp_m", (uint64_t *)v,
+	err = probe_set__percpu_array_sums(ps, "tcpmon_m", (uint64_t *)v,
 					   sizeof(v) / (sizeof(uint64_t)));
 	if (!err)
-		err = probe_set__percpu_array_sums(ps, "tcp_m_lat", (uint64_t *)lat,
+		err = probe_set__percpu_array_sums(ps, "tcpmon_m_lat", (uint64_t *)lat,
 						   sizeof(lat) / (sizeof(uint64_t)));
 	if (!err)
-		err = probe_set__percpu_array_sums(ps, "tcp_m_events", ev, TCP_M_EVENTS);
+		err = probe_set__percpu_array_sums(ps, "tcpmon_m_events", ev, TCPMON_M_EVENTS);
 	if (!err)
-		err = probe_set__percpu_array_sums(ps, "tcp_conns_full", full, 1);
+		err = probe_set__percpu_array_sums(ps, "tcpmon_conns_full", full, 1);
 	if (err)
 		return err;
 	for (size_t f = 0; f < sizeof(tcp_conn_families) / sizeof(tcp_conn_families[0]); f++) {
@@ -554,7 +548,7 @@ static int tcp_metrics(struct monitor_inst *inst, struct probe_set *ps, struct m
 
 		metrics__family(m, cf->name, cf->off < 0 ? METRIC_HISTOGRAM : METRIC_COUNTER,
 				cf->help);
-		for (int k = 0; k < TCP_M_KEYS; k++) {
+		for (int k = 0; k < TCPMON_M_KEYS; k++) {
 			const char *labels[] = { "family", fams[k / 2], "direction", dirs[k % 2],
 						 NULL };
 
@@ -567,11 +561,11 @@ static int tcp_metrics(struct monitor_inst *inst, struct probe_set *ps, struct m
 	}
 	metrics__family(m, "ebpfmon_tcp_connect_latency_seconds", METRIC_HISTOGRAM,
 			"TCP connect latency: SYN_SENT to ESTABLISHED (tcpconnlat).");
-	metric_hist_write(m, "ebpfmon_tcp_connect_latency_seconds", NULL, &lat[TCP_LAT_CONNECT]);
+	metric_hist_write(m, "ebpfmon_tcp_connect_latency_seconds", NULL, &lat[TCPMON_LAT_CONNECT]);
 	metrics__family(m, "ebpfmon_tcp_accept_latency_seconds", METRIC_HISTOGRAM,
 			"TCP accept-queue latency: SYN_RECV (handshake done) to accept() "
 			"returning the connection.");
-	metric_hist_write(m, "ebpfmon_tcp_accept_latency_seconds", NULL, &lat[TCP_LAT_ACCEPT]);
+	metric_hist_write(m, "ebpfmon_tcp_accept_latency_seconds", NULL, &lat[TCPMON_LAT_ACCEPT]);
 	metrics__family(m, "ebpfmon_tcp_retransmits_total", METRIC_COUNTER,
 			"TCP segments retransmitted (tcp:tcp_retransmit_skb).");
 	metrics__sample(m, "ebpfmon_tcp_retransmits_total", NULL, ev[0]);
@@ -581,9 +575,9 @@ static int tcp_metrics(struct monitor_inst *inst, struct probe_set *ps, struct m
 		const char *sent[] = { "direction", "sent", NULL };
 		const char *recv[] = { "direction", "received", NULL };
 
-		metrics__sample(m, "ebpfmon_tcp_resets_total", sent, ev[TCP_EV_RESET_SENT - 1]);
+		metrics__sample(m, "ebpfmon_tcp_resets_total", sent, ev[TCPMON_EV_RESET_SENT - 1]);
 		metrics__sample(m, "ebpfmon_tcp_resets_total", recv,
-				ev[TCP_EV_RESET_RECEIVED - 1]);
+				ev[TCPMON_EV_RESET_RECEIVED - 1]);
 	}
 	metrics__family(m, "ebpfmon_tcp_untracked_connections_total", METRIC_COUNTER,
 			"TCP connections not followed: the in-flight table (max_entries) was full.");
@@ -628,7 +622,7 @@ static const struct table_column tcp_summary_columns[] = {
 	{ NULL },
 };
 
-static const char *const tcp_inflight[] = { "tcp_conns", "tcp_closed", NULL };
+static const char *const tcp_inflight[] = { "tcpmon_conns", "tcpmon_closed", NULL };
 
 const struct monitor mon_tcp = {
 	.name = "tcp",
@@ -636,7 +630,7 @@ const struct monitor mon_tcp = {
 		"retransmits, resets",
 	.probe = "tcp.bpf.c",
 	.tracepoints = tcp_tracepoints,
-	.events_table = "tcp_events",
+	.events_table = "tcpmon_events",
 	.configure = tcp_configure,
 	.attach = tcp_attach,
 	.on_event = tcp_on_event,
