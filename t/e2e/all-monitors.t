@@ -35,6 +35,7 @@ monitors:
   resource:
     interval: 1
   block: {}
+  tcp: {}
 YAML
 MONITORS=$("$EBPFMON" --list-monitors | awk '{ print $1 }')
 missing=
@@ -60,6 +61,8 @@ while [ $SECONDS -lt $end ]; do
 	dd if=/dev/zero of="$T/load" bs=64k count=32 status=none
 	cat "$T/load" > /dev/null
 	head -c 1M /dev/urandom | gzip -c > /dev/null
+	# tcp: a connection refused on loopback (SYN_SENT to CLOSE, a reset each way).
+	(exec 3<> /dev/tcp/127.0.0.1/1) 2> /dev/null
 done
 wait "$MON_PID"
 MON_RC=$?

@@ -9,7 +9,7 @@
 . "$(dirname "$0")/../lib.sh"
 need_bpf
 
-VM_TESTS=(t/e2e/func.t t/e2e/exec.t t/e2e/vm-monitors.t t/e2e/metrics-b.t t/e2e/cookbook-func.t t/e2e/block.t)
+VM_TESTS=(t/e2e/func.t t/e2e/exec.t t/e2e/vm-monitors.t t/e2e/metrics-b.t t/e2e/cookbook-func.t t/e2e/block.t t/e2e/tcp.t)
 
 ART=$BUILDDIR/t/artifacts
 mkdir -p "$ART" || bail "cannot make $ART"
