@@ -164,6 +164,7 @@ static int module_index(struct probe_set *ps)
 		t->name = strdup(bpf_table_name(ps->mod, i));
 		t->key_size = bpf_table_key_size_id(ps->mod, i);
 		t->value_size = bpf_table_leaf_size_id(ps->mod, i);
+		t->type = bpf_table_type_id(ps->mod, i);
 		ps->n_tables++;
 		if (!t->name)
 			return -ENOMEM;

@@ -96,6 +96,12 @@ int probe_set__attach_perf_event(struct probe_set *ps, const char *fn, uint32_t 
 				 uint64_t config, uint64_t sample_period);
 
 int probe_set__table_fd(struct probe_set *ps, const char *table);
+/*
+ * A table's key and value sizes and whether it is per-CPU (a users' program
+ * declares its own): 0 or -ENOENT.
+ */
+int probe_set__table_info(struct probe_set *ps, const char *table, size_t *key_size,
+			  size_t *value_size, bool *percpu);
 int probe_set__update(struct probe_set *ps, const char *table, const void *key,
 		      const void *value);
 /* Sum of a per-CPU u64 array slot over all possible CPUs. */

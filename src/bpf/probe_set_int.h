@@ -40,6 +40,7 @@ struct table {
 	char *name;
 	int fd;
 	size_t key_size, value_size;
+	int type;		/* BPF_MAP_TYPE_* */
 };
 
 /*

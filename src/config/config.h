@@ -90,7 +90,24 @@ struct config {
 	char **tgids;			/* filters.tgid: process ids */
 	/* monitors: mapping of name -> node, each with "enabled" */
 	struct cfg_node *monitors;	/* NULL when absent */
+	/*
+	 * programs: users' own BPF programs, the file's and the drop-ins' items
+	 * in order (a sequence node of this struct's own: its kids belong to
+	 * the documents); NULL when none has any.
+	 */
+	struct cfg_node *programs;
+	char *config_dir;		/* config_dir: the drop-ins' directory, default /etc/ebpfmon.d; "": none */
+	struct cfg_doc **dropins;	/* config_dir/ *.yaml, in name order */
+	size_t n_dropins;
 };
+
+#define CONFIG_DIR "/etc/ebpfmon.d"
+
+/*
+ * A top-level section a monitor owns beside monitors.<name> (struct monitor's
+ * section): its node, the drop-ins' items with the file's; NULL when absent.
+ */
+struct cfg_node *config__section(const struct config *cfg, const char *name);
 
 void config__init_defaults(struct config *cfg);
 /*
