@@ -80,6 +80,39 @@ int probe_set__attach_uprobe(struct probe_set *ps, const char *fn, const char *b
  * no probe set: a monitor asks while it is configured.
  */
 int probe_set__symbol_offset(const char *binary, const char *symbol, int pid, uint64_t *offset);
+/*
+ * USDT probes (src/bpf/probe_set_usdt.c). One provider:name probe of BINARY
+ * (every process that maps it, now and later), or of process PID (BINARY NULL:
+ * any file it maps; else that one): its locations and its arguments' specs.
+ * 0, or -errno: -ENOENT/-EACCES (BINARY), -ESRCH (no such process), -ENOEXEC
+ * (no ELF file libbcc reads), -ENODATA (no such probe in it), -EOPNOTSUPP
+ * (an argument spec not read here). Prints nothing: the caller says what failed.
+ */
+#define USDT_MAX_ARGS 12
+struct usdt_probe;
+struct strbuf;
+int probe_set__usdt_find(const char *binary, int pid, const char *provider, const char *name,
+			 struct usdt_probe **out);
+void usdt_probe__free(struct usdt_probe *p);
+int usdt_probe__n_args(const struct usdt_probe *p);
+/* A probe may sit at several places (inlined): one uprobe, one program each. */
+int usdt_probe__n_locations(const struct usdt_probe *p);
+/*
+ * Append to OUT the C text of `static __always_inline int FN(struct pt_regs
+ * *ctx, __u64 *argv)`, which fills argv[0 .. n_args - 1] with location LOC's
+ * arguments (each a u64; signed ones sign-extended; pointers as addresses, for
+ * bpf_probe_read_user_str) and returns n_args. It goes into the compiled text
+ * before the program that calls it.
+ */
+int usdt_probe__gen_args(const struct usdt_probe *p, int loc, const char *fn, struct strbuf *out);
+/*
+ * Run program FN (a kprobe-type program taking struct pt_regs *ctx) at
+ * location LOC of P; the probe's semaphore, if any, is counted by the kernel
+ * while it is attached.
+ */
+int probe_set__attach_usdt(struct probe_set *ps, const char *fn, const struct usdt_probe *p,
+			   int loc);
+
 /* An fentry/fexit program (KFUNC_PROBE/KRETFUNC_PROBE): FN names its target. */
 int probe_set__attach_kfunc(struct probe_set *ps, const char *fn);
 
