@@ -539,6 +539,13 @@ int probe_set__recursion_misses(struct probe_set *ps, const void *owner, uint64_
 int probe_set__attach_perf_event(struct probe_set *ps, const char *fn, uint32_t type,
 				 uint64_t config, uint64_t sample_period)
 {
+	return probe_set__attach_perf_event_freq(ps, fn, type, config, sample_period, 0);
+}
+
+int probe_set__attach_perf_event_freq(struct probe_set *ps, const char *fn, uint32_t type,
+				      uint64_t config, uint64_t sample_period,
+				      uint64_t sample_freq)
+{
 	char what[256];
 	int prog, *cpus = NULL, n, err = 0;
 
@@ -552,7 +559,7 @@ int probe_set__attach_perf_event(struct probe_set *ps, const char *fn, uint32_t 
 		int fd;
 
 		errno = 0;
-		fd = bcc_err(bpf_attach_perf_event(prog, type, config, sample_period, 0, -1,
+		fd = bcc_err(bpf_attach_perf_event(prog, type, config, sample_period, sample_freq, -1,
 						   cpus[i], -1));
 		if (fd < 0) {
 			err = fd;

@@ -127,6 +127,10 @@ int probe_set__recursion_misses(struct probe_set *ps, const void *owner, uint64_
 /* Run program FN on a software/hardware perf event on every online CPU. */
 int probe_set__attach_perf_event(struct probe_set *ps, const char *fn, uint32_t type,
 				 uint64_t config, uint64_t sample_period);
+/* The same sampled SAMPLE_FREQ times a second instead when SAMPLE_PERIOD is 0. */
+int probe_set__attach_perf_event_freq(struct probe_set *ps, const char *fn, uint32_t type,
+				      uint64_t config, uint64_t sample_period,
+				      uint64_t sample_freq);
 
 int probe_set__table_fd(struct probe_set *ps, const char *table);
 /*
