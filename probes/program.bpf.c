@@ -7,10 +7,13 @@
  */
 #include "program.h"
 
-/* An exp2 histogram's slot for V (ebpf_exporter's): log2, capped at MAX. */
+/*
+ * An exp2 histogram's slot for V: the least B with V <= 2^B (the bucket
+ * le="2^B" holds it, as Prometheus means), capped at MAX.
+ */
 static __always_inline u32 program_exp2_bucket(u64 v, u32 max)
 {
-	u32 b = v ? bpf_log2l(v) + 1 : 0;
+	u32 b = v > 1 ? bpf_log2l(v - 1) : 0;
 
 	return b > max ? max : b;
 }
