@@ -361,6 +361,10 @@ static void cgroup_path(uint64_t id, char *out, size_t len)
 	pthread_mutex_lock(&lookup_lock);
 	if (!cg_root[0])
 		cg_root_find();
+	if (cg_root[0] && !stat(cg_root, &st) && st.st_ino == id) {
+		snprintf(out, len, "/");
+		goto out;
+	}
 	for (int pass = 0; pass < 2; pass++) {
 		for (size_t i = 0; i < n_cgs; i++) {
 			if (cgs[i].id != id)
@@ -375,16 +379,9 @@ static void cgroup_path(uint64_t id, char *out, size_t len)
 			free(cgs[i].path);
 		n_cgs = 0;
 		cgs_walked = time(NULL);
-		if (!stat(cg_root, &st) && st.st_ino == id) {
-			snprintf(out, len, "/");
-			goto out;
-		}
 		cg_walk(cg_root, "", 0);
 	}
-	if (cg_root[0] && !stat(cg_root, &st) && st.st_ino == id)
-		snprintf(out, len, "/");
-	else
-		snprintf(out, len, "%" PRIu64, id);
+	snprintf(out, len, "%" PRIu64, id);
 out:
 	pthread_mutex_unlock(&lookup_lock);
 }
