@@ -9,6 +9,8 @@
 #include <stdint.h>
 
 #include "core/monitor.h"
+
+struct cfg_node;
 #include "monitors/program_decode.h"
 
 enum prog_attach_kind {
@@ -78,6 +80,15 @@ struct program_opts {
 	struct prog *progs;
 	size_t n;
 };
+
+/* program_parse.c */
+/* A C identifier (a function or table name of the source). */
+bool c_ident(const char *s);
+/* A name of the config's (function, table) as compiled: program_PROG__NAME; NULL, errno set. */
+char *prog_symbol(const struct prog *p, struct cfg_node *node, const char *name);
+/* metrics: {counters, histograms}; events: {fields}. 0 or -errno, reported. */
+int prog_metrics_parse(struct prog *p, struct cfg_node *sec);
+int prog_events_parse(struct prog *p, struct cfg_node *ev);
 
 /* program_out.c */
 int program_metrics(struct monitor_inst *inst, struct probe_set *ps, struct metrics *m);
