@@ -225,6 +225,53 @@ is "$(jq -r 'select(.program == "one") | [.monitor, .nr, .tid == .pid, .neg, .ta
 is "$(jq -r 'select(.program == "two") | .nr' "$T/ev.json" | sort -u)" getpid \
 	"events: the second program's own table and function"
 
+# ---- usdt: Debian's python3.11 function__entry, through the USDT notes;
+# the function gets the probe's arguments (filename, funcname, lineno).
+PY=/usr/bin/python3.11
+if [ -x "$PY" ] && readelf -n "$PY" 2> /dev/null | grep -q function__entry; then
+	cat > "$T/usdt.yaml" <<YAML
+config_dir: ""
+programs:
+  - name: pyfn
+    attach:
+      - usdt: $PY:python:function__entry
+        function: on_entry
+    metrics:
+      counters:
+        - name: python_function_entries_total
+          table: calls
+          labels:
+            - {name: function, size: 32, decoders: [{name: string}]}
+    source: |
+      struct fn_key { char name[32]; };
+      BPF_HASH(calls, struct fn_key, u64, 1024);
+
+      static __always_inline int on_entry(struct pt_regs *ctx, __u64 *argv)
+      {
+              struct fn_key k = {};
+
+              EBPFMON_ACTIVE_OR_RETURN(0);
+              bpf_probe_read_user_str(k.name, sizeof(k.name), (void *)argv[1]);
+              calls.increment(k);
+              return 0;
+      }
+YAML
+	mon_start_stdout /dev/null "$T/err" -c "$T/usdt.yaml" -m program -f none \
+		--metrics-listen 127.0.0.1:0 || bail "ebpfmon-bcc did not start with a usdt program"
+	URL=$(metrics_url "$T/err")
+	# Debian's 3.11 fires function__entry at a few frames of its start
+	# (types.py's _coro, once per start), not for every call (its
+	# specialized calls skip the probe): three starts, at least three.
+	for i in 1 2 3; do "$PY" -c 'pass'; done
+	scrape "$T/u1" "the usdt program's exposition"
+	n=$(val "$T/u1" 'ebpfmon_python_function_entries_total{function="_coro"}')
+	ok $([ "$n" -ge 3 ]; echo $?) \
+		"usdt: three python starts, function__entry of _coro (its funcname argument) $n times"
+	mon_stop
+else
+	ok 0 "# SKIP $PY has no USDT probes"
+fi
+
 # ---- a compile error names the program and the line of its own source
 cat > "$T/broken.yaml" <<'YAML'
 config_dir: ""
