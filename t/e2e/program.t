@@ -225,6 +225,56 @@ is "$(jq -r 'select(.program == "one") | [.monitor, .nr, .tid == .pid, .neg, .ta
 is "$(jq -r 'select(.program == "two") | .nr' "$T/ev.json" | sort -u)" getpid \
 	"events: the second program's own table and function"
 
+# ---- a reload (SIGHUP) reads the drop-ins again: one more, one more program
+mkdir -m 755 "$T/r"
+install -m 644 "$EX/syscalls.yaml" "$T/r/10-syscalls.yaml"
+write_config "$T/r.yaml" "config_dir: $T/r"
+mon_start_stdout /dev/null "$T/err" -c "$T/r.yaml" -m program -f none \
+	--metrics-listen 127.0.0.1:0 || bail "ebpfmon-bcc did not start with one drop-in"
+URL=$(metrics_url "$T/err")
+install -m 644 "$EX/timers.yaml" "$T/r/20-timers.yaml"
+mon_hup 1 "$T/err"
+like "$(grep '^reload: ' "$T/err")" '^reload: program recompiled' \
+	"reload: a new drop-in recompiles the program monitor"
+URL=$(metrics_url "$T/err")
+scrape "$T/r1" "the reloaded exposition"
+is "$(grep -c '^# TYPE ebpfmon_\(syscalls_total\|kernel_timers_started_total\) counter' "$T/r1")" 2 \
+	"reload: both drop-ins' metrics"
+mon_stop
+
+# ---- a perf_event attach point: cpu-clock samples, by frequency
+cat > "$T/perf.yaml" <<'YAML'
+config_dir: ""
+programs:
+  - name: clock
+    attach:
+      - perf_event: {type: software, config: cpu-clock, frequency: 99}
+        function: on_sample
+    metrics:
+      counters:
+        - name: cpu_clock_samples_total
+          table: samples
+          labels: [{name: cpu, size: 4, decoders: [{name: uint}]}]
+    source: |
+      BPF_HASH(samples, u32, u64, 64);
+      int on_sample(void *ctx)
+      {
+              u32 cpu = bpf_get_smp_processor_id();
+
+              EBPFMON_ACTIVE_OR_RETURN(0);
+              samples.increment(cpu);
+              return 0;
+      }
+YAML
+mon_start_stdout /dev/null "$T/err" -c "$T/perf.yaml" -m program -f none \
+	--metrics-listen 127.0.0.1:0 || bail "ebpfmon-bcc did not start with a perf_event program"
+URL=$(metrics_url "$T/err")
+timeout 1 sh -c 'while :; do :; done'
+scrape "$T/p1" "the perf_event program's exposition"
+n=$(awk '/^ebpfmon_cpu_clock_samples_total/ { s += $2 } END { print s + 0 }' "$T/p1")
+ok $([ "$n" -ge 10 ]; echo $?) "perf_event: cpu-clock at 99 Hz, a second of work: $n samples"
+mon_stop
+
 # ---- usdt: Debian's python3.11 function__entry, through the USDT notes;
 # the function gets the probe's arguments (filename, funcname, lineno).
 PY=/usr/bin/python3.11
