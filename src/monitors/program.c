@@ -566,6 +566,25 @@ static int prog_item(struct monitor_inst *inst, const struct prog *p, size_t ind
 	return err;
 }
 
+/* Two programs' metrics of one name would be one family, their series mixed. */
+static int metric_names_check(const struct program_opts *o, struct cfg_node *sec)
+{
+	for (size_t i = 0; i < o->n; i++)
+		for (size_t j = 0; j < o->progs[i].n_metrics; j++)
+			for (size_t k = 0; k <= i; k++)
+				for (size_t l = 0; l < (k < i ? o->progs[k].n_metrics : j); l++) {
+					if (strcmp(o->progs[i].metrics[j].name,
+						   o->progs[k].metrics[l].name))
+						continue;
+					cfg_node__error(sec->kids[i], "program %s: metric %s is "
+							"program %s's too", o->progs[i].name,
+							o->progs[i].metrics[j].name,
+							o->progs[k].name);
+					return -EINVAL;
+				}
+	return 0;
+}
+
 static int program_configure(struct monitor_inst *inst, struct cfg_node *node)
 {
 	struct cfg_node *sec = inst->section;
@@ -597,6 +616,7 @@ static int program_configure(struct monitor_inst *inst, struct cfg_node *node)
 	}
 	if (err)
 		return err;
+	err = metric_names_check(o, sec);
 	for (size_t i = 0; i < o->n && !err; i++) {
 		struct prog *p = &o->progs[i];
 

@@ -6,6 +6,7 @@
  * cgroup, /sys/dev/block for dev. Lookups run on the exporter's thread and on
  * the event loop's: what they cache is behind one lock.
  */
+#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -161,6 +162,17 @@ int prog_decoders_parse(struct cfg_node *list, struct prog_decoder **out, size_t
 	return err;
 }
 
+/* A Prometheus label name of our own: the exposition writes it as it is. */
+static bool label_name_ok(const char *s)
+{
+	if (!s || !*s || !strncmp(s, "__", 2) || !strcmp(s, "le") || isdigit((unsigned char)*s))
+		return false;
+	for (; *s; s++)
+		if (!isalnum((unsigned char)*s) && *s != '_')
+			return false;
+	return true;
+}
+
 int prog_labels_parse(struct cfg_node *labels, struct prog_label **out, size_t *n)
 {
 	struct prog_label *l;
@@ -188,8 +200,10 @@ int prog_labels_parse(struct cfg_node *labels, struct prog_label **out, size_t *
 		}
 		(*n)++;
 		err = cfg_get_string(item, "name", &l[i].name);
-		if (!err && !l[i].name) {
-			cfg_node__error(item, "a label needs a name");
+		if (!err && !label_name_ok(l[i].name)) {
+			cfg_node__error(cfg_node__get(item, "name") ? cfg_node__get(item, "name") :
+					item, "a label needs a name: [a-zA-Z_][a-zA-Z0-9_]*, "
+					"not __* or le");
 			err = -EINVAL;
 		}
 		if (!err && !cfg_node__get(item, "size")) {

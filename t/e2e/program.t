@@ -404,6 +404,19 @@ expect_config_error "missing table" 1 \
 	"$T/bad.yaml:8:11: programs[0].metrics.counters[0]: metric c_total needs a table (the map it reads)" \
 	"$B          labels: [{name: a, size: 4, decoders: [{name: uint}]}]
 " -m program
+dup_prog() {
+	printf '  - name: %s\n    attach: [{tracepoint: "raw_syscalls:sys_enter", function: fn}]\n' "$1"
+	printf '    source: "int fn(void *ctx) { return 0; }"\n'
+	printf '    metrics: {counters: [{name: x_total, table: t, labels: [{name: a, size: 4, decoders: [{name: uint}]}]}]}\n'
+}
+expect_config_error "one metric name in two programs" 1 \
+	"$T/bad.yaml:7:5: programs[1]: program q: metric ebpfmon_x_total is program p's too" \
+	"$(printf 'config_dir: ""\nprograms:\n'; dup_prog p; dup_prog q)"$'\n' -m program
+expect_config_error "a label name to escape" 1 \
+	"$T/bad.yaml:10:27: programs[0].metrics.counters[0].labels[0].name: a label needs a name: [a-zA-Z_][a-zA-Z0-9_]*, not __* or le" \
+	"$B          table: t
+          labels: [{name: \"a}b\", size: 4, decoders: [{name: uint}]}]
+" -m program
 expect_config_error "no source" 1 \
 	"$T/bad.yaml:3:5: programs[0]: program p needs one of source: (C text) and source_file: (a path)" \
 	'config_dir: ""

@@ -83,6 +83,10 @@ int main(void)
 	is_int(labels_rc("[{name: a, decoders: [{name: uint}]}]"), -EINVAL, "a label needs a size");
 	is_int(labels_rc("[{name: a, size: 4}]"), -EINVAL, "a label needs decoders");
 	is_int(labels_rc("[{size: 4, decoders: [{name: uint}]}]"), -EINVAL, "a label needs a name");
+	is_int(labels_rc("[{name: \"a\\\"b\", size: 4, decoders: [{name: uint}]}]"), -EINVAL,
+	       "a label name the exposition would have to escape is refused");
+	is_int(labels_rc("[{name: le, size: 4, decoders: [{name: uint}]}]"), -EINVAL,
+	       "le is the histograms' own");
 	is_int(labels_rc("[{name: a, size: 0, decoders: [{name: uint}]}]"), -EINVAL,
 	       "a label's size is 1..256");
 	cfg_errors_flush();
