@@ -62,7 +62,7 @@ static int metric_parse(struct prog *p, struct cfg_node *item, struct prog_metri
 				"a metric needs a name ([a-zA-Z_][a-zA-Z0-9_]*)");
 		err = -EINVAL;
 	}
-	if (!err && asprintf(&mt->name, "ebpfmon_%s", name) < 0)
+	if (!err && asprintf(&mt->name, "ebpfmon_program_%s", name) < 0)
 		err = -ENOMEM;
 	if (!err)
 		err = cfg_get_string(item, "help", &mt->help);

@@ -79,20 +79,20 @@ URL=$(metrics_url "$T/err")
 # syscalls: exactly N getppid (the program keeps to --tgid's processes).
 ask sys 1000 || bail "the getppid worker did not answer"
 scrape "$T/m1" "the examples' exposition"
-is "$(val "$T/m1" 'ebpfmon_syscalls_total{syscall="getppid"}')" 1000 \
-	"syscalls: 1000 getppid calls, ebpfmon_syscalls_total{syscall=\"getppid\"} 1000"
+is "$(val "$T/m1" 'ebpfmon_program_syscalls_total{syscall="getppid"}')" 1000 \
+	"syscalls: 1000 getppid calls, ebpfmon_program_syscalls_total{syscall=\"getppid\"} 1000"
 ask sys 234 || bail "the getppid worker did not answer"
 scrape "$T/m2"
-is "$(val "$T/m2" 'ebpfmon_syscalls_total{syscall="getppid"}')" 1234 "syscalls: 234 more, 1234"
+is "$(val "$T/m2" 'ebpfmon_program_syscalls_total{syscall="getppid"}')" 1234 "syscalls: 234 more, 1234"
 
 # malloc: libc does its own mallocs too, so at least N, and N more at least N more.
 ask mal 5000 || bail "the malloc worker did not answer"
 scrape "$T/m3"
-m1=$(val "$T/m3" "ebpfmon_libc_malloc_calls_total{cgroup=\"/$CGNAME\"}")
+m1=$(val "$T/m3" "ebpfmon_program_libc_malloc_calls_total{cgroup=\"/$CGNAME\"}")
 ok $([ "$m1" -ge 5000 ]; echo $?) "malloc: 5000 malloc calls in /$CGNAME: counted $m1"
 ask mal 3000 || bail "the malloc worker did not answer"
 scrape "$T/m4"
-m2=$(val "$T/m4" "ebpfmon_libc_malloc_calls_total{cgroup=\"/$CGNAME\"}")
+m2=$(val "$T/m4" "ebpfmon_program_libc_malloc_calls_total{cgroup=\"/$CGNAME\"}")
 ok $([ $((m2 - m1)) -ge 3000 ]; echo $?) "malloc: 3000 more raise it by $((m2 - m1))"
 
 # sched migrations: a busy process in the cgroup, moved from CPU to CPU.
@@ -106,13 +106,13 @@ if [ "$(nproc)" -ge 2 ]; then
 	taskset -p -c 0 "$BUSY" > /dev/null
 	sleep 0.1
 	scrape "$T/m5"
-	n0=$(val "$T/m5" "ebpfmon_sched_migrations_total{cgroup=\"/$CGNAME\"}")
+	n0=$(val "$T/m5" "ebpfmon_program_sched_migrations_total{cgroup=\"/$CGNAME\"}")
 	for i in $(seq 10); do
 		taskset -p -c $((i % 2)) "$BUSY" > /dev/null
 		sleep 0.05
 	done
 	scrape "$T/m5"
-	n=$(val "$T/m5" "ebpfmon_sched_migrations_total{cgroup=\"/$CGNAME\"}")
+	n=$(val "$T/m5" "ebpfmon_program_sched_migrations_total{cgroup=\"/$CGNAME\"}")
 	ok $([ $((n - n0)) -ge 10 ]; echo $?) \
 		"sched migrations: 10 affinity moves in /$CGNAME: counted $((n - n0))"
 else
@@ -131,29 +131,29 @@ dev=$(sed -n 's/^DEVNAME=//p' "/sys/dev/block/$((devnum >> 8)):$((devnum & 255))
 [ -e "/sys/class/block/$dev/partition" ] &&
 	dev=$(basename "$(readlink -f "/sys/class/block/$dev/..")")
 scrape "$T/m6"
-n=$(val "$T/m6" "ebpfmon_bio_latency_seconds_count{device=\"$dev\"}")
+n=$(val "$T/m6" "ebpfmon_program_bio_latency_seconds_count{device=\"$dev\"}")
 ok $([ "$n" -ge 4 ]; echo $?) "bio latency: 4 MiB of direct writes: $n requests on $dev"
-sum=$(val "$T/m6" "ebpfmon_bio_latency_seconds_sum{device=\"$dev\"}")
+sum=$(val "$T/m6" "ebpfmon_program_bio_latency_seconds_sum{device=\"$dev\"}")
 ok $(awk -v s="$sum" 'BEGIN { exit !(s > 0) }'; echo $?) "bio latency: the sum is in seconds ($sum)"
-inf=$(val "$T/m6" "ebpfmon_bio_latency_seconds_bucket{device=\"$dev\",le=\"+Inf\"}")
+inf=$(val "$T/m6" "ebpfmon_program_bio_latency_seconds_bucket{device=\"$dev\",le=\"+Inf\"}")
 is "$inf" "$n" "bio latency: the +Inf bucket is the count"
 
 # page cache: 1 MiB written through the cache and synced, then removed.
-before=$(val "$T/m6" 'ebpfmon_page_cache_ops_total{op="add"}')
+before=$(val "$T/m6" 'ebpfmon_program_page_cache_ops_total{op="add"}')
 dd if=/dev/urandom of="$FILEDIR/program-cache.$$" bs=64k count=16 conv=fsync 2> /dev/null
 scrape "$T/m7"
-add=$(val "$T/m7" 'ebpfmon_page_cache_ops_total{op="add"}')
+add=$(val "$T/m7" 'ebpfmon_program_page_cache_ops_total{op="add"}')
 ok $([ $((add - before)) -ge 256 ]; echo $?) "page cache: 1 MiB written adds $((add - before)) pages"
-dirty=$(val "$T/m7" 'ebpfmon_page_cache_ops_total{op="dirty"}')
+dirty=$(val "$T/m7" 'ebpfmon_program_page_cache_ops_total{op="dirty"}')
 ok $([ "$dirty" -ge 1 ]; echo $?) "page cache: dirtied folios counted ($dirty)"
-del0=$(val "$T/m7" 'ebpfmon_page_cache_ops_total{op="delete"}')
+del0=$(val "$T/m7" 'ebpfmon_program_page_cache_ops_total{op="delete"}')
 rm -f "$FILEDIR/program-cache.$$" "$FILEDIR/program-bio.$$"
 scrape "$T/m8"
-del=$(val "$T/m8" 'ebpfmon_page_cache_ops_total{op="delete"}')
+del=$(val "$T/m8" 'ebpfmon_program_page_cache_ops_total{op="delete"}')
 ok $([ $((del - del0)) -ge 256 ]; echo $?) "page cache: removing it deletes $((del - del0)) pages"
 
 # timers: every function label is a kernel symbol (ksym), none left as an address.
-fns=$(sed -n 's/^ebpfmon_kernel_timers_started_total{function="\([^"]*\)"}.*/\1/p' "$T/m8")
+fns=$(sed -n 's/^ebpfmon_program_kernel_timers_started_total{function="\([^"]*\)"}.*/\1/p' "$T/m8")
 ok $([ -n "$fns" ]; echo $?) "timers: timer starts counted ($(echo $fns | wc -w) functions)"
 bad=
 for f in $fns; do grep -qw "$f" /proc/kallsyms || bad="$bad $f"; done
@@ -238,7 +238,7 @@ like "$(grep '^reload: ' "$T/err")" '^reload: program recompiled' \
 	"reload: a new drop-in recompiles the program monitor"
 URL=$(metrics_url "$T/err")
 scrape "$T/r1" "the reloaded exposition"
-is "$(grep -c '^# TYPE ebpfmon_\(syscalls_total\|kernel_timers_started_total\) counter' "$T/r1")" 2 \
+is "$(grep -c '^# TYPE ebpfmon_program_\(syscalls_total\|kernel_timers_started_total\) counter' "$T/r1")" 2 \
 	"reload: both drop-ins' metrics"
 mon_stop
 
@@ -271,7 +271,7 @@ mon_start_stdout /dev/null "$T/err" -c "$T/perf.yaml" -m program -f none \
 URL=$(metrics_url "$T/err")
 timeout 1 sh -c 'while :; do :; done'
 scrape "$T/p1" "the perf_event program's exposition"
-n=$(awk '/^ebpfmon_cpu_clock_samples_total/ { s += $2 } END { print s + 0 }' "$T/p1")
+n=$(awk '/^ebpfmon_program_cpu_clock_samples_total/ { s += $2 } END { print s + 0 }' "$T/p1")
 ok $([ "$n" -ge 10 ]; echo $?) "perf_event: cpu-clock at 99 Hz, a second of work: $n samples"
 mon_stop
 
@@ -314,7 +314,7 @@ YAML
 	# specialized calls skip the probe): three starts, at least three.
 	for i in 1 2 3; do "$PY" -c 'pass'; done
 	scrape "$T/u1" "the usdt program's exposition"
-	n=$(val "$T/u1" 'ebpfmon_python_function_entries_total{function="_coro"}')
+	n=$(val "$T/u1" 'ebpfmon_program_python_function_entries_total{function="_coro"}')
 	ok $([ "$n" -ge 3 ]; echo $?) \
 		"usdt: three python starts, function__entry of _coro (its funcname argument) $n times"
 	mon_stop
@@ -410,7 +410,7 @@ dup_prog() {
 	printf '    metrics: {counters: [{name: x_total, table: t, labels: [{name: a, size: 4, decoders: [{name: uint}]}]}]}\n'
 }
 expect_config_error "one metric name in two programs" 1 \
-	"$T/bad.yaml:7:5: programs[1]: program q: metric ebpfmon_x_total is program p's too" \
+	"$T/bad.yaml:7:5: programs[1]: program q: metric ebpfmon_program_x_total is program p's too" \
 	"$(printf 'config_dir: ""\nprograms:\n'; dup_prog p; dup_prog q)"$'\n' -m program
 expect_config_error "a label name to escape" 1 \
 	"$T/bad.yaml:10:27: programs[0].metrics.counters[0].labels[0].name: a label needs a name: [a-zA-Z_][a-zA-Z0-9_]*, not __* or le" \
