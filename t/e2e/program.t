@@ -225,13 +225,18 @@ is "$(jq -r 'select(.program == "one") | [.monitor, .nr, .tid == .pid, .neg, .ta
 is "$(jq -r 'select(.program == "two") | .nr' "$T/ev.json" | sort -u)" getpid \
 	"events: the second program's own table and function"
 
+# metrics_run CONFIG WHAT: ebpfmon-bcc with CONFIG's programs, metrics only; URL set.
+metrics_run() {
+	mon_start_stdout /dev/null "$T/err" -c "$1" -m program -f none \
+		--metrics-listen 127.0.0.1:0 || bail "ebpfmon-bcc did not start with $2"
+	URL=$(metrics_url "$T/err")
+}
+
 # ---- a reload (SIGHUP) reads the drop-ins again: one more, one more program
 mkdir -m 755 "$T/r"
 install -m 644 "$EX/syscalls.yaml" "$T/r/10-syscalls.yaml"
 write_config "$T/r.yaml" "config_dir: $T/r"
-mon_start_stdout /dev/null "$T/err" -c "$T/r.yaml" -m program -f none \
-	--metrics-listen 127.0.0.1:0 || bail "ebpfmon-bcc did not start with one drop-in"
-URL=$(metrics_url "$T/err")
+metrics_run "$T/r.yaml" "one drop-in"
 install -m 644 "$EX/timers.yaml" "$T/r/20-timers.yaml"
 mon_hup 1 "$T/err"
 like "$(grep '^reload: ' "$T/err")" '^reload: program recompiled' \
@@ -266,9 +271,7 @@ programs:
               return 0;
       }
 YAML
-mon_start_stdout /dev/null "$T/err" -c "$T/perf.yaml" -m program -f none \
-	--metrics-listen 127.0.0.1:0 || bail "ebpfmon-bcc did not start with a perf_event program"
-URL=$(metrics_url "$T/err")
+metrics_run "$T/perf.yaml" "a perf_event program"
 timeout 1 sh -c 'while :; do :; done'
 scrape "$T/p1" "the perf_event program's exposition"
 n=$(awk '/^ebpfmon_program_cpu_clock_samples_total/ { s += $2 } END { print s + 0 }' "$T/p1")
@@ -306,9 +309,7 @@ programs:
               return 0;
       }
 YAML
-	mon_start_stdout /dev/null "$T/err" -c "$T/usdt.yaml" -m program -f none \
-		--metrics-listen 127.0.0.1:0 || bail "ebpfmon-bcc did not start with a usdt program"
-	URL=$(metrics_url "$T/err")
+	metrics_run "$T/usdt.yaml" "a usdt program"
 	# Debian's 3.11 fires function__entry at a few frames of its start
 	# (types.py's _coro, once per start), not for every call (its
 	# specialized calls skip the probe): three starts, at least three.
