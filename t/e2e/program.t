@@ -430,6 +430,14 @@ programs:
   - name: p
     attach: [{tracepoint: "raw_syscalls:sys_enter", function: fn}]
 ' -m program
+expect_config_error "a missing source_file" 1 \
+	"$T/bad.yaml:5:18: programs[0].source_file: cannot read $T/nosuch.c: No such file or directory" \
+	'config_dir: ""
+programs:
+  - name: p
+    attach: [{tracepoint: "raw_syscalls:sys_enter", function: fn}]
+    source_file: nosuch.c
+' -m program
 expect_config_error "a bad program name" 1 \
 	"$T/bad.yaml:3:11: programs[0].name: a program needs a name: [a-z][a-z0-9_]*, at most 32 bytes" \
 	'config_dir: ""
