@@ -626,6 +626,9 @@ static int program_configure(struct monitor_inst *inst, struct cfg_node *node)
 			continue;
 		}
 		n_usable++;
+		if (p->n_metrics && !p->n_fields && !inst->metrics)
+			pr_warn("program: %s: its metrics are read by the exporter only "
+				"(metrics.listen, --metrics-listen)", p->name);
 		err = prog_item(inst, p, i);
 	}
 	if (!err && !n_usable)
