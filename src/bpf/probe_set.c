@@ -164,6 +164,7 @@ static int module_index(struct probe_set *ps)
 		t->name = strdup(bpf_table_name(ps->mod, i));
 		t->key_size = bpf_table_key_size_id(ps->mod, i);
 		t->value_size = bpf_table_leaf_size_id(ps->mod, i);
+		t->type = bpf_table_type_id(ps->mod, i);
 		ps->n_tables++;
 		if (!t->name)
 			return -ENOMEM;
@@ -246,8 +247,7 @@ static struct prog *prog_find(struct probe_set *ps, const char *fn)
 	return NULL;
 }
 
-/* Load FN (once: probe_set__load_known may have) for the current owner; fd or -errno. */
-static int prog_load(struct probe_set *ps, const char *fn, int prog_type)
+int probe_prog_load(struct probe_set *ps, const char *fn, int prog_type)
 {
 	struct prog *p = prog_find(ps, fn), *grown;
 	void *start;
@@ -309,9 +309,9 @@ int probe_set__load_known(struct probe_set *ps)
 		int fd = 0;
 
 		if (!strncmp(fn, "tracepoint__", 12))
-			fd = prog_load(ps, fn, BPF_PROG_TYPE_TRACEPOINT);
+			fd = probe_prog_load(ps, fn, BPF_PROG_TYPE_TRACEPOINT);
 		else if (!strncmp(fn, "raw_tracepoint__", 16))
-			fd = prog_load(ps, fn, BPF_PROG_TYPE_RAW_TRACEPOINT);
+			fd = probe_prog_load(ps, fn, BPF_PROG_TYPE_RAW_TRACEPOINT);
 		if (fd < 0)
 			err = fd;
 	}
@@ -324,7 +324,7 @@ void probe_set__set_owner(struct probe_set *ps, const void *owner)
 	ps->owner = owner;
 }
 
-static int attachment_add(struct probe_set *ps, int fd, bool perf_event, const char *what)
+int probe_attachment_add(struct probe_set *ps, int fd, bool perf_event, const char *what)
 {
 	struct attachment *grown = realloc(ps->att, (ps->n_att + 1) * sizeof(*grown));
 
@@ -357,7 +357,7 @@ int probe_set__attach_tracepoint_prog(struct probe_set *ps, const char *fn,
 	int prog, fd;
 
 	snprintf(what, sizeof(what), "tracepoint %s:%s", category, event);
-	prog = prog_load(ps, fn, BPF_PROG_TYPE_TRACEPOINT);
+	prog = probe_prog_load(ps, fn, BPF_PROG_TYPE_TRACEPOINT);
 	if (prog < 0)
 		return prog;
 	errno = 0;
@@ -365,7 +365,7 @@ int probe_set__attach_tracepoint_prog(struct probe_set *ps, const char *fn,
 	if (fd < 0)
 		return fd;
 	pr_debug("probe: attached %s", what);
-	return attachment_add(ps, fd, true, what);
+	return probe_attachment_add(ps, fd, true, what);
 }
 
 int probe_set__attach_raw_tracepoint(struct probe_set *ps, const char *event)
@@ -383,7 +383,7 @@ int probe_set__attach_raw_tracepoint_prog(struct probe_set *ps, const char *fn,
 	int prog, fd;
 
 	snprintf(what, sizeof(what), "raw tracepoint %s", event);
-	prog = prog_load(ps, fn, BPF_PROG_TYPE_RAW_TRACEPOINT);
+	prog = probe_prog_load(ps, fn, BPF_PROG_TYPE_RAW_TRACEPOINT);
 	if (prog < 0)
 		return prog;
 	errno = 0;
@@ -391,7 +391,7 @@ int probe_set__attach_raw_tracepoint_prog(struct probe_set *ps, const char *fn,
 	if (fd < 0)
 		return fd;
 	pr_debug("probe: attached %s", what);
-	return attachment_add(ps, fd, false, what);
+	return probe_attachment_add(ps, fd, false, what);
 }
 
 int probe_set__attach_kprobe(struct probe_set *ps, const char *fn, const char *func,
@@ -406,7 +406,7 @@ int probe_set__attach_kprobe(struct probe_set *ps, const char *fn, const char *f
 		if (*c == '.')
 			*c = '_';
 	snprintf(what, sizeof(what), "%s %s", retprobe ? "kretprobe" : "kprobe", func);
-	prog = prog_load(ps, fn, BPF_PROG_TYPE_KPROBE);
+	prog = probe_prog_load(ps, fn, BPF_PROG_TYPE_KPROBE);
 	if (prog < 0)
 		return prog;
 	errno = 0;
@@ -414,7 +414,7 @@ int probe_set__attach_kprobe(struct probe_set *ps, const char *fn, const char *f
 				       func, 0, 0));
 	if (fd < 0)
 		return fd;
-	err = attachment_add(ps, fd, true, what);
+	err = probe_attachment_add(ps, fd, true, what);
 	if (!err) {
 		ps->att[ps->n_att - 1].kprobe_event = strdup(ev);
 		pr_debug("probe: attached %s", what);
@@ -466,7 +466,7 @@ int probe_set__attach_uprobe(struct probe_set *ps, const char *fn, const char *b
 	else
 		snprintf(what, sizeof(what), "%s %s:0x%llx", retprobe ? "uretprobe" : "uprobe",
 			 binary, (unsigned long long)off);
-	prog = prog_load(ps, fn, BPF_PROG_TYPE_KPROBE);
+	prog = probe_prog_load(ps, fn, BPF_PROG_TYPE_KPROBE);
 	if (prog < 0)
 		return prog;
 	errno = 0;
@@ -480,7 +480,7 @@ int probe_set__attach_uprobe(struct probe_set *ps, const char *fn, const char *b
 		bpf_detach_uprobe(ev);
 		return fd;
 	}
-	err = attachment_add(ps, fd, true, what);
+	err = probe_attachment_add(ps, fd, true, what);
 	if (!err) {
 		ps->att[ps->n_att - 1].kprobe_event = strdup(ev);
 		ps->att[ps->n_att - 1].uprobe = true;
@@ -496,7 +496,7 @@ int probe_set__attach_kfunc(struct probe_set *ps, const char *fn)
 {
 	int prog, fd;
 
-	prog = prog_load(ps, fn, BPF_PROG_TYPE_TRACING);
+	prog = probe_prog_load(ps, fn, BPF_PROG_TYPE_TRACING);
 	if (prog < 0)
 		return prog;
 	errno = 0;
@@ -504,7 +504,7 @@ int probe_set__attach_kfunc(struct probe_set *ps, const char *fn)
 	if (fd < 0)
 		return fd;
 	pr_debug("probe: attached %s", fn);
-	return attachment_add(ps, fd, false, fn);
+	return probe_attachment_add(ps, fd, false, fn);
 }
 
 bool probe_set__has_program(struct probe_set *ps, const char *fn)
@@ -539,10 +539,17 @@ int probe_set__recursion_misses(struct probe_set *ps, const void *owner, uint64_
 int probe_set__attach_perf_event(struct probe_set *ps, const char *fn, uint32_t type,
 				 uint64_t config, uint64_t sample_period)
 {
+	return probe_set__attach_perf_event_freq(ps, fn, type, config, sample_period, 0);
+}
+
+int probe_set__attach_perf_event_freq(struct probe_set *ps, const char *fn, uint32_t type,
+				      uint64_t config, uint64_t sample_period,
+				      uint64_t sample_freq)
+{
 	char what[256];
 	int prog, *cpus = NULL, n, err = 0;
 
-	prog = prog_load(ps, fn, BPF_PROG_TYPE_PERF_EVENT);
+	prog = probe_prog_load(ps, fn, BPF_PROG_TYPE_PERF_EVENT);
 	if (prog < 0)
 		return prog;
 	n = cpu_list_read("/sys/devices/system/cpu/online", &cpus);
@@ -552,7 +559,7 @@ int probe_set__attach_perf_event(struct probe_set *ps, const char *fn, uint32_t 
 		int fd;
 
 		errno = 0;
-		fd = bcc_err(bpf_attach_perf_event(prog, type, config, sample_period, 0, -1,
+		fd = bcc_err(bpf_attach_perf_event(prog, type, config, sample_period, sample_freq, -1,
 						   cpus[i], -1));
 		if (fd < 0) {
 			err = fd;
@@ -560,7 +567,7 @@ int probe_set__attach_perf_event(struct probe_set *ps, const char *fn, uint32_t 
 		}
 		snprintf(what, sizeof(what), "perf event %u:%llu on cpu %d", type,
 			 (unsigned long long)config, cpus[i]);
-		err = attachment_add(ps, fd, true, what);
+		err = probe_attachment_add(ps, fd, true, what);
 	}
 	if (!err)
 		pr_debug("probe: attached %s to perf event %u:%llu on %d cpus", fn, type,

@@ -80,6 +80,39 @@ int probe_set__attach_uprobe(struct probe_set *ps, const char *fn, const char *b
  * no probe set: a monitor asks while it is configured.
  */
 int probe_set__symbol_offset(const char *binary, const char *symbol, int pid, uint64_t *offset);
+/*
+ * USDT probes (src/bpf/probe_set_usdt.c). One provider:name probe of BINARY
+ * (every process that maps it, now and later), or of process PID (BINARY NULL:
+ * any file it maps; else that one): its locations and its arguments' specs.
+ * 0, or -errno: -ENOENT/-EACCES (BINARY), -ESRCH (no such process), -ENOEXEC
+ * (no ELF file libbcc reads), -ENODATA (no such probe in it), -EOPNOTSUPP
+ * (an argument spec not read here). Prints nothing: the caller says what failed.
+ */
+#define USDT_MAX_ARGS 12
+struct usdt_probe;
+struct strbuf;
+int probe_set__usdt_find(const char *binary, int pid, const char *provider, const char *name,
+			 struct usdt_probe **out);
+void usdt_probe__free(struct usdt_probe *p);
+int usdt_probe__n_args(const struct usdt_probe *p);
+/* A probe may sit at several places (inlined): one uprobe, one program each. */
+int usdt_probe__n_locations(const struct usdt_probe *p);
+/*
+ * Append to OUT the C text of `static __always_inline int FN(struct pt_regs
+ * *ctx, __u64 *argv)`, which fills argv[0 .. n_args - 1] with location LOC's
+ * arguments (each a u64; signed ones sign-extended; pointers as addresses, for
+ * bpf_probe_read_user_str) and returns n_args. It goes into the compiled text
+ * before the program that calls it.
+ */
+int usdt_probe__gen_args(const struct usdt_probe *p, int loc, const char *fn, struct strbuf *out);
+/*
+ * Run program FN (a kprobe-type program taking struct pt_regs *ctx) at
+ * location LOC of P; the probe's semaphore, if any, is counted by the kernel
+ * while it is attached.
+ */
+int probe_set__attach_usdt(struct probe_set *ps, const char *fn, const struct usdt_probe *p,
+			   int loc);
+
 /* An fentry/fexit program (KFUNC_PROBE/KRETFUNC_PROBE): FN names its target. */
 int probe_set__attach_kfunc(struct probe_set *ps, const char *fn);
 
@@ -94,8 +127,18 @@ int probe_set__recursion_misses(struct probe_set *ps, const void *owner, uint64_
 /* Run program FN on a software/hardware perf event on every online CPU. */
 int probe_set__attach_perf_event(struct probe_set *ps, const char *fn, uint32_t type,
 				 uint64_t config, uint64_t sample_period);
+/* The same sampled SAMPLE_FREQ times a second instead when SAMPLE_PERIOD is 0. */
+int probe_set__attach_perf_event_freq(struct probe_set *ps, const char *fn, uint32_t type,
+				      uint64_t config, uint64_t sample_period,
+				      uint64_t sample_freq);
 
 int probe_set__table_fd(struct probe_set *ps, const char *table);
+/*
+ * A table's key and value sizes and whether it is per-CPU (a users' program
+ * declares its own): 0 or -ENOENT.
+ */
+int probe_set__table_info(struct probe_set *ps, const char *table, size_t *key_size,
+			  size_t *value_size, bool *percpu);
 int probe_set__update(struct probe_set *ps, const char *table, const void *key,
 		      const void *value);
 /* Sum of a per-CPU u64 array slot over all possible CPUs. */

@@ -40,6 +40,7 @@ struct table {
 	char *name;
 	int fd;
 	size_t key_size, value_size;
+	int type;		/* BPF_MAP_TYPE_* */
 };
 
 /*
@@ -92,6 +93,11 @@ static inline int bcc_err(int ret)
 /* probe_set.c */
 /* "0-3,5" -> list; returns count or -errno. */
 int cpu_list_read(const char *path, int **cpus);
+
+/* Load FN (once: probe_set__load_known may have) for the current owner; fd or -errno. */
+int probe_prog_load(struct probe_set *ps, const char *fn, int prog_type);
+/* Keep attachment FD (WHAT in messages) for the current owner: 0 or -ENOMEM. */
+int probe_attachment_add(struct probe_set *ps, int fd, bool perf_event, const char *what);
 
 /* probe_set_buffers.c */
 /* Deliver what OWNER's perf and ring buffers still hold, then close them. */

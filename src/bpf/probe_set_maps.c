@@ -160,6 +160,20 @@ int probe_set__table_fd(struct probe_set *ps, const char *table)
 	return t ? t->fd : -ENOENT;
 }
 
+int probe_set__table_info(struct probe_set *ps, const char *table, size_t *key_size,
+			  size_t *value_size, bool *percpu)
+{
+	const struct table *t = table_find(ps, table);
+
+	if (!t)
+		return -ENOENT;
+	*key_size = t->key_size;
+	*value_size = t->value_size;
+	*percpu = t->type == BPF_MAP_TYPE_PERCPU_HASH || t->type == BPF_MAP_TYPE_PERCPU_ARRAY ||
+		  t->type == BPF_MAP_TYPE_LRU_PERCPU_HASH;
+	return 0;
+}
+
 int probe_set__update(struct probe_set *ps, const char *table, const void *key,
 		      const void *value)
 {

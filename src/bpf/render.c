@@ -262,6 +262,38 @@ static int render_repeat_file(struct strbuf *out, const char *name, const char *
 	return err;
 }
 
+/*
+ * @RENDER(VAR)@: VAR's value rendered as a template itself (a user's program
+ * source: its placeholders work), named in errors by VAR_NAME's value.
+ */
+static int render_var_text(struct strbuf *out, const char *name, const char *text,
+			   const char *at, const char *var, size_t klen,
+			   const struct render_ctx *ctx, const struct render_vars *item,
+			   int depth)
+{
+	char inner[128], label[160];
+	const struct render_vars *sets[] = { item, ctx->vars, ctx->globals };
+	const char *value = NULL, *vname = NULL;
+
+	snprintf(inner, sizeof(inner), "%.*s", (int)(klen - 8), var + 7);
+	snprintf(label, sizeof(label), "%s_NAME", inner);
+	for (size_t i = 0; i < 3; i++) {
+		if (!value)
+			value = render_vars__get(sets[i], inner);
+		if (!vname)
+			vname = render_vars__get(sets[i], label);
+	}
+	if (!value) {
+		pr_err("render: %s:%d: unknown placeholder @%s@", name, line_of(text, at), var);
+		return -EINVAL;
+	}
+	if (depth >= RENDER_MAX_DEPTH) {
+		pr_err("render: %s:%d: nested too deeply at @%s@", name, line_of(text, at), var);
+		return -ELOOP;
+	}
+	return render_into(out, vname ? vname : inner, value, ctx, item, depth + 1);
+}
+
 static int render_placeholder(struct strbuf *out, const char *name, const char *text,
 			      const char *at, const char *key, size_t klen,
 			      const struct render_ctx *ctx, const struct render_vars *item,
@@ -278,6 +310,8 @@ static int render_placeholder(struct strbuf *out, const char *name, const char *
 	var[klen] = 0;
 	if (!strncmp(var, "REPEAT(", 7) && var[klen - 1] == ')' && klen > 8)
 		return render_repeat_file(out, name, text, at, var, klen, ctx, depth);
+	if (!strncmp(var, "RENDER(", 7) && var[klen - 1] == ')' && klen > 8)
+		return render_var_text(out, name, text, at, var, klen, ctx, item, depth);
 	/* BTF_OFFSETOF(type,member): the offset, or -1 for the probe's #if. */
 	if (sscanf(var, "BTF_OFFSETOF(%63[a-z0-9_],%63[a-z0-9_])%n", type, member, &used) == 2 &&
 	    used == (int)klen && strlen(type) < 63 && strlen(member) < 63) {
@@ -359,7 +393,7 @@ static int render_into(struct strbuf *out, const char *name, const char *text,
 				continue;
 			}
 			if (!strncmp(key, "OFFSETOF(", 9) || !strncmp(key, "BTF_OFFSETOF(", 13) ||
-			    !strncmp(key, "REPEAT(", 7))
+			    !strncmp(key, "REPEAT(", 7) || !strncmp(key, "RENDER(", 7))
 				end = strchr(key, '@');
 			else
 				for (end = key; is_key_char(*end); end++)

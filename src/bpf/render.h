@@ -10,7 +10,8 @@
  * @BTF_OFFSETOF(type,member)@ that offset from BTF or -1 (no BTF, no such
  * member: never an error, the probe tests it in an #if), @REPEAT(file)@ the template
  * file rendered once per item of ctx->items (each item's vars and @INDEX@
- * apply), and a line `#include "file.h"` is replaced by that file (from the
+ * apply), @RENDER(VAR)@ the value of VAR rendered as a template (named
+ * VAR_NAME's value in errors: a user's program), and a line `#include "file.h"` is replaced by that file (from the
  * embedded set, or --probe-dir), itself rendered.
  */
 struct render_vars {

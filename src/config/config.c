@@ -5,6 +5,7 @@
  * struct config. monitors.* is left to the monitors.
  */
 #include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
@@ -38,6 +39,7 @@ void config__init_defaults(struct config *cfg)
 	cfg->wakeup_events = 1;
 	cfg->headers = strdup("auto");	/* NULL (with pid_file) only when out of memory */
 	cfg->btf = true;
+	cfg->config_dir = strdup(CONFIG_DIR);
 }
 
 static void sinks_free(struct config *cfg)
@@ -53,6 +55,13 @@ static void sinks_free(struct config *cfg)
 
 void config__free(struct config *cfg)
 {
+	if (cfg->programs)
+		free(cfg->programs->kids);
+	free(cfg->programs);
+	for (size_t i = 0; i < cfg->n_dropins; i++)
+		cfg_doc__free(cfg->dropins[i]);
+	free(cfg->dropins);
+	free(cfg->config_dir);
 	cfg_doc__free(cfg->doc);
 	free(cfg->output_file);
 	free(cfg->output_dir);
@@ -689,6 +698,114 @@ static int load_filters(struct config *cfg, struct cfg_node *root)
 }
 
 
+struct cfg_node *config__section(const struct config *cfg, const char *name)
+{
+	return !strcmp(name, "programs") ? cfg->programs : NULL;
+}
+
+/* SEQ's items appended to cfg->programs (made on first use). */
+static int programs_add(struct config *cfg, struct cfg_node *seq)
+{
+	struct cfg_node **grown;
+
+	if (!cfg->programs) {
+		cfg->programs = calloc(1, sizeof(*cfg->programs));
+		if (!cfg->programs)
+			return -ENOMEM;
+		*cfg->programs = (struct cfg_node){ .kind = CFG_SEQ, .file = seq->file,
+						    .path = seq->path, .key = seq->key,
+						    .line = seq->line, .col = seq->col,
+						    .key_line = seq->key_line,
+						    .key_col = seq->key_col, .used = true };
+	}
+	if (!seq->n_kids)
+		return 0;
+	grown = realloc(cfg->programs->kids,
+			(cfg->programs->n_kids + seq->n_kids) * sizeof(*grown));
+	if (!grown)
+		return -ENOMEM;
+	memcpy(grown + cfg->programs->n_kids, seq->kids, seq->n_kids * sizeof(*grown));
+	cfg->programs->kids = grown;
+	cfg->programs->n_kids += seq->n_kids;
+	return 0;
+}
+
+/* programs: a sequence of mappings, each a monitor's to read. */
+static int load_programs(struct config *cfg, struct cfg_node *root)
+{
+	struct cfg_node *seq = cfg_node__get(root, "programs");
+
+	if (!seq || seq->null)
+		return 0;
+	if (seq->kind != CFG_SEQ) {
+		cfg_node__error(seq, "expected a list of programs");
+		return -EINVAL;
+	}
+	return programs_add(cfg, seq);
+}
+
+static int yaml_name(const struct dirent *d)
+{
+	size_t n = strlen(d->d_name);
+
+	return d->d_name[0] != '.' && n > 5 && !strcmp(d->d_name + n - 5, ".yaml");
+}
+
+/*
+ * The drop-ins: config_dir/ *.yaml in name order, each trusted as the main
+ * file is (util/trust.h: cfg_doc__load refuses one others can write), each
+ * holding only programs: more items for the list. A missing directory is
+ * no drop-ins.
+ */
+static int load_dropins(struct config *cfg)
+{
+	struct dirent **names = NULL;
+	int n, err = 0;
+
+	if (!cfg->config_dir || !*cfg->config_dir)
+		return 0;
+	n = scandir(cfg->config_dir, &names, yaml_name, alphasort);
+	if (n < 0) {
+		if (errno == ENOENT)
+			return 0;
+		err = -errno;
+		pr_err("config: cannot read the drop-in directory %s: %s", cfg->config_dir,
+		       strerror(errno));
+		return err;
+	}
+	cfg->dropins = calloc(n ? n : 1, sizeof(*cfg->dropins));
+	if (!cfg->dropins)
+		err = -ENOMEM;
+	for (int i = 0; i < n && !err; i++) {
+		struct cfg_doc *doc;
+		char *path;
+
+		if (asprintf(&path, "%s/%s", cfg->config_dir, names[i]->d_name) < 0) {
+			err = -ENOMEM;
+			break;
+		}
+		doc = cfg_doc__load(path);
+		free(path);
+		if (!doc) {
+			err = errno == ENOMEM ? -ENOMEM : -EINVAL;
+			break;
+		}
+		cfg->dropins[cfg->n_dropins++] = doc;
+		merge_err(&err, load_programs(cfg, doc->root));
+		for (size_t j = 0; j < doc->root->n_kids; j++) {
+			if (doc->root->kids[j]->used)
+				continue;
+			cfg_node__key_error(doc->root->kids[j],
+					    "unknown key in a drop-in (only programs:)");
+			merge_err(&err, -EINVAL);
+		}
+	}
+	for (int i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+	return err;
+}
+
 /* The sections of the loaded cfg->doc: 0 or the first -errno, reported. */
 static int config_parse(struct config *cfg)
 {
@@ -704,7 +821,11 @@ static int config_parse(struct config *cfg)
 	merge_err(&err, load_kernel(cfg, root));
 	merge_err(&err, load_filters(cfg, root));
 	merge_err(&err, cfg_get_map(root, "monitors", &cfg->monitors));
+	merge_err(&err, cfg_get_string(root, "config_dir", &cfg->config_dir));
+	merge_err(&err, load_programs(cfg, root));
 	merge_err(&err, cfg_node__check_unused(root));
+	if (!err)
+		err = load_dropins(cfg);
 	return err;
 }
 

@@ -92,10 +92,27 @@ struct config {
 	char **cgroups;			/* filters.cgroup: cgroup v2 paths */
 	/* monitors: mapping of name -> node, each with "enabled" */
 	struct cfg_node *monitors;	/* NULL when absent */
+	/*
+	 * programs: users' own BPF programs, the file's and the drop-ins' items
+	 * in order (a sequence node of this struct's own: its kids belong to
+	 * the documents); NULL when none has any.
+	 */
+	struct cfg_node *programs;
+	char *config_dir;		/* config_dir: the drop-ins' directory, default /etc/ebpfmon.d; "": none */
+	struct cfg_doc **dropins;	/* config_dir/ *.yaml, in name order */
+	size_t n_dropins;
 };
 
 /* filters.cgroup: at most this many (probes/common.h's EBPFMON_CGROUP_FILTER_SLOTS). */
 #define CONFIG_CGROUP_FILTER_MAX 8
+
+#define CONFIG_DIR "/etc/ebpfmon.d"
+
+/*
+ * A top-level section a monitor owns beside monitors.<name> (struct monitor's
+ * section): its node, the drop-ins' items with the file's; NULL when absent.
+ */
+struct cfg_node *config__section(const struct config *cfg, const char *name);
 
 void config__init_defaults(struct config *cfg);
 /*

@@ -73,6 +73,8 @@ json_t *session__check_report(struct session *s)
 							tp->category, tp->event)));
 		}
 		json_set(m, "tracepoints", tps);
+		if (inst->mon->check)
+			inst->mon->check(inst, m);
 		json_set(mons, inst->mon->name, m);
 	}
 	json_set(r, "monitors", mons);

@@ -88,6 +88,15 @@ struct monitor {
 	 * since a start kept from before it went inert would end a later call.
 	 */
 	const char *const *inflight;
+	/*
+	 * A top-level config section of its own beside monitors.<name> (the
+	 * definitions of its items, drop-ins' included): in inst->section for
+	 * configure; one that is not empty enables the monitor unless
+	 * monitors.<name> says otherwise. NULL: none.
+	 */
+	const char *section;
+	/* Its own keys for its --check object (a verdict per item, say); NULL: none. */
+	void (*check)(struct monitor_inst *inst, json_t *obj);
 };
 
 extern const struct monitor *const monitors[];	/* NULL-terminated */
@@ -140,6 +149,8 @@ struct monitor_inst {
 	 */
 	const uint32_t *filter_pids;
 	size_t n_filter_pids;
+	/* Its mon->section node (config__section), NULL when absent; valid while configure runs. */
+	struct cfg_node *section;
 	/* Read by the exporter's thread with __atomic_load_n(..., __ATOMIC_RELAXED). */
 	uint64_t events;		/* records written (summary mode: rows) */
 	uint64_t intervals;		/* summary mode: collections made */

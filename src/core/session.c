@@ -104,14 +104,30 @@ int session__select(struct session *s, const char *cli_monitors, bool all)
 	}
 	if (err)
 		return err;
-	/* No monitors section: every monitor, with its defaults. */
+	/* A monitor's own section with items enables it, unless monitors: names it. */
+	for (const struct monitor *const *mon = monitors; *mon; mon++) {
+		struct cfg_node *sec = (*mon)->section ? config__section(&s->cfg, (*mon)->section)
+						       : NULL;
+
+		if (!sec || !sec->n_kids || monitor_node(s, (*mon)->name))
+			continue;
+		inst = session_add(s, *mon);
+		if (!inst)
+			return -ENOMEM;
+		inst->enabled = !cli_monitors;
+	}
+	/* No monitors section: every monitor, with its defaults (one with a section: if it has items). */
 	if (!m || all) {
 		for (const struct monitor *const *mon = monitors; *mon; mon++) {
+			struct cfg_node *sec = (*mon)->section ?
+					       config__section(&s->cfg, (*mon)->section) : NULL;
+
 			inst = session_add(s, *mon);
 			if (!inst)
 				return -ENOMEM;
 			if (!m)
-				inst->enabled = !cli_monitors;
+				inst->enabled = !cli_monitors && (!(*mon)->section ||
+								  (sec && sec->n_kids));
 		}
 	}
 	if (cli_monitors) {
@@ -204,10 +220,23 @@ int session__configure(struct session *s)
 		struct monitor_inst *inst = s->insts[i];
 		struct cfg_node *node = monitor_node(s, inst->mon->name);
 
-		/* What a reload compares: its whole subtree, enabled and all. */
+		/* What a reload compares: its whole subtree, enabled and all, and its section. */
+		inst->section = inst->mon->section ? config__section(&s->cfg, inst->mon->section)
+						   : NULL;
 		inst->settings = cfg_node__dump(node);
 		if (!inst->settings)
 			return -ENOMEM;
+		if (inst->section) {
+			char *sec = cfg_node__dump(inst->section), *both = NULL;
+
+			if (!sec || asprintf(&both, "%s\n%s", inst->settings, sec) < 0)
+				both = NULL;
+			free(sec);
+			free(inst->settings);
+			inst->settings = both;
+			if (!both)
+				return -ENOMEM;
+		}
 		if (node && node->kind != CFG_MAP)
 			node = NULL;
 		verdict_from_kernel(s, inst);

@@ -187,6 +187,18 @@ static char *session_render_join(const struct session *s)
 			err = strbuf_addf(&sb, "\n/* ==== monitor %s ==== */\n#undef EBPFMON_MON_ID\n"
 					  "#define EBPFMON_MON_ID %u\n%s", inst->mon->name,
 					  inst->id, inst->text);
+		/*
+		 * A probe that names its users' sources with #line (clang's
+		 * messages then give their own lines): what follows is the
+		 * compile's own text again, numbered as libbcc names it.
+		 */
+		if (inst->compile && !err && strstr(inst->text, "\n#line ")) {
+			size_t lines = 0;
+
+			for (size_t j = 0; j < sb.len; j++)
+				lines += sb.buf[j] == '\n';
+			err = strbuf_addf(&sb, "\n#line %zu \"/virtual/main.c\"\n", lines + 3);
+		}
 	}
 	if (err) {
 		strbuf_release(&sb);

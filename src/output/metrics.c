@@ -195,6 +195,22 @@ void metrics__log2_hist(struct metrics *m, const char *name, const char *const *
 	sample_add(m, name, "_count", labels, NULL, NULL, cumulative);
 }
 
+void metrics__hist(struct metrics *m, const char *name, const char *const *labels,
+		   const double *les, const uint64_t *counts, int n, double sum)
+{
+	uint64_t cumulative = 0;
+	char le[32];
+
+	for (int k = 0; k < n; k++) {
+		cumulative += counts[k];
+		metric_value_format(le, sizeof(le), les[k]);
+		sample_add(m, name, "_bucket", labels, "le", le, cumulative);
+	}
+	sample_add(m, name, "_bucket", labels, "le", "+Inf", cumulative);
+	sample_add(m, name, "_sum", labels, NULL, NULL, sum);
+	sample_add(m, name, "_count", labels, NULL, NULL, cumulative);
+}
+
 char *metrics__text(struct metrics *m, size_t *len)
 {
 	struct strbuf out = STRBUF_INIT;

@@ -48,6 +48,10 @@ void metrics__sample(struct metrics *m, const char *name, const char *const *lab
 void metrics__log2_hist(struct metrics *m, const char *name, const char *const *labels,
 			const uint64_t *slots, int n_slots, double sum, double scale);
 
+/* The same from N buckets of upper bounds LES (ascending) and their own (not cumulative) COUNTS. */
+void metrics__hist(struct metrics *m, const char *name, const char *const *labels,
+		   const double *les, const uint64_t *counts, int n, double sum);
+
 /*
  * The writer (the exporter's): families come out in the order they were
  * first announced, each with its samples together, even when a family is

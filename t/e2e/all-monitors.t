@@ -36,6 +36,30 @@ monitors:
     interval: 1
   block: {}
   tcp: {}
+  program: {}
+# A users' program (program), on a raw tracepoint as a second program on a
+# tracepoint a built-in monitor takes must be.
+programs:
+  - name: all
+    attach: [{raw_tracepoint: sys_enter, function: fn}]
+    metrics:
+      counters:
+        - {name: all_total, table: counts, labels: [{name: k, size: 4, decoders: [{name: uint}]}]}
+    events:
+      fields: [{name: nr, type: u32}]
+    source: |
+      BPF_HASH(counts, u32, u64, 4);
+      int fn(struct bpf_raw_tracepoint_args *ctx)
+      {
+              u32 k = 0, nr;
+
+              EBPFMON_ACTIVE_OR_RETURN(0);
+              counts.increment(k);
+              nr = ctx->args[1];
+              if (nr == 59)   /* execve: one event per exec */
+                      PROGRAM_SUBMIT(ctx, &nr, sizeof(nr));
+              return 0;
+      }
 YAML
 MONITORS=$("$EBPFMON" --list-monitors | awk '{ print $1 }')
 missing=
@@ -44,7 +68,7 @@ for m in $MONITORS; do
 done
 is "$missing" "" "the config has every monitor --list-monitors shows"
 # The monitors this kernel can run, in --list-monitors order.
-CAN=$("$EBPFMON" --check 2> /dev/null | jq -r '.monitors | to_entries[] |
+CAN=$("$EBPFMON" -c "$T/cfg.yaml" --check 2> /dev/null | jq -r '.monitors | to_entries[] |
 	select(.value.verdict | startswith("unavailable") | not) | .key')
 RUN=
 for m in $MONITORS; do

@@ -63,6 +63,10 @@ diag "bindir $bindir, sysconfdir $sysconfdir, pkgdatadir $pkgdatadir"
 	echo "$sysconfdir/logrotate.d ebpfmon-bcc 644 etc/logrotate.d/ebpfmon-bcc"
 	echo "$pkgdatadir/grafana ebpfmon.json 644 etc/grafana/ebpfmon.json"
 	echo "$pkgdatadir/grafana ebpfmon-portrait.json 644 etc/grafana/ebpfmon-portrait.json"
+	# The users' programs of etc/examples, from the build's own list.
+	for f in $(mkvar dist_examples_DATA); do
+		echo "$pkgdatadir/examples ${f#etc/examples/} 644 $f"
+	done
 } > "$T/expected"
 ok $(( $(grep -c " probes/" "$T/expected") >= 10 && $(grep -c " templates/" "$T/expected") >= 2 ? 0 : 1 )) \
 	"the build lists probes and templates to install"

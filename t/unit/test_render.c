@@ -607,6 +607,26 @@ static void test_repeat_file(void)
 		render_vars__free(&items[i]);
 }
 
+/* @RENDER(VAR)@: a var's value rendered itself (a user's program), named VAR_NAME's value. */
+static void test_render_var(void)
+{
+	struct render_vars vars = { 0 };
+	struct offsets o = { 0 };
+	struct render_ctx rctx = { .vars = &vars, .offset = offset_cb, .offset_ctx = &o };
+
+	render_vars__set(&vars, "SRC", "int x = @OFFSETOF(task_struct,pid)@;\nint y = @V@;\n");
+	render_vars__set(&vars, "V", "7");
+	renders("r.c", "a\n@RENDER(SRC)@b\n", &rctx, "a\nint x = 1234;\nint y = 7;\nb\n");
+	render_vars__set(&vars, "BAD", "ok\n\n@NOPE@\n");
+	render_vars__set(&vars, "BAD_NAME", "program:p");
+	render_fails("RENDER: an error names VAR_NAME and the line in the value", "r.c",
+		     "x\n@RENDER(BAD)@\n", &rctx, EINVAL,
+		     "render: program:p:3: unknown placeholder @NOPE@\n");
+	render_fails("RENDER: an unknown var", "r.c", "@RENDER(NONE)@\n", &rctx, EINVAL,
+		     "render: r.c:1: unknown placeholder @RENDER(NONE)@\n");
+	render_vars__free(&vars);
+}
+
 int main(void)
 {
 	log_set_level(LOG_LEVEL_INFO);
@@ -621,6 +641,7 @@ int main(void)
 	test_resource_dir();
 	test_repeat();
 	test_repeat_file();
+	test_render_var();
 
 	rmdir(tmpdir);
 		return done_testing();
