@@ -118,6 +118,7 @@ static __always_inline void tcpmon_conn_owner(struct tcpmon_conn *c, u16 from)
 	c->pid = id >> 32;
 	c->tid = (u32)id;
 	c->uid = (u32)bpf_get_current_uid_gid();
+	c->cgroup_id = bpf_get_current_cgroup_id();
 	c->pid_from = from;
 	__builtin_memset(c->comm, 0, sizeof(c->comm));
 	bpf_get_current_comm(c->comm, sizeof(c->comm));
@@ -208,6 +209,7 @@ static __always_inline void tcpmon_hdr_fill(struct tcpmon_event *e, const struct
 		e->hdr.pid = c->pid;
 		e->hdr.tid = c->tid;
 		e->hdr.uid = c->uid;
+		e->hdr.cgroup_id = c->cgroup_id;
 		__builtin_memcpy(e->hdr.comm, c->comm, sizeof(e->hdr.comm));
 	}
 }

@@ -56,6 +56,7 @@ struct tcpmon_conn {
 	__u64 start_ns;		/* SYN_SENT (connect) or SYN_RECV (handshake done, queued) */
 	__u64 estab_ns;		/* ESTABLISHED; 0: never */
 	__u64 accept_ns;	/* accept() returned it; 0: never */
+	__u64 cgroup_id;	/* the process's cgroup (v2 id) where it was taken */
 	__u32 pid, tid, uid;
 	__u32 flags;		/* TCPMON_F_* */
 	__u32 retransmits;	/* tcp_retransmit_skb on this sock */

@@ -135,7 +135,13 @@ elif what == "retransmit":
     a.close()
     ls.close()
 PY
-load() { NAME=$NAME python3 "$T/load.py" "$@"; }
+# The workload runs in a cgroup of its own: the events must carry it.
+CGMNT=$(awk '$0 ~ / - cgroup2 / { print $5; exit }' /proc/self/mountinfo)
+CGPATH=/ebpfmon-tcp-test-$$
+mkdir "$CGMNT$CGPATH" || bail "cannot make the cgroup $CGMNT$CGPATH"
+trap 't_cleanup; rmdir "$CGMNT$CGPATH" 2> /dev/null' EXIT
+CGID=$(stat -c %i "$CGMNT$CGPATH")
+load() { (echo $BASHPID > "$CGMNT$CGPATH/cgroup.procs" && NAME=$NAME exec python3 "$T/load.py" "$@"); }
 j() { jq -r "$2" <<< "$1"; }
 
 # --- Events, and the metrics.
@@ -157,6 +163,11 @@ mon_stop
 is "$MON_RC" 0 "exits 0 on SIGTERM"
 all_lines_json "$T/ev.json"
 ok $? "every output line is one complete JSON object"
+# The header is the connection's process's, taken where it was in process
+# context: its cgroup too.
+is "$(jq -s -c --arg n "$NAME" '[.[] | select(.event == "close" and .comm == $n) |
+	[.cgroup_id, .cgroup]] | unique' "$T/ev.json")" "[[$CGID,\"$CGPATH\"]]" \
+	"close events carry their process's cgroup_id ($CGID) and cgroup ($CGPATH)"
 
 # check_family LABEL LOAD ADDR FAMILY: the client's and the server's close events.
 check_family() {
