@@ -252,36 +252,18 @@ int usdt_probe__gen_args(const struct usdt_probe *p, int loc, const char *fn, st
 int probe_set__attach_usdt(struct probe_set *ps, const char *fn, const struct usdt_probe *p,
 			   int loc)
 {
-	static unsigned serial;
 	const struct usdt_location *l;
-	char ev[256], what[PATH_MAX + 300];
-	int prog, fd, err;
+	char what[PATH_MAX + 300];
+	int prog;
 
 	if (loc < 0 || loc >= p->n_locations)
 		return -EINVAL;
 	l = &p->loc[loc];
-	snprintf(ev, sizeof(ev), "ebpfmon_%d_u_%u", (int)getpid(), serial++);
 	snprintf(what, sizeof(what), "usdt %s:%s at %s+0x%llx", p->provider, p->name, l->bin_path,
 		 (unsigned long long)l->offset);
 	prog = probe_prog_load(ps, fn, BPF_PROG_TYPE_KPROBE);
 	if (prog < 0)
 		return prog;
-	errno = 0;
-	fd = bcc_err(bpf_attach_uprobe(prog, BPF_PROBE_ENTRY, ev, l->bin_path, l->offset,
-				       p->pid ? p->pid : -1, (uint32_t)p->semaphore));
-	if (fd < 0) {
-		/* libbcc's tracefs fallback leaves its uprobe_events entry behind on failure. */
-		bpf_detach_uprobe(ev);
-		return fd;
-	}
-	err = probe_attachment_add(ps, fd, true, what);
-	if (!err) {
-		ps->att[ps->n_att - 1].kprobe_event = strdup(ev);
-		ps->att[ps->n_att - 1].uprobe = true;
-		pr_debug("probe: attached %s", what);
-	} else {
-		bpf_close_perf_event_fd(fd);
-		bpf_detach_uprobe(ev);
-	}
-	return err;
+	return probe_uprobe_attach(ps, prog, false, l->bin_path, l->offset, p->pid,
+				   (uint32_t)p->semaphore, what);
 }
