@@ -194,6 +194,17 @@ int usdt_probe__n_locations(const struct usdt_probe *p)
 	return p->n_locations;
 }
 
+/* A register name as libbcc gives it (a struct pt_regs member): it goes into C text. */
+static bool usdt_reg_ok(const char *r)
+{
+	if (!r || !*r || strlen(r) > 8)
+		return false;
+	for (; *r; r++)
+		if (!((*r >= 'a' && *r <= 'z') || (*r >= '0' && *r <= '9')))
+			return false;
+	return true;
+}
+
 /* One argument into argv[I] as a u64, sign-extended when its spec says signed. */
 static int usdt_gen_arg(struct strbuf *out, const struct bcc_usdt_argument *a, int i)
 {
@@ -211,6 +222,11 @@ static int usdt_gen_arg(struct strbuf *out, const struct bcc_usdt_argument *a, i
 	case 8: case -8: cast = "(__u64)"; break;
 	default: return -EOPNOTSUPP;
 	}
+	if (((a->valid & BCC_USDT_ARGUMENT_BASE_REGISTER_NAME) &&
+	     !usdt_reg_ok(a->base_register_name)) ||
+	    ((a->valid & BCC_USDT_ARGUMENT_INDEX_REGISTER_NAME) &&
+	     !usdt_reg_ok(a->index_register_name)))
+		return -EOPNOTSUPP;
 	if (!(a->valid & BCC_USDT_ARGUMENT_BASE_REGISTER_NAME)) {
 		if (!(a->valid & BCC_USDT_ARGUMENT_CONSTANT))
 			return -EOPNOTSUPP;
@@ -231,6 +247,21 @@ static int usdt_gen_arg(struct strbuf *out, const struct bcc_usdt_argument *a, i
 	return err;
 }
 
+/* S with every byte but [A-Za-z0-9_.:/+-] as '?'. */
+static int usdt_comment_add(struct strbuf *out, const char *s)
+{
+	int err = 0;
+
+	for (; *s && !err; s++) {
+		char c = *s;
+		bool safe = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+			    (c >= '0' && c <= '9') || strchr("_.:/+-", c);
+
+		err = strbuf_addc(out, safe ? c : '?');
+	}
+	return err;
+}
+
 int usdt_probe__gen_args(const struct usdt_probe *p, int loc, const char *fn, struct strbuf *out)
 {
 	const struct usdt_location *l;
@@ -238,10 +269,22 @@ int usdt_probe__gen_args(const struct usdt_probe *p, int loc, const char *fn, st
 
 	if (loc < 0 || loc >= p->n_locations)
 		return -EINVAL;
+	for (const char *c = fn; *c; c++)
+		if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
+		      (*c >= '0' && *c <= '9') || *c == '_'))
+			return -EINVAL;
 	l = &p->loc[loc];
-	err = strbuf_addf(out, "/* %s:%s at %s+0x%llx */\n"
-			  "static __always_inline int %s(struct pt_regs *ctx, __u64 *argv)\n{\n",
-			  p->provider, p->name, l->bin_path, (unsigned long long)l->offset, fn);
+	/* Names from the ELF notes and the file's path, as C comment text: no "*\/" in it. */
+	err = strbuf_adds(out, "/* ");
+	err |= usdt_comment_add(out, p->provider);
+	err |= strbuf_addc(out, ':');
+	err |= usdt_comment_add(out, p->name);
+	err |= strbuf_adds(out, " at ");
+	err |= usdt_comment_add(out, l->bin_path);
+	if (!err)
+		err = strbuf_addf(out, "+0x%llx */\n"
+				  "static __always_inline int %s(struct pt_regs *ctx, __u64 *argv)\n{\n",
+				  (unsigned long long)l->offset, fn);
 	for (int i = 0; !err && i < p->n_args; i++)
 		err = usdt_gen_arg(out, &l->args[i], i);
 	if (!err)
