@@ -406,11 +406,13 @@ static int usdt_configure(struct monitor_inst *inst, struct cfg_node *node)
 	o->max_series = 4096;
 	if (node) {
 		err |= cfg_get_int(node, "max_series", 1, 1048576, &o->max_series);
-		err |= cfg_get_pow2(node, "string_size", USDT_STR_MAX, &o->string_size);
+		err |= cfg_get_int(node, "string_size", 16, USDT_STR_MAX, &o->string_size);
 		targets = cfg_node__get(node, "targets");
-		if (!err && o->string_size < 16) {
+		/* A power of two: the probe's string slots are indexed by shifts. */
+		if (!err && (o->string_size & (o->string_size - 1))) {
 			cfg_node__error(cfg_node__get(node, "string_size"), "expected a power of "
-					"two from 16 to %d", USDT_STR_MAX);
+					"two from 16 to %d, got \"%lld\"", USDT_STR_MAX,
+					o->string_size);
 			err = -EINVAL;
 		}
 	}

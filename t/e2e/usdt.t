@@ -130,6 +130,15 @@ expect_error usdt "no such pid" \
 expect_error usdt "unknown target key" \
 	"4:37: monitors.usdt.targets[0].paht: unknown key" \
 	"    targets:" "      - {path: $PY, paht: x, probes: [python:line]}"
+expect_error usdt "string_size not a power of two" \
+	'3:18: monitors.usdt.string_size: expected a power of two from 16 to 256, got "100"' "    string_size: 100"
+expect_error usdt "an argument named as a common field" \
+	'5:46: monitors.usdt.targets[0].probes[0].names: "pid" is no argument name (lowercase letters, digits, _; not a common field)' \
+	"    targets:" "      - path: $PY" "        probes: [{probe: python:line, names: [file, pid]}]"
+expect_error usdt "a label that is no str argument" \
+	'5:70: monitors.usdt.targets[0].probes[0].labels: "arg3" is no str argument of python:line' \
+	"    targets:" "      - path: $PY" \
+	"        probes: [{probe: python:line, args: [str, str, int], labels: [arg3], metric: m}]"
 
 # A symbolic link in a directory others can write: refused (they could point
 # it at another binary at any time); in a directory only root writes: followed.
