@@ -4,14 +4,21 @@
  * (current is whoever's allocation failed), so the victim comes from the raw
  * tracepoint's task argument (mark_victim(task, uid), 6.4+), read through BTF:
  * its memory counters as the tracepoint itself reads them, its v2 cgroup and
- * its memory cgroup. 6.1's mark_victim(int pid) gives the victim's pid alone.
+ * its memory cgroup. 6.1's mark_victim(int pid) gives the victim's pid alone:
+ * the rest is read only when the victim is the killer itself (a task at its
+ * memory cgroup's limit, killed by its own allocation: the common case).
  */
 #include "oom.h"
 
 #define OOM_MON_ID @MON_ID@
 #define OOM_TASK @TASK@			/* the raw tracepoint's first argument is the task */
 #define OOM_MEMCG_SUBSYS @MEMCG_SUBSYS@	/* memory_cgrp_id; -1: none in BTF */
-#define OOM_PERCPU_COUNTER_SIZE @PERCPU_COUNTER_SIZE@
+/*
+ * mm->rss_stat: an array of percpu_counter (6.2+), or before that a struct
+ * mm_rss_stat of atomic_long_t: each counter's size, and where its count is.
+ */
+#define OOM_RSS_COUNTER_SIZE @RSS_COUNTER_SIZE@
+#define OOM_RSS_COUNT_OFF @RSS_COUNT_OFF@
 #define OOM_OFF_TASK_PID @BTF_OFFSETOF(task_struct,pid)@
 #define OOM_OFF_TASK_TGID @BTF_OFFSETOF(task_struct,tgid)@
 #define OOM_OFF_TASK_COMM @BTF_OFFSETOF(task_struct,comm)@
@@ -21,7 +28,6 @@
 #define OOM_OFF_SIGNAL_OOM_SCORE_ADJ @BTF_OFFSETOF(signal_struct,oom_score_adj)@
 #define OOM_OFF_MM_TOTAL_VM @BTF_OFFSETOF(mm_struct,total_vm)@
 #define OOM_OFF_MM_RSS_STAT @BTF_OFFSETOF(mm_struct,rss_stat)@
-#define OOM_OFF_PCPU_COUNT @BTF_OFFSETOF(percpu_counter,count)@
 #define OOM_OFF_CSET_DFL_CGRP @BTF_OFFSETOF(css_set,dfl_cgrp)@
 #define OOM_OFF_CSET_SUBSYS @BTF_OFFSETOF(css_set,subsys)@
 #define OOM_OFF_CSS_CGROUP @BTF_OFFSETOF(cgroup_subsys_state,cgroup)@
@@ -31,8 +37,8 @@
 #define OOM_MM_FILEPAGES 0
 #define OOM_MM_ANONPAGES 1
 #define OOM_MM_SHMEMPAGES 3
-#define OOM_RSS (OOM_OFF_MM_RSS_STAT >= 0 && OOM_OFF_PCPU_COUNT >= 0 && \
-		 OOM_PERCPU_COUNTER_SIZE > 0)
+#define OOM_RSS (OOM_OFF_MM_RSS_STAT >= 0 && OOM_RSS_COUNT_OFF >= 0 && \
+		 OOM_RSS_COUNTER_SIZE > 0)
 
 #if EBPFMON_EVENTS
 #include "output.h"
@@ -65,9 +71,8 @@ static __always_inline u64 oom_mm_counter(const void *mm, int member)
 {
 	s64 n = 0;
 
-	oom_read(n, mm, OOM_OFF_MM_RSS_STAT + member * OOM_PERCPU_COUNTER_SIZE +
-		 OOM_OFF_PCPU_COUNT);
-	return n > 0 ? n : 0;	/* percpu_counter_read_positive(), as get_mm_counter() */
+	oom_read(n, mm, OOM_OFF_MM_RSS_STAT + member * OOM_RSS_COUNTER_SIZE + OOM_RSS_COUNT_OFF);
+	return n > 0 ? n : 0;	/* as get_mm_counter() reads it */
 }
 #endif
 
@@ -125,8 +130,13 @@ RAW_TRACEPOINT_PROBE(mark_victim)
 	oom_victim(&e, (const void *)arg0);
 	e.victim_uid = (u32)ctx->args[1];
 #else
-	e.victim_pid = (u32)arg0;
-	e.victim_tid = (u32)arg0;
+	if ((u32)arg0 == e.hdr.tid) {
+		oom_victim(&e, (const void *)bpf_get_current_task());
+		e.victim_uid = e.hdr.uid;
+	} else {
+		e.victim_pid = (u32)arg0;	/* a thread id: the process's is not known */
+		e.victim_tid = (u32)arg0;
+	}
 #endif
 #if EBPFMON_METRICS
 	{

@@ -105,7 +105,7 @@ static int oom_configure(struct monitor_inst *inst, struct cfg_node *node)
 {
 	struct oom_opts *o = calloc(1, sizeof(*o));
 	long long memcg = -1;
-	long pcpu_size = 0;
+	long rss_size = 0, rss_off = -1, old = 0;
 	int err = 0;
 
 	if (!o)
@@ -120,11 +120,19 @@ static int oom_configure(struct monitor_inst *inst, struct cfg_node *node)
 	o->task = oom_tp_has_task(inst->ki) && inst->ki->btf;
 	if (kernel_info__btf_enum_value(inst->ki, "memory_cgrp_id", &memcg))
 		memcg = -1;
-	if (kernel_info__btf_sizeof(inst->ki, "percpu_counter", &pcpu_size))
-		pcpu_size = 0;
+	/* Before 6.2, struct mm_rss_stat { atomic_long_t count[]; }. */
+	if (!kernel_info__btf_sizeof(inst->ki, "mm_rss_stat", &old)) {
+		rss_size = sizeof(long);
+		rss_off = 0;
+	} else if (kernel_info__btf_sizeof(inst->ki, "percpu_counter", &rss_size) ||
+		   kernel_info__btf_offset(inst->ki, "percpu_counter", "count", &rss_off)) {
+		rss_size = 0;
+		rss_off = -1;
+	}
 	err |= render_vars__set(&inst->vars, "TASK", "%d", o->task);
 	err |= render_vars__set(&inst->vars, "MEMCG_SUBSYS", "%lld", memcg);
-	err |= render_vars__set(&inst->vars, "PERCPU_COUNTER_SIZE", "%ld", pcpu_size);
+	err |= render_vars__set(&inst->vars, "RSS_COUNTER_SIZE", "%ld", rss_size);
+	err |= render_vars__set(&inst->vars, "RSS_COUNT_OFF", "%ld", rss_off);
 	err |= render_vars__set(&inst->vars, "MAX_CGROUPS", "%lld", o->max_cgroups);
 	if (err)
 		return -ENOMEM;
@@ -135,8 +143,8 @@ static int oom_configure(struct monitor_inst *inst, struct cfg_node *node)
 				      "cgroups need BTF: victim_pid only");
 	else if (!o->task)
 		monitor_inst__verdict(inst, VERDICT_DEGRADED, "this kernel's oom:mark_victim "
-				      "gives the victim's pid only (its task from 6.4): "
-				      "victim_pid only");
+				      "gives the victim's pid only (its task from 6.4): the "
+				      "rest only when the victim is the task that ran the killer");
 	return 0;
 }
 
