@@ -297,8 +297,18 @@ static int usdt_probe_add(struct usdt_opts *o, struct cfg_node *item, const char
 	err = usdt_spec_parse(s, item);
 	if (!err && item->kind == CFG_MAP)
 		err = cfg_node__check_unused(item);
-	if (!err && !s->metric[0])
-		s->la = s->lb = -1;
+	if (!err && item->kind == CFG_MAP && cfg_node__get(item, "labels") && !s->metric[0]) {
+		cfg_node__error(cfg_node__get(item, "labels"), "labels need metric: (the "
+				"counter's name)");
+		err = -EINVAL;
+	}
+	/* A known probe's labels, its args changed: still strings? */
+	if (!err && ((s->la >= 0 && s->types[s->la] != USDT_STR) ||
+		     (s->lb >= 0 && s->types[s->lb] != USDT_STR))) {
+		cfg_node__error(item, "%s:%s: a label argument is no str argument", s->provider,
+				s->name);
+		err = -EINVAL;
+	}
 	if (!err && s->metric[0] && s->la < 0) {
 		cfg_node__error(item, "metric %s needs labels: (one or two str arguments)",
 				s->metric);

@@ -139,6 +139,12 @@ expect_error usdt "a label that is no str argument" \
 	'5:70: monitors.usdt.targets[0].probes[0].labels: "arg3" is no str argument of python:line' \
 	"    targets:" "      - path: $PY" \
 	"        probes: [{probe: python:line, args: [str, str, int], labels: [arg3], metric: m}]"
+expect_error usdt "labels without metric" \
+	"5:47: monitors.usdt.targets[0].probes[0].labels: labels need metric: (the counter's name)" \
+	"    targets:" "      - path: $PY" "        probes: [{probe: python:line, labels: [module]}]"
+expect_error usdt "a known probe's label argument made an int" \
+	"5:18: monitors.usdt.targets[0].probes[0]: python:function__entry: a label argument is no str argument" \
+	"    targets:" "      - path: $PY" "        probes: [{probe: python:function__entry, args: [int]}]"
 
 # A symbolic link in a directory others can write: refused (they could point
 # it at another binary at any time); in a directory only root writes: followed.

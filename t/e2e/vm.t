@@ -12,7 +12,7 @@
 need_bpf
 
 VM_TESTS=(t/e2e/func.t t/e2e/exec.t t/e2e/vm-monitors.t t/e2e/metrics-b.t t/e2e/cookbook-func.t
-	t/e2e/oom.t)
+	t/e2e/oom.t t/e2e/usdt.t)
 
 ART=$BUILDDIR/t/artifacts
 mkdir -p "$ART" || bail "cannot make $ART"
