@@ -106,6 +106,19 @@ is "$(jq -s --argjson p $P3 '[.[] | select(.pid == $p)] | length' "$T/out2.json"
 	"pid target: nothing from another process of the same binary"
 is "$(mine $P2 "$T/out2.json" | jq -r .target | sort -u)" "pid:$P2" "pid target: target is pid:$P2"
 
+# Metrics only (-f none): no event leaves the kernel, the counters are the same.
+mon_start_stdout "$T/out3.json" "$T/err3" -c "$T/path.yaml" -m usdt -f none --metrics-listen 127.0.0.1:0 ||
+	bail "ebpfmon-bcc did not start"
+URL=$(metrics_url "$T/err3")
+echo go | "$PY" "$T/calls.py"
+sleep 0.5
+scrape "$T/scrape3" || bail "no scrape from $URL"
+mon_stop
+is "$(awk -v m="$T/calls.py" '$1 ~ /^ebpfmon_usdt_python_function_entries_total/ && index($1, "module=\"" m "\"") &&
+	/function="(alpha|beta)"/ { n[$1 ~ /alpha/ ? "alpha" : "beta"] = $2 }
+	END { print n["alpha"] ":" n["beta"] }' "$T/scrape3")" "7:13" "-f none: the counters count alpha 7, beta 13"
+is "$(wc -c < "$T/out3.json")" 0 "-f none: no records"
+
 # Bad targets: one line naming file:line:col and key, exit 1, nothing on stdout.
 ERROR_TESTS=joined
 ERROR_ARGS=(-m usdt)
