@@ -17,6 +17,8 @@
 
 #include "probes/usdt.h"
 #include "config/config.h"
+#include "util/clock.h"
+#include "core/summary.h"
 #include "bpf/kernel.h"
 #include "output/metrics.h"
 #include "core/monitor.h"
@@ -51,6 +53,7 @@ struct usdt_opts {
 	long long string_size;
 	long long max_series;
 	bool labeled;
+	double last_collect;		/* CLOCK_MONOTONIC seconds */
 };
 
 /*
@@ -426,8 +429,10 @@ static int usdt_configure(struct monitor_inst *inst, struct cfg_node *node)
 			err = -EINVAL;
 		}
 	}
+	err |= monitor_parse_mode(inst, node, false);
 	if (err)
 		return -EINVAL;
+	o->last_collect = clock_mono_s();
 	if (targets && !targets->null && targets->kind != CFG_SEQ) {
 		cfg_node__error(targets, "expected a list of targets (path: or pid:, probes:)");
 		return -EINVAL;
@@ -505,6 +510,87 @@ static int usdt_on_event(struct monitor_inst *inst, const void *data, size_t siz
 		}
 	}
 	return 0;
+}
+
+/* mode: summary: one row per probe and label arguments, its calls in the interval. */
+struct usdt_row {
+	struct usdt_label_key k;
+	uint64_t calls;
+};
+
+static void usdt_row_add(struct summary_rows *rows, const void *key, const void *values,
+			 int n_values, size_t stride)
+{
+	struct usdt_row *r = summary_rows__next(rows);
+
+	if (!r)
+		return;
+	memcpy(&r->k, key, sizeof(r->k));
+	for (int i = 0; i < n_values; i++) {
+		uint64_t n;
+
+		memcpy(&n, (const char *)values + i * stride, sizeof(n));
+		r->calls += n;
+	}
+	if (r->calls)
+		summary_rows__keep(rows);
+}
+
+/* Most calls first, then by probe and labels. */
+static int usdt_row_cmp(const void *a, const void *b)
+{
+	const struct usdt_row *x = a, *y = b;
+	int c;
+
+	if (x->calls != y->calls)
+		return x->calls > y->calls ? -1 : 1;
+	if (x->k.probe != y->k.probe)
+		return x->k.probe < y->k.probe ? -1 : 1;
+	c = strncmp(x->k.a, y->k.a, sizeof(x->k.a));
+	return c ? c : strncmp(x->k.b, y->k.b, sizeof(x->k.b));
+}
+
+static int usdt_row_emit(struct monitor_inst *inst, const void *row, double interval)
+{
+	const struct usdt_opts *o = inst->priv;
+	const struct usdt_row *r = row;
+	const struct usdt_spec *s;
+	struct record *rec;
+
+	if (r->k.probe >= o->n)
+		return 0;
+	s = &o->specs[r->k.probe];
+	rec = monitor_inst__record(inst, "summary");
+	record__str(rec, "provider", s->provider);
+	record__str(rec, "probe", s->name);
+	record__str(rec, "target", s->target);
+	if (s->la >= 0)
+		record__strn(rec, s->names[s->la], r->k.a, sizeof(r->k.a));
+	if (s->lb >= 0)
+		record__strn(rec, s->names[s->lb], r->k.b, sizeof(r->k.b));
+	record__uint(rec, "calls", r->calls);
+	record__real(rec, "interval_s", interval);
+	/* A write error stays with the session, which stops on it. */
+	monitor_inst__emit(inst, rec);
+	return 0;
+}
+
+static const struct summary_spec usdt_summary = {
+	.table = "usdt_s_counts",
+	.row_size = sizeof(struct usdt_row),
+	.fold = usdt_row_add,
+	.cmp = usdt_row_cmp,
+	.emit = usdt_row_emit,
+	.per_s = 1000,
+	.full = "usdt_s_full",
+	.what = "calls",
+};
+
+static int usdt_collect(struct monitor_inst *inst, struct probe_set *ps)
+{
+	struct usdt_opts *o = inst->priv;
+
+	return summary_collect(inst, ps, &usdt_summary, &o->last_collect, o->max_series);
 }
 
 struct usdt_series {
@@ -642,6 +728,15 @@ static const struct table_column usdt_columns[] = {
 	{ NULL },
 };
 
+static const struct table_column usdt_summary_columns[] = {
+	{ "TIME", "ts", 8, COLUMN_LEFT },
+	{ "PROVIDER", "provider", 10, COLUMN_LEFT },
+	{ "PROBE", "probe", 18, COLUMN_LEFT },
+	{ "CALLS", "calls", 8, COLUMN_RIGHT },
+	{ "TARGET", "target", 0, COLUMN_LEFT },
+	{ NULL },
+};
+
 const struct monitor mon_usdt = {
 	.name = "usdt",
 	.desc = "USDT probes of binaries and processes, their arguments decoded",
@@ -650,7 +745,9 @@ const struct monitor mon_usdt = {
 	.configure = usdt_configure,
 	.attach = usdt_attach,
 	.on_event = usdt_on_event,
+	.collect = usdt_collect,
 	.detach = usdt_detach,
 	.columns = usdt_columns,
+	.summary_columns = usdt_summary_columns,
 	.metrics = usdt_metrics,
 };

@@ -119,6 +119,22 @@ is "$(awk -v m="$T/calls.py" '$1 ~ /^ebpfmon_usdt_python_function_entries_total/
 	END { print n["alpha"] ":" n["beta"] }' "$T/scrape3")" "7:13" "-f none: the counters count alpha 7, beta 13"
 is "$(wc -c < "$T/out3.json")" 0 "-f none: no records"
 
+# mode: summary: the calls by probe and label arguments every interval; summed
+# over the intervals, exact.
+write_config "$T/sum.yaml" "monitors:" "  usdt:" "    mode: summary" "    interval: 0.5" \
+	"    targets:" "      - path: $PY" "        probes:" "          - python:function__entry" "$LINE"
+mon_start "$T/out4.json" "$T/err4" -c "$T/sum.yaml" -m usdt || bail "ebpfmon-bcc did not start"
+echo go | "$PY" "$T/calls.py"
+sleep 1.2
+mon_stop
+is "$(jq -s --arg m "$T/calls.py" '[.[] | select(.type == "summary" and .module == $m)] |
+	[([.[] | select(.function == "alpha") | .calls] | add), ([.[] | select(.function == "beta") | .calls] | add)]
+	| map(tostring) | join(":")' -r "$T/out4.json")" "7:13" "mode: summary: alpha 7 calls, beta 13, summed over the rows"
+is "$(jq -s '[.[] | select(.type == "event")] | length' "$T/out4.json")" 0 "mode: summary: no events"
+like "$(jq -c 'select(.type == "summary" and .probe == "line")' "$T/out4.json" | head -n 1)" \
+	'"provider":"python","probe":"line","target":"'"$PY"'","calls":[0-9]+,"interval_s":' \
+	"mode: summary: a probe without labels has one row: its calls"
+
 # Bad targets: one line naming file:line:col and key, exit 1, nothing on stdout.
 ERROR_TESTS=joined
 ERROR_ARGS=(-m usdt)
