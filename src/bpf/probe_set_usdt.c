@@ -133,6 +133,10 @@ int probe_set__usdt_find(const char *binary, int pid, const char *provider, cons
 	int err = 0, n;
 
 	*out = NULL;
+	if (!binary && pid <= 0) {
+		free(p);
+		return -EINVAL;	/* no binary, no process: nothing to look in */
+	}
 	if (!p)
 		return -ENOMEM;
 	p->provider = strdup(provider);
