@@ -252,12 +252,13 @@ static int oom_on_event(struct monitor_inst *inst, const void *data, size_t size
 			record__null(rec, keys[i]);
 	}
 	if (task && e->cgroup_id)
-		record__uint(rec, "cgroup_id", e->cgroup_id);
+		record__uint(rec, "victim_cgroup_id", e->cgroup_id);
 	else
-		record__null(rec, "cgroup_id");
-	oom_record_cgroup(o, rec, "cgroup", o->v2_mount, task ? e->cgroup_id : 0, false);
+		record__null(rec, "victim_cgroup_id");
+	/* victim_: the common cgroup fields are the killer's (the current task). */
+	oom_record_cgroup(o, rec, "victim_cgroup", o->v2_mount, task ? e->cgroup_id : 0, false);
 	/* v1 only: with memory on cgroup2 the memory cgroup is the cgroup above. */
-	oom_record_cgroup(o, rec, "memory_cgroup", o->memcg_mount,
+	oom_record_cgroup(o, rec, "victim_memory_cgroup", o->memcg_mount,
 			  e->flags & OOM_F_MEMCG ? e->memcg_id : 0, true);
 	return 0;
 }
@@ -330,7 +331,7 @@ static const struct table_column oom_columns[] = {
 	{ "VPID", "victim_pid", 7, COLUMN_RIGHT },
 	{ "VCOMM", "victim_comm", 16, COLUMN_LEFT },
 	{ "ANON_RSS", "anon_rss", 10, COLUMN_RIGHT },
-	{ "CGROUP", "cgroup", 0, COLUMN_LEFT },
+	{ "CGROUP", "victim_cgroup", 0, COLUMN_LEFT },
 	{ NULL },
 };
 

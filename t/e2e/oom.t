@@ -88,12 +88,12 @@ ok $(( anon > LIMIT / 2 && anon <= LIMIT + (8 << 20) ? 0 : 1 )) \
 	"anon_rss is the hog's, in bytes: $anon (limit $LIMIT)"
 ok $(jq -e '.total_vm >= .anon_rss and .file_rss > 0 and .shmem_rss >= 0' <<< "$ev" > /dev/null; echo $?) \
 	"total_vm >= anon_rss, file_rss > 0 (python's own pages), shmem_rss >= 0"
-is "$(jq -r .cgroup <<< "$ev")" "/$NAME" "cgroup: the hog's v2 path under $V2"
-is "$(jq .cgroup_id <<< "$ev")" "$(stat -c %i "$CG2")" "cgroup_id: the inode of $CG2"
+is "$(jq -r .victim_cgroup <<< "$ev")" "/$NAME" "victim_cgroup: the hog's v2 path under $V2"
+is "$(jq .victim_cgroup_id <<< "$ev")" "$(stat -c %i "$CG2")" "victim_cgroup_id: the inode of $CG2"
 if [ "$MODE" = v1 ]; then
-	is "$(jq -r .memory_cgroup <<< "$ev")" "/$NAME" "memory_cgroup: its v1 memory cgroup"
+	is "$(jq -r .victim_memory_cgroup <<< "$ev")" "/$NAME" "victim_memory_cgroup: its v1 memory cgroup"
 else
-	is "$(jq -r .memory_cgroup <<< "$ev")" null "memory_cgroup: null, memory is on v2"
+	is "$(jq -r .victim_memory_cgroup <<< "$ev")" null "victim_memory_cgroup: null, memory is on v2"
 fi
 # The killer ran in the hog's context: its own allocation found the limit.
 is "$(jq -r '[.pid, .comm] | @tsv' <<< "$ev")" "$(printf '%s\tpython3' "$HOG")" \
