@@ -78,7 +78,8 @@ static const struct usdt_known {
 /* Keys every event has already, which no argument may take. */
 static const char *const usdt_reserved[] = {
 	"type", "ts", "ts_ns", "monitor", "pid", "tid", "ppid", "uid", "user", "comm", "cpu",
-	"provider", "probe", "target", NULL,
+	"provider", "probe", "target", "cgroup", "cgroup_id", "container_id", "calls", "interval_s",
+	NULL,
 };
 
 static bool usdt_ident_ok(const char *s, bool lead_digit_ok)
