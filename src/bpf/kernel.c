@@ -531,6 +531,28 @@ int kernel_info__btf_sizeof(const struct kernel_info *ki, const char *type, long
 	return *size < 0 ? (int)*size : 0;
 }
 
+int kernel_info__btf_enum_value(const struct kernel_info *ki, const char *name, long long *value)
+{
+	int n = ki->btf ? (int)btf__type_cnt(ki->btf) : 0;
+
+	if (!ki->btf)
+		return -ENODATA;
+	for (int id = 1; id < n; id++) {
+		const struct btf_type *t = btf__type_by_id(ki->btf, id);
+		const struct btf_enum *e;
+
+		if (!btf_is_enum(t))
+			continue;
+		e = btf_enum(t);
+		for (int i = 0; i < btf_vlen(t); i++)
+			if (!strcmp(btf__name_by_offset(ki->btf, e[i].name_off), name)) {
+				*value = e[i].val;
+				return 0;
+			}
+	}
+	return -ENOENT;
+}
+
 const char *kernel_info__kpath_why(const struct kernel_info *ki)
 {
 	/* The members probes/kpath.h asks for with @BTF_OFFSETOF@. */

@@ -66,6 +66,8 @@ int kernel_info__btf_offset(const struct kernel_info *ki, const char *type,
 
 /* The size of struct TYPE from BTF: 0 or -errno (-ENODATA: no BTF, -ENOENT: no such struct). */
 int kernel_info__btf_sizeof(const struct kernel_info *ki, const char *type, long *size);
+/* The value of enumerator NAME from BTF: 0 or -errno (-ENODATA: no BTF, -ENOENT: none). */
+int kernel_info__btf_enum_value(const struct kernel_info *ki, const char *name, long long *value);
 /*
  * Paths from the kernel (probes/kpath.h) need BTF offsets of these members:
  * NULL when this kernel gives them all, else why not (for --check).

@@ -443,35 +443,19 @@ int probe_set__symbol_offset(const char *binary, const char *symbol, int pid, ui
 	return 0;
 }
 
-int probe_set__attach_uprobe(struct probe_set *ps, const char *fn, const char *binary,
-			     const char *symbol, uint64_t offset, bool retprobe, int pid)
+int probe_uprobe_attach(struct probe_set *ps, int prog, bool retprobe, const char *binary,
+			uint64_t off, int pid, uint32_t ref_ctr, const char *what)
 {
 	static unsigned serial;
-	char ev[256], what[PATH_MAX_WHAT];
-	uint64_t off = offset;
-	int prog, fd, err;
+	char ev[256];
+	int fd, err;
 
-	if (symbol) {
-		err = probe_set__symbol_offset(binary, symbol, pid, &off);
-		if (err)
-			return err;
-		off += offset;
-	}
 	/* Unique per run and probe: one symbol may be probed in several libraries. */
 	snprintf(ev, sizeof(ev), "ebpfmon_%d_%s_%u", (int)getpid(), retprobe ? "r" : "p",
 		 serial++);
-	if (symbol)
-		snprintf(what, sizeof(what), "%s %s:%s", retprobe ? "uretprobe" : "uprobe",
-			 binary, symbol);
-	else
-		snprintf(what, sizeof(what), "%s %s:0x%llx", retprobe ? "uretprobe" : "uprobe",
-			 binary, (unsigned long long)off);
-	prog = probe_prog_load(ps, fn, BPF_PROG_TYPE_KPROBE);
-	if (prog < 0)
-		return prog;
 	errno = 0;
 	fd = bcc_err(bpf_attach_uprobe(prog, retprobe ? BPF_PROBE_RETURN : BPF_PROBE_ENTRY, ev,
-				       binary, off, pid > 0 ? pid : -1, 0));
+				       binary, off, pid > 0 ? pid : -1, ref_ctr));
 	if (fd < 0) {
 		/*
 		 * When the kernel's uprobe PMU refuses it, libbcc falls back to a
@@ -490,6 +474,31 @@ int probe_set__attach_uprobe(struct probe_set *ps, const char *fn, const char *b
 		bpf_detach_uprobe(ev);
 	}
 	return err;
+}
+
+int probe_set__attach_uprobe(struct probe_set *ps, const char *fn, const char *binary,
+			     const char *symbol, uint64_t offset, bool retprobe, int pid)
+{
+	char what[PATH_MAX_WHAT];
+	uint64_t off = offset;
+	int prog, err;
+
+	if (symbol) {
+		err = probe_set__symbol_offset(binary, symbol, pid, &off);
+		if (err)
+			return err;
+		off += offset;
+	}
+	if (symbol)
+		snprintf(what, sizeof(what), "%s %s:%s", retprobe ? "uretprobe" : "uprobe",
+			 binary, symbol);
+	else
+		snprintf(what, sizeof(what), "%s %s:0x%llx", retprobe ? "uretprobe" : "uprobe",
+			 binary, (unsigned long long)off);
+	prog = probe_prog_load(ps, fn, BPF_PROG_TYPE_KPROBE);
+	if (prog < 0)
+		return prog;
+	return probe_uprobe_attach(ps, prog, retprobe, binary, off, pid, 0, what);
 }
 
 int probe_set__attach_kfunc(struct probe_set *ps, const char *fn)

@@ -86,7 +86,8 @@ int probe_set__symbol_offset(const char *binary, const char *symbol, int pid, ui
  * any file it maps; else that one): its locations and its arguments' specs.
  * 0, or -errno: -ENOENT/-EACCES (BINARY), -ESRCH (no such process), -ENOEXEC
  * (no ELF file libbcc reads), -ENODATA (no such probe in it), -EOPNOTSUPP
- * (an argument spec not read here). Prints nothing: the caller says what failed.
+ * (an argument spec not read here), -EINVAL (neither BINARY nor PID). At most
+ * 64 locations are taken. Prints nothing: the caller says what failed.
  */
 #define USDT_MAX_ARGS 12
 struct usdt_probe;

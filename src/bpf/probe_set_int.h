@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "bpf/probe_set.h"
 #include "util/strbuf.h"
@@ -98,6 +99,13 @@ int cpu_list_read(const char *path, int **cpus);
 int probe_prog_load(struct probe_set *ps, const char *fn, int prog_type);
 /* Keep attachment FD (WHAT in messages) for the current owner: 0 or -ENOMEM. */
 int probe_attachment_add(struct probe_set *ps, int fd, bool perf_event, const char *what);
+/*
+ * A uprobe running loaded program PROG on BINARY at file offset OFF (PID > 0:
+ * that process only), REF_CTR the file offset of a semaphore the kernel
+ * counts while it is attached (0: none); WHAT names it in messages.
+ */
+int probe_uprobe_attach(struct probe_set *ps, int prog, bool retprobe, const char *binary,
+			uint64_t off, int pid, uint32_t ref_ctr, const char *what);
 
 /* probe_set_buffers.c */
 /* Deliver what OWNER's perf and ring buffers still hold, then close them. */

@@ -133,6 +133,10 @@ int probe_set__usdt_find(const char *binary, int pid, const char *provider, cons
 	int err = 0, n;
 
 	*out = NULL;
+	if (!binary && pid <= 0) {
+		free(p);
+		return -EINVAL;	/* no binary, no process: nothing to look in */
+	}
 	if (!p)
 		return -ENOMEM;
 	p->provider = strdup(provider);
@@ -194,6 +198,17 @@ int usdt_probe__n_locations(const struct usdt_probe *p)
 	return p->n_locations;
 }
 
+/* A register name as libbcc gives it (a struct pt_regs member): it goes into C text. */
+static bool usdt_reg_ok(const char *r)
+{
+	if (!r || !*r || strlen(r) > 8)
+		return false;
+	for (; *r; r++)
+		if (!((*r >= 'a' && *r <= 'z') || (*r >= '0' && *r <= '9')))
+			return false;
+	return true;
+}
+
 /* One argument into argv[I] as a u64, sign-extended when its spec says signed. */
 static int usdt_gen_arg(struct strbuf *out, const struct bcc_usdt_argument *a, int i)
 {
@@ -211,6 +226,11 @@ static int usdt_gen_arg(struct strbuf *out, const struct bcc_usdt_argument *a, i
 	case 8: case -8: cast = "(__u64)"; break;
 	default: return -EOPNOTSUPP;
 	}
+	if (((a->valid & BCC_USDT_ARGUMENT_BASE_REGISTER_NAME) &&
+	     !usdt_reg_ok(a->base_register_name)) ||
+	    ((a->valid & BCC_USDT_ARGUMENT_INDEX_REGISTER_NAME) &&
+	     !usdt_reg_ok(a->index_register_name)))
+		return -EOPNOTSUPP;
 	if (!(a->valid & BCC_USDT_ARGUMENT_BASE_REGISTER_NAME)) {
 		if (!(a->valid & BCC_USDT_ARGUMENT_CONSTANT))
 			return -EOPNOTSUPP;
@@ -231,6 +251,21 @@ static int usdt_gen_arg(struct strbuf *out, const struct bcc_usdt_argument *a, i
 	return err;
 }
 
+/* S with every byte but [A-Za-z0-9_.:/+-] as '?'. */
+static int usdt_comment_add(struct strbuf *out, const char *s)
+{
+	int err = 0;
+
+	for (; *s && !err; s++) {
+		char c = *s;
+		bool safe = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+			    (c >= '0' && c <= '9') || strchr("_.:/+-", c);
+
+		err = strbuf_addc(out, safe ? c : '?');
+	}
+	return err;
+}
+
 int usdt_probe__gen_args(const struct usdt_probe *p, int loc, const char *fn, struct strbuf *out)
 {
 	const struct usdt_location *l;
@@ -238,10 +273,22 @@ int usdt_probe__gen_args(const struct usdt_probe *p, int loc, const char *fn, st
 
 	if (loc < 0 || loc >= p->n_locations)
 		return -EINVAL;
+	for (const char *c = fn; *c; c++)
+		if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
+		      (*c >= '0' && *c <= '9') || *c == '_'))
+			return -EINVAL;
 	l = &p->loc[loc];
-	err = strbuf_addf(out, "/* %s:%s at %s+0x%llx */\n"
-			  "static __always_inline int %s(struct pt_regs *ctx, __u64 *argv)\n{\n",
-			  p->provider, p->name, l->bin_path, (unsigned long long)l->offset, fn);
+	/* Names from the ELF notes and the file's path, as C comment text: no "*\/" in it. */
+	err = strbuf_adds(out, "/* ");
+	err |= usdt_comment_add(out, p->provider);
+	err |= strbuf_addc(out, ':');
+	err |= usdt_comment_add(out, p->name);
+	err |= strbuf_adds(out, " at ");
+	err |= usdt_comment_add(out, l->bin_path);
+	if (!err)
+		err = strbuf_addf(out, "+0x%llx */\n"
+				  "static __always_inline int %s(struct pt_regs *ctx, __u64 *argv)\n{\n",
+				  (unsigned long long)l->offset, fn);
 	for (int i = 0; !err && i < p->n_args; i++)
 		err = usdt_gen_arg(out, &l->args[i], i);
 	if (!err)
@@ -252,36 +299,18 @@ int usdt_probe__gen_args(const struct usdt_probe *p, int loc, const char *fn, st
 int probe_set__attach_usdt(struct probe_set *ps, const char *fn, const struct usdt_probe *p,
 			   int loc)
 {
-	static unsigned serial;
 	const struct usdt_location *l;
-	char ev[256], what[PATH_MAX + 300];
-	int prog, fd, err;
+	char what[PATH_MAX + 300];
+	int prog;
 
 	if (loc < 0 || loc >= p->n_locations)
 		return -EINVAL;
 	l = &p->loc[loc];
-	snprintf(ev, sizeof(ev), "ebpfmon_%d_u_%u", (int)getpid(), serial++);
 	snprintf(what, sizeof(what), "usdt %s:%s at %s+0x%llx", p->provider, p->name, l->bin_path,
 		 (unsigned long long)l->offset);
 	prog = probe_prog_load(ps, fn, BPF_PROG_TYPE_KPROBE);
 	if (prog < 0)
 		return prog;
-	errno = 0;
-	fd = bcc_err(bpf_attach_uprobe(prog, BPF_PROBE_ENTRY, ev, l->bin_path, l->offset,
-				       p->pid ? p->pid : -1, (uint32_t)p->semaphore));
-	if (fd < 0) {
-		/* libbcc's tracefs fallback leaves its uprobe_events entry behind on failure. */
-		bpf_detach_uprobe(ev);
-		return fd;
-	}
-	err = probe_attachment_add(ps, fd, true, what);
-	if (!err) {
-		ps->att[ps->n_att - 1].kprobe_event = strdup(ev);
-		ps->att[ps->n_att - 1].uprobe = true;
-		pr_debug("probe: attached %s", what);
-	} else {
-		bpf_close_perf_event_fd(fd);
-		bpf_detach_uprobe(ev);
-	}
-	return err;
+	return probe_uprobe_attach(ps, prog, false, l->bin_path, l->offset, p->pid,
+				   (uint32_t)p->semaphore, what);
 }

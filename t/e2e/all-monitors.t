@@ -37,6 +37,8 @@ monitors:
   block: {}
   tcp: {}
   program: {}
+  oom: {}
+  usdt: {}
 # A users' program (program), on a raw tracepoint as a second program on a
 # tracepoint a built-in monitor takes must be.
 programs:
@@ -95,6 +97,8 @@ is "$MON_RC" 0 "exit 0 after -d 10"
 all_lines_json "$T/out.json"
 ok $? "only complete JSON lines"
 for m in ${RUN//,/}; do
+	# No OOM kill under this load (t/e2e/oom.t makes one in a cgroup of its own).
+	[ "$m" = oom ] && continue
 	n=$(jq -c --arg m "$m" 'select(.monitor == $m and (.type == "event" or .type == "summary"))' \
 		"$T/out.json" | wc -l)
 	ok $((n > 0 ? 0 : 1)) "$m delivered records under load ($n)"
