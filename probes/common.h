@@ -8,7 +8,8 @@
 #define EBPFMON_PROBE_COMMON_H
 
 #define EBPFMON_COMM_LEN 16
-#define EBPFMON_MAX_MONITORS 16
+/* Monitor ids are registry places: the registry checks it has no more (registry.c). */
+#define EBPFMON_MAX_MONITORS 32
 /*
  * log2 histograms: slot k counts values in [2^(k-1), 2^k - 1]; slot 0 counts 0.
  * A power of two, so a mask bounds the index (see ebpfmon_hist_slot).

@@ -36,9 +36,9 @@ monitors:
     interval: 1
   block: {}
   tcp: {}
-  program: {}
   oom: {}
   usdt: {}
+  program: {}
 # A users' program (program), on a raw tracepoint as a second program on a
 # tracepoint a built-in monitor takes must be.
 programs:

@@ -147,7 +147,8 @@ for f in "$sysconf/ebpfmon.yaml" "$(dirname "$EBPFMON")/../etc/ebpfmon.yaml" \
 done
 "$EBPFMON" -d 0.2 -p nosuchcomm -o /dev/null --set monitors.syscall.enabled=false \
 	--set monitors.io.enabled=false --set monitors.open.enabled=false \
-	--set monitors.interrupt.enabled=false --set monitors.page_fault.enabled=false 2> "$T/def.err"
+	--set monitors.interrupt.enabled=false --set monitors.page_fault.enabled=false \
+	--set monitors.oom.enabled=false 2> "$T/def.err"
 is "$?" 0 "no -c, no -m: runs"
 is "$(grep '^config: ' "$T/def.err")" "config: loaded $want" "no -c, no -m: stderr names the default file"
 like "$(cat "$T/def.err")" 'ready: 1 monitor attached \(exec\)' "no -c, no -m: --set disabled the others"

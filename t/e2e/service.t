@@ -45,7 +45,7 @@ run_capped() {
 printf 'output:\n  transport: perf\n  perf_pages: 4096\nmonitors:\n  exec: {}\n' > "$T/perf.yaml"
 run_capped "$setpriv_caps" "$T/capped.json"
 is "$?" 0 "the unit's capabilities: exit 0"
-like "$(cat "$T/capped.json.err")" 'ready: 6 monitors attached \(exec, syscall, io, open, interrupt, page_fault\)' \
+like "$(cat "$T/capped.json.err")" 'ready: 7 monitors attached \(exec, syscall, io, open, interrupt, page_fault, oom\)' \
 	"the unit's capabilities: every monitor of the shipped config attaches"
 is "$(jq -c "select(.argv[1]? == \"capped-$$\") | .monitor" "$T/capped.json")" '"exec"' \
 	"the unit's capabilities: an exec is reported"
