@@ -245,8 +245,14 @@ if set_sched mq-deadline; then
 		lost: ([.[] | select(.type == "lost") | .count] | add // 0)}' "$T/full.json")
 	diag "full table: $FULL"
 	is "$(j "$FULL" '.ev + .lost')" 1024 "full table: events and lost requests add up to the 1024 reads"
-	ok $(j "$FULL" 'if .lost > 0 and .ev >= 64 then 0 else 1 end') \
-		"full table: some lost (more in flight than 64), at least 64 measured"
+	if [ -n "${EBPFMON_TEST_EMULATED:-}" ] && [ "$(j "$FULL" .lost)" = 0 ]; then
+		# Under TCG (t/vm) the loop device may keep up with the submitter:
+		# then no more than 64 were in flight, and every read is measured.
+		is "$(j "$FULL" .ev)" 1024 "full table: emulated, the device kept up: all 1024 measured"
+	else
+		ok $(j "$FULL" 'if .lost > 0 and .ev >= 64 then 0 else 1 end') \
+			"full table: some lost (more in flight than 64), at least 64 measured"
+	fi
 	like "$(cat "$T/full.err")" "exit: block: $(j "$FULL" .ev) events, $(j "$FULL" .lost) lost" \
 		"full table: the exit line counts them as lost"
 else
