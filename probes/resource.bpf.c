@@ -291,6 +291,19 @@ static __always_inline int resource_comm_match(const char *comm)
 #endif
 }
 
+/* Whether the current task's comm passes the comm filter (no copy when there is none). */
+static __always_inline int resource_current_comm_match(void)
+{
+#if EBPFMON_FILTER_COMM
+	struct ebpfmon_comm_key key = {};
+
+	bpf_get_current_comm(key.comm, sizeof(key.comm));
+	return ebpfmon_filter_comm.lookup(&key) != NULL;
+#else
+	return 1;
+#endif
+}
+
 /*
  * Raw tracepoints, and programs named for this monitor (all monitors share
  * one compile): the kernel skips a tracepoint's program while another BPF
@@ -331,7 +344,6 @@ int resource_sched_switch(struct bpf_raw_tracepoint_args *ctx)
  */
 static __always_inline void resource_running_repair(void)
 {
-	struct ebpfmon_comm_key key = {};
 	u32 zero_key = 0, tid = (u32)bpf_get_current_pid_tgid();
 	struct resource_running *run = resource_running.lookup(&zero_key);
 	u64 now;
@@ -339,11 +351,10 @@ static __always_inline void resource_running_repair(void)
 	if (!run || run->tid == tid)
 		return;
 	now = bpf_ktime_get_ns();
-	bpf_get_current_comm(key.comm, sizeof(key.comm));
 	run->since_check = now;
 	asm volatile("" ::: "memory");
 	run->tid = tid;
-	run->comm_match = resource_comm_match(key.comm);
+	run->comm_match = resource_current_comm_match();
 	asm volatile("" ::: "memory");
 	run->since = now;
 }

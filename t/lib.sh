@@ -339,6 +339,13 @@ recipe() {
 		on { print }' "$SRCDIR/README.md"
 }
 
+# cgroup2_mount: where the cgroup2 file system is mounted (mountinfo's fifth
+# field where the type after " - " is cgroup2); nothing when it is not.
+cgroup2_mount() {
+	awk '{ for (i = 7; i < NF; i++) if ($i == "-") { if ($(i + 1) == "cgroup2") { print $5; exit } break } }' \
+		/proc/self/mountinfo
+}
+
 # man_recipe NAME: ebpfmon-bcc(8)'s example after '.\" cookbook: NAME', as
 # typed (the roff escapes undone): README.md's recipe NAME, word for word.
 man_recipe() {

@@ -75,7 +75,6 @@ struct record *session__event_record(struct session *s, struct monitor_inst *ins
 	return rec;
 }
 
-
 /* One sample, 8-byte aligned, into a record and out. */
 static void sample_emit(void *ctx, const void *data, size_t size, void *arg)
 {

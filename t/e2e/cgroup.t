@@ -8,7 +8,7 @@
 . "$(dirname "$0")/../lib.sh"
 need_bpf
 
-MNT=$(awk '$0 ~ / - cgroup2 / { print $5; exit }' /proc/self/mountinfo)
+MNT=$(cgroup2_mount)
 [ -n "$MNT" ] || bail "no cgroup2 mount in /proc/self/mountinfo"
 NAME=ebpfmon-cgroup-test-$$
 REL=/$NAME

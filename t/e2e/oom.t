@@ -10,7 +10,7 @@ command -v python3 > /dev/null || skip_rest "no python3 for the hog"
 
 NAME=ebpfmon-test-oom-$$
 LIMIT=$((64 << 20))
-V2=$(awk '$9 == "cgroup2" { print $5; exit }' /proc/self/mountinfo)
+V2=$(cgroup2_mount)
 V1=$(awk '$9 == "cgroup" && $NF ~ /(^|,)memory(,|$)/ { print $5; exit }' /proc/self/mountinfo)
 CG2= CG1= MOUNTED=
 cleanup_cgroups() {

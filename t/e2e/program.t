@@ -15,7 +15,7 @@ if [ -z "$PROMTOOL" ] && [ "${CI:-}" = true ]; then
 fi
 
 # A cgroup v2 of the test's own, under the cgroup2 mount (found, not assumed).
-CG2=$(awk '$9 == "cgroup2" { print $5; exit }' /proc/self/mountinfo)
+CG2=$(cgroup2_mount)
 [ -n "$CG2" ] || bail "no cgroup2 mount"
 CGNAME=ebpfmon-test-program-$$
 CG=$CG2/$CGNAME

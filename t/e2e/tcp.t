@@ -136,7 +136,7 @@ elif what == "retransmit":
     ls.close()
 PY
 # The workload runs in a cgroup of its own: the events must carry it.
-CGMNT=$(awk '$9 == "cgroup2" { print $5; exit }' /proc/self/mountinfo)
+CGMNT=$(cgroup2_mount)
 CGMOUNTED=
 # No cgroup2 mount (t/vm's guest, a bare init): one of our own, for this test.
 if [ -z "$CGMNT" ] && mkdir "$T/cgroup2" && mount -t cgroup2 none "$T/cgroup2"; then
